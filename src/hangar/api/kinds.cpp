@@ -1,0 +1,122 @@
+#include "hangar/api/kinds.hpp"
+
+#include <fmt/format.h>
+
+namespace hangar::api {
+
+using core::ObjectReader;
+
+const KindInfo* Kinds::ByPlural(std::string_view plural) const {
+    for (const auto& k : kinds_) {
+        if (k->plural == plural) {
+            return k.get();
+        }
+    }
+    return nullptr;
+}
+
+const KindInfo* Kinds::ByKind(std::string_view kind) const {
+    for (const auto& k : kinds_) {
+        if (k->kind == kind) {
+            return k.get();
+        }
+    }
+    return nullptr;
+}
+
+std::vector<const KindInfo*> Kinds::All() const {
+    std::vector<const KindInfo*> out;
+    for (const auto& k : kinds_) {
+        out.push_back(k.get());
+    }
+    return out;
+}
+
+bool IsValidName(std::string_view s) {
+    if (s.empty() || s.size() > 63) {
+        return false;
+    }
+    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+    if (!alnum(s.front()) || !alnum(s.back())) {
+        return false;
+    }
+    return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-'; });
+}
+
+namespace {
+
+bool LooksLikeEmail(std::string_view s) {
+    auto at = s.find('@');
+    return s.size() <= 254 && at != std::string_view::npos && at > 0 && at + 1 < s.size() &&
+           s.find(' ') == std::string_view::npos && s.find('@', at + 1) == std::string_view::npos;
+}
+
+void BoundedString(
+    ObjectReader& r, boost::json::object& out, std::string_view key, size_t max, bool required = false
+) {
+    auto v = r.String(key, required);
+    if (!v) {
+        return;
+    }
+    if (v->size() > max) {
+        r.SetError(r.PathOf(key), fmt::format("must be at most {} characters", max));
+        return;
+    }
+    out[key] = *v;
+}
+
+core::Result<boost::json::object> ValidateTenant(const boost::json::object& spec) {
+    ObjectReader r(spec, "spec");
+    boost::json::object out;
+    BoundedString(r, out, "display_name", 200);
+    BoundedString(r, out, "plan", 63);
+    if (auto email = r.String("contact_email")) {
+        if (!LooksLikeEmail(*email)) {
+            r.SetError("spec.contact_email", "must be an email address");
+        }
+        out["contact_email"] = *email;
+    }
+    if (auto t = r.Bool("suspended")) {
+        out["suspended"] = *t;
+    }
+    if (auto res = r.Finish(); !res) {
+        return core::Fail(res.error());
+    }
+    return out;
+}
+
+core::Result<boost::json::object> ValidateUser(const boost::json::object& spec) {
+    ObjectReader r(spec, "spec");
+    boost::json::object out;
+    if (auto email = r.String("email", /*required=*/true)) {
+        if (!LooksLikeEmail(*email)) {
+            r.SetError("spec.email", "must be an email address");
+        }
+        out["email"] = *email;
+    }
+    BoundedString(r, out, "display_name", 200);
+    if (auto role = r.String("role", /*required=*/true)) {
+        auto parsed = auth::ParseRole(*role);
+        if (!parsed || *parsed == auth::Role::kAdmin) {
+            r.SetError("spec.role", "must be one of owner, operator, viewer");
+        }
+        out["role"] = *role;
+    }
+    if (auto res = r.Finish(); !res) {
+        return core::Fail(res.error());
+    }
+    return out;
+}
+
+}  // namespace
+
+void AddBuiltinKinds(Kinds& kinds) {
+    kinds.Add(KindInfo{
+        "Tenant", "tenants", "ten", /*tenant_scoped=*/false, auth::Role::kOwner,
+        /*admin_only_create=*/true, ValidateTenant});
+    kinds.Add(KindInfo{
+        "User", "users", "usr", /*tenant_scoped=*/true, auth::Role::kOwner,
+        /*admin_only_create=*/false, ValidateUser});
+}
+
+}  // namespace hangar::api

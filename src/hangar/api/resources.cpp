@@ -1,0 +1,558 @@
+#include "hangar/api/resources.hpp"
+
+#include <charconv>
+
+#include <boost/json/serialize.hpp>
+
+#include <fmt/format.h>
+
+#include "hangar/core/ids.hpp"
+#include "hangar/core/json.hpp"
+#include "hangar/store/selector.hpp"
+
+namespace hangar::api {
+
+using core::ErrorCode;
+using core::Fail;
+using core::ObjectReader;
+
+namespace {
+
+constexpr int64_t kMaxLimit = 1000;
+
+Result<void> CheckId(const KindInfo& kind, std::string_view id) {
+    if (!core::IsValidId(id, kind.prefix)) {
+        core::Error e = core::MakeError(
+            ErrorCode::kInvalidArgument,
+            fmt::format(
+                "\"{}\" is not a {} id (\"{}_\" followed by 20 characters)",
+                id.substr(0, 64),
+                kind.kind,
+                kind.prefix
+            )
+        );
+        e.With("field", "id");
+        return Fail(std::move(e));
+    }
+    return {};
+}
+
+Result<store::Labels> ReadLabels(ObjectReader& md) {
+    auto labels = md.StringMap("labels");
+    if (!md.ok()) {
+        return Fail(md.Finish().error());
+    }
+    if (!labels) {
+        return store::Labels{};
+    }
+    if (labels->size() > 64) {
+        return Fail(core::FieldError("metadata.labels", "at most 64 labels"));
+    }
+    for (const auto& [k, v] : *labels) {
+        if (!store::IsValidLabelKey(k)) {
+            return Fail(core::FieldError(
+                "metadata.labels", fmt::format("invalid label key \"{}\"", k.substr(0, 80))
+            ));
+        }
+        if (!store::IsValidLabelValue(v)) {
+            return Fail(core::FieldError(
+                fmt::format("metadata.labels.{}", k),
+                "must be at most 63 characters of [A-Za-z0-9._-], alphanumeric at both ends"
+            ));
+        }
+    }
+    return *labels;
+}
+
+// "5", "\"5\"" or W/"5" → 5.
+Result<std::optional<int64_t>> IfMatch(const http::Request& req) {
+    std::string_view v = req.Header("if-match");
+    if (v.empty()) {
+        return std::optional<int64_t>();
+    }
+    if (v.starts_with("W/")) {
+        v.remove_prefix(2);
+    }
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
+        v = v.substr(1, v.size() - 2);
+    }
+    int64_t n = 0;
+    auto r = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (r.ec != std::errc() || r.ptr != v.data() + v.size() || n < 1) {
+        core::Error e = core::MakeError(
+            ErrorCode::kInvalidArgument, "If-Match must be an object revision, e.g. \"If-Match: 42\""
+        );
+        e.With("field", "If-Match");
+        return Fail(std::move(e));
+    }
+    return std::optional<int64_t>(n);
+}
+
+http::Response ObjectResponse(int status, const store::Object& o) {
+    http::Response r = RawJsonResponse(status, store::ObjectToDoc(o));
+    r.headers.emplace_back("etag", fmt::format("\"{}\"", o.revision));
+    return r;
+}
+
+// The tenant a new object belongs to.
+Result<std::string> CreateTenant(
+    Deps& deps, const KindInfo& kind, const auth::Principal& who, const std::optional<std::string>& asked
+) {
+    if (!who.IsAdmin()) {
+        if (asked && *asked != who.tenant) {
+            return Fail(core::FieldError(
+                "metadata.tenant", "a tenant token can only create objects in its own tenant"
+            ));
+        }
+        return who.tenant;
+    }
+    if (!asked) {
+        return Fail(core::FieldError(
+            "metadata.tenant",
+            fmt::format("is required: a platform admin must say which tenant the {} belongs to", kind.kind)
+        ));
+    }
+    if (!core::IsValidId(*asked, "ten")) {
+        return Fail(core::FieldError("metadata.tenant", "is not a tenant id"));
+    }
+    auto t = deps.store.Get(*asked);
+    if (!t || t->kind != "Tenant") {
+        return Fail(core::FieldError("metadata.tenant", fmt::format("tenant {} does not exist", *asked)));
+    }
+    return *asked;
+}
+
+Result<http::Response> Create(Deps& deps, const KindInfo& kind, Call& c) {
+    if (kind.admin_only_create && !c.who.IsAdmin()) {
+        return Fail(Forbidden(fmt::format("only platform admins create {}s", kind.kind)));
+    }
+    if (auto r = RequireRole(c.who, kind.write_role, fmt::format("creating a {}", kind.kind)); !r) {
+        return Fail(r.error());
+    }
+    auto body = BodyObject(c.req);
+    if (!body) {
+        return Fail(body.error());
+    }
+    ObjectReader top(*body, "");
+    const json::object* md_obj = top.Object("metadata", /*required=*/true);
+    const json::object* spec_obj = top.Object("spec");
+    if (top.Any("status") != nullptr) {
+        top.SetError("status", "is read-only: Hangar's controllers write it");
+    }
+    if (auto r = top.Finish(); !r) {
+        return Fail(r.error());
+    }
+    ObjectReader md(*md_obj, "metadata");
+    auto name = md.String("name", /*required=*/true);
+    auto tenant = md.String("tenant");
+    auto labels = ReadLabels(md);
+    if (!labels) {
+        return Fail(labels.error());
+    }
+    if (auto r = md.Finish(); !r) {
+        return Fail(r.error());
+    }
+    if (!IsValidName(*name)) {
+        return Fail(core::FieldError(
+            "metadata.name",
+            "must be 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit"
+        ));
+    }
+    auto spec = kind.validate(spec_obj != nullptr ? *spec_obj : json::object());
+    if (!spec) {
+        return Fail(spec.error());
+    }
+
+    store::Object o;
+    o.kind = kind.kind;
+    o.id = core::NewId(kind.prefix);
+    o.name = *name;
+    o.labels = std::move(*labels);
+    o.spec = std::move(*spec);
+    o.created_at = c.now;
+    o.updated_at = c.now;
+    if (kind.tenant_scoped) {
+        auto t = CreateTenant(deps, kind, c.who, tenant);
+        if (!t) {
+            return Fail(t.error());
+        }
+        o.tenant = *t;
+    } else {
+        if (tenant) {
+            return Fail(core::FieldError("metadata.tenant", "is set by Hangar for this kind"));
+        }
+        o.tenant = o.id;
+    }
+
+    std::optional<store::Idempotency> idem;
+    if (std::string_view key = c.req.Header("idempotency-key"); !key.empty()) {
+        if (key.size() > 255) {
+            return Fail(core::FieldError("Idempotency-Key", "must be at most 255 characters"));
+        }
+        idem = store::Idempotency{
+            c.who.token_id,
+            std::string(key),
+            core::Sha256Hex(fmt::format("{} {}\n{}", c.req.method, c.req.path, c.req.body))};
+    }
+    c.audit.object = o.id;
+    c.audit.tenant = o.tenant;
+    auto created = deps.store.Create(o, idem, c.audit);
+    c.audited = true;
+    if (!created) {
+        return Fail(created.error());
+    }
+    http::Response r = ObjectResponse(201, created->object);
+    r.headers.emplace_back("location", fmt::format("/v1/{}/{}", kind.plural, created->object.id));
+    if (created->replayed) {
+        r.headers.emplace_back("idempotent-replayed", "true");
+    }
+    return r;
+}
+
+Result<http::Response> Watch(Deps& deps, const KindInfo& kind, Call& c, WatchHub& hub, store::Selector sel) {
+    int64_t since = 0;
+    auto q = QueryInt(c.req, "since", 0, INT64_MAX);
+    if (!q) {
+        return Fail(q.error());
+    }
+    std::string_view last_id = c.req.Header("last-event-id");
+    auto current = deps.store.CurrentRevision();
+    if (!current) {
+        return Fail(current.error());
+    }
+    if (*q) {
+        since = **q;
+    } else if (!last_id.empty()) {
+        auto r = std::from_chars(last_id.data(), last_id.data() + last_id.size(), since);
+        if (r.ec != std::errc() || since < 0) {
+            return Fail(core::FieldError("Last-Event-ID", "must be a revision"));
+        }
+    } else {
+        since = *current;
+    }
+    if (since > *current) {
+        return Fail(core::FieldError(
+            "since", fmt::format("revision {} is ahead of the store (at {})", since, *current)
+        ));
+    }
+    if (auto probe = deps.store.ChangesAfter(since, 1); !probe) {
+        return Fail(probe.error());
+    }
+    std::optional<std::string> tenant;
+    if (!c.who.IsAdmin()) {
+        tenant = c.who.tenant;
+    }
+    auto w = std::make_shared<Watcher>();
+    w->cursor = since;
+    w->wants = [kind = kind.kind, tenant, sel = std::move(sel)](const store::Change& ch) {
+        if (ch.kind != kind || (tenant && ch.tenant != *tenant)) {
+            return false;
+        }
+        if (sel.empty()) {
+            return true;
+        }
+        auto o = store::ObjectFromDoc(ch.doc);
+        return o && sel.Matches(o->labels);
+    };
+    http::Response r;
+    r.content_type = "text/event-stream";
+    r.stream = [&hub, w, since](std::shared_ptr<http::StreamSink> sink) {
+        sink->Send(fmt::format("retry: 2000\n: watching from revision {}\n\n", since));
+        w->sink = std::move(sink);
+        hub.Add(w);
+    };
+    return r;
+}
+
+Result<http::Response> List(Deps& deps, const KindInfo& kind, Call& c, WatchHub& hub) {
+    if (auto r = KnownQuery(c.req, {"selector", "limit", "cursor", "watch", "since", "tenant"}); !r) {
+        return Fail(r.error());
+    }
+    auto sel = store::Selector::Parse(c.req.Query("selector").value_or(""));
+    if (!sel) {
+        return Fail(sel.error());
+    }
+    auto watch = c.req.Query("watch");
+    if (watch && *watch != "0" && *watch != "false") {
+        if (*watch != "1" && *watch != "true") {
+            return Fail(core::FieldError("watch", "must be 1 or true"));
+        }
+        return Watch(deps, kind, c, hub, std::move(*sel));
+    }
+    auto limit = QueryInt(c.req, "limit", 1, kMaxLimit);
+    if (!limit) {
+        return Fail(limit.error());
+    }
+    store::ListQuery q;
+    q.kind = kind.kind;
+    q.limit = static_cast<size_t>(limit->value_or(100));
+    if (auto cur = c.req.Query("cursor")) {
+        std::string decoded;
+        if (!core::Base64UrlDecode(*cur, decoded) || !core::IsValidId(decoded, kind.prefix)) {
+            return Fail(core::FieldError("cursor", "is not a cursor this list handed out"));
+        }
+        q.after_id = decoded;
+    }
+    auto tenant_filter = c.req.Query("tenant");
+    if (!c.who.IsAdmin()) {
+        if (tenant_filter && *tenant_filter != c.who.tenant) {
+            return Fail(core::FieldError("tenant", "a tenant token can only list its own tenant"));
+        }
+        q.tenant = c.who.tenant;
+    } else if (tenant_filter) {
+        q.tenant = *tenant_filter;
+    }
+    if (!kind.tenant_scoped && q.tenant) {
+        // Tenants are their own tenant: filter by id instead.
+        std::string only = *q.tenant;
+        q.tenant.reset();
+        q.filter = [only](const store::Object& o) { return o.id == only; };
+    }
+    if (!sel->empty()) {
+        auto prev = q.filter;
+        q.filter = [prev, s = *sel](const store::Object& o) {
+            return (!prev || prev(o)) && s.Matches(o.labels);
+        };
+    }
+    auto res = deps.store.List(q);
+    if (!res) {
+        return Fail(res.error());
+    }
+    json::array items;
+    for (const auto& o : res->items) {
+        items.push_back(store::ObjectToJson(o));
+    }
+    json::object out;
+    out["kind"] = kind.kind + "List";
+    out["items"] = std::move(items);
+    out["revision"] = res->revision;
+    if (!res->next_after_id.empty()) {
+        out["next_cursor"] = core::Base64UrlEncode(res->next_after_id);
+    } else {
+        out["next_cursor"] = nullptr;
+    }
+    return JsonResponse(200, out);
+}
+
+Result<http::Response> Update(Deps& deps, const KindInfo& kind, Call& c) {
+    std::string id(c.req.Param("id"));
+    if (auto r = CheckId(kind, id); !r) {
+        return Fail(r.error());
+    }
+    c.audit.object = id;
+    auto current = GetVisible(deps, kind, c.who, id);
+    if (!current) {
+        return Fail(current.error());
+    }
+    c.audit.tenant = current->tenant;
+    if (auto r = RequireRole(c.who, kind.write_role, fmt::format("changing a {}", kind.kind)); !r) {
+        return Fail(r.error());
+    }
+    auto if_match = IfMatch(c.req);
+    if (!if_match) {
+        return Fail(if_match.error());
+    }
+    auto body = BodyObject(c.req);
+    if (!body) {
+        return Fail(body.error());
+    }
+    ObjectReader top(*body, "");
+    const json::object* md_obj = top.Object("metadata");
+    const json::object* spec_obj = top.Object("spec");
+    top.Any("status");  // a whole object read back from GET may carry it; it is ignored
+    if (auto r = top.Finish(); !r) {
+        return Fail(r.error());
+    }
+    std::optional<store::Labels> labels;
+    std::optional<int64_t> body_revision;
+    if (md_obj != nullptr) {
+        ObjectReader md(*md_obj, "metadata");
+        auto name = md.String("name");
+        auto mid = md.String("id");
+        auto mkind = md.String("kind");
+        auto mtenant = md.String("tenant");
+        body_revision = md.Int("revision");
+        md.Int("generation");
+        md.String("created_at");
+        md.String("updated_at");
+        if (md_obj->contains("labels")) {
+            auto l = ReadLabels(md);
+            if (!l) {
+                return Fail(l.error());
+            }
+            labels = std::move(*l);
+        }
+        if (auto r = md.Finish(); !r) {
+            return Fail(r.error());
+        }
+        if (name && *name != current->name) {
+            return Fail(core::FieldError("metadata.name", "is immutable"));
+        }
+        if (mid && *mid != id) {
+            return Fail(core::FieldError("metadata.id", "does not match the URL"));
+        }
+        if (mkind && *mkind != kind.kind) {
+            return Fail(core::FieldError("metadata.kind", fmt::format("must be {}", kind.kind)));
+        }
+        if (mtenant && *mtenant != current->tenant) {
+            return Fail(core::FieldError("metadata.tenant", "is immutable"));
+        }
+    }
+    std::optional<json::object> spec;
+    if (spec_obj != nullptr) {
+        auto s = kind.validate(*spec_obj);
+        if (!s) {
+            return Fail(s.error());
+        }
+        spec = std::move(*s);
+    }
+    std::optional<int64_t> expected = *if_match ? *if_match : body_revision;
+    auto updated = deps.store.Update(
+        id,
+        expected,
+        c.now,
+        [&](store::Object& o) -> Result<void> {
+            if (o.kind != kind.kind || !c.who.Sees(o.tenant)) {
+                return Fail(NotFound(kind.kind, id));
+            }
+            if (labels) {
+                o.labels = *labels;
+            }
+            if (spec) {
+                o.spec = *spec;
+            }
+            return {};
+        },
+        c.audit
+    );
+    c.audited = true;
+    if (!updated) {
+        return Fail(updated.error());
+    }
+    return ObjectResponse(200, *updated);
+}
+
+Result<http::Response> Delete(Deps& deps, const KindInfo& kind, Call& c, const Kinds& kinds) {
+    std::string id(c.req.Param("id"));
+    if (auto r = CheckId(kind, id); !r) {
+        return Fail(r.error());
+    }
+    c.audit.object = id;
+    auto current = GetVisible(deps, kind, c.who, id);
+    if (!current) {
+        return Fail(current.error());
+    }
+    c.audit.tenant = current->tenant;
+    if (kind.admin_only_create && !c.who.IsAdmin()) {
+        return Fail(Forbidden(fmt::format("only platform admins delete {}s", kind.kind)));
+    }
+    if (auto r = RequireRole(c.who, kind.write_role, fmt::format("deleting a {}", kind.kind)); !r) {
+        return Fail(r.error());
+    }
+    auto if_match = IfMatch(c.req);
+    if (!if_match) {
+        return Fail(if_match.error());
+    }
+    if (!kind.tenant_scoped) {
+        // A tenant goes only once it owns nothing.
+        for (const KindInfo* k : kinds.All()) {
+            if (!k->tenant_scoped) {
+                continue;
+            }
+            store::ListQuery q{k->kind, id, "", 1, {}};
+            auto res = deps.store.List(q);
+            if (!res) {
+                return Fail(res.error());
+            }
+            if (!res->items.empty()) {
+                return Fail(
+                    ErrorCode::kConflict,
+                    fmt::format("tenant {} still has {}; delete them first", id, k->plural)
+                );
+            }
+        }
+    }
+    auto deleted = deps.store.Delete(
+        id,
+        *if_match,
+        [&](const store::Object& o) -> Result<void> {
+            if (o.kind != kind.kind || !c.who.Sees(o.tenant)) {
+                return Fail(NotFound(kind.kind, id));
+            }
+            return {};
+        },
+        c.audit
+    );
+    c.audited = true;
+    if (!deleted) {
+        return Fail(deleted.error());
+    }
+    if (!kind.tenant_scoped) {
+        // Its tokens stop working with it.
+        if (auto toks = deps.store.ListTokens(std::optional<std::string>(id))) {
+            for (const auto& t : *toks) {
+                if (t.revoked_at.empty()) {
+                    store::AuditEvent a = c.audit;
+                    a.action = "token.revoke";
+                    a.object = t.id;
+                    a.outcome.clear();
+                    (void)deps.store.RevokeToken(t.id, c.now, [](const store::Token&) -> Result<void> { return {}; }, a);
+                }
+            }
+            deps.tokens.ForgetAll();
+        }
+    }
+    return ObjectResponse(200, *deleted);
+}
+
+}  // namespace
+
+Result<store::Object> GetVisible(Deps& deps, const KindInfo& kind, const auth::Principal& who, std::string_view id) {
+    if (auto r = CheckId(kind, id); !r) {
+        return Fail(r.error());
+    }
+    auto o = deps.store.Get(id);
+    if (!o) {
+        if (o.error().code == ErrorCode::kNotFound) {
+            return Fail(NotFound(kind.kind, id));
+        }
+        return Fail(o.error());
+    }
+    if (o->kind != kind.kind || !who.Sees(o->tenant)) {
+        return Fail(NotFound(kind.kind, id));  // the same answer as for an id that does not exist
+    }
+    return o;
+}
+
+void AddResourceRoutes(http::Router& router, Deps& deps, const Kinds& kinds, WatchHub& hub) {
+    for (const KindInfo* k : kinds.All()) {
+        const KindInfo& kind = *k;
+        std::string base = "/v1/" + kind.plural;
+        std::string lower = kind.kind;
+        std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+        router.Add("POST", base, Wrap(deps, lower + ".create", [&deps, &kind](Call& c) {
+            return Create(deps, kind, c);
+        }));
+        router.Add("GET", base, Wrap(deps, "", [&deps, &kind, &hub](Call& c) {
+            return List(deps, kind, c, hub);
+        }));
+        router.Add("GET", base + "/{id}", Wrap(deps, "", [&deps, &kind](Call& c) -> Result<http::Response> {
+            if (auto r = KnownQuery(c.req, {}); !r) {
+                return Fail(r.error());
+            }
+            auto o = GetVisible(deps, kind, c.who, c.req.Param("id"));
+            if (!o) {
+                return Fail(o.error());
+            }
+            return ObjectResponse(200, *o);
+        }));
+        router.Add("PUT", base + "/{id}", Wrap(deps, lower + ".update", [&deps, &kind](Call& c) {
+            return Update(deps, kind, c);
+        }));
+        router.Add("DELETE", base + "/{id}", Wrap(deps, lower + ".delete", [&deps, &kind, &kinds](Call& c) {
+            return Delete(deps, kind, c, kinds);
+        }));
+    }
+}
+
+}  // namespace hangar::api

@@ -1,0 +1,16 @@
+#pragma once
+
+#include "hangar/api/call.hpp"
+#include "hangar/api/kinds.hpp"
+#include "hangar/api/watch_hub.hpp"
+#include "hangar/http/router.hpp"
+
+namespace hangar::api {
+
+// Registers create/list/watch/get/update/delete for every kind.
+void AddResourceRoutes(http::Router& router, Deps& deps, const Kinds& kinds, WatchHub& hub);
+
+// Reads an object of a kind the caller may see; another tenant's object is "not found".
+Result<store::Object> GetVisible(Deps& deps, const KindInfo& kind, const auth::Principal& who, std::string_view id);
+
+}  // namespace hangar::api

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <functional>
+
+#include "hangar/api/call.hpp"
+#include "hangar/core/metrics.hpp"
+#include "hangar/http/router.hpp"
+
+namespace hangar::api {
+
+void AddTokenRoutes(http::Router& router, Deps& deps);
+void AddAuditRoutes(http::Router& router, Deps& deps);
+// `ready` says whether the server takes traffic (false while starting or draining).
+void AddSystemRoutes(
+    http::Router& router, Deps& deps, core::MetricsRegistry& metrics, std::function<bool()> ready
+);
+
+// The OpenAPI document served at /v1/openapi.json (docs/openapi.json, built in).
+std::string_view OpenApiDocument();
+
+}  // namespace hangar::api

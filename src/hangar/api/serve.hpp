@@ -1,0 +1,30 @@
+#pragma once
+// `hangar serve`: configuration and the assembled server.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace hangar::api {
+
+struct ServeConfig {
+    std::string listen = "127.0.0.1:8080";
+    std::string data_dir = "hangar-data";
+    std::string store;  // default: sqlite:<data_dir>/hangar.db
+    std::string log_level = "info";
+    size_t workers = 32;
+    size_t io_threads = 0;
+    size_t body_limit = 1 << 20;
+    std::string header_timeout = "10s";
+    std::string idle_timeout = "30s";
+    std::string drain_timeout = "15s";
+    int64_t changelog_keep = 100000;
+};
+
+// Registers the `serve` subcommand; its callback runs the server and exits with its code.
+void AddServeCommand(CLI::App& app);
+int RunServe(const ServeConfig& cfg);
+
+}  // namespace hangar::api

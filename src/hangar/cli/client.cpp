@@ -1,0 +1,130 @@
+#include "hangar/cli/client.hpp"
+
+#include <curl/curl.h>
+
+#include <fmt/format.h>
+
+#include "hangar/core/json.hpp"
+
+namespace hangar::cli {
+
+using core::ErrorCode;
+using core::Fail;
+
+namespace {
+
+size_t Collect(char* data, size_t size, size_t n, void* user) {
+    static_cast<std::string*>(user)->append(data, size * n);
+    return size * n;
+}
+
+struct CurlGlobal {
+    CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+    ~CurlGlobal() { curl_global_cleanup(); }
+};
+
+}  // namespace
+
+std::string UrlEncode(const std::string& s) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += fmt::format("%{:02X}", c);
+        }
+    }
+    return out;
+}
+
+core::Result<HttpResult> Client::Send(
+    const std::string& method, const std::string& path, const std::string& body, const std::vector<std::string>& headers
+) {
+    static CurlGlobal global;
+    CURL* curl = curl_easy_init();
+    if (curl == nullptr) {
+        return Fail(ErrorCode::kInternal, "cannot initialise libcurl");
+    }
+    std::string url = cfg_.server;
+    while (!url.empty() && url.back() == '/') {
+        url.pop_back();
+    }
+    url += path;
+    HttpResult out;
+    curl_slist* hdrs = nullptr;
+    hdrs = curl_slist_append(hdrs, "Accept: application/json");
+    if (!body.empty()) {
+        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+    }
+    std::string auth = "Authorization: Bearer " + cfg_.token;
+    if (!cfg_.token.empty()) {
+        hdrs = curl_slist_append(hdrs, auth.c_str());
+    }
+    for (const auto& h : headers) {
+        hdrs = curl_slist_append(hdrs, h.c_str());
+    }
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out.body);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    if (!body.empty()) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    }
+    CURLcode rc = curl_easy_perform(curl);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out.status);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(curl);
+    if (rc != CURLE_OK) {
+        return Fail(
+            ErrorCode::kUnavailable,
+            fmt::format(
+                "cannot reach {} ({}). Is `hangar serve` running there? Set --server or HANGAR_SERVER.",
+                cfg_.server,
+                curl_easy_strerror(rc)
+            )
+        );
+    }
+    return out;
+}
+
+core::Result<boost::json::value> Client::Call(
+    const std::string& method, const std::string& path, const std::string& body, const std::vector<std::string>& headers
+) {
+    auto r = Send(method, path, body, headers);
+    if (!r) {
+        return Fail(r.error());
+    }
+    auto parsed = core::ParseJson(r->body);
+    if (r->status >= 200 && r->status < 300) {
+        if (!parsed) {
+            return Fail(ErrorCode::kInternal, fmt::format("the server answered {} with a body that is not JSON", r->status));
+        }
+        return std::move(*parsed);
+    }
+    core::Error e = core::MakeError(ErrorCode::kInternal, fmt::format("the server answered HTTP {}", r->status));
+    if (parsed && parsed->is_object()) {
+        if (const auto* err = parsed->as_object().if_contains("error"); err != nullptr && err->is_object()) {
+            const auto& eo = err->as_object();
+            if (const auto* c = eo.if_contains("code"); c != nullptr && c->is_string()) {
+                e.code = core::CodeFromString(std::string(c->as_string()));
+            }
+            if (const auto* m = eo.if_contains("message"); m != nullptr && m->is_string()) {
+                e.message = std::string(m->as_string());
+            }
+        }
+    }
+    if (e.code == ErrorCode::kUnauthenticated) {
+        e.message += cfg_.token.empty()
+                         ? ". Give a token with --token or HANGAR_TOKEN (the first admin token is in "
+                           "<data-dir>/admin-token)."
+                         : ". Check --token / HANGAR_TOKEN.";
+    }
+    return Fail(std::move(e));
+}
+
+}  // namespace hangar::cli

@@ -1,0 +1,411 @@
+#include "hangar/cli/commands.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "hangar/cli/client.hpp"
+#include "hangar/cli/output.hpp"
+#include "hangar/core/audit_chain.hpp"
+
+namespace hangar::cli {
+
+namespace json = boost::json;
+
+namespace {
+
+struct Globals {
+    std::string server, token, output = "table", config;
+};
+
+// A failed command: its message is printed and its exit code returned from main.
+[[noreturn]] void Exit(const core::Error& e) {
+    fmt::print(stderr, "hangar: {}\n", e.message);
+    int code = e.code == core::ErrorCode::kUnavailable && e.message.starts_with("cannot reach")
+                   ? 2
+                   : core::ExitCode(e.code);
+    throw CLI::RuntimeError(code);
+}
+
+ClientConfig Resolve(const Globals& g) {
+    ClientConfig cfg;
+    std::string path = g.config;
+    if (path.empty()) {
+        const char* home = std::getenv("HOME");  // NOLINT(concurrency-mt-unsafe)
+        if (home != nullptr) {
+            path = std::string(home) + "/.config/hangar/config.yaml";
+        }
+    }
+    if (!path.empty() && std::filesystem::exists(path)) {
+        try {
+            YAML::Node n = YAML::LoadFile(path);
+            if (n["server"]) {
+                cfg.server = n["server"].as<std::string>();
+            }
+            if (n["token"]) {
+                cfg.token = n["token"].as<std::string>();
+            }
+            if (n["token_file"]) {
+                std::ifstream f(n["token_file"].as<std::string>());
+                std::getline(f, cfg.token);
+            }
+        } catch (const YAML::Exception& e) {
+            Exit(core::MakeError(core::ErrorCode::kInvalidArgument, fmt::format("{}: {}", path, e.what())));
+        }
+    }
+    if (!g.server.empty()) {
+        cfg.server = g.server;
+    }
+    if (!g.token.empty()) {
+        cfg.token = g.token;
+    }
+    cfg.output = g.output;
+    return cfg;
+}
+
+json::value CallOrExit(Client& c, const std::string& method, const std::string& path, const std::string& body = "") {
+    auto r = c.Call(method, path, body);
+    if (!r) {
+        Exit(r.error());
+    }
+    return std::move(*r);
+}
+
+const std::vector<Column> kObjectCols = {
+    {"ID", "metadata.id"}, {"NAME", "metadata.name"}, {"TENANT", "metadata.tenant"},
+    {"REVISION", "metadata.revision"}, {"LABELS", "metadata.labels"}, {"CREATED", "metadata.created_at"}};
+const std::vector<Column> kTenantCols = {
+    {"ID", "metadata.id"}, {"NAME", "metadata.name"}, {"DISPLAY NAME", "spec.display_name"},
+    {"PLAN", "spec.plan"}, {"LABELS", "metadata.labels"}, {"CREATED", "metadata.created_at"}};
+const std::vector<Column> kTokenCols = {
+    {"ID", "id"}, {"ROLE", "role"}, {"TENANT", "tenant"}, {"NAME", "name"},
+    {"EXPIRES", "expires_at"}, {"REVOKED", "revoked_at"}};
+const std::vector<Column> kAuditCols = {
+    {"SEQ", "seq"}, {"TIME", "time"}, {"ACTOR", "actor"}, {"ACTION", "action"},
+    {"OBJECT", "object"}, {"TENANT", "tenant"}, {"OUTCOME", "outcome"}};
+
+void Print(const ClientConfig& cfg, const json::value& v, const std::vector<Column>& cols) {
+    if (cfg.output == "json") {
+        std::cout << RenderJson(v);
+    } else if (cfg.output == "yaml") {
+        std::cout << RenderYaml(v);
+    } else if (v.is_object() && v.as_object().contains("items")) {
+        std::cout << RenderTable(v.as_object().at("items").as_array(), cols);
+    } else {
+        json::array one;
+        one.push_back(v);
+        std::cout << RenderTable(one, cols);
+    }
+}
+
+struct KindRef {
+    std::string plural;
+    const std::vector<Column>* cols;
+};
+
+KindRef ResolveKind(const std::string& k) {
+    static const std::vector<std::pair<std::vector<std::string>, KindRef>> kinds = {
+        {{"tenant", "tenants", "ten"}, {"tenants", &kTenantCols}},
+        {{"user", "users", "usr"}, {"users", &kObjectCols}},
+        {{"token", "tokens", "tok"}, {"tokens", &kTokenCols}},
+    };
+    for (const auto& [names, ref] : kinds) {
+        if (std::find(names.begin(), names.end(), k) != names.end()) {
+            return ref;
+        }
+    }
+    Exit(core::MakeError(
+        core::ErrorCode::kInvalidArgument, fmt::format("unknown kind \"{}\"; known kinds: tenants, users, tokens", k)
+    ));
+}
+
+std::string Query(const std::vector<std::pair<std::string, std::string>>& params) {
+    std::string q;
+    for (const auto& [k, v] : params) {
+        if (!v.empty()) {
+            q += (q.empty() ? "?" : "&") + k + "=" + UrlEncode(v);
+        }
+    }
+    return q;
+}
+
+// Every page of a list endpoint, joined into one "items" array.
+json::value ListAll(Client& c, const std::string& path, const std::string& query) {
+    json::array all;
+    std::string cursor;
+    json::value last;
+    do {
+        std::string q = query;
+        if (!cursor.empty()) {
+            q += (q.empty() ? "?" : "&") + std::string("cursor=") + UrlEncode(cursor);
+        }
+        last = CallOrExit(c, "GET", path + q);
+        for (auto& item : last.as_object()["items"].as_array()) {
+            all.push_back(item);
+        }
+        const json::value* next = last.as_object().if_contains("next_cursor");
+        cursor = next != nullptr && next->is_string() ? std::string(next->as_string()) : "";
+    } while (!cursor.empty());
+    last.as_object()["items"] = std::move(all);
+    last.as_object().erase("next_cursor");
+    return last;
+}
+
+void AddTenant(CLI::App& app, Globals& g) {
+    CLI::App* tenant = app.add_subcommand("tenant", "Manage tenants (customer organizations)");
+    tenant->require_subcommand(1);
+
+    auto create = std::make_shared<std::tuple<std::string, std::string, std::string, std::string, std::vector<std::string>>>();
+    CLI::App* c = tenant->add_subcommand("create", "Create a tenant (platform admins)");
+    c->add_option("name", std::get<0>(*create), "Tenant name: lowercase letters, digits and '-'")->required();
+    c->add_option("--display-name", std::get<1>(*create), "Human-readable name");
+    c->add_option("--contact-email", std::get<2>(*create), "Who to contact");
+    c->add_option("--plan", std::get<3>(*create), "Plan name");
+    c->add_option("-l,--label", std::get<4>(*create), "Label KEY=VALUE (repeatable)");
+    c->callback([&g, create] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        json::object spec;
+        auto& [name, display, email, plan, labels] = *create;
+        if (!display.empty()) {
+            spec["display_name"] = display;
+        }
+        if (!email.empty()) {
+            spec["contact_email"] = email;
+        }
+        if (!plan.empty()) {
+            spec["plan"] = plan;
+        }
+        json::object lab;
+        for (const auto& l : labels) {
+            auto eq = l.find('=');
+            if (eq == std::string::npos) {
+                Exit(core::MakeError(core::ErrorCode::kInvalidArgument, fmt::format("--label \"{}\": use KEY=VALUE", l)));
+            }
+            lab[l.substr(0, eq)] = l.substr(eq + 1);
+        }
+        json::object md{{"name", name}, {"labels", lab}};
+        json::object body{{"metadata", md}, {"spec", spec}};
+        Print(cfg, CallOrExit(client, "POST", "/v1/tenants", json::serialize(body)), kTenantCols);
+    });
+
+    auto selector = std::make_shared<std::string>();
+    CLI::App* l = tenant->add_subcommand("list", "List tenants");
+    l->add_option("-l,--selector", *selector, "Label selector, e.g. tier=gold");
+    l->callback([&g, selector] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        Print(cfg, ListAll(client, "/v1/tenants", Query({{"selector", *selector}})), kTenantCols);
+    });
+}
+
+void AddToken(CLI::App& app, Globals& g) {
+    CLI::App* token = app.add_subcommand("token", "Manage API tokens");
+    token->require_subcommand(1);
+
+    struct Opts {
+        std::string tenant, role, name, expires, user;
+    };
+    auto o = std::make_shared<Opts>();
+    CLI::App* c = token->add_subcommand("create", "Create a token; its secret is printed once");
+    c->add_option("--role", o->role, "admin, owner, operator or viewer")
+        ->required()
+        ->check(CLI::IsMember({"admin", "owner", "operator", "viewer"}));
+    c->add_option("--tenant", o->tenant, "Tenant id (not for admin tokens)");
+    c->add_option("--name", o->name, "What the token is for");
+    c->add_option("--user", o->user, "User id the token acts for");
+    c->add_option("--expires", o->expires, "Lifetime, e.g. 12h or 30d");
+    c->callback([&g, o] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        json::object body{{"role", o->role}};
+        if (!o->tenant.empty()) {
+            body["tenant"] = o->tenant;
+        }
+        if (!o->name.empty()) {
+            body["name"] = o->name;
+        }
+        if (!o->user.empty()) {
+            body["user"] = o->user;
+        }
+        if (!o->expires.empty()) {
+            body["expires_in"] = o->expires;
+        }
+        json::value r = CallOrExit(client, "POST", "/v1/tokens", json::serialize(body));
+        if (cfg.output == "table") {
+            std::cout << RenderTable(json::array{r}, kTokenCols);
+            std::cout << "\nsecret (shown only now): " << At(r, "token") << "\n";
+        } else {
+            Print(cfg, r, kTokenCols);
+        }
+    });
+
+    auto id = std::make_shared<std::string>();
+    CLI::App* rv = token->add_subcommand("revoke", "Revoke a token");
+    rv->add_option("id", *id, "Token id (tok_...)")->required();
+    rv->callback([&g, id] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        Print(cfg, CallOrExit(client, "DELETE", "/v1/tokens/" + UrlEncode(*id)), kTokenCols);
+    });
+
+    auto tenant = std::make_shared<std::string>();
+    CLI::App* l = token->add_subcommand("list", "List tokens (never their secrets)");
+    l->add_option("--tenant", *tenant, "Only this tenant's tokens");
+    l->callback([&g, tenant] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        Print(cfg, CallOrExit(client, "GET", "/v1/tokens" + Query({{"tenant", *tenant}})), kTokenCols);
+    });
+}
+
+void AddGetDelete(CLI::App& app, Globals& g) {
+    struct Opts {
+        std::string kind, id, selector, tenant;
+    };
+    auto o = std::make_shared<Opts>();
+    CLI::App* get = app.add_subcommand("get", "Show objects of a kind, or one object");
+    get->add_option("kind", o->kind, "tenants, users or tokens")->required();
+    get->add_option("id", o->id, "One object's id");
+    get->add_option("-l,--selector", o->selector, "Label selector");
+    get->add_option("--tenant", o->tenant, "Only this tenant (platform admins)");
+    get->callback([&g, o] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        KindRef k = ResolveKind(o->kind);
+        std::string path = "/v1/" + k.plural;
+        if (!o->id.empty()) {
+            Print(cfg, CallOrExit(client, "GET", path + "/" + UrlEncode(o->id)), *k.cols);
+        } else if (k.plural == "tokens") {
+            Print(cfg, CallOrExit(client, "GET", path + Query({{"tenant", o->tenant}})), *k.cols);
+        } else {
+            Print(cfg, ListAll(client, path, Query({{"selector", o->selector}, {"tenant", o->tenant}})), *k.cols);
+        }
+    });
+
+    auto d = std::make_shared<Opts>();
+    CLI::App* del = app.add_subcommand("delete", "Delete an object (tokens are revoked)");
+    del->add_option("kind", d->kind, "tenants, users or tokens")->required();
+    del->add_option("id", d->id, "The object's id")->required();
+    del->callback([&g, d] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        KindRef k = ResolveKind(d->kind);
+        Print(cfg, CallOrExit(client, "DELETE", "/v1/" + k.plural + "/" + UrlEncode(d->id)), *k.cols);
+    });
+}
+
+void AddAudit(CLI::App& app, Globals& g) {
+    CLI::App* audit = app.add_subcommand("audit", "Read and verify the audit log");
+    audit->require_subcommand(1);
+    struct Opts {
+        std::string tenant, actor, action, since, until;
+        int limit = 100;
+    };
+    auto o = std::make_shared<Opts>();
+    CLI::App* l = audit->add_subcommand("list", "List audit events, oldest first");
+    l->add_option("--tenant", o->tenant, "Only this tenant");
+    l->add_option("--actor", o->actor, "Only this actor, e.g. token:tok_...");
+    l->add_option("--action", o->action, "Only this action, e.g. tenant.create");
+    l->add_option("--since", o->since, "RFC 3339 time");
+    l->add_option("--until", o->until, "RFC 3339 time");
+    l->add_option("--limit", o->limit, "At most this many events")->check(CLI::Range(1, 1000));
+    l->callback([&g, o] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        std::string q = Query(
+            {{"tenant", o->tenant},
+             {"actor", o->actor},
+             {"action", o->action},
+             {"since", o->since},
+             {"until", o->until},
+             {"limit", std::to_string(o->limit)}}
+        );
+        Print(cfg, CallOrExit(client, "GET", "/v1/audit" + q), kAuditCols);
+    });
+
+    CLI::App* v = audit->add_subcommand(
+        "verify", "Recompute the hash chain; report the first event edited, removed or reordered"
+    );
+    v->callback([&g] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        std::string prev(core::kAuditGenesisHash);
+        int64_t expected_seq = 1;
+        int64_t after = 0;
+        int64_t checked = 0;
+        auto report = [&](int64_t seq, const std::string& what) {
+            json::object r{{"ok", false}, {"checked", checked}, {"first_bad_seq", seq}, {"problem", what}};
+            if (cfg.output == "table") {
+                fmt::print("audit chain BROKEN at event {}: {} ({} events verified before it)\n", seq, what, checked);
+            } else {
+                Print(cfg, r, {});
+            }
+            throw CLI::RuntimeError(11);
+        };
+        while (true) {
+            json::value page = CallOrExit(client, "GET", fmt::format("/v1/audit?after={}&limit=1000", after));
+            const auto& items = page.as_object().at("items").as_array();
+            for (const auto& item : items) {
+                core::AuditFields f;
+                f.seq = item.at("seq").as_int64();
+                f.time = At(item, "time");
+                f.actor = At(item, "actor");
+                f.tenant = At(item, "tenant");
+                f.action = At(item, "action");
+                f.object = At(item, "object");
+                f.request_id = At(item, "request_id");
+                f.source = At(item, "source");
+                f.outcome = At(item, "outcome");
+                if (f.seq != expected_seq) {
+                    report(
+                        expected_seq,
+                        f.seq > expected_seq ? fmt::format("events {}..{} are missing", expected_seq, f.seq - 1)
+                                             : "events are out of order"
+                    );
+                }
+                if (At(item, "prev_hash") != prev) {
+                    report(f.seq, "it does not follow the event before it (removed or reordered)");
+                }
+                std::string h = core::AuditChainHash(prev, f);
+                if (h != At(item, "hash")) {
+                    report(f.seq, "its contents do not match its hash (edited)");
+                }
+                prev = h;
+                ++expected_seq;
+                ++checked;
+                after = f.seq;
+            }
+            if (items.size() < 1000) {
+                break;
+            }
+        }
+        if (cfg.output == "table") {
+            fmt::print("audit chain OK: {} events verified\n", checked);
+        } else {
+            Print(cfg, json::object{{"ok", true}, {"checked", checked}}, {});
+        }
+    });
+}
+
+}  // namespace
+
+void AddClientCommands(CLI::App& app) {
+    static Globals g;
+    app.add_option("--server", g.server, "Hangar server URL (default http://127.0.0.1:8080)")->envname("HANGAR_SERVER");
+    app.add_option("--token", g.token, "API token")->envname("HANGAR_TOKEN");
+    app.add_option("-o,--output", g.output, "table, json or yaml")->check(CLI::IsMember({"table", "json", "yaml"}));
+    app.add_option("--client-config", g.config, "CLI config file (default ~/.config/hangar/config.yaml)")
+        ->envname("HANGAR_CLI_CONFIG");
+    AddTenant(app, g);
+    AddToken(app, g);
+    AddGetDelete(app, g);
+    AddAudit(app, g);
+}
+
+}  // namespace hangar::cli

@@ -1,0 +1,117 @@
+#include "hangar/core/ids.hpp"
+
+#include <sodium.h>
+
+#include <array>
+#include <stdexcept>
+
+namespace hangar::core {
+
+namespace {
+
+constexpr std::string_view kBase32 = "0123456789abcdefghjkmnpqrstvwxyz";  // Crockford, lowercase
+constexpr size_t kIdChars = 20;
+
+void EnsureSodium() {
+    static const int rc = sodium_init();
+    if (rc < 0) {
+        throw std::runtime_error("libsodium failed to initialise");
+    }
+}
+
+}  // namespace
+
+std::string NewId(std::string_view prefix) {
+    EnsureSodium();
+    std::array<unsigned char, kIdChars> raw{};
+    randombytes_buf(raw.data(), raw.size());
+    std::string id(prefix);
+    id.push_back('_');
+    for (unsigned char b : raw) {
+        id.push_back(kBase32[b & 31U]);
+    }
+    return id;
+}
+
+bool IsValidId(std::string_view s, std::string_view prefix) {
+    if (s.size() != prefix.size() + 1 + kIdChars || s.substr(0, prefix.size()) != prefix ||
+        s[prefix.size()] != '_') {
+        return false;
+    }
+    for (char c : s.substr(prefix.size() + 1)) {
+        if (kBase32.find(c) == std::string_view::npos) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string NewSecretToken() {
+    EnsureSodium();
+    std::array<unsigned char, 32> raw{};
+    randombytes_buf(raw.data(), raw.size());
+    return "hgr_" + Base64UrlEncode(std::string_view(reinterpret_cast<char*>(raw.data()), raw.size()));
+}
+
+std::string Sha256Hex(std::string_view data) {
+    std::array<unsigned char, crypto_hash_sha256_BYTES> out{};
+    crypto_hash_sha256(
+        out.data(), reinterpret_cast<const unsigned char*>(data.data()), data.size()
+    );
+    return HexEncode(std::string_view(reinterpret_cast<char*>(out.data()), out.size()));
+}
+
+std::string HexEncode(std::string_view bytes) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (unsigned char c : bytes) {
+        out.push_back(kHex[c >> 4U]);
+        out.push_back(kHex[c & 15U]);
+    }
+    return out;
+}
+
+std::string Base64UrlEncode(std::string_view bytes) {
+    EnsureSodium();
+    const int variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+    std::string out(sodium_base64_ENCODED_LEN(bytes.size(), variant), '\0');
+    sodium_bin2base64(
+        out.data(),
+        out.size(),
+        reinterpret_cast<const unsigned char*>(bytes.data()),
+        bytes.size(),
+        variant
+    );
+    out.resize(out.size() - 1);  // drop the terminating NUL
+    return out;
+}
+
+bool Base64UrlDecode(std::string_view in, std::string& out) {
+    EnsureSodium();
+    out.assign(in.size(), '\0');
+    size_t len = 0;
+    if (sodium_base642bin(
+            reinterpret_cast<unsigned char*>(out.data()),
+            out.size(),
+            in.data(),
+            in.size(),
+            nullptr,
+            &len,
+            nullptr,
+            sodium_base64_VARIANT_URLSAFE_NO_PADDING
+        ) != 0) {
+        return false;
+    }
+    out.resize(len);
+    return true;
+}
+
+bool SecretEquals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace hangar::core

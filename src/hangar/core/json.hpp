@@ -1,0 +1,61 @@
+#pragma once
+// Strict JSON reading: every field a request carries is either read or rejected, and every
+// error names the field's path ("spec.labels.team"), so a client knows what to fix.
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "hangar/core/error.hpp"
+
+namespace hangar::core {
+
+namespace json = boost::json;
+
+// Parses a request body; the error names the byte offset of malformed input.
+Result<json::value> ParseJson(std::string_view text);
+// Parses and requires an object at the top.
+Result<json::object> ParseJsonObject(std::string_view text);
+std::string ToJson(const json::value& v);
+json::object ErrorToJson(const Error& e);
+
+class ObjectReader {
+public:
+    ObjectReader(const json::object& obj, std::string path) : obj_(obj), path_(std::move(path)) {}
+
+    // Each accessor records the key as known; a present value of the wrong type sets the
+    // reader's error (the first one wins) and returns nullopt.
+    std::optional<std::string> String(std::string_view key, bool required = false);
+    std::optional<int64_t> Int(std::string_view key, bool required = false);
+    std::optional<bool> Bool(std::string_view key, bool required = false);
+    const json::object* Object(std::string_view key, bool required = false);
+    const json::array* Array(std::string_view key, bool required = false);
+    std::optional<std::map<std::string, std::string>> StringMap(std::string_view key);
+    // Marks a key as accepted without reading it (free-form sub-documents).
+    const json::value* Any(std::string_view key);
+
+    // Rejects keys nobody asked for; returns the first error seen.
+    Result<void> Finish();
+    bool ok() const { return !error_.has_value(); }
+    void SetError(std::string field, std::string message);
+    std::string PathOf(std::string_view key) const;
+
+private:
+    const json::value* Find(std::string_view key, bool required, std::string_view type);
+    void TypeError(std::string_view key, std::string_view want);
+
+    const json::object& obj_;
+    std::string path_;
+    std::set<std::string, std::less<>> known_;
+    std::optional<Error> error_;
+};
+
+Error FieldError(std::string path, std::string message);
+
+}  // namespace hangar::core

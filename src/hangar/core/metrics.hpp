@@ -1,0 +1,88 @@
+#pragma once
+// Hangar's own metrics in Prometheus text exposition: counters and histograms with labels.
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hangar::core {
+
+class MetricFamily {
+public:
+    virtual ~MetricFamily() = default;
+    virtual void Render(std::string& out) const = 0;
+};
+
+class CounterFamily final : public MetricFamily {
+public:
+    CounterFamily(std::string name, std::string help, std::vector<std::string> labels);
+    void Inc(const std::vector<std::string>& label_values, double v = 1);
+    double Value(const std::vector<std::string>& label_values) const;
+    void Render(std::string& out) const override;
+
+private:
+    std::string name_, help_;
+    std::vector<std::string> labels_;
+    mutable std::mutex mu_;
+    std::map<std::vector<std::string>, double> values_;
+};
+
+class GaugeFamily final : public MetricFamily {
+public:
+    GaugeFamily(std::string name, std::string help, std::vector<std::string> labels);
+    void Set(const std::vector<std::string>& label_values, double v);
+    void Add(const std::vector<std::string>& label_values, double v);
+    void Render(std::string& out) const override;
+
+private:
+    std::string name_, help_;
+    std::vector<std::string> labels_;
+    mutable std::mutex mu_;
+    std::map<std::vector<std::string>, double> values_;
+};
+
+class HistogramFamily final : public MetricFamily {
+public:
+    HistogramFamily(
+        std::string name, std::string help, std::vector<std::string> labels, std::vector<double> buckets
+    );
+    void Observe(const std::vector<std::string>& label_values, double v);
+    void Render(std::string& out) const override;
+
+private:
+    struct Series {
+        std::vector<uint64_t> counts;  // per bucket, not cumulative
+        uint64_t count = 0;
+        double sum = 0;
+    };
+    std::string name_, help_;
+    std::vector<std::string> labels_;
+    std::vector<double> buckets_;
+    mutable std::mutex mu_;
+    std::map<std::vector<std::string>, Series> series_;
+};
+
+class MetricsRegistry {
+public:
+    CounterFamily& Counter(std::string name, std::string help, std::vector<std::string> labels);
+    GaugeFamily& Gauge(std::string name, std::string help, std::vector<std::string> labels);
+    HistogramFamily& Histogram(
+        std::string name, std::string help, std::vector<std::string> labels, std::vector<double> buckets
+    );
+    std::string Render() const;
+
+private:
+    mutable std::mutex mu_;
+    std::vector<std::unique_ptr<MetricFamily>> families_;
+};
+
+// Default latency buckets in seconds: 100µs .. 10s.
+std::vector<double> LatencyBuckets();
+// A label value escaped for the exposition format.
+std::string EscapeLabelValue(std::string_view v);
+
+}  // namespace hangar::core

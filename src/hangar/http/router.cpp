@@ -1,0 +1,117 @@
+#include "hangar/http/router.hpp"
+
+namespace hangar::http {
+
+std::string_view Request::Header(std::string_view lower_name) const {
+    for (const auto& [k, v] : headers) {
+        if (k == lower_name) {
+            return v;
+        }
+    }
+    return {};
+}
+
+std::optional<std::string> Request::Query(std::string_view name) const {
+    for (const auto& [k, v] : query) {
+        if (k == name) {
+            return v;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string_view Request::Param(std::string_view name) const {
+    for (const auto& [k, v] : params) {
+        if (k == name) {
+            return v;
+        }
+    }
+    return {};
+}
+
+std::vector<std::string_view> SplitPath(std::string_view path) {
+    std::vector<std::string_view> out;
+    size_t i = 0;
+    while (i < path.size()) {
+        if (path[i] == '/') {
+            ++i;
+            continue;
+        }
+        size_t j = path.find('/', i);
+        if (j == std::string_view::npos) {
+            j = path.size();
+        }
+        out.push_back(path.substr(i, j - i));
+        i = j;
+    }
+    return out;
+}
+
+void Router::Add(std::string method, std::string pattern, Handler h) {
+    Route r{std::move(method), std::move(pattern), {}, std::move(h)};
+    for (auto s : SplitPath(r.pattern)) {
+        r.segments.emplace_back(s);
+    }
+    routes_.push_back(std::move(r));
+}
+
+bool Router::MatchPath(
+    const Route& r,
+    const std::vector<std::string_view>& segs,
+    std::vector<std::pair<std::string, std::string>>& params
+) {
+    if (r.segments.size() != segs.size()) {
+        return false;
+    }
+    params.clear();
+    for (size_t i = 0; i < segs.size(); ++i) {
+        const std::string& p = r.segments[i];
+        if (!p.empty() && p.front() == '{') {
+            // "{id}" or "{id}:action"
+            size_t close = p.find('}');
+            std::string name = p.substr(1, close - 1);
+            std::string_view suffix = std::string_view(p).substr(close + 1);
+            std::string_view seg = segs[i];
+            if (!suffix.empty()) {
+                if (!seg.ends_with(suffix)) {
+                    return false;
+                }
+                seg.remove_suffix(suffix.size());
+            } else if (seg.find(':') != std::string_view::npos) {
+                return false;  // "{id}" never swallows an action
+            }
+            if (seg.empty()) {
+                return false;
+            }
+            params.emplace_back(std::move(name), std::string(seg));
+        } else if (p != segs[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+Router::Match Router::Find(Request& req, const Handler*& out, std::string& allow) const {
+    auto segs = SplitPath(req.path);
+    std::vector<std::pair<std::string, std::string>> params;
+    bool path_found = false;
+    allow.clear();
+    for (const Route& r : routes_) {
+        if (!MatchPath(r, segs, params)) {
+            continue;
+        }
+        if (r.method == req.method || (req.method == "HEAD" && r.method == "GET")) {
+            req.params = std::move(params);
+            req.route = r.pattern;
+            out = &r.handler;
+            return Match::kFound;
+        }
+        path_found = true;
+        if (allow.find(r.method) == std::string::npos) {
+            allow += allow.empty() ? r.method : ", " + r.method;
+        }
+    }
+    return path_found ? Match::kNoMethod : Match::kNoPath;
+}
+
+}  // namespace hangar::http

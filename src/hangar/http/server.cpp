@@ -1,0 +1,558 @@
+#include "hangar/http/server.hpp"
+
+#include <sched.h>
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
+
+#include <fmt/format.h>
+
+#include "hangar/core/ids.hpp"
+#include "hangar/core/json.hpp"
+#include "hangar/core/log.hpp"
+
+namespace hangar::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+constexpr auto kTuple = asio::as_tuple(use_awaitable);
+
+size_t UsableCpus() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+        return std::max(1, CPU_COUNT(&set));
+    }
+    return std::max(1U, std::thread::hardware_concurrency());
+}
+
+namespace {
+
+std::string ErrorBody(core::ErrorCode code, std::string message) {
+    return core::ToJson(core::ErrorToJson(core::MakeError(code, std::move(message))));
+}
+
+bool SafeRequestId(std::string_view s) {
+    if (s.empty() || s.size() > 64) {
+        return false;
+    }
+    for (char c : s) {
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// An SSE sink: producers push from any thread; the session coroutine drains on its strand.
+class SseSink final : public StreamSink, public std::enable_shared_from_this<SseSink> {
+public:
+    explicit SseSink(asio::any_io_executor strand) : strand_(strand), timer_(strand) {}
+
+    bool Send(std::string data) override {
+        {
+            std::lock_guard lock(mu_);
+            if (!open_) {
+                return false;
+            }
+            if (queue_.size() >= kMaxQueued) {
+                open_ = false;  // too slow a reader: drop it; it resumes from its last revision
+            } else {
+                queue_.push_back(std::move(data));
+            }
+        }
+        Wake();
+        return IsOpen();
+    }
+    void Close() override {
+        {
+            std::lock_guard lock(mu_);
+            open_ = false;
+        }
+        Wake();
+    }
+    bool IsOpen() const override {
+        std::lock_guard lock(mu_);
+        return open_;
+    }
+    // Takes what is queued; false when closed and drained.
+    bool Drain(std::string& out) {
+        std::lock_guard lock(mu_);
+        for (auto& s : queue_) {
+            out += s;
+        }
+        queue_.clear();
+        return open_;
+    }
+    asio::steady_timer& timer() { return timer_; }
+
+private:
+    void Wake() {
+        asio::post(strand_, [self = shared_from_this()] { self->timer_.cancel(); });
+    }
+    static constexpr size_t kMaxQueued = 10000;
+    asio::any_io_executor strand_;  // the session's strand
+    asio::steady_timer timer_;
+    mutable std::mutex mu_;
+    std::deque<std::string> queue_;
+    bool open_ = true;
+};
+
+}  // namespace
+
+struct Server::Impl {
+    ServerOptions opts;
+    const Router& router;
+    asio::io_context ioc;
+    asio::thread_pool workers;
+    tcp::acceptor acceptor{ioc};
+    asio::signal_set signals{ioc, SIGTERM, SIGINT};
+    std::atomic<size_t> pending{0};
+    std::atomic<size_t> sessions{0};
+    std::atomic<bool> draining{false};
+    std::mutex streams_mu;
+    std::vector<std::weak_ptr<SseSink>> streams;
+
+    core::CounterFamily& requests;
+    core::HistogramFamily& latency;
+    core::GaugeFamily& inflight;
+    core::CounterFamily& rejected;
+
+    Impl(ServerOptions o, const Router& r, core::MetricsRegistry& m)
+        : opts(std::move(o)),
+          router(r),
+          workers(o.workers == 0 ? 32 : o.workers),
+          requests(m.Counter(
+              "hangar_http_requests_total",
+              "HTTP requests answered, by route, method and status code.",
+              {"route", "method", "code"}
+          )),
+          latency(m.Histogram(
+              "hangar_http_request_duration_seconds",
+              "Time from the full request read to the response handed to the socket.",
+              {"route", "method"},
+              core::LatencyBuckets()
+          )),
+          inflight(m.Gauge("hangar_http_inflight_requests", "Handler calls queued or running.", {})),
+          rejected(m.Counter(
+              "hangar_http_rejected_total",
+              "Requests refused before a handler ran, by reason.",
+              {"reason"}
+          )) {}
+
+    awaitable<void> Accept();
+    awaitable<void> Session(tcp::socket sock);
+    awaitable<void> Stream(beast::tcp_stream& stream, Response& res, const std::string& rid);
+    Response Dispatch(Request& req);
+    void BeginStop();
+};
+
+Response Server::Impl::Dispatch(Request& req) {
+    const Handler* h = nullptr;
+    std::string allow;
+    switch (router.Find(req, h, allow)) {
+        case Router::Match::kFound:
+            break;
+        case Router::Match::kNoPath:
+            req.route = "unmatched";
+            return Response{
+                404, "application/json", {}, ErrorBody(core::ErrorCode::kNotFound, fmt::format("no route for {}", req.path)), {}};
+        case Router::Match::kNoMethod:
+            req.route = "unmatched";
+            return Response{
+                405,
+                "application/json",
+                {{"allow", allow}},
+                ErrorBody(
+                    core::ErrorCode::kMethodNotAllowed,
+                    fmt::format("{} does not accept {}; it accepts {}", req.path, req.method, allow)
+                ),
+                {}};
+    }
+    try {
+        return (*h)(req);
+    } catch (const std::exception& e) {
+        core::LogError(
+            "handler failed",
+            {{"request_id", std::string_view(req.request_id)}, {"error", std::string_view(e.what())}}
+        );
+        return Response{
+            500, "application/json", {}, ErrorBody(core::ErrorCode::kInternal, "internal error; see the server log with the request id"), {}};
+    }
+}
+
+awaitable<void> Server::Impl::Accept() {
+    while (true) {
+        auto [ec, sock] = co_await acceptor.async_accept(kTuple);
+        if (ec) {
+            if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+                co_return;
+            }
+            continue;  // EMFILE and friends: keep serving the connections we have
+        }
+        sock.set_option(tcp::no_delay(true));
+        auto strand = asio::make_strand(ioc);
+        asio::co_spawn(strand, Session(std::move(sock)), asio::detached);
+    }
+}
+
+awaitable<void> Server::Impl::Session(tcp::socket sock) {
+    sessions++;
+    struct Guard {
+        std::atomic<size_t>& n;
+        ~Guard() { n--; }
+    } guard{sessions};
+    beast::tcp_stream stream(std::move(sock));
+    std::string remote;
+    {
+        boost::system::error_code rec;
+        auto ep = stream.socket().remote_endpoint(rec);
+        if (!rec) {
+            remote = fmt::format("{}:{}", ep.address().to_string(), ep.port());
+        }
+    }
+    beast::flat_buffer buf;
+    bool first = true;
+    while (!draining) {
+        bhttp::request_parser<bhttp::string_body> parser;
+        parser.header_limit(16 * 1024);
+        parser.body_limit(opts.body_limit);
+        stream.expires_after(first ? opts.header_timeout : opts.idle_timeout);
+        first = false;
+        auto [hec, hn] = co_await bhttp::async_read_header(stream, buf, parser, kTuple);
+        bhttp::response<bhttp::string_body> res;
+        res.version(11);
+        std::string rid = core::NewId("req");
+        auto fail = [&](int status, core::ErrorCode code, std::string msg, std::string_view reason) {
+            rejected.Inc({std::string(reason)});
+            res.result(static_cast<unsigned>(status));
+            res.set(bhttp::field::content_type, "application/json");
+            res.set("x-request-id", rid);
+            res.keep_alive(false);
+            res.body() = ErrorBody(code, std::move(msg));
+            res.prepare_payload();
+        };
+        if (hec) {
+            if (hec == bhttp::error::end_of_stream || hec == asio::error::eof ||
+                hec == asio::error::connection_reset) {
+                co_return;
+            }
+            if (hec == beast::error::timeout) {
+                if (buf.size() == 0) {
+                    co_return;  // an idle keep-alive connection: close quietly
+                }
+                fail(408, core::ErrorCode::kRequestTimeout, "request headers took too long", "header_timeout");
+            } else if (hec == bhttp::error::header_limit) {
+                fail(431, core::ErrorCode::kInvalidArgument, "request headers exceed 16 KiB", "header_limit");
+            } else {
+                fail(400, core::ErrorCode::kInvalidArgument, fmt::format("malformed HTTP request: {}", hec.message()), "malformed");
+            }
+            stream.expires_after(std::chrono::seconds(5));
+            co_await bhttp::async_write(stream, res, kTuple);
+            stream.socket().shutdown(tcp::socket::shutdown_both);
+            co_return;
+        }
+        auto& hdr = parser.get();
+        if (auto it = hdr.find("x-request-id"); it != hdr.end() && SafeRequestId(it->value())) {
+            rid = std::string(it->value());
+        }
+        if (hdr.has_content_length() && parser.content_length() && *parser.content_length() > opts.body_limit) {
+            fail(413, core::ErrorCode::kPayloadTooLarge, fmt::format("request body exceeds {} bytes", opts.body_limit), "body_limit");
+            stream.expires_after(std::chrono::seconds(5));
+            co_await bhttp::async_write(stream, res, kTuple);
+            stream.socket().shutdown(tcp::socket::shutdown_both);
+            co_return;
+        }
+        if (hdr[bhttp::field::expect] == "100-continue") {
+            bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+            co_await bhttp::async_write(stream, cont, kTuple);
+        }
+        stream.expires_after(opts.body_timeout);
+        auto [bec, bn] = co_await bhttp::async_read(stream, buf, parser, kTuple);
+        if (bec) {
+            if (bec == bhttp::error::body_limit) {
+                fail(413, core::ErrorCode::kPayloadTooLarge, fmt::format("request body exceeds {} bytes", opts.body_limit), "body_limit");
+            } else if (bec == beast::error::timeout) {
+                fail(408, core::ErrorCode::kRequestTimeout, "request body took too long", "body_timeout");
+            } else {
+                co_return;
+            }
+            stream.expires_after(std::chrono::seconds(5));
+            co_await bhttp::async_write(stream, res, kTuple);
+            stream.socket().shutdown(tcp::socket::shutdown_both);
+            co_return;
+        }
+        stream.expires_never();
+        auto start = std::chrono::steady_clock::now();
+        auto msg = parser.release();
+
+        auto req = std::make_shared<Request>();
+        req->method = std::string(msg.method_string());
+        req->target = std::string(msg.target());
+        req->remote = remote;
+        req->request_id = rid;
+        for (const auto& f : msg) {
+            std::string name(f.name_string());
+            for (char& c : name) {
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            }
+            req->headers.emplace_back(std::move(name), std::string(f.value()));
+        }
+        req->body = std::move(msg.body());
+        bool keep_alive = msg.keep_alive() && !draining;
+
+        Response out;
+        auto parsed = boost::urls::parse_origin_form(req->target);
+        if (!parsed) {
+            req->route = "unmatched";
+            out = Response{400, "application/json", {}, ErrorBody(core::ErrorCode::kInvalidArgument, "malformed request target"), {}};
+        } else {
+            req->path = std::string(parsed->path());
+            for (auto p : parsed->params()) {
+                req->query.emplace_back(std::string(p.key), std::string(p.value));
+            }
+            if (pending.load() >= opts.max_pending) {
+                req->route = "overload";
+                rejected.Inc({"overload"});
+                out = Response{503, "application/json", {{"retry-after", "1"}}, ErrorBody(core::ErrorCode::kUnavailable, "the server is overloaded; retry shortly"), {}};
+            } else {
+                pending++;
+                inflight.Add({}, 1);
+                out = co_await asio::co_spawn(
+                    workers,
+                    [this, req]() -> awaitable<Response> { co_return Dispatch(*req); },
+                    use_awaitable
+                );
+                inflight.Add({}, -1);
+                pending--;
+            }
+        }
+
+        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        requests.Inc({req->route, req->method, std::to_string(out.status)});
+        latency.Observe({req->route, req->method}, secs);
+        core::Log(
+            out.status >= 500 ? core::LogLevel::kError : core::LogLevel::kInfo,
+            "request",
+            {{"request_id", std::string_view(rid)},
+             {"method", std::string_view(req->method)},
+             {"path", std::string_view(req->path)},
+             {"status", static_cast<int64_t>(out.status)},
+             {"duration_ms", secs * 1000},
+             {"remote", std::string_view(remote)}}
+        );
+
+        if (out.stream) {
+            co_await Stream(stream, out, rid);
+            co_return;
+        }
+        res.result(static_cast<unsigned>(out.status));
+        res.set(bhttp::field::content_type, out.content_type);
+        res.set("x-request-id", rid);
+        for (const auto& [k, v] : out.headers) {
+            res.set(k, v);
+        }
+        res.keep_alive(keep_alive);
+        res.body() = req->method == "HEAD" ? std::string() : std::move(out.body);
+        res.prepare_payload();
+        stream.expires_after(opts.body_timeout);
+        auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
+        if (wec || !keep_alive) {
+            boost::system::error_code ignored;
+            stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+            co_return;
+        }
+    }
+}
+
+awaitable<void> Server::Impl::Stream(beast::tcp_stream& stream, Response& res, const std::string& rid) {
+    std::string head = fmt::format(
+        "HTTP/1.1 {} OK\r\nContent-Type: {}\r\nCache-Control: no-cache\r\nConnection: close\r\n"
+        "X-Request-Id: {}\r\nX-Accel-Buffering: no\r\n",
+        res.status,
+        res.content_type,
+        rid
+    );
+    for (const auto& [k, v] : res.headers) {
+        head += fmt::format("{}: {}\r\n", k, v);
+    }
+    head += "\r\n";
+    auto ex = co_await asio::this_coro::executor;
+    auto sink = std::make_shared<SseSink>(ex);
+    {
+        std::lock_guard lock(streams_mu);
+        std::erase_if(streams, [](auto& w) { return w.expired(); });
+        streams.push_back(sink);
+    }
+    stream.expires_after(opts.body_timeout);
+    auto [hec, hn] = co_await asio::async_write(stream, asio::buffer(head), kTuple);
+    if (hec) {
+        sink->Close();
+        co_return;
+    }
+    // The producer starts on a worker: its first step may read the store.
+    asio::post(workers, [start = std::move(res.stream), sink] { start(sink); });
+    std::string out;
+    while (true) {
+        out.clear();
+        bool open = sink->Drain(out);
+        if (!out.empty()) {
+            stream.expires_after(opts.body_timeout);
+            auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(out), kTuple);
+            if (wec) {
+                sink->Close();
+                co_return;
+            }
+            continue;
+        }
+        if (!open || draining) {
+            break;
+        }
+        sink->timer().expires_after(opts.heartbeat);
+        auto [tec] = co_await sink->timer().async_wait(kTuple);
+        if (!tec) {  // the heartbeat fired: nothing happened for a while
+            stream.expires_after(opts.body_timeout);
+            auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(std::string_view(": keep-alive\n\n")), kTuple);
+            if (wec) {
+                sink->Close();
+                co_return;
+            }
+        }
+    }
+    sink->Close();
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+void Server::Impl::BeginStop() {
+    if (draining.exchange(true)) {
+        return;
+    }
+    core::LogInfo("shutting down: no new connections, draining in-flight requests");
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    signals.cancel(ignored);
+    std::lock_guard lock(streams_mu);
+    for (auto& w : streams) {
+        if (auto s = w.lock()) {
+            s->Close();
+        }
+    }
+}
+
+Server::Server(ServerOptions opts, const Router& router, core::MetricsRegistry& metrics)
+    : impl_(std::make_unique<Impl>(std::move(opts), router, metrics)) {}
+
+Server::~Server() {
+    impl_->workers.join();
+}
+
+core::Result<void> Server::Bind() {
+    const std::string& listen = impl_->opts.listen;
+    auto colon = listen.rfind(':');
+    if (colon == std::string::npos) {
+        return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("--listen \"{}\": use HOST:PORT", listen));
+    }
+    std::string host = listen.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    int port = 0;
+    try {
+        port = std::stoi(listen.substr(colon + 1));
+    } catch (const std::exception&) {
+        port = -1;
+    }
+    if (port < 0 || port > 65535) {
+        return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("--listen \"{}\": bad port", listen));
+    }
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
+    if (ec) {
+        return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("--listen \"{}\": bad address", listen));
+    }
+    tcp::endpoint ep(addr, static_cast<uint16_t>(port));
+    auto& a = impl_->acceptor;
+    a.open(ep.protocol(), ec);
+    if (!ec) {
+        a.set_option(tcp::acceptor::reuse_address(true), ec);
+        a.bind(ep, ec);
+    }
+    if (!ec) {
+        a.listen(asio::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+        return core::Fail(core::ErrorCode::kUnavailable, fmt::format("cannot listen on {}: {}", listen, ec.message()));
+    }
+    return {};
+}
+
+uint16_t Server::port() const {
+    boost::system::error_code ec;
+    return impl_->acceptor.local_endpoint(ec).port();
+}
+
+void Server::Run() {
+    Impl& im = *impl_;
+    im.signals.async_wait([&im](const boost::system::error_code& ec, int) {
+        if (!ec) {
+            im.BeginStop();
+        }
+    });
+    asio::co_spawn(im.ioc, im.Accept(), asio::detached);
+    size_t n = im.opts.io_threads == 0 ? UsableCpus() : im.opts.io_threads;
+    // Watches the drain: once stopping, wait for sessions to finish (or the drain timeout).
+    std::thread reaper([&im] {
+        while (!im.draining) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            if (im.ioc.stopped()) {
+                return;
+            }
+        }
+        auto deadline = std::chrono::steady_clock::now() + im.opts.drain_timeout;
+        while (im.sessions.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        im.ioc.stop();
+    });
+    std::vector<std::thread> threads;
+    for (size_t i = 1; i < n; ++i) {
+        threads.emplace_back([&im] { im.ioc.run(); });
+    }
+    im.ioc.run();
+    for (auto& t : threads) {
+        t.join();
+    }
+    reaper.join();
+}
+
+bool Server::Draining() const { return impl_->draining.load(); }
+
+void Server::Stop() {
+    asio::post(impl_->ioc, [im = impl_.get()] { im->BeginStop(); });
+}
+
+}  // namespace hangar::http

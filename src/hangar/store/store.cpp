@@ -1,0 +1,503 @@
+#include "hangar/store/store.hpp"
+
+#include <chrono>
+#include <future>
+
+#include <fmt/format.h>
+
+#include "hangar/core/audit_chain.hpp"
+#include "hangar/core/log.hpp"
+#include "hangar/store/backend.hpp"
+
+namespace hangar::store {
+
+using core::ErrorCode;
+using core::Fail;
+
+struct Store::Pending {
+    Op op;
+    AuditEvent audit;
+    std::promise<core::Result<void>> done;
+};
+
+namespace {
+
+core::Error Internal(std::string_view what, const std::exception& e) {
+    core::Error err = core::MakeError(ErrorCode::kInternal, "the store failed; see the server log");
+    err.log_detail = fmt::format("{}: {}", what, e.what());
+    core::LogError("store fault", {{"op", what}, {"error", std::string_view(e.what())}});
+    return err;
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<Store>> Store::Open(const std::string& url, const StoreOptions& opts) {
+    std::unique_ptr<Backend> backend;
+    try {
+        if (url.starts_with("sqlite:")) {
+            backend = OpenSqlite(url.substr(7), opts.readers);
+        } else if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            backend = OpenPostgres(url, opts.readers);
+        } else {
+            return Fail(
+                ErrorCode::kInvalidArgument,
+                fmt::format("store \"{}\": use sqlite:PATH or postgres://...", url)
+            );
+        }
+    } catch (const std::exception& e) {
+        return Fail(ErrorCode::kUnavailable, fmt::format("cannot open store: {}", e.what()));
+    }
+    return std::unique_ptr<Store>(new Store(std::move(backend), opts));
+}
+
+Store::Store(std::unique_ptr<Backend> backend, StoreOptions opts)
+    : backend_(std::move(backend)), opts_(opts) {
+    writer_ = std::thread([this] { WriterLoop(); });
+    backend_->ListenForChanges([this] {
+        for (auto& fn : on_committed_) {
+            fn();
+        }
+    });
+}
+
+Store::~Store() {
+    backend_->StopListening();
+    {
+        std::lock_guard lock(mu_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    writer_.join();
+}
+
+std::string_view Store::BackendName() const { return backend_->Name(); }
+
+void Store::OnCommitted(std::function<void()> fn) { on_committed_.push_back(std::move(fn)); }
+
+template <typename F>
+auto Store::Timed(std::string_view op, F&& f) -> decltype(f()) {
+    auto start = std::chrono::steady_clock::now();
+    try {
+        auto r = f();
+        if (timer_) {
+            timer_(op, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        }
+        return r;
+    } catch (const std::exception& e) {
+        return Fail(Internal(op, e));
+    }
+}
+
+// ---------------------------------------------------------------- reads
+
+core::Result<std::string> Store::GetDoc(std::string_view id) {
+    return Timed("get", [&]() -> core::Result<std::string> {
+        auto doc = backend_->reader().GetDoc(id);
+        if (!doc) {
+            return Fail(ErrorCode::kNotFound, fmt::format("{} not found", id));
+        }
+        return std::move(*doc);
+    });
+}
+
+core::Result<Object> Store::Get(std::string_view id) {
+    auto doc = GetDoc(id);
+    if (!doc) {
+        return Fail(doc.error());
+    }
+    return ObjectFromDoc(*doc);
+}
+
+core::Result<ListResult> Store::List(const ListQuery& q) {
+    return Timed("list", [&]() -> core::Result<ListResult> {
+        ListResult out;
+        ListQuery page = q;
+        size_t chunk = std::max<size_t>(q.limit + 1, 64);
+        bool first = true;
+        // Fetch in chunks until `limit` objects pass the filter; the read revision is the
+        // first chunk's, which is what a watch should resume from.
+        while (true) {
+            auto [docs, rev] = backend_->reader().ListDocs(page, chunk);
+            if (first) {
+                out.revision = rev;
+                first = false;
+            }
+            for (const auto& doc : docs) {
+                auto o = ObjectFromDoc(doc);
+                if (!o) {
+                    return Fail(o.error());
+                }
+                page.after_id = o->id;
+                if (q.filter && !q.filter(*o)) {
+                    continue;
+                }
+                if (out.items.size() == q.limit) {
+                    out.next_after_id = out.items.back().id;
+                    return out;
+                }
+                out.items.push_back(std::move(*o));
+            }
+            if (docs.size() < chunk) {
+                return out;
+            }
+        }
+    });
+}
+
+core::Result<std::vector<Change>> Store::ChangesAfter(int64_t after, size_t limit) {
+    return Timed("changes", [&]() -> core::Result<std::vector<Change>> {
+        Reader& r = backend_->reader();
+        int64_t compacted = r.CompactedThrough();
+        if (after < compacted) {
+            core::Error e = core::MakeError(
+                ErrorCode::kGone,
+                fmt::format(
+                    "revision {} is no longer in the change log (it starts after {}); list again "
+                    "and watch from the list's revision",
+                    after,
+                    compacted
+                )
+            );
+            e.With("oldest_revision", std::to_string(compacted));
+            return Fail(std::move(e));
+        }
+        return r.ChangesAfter(after, limit);
+    });
+}
+
+core::Result<int64_t> Store::CurrentRevision() {
+    return Timed("revision", [&]() -> core::Result<int64_t> {
+        return backend_->reader().CurrentRevision();
+    });
+}
+
+core::Result<std::optional<Token>> Store::TokenByHash(std::string_view hash) {
+    return Timed("token", [&]() -> core::Result<std::optional<Token>> {
+        return backend_->reader().TokenByHash(hash);
+    });
+}
+
+core::Result<std::optional<Token>> Store::TokenById(std::string_view id) {
+    return Timed("token", [&]() -> core::Result<std::optional<Token>> {
+        return backend_->reader().TokenById(id);
+    });
+}
+
+core::Result<std::vector<Token>> Store::ListTokens(const std::optional<std::string>& tenant) {
+    return Timed("list_tokens", [&]() -> core::Result<std::vector<Token>> {
+        return backend_->reader().ListTokens(tenant);
+    });
+}
+
+core::Result<std::vector<StoredAuditEvent>> Store::ListAudit(const AuditQuery& q) {
+    return Timed("list_audit", [&]() -> core::Result<std::vector<StoredAuditEvent>> {
+        return backend_->reader().ListAudit(q);
+    });
+}
+
+core::Result<void> Store::Ping() {
+    return Timed("ping", [&]() -> core::Result<void> {
+        backend_->reader().Ping();
+        return {};
+    });
+}
+
+// ---------------------------------------------------------------- writes
+
+core::Result<void> Store::Submit(Op op, AuditEvent audit) {
+    Pending p{std::move(op), std::move(audit), {}};
+    auto fut = p.done.get_future();
+    {
+        std::lock_guard lock(mu_);
+        if (stopping_) {
+            return Fail(ErrorCode::kUnavailable, "the server is shutting down");
+        }
+        if (queue_.size() >= opts_.max_queue) {
+            return Fail(ErrorCode::kUnavailable, "too many writes queued; retry shortly");
+        }
+        queue_.push_back(&p);
+    }
+    cv_.notify_one();
+    auto start = std::chrono::steady_clock::now();
+    auto r = fut.get();
+    if (timer_) {
+        timer_("write", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    return r;
+}
+
+void Store::WriterLoop() {
+    std::vector<Pending*> batch;
+    std::vector<core::Result<void>> results;
+    while (true) {
+        {
+            std::unique_lock lock(mu_);
+            cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+            if (queue_.empty() && stopping_) {
+                return;
+            }
+            while (!queue_.empty() && batch.size() < opts_.max_batch) {
+                batch.push_back(queue_.front());
+                queue_.pop_front();
+            }
+        }
+        results.clear();
+        try {
+            auto tx = backend_->Begin();
+            for (Pending* p : batch) {
+                tx->Savepoint();
+                core::Result<void> r;
+                try {
+                    r = p->op(*tx);
+                } catch (const StoreFault&) {
+                    throw;
+                } catch (const std::exception& e) {
+                    r = Fail(Internal("write", e));
+                }
+                if (r) {
+                    tx->ReleaseSavepoint();
+                } else {
+                    tx->RollbackToSavepoint();
+                    tx->ReleaseSavepoint();
+                }
+                AuditEvent& a = p->audit;
+                if (!r) {
+                    a.outcome = std::string(core::CodeString(r.error().code));
+                } else if (a.outcome.empty()) {
+                    a.outcome = "success";
+                }
+                auto [seq, prev] = tx->AuditHead();
+                a.seq = seq;
+                tx->InsertAudit(StoredAuditEvent{a, prev, core::AuditChainHash(prev, a)});
+                results.push_back(std::move(r));
+            }
+            writes_since_compaction_ += static_cast<int64_t>(batch.size());
+            if (writes_since_compaction_ >= 1024) {
+                writes_since_compaction_ = 0;
+                tx->CompactChanges(opts_.changelog_keep);
+            }
+            tx->Commit();
+        } catch (const std::exception& e) {
+            core::Error err = Internal("commit", e);
+            results.assign(batch.size(), Fail(err));
+        }
+        for (size_t i = 0; i < batch.size(); ++i) {
+            batch[i]->done.set_value(std::move(results[i]));
+        }
+        batch.clear();
+        for (auto& fn : on_committed_) {
+            fn();
+        }
+    }
+}
+
+core::Result<Store::CreateResult> Store::Create(
+    Object obj, const std::optional<Idempotency>& idem, AuditEvent audit
+) {
+    CreateResult out;
+    auto r = Submit(
+        [&](Tx& tx) -> core::Result<void> {
+            if (idem) {
+                if (auto prior = tx.GetIdempotency(idem->scope, idem->key)) {
+                    if (prior->first != idem->request_hash) {
+                        return Fail(
+                            ErrorCode::kUnprocessable,
+                            "Idempotency-Key was already used with a different request body"
+                        );
+                    }
+                    auto o = ObjectFromDoc(prior->second);
+                    if (!o) {
+                        return Fail(o.error());
+                    }
+                    out.object = std::move(*o);
+                    out.replayed = true;
+                    return {};
+                }
+            }
+            if (tx.NameTaken(obj.kind, obj.tenant, obj.name)) {
+                core::Error e = core::MakeError(
+                    ErrorCode::kAlreadyExists,
+                    fmt::format("a {} named \"{}\" already exists", obj.kind, obj.name)
+                );
+                e.With("field", "metadata.name");
+                return Fail(std::move(e));
+            }
+            obj.revision = tx.NextRevision();
+            obj.generation = 1;
+            std::string doc = ObjectToDoc(obj);
+            tx.PutObject(obj, doc, /*insert=*/true);
+            tx.AppendChange(Change{obj.revision, ChangeType::kAdded, obj.kind, obj.id, obj.tenant, doc});
+            if (idem) {
+                tx.PutIdempotency(*idem, doc, obj.created_at);
+            }
+            out.object = obj;
+            return {};
+        },
+        std::move(audit)
+    );
+    if (!r) {
+        return Fail(r.error());
+    }
+    return out;
+}
+
+namespace {
+
+core::Error StaleRevision(int64_t expected, int64_t actual) {
+    core::Error e = core::MakeError(
+        ErrorCode::kConflict,
+        fmt::format(
+            "the object changed: If-Match revision {} is stale, the current revision is {}; "
+            "read it again and retry",
+            expected,
+            actual
+        )
+    );
+    e.With("current_revision", std::to_string(actual));
+    return e;
+}
+
+}  // namespace
+
+core::Result<Object> Store::Update(
+    std::string_view id,
+    std::optional<int64_t> expected_revision,
+    const std::string& now,
+    Mutator mutate,
+    AuditEvent audit
+) {
+    Object out;
+    auto r = Submit(
+        [&](Tx& tx) -> core::Result<void> {
+            auto doc = tx.GetDoc(id);
+            if (!doc) {
+                return Fail(ErrorCode::kNotFound, fmt::format("{} not found", id));
+            }
+            auto cur = ObjectFromDoc(*doc);
+            if (!cur) {
+                return Fail(cur.error());
+            }
+            Object next = *cur;
+            if (auto m = mutate(next); !m) {
+                return Fail(m.error());
+            }
+            if (expected_revision && *expected_revision != cur->revision) {
+                return Fail(StaleRevision(*expected_revision, cur->revision));
+            }
+            // Identity is immutable whatever the mutator did.
+            next.id = cur->id;
+            next.kind = cur->kind;
+            next.tenant = cur->tenant;
+            next.created_at = cur->created_at;
+            if (next.name != cur->name && tx.NameTaken(next.kind, next.tenant, next.name)) {
+                return Fail(
+                    ErrorCode::kAlreadyExists,
+                    fmt::format("a {} named \"{}\" already exists", next.kind, next.name)
+                );
+            }
+            next.revision = tx.NextRevision();
+            next.generation = cur->generation + (next.spec != cur->spec ? 1 : 0);
+            next.updated_at = now;
+            std::string ndoc = ObjectToDoc(next);
+            tx.PutObject(next, ndoc, /*insert=*/false);
+            tx.AppendChange(
+                Change{next.revision, ChangeType::kModified, next.kind, next.id, next.tenant, ndoc}
+            );
+            out = std::move(next);
+            return {};
+        },
+        std::move(audit)
+    );
+    if (!r) {
+        return Fail(r.error());
+    }
+    return out;
+}
+
+core::Result<Object> Store::Delete(
+    std::string_view id, std::optional<int64_t> expected_revision, Check check, AuditEvent audit
+) {
+    Object out;
+    auto r = Submit(
+        [&](Tx& tx) -> core::Result<void> {
+            auto doc = tx.GetDoc(id);
+            if (!doc) {
+                return Fail(ErrorCode::kNotFound, fmt::format("{} not found", id));
+            }
+            auto cur = ObjectFromDoc(*doc);
+            if (!cur) {
+                return Fail(cur.error());
+            }
+            if (auto c = check(*cur); !c) {
+                return Fail(c.error());
+            }
+            if (expected_revision && *expected_revision != cur->revision) {
+                return Fail(StaleRevision(*expected_revision, cur->revision));
+            }
+            int64_t rev = tx.NextRevision();
+            tx.DeleteObject(id);
+            cur->revision = rev;
+            tx.AppendChange(
+                Change{rev, ChangeType::kDeleted, cur->kind, cur->id, cur->tenant, ObjectToDoc(*cur)}
+            );
+            out = std::move(*cur);
+            return {};
+        },
+        std::move(audit)
+    );
+    if (!r) {
+        return Fail(r.error());
+    }
+    return out;
+}
+
+core::Result<Token> Store::CreateToken(Token t, AuditEvent audit) {
+    auto r = Submit(
+        [&](Tx& tx) -> core::Result<void> {
+            tx.PutToken(t, /*insert=*/true);
+            return {};
+        },
+        std::move(audit)
+    );
+    if (!r) {
+        return Fail(r.error());
+    }
+    return t;
+}
+
+core::Result<Token> Store::RevokeToken(
+    std::string_view id,
+    const std::string& now,
+    std::function<core::Result<void>(const Token&)> check,
+    AuditEvent audit
+) {
+    Token out;
+    auto r = Submit(
+        [&](Tx& tx) -> core::Result<void> {
+            auto t = tx.GetToken(id);
+            if (!t) {
+                return Fail(ErrorCode::kNotFound, fmt::format("token {} not found", id));
+            }
+            if (auto c = check(*t); !c) {
+                return Fail(c.error());
+            }
+            if (t->revoked_at.empty()) {
+                t->revoked_at = now;
+                tx.PutToken(*t, /*insert=*/false);
+            }
+            out = *t;
+            return {};
+        },
+        std::move(audit)
+    );
+    if (!r) {
+        return Fail(r.error());
+    }
+    return out;
+}
+
+core::Result<void> Store::AppendAudit(AuditEvent audit) {
+    return Submit([](Tx&) -> core::Result<void> { return {}; }, std::move(audit));
+}
+
+}  // namespace hangar::store

@@ -1,0 +1,112 @@
+#pragma once
+// The source of truth. Every write bumps the global revision and appends to the change log and
+// the audit chain in the same transaction; writes are group-committed by one writer thread so
+// that many concurrent requests share one durable commit.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hangar/core/error.hpp"
+#include "hangar/store/types.hpp"
+
+namespace hangar::store {
+
+class Backend;
+class Tx;
+
+struct StoreOptions {
+    size_t readers = 8;            // pooled read connections
+    size_t max_batch = 512;        // writes per group commit
+    size_t max_queue = 8192;       // pending writes before callers get 503
+    int64_t changelog_keep = 100000;  // change-log entries kept for watch resumption
+};
+
+// A timing hook so the HTTP layer can export store latencies without the store knowing HTTP.
+using StoreTimer = std::function<void(std::string_view op, double seconds)>;
+
+class Store {
+public:
+    // "sqlite:/path/to/hangar.db" or "postgres://..." / "postgresql://...".
+    static core::Result<std::unique_ptr<Store>> Open(const std::string& url, const StoreOptions& opts);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    std::string_view BackendName() const;
+    void SetTimer(StoreTimer timer) { timer_ = std::move(timer); }
+    // Called (from the writer thread or a listener) after changes commit, locally or on
+    // another replica.
+    void OnCommitted(std::function<void()> fn);
+
+    // ---- reads
+    core::Result<Object> Get(std::string_view id);
+    // The stored JSON text of an object, with its kind and tenant for access checks.
+    core::Result<std::string> GetDoc(std::string_view id);
+    core::Result<ListResult> List(const ListQuery& q);
+    // Changes with revision > after; kGone when the log no longer reaches back that far.
+    core::Result<std::vector<Change>> ChangesAfter(int64_t after, size_t limit);
+    core::Result<int64_t> CurrentRevision();
+    core::Result<std::optional<Token>> TokenByHash(std::string_view hash);
+    core::Result<std::optional<Token>> TokenById(std::string_view id);
+    core::Result<std::vector<Token>> ListTokens(const std::optional<std::string>& tenant);
+    core::Result<std::vector<StoredAuditEvent>> ListAudit(const AuditQuery& q);
+    core::Result<void> Ping();
+
+    // ---- writes; `audit` is appended in the same transaction with the outcome filled in.
+    struct CreateResult {
+        Object object;
+        bool replayed = false;  // an Idempotency-Key retry answered with the first result
+    };
+    core::Result<CreateResult> Create(
+        Object obj, const std::optional<Idempotency>& idem, AuditEvent audit
+    );
+    // `mutate` runs inside the transaction on the current object; it may refuse with an error.
+    // The store bumps revision, generation (when the spec changed) and updated_at.
+    using Mutator = std::function<core::Result<void>(Object&)>;
+    core::Result<Object> Update(
+        std::string_view id,
+        std::optional<int64_t> expected_revision,
+        const std::string& now,
+        Mutator mutate,
+        AuditEvent audit
+    );
+    using Check = std::function<core::Result<void>(const Object&)>;
+    core::Result<Object> Delete(
+        std::string_view id, std::optional<int64_t> expected_revision, Check check, AuditEvent audit
+    );
+    core::Result<Token> CreateToken(Token t, AuditEvent audit);
+    core::Result<Token> RevokeToken(
+        std::string_view id, const std::string& now, std::function<core::Result<void>(const Token&)> check,
+        AuditEvent audit
+    );
+    core::Result<void> AppendAudit(AuditEvent audit);
+
+private:
+    explicit Store(std::unique_ptr<Backend> backend, StoreOptions opts);
+    using Op = std::function<core::Result<void>(Tx&)>;
+    core::Result<void> Submit(Op op, AuditEvent audit);
+    void WriterLoop();
+    template <typename F>
+    auto Timed(std::string_view op, F&& f) -> decltype(f());
+
+    struct Pending;
+    std::unique_ptr<Backend> backend_;
+    StoreOptions opts_;
+    StoreTimer timer_;
+    std::vector<std::function<void()>> on_committed_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<Pending*> queue_;
+    bool stopping_ = false;
+    int64_t writes_since_compaction_ = 0;
+    std::thread writer_;
+};
+
+}  // namespace hangar::store

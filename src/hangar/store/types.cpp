@@ -1,0 +1,86 @@
+#include "hangar/store/types.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "hangar/core/json.hpp"
+
+namespace hangar::store {
+
+json::object ObjectToJson(const Object& o) {
+    json::object labels;
+    for (const auto& [k, v] : o.labels) {
+        labels[k] = v;
+    }
+    json::object md;
+    md["id"] = o.id;
+    md["kind"] = o.kind;
+    md["tenant"] = o.tenant;
+    md["name"] = o.name;
+    md["labels"] = std::move(labels);
+    md["revision"] = o.revision;
+    md["generation"] = o.generation;
+    md["created_at"] = o.created_at;
+    md["updated_at"] = o.updated_at;
+    json::object out;
+    out["metadata"] = std::move(md);
+    out["spec"] = o.spec;
+    out["status"] = o.status;
+    return out;
+}
+
+std::string ObjectToDoc(const Object& o) { return json::serialize(ObjectToJson(o)); }
+
+Result<Object> ObjectFromDoc(std::string_view doc) {
+    auto parsed = core::ParseJsonObject(doc);
+    if (!parsed) {
+        return core::Fail(core::ErrorCode::kInternal, "stored object is not valid JSON");
+    }
+    const json::object& root = *parsed;
+    Object o;
+    const json::value* md = root.if_contains("metadata");
+    if (md == nullptr || !md->is_object()) {
+        return core::Fail(core::ErrorCode::kInternal, "stored object has no metadata");
+    }
+    const json::object& m = md->as_object();
+    auto str = [&](std::string_view k) -> std::string {
+        const json::value* v = m.if_contains(k);
+        return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    auto num = [&](std::string_view k) -> int64_t {
+        const json::value* v = m.if_contains(k);
+        return v != nullptr && v->is_int64() ? v->as_int64() : 0;
+    };
+    o.id = str("id");
+    o.kind = str("kind");
+    o.tenant = str("tenant");
+    o.name = str("name");
+    o.revision = num("revision");
+    o.generation = num("generation");
+    o.created_at = str("created_at");
+    o.updated_at = str("updated_at");
+    if (const json::value* l = m.if_contains("labels"); l != nullptr && l->is_object()) {
+        for (const auto& kv : l->as_object()) {
+            if (kv.value().is_string()) {
+                o.labels.emplace(std::string(kv.key()), std::string(kv.value().as_string()));
+            }
+        }
+    }
+    if (const json::value* s = root.if_contains("spec"); s != nullptr && s->is_object()) {
+        o.spec = s->as_object();
+    }
+    if (const json::value* s = root.if_contains("status"); s != nullptr && s->is_object()) {
+        o.status = s->as_object();
+    }
+    return o;
+}
+
+std::string_view ChangeTypeName(ChangeType t) {
+    switch (t) {
+        case ChangeType::kAdded: return "ADDED";
+        case ChangeType::kModified: return "MODIFIED";
+        case ChangeType::kDeleted: return "DELETED";
+    }
+    return "MODIFIED";
+}
+
+}  // namespace hangar::store
