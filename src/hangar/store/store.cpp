@@ -272,7 +272,7 @@ void Store::WriterLoop() {
                 results.push_back(std::move(r));
             }
             writes_since_compaction_ += static_cast<int64_t>(batch.size());
-            if (writes_since_compaction_ >= 1024) {
+            if (writes_since_compaction_ >= opts_.compact_every) {
                 writes_since_compaction_ = 0;
                 tx->CompactChanges(opts_.changelog_keep);
             }

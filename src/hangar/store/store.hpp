@@ -26,6 +26,7 @@ struct StoreOptions {
     size_t max_batch = 512;        // writes per group commit
     size_t max_queue = 8192;       // pending writes before callers get 503
     int64_t changelog_keep = 100000;  // change-log entries kept for watch resumption
+    int64_t compact_every = 1024;     // writes between change-log compactions
 };
 
 // A timing hook so the HTTP layer can export store latencies without the store knowing HTTP.

@@ -61,8 +61,8 @@ struct StoredAuditEvent {
 };
 
 struct AuditQuery {
-    std::string tenant, actor, action;
-    std::string since, until;  // RFC 3339, inclusive bounds
+    std::string tenant{}, actor{}, action{};
+    std::string since{}, until{};  // RFC 3339, inclusive bounds
     int64_t after_seq = 0;
     size_t limit = 100;
 };

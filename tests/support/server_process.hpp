@@ -1,0 +1,57 @@
+#pragma once
+// Starts the real `hangar serve` on a loopback port (port 0; the port is read from its log)
+// with its own data folder, and stops it (SIGTERM, or SIGKILL for crash tests).
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace hangar::testing {
+
+std::string HangarBinary();
+// A fresh temporary folder, removed with the object.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+class ServerProcess {
+public:
+    // `data_dir` is kept across restarts; `extra` are more serve flags.
+    explicit ServerProcess(std::string data_dir, std::vector<std::string> extra = {}, std::map<std::string, std::string> env = {});
+    ~ServerProcess();
+    ServerProcess(const ServerProcess&) = delete;
+    ServerProcess& operator=(const ServerProcess&) = delete;
+
+    bool Start();  // waits until it listens; false if it did not
+    int Stop();    // SIGTERM; returns the exit status (or -1)
+    void Kill();   // SIGKILL
+    bool Running();
+    int port() const { return port_; }
+    pid_t pid() const { return pid_; }
+    std::string AdminToken() const;
+    std::string Log() const;
+    const std::string& data_dir() const { return data_dir_; }
+
+private:
+    std::string data_dir_;
+    std::vector<std::string> extra_;
+    std::map<std::string, std::string> env_;
+    std::string log_path_;
+    pid_t pid_ = -1;
+    int port_ = 0;
+};
+
+// Runs the hangar CLI; returns exit code, stdout in `out`, stderr in `err`.
+int RunCli(const std::vector<std::string>& args, std::string& out, std::string& err, std::map<std::string, std::string> env = {});
+
+}  // namespace hangar::testing
