@@ -27,6 +27,9 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
+    if (std::getenv("HANGAR_KEEP_TEST_DIRS") != nullptr) {  // NOLINT(concurrency-mt-unsafe)
+        return;
+    }
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
 }

@@ -15,6 +15,18 @@ void AddSystemRoutes(
     http::Router& router, Deps& deps, core::MetricsRegistry& metrics, std::function<bool()> ready
 );
 
+class Kinds;
+class WatchHub;
+// Every route `hangar serve` answers.
+void AddAllRoutes(
+    http::Router& router,
+    Deps& deps,
+    const Kinds& kinds,
+    WatchHub& hub,
+    core::MetricsRegistry& metrics,
+    std::function<bool()> ready
+);
+
 // The OpenAPI document served at /v1/openapi.json (docs/openapi.json, built in).
 std::string_view OpenApiDocument();
 

@@ -83,6 +83,20 @@ void LoadYaml(const std::string& path, ServeConfig& cfg) {
 
 }  // namespace
 
+void AddAllRoutes(
+    http::Router& router,
+    Deps& deps,
+    const Kinds& kinds,
+    WatchHub& hub,
+    core::MetricsRegistry& metrics,
+    std::function<bool()> ready
+) {
+    AddSystemRoutes(router, deps, metrics, std::move(ready));
+    AddTokenRoutes(router, deps);
+    AddAuditRoutes(router, deps);
+    AddResourceRoutes(router, deps, kinds, hub);
+}
+
 void AddServeCommand(CLI::App& app) {
     auto cfg = std::make_shared<ServeConfig>();
     auto config_file = std::make_shared<std::string>();
@@ -161,6 +175,7 @@ int RunServe(const ServeConfig& cfg) {
                                         : cfg.store;
     store::StoreOptions stopts;
     stopts.changelog_keep = cfg.changelog_keep;
+    stopts.compact_every = std::clamp<int64_t>(cfg.changelog_keep / 10, 1, 1024);
     stopts.readers = std::max<size_t>(4, std::min<size_t>(cfg.workers, 16));
     auto st = store::Store::Open(url, stopts);
     if (!st) {
@@ -199,10 +214,9 @@ int RunServe(const ServeConfig& cfg) {
     http::Router router;
     http::Server* server_ptr = nullptr;
     std::atomic<bool> ready{false};
-    AddSystemRoutes(router, deps, metrics, [&] { return ready.load() && server_ptr != nullptr && !server_ptr->Draining(); });
-    AddTokenRoutes(router, deps);
-    AddAuditRoutes(router, deps);
-    AddResourceRoutes(router, deps, kinds, hub);
+    AddAllRoutes(router, deps, kinds, hub, metrics, [&] {
+        return ready.load() && server_ptr != nullptr && !server_ptr->Draining();
+    });
 
     http::Server server(sopts, router, metrics);
     server_ptr = &server;

@@ -341,11 +341,14 @@ awaitable<void> Server::Impl::Session(tcp::socket sock) {
             } else {
                 pending++;
                 inflight.Add({}, 1);
-                out = co_await asio::co_spawn(
-                    workers,
-                    [this, req]() -> awaitable<Response> { co_return Dispatch(*req); },
-                    use_awaitable
+                // GCC 12 destroys non-trivial temporaries of a co_await expression twice, so
+                // the operand is a named awaitable and the lambda holds a plain pointer (the
+                // frame keeps `req` alive).
+                Request* raw = req.get();
+                auto work = asio::co_spawn(
+                    workers, [this, raw]() -> awaitable<Response> { co_return Dispatch(*raw); }, use_awaitable
                 );
+                out = co_await std::move(work);
                 inflight.Add({}, -1);
                 pending--;
             }

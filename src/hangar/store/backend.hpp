@@ -30,7 +30,8 @@ public:
 
     virtual int64_t NextRevision() = 0;
     virtual std::optional<std::string> GetDoc(std::string_view id) = 0;
-    virtual bool NameTaken(std::string_view kind, std::string_view tenant, std::string_view name) = 0;
+    // Is `name` used by another object of `kind` in the naming scope (see NameScope)?
+    virtual bool NameTaken(std::string_view kind, std::string_view scope, std::string_view name) = 0;
     virtual void PutObject(const Object& o, const std::string& doc, bool insert) = 0;
     virtual void DeleteObject(std::string_view id) = 0;
     virtual void AppendChange(const Change& c) = 0;

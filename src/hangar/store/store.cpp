@@ -314,7 +314,7 @@ core::Result<Store::CreateResult> Store::Create(
                     return {};
                 }
             }
-            if (tx.NameTaken(obj.kind, obj.tenant, obj.name)) {
+            if (tx.NameTaken(obj.kind, NameScope(obj), obj.name)) {
                 core::Error e = core::MakeError(
                     ErrorCode::kAlreadyExists,
                     fmt::format("a {} named \"{}\" already exists", obj.kind, obj.name)
@@ -389,7 +389,7 @@ core::Result<Object> Store::Update(
             next.kind = cur->kind;
             next.tenant = cur->tenant;
             next.created_at = cur->created_at;
-            if (next.name != cur->name && tx.NameTaken(next.kind, next.tenant, next.name)) {
+            if (next.name != cur->name && tx.NameTaken(next.kind, NameScope(next), next.name)) {
                 return Fail(
                     ErrorCode::kAlreadyExists,
                     fmt::format("a {} named \"{}\" already exists", next.kind, next.name)

@@ -30,6 +30,10 @@ struct Object {
     json::object spec, status;
 };
 
+// Names are unique per kind within a tenant; objects that are their own tenant (a Tenant)
+// share one platform-wide scope, "".
+inline std::string NameScope(const Object& o) { return o.tenant == o.id ? std::string() : o.tenant; }
+
 json::object ObjectToJson(const Object& o);
 std::string ObjectToDoc(const Object& o);
 core::Result<Object> ObjectFromDoc(std::string_view doc);

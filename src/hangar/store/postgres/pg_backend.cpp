@@ -26,9 +26,9 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL, text TEXT NOT NU
 INSERT INTO meta (key, value, text) VALUES ('revision', 0, ''), ('compacted', 0, ''),
     ('audit_seq', 0, '0000000000000000000000000000000000000000000000000000000000000000');
 CREATE TABLE objects (
-    id TEXT PRIMARY KEY, kind TEXT NOT NULL, tenant TEXT NOT NULL, name TEXT NOT NULL,
-    revision BIGINT NOT NULL, doc TEXT NOT NULL);
-CREATE UNIQUE INDEX objects_name ON objects (kind, tenant, name);
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, tenant TEXT NOT NULL, scope TEXT NOT NULL,
+    name TEXT NOT NULL, revision BIGINT NOT NULL, doc TEXT NOT NULL);
+CREATE UNIQUE INDEX objects_name ON objects (kind, scope, name);
 CREATE INDEX objects_kind_id ON objects (kind, id COLLATE "C");
 CREATE INDEX objects_kind_tenant_id ON objects (kind, tenant, id COLLATE "C");
 CREATE TABLE changes (
@@ -105,20 +105,20 @@ public:
         }
         return r.Text(0, 0);
     }
-    bool NameTaken(std::string_view kind, std::string_view tenant, std::string_view name) override {
+    bool NameTaken(std::string_view kind, std::string_view scope, std::string_view name) override {
         return c_.Exec(
-                     "SELECT 1 FROM objects WHERE kind = $1 AND tenant = $2 AND name = $3",
-                     {kind, tenant, name}
+                     "SELECT 1 FROM objects WHERE kind = $1 AND scope = $2 AND name = $3",
+                     {kind, scope, name}
         )
                    .Rows() > 0;
     }
     void PutObject(const Object& o, const std::string& doc, bool insert) override {
         c_.Exec(
-            insert ? "INSERT INTO objects (id, kind, tenant, name, revision, doc) VALUES ($1, $2, $3, "
-                     "$4, $5, $6)"
-                   : "UPDATE objects SET kind = $2, tenant = $3, name = $4, revision = $5, doc = $6 "
-                     "WHERE id = $1",
-            {o.id, o.kind, o.tenant, o.name, o.revision, doc}
+            insert ? "INSERT INTO objects (id, kind, tenant, name, revision, doc, scope) VALUES ($1, "
+                     "$2, $3, $4, $5, $6, $7)"
+                   : "UPDATE objects SET kind = $2, tenant = $3, name = $4, revision = $5, doc = $6, "
+                     "scope = $7 WHERE id = $1",
+            {o.id, o.kind, o.tenant, o.name, o.revision, doc, NameScope(o)}
         );
     }
     void DeleteObject(std::string_view id) override {

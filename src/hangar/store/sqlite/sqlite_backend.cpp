@@ -24,9 +24,9 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL, text TEXT NOT N
 INSERT INTO meta (key, value, text) VALUES ('revision', 0, ''), ('compacted', 0, ''),
     ('audit_seq', 0, '0000000000000000000000000000000000000000000000000000000000000000');
 CREATE TABLE objects (
-    id TEXT PRIMARY KEY, kind TEXT NOT NULL, tenant TEXT NOT NULL, name TEXT NOT NULL,
-    revision INTEGER NOT NULL, doc TEXT NOT NULL);
-CREATE UNIQUE INDEX objects_name ON objects (kind, tenant, name);
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, tenant TEXT NOT NULL, scope TEXT NOT NULL,
+    name TEXT NOT NULL, revision INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE UNIQUE INDEX objects_name ON objects (kind, scope, name);
 CREATE INDEX objects_kind_id ON objects (kind, id);
 CREATE INDEX objects_kind_tenant_id ON objects (kind, tenant, id);
 CREATE TABLE changes (
@@ -105,24 +105,24 @@ public:
         s.Reset();
         return doc;
     }
-    bool NameTaken(std::string_view kind, std::string_view tenant, std::string_view name) override {
-        Stmt& s = db_.Prepare("SELECT 1 FROM objects WHERE kind = ? AND tenant = ? AND name = ?");
-        s.Bind(1, kind).Bind(2, tenant).Bind(3, name);
+    bool NameTaken(std::string_view kind, std::string_view scope, std::string_view name) override {
+        Stmt& s = db_.Prepare("SELECT 1 FROM objects WHERE kind = ? AND scope = ? AND name = ?");
+        s.Bind(1, kind).Bind(2, scope).Bind(3, name);
         bool taken = s.Step();
         s.Reset();
         return taken;
     }
     void PutObject(const Object& o, const std::string& doc, bool insert) override {
         Stmt& s = insert ? db_.Prepare(
-                               "INSERT INTO objects (id, kind, tenant, name, revision, doc) "
-                               "VALUES (?, ?, ?, ?, ?, ?)"
+                               "INSERT INTO objects (id, kind, tenant, name, revision, doc, scope) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?)"
                            )
                          : db_.Prepare(
                                "UPDATE objects SET kind = ?2, tenant = ?3, name = ?4, revision = ?5, "
-                               "doc = ?6 WHERE id = ?1"
+                               "doc = ?6, scope = ?7 WHERE id = ?1"
                            );
         s.Bind(1, o.id).Bind(2, o.kind).Bind(3, o.tenant).Bind(4, o.name).Bind(5, o.revision);
-        s.Bind(6, doc).Run();
+        s.Bind(6, doc).Bind(7, NameScope(o)).Run();
     }
     void DeleteObject(std::string_view id) override {
         db_.Prepare("DELETE FROM objects WHERE id = ?").Bind(1, id).Run();

@@ -1,0 +1,57 @@
+// The OpenAPI document and the router must agree: a route missing from the document, or a
+// documented path nobody serves, fails here.
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include <boost/json.hpp>
+
+#include "hangar/api/kinds.hpp"
+#include "hangar/api/routes.hpp"
+#include "hangar/api/watch_hub.hpp"
+#include "server_process.hpp"
+
+namespace hangar::api {
+
+TEST(OpenApi, DocumentsEveryRouteAndNothingElse) {
+    testing::TempDir dir;
+    auto store = store::Store::Open("sqlite:" + dir.path() + "/h.db", {});
+    ASSERT_TRUE(store);
+    core::SystemClock clock;
+    auth::TokenService tokens(**store, clock);
+    WatchHub hub(**store);
+    Kinds kinds;
+    AddBuiltinKinds(kinds);
+    Deps deps{**store, tokens, clock};
+    core::MetricsRegistry metrics;
+    http::Router router;
+    AddAllRoutes(router, deps, kinds, hub, metrics, [] { return true; });
+
+    boost::json::value doc = boost::json::parse(OpenApiDocument());
+    ASSERT_EQ(doc.at("openapi").as_string(), "3.1.0");
+    const auto& paths = doc.at("paths").as_object();
+    std::set<std::pair<std::string, std::string>> documented;
+    for (const auto& p : paths) {
+        for (const auto& op : p.value().as_object()) {
+            std::string method(op.key());
+            if (method == "parameters") {
+                continue;
+            }
+            for (char& c : method) {
+                c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            }
+            documented.emplace(method, std::string(p.key()));
+        }
+    }
+    std::set<std::pair<std::string, std::string>> routed;
+    for (const auto& r : router.routes()) {
+        routed.emplace(r.method, r.pattern);
+        EXPECT_TRUE(documented.count({r.method, r.pattern})) << r.method << " " << r.pattern << " is not in docs/openapi.json";
+    }
+    for (const auto& d : documented) {
+        EXPECT_TRUE(routed.count(d)) << d.first << " " << d.second << " is documented but not served";
+    }
+}
+
+}  // namespace hangar::api
