@@ -31,13 +31,56 @@ Result<json::object> ParseJsonObject(std::string_view text) {
 
 std::string ToJson(const json::value& v) { return json::serialize(v); }
 
+std::string ToValidUtf8(std::string_view s) {
+    static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+    std::string out;
+    out.reserve(s.size());
+    size_t i = 0;
+    while (i < s.size()) {
+        auto c = static_cast<unsigned char>(s[i]);
+        size_t len = 0;
+        uint32_t cp = 0;
+        if (c < 0x80) {
+            len = 1;
+            cp = c;
+        } else if ((c & 0xE0U) == 0xC0U) {
+            len = 2;
+            cp = c & 0x1FU;
+        } else if ((c & 0xF0U) == 0xE0U) {
+            len = 3;
+            cp = c & 0x0FU;
+        } else if ((c & 0xF8U) == 0xF0U) {
+            len = 4;
+            cp = c & 0x07U;
+        }
+        bool ok = len > 0 && i + len <= s.size();
+        for (size_t k = 1; ok && k < len; ++k) {
+            auto cc = static_cast<unsigned char>(s[i + k]);
+            ok = (cc & 0xC0U) == 0x80U;
+            cp = (cp << 6U) | (cc & 0x3FU);
+        }
+        // Reject overlong forms, surrogates, out-of-range code points and control characters.
+        static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+        ok = ok && cp >= kMin[len] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF) &&
+             !(cp < 0x20 && cp != '\t');
+        if (ok) {
+            out.append(s.substr(i, len));
+            i += len;
+        } else {
+            out.append(kReplacement);
+            i += 1;
+        }
+    }
+    return out;
+}
+
 json::object ErrorToJson(const Error& e) {
     json::object err;
     err["code"] = CodeString(e.code);
-    err["message"] = e.message;
+    err["message"] = ToValidUtf8(e.message);
     json::object details;
     for (const auto& [k, v] : e.details) {
-        details[k] = v;
+        details[ToValidUtf8(k)] = ToValidUtf8(v);
     }
     err["details"] = std::move(details);
     json::object out;

@@ -23,6 +23,9 @@ Result<json::value> ParseJson(std::string_view text);
 // Parses and requires an object at the top.
 Result<json::object> ParseJsonObject(std::string_view text);
 std::string ToJson(const json::value& v);
+// Invalid UTF-8 sequences and control characters become U+FFFD, so text echoed from a client
+// can go into a JSON document.
+std::string ToValidUtf8(std::string_view s);
 json::object ErrorToJson(const Error& e);
 
 class ObjectReader {

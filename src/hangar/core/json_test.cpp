@@ -69,4 +69,16 @@ TEST(ErrorToJson, HasCodeMessageAndDetails) {
     EXPECT_EQ(ToJson(j), R"({"error":{"code":"not_found","message":"gone fishing","details":{"field":"x"}}})");
 }
 
+TEST(ToValidUtf8, KeepsValidTextAndReplacesTheRest) {
+    EXPECT_EQ(ToValidUtf8("plain ascii"), "plain ascii");
+    EXPECT_EQ(ToValidUtf8("caf\xC3\xA9 \xF0\x9F\x9A\x80"), "caf\xC3\xA9 \xF0\x9F\x9A\x80");
+    EXPECT_EQ(ToValidUtf8("\xFF"), "\xEF\xBF\xBD");
+    EXPECT_EQ(ToValidUtf8(std::string("a\0b", 3)), "a\xEF\xBF\xBD" "b");
+    EXPECT_EQ(ToValidUtf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD") << "overlong '/'";
+    EXPECT_EQ(ToValidUtf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD") << "a surrogate";
+    EXPECT_EQ(ToValidUtf8("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD") << "truncated";
+    auto parsed = ParseJson(ToJson(ErrorToJson(MakeError(ErrorCode::kNotFound, "id \xFF\xFE not found"))));
+    EXPECT_TRUE(parsed) << "an error echoing junk is still valid JSON";
+}
+
 }  // namespace hangar::core

@@ -121,6 +121,12 @@ private:
     bool open_ = true;
 };
 
+// Shared with the header timer's handler, which may run after the read finished.
+struct HeaderDeadline {
+    bool done = false;
+    bool fired = false;
+};
+
 }  // namespace
 
 struct Server::Impl {
@@ -240,9 +246,26 @@ awaitable<void> Server::Impl::Session(tcp::socket sock) {
         bhttp::request_parser<bhttp::string_body> parser;
         parser.header_limit(16 * 1024);
         parser.body_limit(opts.body_limit);
-        stream.expires_after(first ? opts.header_timeout : opts.idle_timeout);
+        // Our own timer, not tcp_stream's expiry: that one closes the socket, and a client
+        // that dribbles its headers (slow-loris) should still be told 408.
+        stream.expires_never();
+        auto deadline_state = std::make_shared<HeaderDeadline>();
+        asio::steady_timer deadline(co_await asio::this_coro::executor);
+        deadline.expires_after(first ? opts.header_timeout : opts.idle_timeout);
         first = false;
+        deadline.async_wait([deadline_state, &stream](const boost::system::error_code& ec) {
+            if (!ec && !deadline_state->done) {
+                deadline_state->fired = true;
+                boost::system::error_code ignored;
+                stream.socket().cancel(ignored);
+            }
+        });
         auto [hec, hn] = co_await bhttp::async_read_header(stream, buf, parser, kTuple);
+        deadline_state->done = true;
+        deadline.cancel();
+        if (deadline_state->fired) {
+            hec = beast::error::timeout;
+        }
         bhttp::response<bhttp::string_body> res;
         res.version(11);
         std::string rid = core::NewId("req");
@@ -265,6 +288,8 @@ awaitable<void> Server::Impl::Session(tcp::socket sock) {
                     co_return;  // an idle keep-alive connection: close quietly
                 }
                 fail(408, core::ErrorCode::kRequestTimeout, "request headers took too long", "header_timeout");
+            } else if (hec == bhttp::error::body_limit) {
+                fail(413, core::ErrorCode::kPayloadTooLarge, fmt::format("request body exceeds {} bytes", opts.body_limit), "body_limit");
             } else if (hec == bhttp::error::header_limit) {
                 fail(431, core::ErrorCode::kInvalidArgument, "request headers exceed 16 KiB", "header_limit");
             } else {
