@@ -98,55 +98,63 @@ void AddAllRoutes(
 }
 
 void AddServeCommand(CLI::App& app) {
-    auto cfg = std::make_shared<ServeConfig>();
+    auto flags = std::make_shared<ServeConfig>();
     auto config_file = std::make_shared<std::string>();
+    // Each option, and how to copy its value from the flags into the effective configuration.
+    auto given = std::make_shared<std::vector<std::pair<CLI::Option*, std::function<void(ServeConfig&)>>>>();
     CLI::App* serve = app.add_subcommand("serve", "Run the Hangar server");
-    // The YAML file is read first so that flags and environment variables override it.
-    serve->add_option("--config", *config_file, "YAML configuration file")
+    serve->add_option("--config", *config_file, "YAML configuration file (flags and HANGAR_* override it)")
         ->envname("HANGAR_CONFIG")
-        ->check(CLI::ExistingFile)
-        ->each([cfg](const std::string& path) {
-            try {
-                LoadYaml(path, *cfg);
-            } catch (const YAML::Exception& e) {
-                throw CLI::ValidationError("--config", fmt::format("{}: {}", path, e.what()));
-            }
-        })
-        ->trigger_on_parse();
-    serve->add_option("--listen", cfg->listen, "HOST:PORT to listen on (port 0: any free port)")
-        ->envname("HANGAR_LISTEN");
-    serve->add_option("--data-dir", cfg->data_dir, "Folder for the embedded store and the admin token")
-        ->envname("HANGAR_DATA_DIR");
-    serve->add_option("--store", cfg->store, "sqlite:PATH or postgres://... (default: sqlite:<data-dir>/hangar.db)")
-        ->envname("HANGAR_STORE");
-    serve->add_option("--log-level", cfg->log_level, "debug, info, warn or error")
-        ->envname("HANGAR_LOG_LEVEL")
+        ->check(CLI::ExistingFile);
+    auto add = [&](const char* name, auto member, const char* help, const char* env) {
+        CLI::Option* o = serve->add_option(name, (*flags).*member, help)->envname(env);
+        given->emplace_back(o, [flags, member](ServeConfig& to) { to.*member = (*flags).*member; });
+        return o;
+    };
+    add("--listen", &ServeConfig::listen, "HOST:PORT to listen on (port 0: any free port)", "HANGAR_LISTEN");
+    add("--data-dir", &ServeConfig::data_dir, "Folder for the embedded store and the admin token", "HANGAR_DATA_DIR");
+    add("--store", &ServeConfig::store, "sqlite:PATH or postgres://... (default: sqlite:<data-dir>/hangar.db)", "HANGAR_STORE");
+    add("--log-level", &ServeConfig::log_level, "debug, info, warn or error", "HANGAR_LOG_LEVEL")
         ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
-    serve->add_option("--workers", cfg->workers, "Handler worker threads")
-        ->envname("HANGAR_WORKERS")
-        ->check(CLI::Range(1, 1024));
-    serve->add_option("--io-threads", cfg->io_threads, "I/O threads (0: one per usable CPU)")
-        ->envname("HANGAR_IO_THREADS")
+    add("--workers", &ServeConfig::workers, "Handler worker threads", "HANGAR_WORKERS")->check(CLI::Range(1, 1024));
+    add("--io-threads", &ServeConfig::io_threads, "I/O threads (0: one per usable CPU)", "HANGAR_IO_THREADS")
         ->check(CLI::Range(0, 256));
-    serve->add_option("--body-limit", cfg->body_limit, "Largest request body in bytes")
-        ->envname("HANGAR_BODY_LIMIT")
+    add("--body-limit", &ServeConfig::body_limit, "Largest request body in bytes", "HANGAR_BODY_LIMIT")
         ->check(CLI::Range(1024, 64 << 20));
-    serve->add_option("--header-timeout", cfg->header_timeout, "Time allowed to send request headers")
-        ->envname("HANGAR_HEADER_TIMEOUT");
-    serve->add_option("--idle-timeout", cfg->idle_timeout, "Idle keep-alive connections close after this")
-        ->envname("HANGAR_IDLE_TIMEOUT");
-    serve->add_option("--drain-timeout", cfg->drain_timeout, "On SIGTERM, how long in-flight requests may finish")
-        ->envname("HANGAR_DRAIN_TIMEOUT");
-    serve->add_option("--changelog-keep", cfg->changelog_keep, "Change-log entries kept for watch resumption")
-        ->envname("HANGAR_CHANGELOG_KEEP")
+    add("--header-timeout", &ServeConfig::header_timeout, "Time allowed to send request headers", "HANGAR_HEADER_TIMEOUT");
+    add("--idle-timeout", &ServeConfig::idle_timeout, "Idle keep-alive connections close after this", "HANGAR_IDLE_TIMEOUT");
+    add("--drain-timeout", &ServeConfig::drain_timeout, "On SIGTERM, how long in-flight requests may finish", "HANGAR_DRAIN_TIMEOUT");
+    add("--changelog-keep", &ServeConfig::changelog_keep, "Change-log entries kept for watch resumption", "HANGAR_CHANGELOG_KEEP")
         ->check(CLI::Range(int64_t{100}, int64_t{100000000}));
-    serve->final_callback([cfg] { throw CLI::RuntimeError(RunServe(*cfg)); });
+    serve->final_callback([flags, config_file, given] {
+        ServeConfig cfg = *flags;
+        if (!config_file->empty()) {
+            cfg = ServeConfig{};
+            try {
+                LoadYaml(*config_file, cfg);
+            } catch (const YAML::Exception& e) {
+                fmt::print(stderr, "hangar serve: {}: {}\n", *config_file, e.what());
+                throw CLI::RuntimeError(2);
+            } catch (const CLI::ValidationError& e) {
+                fmt::print(stderr, "hangar serve: {}\n", e.what());
+                throw CLI::RuntimeError(2);
+            }
+            for (const auto& [opt, copy] : *given) {
+                if (opt->count() > 0) {
+                    copy(cfg);
+                }
+            }
+        }
+        throw CLI::RuntimeError(RunServe(cfg));
+    });
 }
 
 int RunServe(const ServeConfig& cfg) {
+    // Start-up lines (where the admin token is, where we listen) are logged whatever the
+    // level; the configured level applies from then on.
     core::LogLevel level{};
     core::ParseLogLevel(cfg.log_level, level);
-    core::SetLogLevel(level);
+    core::SetLogLevel(std::min(level, core::LogLevel::kInfo));
 
     http::ServerOptions sopts;
     sopts.listen = cfg.listen;
@@ -233,6 +241,7 @@ int RunServe(const ServeConfig& cfg) {
          {"store", store.BackendName()},
          {"data_dir", std::string_view(cfg.data_dir)}}
     );
+    core::SetLogLevel(level);
     server.Run();
     hub.Stop();
     core::LogInfo("stopped");
