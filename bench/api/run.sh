@@ -8,6 +8,7 @@ bin=$(realpath "${1:-build/src/hangar}")
 duration=${DURATION:-10}
 conns=${CONNS:-64}
 work=$(mktemp -d /tmp/hangar-bench-XXXXXX)
+chmod 755 "$work"  # nginx workers and the postgres user read below it
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done

@@ -1,5 +1,6 @@
 #include "hangar/api/serve.hpp"
 
+#include <malloc.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -150,6 +151,11 @@ void AddServeCommand(CLI::App& app) {
 }
 
 int RunServe(const ServeConfig& cfg) {
+    // Request bursts allocate and free a lot; without this glibc trims and regrows its heap
+    // (madvise/brk) every few milliseconds.
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_TOP_PAD, 16 << 20);
+    mallopt(M_MMAP_THRESHOLD, 16 << 20);
     // Start-up lines (where the admin token is, where we listen) are logged whatever the
     // level; the configured level applies from then on.
     core::LogLevel level{};

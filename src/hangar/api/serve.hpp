@@ -14,7 +14,7 @@ struct ServeConfig {
     std::string data_dir = "hangar-data";
     std::string store;  // default: sqlite:<data_dir>/hangar.db
     std::string log_level = "info";
-    size_t workers = 32;
+    size_t workers = 64;
     size_t io_threads = 0;
     size_t body_limit = 1 << 20;
     std::string header_timeout = "10s";

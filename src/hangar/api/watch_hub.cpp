@@ -38,6 +38,10 @@ void WatchHub::Stop() {
     if (thread_.joinable()) {
         thread_.join();
     }
+    // Sinks belong to the HTTP server's I/O context: let go of them before it goes away.
+    std::lock_guard lock(mu_);
+    live_.clear();
+    joining_.clear();
 }
 
 void WatchHub::Wake() {

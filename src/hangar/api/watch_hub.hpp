@@ -33,6 +33,7 @@ public:
     WatchHub& operator=(const WatchHub&) = delete;
 
     void Start();
+    // Closes every stream and drops the watchers; call before the HTTP server is destroyed.
     void Stop();
     void Wake();
     void Add(std::shared_ptr<Watcher> w);

@@ -18,7 +18,10 @@ constexpr auto kCacheTtl = std::chrono::seconds(5);
 constexpr size_t kCacheMax = 100000;
 }  // namespace
 
-core::Result<Principal> TokenService::Authenticate(std::string_view authorization) {
+namespace {
+
+// The secret from "Bearer <secret>", or an error that says what is wrong with the header.
+core::Result<std::string_view> BearerSecret(std::string_view authorization) {
     if (authorization.empty()) {
         return Fail(
             ErrorCode::kUnauthenticated,
@@ -36,7 +39,49 @@ core::Result<Principal> TokenService::Authenticate(std::string_view authorizatio
     if (secret.size() > 256) {
         return Fail(ErrorCode::kUnauthenticated, "invalid token");
     }
-    std::string hash = core::Sha256Hex(secret);
+    return secret;
+}
+
+}  // namespace
+
+core::Result<Principal> TokenService::Check(const store::Token& token) const {
+    if (!token.revoked_at.empty()) {
+        return Fail(ErrorCode::kUnauthenticated, "token has been revoked");
+    }
+    if (!token.expires_at.empty()) {
+        auto exp = core::ParseRfc3339(token.expires_at);
+        if (!exp || *exp <= clock_.Now()) {
+            return Fail(ErrorCode::kUnauthenticated, "token has expired");
+        }
+    }
+    auto role = ParseRole(token.role);
+    if (!role) {
+        return Fail(ErrorCode::kUnauthenticated, "token has an unknown role");
+    }
+    return Principal{token.id, token.tenant, *role, token.user_id};
+}
+
+std::optional<Principal> TokenService::AuthenticateCached(std::string_view authorization) {
+    auto secret = BearerSecret(authorization);
+    if (!secret) {
+        return std::nullopt;
+    }
+    std::string hash = core::Sha256Hex(*secret);
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(hash);
+    if (it == cache_.end() || std::chrono::steady_clock::now() - it->second.fetched >= kCacheTtl) {
+        return std::nullopt;
+    }
+    auto p = Check(it->second.token);
+    return p ? std::optional<Principal>(*p) : std::nullopt;
+}
+
+core::Result<Principal> TokenService::Authenticate(std::string_view authorization) {
+    auto secret = BearerSecret(authorization);
+    if (!secret) {
+        return Fail(secret.error());
+    }
+    std::string hash = core::Sha256Hex(*secret);
     std::optional<store::Token> token;
     auto now_steady = std::chrono::steady_clock::now();
     {
@@ -61,20 +106,7 @@ core::Result<Principal> TokenService::Authenticate(std::string_view authorizatio
         }
         cache_[hash] = Cached{*token, now_steady};
     }
-    if (!token->revoked_at.empty()) {
-        return Fail(ErrorCode::kUnauthenticated, "token has been revoked");
-    }
-    if (!token->expires_at.empty()) {
-        auto exp = core::ParseRfc3339(token->expires_at);
-        if (!exp || *exp <= clock_.Now()) {
-            return Fail(ErrorCode::kUnauthenticated, "token has expired");
-        }
-    }
-    auto role = ParseRole(token->role);
-    if (!role) {
-        return Fail(ErrorCode::kUnauthenticated, "token has an unknown role");
-    }
-    return Principal{token->id, token->tenant, *role, token->user_id};
+    return Check(*token);
 }
 
 core::Result<NewToken> TokenService::Create(

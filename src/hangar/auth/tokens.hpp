@@ -28,6 +28,9 @@ public:
 
     // From an "Authorization" header value.
     core::Result<Principal> Authenticate(std::string_view authorization);
+    // Never blocks: the principal when the token is in the cache and valid, else nullopt (the
+    // caller then takes the full path, which also produces the right error).
+    std::optional<Principal> AuthenticateCached(std::string_view authorization);
     core::Result<NewToken> Create(
         const Principal& by,
         std::string tenant,
@@ -44,6 +47,7 @@ public:
     void ForgetAll();
 
 private:
+    core::Result<Principal> Check(const store::Token& token) const;
     struct Cached {
         store::Token token;
         std::chrono::steady_clock::time_point fetched;

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <array>
+#include <random>
 #include <stdexcept>
 
 namespace hangar::core {
@@ -29,6 +30,19 @@ std::string NewId(std::string_view prefix) {
     id.push_back('_');
     for (unsigned char b : raw) {
         id.push_back(kBase32[b & 31U]);
+    }
+    return id;
+}
+
+std::string NewRequestId() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    std::string id = "req_";
+    for (int word = 0; word < 2; ++word) {
+        uint64_t bits = rng();
+        for (size_t i = 0; i < kIdChars / 2; ++i) {
+            id.push_back(kBase32[bits & 31U]);
+            bits >>= 5U;
+        }
     }
     return id;
 }

@@ -8,6 +8,9 @@ namespace hangar::core {
 
 // "ten_3k9x..." : a kind prefix, an underscore and 20 lowercase base32 characters (100 bits).
 std::string NewId(std::string_view prefix);
+// "req_..." like NewId but from a per-thread PRNG: unique enough to correlate logs, not a secret,
+// and free of the system call a CSPRNG read costs on every request.
+std::string NewRequestId();
 // True when s looks like an id NewId(prefix) could have made.
 bool IsValidId(std::string_view s, std::string_view prefix);
 // An API token: "hgr_" followed by 43 url-safe base64 characters (256 bits).

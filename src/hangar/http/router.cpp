@@ -47,8 +47,8 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
     return out;
 }
 
-void Router::Add(std::string method, std::string pattern, Handler h) {
-    Route r{std::move(method), std::move(pattern), {}, std::move(h)};
+void Router::Add(std::string method, std::string pattern, Handler h, InlineHandler fast) {
+    Route r{std::move(method), std::move(pattern), {}, std::move(h), std::move(fast)};
     for (auto s : SplitPath(r.pattern)) {
         r.segments.emplace_back(s);
     }
@@ -91,7 +91,7 @@ bool Router::MatchPath(
     return true;
 }
 
-Router::Match Router::Find(Request& req, const Handler*& out, std::string& allow) const {
+Router::Match Router::Find(Request& req, const Route*& out, std::string& allow) const {
     auto segs = SplitPath(req.path);
     std::vector<std::pair<std::string, std::string>> params;
     bool path_found = false;
@@ -103,7 +103,7 @@ Router::Match Router::Find(Request& req, const Handler*& out, std::string& allow
         if (r.method == req.method || (req.method == "HEAD" && r.method == "GET")) {
             req.params = std::move(params);
             req.route = r.pattern;
-            out = &r.handler;
+            out = &r;
             return Match::kFound;
         }
         path_found = true;

@@ -11,21 +11,24 @@
 namespace hangar::http {
 
 using Handler = std::function<Response(Request&)>;
+// Runs on an I/O thread and must never block: it answers from memory, or returns nullopt and
+// the request goes to `Handler` on the worker pool.
+using InlineHandler = std::function<std::optional<Response>(Request&)>;
 
 class Router {
 public:
-    void Add(std::string method, std::string pattern, Handler h);
+    void Add(std::string method, std::string pattern, Handler h, InlineHandler fast = nullptr);
 
     enum class Match { kFound, kNoPath, kNoMethod };
     // On kFound fills req.params and req.route and returns the handler; on kNoMethod fills
     // `allow` with the methods the path accepts.
-    Match Find(Request& req, const Handler*& out, std::string& allow) const;
-
     struct Route {
         std::string method, pattern;
         std::vector<std::string> segments;
         Handler handler;
+        InlineHandler fast;
     };
+    Match Find(Request& req, const Route*& out, std::string& allow) const;
     const std::vector<Route>& routes() const { return routes_; }
 
 private:

@@ -21,14 +21,14 @@ TEST(Router, MatchesPatternsParamsAndActions) {
     r.Add("GET", "/v1/tenants", Named("list"));
     r.Add("GET", "/v1/tenants/{id}", Named("get"));
     r.Add("POST", "/v1/instances/{id}:restart", Named("restart"));
-    const Handler* h = nullptr;
+    const Router::Route* h = nullptr;
     std::string allow;
 
     Request a = Req("GET", "/v1/tenants/ten_x");
     ASSERT_EQ(r.Find(a, h, allow), Router::Match::kFound);
     EXPECT_EQ(a.Param("id"), "ten_x");
     EXPECT_EQ(a.route, "/v1/tenants/{id}");
-    EXPECT_EQ((*h)(a).body, "get");
+    EXPECT_EQ(h->handler(a).body, "get");
 
     Request b = Req("POST", "/v1/instances/ins_1:restart");
     ASSERT_EQ(r.Find(b, h, allow), Router::Match::kFound);

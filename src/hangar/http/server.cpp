@@ -172,20 +172,20 @@ struct Server::Impl {
     awaitable<void> Accept();
     awaitable<void> Session(tcp::socket sock);
     awaitable<void> Stream(beast::tcp_stream& stream, Response& res, const std::string& rid);
-    Response Dispatch(Request& req);
+    std::optional<Response> Route(Request& req, const Router::Route*& route);
+    Response Dispatch(Request& req, const Router::Route& route);
     void BeginStop();
 };
 
-Response Server::Impl::Dispatch(Request& req) {
-    const Handler* h = nullptr;
+// Finds the route on the I/O thread; answers routing errors, and inline handlers, right there.
+std::optional<Response> Server::Impl::Route(Request& req, const Router::Route*& route) {
     std::string allow;
-    switch (router.Find(req, h, allow)) {
+    switch (router.Find(req, route, allow)) {
         case Router::Match::kFound:
             break;
         case Router::Match::kNoPath:
             req.route = "unmatched";
-            return Response{
-                404, "application/json", {}, ErrorBody(core::ErrorCode::kNotFound, fmt::format("no route for {}", req.path)), {}};
+            return Response{404, "application/json", {}, ErrorBody(core::ErrorCode::kNotFound, fmt::format("no route for {}", req.path)), {}};
         case Router::Match::kNoMethod:
             req.route = "unmatched";
             return Response{
@@ -198,8 +198,19 @@ Response Server::Impl::Dispatch(Request& req) {
                 ),
                 {}};
     }
+    if (route->fast) {
+        try {
+            return route->fast(req);
+        } catch (const std::exception& e) {
+            return std::nullopt;  // the pool handler will answer properly
+        }
+    }
+    return std::nullopt;
+}
+
+Response Server::Impl::Dispatch(Request& req, const Router::Route& route) {
     try {
-        return (*h)(req);
+        return route.handler(req);
     } catch (const std::exception& e) {
         core::LogError(
             "handler failed",
@@ -268,7 +279,7 @@ awaitable<void> Server::Impl::Session(tcp::socket sock) {
         }
         bhttp::response<bhttp::string_body> res;
         res.version(11);
-        std::string rid = core::NewId("req");
+        std::string rid = core::NewRequestId();
         auto fail = [&](int status, core::ErrorCode code, std::string msg, std::string_view reason) {
             rejected.Inc({std::string(reason)});
             res.result(static_cast<unsigned>(status));
@@ -359,7 +370,10 @@ awaitable<void> Server::Impl::Session(tcp::socket sock) {
             for (auto p : parsed->params()) {
                 req->query.emplace_back(std::string(p.key), std::string(p.value));
             }
-            if (pending.load() >= opts.max_pending) {
+            const Router::Route* route = nullptr;
+            if (auto answered = Route(*req, route)) {
+                out = std::move(*answered);
+            } else if (pending.load() >= opts.max_pending) {
                 req->route = "overload";
                 rejected.Inc({"overload"});
                 out = Response{503, "application/json", {{"retry-after", "1"}}, ErrorBody(core::ErrorCode::kUnavailable, "the server is overloaded; retry shortly"), {}};
@@ -371,7 +385,9 @@ awaitable<void> Server::Impl::Session(tcp::socket sock) {
                 // frame keeps `req` alive).
                 Request* raw = req.get();
                 auto work = asio::co_spawn(
-                    workers, [this, raw]() -> awaitable<Response> { co_return Dispatch(*raw); }, use_awaitable
+                    workers,
+                    [this, raw, route]() -> awaitable<Response> { co_return Dispatch(*raw, *route); },
+                    use_awaitable
                 );
                 out = co_await std::move(work);
                 inflight.Add({}, -1);

@@ -17,7 +17,7 @@ namespace hangar::http {
 struct ServerOptions {
     std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free one
     size_t io_threads = 0;                  // 0: one per CPU this process may run on
-    size_t workers = 32;
+    size_t workers = 64;
     size_t max_pending = 4096;  // handler calls queued or running before 503
     size_t body_limit = 1 << 20;
     std::chrono::milliseconds header_timeout{10000};

@@ -72,6 +72,8 @@ public:
     virtual std::string_view Name() const = 0;
     virtual std::unique_ptr<Tx> Begin() = 0;
     virtual Reader& reader() = 0;
+    // True when this process is the database's only writer (it may then cache documents).
+    virtual bool SingleWriter() const { return false; }
     // Engines shared by several replicas call `wake` when another replica commits.
     virtual void ListenForChanges(std::function<void()> wake) { (void)wake; }
     virtual void StopListening() {}

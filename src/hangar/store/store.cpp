@@ -52,6 +52,9 @@ core::Result<std::unique_ptr<Store>> Store::Open(const std::string& url, const S
 
 Store::Store(std::unique_ptr<Backend> backend, StoreOptions opts)
     : backend_(std::move(backend)), opts_(opts) {
+    if (backend_->SingleWriter() && opts_.cache_entries > 0) {
+        cache_ = std::make_unique<DocCache>(opts_.cache_entries);
+    }
     writer_ = std::thread([this] { WriterLoop(); });
     backend_->ListenForChanges([this] {
         for (auto& fn : on_committed_) {
@@ -90,18 +93,47 @@ auto Store::Timed(std::string_view op, F&& f) -> decltype(f()) {
 
 // ---------------------------------------------------------------- reads
 
+std::shared_ptr<const CachedDoc> Store::Cached(std::string_view id) const {
+    return cache_ ? cache_->Find(id) : nullptr;
+}
+
 core::Result<std::string> Store::GetDoc(std::string_view id) {
+    if (auto hit = Cached(id)) {
+        return hit->doc;
+    }
     return Timed("get", [&]() -> core::Result<std::string> {
+        uint64_t generation = cache_ ? cache_->Generation() : 0;
         auto doc = backend_->reader().GetDoc(id);
         if (!doc) {
             return Fail(ErrorCode::kNotFound, fmt::format("{} not found", id));
+        }
+        if (cache_) {
+            if (auto o = ObjectFromDoc(*doc)) {
+                cache_->InsertIfUnchanged(
+                    std::string(id),
+                    std::make_shared<const CachedDoc>(CachedDoc{*doc, o->kind, o->tenant, o->revision}),
+                    generation
+                );
+            }
         }
         return std::move(*doc);
     });
 }
 
+void Store::Stage(const Object& o, const std::string& doc) {
+    if (cache_) {
+        staged_.emplace_back(o.id, std::make_shared<const CachedDoc>(CachedDoc{doc, o.kind, o.tenant, o.revision}));
+    }
+}
+
+void Store::StageErase(const std::string& id) {
+    if (cache_) {
+        staged_.emplace_back(id, nullptr);
+    }
+}
+
 core::Result<Object> Store::Get(std::string_view id) {
-    auto doc = GetDoc(id);
+    auto doc = GetDoc(id);  // served from the cache when it can be
     if (!doc) {
         return Fail(doc.error());
     }
@@ -244,7 +276,9 @@ void Store::WriterLoop() {
         results.clear();
         try {
             auto tx = backend_->Begin();
+            staged_.clear();
             for (Pending* p : batch) {
+                size_t staged_before = staged_.size();
                 tx->Savepoint();
                 core::Result<void> r;
                 try {
@@ -259,6 +293,7 @@ void Store::WriterLoop() {
                 } else {
                     tx->RollbackToSavepoint();
                     tx->ReleaseSavepoint();
+                    staged_.resize(staged_before);
                 }
                 AuditEvent& a = p->audit;
                 if (!r) {
@@ -277,6 +312,9 @@ void Store::WriterLoop() {
                 tx->CompactChanges(opts_.changelog_keep);
             }
             tx->Commit();
+            if (cache_) {
+                cache_->Apply(staged_);
+            }
         } catch (const std::exception& e) {
             core::Error err = Internal("commit", e);
             results.assign(batch.size(), Fail(err));
@@ -326,6 +364,7 @@ core::Result<Store::CreateResult> Store::Create(
             obj.generation = 1;
             std::string doc = ObjectToDoc(obj);
             tx.PutObject(obj, doc, /*insert=*/true);
+            Stage(obj, doc);
             tx.AppendChange(Change{obj.revision, ChangeType::kAdded, obj.kind, obj.id, obj.tenant, doc});
             if (idem) {
                 tx.PutIdempotency(*idem, doc, obj.created_at);
@@ -400,6 +439,7 @@ core::Result<Object> Store::Update(
             next.updated_at = now;
             std::string ndoc = ObjectToDoc(next);
             tx.PutObject(next, ndoc, /*insert=*/false);
+            Stage(next, ndoc);
             tx.AppendChange(
                 Change{next.revision, ChangeType::kModified, next.kind, next.id, next.tenant, ndoc}
             );
@@ -436,6 +476,7 @@ core::Result<Object> Store::Delete(
             }
             int64_t rev = tx.NextRevision();
             tx.DeleteObject(id);
+            StageErase(std::string(id));
             cur->revision = rev;
             tx.AppendChange(
                 Change{rev, ChangeType::kDeleted, cur->kind, cur->id, cur->tenant, ObjectToDoc(*cur)}

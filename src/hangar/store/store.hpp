@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "hangar/core/error.hpp"
+#include "hangar/store/doc_cache.hpp"
 #include "hangar/store/types.hpp"
 
 namespace hangar::store {
@@ -27,6 +28,7 @@ struct StoreOptions {
     size_t max_queue = 8192;       // pending writes before callers get 503
     int64_t changelog_keep = 100000;  // change-log entries kept for watch resumption
     int64_t compact_every = 1024;     // writes between change-log compactions
+    size_t cache_entries = 1000000;   // documents kept in memory (single-writer engines only)
 };
 
 // A timing hook so the HTTP layer can export store latencies without the store knowing HTTP.
@@ -50,6 +52,8 @@ public:
     core::Result<Object> Get(std::string_view id);
     // The stored JSON text of an object, with its kind and tenant for access checks.
     core::Result<std::string> GetDoc(std::string_view id);
+    // Never blocks: the cached document, or nullptr (not cached, or caching is off).
+    std::shared_ptr<const CachedDoc> Cached(std::string_view id) const;
     core::Result<ListResult> List(const ListQuery& q);
     // Changes with revision > after; kGone when the log no longer reaches back that far.
     core::Result<std::vector<Change>> ChangesAfter(int64_t after, size_t limit);
@@ -98,7 +102,12 @@ private:
     auto Timed(std::string_view op, F&& f) -> decltype(f());
 
     struct Pending;
+    void Stage(const Object& o, const std::string& doc);
+    void StageErase(const std::string& id);
     std::unique_ptr<Backend> backend_;
+    std::unique_ptr<DocCache> cache_;  // null unless the engine is single-writer
+    // Writer thread only: this batch's cache changes, applied once it commits.
+    std::vector<std::pair<std::string, std::shared_ptr<const CachedDoc>>> staged_;
     StoreOptions opts_;
     StoreTimer timer_;
     std::vector<std::function<void()>> on_committed_;

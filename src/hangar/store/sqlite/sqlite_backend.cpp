@@ -2,6 +2,10 @@
 // group-commit thread) and a pool of read connections. synchronous=FULL: an acknowledged
 // write has been fsynced.
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -378,17 +382,46 @@ private:
     Pool<Db> pool_;
 };
 
+// Holds an exclusive flock on "<db>.lock" so that two servers never share one database file
+// (each would otherwise trust a cache the other cannot update).
+class ExclusiveLock {
+public:
+    explicit ExclusiveLock(const std::string& path) {
+        fd_ = ::open((path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd_ < 0 || ::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+            if (fd_ >= 0) {
+                ::close(fd_);
+            }
+            throw StoreFault(fmt::format(
+                "{} is in use by another hangar process (lock {}.lock); give each server its own "
+                "--data-dir, or share PostgreSQL",
+                path,
+                path
+            ));
+        }
+    }
+    ~ExclusiveLock() { ::close(fd_); }
+    ExclusiveLock(const ExclusiveLock&) = delete;
+    ExclusiveLock& operator=(const ExclusiveLock&) = delete;
+
+private:
+    int fd_ = -1;
+};
+
 class SqliteBackend final : public Backend {
 public:
-    SqliteBackend(const std::string& path, size_t readers) : writer_(path, /*readonly=*/false) {
+    SqliteBackend(const std::string& path, size_t readers) : lock_(path), writer_(path, /*readonly=*/false) {
         writer_.Exec("PRAGMA journal_mode = WAL");
         writer_.Exec("PRAGMA synchronous = FULL");
+        writer_.Exec("PRAGMA cache_size = -65536");  // 64 MiB: the writer re-reads index pages
+        writer_.Exec("PRAGMA temp_store = MEMORY");
         Migrate();
         reader_ = std::make_unique<SqliteReader>(path, readers);
     }
     std::string_view Name() const override { return "sqlite"; }
     std::unique_ptr<Tx> Begin() override { return std::make_unique<SqliteTx>(writer_); }
     Reader& reader() override { return *reader_; }
+    bool SingleWriter() const override { return true; }
 
 private:
     void Migrate() {
@@ -419,6 +452,7 @@ private:
         }
     }
 
+    ExclusiveLock lock_;
     Db writer_;
     std::unique_ptr<SqliteReader> reader_;
 };
