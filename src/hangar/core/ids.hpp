@@ -6,7 +6,8 @@
 
 namespace hangar::core {
 
-// "ten_3k9x..." : a kind prefix, an underscore and 20 lowercase base32 characters (100 bits).
+// "ten_3k9x..." : a kind prefix, an underscore and 20 lowercase base32 characters: 50 bits of
+// creation time (so ids sort by age) and 50 random bits.
 std::string NewId(std::string_view prefix);
 // "req_..." like NewId but from a per-thread PRNG: unique enough to correlate logs, not a secret,
 // and free of the system call a CSPRNG read costs on every request.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
 
 #include "hangar/core/audit_chain.hpp"
 
@@ -17,6 +18,9 @@ TEST(Ids, HavePrefixAndAreUnique) {
         EXPECT_TRUE(seen.insert(id).second);
     }
     EXPECT_FALSE(IsValidId("ten_", "ten"));
+    std::string earlier = NewId("ten");
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    EXPECT_LT(earlier, NewId("ten")) << "ids sort by creation time";
     EXPECT_FALSE(IsValidId("ten_ILLEGALCHARACTERS!!!", "ten"));
     EXPECT_FALSE(IsValidId("../../etc/passwd", "ten"));
 }

@@ -28,7 +28,15 @@ public:
     virtual void Commit() = 0;
     virtual void Rollback() = 0;
 
-    virtual int64_t NextRevision() = 0;
+    // The revision and audit-chain heads, read once per batch (and locked, where several
+    // replicas write) and written back once before the commit.
+    struct Heads {
+        int64_t revision = 0;
+        int64_t audit_seq = 0;  // the last event's sequence number
+        std::string audit_hash;
+    };
+    virtual Heads LoadHeads() = 0;
+    virtual void SaveHeads(const Heads& h) = 0;
     virtual std::optional<std::string> GetDoc(std::string_view id) = 0;
     // Is `name` used by another object of `kind` in the naming scope (see NameScope)?
     virtual bool NameTaken(std::string_view kind, std::string_view scope, std::string_view name) = 0;
@@ -42,11 +50,9 @@ public:
     virtual void PutIdempotency(const Idempotency& idem, const std::string& doc, std::string_view at) = 0;
     virtual std::optional<Token> GetToken(std::string_view id) = 0;
     virtual void PutToken(const Token& t, bool insert) = 0;
-    // Locks the audit head; returns {next seq, hash of the last event}.
-    virtual std::pair<int64_t, std::string> AuditHead() = 0;
     virtual void InsertAudit(const StoredAuditEvent& e) = 0;
-    // Drops change-log entries older than the newest `keep`, remembering how far it dropped.
-    virtual void CompactChanges(int64_t keep) = 0;
+    // Drops change-log entries up to `through`, remembering how far it dropped.
+    virtual void CompactChanges(int64_t through) = 0;
 };
 
 class Reader {

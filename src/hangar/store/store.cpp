@@ -276,9 +276,12 @@ void Store::WriterLoop() {
         results.clear();
         try {
             auto tx = backend_->Begin();
+            Tx::Heads heads = tx->LoadHeads();
+            batch_revision_ = heads.revision;
             staged_.clear();
             for (Pending* p : batch) {
                 size_t staged_before = staged_.size();
+                int64_t revision_before = batch_revision_;
                 tx->Savepoint();
                 core::Result<void> r;
                 try {
@@ -294,6 +297,7 @@ void Store::WriterLoop() {
                     tx->RollbackToSavepoint();
                     tx->ReleaseSavepoint();
                     staged_.resize(staged_before);
+                    batch_revision_ = revision_before;
                 }
                 AuditEvent& a = p->audit;
                 if (!r) {
@@ -301,16 +305,19 @@ void Store::WriterLoop() {
                 } else if (a.outcome.empty()) {
                     a.outcome = "success";
                 }
-                auto [seq, prev] = tx->AuditHead();
-                a.seq = seq;
-                tx->InsertAudit(StoredAuditEvent{a, prev, core::AuditChainHash(prev, a)});
+                a.seq = ++heads.audit_seq;
+                std::string hash = core::AuditChainHash(heads.audit_hash, a);
+                tx->InsertAudit(StoredAuditEvent{a, heads.audit_hash, hash});
+                heads.audit_hash = std::move(hash);
                 results.push_back(std::move(r));
             }
+            heads.revision = batch_revision_;
             writes_since_compaction_ += static_cast<int64_t>(batch.size());
             if (writes_since_compaction_ >= opts_.compact_every) {
                 writes_since_compaction_ = 0;
-                tx->CompactChanges(opts_.changelog_keep);
+                tx->CompactChanges(heads.revision - opts_.changelog_keep);
             }
+            tx->SaveHeads(heads);
             tx->Commit();
             if (cache_) {
                 cache_->Apply(staged_);
@@ -360,7 +367,7 @@ core::Result<Store::CreateResult> Store::Create(
                 e.With("field", "metadata.name");
                 return Fail(std::move(e));
             }
-            obj.revision = tx.NextRevision();
+            obj.revision = NextRevision();
             obj.generation = 1;
             std::string doc = ObjectToDoc(obj);
             tx.PutObject(obj, doc, /*insert=*/true);
@@ -434,7 +441,7 @@ core::Result<Object> Store::Update(
                     fmt::format("a {} named \"{}\" already exists", next.kind, next.name)
                 );
             }
-            next.revision = tx.NextRevision();
+            next.revision = NextRevision();
             next.generation = cur->generation + (next.spec != cur->spec ? 1 : 0);
             next.updated_at = now;
             std::string ndoc = ObjectToDoc(next);
@@ -474,7 +481,7 @@ core::Result<Object> Store::Delete(
             if (expected_revision && *expected_revision != cur->revision) {
                 return Fail(StaleRevision(*expected_revision, cur->revision));
             }
-            int64_t rev = tx.NextRevision();
+            int64_t rev = NextRevision();
             tx.DeleteObject(id);
             StageErase(std::string(id));
             cur->revision = rev;

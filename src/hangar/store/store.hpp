@@ -103,6 +103,7 @@ private:
 
     struct Pending;
     void Stage(const Object& o, const std::string& doc);
+    int64_t NextRevision() { return ++batch_revision_; }  // writer thread, inside an op
     void StageErase(const std::string& id);
     std::unique_ptr<Backend> backend_;
     std::unique_ptr<DocCache> cache_;  // null unless the engine is single-writer
@@ -116,6 +117,7 @@ private:
     std::deque<Pending*> queue_;
     bool stopping_ = false;
     int64_t writes_since_compaction_ = 0;
+    int64_t batch_revision_ = 0;  // writer thread: the revision head during a batch
     std::thread writer_;
 };
 

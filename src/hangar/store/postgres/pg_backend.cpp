@@ -94,9 +94,26 @@ public:
         c_.Exec("ROLLBACK");
         open_ = false;
     }
-    int64_t NextRevision() override {
-        return c_.Exec("UPDATE meta SET value = value + 1 WHERE key = 'revision' RETURNING value")
-            .Int(0, 0);
+    Heads LoadHeads() override {
+        // The revision row is already locked (constructor); lock the audit row too.
+        auto r = c_.Exec(
+            "SELECT key, value, text FROM meta WHERE key IN ('revision', 'audit_seq') ORDER BY key "
+            "FOR UPDATE"
+        );
+        Heads h;
+        for (int i = 0; i < r.Rows(); ++i) {
+            if (r.Text(i, 0) == "revision") {
+                h.revision = r.Int(i, 1);
+            } else {
+                h.audit_seq = r.Int(i, 1);
+                h.audit_hash = r.Text(i, 2);
+            }
+        }
+        return h;
+    }
+    void SaveHeads(const Heads& h) override {
+        c_.Exec("UPDATE meta SET value = $1 WHERE key = 'revision'", {h.revision});
+        c_.Exec("UPDATE meta SET value = $1, text = $2 WHERE key = 'audit_seq'", {h.audit_seq, h.audit_hash});
     }
     std::optional<std::string> GetDoc(std::string_view id) override {
         auto r = c_.Exec("SELECT doc FROM objects WHERE id = $1", {id});
@@ -175,12 +192,6 @@ public:
              t.created_by}
         );
     }
-    std::pair<int64_t, std::string> AuditHead() override {
-        auto r = c_.Exec(
-            "UPDATE meta SET value = value + 1 WHERE key = 'audit_seq' RETURNING value, text"
-        );
-        return {r.Int(0, 0), r.Text(0, 1)};
-    }
     void InsertAudit(const StoredAuditEvent& se) override {
         const AuditEvent& e = se.event;
         c_.Exec(
@@ -198,13 +209,10 @@ public:
              se.prev_hash,
              se.hash}
         );
-        c_.Exec("UPDATE meta SET text = $1 WHERE key = 'audit_seq'", {se.hash});
     }
-    void CompactChanges(int64_t keep) override {
+    void CompactChanges(int64_t through) override {
         auto r = c_.Exec(
-            "UPDATE meta SET value = greatest(value, (SELECT value FROM meta WHERE key = "
-            "'revision') - $1) WHERE key = 'compacted' RETURNING value",
-            {keep}
+            "UPDATE meta SET value = greatest(value, $1) WHERE key = 'compacted' RETURNING value", {through}
         );
         c_.Exec("DELETE FROM changes WHERE revision <= $1", {r.Int(0, 0)});
     }

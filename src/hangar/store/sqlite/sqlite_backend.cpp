@@ -92,12 +92,25 @@ public:
         open_ = false;
     }
 
-    int64_t NextRevision() override {
-        Stmt& s = db_.Prepare("UPDATE meta SET value = value + 1 WHERE key = 'revision' RETURNING value");
-        s.Step();
-        int64_t v = s.Int(0);
-        s.Reset();
-        return v;
+    Heads LoadHeads() override {
+        Heads h;
+        Stmt& s = db_.Prepare("SELECT key, value, text FROM meta WHERE key IN ('revision', 'audit_seq')");
+        while (s.Step()) {
+            if (s.Text(0) == "revision") {
+                h.revision = s.Int(1);
+            } else {
+                h.audit_seq = s.Int(1);
+                h.audit_hash = s.Text(2);
+            }
+        }
+        return h;
+    }
+    void SaveHeads(const Heads& h) override {
+        db_.Prepare("UPDATE meta SET value = ? WHERE key = 'revision'").Bind(1, h.revision).Run();
+        db_.Prepare("UPDATE meta SET value = ?, text = ? WHERE key = 'audit_seq'")
+            .Bind(1, h.audit_seq)
+            .Bind(2, h.audit_hash)
+            .Run();
     }
     std::optional<std::string> GetDoc(std::string_view id) override {
         Stmt& s = db_.Prepare("SELECT doc FROM objects WHERE id = ?");
@@ -181,15 +194,6 @@ public:
         s.Bind(6, t.user_id).Bind(7, t.created_at).Bind(8, t.expires_at).Bind(9, t.revoked_at);
         s.Bind(10, t.created_by).Run();
     }
-    std::pair<int64_t, std::string> AuditHead() override {
-        Stmt& s = db_.Prepare(
-            "UPDATE meta SET value = value + 1 WHERE key = 'audit_seq' RETURNING value, text"
-        );
-        s.Step();
-        auto out = std::make_pair(s.Int(0), s.Text(1));
-        s.Reset();
-        return out;
-    }
     void InsertAudit(const StoredAuditEvent& se) override {
         const AuditEvent& e = se.event;
         Stmt& s = db_.Prepare(
@@ -199,18 +203,16 @@ public:
         s.Bind(1, e.seq).Bind(2, e.time).Bind(3, e.actor).Bind(4, e.tenant).Bind(5, e.action);
         s.Bind(6, e.object).Bind(7, e.request_id).Bind(8, e.source).Bind(9, e.outcome);
         s.Bind(10, se.prev_hash).Bind(11, se.hash).Run();
-        db_.Prepare("UPDATE meta SET text = ? WHERE key = 'audit_seq'").Bind(1, se.hash).Run();
     }
-    void CompactChanges(int64_t keep) override {
+    void CompactChanges(int64_t through) override {
         Stmt& s = db_.Prepare(
-            "UPDATE meta SET value = max(value, (SELECT value FROM meta WHERE key = 'revision') - ?) "
-            "WHERE key = 'compacted' RETURNING value"
+            "UPDATE meta SET value = max(value, ?) WHERE key = 'compacted' RETURNING value"
         );
-        s.Bind(1, keep);
+        s.Bind(1, through);
         s.Step();
-        int64_t through = s.Int(0);
+        int64_t upto = s.Int(0);
         s.Reset();
-        db_.Prepare("DELETE FROM changes WHERE revision <= ?").Bind(1, through).Run();
+        db_.Prepare("DELETE FROM changes WHERE revision <= ?").Bind(1, upto).Run();
     }
 
 private:
