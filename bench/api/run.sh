@@ -114,3 +114,10 @@ pids+=("$ppid")
 padmin=$(cat "$work/hangar-pg/admin-token")
 URL="http://127.0.0.1:$pport/v1/tenants" run_wrk "hangar POST /v1/tenants, PostgreSQL (durable; PG on core 0 too)" "$ppid" \
     TOKEN="$padmin" METHOD=POST TARGET=/v1/tenants EXPECT_STATUS=201 NAME_PREFIX=pg
+
+# ---- reads on PostgreSQL: no document cache (several replicas may write), the full path
+ptenant=$(curl -fsS -X POST "http://127.0.0.1:$pport/v1/tenants" -H "Authorization: Bearer $padmin" \
+    -H 'Content-Type: application/json' -d '{"metadata":{"name":"bench-read"}}' | sed -n 's/.*"id":"\(ten_[a-z0-9]*\)".*/\1/p' | head -1)
+plen=$(curl -fsS "http://127.0.0.1:$pport/v1/tenants/$ptenant" -H "Authorization: Bearer $padmin" | wc -c)
+URL="http://127.0.0.1:$pport/v1/tenants/$ptenant" run_wrk "hangar GET /v1/tenants/{id}, PostgreSQL (no cache; PG on core 0 too)" "$ppid" \
+    TOKEN="$padmin" TARGET="/v1/tenants/$ptenant" EXPECT_STATUS=200 EXPECT_LEN="$plen"
