@@ -334,17 +334,25 @@ Result<http::Response> List(Deps& deps, const KindInfo& kind, Call& c, WatchHub&
     return JsonResponse(200, out);
 }
 
-Result<http::Response> Update(Deps& deps, const KindInfo& kind, Call& c) {
-    std::string id(c.req.Param("id"));
+// The object a write names in its URL, visible to the caller; the audit event names it too.
+Result<store::Object> TargetOf(Deps& deps, const KindInfo& kind, Call& c, const std::string& id) {
     if (auto r = CheckId(kind, id); !r) {
-        return Fail(r.error());
+        return Fail(r.error());  // a malformed id is not written into the audit log
     }
     c.audit.object = id;
     auto current = GetVisible(deps, kind, c.who, id);
+    if (current) {
+        c.audit.tenant = current->tenant;
+    }
+    return current;
+}
+
+Result<http::Response> Update(Deps& deps, const KindInfo& kind, Call& c) {
+    std::string id(c.req.Param("id"));
+    auto current = TargetOf(deps, kind, c, id);
     if (!current) {
         return Fail(current.error());
     }
-    c.audit.tenant = current->tenant;
     if (auto r = RequireRole(c.who, kind.write_role, fmt::format("changing a {}", kind.kind)); !r) {
         return Fail(r.error());
     }
@@ -434,15 +442,10 @@ Result<http::Response> Update(Deps& deps, const KindInfo& kind, Call& c) {
 
 Result<http::Response> Delete(Deps& deps, const KindInfo& kind, Call& c, const Kinds& kinds) {
     std::string id(c.req.Param("id"));
-    if (auto r = CheckId(kind, id); !r) {
-        return Fail(r.error());
-    }
-    c.audit.object = id;
-    auto current = GetVisible(deps, kind, c.who, id);
+    auto current = TargetOf(deps, kind, c, id);
     if (!current) {
         return Fail(current.error());
     }
-    c.audit.tenant = current->tenant;
     if (kind.admin_only_create && !c.who.IsAdmin()) {
         return Fail(Forbidden(fmt::format("only platform admins delete {}s", kind.kind)));
     }

@@ -189,8 +189,10 @@ void AddTokenRoutes(http::Router& router, Deps& deps) {
     }));
     router.Add("DELETE", "/v1/tokens/{id}", Wrap(deps, "token.revoke", [&deps](Call& c) -> Result<http::Response> {
         std::string id(c.req.Param("id"));
-        c.audit.object = id;
         auto t = VisibleToken(deps, c.who, id);
+        if (core::IsValidId(id, "tok")) {
+            c.audit.object = id;
+        }
         if (!t) {
             return Fail(t.error());
         }

@@ -57,44 +57,28 @@ std::vector<double> LatencyBuckets() {
     return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 }
 
-CounterFamily::CounterFamily(std::string name, std::string help, std::vector<std::string> labels)
-    : name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)) {}
+ValueFamily::ValueFamily(std::string name, std::string help, std::string type, std::vector<std::string> labels)
+    : name_(std::move(name)), help_(std::move(help)), type_(std::move(type)), labels_(std::move(labels)) {}
 
-void CounterFamily::Inc(const std::vector<std::string>& lv, double v) {
+void ValueFamily::Add(const std::vector<std::string>& lv, double v) {
     std::lock_guard lock(mu_);
     values_[lv] += v;
 }
 
-double CounterFamily::Value(const std::vector<std::string>& lv) const {
+void ValueFamily::Set(const std::vector<std::string>& lv, double v) {
+    std::lock_guard lock(mu_);
+    values_[lv] = v;
+}
+
+double ValueFamily::Value(const std::vector<std::string>& lv) const {
     std::lock_guard lock(mu_);
     auto it = values_.find(lv);
     return it == values_.end() ? 0 : it->second;
 }
 
-void CounterFamily::Render(std::string& out) const {
+void ValueFamily::Render(std::string& out) const {
     std::lock_guard lock(mu_);
-    out += fmt::format("# HELP {} {}\n# TYPE {} counter\n", name_, help_, name_);
-    for (const auto& [lv, v] : values_) {
-        out += fmt::format("{}{} {}\n", name_, LabelSet(labels_, lv), Num(v));
-    }
-}
-
-GaugeFamily::GaugeFamily(std::string name, std::string help, std::vector<std::string> labels)
-    : name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)) {}
-
-void GaugeFamily::Set(const std::vector<std::string>& lv, double v) {
-    std::lock_guard lock(mu_);
-    values_[lv] = v;
-}
-
-void GaugeFamily::Add(const std::vector<std::string>& lv, double v) {
-    std::lock_guard lock(mu_);
-    values_[lv] += v;
-}
-
-void GaugeFamily::Render(std::string& out) const {
-    std::lock_guard lock(mu_);
-    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name_, help_, name_);
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name_, help_, name_, type_);
     for (const auto& [lv, v] : values_) {
         out += fmt::format("{}{} {}\n", name_, LabelSet(labels_, lv), Num(v));
     }
@@ -136,31 +120,17 @@ void HistogramFamily::Render(std::string& out) const {
 }
 
 CounterFamily& MetricsRegistry::Counter(std::string name, std::string help, std::vector<std::string> labels) {
-    std::lock_guard lock(mu_);
-    auto f = std::make_unique<CounterFamily>(std::move(name), std::move(help), std::move(labels));
-    auto& ref = *f;
-    families_.push_back(std::move(f));
-    return ref;
+    return Add<ValueFamily>(std::move(name), std::move(help), "counter", std::move(labels));
 }
 
 GaugeFamily& MetricsRegistry::Gauge(std::string name, std::string help, std::vector<std::string> labels) {
-    std::lock_guard lock(mu_);
-    auto f = std::make_unique<GaugeFamily>(std::move(name), std::move(help), std::move(labels));
-    auto& ref = *f;
-    families_.push_back(std::move(f));
-    return ref;
+    return Add<ValueFamily>(std::move(name), std::move(help), "gauge", std::move(labels));
 }
 
 HistogramFamily& MetricsRegistry::Histogram(
     std::string name, std::string help, std::vector<std::string> labels, std::vector<double> buckets
 ) {
-    std::lock_guard lock(mu_);
-    auto f = std::make_unique<HistogramFamily>(
-        std::move(name), std::move(help), std::move(labels), std::move(buckets)
-    );
-    auto& ref = *f;
-    families_.push_back(std::move(f));
-    return ref;
+    return Add<HistogramFamily>(std::move(name), std::move(help), std::move(labels), std::move(buckets));
 }
 
 std::string MetricsRegistry::Render() const {

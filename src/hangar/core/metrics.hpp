@@ -17,33 +17,24 @@ public:
     virtual void Render(std::string& out) const = 0;
 };
 
-class CounterFamily final : public MetricFamily {
+// A counter or a gauge: one value per label set.
+class ValueFamily final : public MetricFamily {
 public:
-    CounterFamily(std::string name, std::string help, std::vector<std::string> labels);
-    void Inc(const std::vector<std::string>& label_values, double v = 1);
+    ValueFamily(std::string name, std::string help, std::string type, std::vector<std::string> labels);
+    void Inc(const std::vector<std::string>& label_values, double v = 1) { Add(label_values, v); }
+    void Add(const std::vector<std::string>& label_values, double v);
+    void Set(const std::vector<std::string>& label_values, double v);
     double Value(const std::vector<std::string>& label_values) const;
     void Render(std::string& out) const override;
 
 private:
-    std::string name_, help_;
+    std::string name_, help_, type_;
     std::vector<std::string> labels_;
     mutable std::mutex mu_;
     std::map<std::vector<std::string>, double> values_;
 };
-
-class GaugeFamily final : public MetricFamily {
-public:
-    GaugeFamily(std::string name, std::string help, std::vector<std::string> labels);
-    void Set(const std::vector<std::string>& label_values, double v);
-    void Add(const std::vector<std::string>& label_values, double v);
-    void Render(std::string& out) const override;
-
-private:
-    std::string name_, help_;
-    std::vector<std::string> labels_;
-    mutable std::mutex mu_;
-    std::map<std::vector<std::string>, double> values_;
-};
+using CounterFamily = ValueFamily;
+using GaugeFamily = ValueFamily;
 
 class HistogramFamily final : public MetricFamily {
 public:
@@ -76,6 +67,14 @@ public:
     std::string Render() const;
 
 private:
+    template <typename Family, typename... Args>
+    Family& Add(Args&&... args) {
+        std::lock_guard lock(mu_);
+        auto f = std::make_unique<Family>(std::forward<Args>(args)...);
+        auto& ref = *f;
+        families_.push_back(std::move(f));
+        return ref;
+    }
     mutable std::mutex mu_;
     std::vector<std::unique_ptr<MetricFamily>> families_;
 };

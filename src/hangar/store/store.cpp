@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "hangar/core/audit_chain.hpp"
+#include "hangar/core/json.hpp"
 #include "hangar/core/log.hpp"
 #include "hangar/store/backend.hpp"
 
@@ -300,6 +301,9 @@ void Store::WriterLoop() {
                     batch_revision_ = revision_before;
                 }
                 AuditEvent& a = p->audit;
+                for (std::string* f : {&a.actor, &a.tenant, &a.action, &a.object, &a.request_id, &a.source}) {
+                    *f = core::ToValidUtf8(*f);  // whatever a caller put there, the log stays valid JSON
+                }
                 if (!r) {
                     a.outcome = std::string(core::CodeString(r.error().code));
                 } else if (a.outcome.empty()) {
@@ -389,6 +393,15 @@ core::Result<Store::CreateResult> Store::Create(
 
 namespace {
 
+// The object as this transaction sees it.
+core::Result<Object> LoadCurrent(Tx& tx, std::string_view id) {
+    auto doc = tx.GetDoc(id);
+    if (!doc) {
+        return Fail(ErrorCode::kNotFound, fmt::format("{} not found", id));
+    }
+    return ObjectFromDoc(*doc);
+}
+
 core::Error StaleRevision(int64_t expected, int64_t actual) {
     core::Error e = core::MakeError(
         ErrorCode::kConflict,
@@ -415,11 +428,7 @@ core::Result<Object> Store::Update(
     Object out;
     auto r = Submit(
         [&](Tx& tx) -> core::Result<void> {
-            auto doc = tx.GetDoc(id);
-            if (!doc) {
-                return Fail(ErrorCode::kNotFound, fmt::format("{} not found", id));
-            }
-            auto cur = ObjectFromDoc(*doc);
+            auto cur = LoadCurrent(tx, id);
             if (!cur) {
                 return Fail(cur.error());
             }
@@ -467,11 +476,7 @@ core::Result<Object> Store::Delete(
     Object out;
     auto r = Submit(
         [&](Tx& tx) -> core::Result<void> {
-            auto doc = tx.GetDoc(id);
-            if (!doc) {
-                return Fail(ErrorCode::kNotFound, fmt::format("{} not found", id));
-            }
-            auto cur = ObjectFromDoc(*doc);
+            auto cur = LoadCurrent(tx, id);
             if (!cur) {
                 return Fail(cur.error());
             }

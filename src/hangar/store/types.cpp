@@ -83,4 +83,11 @@ std::string_view ChangeTypeName(ChangeType t) {
     return "MODIFIED";
 }
 
+ChangeType ChangeTypeFromName(std::string_view name) {
+    if (name == "ADDED") {
+        return ChangeType::kAdded;
+    }
+    return name == "DELETED" ? ChangeType::kDeleted : ChangeType::kModified;
+}
+
 }  // namespace hangar::store

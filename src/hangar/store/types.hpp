@@ -40,6 +40,7 @@ core::Result<Object> ObjectFromDoc(std::string_view doc);
 
 enum class ChangeType { kAdded, kModified, kDeleted };
 std::string_view ChangeTypeName(ChangeType t);
+ChangeType ChangeTypeFromName(std::string_view name);
 
 struct Change {
     int64_t revision = 0;

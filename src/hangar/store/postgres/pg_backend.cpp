@@ -275,9 +275,7 @@ public:
         for (int i = 0; i < r.Rows(); ++i) {
             Change ch;
             ch.revision = r.Int(i, 0);
-            std::string t = r.Text(i, 1);
-            ch.type = t == "ADDED" ? ChangeType::kAdded
-                                   : (t == "DELETED" ? ChangeType::kDeleted : ChangeType::kModified);
+            ch.type = ChangeTypeFromName(r.Text(i, 1));
             ch.kind = r.Text(i, 2);
             ch.id = r.Text(i, 3);
             ch.tenant = r.Text(i, 4);

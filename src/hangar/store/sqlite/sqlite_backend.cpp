@@ -281,9 +281,7 @@ public:
         while (s.Step()) {
             Change c;
             c.revision = s.Int(0);
-            std::string t = s.Text(1);
-            c.type = t == "ADDED" ? ChangeType::kAdded
-                                  : (t == "DELETED" ? ChangeType::kDeleted : ChangeType::kModified);
+            c.type = ChangeTypeFromName(s.Text(1));
             c.kind = s.Text(2);
             c.id = s.Text(3);
             c.tenant = s.Text(4);
