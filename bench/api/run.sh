@@ -44,7 +44,7 @@ run_wrk() {
 start_hangar() { # DATA PORT [extra flags]: starts on core 0, echoes its pid
     local data=$1 port=$2
     shift 2
-    taskset -c 0 "$bin" serve --listen "127.0.0.1:$port" --data-dir "$data" --log-level warn "$@" >"$data.log" 2>&1 &
+    taskset -c 0 "$bin" serve --listen "127.0.0.1:$port" --data-dir "$data" --log-level warn --tenant-rate 0 "$@" >"$data.log" 2>&1 &
     local pid=$!
     for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
     echo "$pid"

@@ -59,6 +59,32 @@ TEST(Lifecycle, YamlConfigIsReadAndFlagsOverrideIt) {
     EXPECT_NE(err.find("sqlite:PATH or postgres://"), std::string::npos) << err;
 }
 
+TEST(Lifecycle, EachTenantHasItsOwnRateLimit) {
+    LiveServer s({"--tenant-rate", "5"});  // bursts of 10, then 5 a second
+    ASSERT_TRUE(s.Start()) << s.process().Log();
+    auto busy = s.As(s.Token(s.Tenant("busy"), "viewer"));
+    auto quiet = s.As(s.Token(s.Tenant("quiet"), "viewer"));
+    int ok = 0;
+    HttpResponse limited;
+    for (int i = 0; i < 30; ++i) {
+        auto r = busy.Do("GET", "/v1/tenants");
+        if (r.status == 200) {
+            ++ok;
+        } else {
+            limited = r;
+        }
+    }
+    EXPECT_GE(ok, 10);
+    EXPECT_LT(ok, 30);
+    EXPECT_EQ(limited.status, 429);
+    EXPECT_EQ(limited.ErrorCode(), "too_many_requests");
+    EXPECT_FALSE(limited.headers["retry-after"].empty());
+    EXPECT_EQ(quiet.Do("GET", "/v1/tenants").status, 200) << "another tenant is not slowed down";
+    for (int i = 0; i < 30; ++i) {
+        ASSERT_EQ(s.Admin().Do("GET", "/v1/tenants").status, 200) << "platform admins are not limited";
+    }
+}
+
 TEST(Lifecycle, SigtermFinishesInFlightRequestsAndExitsZero) {
     LiveServer s;
     ASSERT_TRUE(s.Start()) << s.process().Log();

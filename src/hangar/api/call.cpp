@@ -27,7 +27,13 @@ http::Response ErrorResponse(const core::Error& e) {
     if (e.code == ErrorCode::kUnauthenticated) {
         r.headers.emplace_back("www-authenticate", "Bearer realm=\"hangar\"");
     } else if (e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kTooManyRequests) {
-        r.headers.emplace_back("retry-after", "1");
+        std::string after = "1";
+        for (const auto& [k, v] : e.details) {
+            if (k == "retry_after") {
+                after = v;
+            }
+        }
+        r.headers.emplace_back("retry-after", after);
     }
     return r;
 }
@@ -99,6 +105,19 @@ Result<void> KnownQuery(const http::Request& req, std::initializer_list<std::str
     return {};
 }
 
+Result<void> CheckRate(Deps& deps, const auth::Principal& who) {
+    std::chrono::seconds retry{1};
+    if (deps.limiter == nullptr || who.IsAdmin() || deps.limiter->Allow(who.tenant, retry)) {
+        return {};
+    }
+    core::Error e = core::MakeError(
+        ErrorCode::kTooManyRequests,
+        fmt::format("tenant {} is over its request rate; retry in {} s", who.tenant, retry.count())
+    );
+    e.With("retry_after", std::to_string(retry.count()));
+    return Fail(std::move(e));
+}
+
 http::Handler Wrap(Deps& deps, std::string action, ApiHandler h, Access access) {
     return [&deps, action = std::move(action), h = std::move(h), access](http::Request& req) {
         std::string now = core::FormatRfc3339(deps.clock.Now());
@@ -117,6 +136,10 @@ http::Handler Wrap(Deps& deps, std::string action, ApiHandler h, Access access) 
                 call.who = *who;
                 call.audit.actor = who->Actor();
                 call.audit.tenant = who->tenant;
+                if (auto rate = CheckRate(deps, *who); !rate) {
+                    result = Fail(rate.error());
+                    call.who.token_id.clear();  // the handler does not run
+                }
             }
         }
         if (access == Access::kPublic || call.who.token_id.size() > 0) {

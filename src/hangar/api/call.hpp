@@ -10,6 +10,7 @@
 #include <boost/json/object.hpp>
 
 #include "hangar/auth/principal.hpp"
+#include "hangar/api/rate_limit.hpp"
 #include "hangar/auth/tokens.hpp"
 #include "hangar/core/clock.hpp"
 #include "hangar/core/error.hpp"
@@ -36,7 +37,11 @@ struct Deps {
     store::Store& store;
     auth::TokenService& tokens;
     const core::Clock& clock;
+    RateLimiter* limiter = nullptr;  // per-tenant request rate; null: unlimited
 };
+
+// 429 when the caller's tenant is over its request rate (platform admins are exempt).
+Result<void> CheckRate(Deps& deps, const auth::Principal& who);
 
 enum class Access { kPublic, kAuthenticated };
 

@@ -23,7 +23,7 @@ TEST(OpenApi, DocumentsEveryRouteAndNothingElse) {
     WatchHub hub(**store);
     Kinds kinds;
     AddBuiltinKinds(kinds);
-    Deps deps{**store, tokens, clock};
+    Deps deps{**store, tokens, clock, nullptr};
     core::MetricsRegistry metrics;
     http::Router router;
     AddAllRoutes(router, deps, kinds, hub, metrics, [] { return true; });

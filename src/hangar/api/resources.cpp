@@ -555,8 +555,8 @@ void AddResourceRoutes(http::Router& router, Deps& deps, const Kinds& kinds, Wat
                 return std::nullopt;
             }
             auto who = deps.tokens.AuthenticateCached(req.Header("authorization"));
-            if (!who) {
-                return std::nullopt;
+            if (!who || !CheckRate(deps, *who)) {
+                return std::nullopt;  // the full path gives the 401/429 (and charges no second token)
             }
             auto doc = deps.store.Cached(req.Param("id"));
             if (!doc || doc->kind != kind.kind || !who->Sees(doc->tenant)) {

@@ -74,6 +74,8 @@ void LoadYaml(const std::string& path, ServeConfig& cfg) {
             cfg.idle_timeout = v.as<std::string>();
         } else if (key == "drain_timeout") {
             cfg.drain_timeout = v.as<std::string>();
+        } else if (key == "tenant_rate") {
+            cfg.tenant_rate = v.as<double>();
         } else if (key == "changelog_keep") {
             cfg.changelog_keep = v.as<int64_t>();
         } else {
@@ -127,6 +129,8 @@ void AddServeCommand(CLI::App& app) {
     add("--drain-timeout", &ServeConfig::drain_timeout, "On SIGTERM, how long in-flight requests may finish", "HANGAR_DRAIN_TIMEOUT");
     add("--changelog-keep", &ServeConfig::changelog_keep, "Change-log entries kept for watch resumption", "HANGAR_CHANGELOG_KEEP")
         ->check(CLI::Range(int64_t{100}, int64_t{100000000}));
+    add("--tenant-rate", &ServeConfig::tenant_rate, "Requests a second per tenant, bursts of twice that (0: unlimited)", "HANGAR_TENANT_RATE")
+        ->check(CLI::Range(0.0, 1e9));
     serve->final_callback([flags, config_file, given] {
         ServeConfig cfg = *flags;
         if (!config_file->empty()) {
@@ -224,7 +228,8 @@ int RunServe(const ServeConfig& cfg) {
     store.OnCommitted([&hub] { hub.Wake(); });
     Kinds kinds;
     AddBuiltinKinds(kinds);
-    Deps deps{store, tokens, clock};
+    RateLimiter limiter(cfg.tenant_rate, cfg.tenant_rate * 2);
+    Deps deps{store, tokens, clock, &limiter};
     http::Router router;
     http::Server* server_ptr = nullptr;
     std::atomic<bool> ready{false};

@@ -21,6 +21,7 @@ struct ServeConfig {
     std::string idle_timeout = "30s";
     std::string drain_timeout = "15s";
     int64_t changelog_keep = 100000;
+    double tenant_rate = 1000;  // requests a second per tenant (0: unlimited)
 };
 
 // Registers the `serve` subcommand; its callback runs the server and exits with its code.

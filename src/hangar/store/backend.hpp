@@ -53,6 +53,8 @@ public:
     virtual void InsertAudit(const StoredAuditEvent& e) = 0;
     // Drops change-log entries up to `through`, remembering how far it dropped.
     virtual void CompactChanges(int64_t through) = 0;
+    // Forgets idempotency keys recorded before `before` (RFC 3339).
+    virtual void ExpireIdempotency(std::string_view before) = 0;
 };
 
 class Reader {

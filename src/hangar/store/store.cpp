@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "hangar/core/audit_chain.hpp"
+#include "hangar/core/clock.hpp"
 #include "hangar/core/json.hpp"
 #include "hangar/core/log.hpp"
 #include "hangar/store/backend.hpp"
@@ -320,6 +321,10 @@ void Store::WriterLoop() {
             if (writes_since_compaction_ >= opts_.compact_every) {
                 writes_since_compaction_ = 0;
                 tx->CompactChanges(heads.revision - opts_.changelog_keep);
+                // "Now" is the newest time a caller stamped on this batch: the store reads no clock.
+                if (auto now = core::ParseRfc3339(batch.back()->audit.time)) {
+                    tx->ExpireIdempotency(core::FormatRfc3339(*now - opts_.idempotency_ttl));
+                }
             }
             tx->SaveHeads(heads);
             tx->Commit();

@@ -3,6 +3,7 @@
 // the audit chain in the same transaction; writes are group-committed by one writer thread so
 // that many concurrent requests share one durable commit.
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -29,6 +30,7 @@ struct StoreOptions {
     int64_t changelog_keep = 100000;  // change-log entries kept for watch resumption
     int64_t compact_every = 1024;     // writes between change-log compactions
     size_t cache_entries = 1000000;   // documents kept in memory (single-writer engines only)
+    std::chrono::seconds idempotency_ttl{24 * 3600};  // how long an Idempotency-Key is honoured
 };
 
 // A timing hook so the HTTP layer can export store latencies without the store knowing HTTP.

@@ -165,6 +165,24 @@ TEST_P(StoreConformance, IdempotencyKeyReplaysTheFirstResult) {
     EXPECT_TRUE(store_->Create(NewObject("Thing", "ten_a", "z"), Idempotency{"tok_b", "key-1", "h"}, Audit("thing.create")));
 }
 
+TEST_P(StoreConformance, IdempotencyKeysExpire) {
+    Open(StoreOptions{.changelog_keep = 100, .compact_every = 1, .idempotency_ttl = std::chrono::hours(24)});
+    Idempotency idem{"tok_a", "old-key", "h"};
+    AuditEvent long_ago = Audit("thing.create");
+    long_ago.time = "2020-01-01T00:00:00.000Z";
+    Object o = NewObject("Thing", "ten_a", "old");
+    o.created_at = long_ago.time;
+    ASSERT_TRUE(store_->Create(o, idem, long_ago));
+    // A write stamped a day later sweeps the key; the same key then creates anew.
+    AuditEvent later = Audit("thing.create");
+    later.time = "2020-01-02T00:00:01.000Z";
+    ASSERT_TRUE(store_->Create(NewObject("Thing", "ten_a", "trigger"), std::nullopt, later));
+    auto again = store_->Create(NewObject("Thing", "ten_a", "new"), idem, Audit("thing.create"));
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_FALSE(again->replayed);
+    EXPECT_EQ(again->object.name, "new");
+}
+
 TEST_P(StoreConformance, ListPagesInIdOrderByTenantAndFilter) {
     std::set<std::string> ids;
     for (int i = 0; i < 25; ++i) {

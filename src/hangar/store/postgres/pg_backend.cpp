@@ -216,6 +216,9 @@ public:
         );
         c_.Exec("DELETE FROM changes WHERE revision <= $1", {r.Int(0, 0)});
     }
+    void ExpireIdempotency(std::string_view before) override {
+        c_.Exec("DELETE FROM idempotency WHERE created_at < $1", {before});
+    }
 
 private:
     PgConn& c_;

@@ -214,6 +214,9 @@ public:
         s.Reset();
         db_.Prepare("DELETE FROM changes WHERE revision <= ?").Bind(1, upto).Run();
     }
+    void ExpireIdempotency(std::string_view before) override {
+        db_.Prepare("DELETE FROM idempotency WHERE created_at < ?").Bind(1, before).Run();
+    }
 
 private:
     Db& db_;
