@@ -1,0 +1,115 @@
+#include "hangar/reconcile/controller.hpp"
+
+#include <random>
+
+#include "hangar/core/log.hpp"
+
+namespace hangar::reconcile {
+
+Controller::Controller(store::Store& store, ControllerOptions opts, ReconcileFn reconcile, ListFn list)
+    : store_(store), opts_(std::move(opts)), reconcile_(std::move(reconcile)), list_(std::move(list)) {}
+
+Controller::~Controller() { Stop(); }
+
+void Controller::Start() {
+    for (size_t i = 0; i < opts_.workers; ++i) {
+        threads_.emplace_back([this] { Worker(); });
+    }
+    threads_.emplace_back([this] { Feed(); });
+}
+
+void Controller::Stop() {
+    if (stop_.exchange(true)) {
+        return;
+    }
+    queue_.ShutDown();
+    feed_cv_.notify_all();
+    for (auto& t : threads_) {
+        t.join();
+    }
+    threads_.clear();
+}
+
+void Controller::Wake() {
+    {
+        std::lock_guard lock(feed_mu_);
+        woken_ = true;
+    }
+    feed_cv_.notify_one();
+}
+
+void Controller::Worker() {
+    while (auto key = queue_.Get()) {
+        core::Result<Outcome> r = core::Fail(core::ErrorCode::kInternal, "not run");
+        try {
+            r = reconcile_(*key);
+        } catch (const std::exception& e) {
+            r = core::Fail(core::ErrorCode::kInternal, e.what());
+        }
+        reconciles_++;
+        if (!r) {
+            auto delay = queue_.Retry(*key);
+            core::Log(
+                core::LogLevel::kWarn,
+                "reconcile failed",
+                {{"controller", std::string_view(opts_.name)},
+                 {"key", std::string_view(*key)},
+                 {"error", std::string_view(r.error().message)},
+                 {"retry_in_ms", static_cast<int64_t>(delay.count())}}
+            );
+        } else {
+            queue_.Forget(*key);
+            if (r->requeue_after) {
+                queue_.AddAfter(*key, *r->requeue_after);
+            }
+        }
+        queue_.Done(*key);
+    }
+}
+
+// Starts from a full list (level-triggered: whatever happened while we were down is in the
+// objects themselves), then follows the change log, and re-lists every resync period.
+void Controller::Feed() {
+    std::mt19937 rng{std::random_device{}()};
+    auto next_resync = std::chrono::steady_clock::now();
+    int64_t cursor = 0;
+    if (auto rev = store_.CurrentRevision()) {
+        cursor = *rev;
+    }
+    while (!stop_) {
+        auto now = std::chrono::steady_clock::now();
+        if (now >= next_resync) {
+            for (const auto& k : list_()) {
+                queue_.Add(k);
+            }
+            auto jitter = std::uniform_int_distribution<int64_t>(0, opts_.resync.count() / 10)(rng);
+            next_resync = now + opts_.resync + std::chrono::milliseconds(jitter);
+        }
+        while (true) {
+            auto changes = store_.ChangesAfter(cursor, 1000);
+            if (!changes) {
+                if (auto rev = store_.CurrentRevision()) {
+                    cursor = *rev;  // compacted past us: the next resync covers the gap
+                }
+                next_resync = now;
+                break;
+            }
+            for (const auto& c : *changes) {
+                cursor = c.revision;
+                if (std::find(opts_.kinds.begin(), opts_.kinds.end(), c.kind) != opts_.kinds.end()) {
+                    queue_.Add(c.id);
+                }
+            }
+            if (changes->size() < 1000) {
+                break;
+            }
+        }
+        std::unique_lock lock(feed_mu_);
+        feed_cv_.wait_until(lock, std::min(next_resync, std::chrono::steady_clock::now() + std::chrono::seconds(1)), [this] {
+            return stop_ || woken_;
+        });
+        woken_ = false;
+    }
+}
+
+}  // namespace hangar::reconcile
