@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "hangar/fleet/specs.hpp"
+
 namespace hangar::api {
 
 using core::ObjectReader;
@@ -111,12 +113,25 @@ core::Result<boost::json::object> ValidateUser(const boost::json::object& spec) 
 }  // namespace
 
 void AddBuiltinKinds(Kinds& kinds) {
-    kinds.Add(KindInfo{
-        "Tenant", "tenants", "ten", /*tenant_scoped=*/false, auth::Role::kOwner,
-        /*admin_only_create=*/true, ValidateTenant});
-    kinds.Add(KindInfo{
-        "User", "users", "usr", /*tenant_scoped=*/true, auth::Role::kOwner,
-        /*admin_only_create=*/false, ValidateUser});
+    kinds.Add(KindInfo{"Tenant", "tenants", "ten", Scope::kSelf, auth::Role::kOwner, true, ValidateTenant, false, {}, {}});
+    kinds.Add(KindInfo{"User", "users", "usr", Scope::kTenant, auth::Role::kOwner, false, ValidateUser, false, {}, {}});
+}
+
+void AddFleetKinds(Kinds& kinds, store::Store& store) {
+    kinds.Add(KindInfo{"Product", "products", "prd", Scope::kPlatform, auth::Role::kAdmin, true, fleet::ValidateProductSpec, false, {}, {}});
+    kinds.Add(KindInfo{"Plan", "plans", "pln", Scope::kPlatform, auth::Role::kAdmin, true, fleet::ValidatePlanSpec, false, {}, {}});
+    KindInfo instance{"Instance", "instances", "ins", Scope::kTenant, auth::Role::kOperator, false, fleet::ValidateInstanceSpec, true, {}, {}};
+    instance.admit = [&store](store::Object& candidate) { return fleet::AdmitInstance(store, candidate); };
+    instance.actions = {
+        {"suspend", [](boost::json::object& spec) { spec["suspended"] = true; }},
+        {"resume", [](boost::json::object& spec) { spec["suspended"] = false; }},
+        {"restart",
+         [](boost::json::object& spec) {
+             const auto* n = spec.if_contains("restart_nonce");
+             spec["restart_nonce"] = (n != nullptr && n->is_int64() ? n->as_int64() : 0) + 1;
+         }},
+    };
+    kinds.Add(std::move(instance));
 }
 
 }  // namespace hangar::api

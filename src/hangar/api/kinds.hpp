@@ -12,18 +12,33 @@
 
 #include "hangar/auth/principal.hpp"
 #include "hangar/core/json.hpp"
+#include "hangar/store/store.hpp"
 
 namespace hangar::api {
+
+// Whose objects these are.
+enum class Scope {
+    kTenant,    // one tenant's (User, Instance)
+    kSelf,      // its own tenant (Tenant)
+    kPlatform,  // everyone's: a catalogue platform admins write and every tenant reads (Product, Plan)
+};
 
 struct KindInfo {
     std::string kind;    // "Tenant"
     std::string plural;  // "tenants"
     std::string prefix;  // "ten"
-    bool tenant_scoped = true;  // false only for Tenant, whose tenant is itself
+    Scope scope = Scope::kTenant;
     auth::Role write_role = auth::Role::kOperator;
     bool admin_only_create = false;
     // Reads the spec strictly (unknown fields are errors) and returns it normalised.
     std::function<core::Result<boost::json::object>(const boost::json::object& spec)> validate;
+    // DELETE marks the object (metadata.deletion_requested_at) and a controller tears it down
+    // and removes it; spec.deletion_protection refuses the delete.
+    bool finalized = false;
+    // Checks that span objects, at create and update; may fill defaults into the candidate.
+    std::function<core::Result<void>(store::Object& candidate)> admit;
+    // POST /v1/{plural}/{id}:{name}: a named change to the spec.
+    std::vector<std::pair<std::string, std::function<void(boost::json::object& spec)>>> actions;
 };
 
 class Kinds {
@@ -38,6 +53,8 @@ private:
 };
 
 void AddBuiltinKinds(Kinds& kinds);
+// Product, Plan and Instance (with quotas and the suspend/resume/restart actions).
+void AddFleetKinds(Kinds& kinds, store::Store& store);
 
 // DNS-label names: lowercase letters, digits and '-', 1..63, starting and ending alphanumeric.
 bool IsValidName(std::string_view name);

@@ -23,6 +23,7 @@ TEST(OpenApi, DocumentsEveryRouteAndNothingElse) {
     WatchHub hub(**store);
     Kinds kinds;
     AddBuiltinKinds(kinds);
+    AddFleetKinds(kinds, **store);
     Deps deps{**store, tokens, clock, nullptr};
     core::MetricsRegistry metrics;
     http::Router router;

@@ -171,7 +171,7 @@ Result<http::Response> Create(Deps& deps, const KindInfo& kind, Call& c) {
     o.spec = std::move(*spec);
     o.created_at = c.now;
     o.updated_at = c.now;
-    if (kind.tenant_scoped) {
+    if (kind.scope == Scope::kTenant) {
         auto t = CreateTenant(deps, kind, c.who, tenant);
         if (!t) {
             return Fail(t.error());
@@ -181,7 +181,12 @@ Result<http::Response> Create(Deps& deps, const KindInfo& kind, Call& c) {
         if (tenant) {
             return Fail(core::FieldError("metadata.tenant", "is set by Hangar for this kind"));
         }
-        o.tenant = o.id;
+        o.tenant = kind.scope == Scope::kSelf ? o.id : "";
+    }
+    if (kind.admit) {
+        if (auto a = kind.admit(o); !a) {
+            return Fail(a.error());
+        }
     }
 
     std::optional<store::Idempotency> idem;
@@ -239,7 +244,9 @@ Result<http::Response> Watch(Deps& deps, const KindInfo& kind, Call& c, WatchHub
         return Fail(probe.error());
     }
     std::optional<std::string> tenant;
-    if (!c.who.IsAdmin()) {
+    if (kind.scope == Scope::kPlatform) {
+        tenant = "";
+    } else if (!c.who.IsAdmin()) {
         tenant = c.who.tenant;
     }
     auto w = std::make_shared<Watcher>();
@@ -302,7 +309,9 @@ Result<http::Response> List(Deps& deps, const KindInfo& kind, Call& c, WatchHub&
     } else if (tenant_filter) {
         q.tenant = *tenant_filter;
     }
-    if (!kind.tenant_scoped && q.tenant) {
+    if (kind.scope == Scope::kPlatform) {
+        q.tenant = "";  // one catalogue for everyone
+    } else if (kind.scope == Scope::kSelf && q.tenant) {
         // Tenants are their own tenant: filter by id instead.
         std::string only = *q.tenant;
         q.tenant.reset();
@@ -383,6 +392,7 @@ Result<http::Response> Update(Deps& deps, const KindInfo& kind, Call& c) {
         md.Int("generation");
         md.String("created_at");
         md.String("updated_at");
+        md.String("deletion_requested_at");
         if (md_obj->contains("labels")) {
             auto l = ReadLabels(md);
             if (!l) {
@@ -415,13 +425,24 @@ Result<http::Response> Update(Deps& deps, const KindInfo& kind, Call& c) {
         spec = std::move(*s);
     }
     std::optional<int64_t> expected = *if_match ? *if_match : body_revision;
+    if (spec && kind.admit) {
+        store::Object candidate = *current;
+        candidate.spec = *spec;
+        if (auto a = kind.admit(candidate); !a) {
+            return Fail(a.error());
+        }
+        spec = candidate.spec;
+    }
     auto updated = deps.store.Update(
         id,
         expected,
         c.now,
         [&](store::Object& o) -> Result<void> {
-            if (o.kind != kind.kind || !c.who.Sees(o.tenant)) {
+            if (o.kind != kind.kind || (kind.scope != Scope::kPlatform && !c.who.Sees(o.tenant))) {
                 return Fail(NotFound(kind.kind, id));
+            }
+            if (spec && !o.deletion_requested_at.empty()) {
+                return Fail(ErrorCode::kConflict, fmt::format("{} {} is being deleted", kind.kind, id));
             }
             if (labels) {
                 o.labels = *labels;
@@ -456,10 +477,10 @@ Result<http::Response> Delete(Deps& deps, const KindInfo& kind, Call& c, const K
     if (!if_match) {
         return Fail(if_match.error());
     }
-    if (!kind.tenant_scoped) {
+    if (kind.scope == Scope::kSelf) {
         // A tenant goes only once it owns nothing.
         for (const KindInfo* k : kinds.All()) {
-            if (!k->tenant_scoped) {
+            if (k->scope != Scope::kTenant) {
                 continue;
             }
             store::ListQuery q{k->kind, id, "", 1, {}};
@@ -474,6 +495,36 @@ Result<http::Response> Delete(Deps& deps, const KindInfo& kind, Call& c, const K
                 );
             }
         }
+    }
+    if (kind.finalized) {
+        // Ask the controller to tear it down; it removes the object when it is gone.
+        auto marked = deps.store.Update(
+            id,
+            *if_match,
+            c.now,
+            [&](store::Object& o) -> Result<void> {
+                if (o.kind != kind.kind || !c.who.Sees(o.tenant)) {
+                    return Fail(NotFound(kind.kind, id));
+                }
+                const json::value* p = o.spec.if_contains("deletion_protection");
+                if (p != nullptr && p->is_bool() && p->as_bool()) {
+                    return Fail(
+                        ErrorCode::kConflict,
+                        fmt::format("{} {} has deletion protection on; turn spec.deletion_protection off first", kind.kind, id)
+                    );
+                }
+                if (o.deletion_requested_at.empty()) {
+                    o.deletion_requested_at = c.now;
+                }
+                return {};
+            },
+            c.audit
+        );
+        c.audited = true;
+        if (!marked) {
+            return Fail(marked.error());
+        }
+        return ObjectResponse(202, *marked);
     }
     auto deleted = deps.store.Delete(
         id,
@@ -490,7 +541,7 @@ Result<http::Response> Delete(Deps& deps, const KindInfo& kind, Call& c, const K
     if (!deleted) {
         return Fail(deleted.error());
     }
-    if (!kind.tenant_scoped) {
+    if (kind.scope == Scope::kSelf) {
         // Its tokens stop working with it.
         if (auto toks = deps.store.ListTokens(std::optional<std::string>(id))) {
             for (const auto& t : *toks) {
@@ -521,7 +572,7 @@ Result<store::Object> GetVisible(Deps& deps, const KindInfo& kind, const auth::P
         }
         return Fail(o.error());
     }
-    if (o->kind != kind.kind || !who.Sees(o->tenant)) {
+    if (o->kind != kind.kind || (kind.scope != Scope::kPlatform && !who.Sees(o->tenant))) {
         return Fail(NotFound(kind.kind, id));  // the same answer as for an id that does not exist
     }
     return o;
@@ -559,13 +610,41 @@ void AddResourceRoutes(http::Router& router, Deps& deps, const Kinds& kinds, Wat
                 return std::nullopt;  // the full path gives the 401/429 (and charges no second token)
             }
             auto doc = deps.store.Cached(req.Param("id"));
-            if (!doc || doc->kind != kind.kind || !who->Sees(doc->tenant)) {
+            if (!doc || doc->kind != kind.kind || (kind.scope != Scope::kPlatform && !who->Sees(doc->tenant))) {
                 return std::nullopt;
             }
             http::Response r = RawJsonResponse(200, doc->doc);
             r.headers.emplace_back("etag", fmt::format("\"{}\"", doc->revision));
             return r;
         });
+        for (const auto& [action, change] : kind.actions) {
+            router.Add("POST", base + "/{id}:" + action, Wrap(deps, lower + "." + action, [&deps, &kind, &change = change](Call& c) -> Result<http::Response> {
+                std::string id(c.req.Param("id"));
+                auto current = TargetOf(deps, kind, c, id);
+                if (!current) {
+                    return Fail(current.error());
+                }
+                if (auto r = RequireRole(c.who, kind.write_role, fmt::format("changing a {}", kind.kind)); !r) {
+                    return Fail(r.error());
+                }
+                auto if_match = IfMatch(c.req);
+                if (!if_match) {
+                    return Fail(if_match.error());
+                }
+                auto updated = deps.store.Update(id, *if_match, c.now, [&](store::Object& o) -> Result<void> {
+                    if (!o.deletion_requested_at.empty()) {
+                        return Fail(ErrorCode::kConflict, fmt::format("{} {} is being deleted", kind.kind, id));
+                    }
+                    change(o.spec);
+                    return {};
+                }, c.audit);
+                c.audited = true;
+                if (!updated) {
+                    return Fail(updated.error());
+                }
+                return ObjectResponse(200, *updated);
+            }));
+        }
         router.Add("PUT", base + "/{id}", Wrap(deps, lower + ".update", [&deps, &kind](Call& c) {
             return Update(deps, kind, c);
         }));

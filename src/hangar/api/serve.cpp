@@ -17,6 +17,9 @@
 #include "hangar/auth/tokens.hpp"
 #include "hangar/core/log.hpp"
 #include "hangar/core/metrics.hpp"
+#include "hangar/fleet/instance_controller.hpp"
+#include "hangar/fleet/simulated.hpp"
+#include "hangar/reconcile/controller.hpp"
 #include "hangar/http/server.hpp"
 #include "hangar/store/store.hpp"
 
@@ -74,6 +77,10 @@ void LoadYaml(const std::string& path, ServeConfig& cfg) {
             cfg.idle_timeout = v.as<std::string>();
         } else if (key == "drain_timeout") {
             cfg.drain_timeout = v.as<std::string>();
+        } else if (key == "provisioner") {
+            cfg.provisioner = v.as<std::string>();
+        } else if (key == "sim_latency") {
+            cfg.sim_latency = v.as<std::string>();
         } else if (key == "tenant_rate") {
             cfg.tenant_rate = v.as<double>();
         } else if (key == "changelog_keep") {
@@ -131,6 +138,9 @@ void AddServeCommand(CLI::App& app) {
         ->check(CLI::Range(int64_t{100}, int64_t{100000000}));
     add("--tenant-rate", &ServeConfig::tenant_rate, "Requests a second per tenant, bursts of twice that (0: unlimited)", "HANGAR_TENANT_RATE")
         ->check(CLI::Range(0.0, 1e9));
+    add("--provisioner", &ServeConfig::provisioner, "What runs instances: simulated (an in-memory cloud)", "HANGAR_PROVISIONER")
+        ->check(CLI::IsMember({"simulated"}));
+    add("--sim-latency", &ServeConfig::sim_latency, "Simulated provisioner: time an instance takes to start", "HANGAR_SIM_LATENCY");
     serve->final_callback([flags, config_file, given] {
         ServeConfig cfg = *flags;
         if (!config_file->empty()) {
@@ -228,6 +238,21 @@ int RunServe(const ServeConfig& cfg) {
     store.OnCommitted([&hub] { hub.Wake(); });
     Kinds kinds;
     AddBuiltinKinds(kinds);
+    AddFleetKinds(kinds, store);
+    auto sim_latency = ParseMillis(cfg.sim_latency);
+    if (!sim_latency) {
+        fmt::print(stderr, "hangar serve: --sim-latency \"{}\": use a duration such as 200ms or 2s\n", cfg.sim_latency);
+        return 2;
+    }
+    fleet::SimulatedProvisioner provisioner(fleet::SimulatedOptions{*sim_latency, 0, 1000000});
+    fleet::InstanceController instances(store, provisioner, clock);
+    reconcile::Controller instance_loop(
+        store,
+        reconcile::ControllerOptions{"instance", 4, std::chrono::seconds(30), {"Instance"}},
+        [&instances](const std::string& id) { return instances.Reconcile(id); },
+        [&instances] { return instances.List(); }
+    );
+    store.OnCommitted([&instance_loop] { instance_loop.Wake(); });
     RateLimiter limiter(cfg.tenant_rate, cfg.tenant_rate * 2);
     Deps deps{store, tokens, clock, &limiter};
     http::Router router;
@@ -244,6 +269,7 @@ int RunServe(const ServeConfig& cfg) {
         return 2;
     }
     hub.Start();
+    instance_loop.Start();
     ready = true;
     core::LogInfo(
         "listening",
@@ -254,6 +280,7 @@ int RunServe(const ServeConfig& cfg) {
     );
     core::SetLogLevel(level);
     server.Run();
+    instance_loop.Stop();  // finishes the step it is in
     hub.Stop();
     core::LogInfo("stopped");
     return 0;

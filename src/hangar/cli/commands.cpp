@@ -82,6 +82,10 @@ const std::vector<Column> kObjectCols = {
 const std::vector<Column> kTenantCols = {
     {"ID", "metadata.id"}, {"NAME", "metadata.name"}, {"DISPLAY NAME", "spec.display_name"},
     {"PLAN", "spec.plan"}, {"LABELS", "metadata.labels"}, {"CREATED", "metadata.created_at"}};
+const std::vector<Column> kInstanceCols = {
+    {"ID", "metadata.id"}, {"NAME", "metadata.name"}, {"TENANT", "metadata.tenant"},
+    {"PRODUCT", "spec.product"}, {"VERSION", "spec.version"}, {"PLAN", "spec.plan"},
+    {"PHASE", "status.phase"}, {"ENDPOINT", "status.endpoint"}};
 const std::vector<Column> kTokenCols = {
     {"ID", "id"}, {"ROLE", "role"}, {"TENANT", "tenant"}, {"NAME", "name"},
     {"EXPIRES", "expires_at"}, {"REVOKED", "revoked_at"}};
@@ -113,6 +117,9 @@ KindRef ResolveKind(const std::string& k) {
         {{"tenant", "tenants", "ten"}, {"tenants", &kTenantCols}},
         {{"user", "users", "usr"}, {"users", &kObjectCols}},
         {{"token", "tokens", "tok"}, {"tokens", &kTokenCols}},
+        {{"product", "products", "prd"}, {"products", &kObjectCols}},
+        {{"plan", "plans", "pln"}, {"plans", &kObjectCols}},
+        {{"instance", "instances", "ins"}, {"instances", &kInstanceCols}},
     };
     for (const auto& [names, ref] : kinds) {
         if (std::find(names.begin(), names.end(), k) != names.end()) {
@@ -120,7 +127,7 @@ KindRef ResolveKind(const std::string& k) {
         }
     }
     Exit(core::MakeError(
-        core::ErrorCode::kInvalidArgument, fmt::format("unknown kind \"{}\"; known kinds: tenants, users, tokens", k)
+        core::ErrorCode::kInvalidArgument, fmt::format("unknown kind \"{}\"; known kinds: tenants, users, tokens, products, plans, instances", k)
     ));
 }
 

@@ -61,6 +61,7 @@ class Reader {
 public:
     virtual ~Reader() = default;
     virtual std::optional<std::string> GetDoc(std::string_view id) = 0;
+    virtual std::optional<std::string> FindDoc(std::string_view kind, std::string_view scope, std::string_view name) = 0;
     // Objects of q.kind (and q.tenant) with id > after_id in id order, at most `chunk`, plus the
     // revision they were read at.
     virtual std::pair<std::vector<std::string>, int64_t> ListDocs(const ListQuery& q, size_t chunk) = 0;

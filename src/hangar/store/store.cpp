@@ -178,6 +178,19 @@ core::Result<ListResult> Store::List(const ListQuery& q) {
     });
 }
 
+core::Result<Object> Store::FindByName(std::string_view kind, std::string_view scope, std::string_view name) {
+    auto doc = Timed("find", [&]() -> core::Result<std::optional<std::string>> {
+        return backend_->reader().FindDoc(kind, scope, name);
+    });
+    if (!doc) {
+        return Fail(doc.error());
+    }
+    if (!*doc) {
+        return Fail(ErrorCode::kNotFound, fmt::format("no {} named \"{}\"", kind, name));
+    }
+    return ObjectFromDoc(**doc);
+}
+
 core::Result<std::vector<Change>> Store::ChangesAfter(int64_t after, size_t limit) {
     return Timed("changes", [&]() -> core::Result<std::vector<Change>> {
         Reader& r = backend_->reader();
@@ -302,6 +315,10 @@ void Store::WriterLoop() {
                     batch_revision_ = revision_before;
                 }
                 AuditEvent& a = p->audit;
+                if (a.action.empty()) {  // a controller's status write: the change log records it
+                    results.push_back(std::move(r));
+                    continue;
+                }
                 for (std::string* f : {&a.actor, &a.tenant, &a.action, &a.object, &a.request_id, &a.source}) {
                     *f = core::ToValidUtf8(*f);  // whatever a caller put there, the log stays valid JSON
                 }

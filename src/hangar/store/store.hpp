@@ -57,6 +57,8 @@ public:
     // Never blocks: the cached document, or nullptr (not cached, or caching is off).
     std::shared_ptr<const CachedDoc> Cached(std::string_view id) const;
     core::Result<ListResult> List(const ListQuery& q);
+    // The object of `kind` named `name` in a naming scope (a tenant id, or "" for platform-wide).
+    core::Result<Object> FindByName(std::string_view kind, std::string_view scope, std::string_view name);
     // Changes with revision > after; kGone when the log no longer reaches back that far.
     core::Result<std::vector<Change>> ChangesAfter(int64_t after, size_t limit);
     core::Result<int64_t> CurrentRevision();
@@ -66,7 +68,8 @@ public:
     core::Result<std::vector<StoredAuditEvent>> ListAudit(const AuditQuery& q);
     core::Result<void> Ping();
 
-    // ---- writes; `audit` is appended in the same transaction with the outcome filled in.
+    // ---- writes; `audit` is appended in the same transaction with the outcome filled in
+    // (an audit event without an action is not appended: controllers' status writes).
     struct CreateResult {
         Object object;
         bool replayed = false;  // an Idempotency-Key retry answered with the first result

@@ -21,6 +21,9 @@ json::object ObjectToJson(const Object& o) {
     md["generation"] = o.generation;
     md["created_at"] = o.created_at;
     md["updated_at"] = o.updated_at;
+    if (!o.deletion_requested_at.empty()) {
+        md["deletion_requested_at"] = o.deletion_requested_at;
+    }
     json::object out;
     out["metadata"] = std::move(md);
     out["spec"] = o.spec;
@@ -58,6 +61,7 @@ Result<Object> ObjectFromDoc(std::string_view doc) {
     o.generation = num("generation");
     o.created_at = str("created_at");
     o.updated_at = str("updated_at");
+    o.deletion_requested_at = str("deletion_requested_at");
     if (const json::value* l = m.if_contains("labels"); l != nullptr && l->is_object()) {
         for (const auto& kv : l->as_object()) {
             if (kv.value().is_string()) {

@@ -27,6 +27,8 @@ struct Object {
     int64_t revision = 0;
     int64_t generation = 0;
     std::string created_at, updated_at;
+    // Set when deletion was asked for and a controller still has to tear the object down.
+    std::string deletion_requested_at;
     json::object spec, status;
 };
 

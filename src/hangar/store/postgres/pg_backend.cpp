@@ -240,6 +240,15 @@ public:
         }
         return r.Text(0, 0);
     }
+    std::optional<std::string> FindDoc(std::string_view kind, std::string_view scope, std::string_view name) override {
+        auto c = pool_.Acquire();
+        auto r = c->Exec("SELECT doc FROM objects WHERE kind = $1 AND scope = $2 AND name = $3", {kind, scope, name});
+        if (r.Rows() == 0) {
+            return std::nullopt;
+        }
+        return r.Text(0, 0);
+    }
+
     std::pair<std::vector<std::string>, int64_t> ListDocs(const ListQuery& q, size_t chunk) override {
         auto c = pool_.Acquire();
         c->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");

@@ -244,6 +244,18 @@ public:
         return doc;
     }
 
+    std::optional<std::string> FindDoc(std::string_view kind, std::string_view scope, std::string_view name) override {
+        auto db = pool_.Acquire();
+        Stmt& s = db->Prepare("SELECT doc FROM objects WHERE kind = ? AND scope = ? AND name = ?");
+        s.Bind(1, kind).Bind(2, scope).Bind(3, name);
+        if (!s.Step()) {
+            return std::nullopt;
+        }
+        std::string doc = s.Text(0);
+        s.Reset();
+        return doc;
+    }
+
     std::pair<std::vector<std::string>, int64_t> ListDocs(const ListQuery& q, size_t chunk) override {
         auto db = pool_.Acquire();
         db->Prepare("BEGIN").Run();

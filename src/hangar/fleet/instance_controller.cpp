@@ -1,0 +1,198 @@
+#include "hangar/fleet/instance_controller.hpp"
+
+#include <fmt/format.h>
+
+#include "hangar/core/log.hpp"
+
+namespace hangar::fleet {
+
+namespace json = boost::json;
+using core::Fail;
+
+namespace {
+
+constexpr size_t kMaxEvents = 20;
+constexpr auto kPoll = std::chrono::milliseconds(250);
+
+std::string Str(const json::object& o, std::string_view k) {
+    const json::value* v = o.if_contains(k);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : "";
+}
+
+int64_t Int(const json::object& o, std::string_view k) {
+    const json::value* v = o.if_contains(k);
+    return v != nullptr && v->is_int64() ? v->as_int64() : 0;
+}
+
+bool Bool(const json::object& o, std::string_view k) {
+    const json::value* v = o.if_contains(k);
+    return v != nullptr && v->is_bool() && v->as_bool();
+}
+
+// Sets a condition, keeping its last_transition_time when its status did not change.
+void SetCondition(json::object& status, const std::string& type, bool ok, const std::string& reason, const std::string& message, const std::string& now) {
+    json::array& conds = status["conditions"].is_array() ? status["conditions"].as_array() : status["conditions"].emplace_array();
+    for (auto& c : conds) {
+        json::object& co = c.as_object();
+        if (Str(co, "type") == type) {
+            std::string want = ok ? "True" : "False";
+            if (Str(co, "status") != want) {
+                co["last_transition_time"] = now;
+            }
+            co["status"] = want;
+            co["reason"] = reason;
+            co["message"] = message;
+            return;
+        }
+    }
+    conds.push_back(json::object{
+        {"type", type}, {"status", ok ? "True" : "False"}, {"reason", reason}, {"message", message}, {"last_transition_time", now}});
+}
+
+void AddEvent(json::object& status, const std::string& now, const std::string& reason, const std::string& message) {
+    json::array& events = status["events"].is_array() ? status["events"].as_array() : status["events"].emplace_array();
+    events.push_back(json::object{{"time", now}, {"reason", reason}, {"message", message}});
+    while (events.size() > kMaxEvents) {
+        events.erase(events.begin());
+    }
+}
+
+}  // namespace
+
+std::vector<std::string> InstanceController::List() {
+    std::vector<std::string> ids;
+    store::ListQuery q{"Instance", std::nullopt, "", 1000, {}};
+    while (true) {
+        auto page = store_.List(q);
+        if (!page) {
+            break;
+        }
+        for (const auto& o : page->items) {
+            ids.push_back(o.id);
+        }
+        if (page->next_after_id.empty()) {
+            break;
+        }
+        q.after_id = page->next_after_id;
+    }
+    return ids;
+}
+
+core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string& id) {
+    auto obj = store_.Get(id);
+    if (!obj) {
+        if (obj.error().code != core::ErrorCode::kNotFound) {
+            return Fail(obj.error());
+        }
+        // Gone from the store: make sure nothing of it is left running (an orphan).
+        if (auto d = provisioner_.Destroy(id); !d) {
+            return Fail(d.error());
+        }
+        return reconcile::Outcome{};
+    }
+    std::string now = core::FormatRfc3339(clock_.Now());
+    store::AuditEvent system{0, now, "controller:instance", obj->tenant, "", id, "", "local", ""};
+
+    if (!obj->deletion_requested_at.empty()) {
+        auto gone = provisioner_.Destroy(id);
+        if (!gone) {
+            return Fail(gone.error());
+        }
+        // Torn down: the object goes, audited as the controller finishing the deletion.
+        system.action = "instance.finalize";
+        auto del = store_.Delete(id, obj->revision, [](const store::Object&) -> core::Result<void> { return {}; }, system);
+        if (!del && del.error().code != core::ErrorCode::kNotFound) {
+            return Fail(del.error());
+        }
+        return reconcile::Outcome{};
+    }
+
+    const json::object& spec = obj->spec;
+    Desired want;
+    want.id = id;
+    want.product = Str(spec, "product");
+    want.version = Str(spec, "version");
+    want.running = !Bool(spec, "suspended");
+    want.restart_nonce = Int(spec, "restart_nonce");
+    want.config = spec.contains("config") && spec.at("config").is_object() ? spec.at("config").as_object() : json::object();
+    if (auto plan = store_.FindByName("Plan", "", Str(spec, "plan"))) {
+        want.memory_mb = Int(plan->spec, "memory_mb");
+        want.cpu_millis = Int(plan->spec, "cpu_millis");
+    }
+    if (auto product = store_.FindByName("Product", "", want.product)) {
+        if (const auto* vs = product->spec.if_contains("versions"); vs != nullptr && vs->is_array()) {
+            for (const auto& v : vs->as_array()) {
+                if (v.is_object() && Str(v.as_object(), "version") == want.version) {
+                    const json::value* run = v.as_object().if_contains("run");
+                    if (run != nullptr && run->is_object()) {
+                        if (const json::value* mine = run->as_object().if_contains(provisioner_.Name()); mine != nullptr && mine->is_object()) {
+                            want.run = mine->as_object();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    auto seen = provisioner_.Ensure(want);
+    json::object status = obj->status;
+    std::string before_phase = Str(status, "phase");
+    std::string phase;
+    std::optional<std::chrono::milliseconds> again;
+    if (!seen) {
+        phase = "Failed";
+        SetCondition(status, "Ready", false, "ProvisionerError", seen.error().message, now);
+    } else {
+        switch (seen->state) {
+            case Observed::State::kRunning:
+                phase = "Running";
+                SetCondition(status, "Ready", true, "Running", "", now);
+                break;
+            case Observed::State::kStopped:
+                phase = "Suspended";
+                SetCondition(status, "Ready", false, "Suspended", "suspended by its spec", now);
+                break;
+            case Observed::State::kStarting:
+            case Observed::State::kAbsent:
+                phase = "Provisioning";
+                SetCondition(status, "Ready", false, "Starting", "the provisioner is starting it", now);
+                again = kPoll;
+                break;
+            case Observed::State::kFailed:
+                phase = "Failed";
+                SetCondition(status, "Ready", false, "Failed", seen->message, now);
+                again = std::chrono::seconds(5);
+                break;
+        }
+        status["endpoint"] = seen->endpoint;
+        status["version"] = seen->version;
+        status["restarts"] = seen->restarts;
+        status["provisioner"] = std::string(provisioner_.Name());
+    }
+    if (phase != before_phase) {
+        AddEvent(status, now, phase, before_phase.empty() ? fmt::format("phase {}", phase) : fmt::format("phase {} -> {}", before_phase, phase));
+    }
+    status["phase"] = phase;
+    status["observed_generation"] = obj->generation;
+    if (status == obj->status) {
+        if (!seen) {
+            return Fail(seen.error());
+        }
+        return reconcile::Outcome{again};
+    }
+    // Written against the revision we read: if the spec moved meanwhile, this conflicts and the
+    // change-log feed brings the key back with the new spec.
+    auto w = store_.Update(id, obj->revision, now, [&](store::Object& o) -> core::Result<void> {
+        o.status = status;
+        return {};
+    }, system);
+    if (!w && w.error().code != core::ErrorCode::kConflict && w.error().code != core::ErrorCode::kNotFound) {
+        return Fail(w.error());
+    }
+    if (!seen) {
+        return Fail(seen.error());
+    }
+    return reconcile::Outcome{again};
+}
+
+}  // namespace hangar::fleet

@@ -1,0 +1,29 @@
+#pragma once
+// Reconciles one Instance: reads it, asks the provisioner for what the spec wants (running,
+// suspended, gone), and writes the status it observed: phase, conditions, observed_generation,
+// endpoint and a bounded event list. Deletion: the object carries deletion_requested_at until
+// the provisioner has torn the instance down; then the object goes.
+
+#include "hangar/core/clock.hpp"
+#include "hangar/fleet/provisioner.hpp"
+#include "hangar/reconcile/controller.hpp"
+#include "hangar/store/store.hpp"
+
+namespace hangar::fleet {
+
+class InstanceController {
+public:
+    InstanceController(store::Store& store, Provisioner& provisioner, const core::Clock& clock)
+        : store_(store), provisioner_(provisioner), clock_(clock) {}
+
+    core::Result<reconcile::Outcome> Reconcile(const std::string& id);
+    // Every instance id (for resync).
+    std::vector<std::string> List();
+
+private:
+    store::Store& store_;
+    Provisioner& provisioner_;
+    const core::Clock& clock_;
+};
+
+}  // namespace hangar::fleet

@@ -1,0 +1,48 @@
+#pragma once
+// What turns an instance spec into something running. Instances are named deterministically
+// (by instance id), so a controller that dies and re-runs finds what it already made.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <boost/json/object.hpp>
+
+#include "hangar/core/error.hpp"
+
+namespace hangar::fleet {
+
+struct Desired {
+    std::string id;  // the instance id: the provisioner's name for it
+    std::string product, version;
+    int64_t memory_mb = 0;
+    int64_t cpu_millis = 0;
+    boost::json::object run;     // the product version's recipe for this provisioner
+    boost::json::object config;
+    bool running = true;         // false: suspended
+    int64_t restart_nonce = 0;   // a change restarts the instance
+};
+
+struct Observed {
+    enum class State { kAbsent, kStarting, kRunning, kStopped, kFailed };
+    State state = State::kAbsent;
+    std::string version;
+    std::string endpoint;
+    std::string message;
+    int64_t restarts = 0;
+};
+
+std::string_view StateName(Observed::State s);
+
+class Provisioner {
+public:
+    virtual ~Provisioner() = default;
+    virtual std::string_view Name() const = 0;
+    // Moves the instance towards `want` and reports where it is now.
+    virtual core::Result<Observed> Ensure(const Desired& want) = 0;
+    virtual core::Result<Observed> Observe(const std::string& id) = 0;
+    // Gone (or was never there) → Observed::kAbsent.
+    virtual core::Result<Observed> Destroy(const std::string& id) = 0;
+};
+
+}  // namespace hangar::fleet

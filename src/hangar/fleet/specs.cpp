@@ -1,0 +1,405 @@
+#include "hangar/fleet/specs.hpp"
+
+#include <fmt/format.h>
+
+#include "hangar/core/json.hpp"
+
+namespace hangar::fleet {
+
+using core::ErrorCode;
+using core::Fail;
+using core::FieldError;
+using core::ObjectReader;
+
+namespace {
+
+bool IsVersion(std::string_view v) {
+    if (v.empty() || v.size() > 64) {
+        return false;
+    }
+    return std::all_of(v.begin(), v.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || c == '+';
+    });
+}
+
+bool IsName(std::string_view s) {
+    if (s.empty() || s.size() > 63) {
+        return false;
+    }
+    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+    return alnum(s.front()) && alnum(s.back()) &&
+           std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-'; });
+}
+
+// Positive integer with an upper bound.
+void PositiveInt(ObjectReader& r, json::object& out, std::string_view key, int64_t max, bool required) {
+    auto v = r.Int(key, required);
+    if (!v) {
+        return;
+    }
+    if (*v <= 0 || *v > max) {
+        r.SetError(r.PathOf(key), fmt::format("must be from 1 to {}", max));
+        return;
+    }
+    out[key] = *v;
+}
+
+void StringArray(ObjectReader& r, json::object& out, std::string_view key) {
+    const json::array* a = r.Array(key);
+    if (a == nullptr) {
+        return;
+    }
+    json::array copy;
+    for (size_t i = 0; i < a->size(); ++i) {
+        if (!(*a)[i].is_string()) {
+            r.SetError(fmt::format("{}[{}]", r.PathOf(key), i), "must be a string");
+            return;
+        }
+        copy.push_back((*a)[i]);
+    }
+    out[key] = std::move(copy);
+}
+
+core::Result<json::object> ValidateHealth(const json::object& h, const std::string& path) {
+    ObjectReader r(h, path);
+    json::object out;
+    int kinds = 0;
+    if (const json::object* http = r.Object("http")) {
+        ++kinds;
+        ObjectReader hr(*http, path + ".http");
+        json::object o;
+        auto p = hr.String("path", true);
+        if (p && (p->empty() || p->front() != '/')) {
+            hr.SetError(path + ".http.path", "must start with /");
+        }
+        if (p) {
+            o["path"] = *p;
+        }
+        if (auto st = hr.Int("expected_status")) {
+            if (*st < 100 || *st > 599) {
+                hr.SetError(path + ".http.expected_status", "must be an HTTP status");
+            }
+            o["expected_status"] = *st;
+        }
+        if (auto f = hr.Finish(); !f) {
+            return Fail(f.error());
+        }
+        out["http"] = std::move(o);
+    }
+    if (const json::object* tcp = r.Object("tcp")) {
+        ++kinds;
+        ObjectReader tr(*tcp, path + ".tcp");
+        if (auto f = tr.Finish(); !f) {
+            return Fail(f.error());
+        }
+        out["tcp"] = json::object();
+    }
+    if (const json::object* ex = r.Object("exec")) {
+        ++kinds;
+        ObjectReader er(*ex, path + ".exec");
+        json::object o;
+        StringArray(er, o, "command");
+        if (!o.contains("command")) {
+            er.SetError(path + ".exec.command", "is required (an array of strings)");
+        }
+        if (auto f = er.Finish(); !f) {
+            return Fail(f.error());
+        }
+        out["exec"] = std::move(o);
+    }
+    for (auto key : {"interval_seconds", "timeout_seconds", "failure_threshold", "success_threshold"}) {
+        PositiveInt(r, out, key, 3600, false);
+    }
+    if (auto f = r.Finish(); !f) {
+        return Fail(f.error());
+    }
+    if (kinds != 1) {
+        return Fail(FieldError(path, "needs exactly one of http, tcp or exec"));
+    }
+    return out;
+}
+
+}  // namespace
+
+core::Result<json::object> ValidateProductSpec(const json::object& spec) {
+    ObjectReader r(spec, "spec");
+    json::object out;
+    if (auto d = r.String("display_name")) {
+        out["display_name"] = *d;
+    }
+    auto def = r.String("default_version");
+    const json::array* versions = r.Array("versions", true);
+    if (auto f = r.Finish(); !f) {
+        return Fail(f.error());
+    }
+    if (versions->empty()) {
+        return Fail(FieldError("spec.versions", "needs at least one version"));
+    }
+    json::array vs;
+    std::set<std::string> seen;
+    for (size_t i = 0; i < versions->size(); ++i) {
+        std::string path = fmt::format("spec.versions[{}]", i);
+        if (!(*versions)[i].is_object()) {
+            return Fail(FieldError(path, "must be an object"));
+        }
+        ObjectReader vr((*versions)[i].as_object(), path);
+        json::object v;
+        auto version = vr.String("version", true);
+        if (version && !IsVersion(*version)) {
+            vr.SetError(path + ".version", "must be 1-64 characters of letters, digits, '.', '-', '_', '+'");
+        }
+        if (version) {
+            if (!seen.insert(*version).second) {
+                vr.SetError(path + ".version", fmt::format("\"{}\" is listed twice", *version));
+            }
+            v["version"] = *version;
+        }
+        const json::object* run = vr.Object("run", true);
+        if (run != nullptr) {
+            for (const auto& kv : *run) {
+                if (kv.key() != "process" && kv.key() != "simulated" && kv.key() != "kubernetes") {
+                    vr.SetError(fmt::format("{}.run.{}", path, std::string_view(kv.key())), "unknown provisioner (process, simulated, kubernetes)");
+                } else if (!kv.value().is_object()) {
+                    vr.SetError(fmt::format("{}.run.{}", path, std::string_view(kv.key())), "must be an object");
+                }
+            }
+            v["run"] = *run;
+        }
+        const json::object* health = vr.Object("health");
+        if (auto mp = vr.String("metrics_path")) {
+            if (mp->empty() || mp->front() != '/') {
+                vr.SetError(path + ".metrics_path", "must start with /");
+            }
+            v["metrics_path"] = *mp;
+        }
+        if (const json::object* schema = vr.Object("config_schema")) {
+            v["config_schema"] = *schema;
+        }
+        StringArray(vr, v, "backup_command");
+        if (auto f = vr.Finish(); !f) {
+            return Fail(f.error());
+        }
+        if (health != nullptr) {
+            auto h = ValidateHealth(*health, path + ".health");
+            if (!h) {
+                return Fail(h.error());
+            }
+            v["health"] = std::move(*h);
+        }
+        vs.push_back(std::move(v));
+    }
+    if (def) {
+        if (!seen.contains(*def)) {
+            return Fail(FieldError("spec.default_version", fmt::format("\"{}\" is not one of the versions", *def)));
+        }
+        out["default_version"] = *def;
+    } else {
+        out["default_version"] = vs.back().as_object().at("version");
+    }
+    out["versions"] = std::move(vs);
+    return out;
+}
+
+core::Result<json::object> ValidatePlanSpec(const json::object& spec) {
+    ObjectReader r(spec, "spec");
+    json::object out;
+    PositiveInt(r, out, "memory_mb", 1 << 20, true);
+    PositiveInt(r, out, "cpu_millis", 1 << 20, true);
+    if (auto d = r.String("display_name")) {
+        out["display_name"] = *d;
+    }
+    const json::object* ent = r.Object("entitlements");
+    const json::object* sla = r.Object("sla");
+    if (auto f = r.Finish(); !f) {
+        return Fail(f.error());
+    }
+    if (ent != nullptr) {
+        ObjectReader er(*ent, "spec.entitlements");
+        json::object e;
+        PositiveInt(er, e, "max_instances", 1000000, false);
+        PositiveInt(er, e, "max_total_memory_mb", 1 << 30, false);
+        PositiveInt(er, e, "monthly_push_notifications", 1 << 30, false);
+        if (auto f = er.Finish(); !f) {
+            return Fail(f.error());
+        }
+        out["entitlements"] = std::move(e);
+    }
+    if (sla != nullptr) {
+        ObjectReader sr(*sla, "spec.sla");
+        json::object s;
+        const json::value* target = sr.Any("target_percent");
+        if (target == nullptr || !target->is_number() || target->to_number<double>() <= 0 || target->to_number<double>() > 100) {
+            sr.SetError("spec.sla.target_percent", "is required: a percentage such as 99.5");
+        } else {
+            s["target_percent"] = target->to_number<double>();
+        }
+        if (const json::array* credits = sr.Array("credits")) {
+            s["credits"] = *credits;
+        }
+        if (auto f = sr.Finish(); !f) {
+            return Fail(f.error());
+        }
+        out["sla"] = std::move(s);
+    }
+    return out;
+}
+
+core::Result<json::object> ValidateInstanceSpec(const json::object& spec) {
+    ObjectReader r(spec, "spec");
+    json::object out;
+    for (auto key : {"product", "plan"}) {
+        if (auto v = r.String(key, true)) {
+            if (!IsName(*v)) {
+                r.SetError(r.PathOf(key), "must be the name of an existing object");
+            }
+            out[key] = *v;
+        }
+    }
+    if (auto v = r.String("version")) {
+        if (!IsVersion(*v)) {
+            r.SetError("spec.version", "is not a version");
+        }
+        out["version"] = *v;
+    }
+    if (const json::object* c = r.Object("config")) {
+        out["config"] = *c;
+    }
+    if (auto d = r.String("domain")) {
+        if (d->size() > 253) {
+            r.SetError("spec.domain", "must be at most 253 characters");
+        }
+        out["domain"] = *d;
+    }
+    if (auto ch = r.String("release_channel")) {
+        if (*ch != "internal" && *ch != "canary" && *ch != "stable") {
+            r.SetError("spec.release_channel", "must be internal, canary or stable");
+        }
+        out["release_channel"] = *ch;
+    } else {
+        out["release_channel"] = "stable";
+    }
+    out["deletion_protection"] = r.Bool("deletion_protection").value_or(false);
+    out["suspended"] = r.Bool("suspended").value_or(false);
+    if (auto n = r.Int("restart_nonce")) {
+        out["restart_nonce"] = *n;
+    }
+    if (const json::object* mw = r.Object("maintenance_window")) {
+        ObjectReader mr(*mw, "spec.maintenance_window");
+        json::object m;
+        if (auto day = mr.String("day", true)) {
+            static const std::set<std::string> kDays = {"mon", "tue", "wed", "thu", "fri", "sat", "sun", "daily"};
+            if (!kDays.contains(*day)) {
+                mr.SetError("spec.maintenance_window.day", "must be mon..sun or daily");
+            }
+            m["day"] = *day;
+        }
+        if (auto start = mr.String("start", true)) {
+            if (start->size() != 5 || (*start)[2] != ':' || (*start).substr(0, 2) > "23" || (*start).substr(3) > "59") {
+                mr.SetError("spec.maintenance_window.start", "must be HH:MM (UTC)");
+            }
+            m["start"] = *start;
+        }
+        PositiveInt(mr, m, "duration_minutes", 24 * 60, true);
+        if (auto f = mr.Finish(); !f) {
+            return Fail(f.error());
+        }
+        out["maintenance_window"] = std::move(m);
+    }
+    if (auto f = r.Finish(); !f) {
+        return Fail(f.error());
+    }
+    return out;
+}
+
+namespace {
+
+int64_t IntAt(const json::object& o, std::string_view a, std::string_view b = {}) {
+    const json::value* v = o.if_contains(a);
+    if (v != nullptr && !b.empty()) {
+        v = v->is_object() ? v->as_object().if_contains(b) : nullptr;
+    }
+    return v != nullptr && v->is_int64() ? v->as_int64() : 0;
+}
+
+std::string StrAt(const json::object& o, std::string_view k) {
+    const json::value* v = o.if_contains(k);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : "";
+}
+
+}  // namespace
+
+int64_t PlanMemoryMb(store::Store& store, const json::object& instance_spec) {
+    auto plan = store.FindByName("Plan", "", StrAt(instance_spec, "plan"));
+    return plan ? IntAt(plan->spec, "memory_mb") : 0;
+}
+
+core::Result<void> AdmitInstance(store::Store& store, store::Object& candidate) {
+    json::object& spec = candidate.spec;
+    auto product = store.FindByName("Product", "", StrAt(spec, "product"));
+    if (!product) {
+        return Fail(FieldError("spec.product", fmt::format("there is no product \"{}\"", StrAt(spec, "product"))));
+    }
+    std::string version = StrAt(spec, "version");
+    if (version.empty()) {
+        version = StrAt(product->spec, "default_version");
+        spec["version"] = version;
+    }
+    bool known = false;
+    if (const auto* vs = product->spec.if_contains("versions"); vs != nullptr && vs->is_array()) {
+        for (const auto& v : vs->as_array()) {
+            known = known || (v.is_object() && StrAt(v.as_object(), "version") == version);
+        }
+    }
+    if (!known) {
+        return Fail(FieldError("spec.version", fmt::format("product {} has no version \"{}\"", product->name, version)));
+    }
+    auto plan = store.FindByName("Plan", "", StrAt(spec, "plan"));
+    if (!plan) {
+        return Fail(FieldError("spec.plan", fmt::format("there is no plan \"{}\"", StrAt(spec, "plan"))));
+    }
+    // Quotas: the tenant's other instances plus this one, against this plan's entitlements.
+    int64_t max_instances = IntAt(plan->spec, "entitlements", "max_instances");
+    int64_t max_memory = IntAt(plan->spec, "entitlements", "max_total_memory_mb");
+    if (max_instances == 0 && max_memory == 0) {
+        return {};
+    }
+    int64_t count = 1;
+    int64_t memory = IntAt(plan->spec, "memory_mb");
+    store::ListQuery q{"Instance", candidate.tenant, "", 1000, {}};
+    while (true) {
+        auto page = store.List(q);
+        if (!page) {
+            return Fail(page.error());
+        }
+        for (const auto& o : page->items) {
+            if (o.id == candidate.id || !o.deletion_requested_at.empty()) {
+                continue;
+            }
+            ++count;
+            memory += PlanMemoryMb(store, o.spec);
+        }
+        if (page->next_after_id.empty()) {
+            break;
+        }
+        q.after_id = page->next_after_id;
+    }
+    if (max_instances > 0 && count > max_instances) {
+        core::Error e = core::MakeError(
+            ErrorCode::kUnprocessable,
+            fmt::format("plan {} allows {} instances per tenant; this would be instance {}", plan->name, max_instances, count)
+        );
+        e.With("quota", "max_instances").With("limit", std::to_string(max_instances));
+        return Fail(std::move(e));
+    }
+    if (max_memory > 0 && memory > max_memory) {
+        core::Error e = core::MakeError(
+            ErrorCode::kUnprocessable,
+            fmt::format("plan {} allows {} MiB in total per tenant; this would make {} MiB", plan->name, max_memory, memory)
+        );
+        e.With("quota", "max_total_memory_mb").With("limit", std::to_string(max_memory));
+        return Fail(std::move(e));
+    }
+    return {};
+}
+
+}  // namespace hangar::fleet

@@ -1,0 +1,191 @@
+// Fleet, first slice: products and plans (a platform catalogue), instances with quotas, the
+// reconciler driving them through the simulated provisioner, actions and finalized deletion.
+
+#include <functional>
+#include <thread>
+
+#include "fixture.hpp"
+
+namespace hangar::testing {
+namespace {
+
+// Polls GET until `pred` holds (bounded: 10 s); returns the last body.
+json::value WaitFor(Client& c, const std::string& path, const std::function<bool(const HttpResponse&)>& pred) {
+    HttpResponse last;
+    for (int i = 0; i < 200; ++i) {
+        last = c.Do("GET", path);
+        if (pred(last)) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return last.Json();
+}
+
+bool PhaseIs(const HttpResponse& r, const std::string& phase) {
+    return r.status == 200 && Str(r.Json(), {"status", "phase"}) == phase;
+}
+
+class FleetTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        s_ = new LiveServer({"--sim-latency", "100ms"});
+        ASSERT_TRUE(s_->Start()) << s_->process().Log();
+        auto admin = s_->Admin();
+        ASSERT_EQ(admin.Do("POST", "/v1/plans", R"({"metadata":{"name":"small"},"spec":{"memory_mb":256,"cpu_millis":500,"entitlements":{"max_instances":3,"max_total_memory_mb":1024},"sla":{"target_percent":99.5}}})").status, 201);
+        ASSERT_EQ(admin.Do("POST", "/v1/plans", R"({"metadata":{"name":"huge"},"spec":{"memory_mb":4096,"cpu_millis":4000,"entitlements":{"max_total_memory_mb":2048}}})").status, 201);
+        auto p = admin.Do("POST", "/v1/products", R"({"metadata":{"name":"workspace"},"spec":{"display_name":"Workspace","versions":[{"version":"1.0.0","run":{"simulated":{}},"health":{"http":{"path":"/healthz"}}},{"version":"1.1.0","run":{"simulated":{}},"metrics_path":"/metrics"}],"default_version":"1.1.0"}})");
+        ASSERT_EQ(p.status, 201) << p.body;
+        tenant_ = s_->Tenant("fleet-a");
+        owner_ = s_->Token(tenant_, "operator");
+    }
+    static void TearDownTestSuite() {
+        delete s_;
+        s_ = nullptr;
+    }
+    static std::string Create(Client& c, const std::string& name, const std::string& extra = "") {
+        auto r = c.Do("POST", "/v1/instances", R"({"metadata":{"name":")" + name + R"("},"spec":{"product":"workspace","plan":"small")" + extra + "}}");
+        EXPECT_EQ(r.status, 201) << r.body;
+        return Str(r.Json(), {"metadata", "id"});
+    }
+    static LiveServer* s_;
+    static std::string tenant_, owner_;
+};
+LiveServer* FleetTest::s_ = nullptr;
+std::string FleetTest::tenant_;
+std::string FleetTest::owner_;
+
+TEST_F(FleetTest, TheCatalogueIsReadByEveryoneAndWrittenByAdmins) {
+    auto op = s_->As(owner_);
+    auto list = op.Do("GET", "/v1/products");
+    ASSERT_EQ(list.status, 200);
+    EXPECT_EQ(list.Json().at("items").as_array().size(), 1U);
+    EXPECT_EQ(op.Do("GET", "/v1/plans").Json().at("items").as_array().size(), 2U);
+    EXPECT_EQ(op.Do("POST", "/v1/plans", R"({"metadata":{"name":"free"},"spec":{"memory_mb":1,"cpu_millis":1}})").status, 403);
+    auto bad = s_->Admin().Do("POST", "/v1/products", R"({"metadata":{"name":"broken"},"spec":{"versions":[{"version":"1","run":{"docker":{}}}]}})");
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_EQ(Str(bad.Json(), {"error", "details", "field"}), "spec.versions[0].run.docker");
+    auto dupe = s_->Admin().Do("POST", "/v1/products", R"({"metadata":{"name":"twice"},"spec":{"versions":[{"version":"1","run":{}},{"version":"1","run":{}}]}})");
+    EXPECT_EQ(dupe.status, 400);
+    auto health = s_->Admin().Do("POST", "/v1/products", R"({"metadata":{"name":"h"},"spec":{"versions":[{"version":"1","run":{},"health":{"http":{"path":"/"},"tcp":{}}}]}})");
+    EXPECT_EQ(health.status, 400) << "one kind of health check";
+}
+
+TEST_F(FleetTest, AnInstanceIsProvisionedAndRuns) {
+    auto op = s_->As(owner_);
+    std::string id = Create(op, "runs");
+    auto got = WaitFor(op, "/v1/instances/" + id, [](const HttpResponse& r) { return PhaseIs(r, "Running"); });
+    EXPECT_EQ(Str(got, {"status", "phase"}), "Running");
+    EXPECT_EQ(Str(got, {"spec", "version"}), "1.1.0") << "the product's default version";
+    EXPECT_EQ(Str(got, {"status", "observed_generation"}), Str(got, {"metadata", "generation"}));
+    EXPECT_EQ(Str(got, {"status", "endpoint"}), "sim://" + id);
+    const auto& conds = got.at("status").at("conditions").as_array();
+    ASSERT_EQ(conds.size(), 1U);
+    EXPECT_EQ(Str(conds[0], {"type"}), "Ready");
+    EXPECT_EQ(Str(conds[0], {"status"}), "True");
+    const auto& events = got.at("status").at("events").as_array();
+    ASSERT_GE(events.size(), 2U);
+    EXPECT_EQ(Str(events[0], {"reason"}), "Provisioning");
+    EXPECT_EQ(Str(events.back(), {"reason"}), "Running");
+    // Status writes by the controller are not audited; the create is.
+    auto audit = s_->Admin().Do("GET", "/v1/audit?tenant=" + tenant_ + "&action=instance.create");
+    EXPECT_EQ(audit.Json().at("items").as_array().size(), 1U);
+}
+
+TEST_F(FleetTest, SuspendResumeAndRestart) {
+    auto op = s_->As(owner_);
+    std::string id = Create(op, "actions");
+    WaitFor(op, "/v1/instances/" + id, [](const HttpResponse& r) { return PhaseIs(r, "Running"); });
+    EXPECT_EQ(op.Do("POST", "/v1/instances/" + id + ":suspend").status, 200);
+    auto s = WaitFor(op, "/v1/instances/" + id, [](const HttpResponse& r) { return PhaseIs(r, "Suspended"); });
+    EXPECT_EQ(Str(s, {"status", "phase"}), "Suspended");
+    EXPECT_EQ(op.Do("POST", "/v1/instances/" + id + ":resume").status, 200);
+    auto back = WaitFor(op, "/v1/instances/" + id, [](const HttpResponse& r) { return PhaseIs(r, "Running"); });
+    EXPECT_EQ(Str(back, {"status", "phase"}), "Running");
+    auto restarted = op.Do("POST", "/v1/instances/" + id + ":restart");
+    EXPECT_EQ(Str(restarted.Json(), {"spec", "restart_nonce"}), "1");
+    auto after = WaitFor(op, "/v1/instances/" + id, [](const HttpResponse& r) {
+        return PhaseIs(r, "Running") && Str(r.Json(), {"status", "restarts"}) == "2";
+    });
+    EXPECT_EQ(Str(after, {"status", "restarts"}), "2") << "resume and restart each restart it";
+    EXPECT_EQ(s_->As(s_->Token(tenant_, "viewer")).Do("POST", "/v1/instances/" + id + ":suspend").status, 403);
+    EXPECT_EQ(op.Do("POST", "/v1/instances/" + id + ":explode").status, 404);
+}
+
+TEST_F(FleetTest, QuotasAndReferencesAreCheckedAtCreate) {
+    std::string t = s_->Tenant("fleet-quota");
+    auto op = s_->As(s_->Token(t, "operator"));
+    auto missing = op.Do("POST", "/v1/instances", R"({"metadata":{"name":"x"},"spec":{"product":"nope","plan":"small"}})");
+    EXPECT_EQ(missing.status, 400);
+    EXPECT_EQ(Str(missing.Json(), {"error", "details", "field"}), "spec.product");
+    auto version = op.Do("POST", "/v1/instances", R"({"metadata":{"name":"x"},"spec":{"product":"workspace","version":"9.9","plan":"small"}})");
+    EXPECT_EQ(version.status, 400);
+    EXPECT_EQ(Str(version.Json(), {"error", "details", "field"}), "spec.version");
+    auto too_big = op.Do("POST", "/v1/instances", R"({"metadata":{"name":"x"},"spec":{"product":"workspace","plan":"huge"}})");
+    EXPECT_EQ(too_big.status, 422);
+    EXPECT_EQ(Str(too_big.Json(), {"error", "details", "quota"}), "max_total_memory_mb");
+    for (int i = 0; i < 3; ++i) {
+        Create(op, "q" + std::to_string(i));
+    }
+    auto fourth = op.Do("POST", "/v1/instances", R"({"metadata":{"name":"q3"},"spec":{"product":"workspace","plan":"small"}})");
+    EXPECT_EQ(fourth.status, 422);
+    EXPECT_EQ(fourth.ErrorCode(), "unprocessable");
+    EXPECT_EQ(Str(fourth.Json(), {"error", "details", "quota"}), "max_instances");
+    EXPECT_NE(Str(fourth.Json(), {"error", "message"}).find("allows 3 instances"), std::string::npos);
+    auto unknown = op.Do("POST", "/v1/instances", R"({"metadata":{"name":"u"},"spec":{"product":"workspace","plan":"small","colour":"red"}})");
+    EXPECT_EQ(Str(unknown.Json(), {"error", "details", "field"}), "spec.colour");
+}
+
+TEST_F(FleetTest, DeletionWaitsForTeardownAndHonoursProtection) {
+    auto op = s_->As(owner_);
+    std::string id = Create(op, "doomed", R"(,"deletion_protection":true)");
+    WaitFor(op, "/v1/instances/" + id, [](const HttpResponse& r) { return PhaseIs(r, "Running"); });
+    auto refused = op.Do("DELETE", "/v1/instances/" + id);
+    EXPECT_EQ(refused.status, 409);
+    EXPECT_NE(Str(refused.Json(), {"error", "message"}).find("deletion protection"), std::string::npos);
+    auto off = op.Do("PUT", "/v1/instances/" + id, R"({"spec":{"product":"workspace","plan":"small","deletion_protection":false}})");
+    ASSERT_EQ(off.status, 200) << off.body;
+    auto accepted = op.Do("DELETE", "/v1/instances/" + id);
+    EXPECT_EQ(accepted.status, 202);
+    EXPECT_NE(Str(accepted.Json(), {"metadata", "deletion_requested_at"}), "");
+    auto gone = WaitFor(op, "/v1/instances/" + id, [](const HttpResponse& r) { return r.status == 404; });
+    EXPECT_EQ(op.Do("GET", "/v1/instances/" + id).status, 404);
+    auto fin = s_->Admin().Do("GET", "/v1/audit?action=instance.finalize");
+    EXPECT_EQ(fin.Json().at("items").as_array().size(), 1U) << "the controller's removal is audited";
+}
+
+TEST_F(FleetTest, AnotherTenantCannotSeeOrTouchInstances) {
+    auto op = s_->As(owner_);
+    std::string id = Create(op, "private");
+    auto other = s_->As(s_->Token(s_->Tenant("fleet-b"), "owner"));
+    EXPECT_EQ(other.Do("GET", "/v1/instances/" + id).status, 404);
+    EXPECT_EQ(other.Do("POST", "/v1/instances/" + id + ":suspend").status, 404);
+    EXPECT_EQ(other.Do("DELETE", "/v1/instances/" + id).status, 404);
+    EXPECT_EQ(other.Do("GET", "/v1/instances").Json().at("items").as_array().size(), 0U);
+}
+
+TEST(FleetRestart, InstancesConvergeAgainAfterKillNine) {
+    LiveServer s({"--sim-latency", "50ms"});
+    ASSERT_TRUE(s.Start()) << s.process().Log();
+    auto admin = s.Admin();
+    admin.Do("POST", "/v1/plans", R"({"metadata":{"name":"p"},"spec":{"memory_mb":64,"cpu_millis":100}})");
+    admin.Do("POST", "/v1/products", R"({"metadata":{"name":"app"},"spec":{"versions":[{"version":"1","run":{"simulated":{}}}]}})");
+    std::string t = s.Tenant("restart");
+    std::vector<std::string> ids;
+    for (int i = 0; i < 10; ++i) {
+        auto r = admin.Do("POST", "/v1/instances", json::serialize(json::object{{"metadata", {{"name", "i" + std::to_string(i)}, {"tenant", t}}}, {"spec", {{"product", "app"}, {"plan", "p"}}}}));
+        ASSERT_EQ(r.status, 201) << r.body;
+        ids.push_back(Str(r.Json(), {"metadata", "id"}));
+    }
+    s.process().Kill();
+    ASSERT_TRUE(s.Start()) << s.process().Log();
+    auto again = s.Admin();
+    for (const auto& id : ids) {
+        auto got = WaitFor(again, "/v1/instances/" + id, [](const HttpResponse& r) { return PhaseIs(r, "Running"); });
+        EXPECT_EQ(Str(got, {"status", "phase"}), "Running") << id;
+    }
+    EXPECT_EQ(again.Do("GET", "/v1/instances?limit=1000").Json().at("items").as_array().size(), 10U);
+}
+
+}  // namespace
+}  // namespace hangar::testing
