@@ -18,6 +18,7 @@
 #include "hangar/core/log.hpp"
 #include "hangar/core/metrics.hpp"
 #include "hangar/fleet/instance_controller.hpp"
+#include "hangar/fleet/process_provisioner.hpp"
 #include "hangar/fleet/simulated.hpp"
 #include "hangar/reconcile/controller.hpp"
 #include "hangar/http/server.hpp"
@@ -79,6 +80,8 @@ void LoadYaml(const std::string& path, ServeConfig& cfg) {
             cfg.drain_timeout = v.as<std::string>();
         } else if (key == "provisioner") {
             cfg.provisioner = v.as<std::string>();
+        } else if (key == "restart_backoff") {
+            cfg.restart_backoff = v.as<std::string>();
         } else if (key == "sim_latency") {
             cfg.sim_latency = v.as<std::string>();
         } else if (key == "tenant_rate") {
@@ -138,8 +141,9 @@ void AddServeCommand(CLI::App& app) {
         ->check(CLI::Range(int64_t{100}, int64_t{100000000}));
     add("--tenant-rate", &ServeConfig::tenant_rate, "Requests a second per tenant, bursts of twice that (0: unlimited)", "HANGAR_TENANT_RATE")
         ->check(CLI::Range(0.0, 1e9));
-    add("--provisioner", &ServeConfig::provisioner, "What runs instances: simulated (an in-memory cloud)", "HANGAR_PROVISIONER")
-        ->check(CLI::IsMember({"simulated"}));
+    add("--provisioner", &ServeConfig::provisioner, "What runs instances: process (local processes) or simulated (an in-memory cloud)", "HANGAR_PROVISIONER")
+        ->check(CLI::IsMember({"process", "simulated"}));
+    add("--restart-backoff", &ServeConfig::restart_backoff, "Process provisioner: wait after a crash before restarting (doubles per crash, up to 60 s)", "HANGAR_RESTART_BACKOFF");
     add("--sim-latency", &ServeConfig::sim_latency, "Simulated provisioner: time an instance takes to start", "HANGAR_SIM_LATENCY");
     serve->final_callback([flags, config_file, given] {
         ServeConfig cfg = *flags;
@@ -244,8 +248,26 @@ int RunServe(const ServeConfig& cfg) {
         fmt::print(stderr, "hangar serve: --sim-latency \"{}\": use a duration such as 200ms or 2s\n", cfg.sim_latency);
         return 2;
     }
-    fleet::SimulatedProvisioner provisioner(fleet::SimulatedOptions{*sim_latency, 0, 1000000});
-    fleet::InstanceController instances(store, provisioner, clock);
+    std::unique_ptr<fleet::Provisioner> provisioner;
+    if (cfg.provisioner == "simulated") {
+        provisioner = std::make_unique<fleet::SimulatedProvisioner>(fleet::SimulatedOptions{*sim_latency, 0, 1000000});
+    } else {
+        fleet::ProcessOptions popts;
+        popts.root = (std::filesystem::path(cfg.data_dir) / "instances").string();
+        // Sample products (hangar-workspace) are installed beside the hangar binary.
+        popts.extra_path = std::filesystem::canonical("/proc/self/exe").parent_path().string();
+        auto backoff = ParseMillis(cfg.restart_backoff);
+        if (!backoff || backoff->count() == 0) {
+            fmt::print(stderr, "hangar serve: --restart-backoff \"{}\": use a duration such as 500ms or 2s\n", cfg.restart_backoff);
+            return 2;
+        }
+        popts.restart_backoff = *backoff;
+        provisioner = std::make_unique<fleet::ProcessProvisioner>(popts);
+    }
+    auto& oom_kills = metrics.Counter(
+        "hangar_instance_oom_kills_total", "Instances killed at their memory limit.", {"tenant", "instance", "product"}
+    );
+    fleet::InstanceController instances(store, *provisioner, clock, &oom_kills);
     reconcile::Controller instance_loop(
         store,
         reconcile::ControllerOptions{"instance", 4, std::chrono::seconds(30), {"Instance"}},

@@ -22,8 +22,9 @@ struct ServeConfig {
     std::string drain_timeout = "15s";
     int64_t changelog_keep = 100000;
     double tenant_rate = 1000;  // requests a second per tenant (0: unlimited)
-    std::string provisioner = "simulated";  // the only one built so far; "process" comes next
+    std::string provisioner = "process";  // process (local processes) or simulated
     std::string sim_latency = "200ms";      // how long a simulated instance takes to start
+    std::string restart_backoff = "500ms";  // process provisioner: first wait after a crash
 };
 
 // Registers the `serve` subcommand; its callback runs the server and exits with its code.

@@ -123,6 +123,9 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
         if (const auto* vs = product->spec.if_contains("versions"); vs != nullptr && vs->is_array()) {
             for (const auto& v : vs->as_array()) {
                 if (v.is_object() && Str(v.as_object(), "version") == want.version) {
+                    if (const json::value* h = v.as_object().if_contains("health"); h != nullptr && h->is_object()) {
+                        want.health = h->as_object();
+                    }
                     const json::value* run = v.as_object().if_contains("run");
                     if (run != nullptr && run->is_object()) {
                         if (const json::value* mine = run->as_object().if_contains(provisioner_.Name()); mine != nullptr && mine->is_object()) {
@@ -160,9 +163,31 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
                 break;
             case Observed::State::kFailed:
                 phase = "Failed";
-                SetCondition(status, "Ready", false, "Failed", seen->message, now);
-                again = std::chrono::seconds(5);
+                SetCondition(status, "Ready", false, "Exited", seen->message, now);
                 break;
+        }
+        if (seen->retry_after.count() > 0) {
+            again = seen->retry_after;
+        }
+        int64_t before_ooms = Int(status, "oom_kills");
+        if (seen->oom_kills > before_ooms) {
+            AddEvent(status, now, "OOMKilled", seen->message);
+            if (oom_kills_ != nullptr) {
+                oom_kills_->Inc({obj->tenant, id, want.product}, static_cast<double>(seen->oom_kills - before_ooms));
+            }
+        }
+        status["oom_kills"] = seen->oom_kills;
+        status["memory_limit"] = seen->limit_mode;
+        status["last_exit"] = seen->message;
+        if (seen->crash_loop || status.contains("conditions")) {
+            bool had = false;
+            for (const auto& c : status["conditions"].as_array()) {
+                had = had || Str(c.as_object(), "type") == "CrashLoop";
+            }
+            if (seen->crash_loop || had) {
+                SetCondition(status, "CrashLoop", seen->crash_loop, seen->crash_loop ? "RestartingTooOften" : "Stable",
+                             seen->crash_loop ? seen->message : "", now);
+            }
         }
         status["endpoint"] = seen->endpoint;
         status["version"] = seen->version;

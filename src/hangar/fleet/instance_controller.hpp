@@ -5,6 +5,7 @@
 // the provisioner has torn the instance down; then the object goes.
 
 #include "hangar/core/clock.hpp"
+#include "hangar/core/metrics.hpp"
 #include "hangar/fleet/provisioner.hpp"
 #include "hangar/reconcile/controller.hpp"
 #include "hangar/store/store.hpp"
@@ -13,8 +14,10 @@ namespace hangar::fleet {
 
 class InstanceController {
 public:
-    InstanceController(store::Store& store, Provisioner& provisioner, const core::Clock& clock)
-        : store_(store), provisioner_(provisioner), clock_(clock) {}
+    InstanceController(
+        store::Store& store, Provisioner& provisioner, const core::Clock& clock, core::CounterFamily* oom_kills = nullptr
+    )
+        : store_(store), provisioner_(provisioner), clock_(clock), oom_kills_(oom_kills) {}
 
     core::Result<reconcile::Outcome> Reconcile(const std::string& id);
     // Every instance id (for resync).
@@ -24,6 +27,7 @@ private:
     store::Store& store_;
     Provisioner& provisioner_;
     const core::Clock& clock_;
+    core::CounterFamily* oom_kills_;  // hangar_instance_oom_kills_total{tenant,instance,product}
 };
 
 }  // namespace hangar::fleet

@@ -18,6 +18,7 @@ struct Desired {
     int64_t memory_mb = 0;
     int64_t cpu_millis = 0;
     boost::json::object run;     // the product version's recipe for this provisioner
+    boost::json::object health;  // the product version's health check (http, tcp or exec)
     boost::json::object config;
     bool running = true;         // false: suspended
     int64_t restart_nonce = 0;   // a change restarts the instance
@@ -30,6 +31,10 @@ struct Observed {
     std::string endpoint;
     std::string message;
     int64_t restarts = 0;
+    int64_t oom_kills = 0;       // over the instance's life
+    bool crash_loop = false;     // restarting too often: back-off is long
+    std::string limit_mode;      // how memory is limited: cgroup2, cgroup1, rlimit, none
+    std::chrono::milliseconds retry_after{0};  // when to look again (starting, backing off)
 };
 
 std::string_view StateName(Observed::State s);

@@ -1,0 +1,533 @@
+#include "hangar/fleet/process_provisioner.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "hangar/core/log.hpp"
+
+namespace hangar::fleet {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using core::ErrorCode;
+using core::Fail;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string ReadFile(const std::string& path) {
+    std::ifstream f(path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+bool WriteFile(const std::string& path, const std::string& text) {
+    std::ofstream f(path, std::ios::trunc);
+    f << text;
+    return static_cast<bool>(f);
+}
+
+// Field 22 of /proc/<pid>/stat (start time in clock ticks), 0 if the process is gone or a zombie.
+uint64_t StartTicks(pid_t pid) {
+    std::string stat = ReadFile(fmt::format("/proc/{}/stat", pid));
+    auto close = stat.rfind(')');
+    if (close == std::string::npos || close + 2 >= stat.size()) {
+        return 0;
+    }
+    std::istringstream in(stat.substr(close + 2));
+    std::string field;
+    char state = 0;
+    in >> state;
+    if (state == 'Z' || state == 'X') {
+        return 0;
+    }
+    for (int i = 4; i <= 22 && in >> field; ++i) {
+        if (i == 22) {
+            return std::stoull(field);
+        }
+    }
+    return 0;
+}
+
+int FreePort(int preferred) {
+    auto try_bind = [](int port) {
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(static_cast<uint16_t>(port));
+        int ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+        socklen_t len = sizeof(a);
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+        ::close(fd);
+        return ok == 0 ? static_cast<int>(ntohs(a.sin_port)) : 0;
+    };
+    if (preferred > 0) {
+        if (int p = try_bind(preferred)) {
+            return p;
+        }
+    }
+    return try_bind(0);
+}
+
+// One HTTP GET on loopback with a short timeout; the status code, or 0.
+int HttpStatus(int port, const std::string& path) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    pollfd p{fd, POLLOUT, 0};
+    int status = 0;
+    if (::poll(&p, 1, 300) == 1 && (p.revents & POLLOUT) != 0) {
+        std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) > 0) {
+            p.events = POLLIN;
+            char buf[64] = {};
+            if (::poll(&p, 1, 1000) == 1 && ::recv(fd, buf, sizeof(buf) - 1, 0) > 12) {
+                status = std::atoi(buf + 9);
+            }
+        }
+    }
+    ::close(fd);
+    return status;
+}
+
+std::string Substitute(std::string s, const std::map<std::string, std::string>& vars) {
+    for (const auto& [k, v] : vars) {
+        for (size_t p; (p = s.find(k)) != std::string::npos;) {
+            s.replace(p, k.size(), v);
+        }
+    }
+    return s;
+}
+
+}  // namespace
+
+ProcessProvisioner::ProcessProvisioner(ProcessOptions opts) : opts_(std::move(opts)) {
+    fs::create_directories(opts_.root);
+    // How can we limit memory here? Try a cgroup of our own, v2 then v1; else RLIMIT_AS.
+    std::string self = ReadFile("/proc/self/cgroup");
+    std::istringstream lines(self);
+    std::string line, v2_path, v1_path;
+    while (std::getline(lines, line)) {
+        if (line.rfind("0::", 0) == 0) {
+            v2_path = line.substr(3);
+        } else if (auto p = line.find(":memory:"); p != std::string::npos) {
+            v1_path = line.substr(p + 8);
+        }
+    }
+    auto probe = [](const std::string& base, const std::string& limit_file) {
+        std::string dir = base + "/hangar-probe-" + std::to_string(::getpid());
+        bool ok = ::mkdir(dir.c_str(), 0755) == 0 && fs::exists(dir + "/" + limit_file);
+        ::rmdir(dir.c_str());
+        return ok;
+    };
+    std::string v2 = "/sys/fs/cgroup" + v2_path;
+    std::string v1 = "/sys/fs/cgroup/memory" + v1_path;
+    if (fs::exists("/sys/fs/cgroup/cgroup.controllers") && probe(v2, "memory.max")) {
+        limit_mode_ = "cgroup2";
+        cgroup_base_ = v2;
+    } else if (!v1_path.empty() && fs::exists(v1) && probe(v1, "memory.limit_in_bytes")) {
+        limit_mode_ = "cgroup1";
+        cgroup_base_ = v1;
+    } else {
+        limit_mode_ = "rlimit";
+    }
+    core::LogInfo("process provisioner", {{"root", std::string_view(opts_.root)}, {"memory_limits", std::string_view(limit_mode_)}});
+}
+
+std::string ProcessProvisioner::MakeCgroup(const std::string& id, int64_t memory_mb) {
+    if (cgroup_base_.empty()) {
+        return "";
+    }
+    std::string dir = cgroup_base_ + "/hangar-" + id;
+    ::mkdir(dir.c_str(), 0755);
+    std::string bytes = std::to_string(memory_mb * 1024 * 1024);
+    bool ok = limit_mode_ == "cgroup2" ? WriteFile(dir + "/memory.max", bytes) && WriteFile(dir + "/memory.swap.max", "0")
+                                       : WriteFile(dir + "/memory.limit_in_bytes", bytes);
+    if (limit_mode_ == "cgroup1") {
+        WriteFile(dir + "/memory.memsw.limit_in_bytes", bytes);  // no swap either, where accounted
+    }
+    return ok ? dir : "";
+}
+
+uint64_t ProcessProvisioner::CgroupOoms(const std::string& cgroup) const {
+    if (cgroup.empty()) {
+        return 0;
+    }
+    std::string text = ReadFile(cgroup + (limit_mode_ == "cgroup2" ? "/memory.events" : "/memory.oom_control"));
+    auto p = text.find("oom_kill ");
+    return p == std::string::npos ? 0 : std::stoull(text.substr(p + 9));
+}
+
+ProcessProvisioner::Proc& ProcessProvisioner::Load(const std::string& id) {
+    auto it = procs_.find(id);
+    if (it != procs_.end()) {
+        return it->second;
+    }
+    Proc p;
+    // Adoption: what an earlier Hangar wrote about this instance.
+    boost::system::error_code ec;
+    json::value st = json::parse(ReadFile(Dir(id) + "/state.json"), ec);
+    if (!ec && st.is_object()) {
+        const auto& o = st.as_object();
+        auto num = [&](const char* k) { return o.contains(k) && o.at(k).is_int64() ? o.at(k).as_int64() : 0; };
+        auto str = [&](const char* k) { return o.contains(k) && o.at(k).is_string() ? std::string(o.at(k).as_string()) : ""; };
+        p.pid = static_cast<pid_t>(num("pid"));
+        p.start_ticks = static_cast<uint64_t>(num("start_ticks"));
+        p.port = static_cast<int>(num("port"));
+        p.version = str("version");
+        p.memory_mb = num("memory_mb");
+        p.nonce = num("nonce");
+        p.restarts = num("restarts");
+        p.oom_kills = num("oom_kills");
+        p.cgroup = str("cgroup");
+        p.cgroup_ooms = CgroupOoms(p.cgroup);
+        if (p.pid > 0 && StartTicks(p.pid) != p.start_ticks) {
+            p.pid = 0;  // it died while no Hangar was watching
+        }
+        if (p.pid > 0) {
+            core::LogInfo("adopted a running instance", {{"instance", std::string_view(id)}, {"pid", static_cast<int64_t>(p.pid)}});
+        }
+    }
+    return procs_.emplace(id, std::move(p)).first->second;
+}
+
+void ProcessProvisioner::Save(const std::string& id, const Proc& p) {
+    json::object o{{"pid", p.pid},           {"start_ticks", static_cast<int64_t>(p.start_ticks)},
+                   {"port", p.port},         {"version", p.version},
+                   {"memory_mb", p.memory_mb}, {"nonce", p.nonce},
+                   {"restarts", p.restarts}, {"oom_kills", p.oom_kills},
+                   {"cgroup", p.cgroup}};
+    std::string tmp = Dir(id) + "/state.json.tmp";
+    if (WriteFile(tmp, json::serialize(o))) {
+        fs::rename(tmp, Dir(id) + "/state.json");
+    }
+}
+
+// Notices an exit: reaps our child, reads the cgroup's OOM counter, records why.
+void ProcessProvisioner::Refresh(const std::string& id, Proc& p) {
+    if (p.pid <= 0) {
+        return;
+    }
+    int status = 0;
+    bool gone = false;
+    std::string why;
+    if (p.child) {
+        pid_t r = ::waitpid(p.pid, &status, WNOHANG);
+        if (r == p.pid) {
+            gone = true;
+            why = WIFEXITED(status) ? fmt::format("exited with status {}", WEXITSTATUS(status))
+                                    : fmt::format("killed by signal {}", WTERMSIG(status));
+        }
+    } else if (StartTicks(p.pid) != p.start_ticks) {
+        gone = true;
+        why = "exited";
+    }
+    uint64_t ooms = CgroupOoms(p.cgroup);
+    if (ooms > p.cgroup_ooms) {
+        p.oom_kills += static_cast<int64_t>(ooms - p.cgroup_ooms);
+        p.cgroup_ooms = ooms;
+        why = fmt::format("OOM-killed at its {} MiB limit", p.memory_mb);
+    }
+    if (gone) {
+        ::kill(-p.pid, SIGKILL);  // anything it left in its group
+        p.pid = 0;
+        p.crashed = true;
+        p.last_exit = why;
+        auto now = Clock::now();
+        p.crashes.push_back(now);
+        while (!p.crashes.empty() && now - p.crashes.front() > opts_.crash_loop_window) {
+            p.crashes.pop_front();
+        }
+        auto backoff = opts_.restart_backoff * (1 << std::min<size_t>(p.crashes.size() - 1, 7));
+        p.next_start = now + std::min<std::chrono::milliseconds>(backoff, std::chrono::seconds(60));
+        core::Log(core::LogLevel::kWarn, "instance exited", {{"instance", std::string_view(id)}, {"why", std::string_view(why)}});
+        Save(id, p);
+    }
+}
+
+core::Result<void> ProcessProvisioner::Start(const std::string& id, Proc& p, const Desired& want) {
+    const json::value* cmd = want.run.if_contains("command");
+    if (cmd == nullptr || !cmd->is_array() || cmd->as_array().empty()) {
+        return Fail(ErrorCode::kInvalidArgument, fmt::format("product {} {} has no process recipe (run.process.command)", want.product, want.version));
+    }
+    std::string dir = Dir(id);
+    fs::create_directories(dir + "/data");
+    fs::create_directories(dir + "/logs");
+    p.port = FreePort(p.port);
+    if (p.port == 0) {
+        return Fail(ErrorCode::kUnavailable, "no free loopback port");
+    }
+    WriteFile(dir + "/config.json", json::serialize(want.config));
+    std::map<std::string, std::string> vars = {
+        {"{port}", std::to_string(p.port)}, {"{data_dir}", dir + "/data"}, {"{instance_id}", id}};
+    std::vector<std::string> args;
+    for (const auto& a : cmd->as_array()) {
+        if (!a.is_string()) {
+            return Fail(ErrorCode::kInvalidArgument, "run.process.command must be an array of strings");
+        }
+        args.push_back(Substitute(std::string(a.as_string()), vars));
+    }
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) {
+        if (std::string_view(*e).rfind("HANGAR_", 0) != 0) {  // never hand our secrets down
+            env.emplace_back(*e);
+        }
+    }
+    for (auto& e : env) {
+        if (e.rfind("PATH=", 0) == 0 && !opts_.extra_path.empty()) {
+            e = "PATH=" + opts_.extra_path + ":" + e.substr(5);
+        }
+    }
+    env.push_back("PORT=" + std::to_string(p.port));
+    env.push_back("DATA_DIR=" + dir + "/data");
+    env.push_back("INSTANCE_ID=" + id);
+    env.push_back("INSTANCE_CONFIG=" + dir + "/config.json");
+    if (const json::value* e = want.run.if_contains("env"); e != nullptr && e->is_object()) {
+        for (const auto& kv : e->as_object()) {
+            if (kv.value().is_string()) {
+                env.push_back(std::string(kv.key()) + "=" + Substitute(std::string(kv.value().as_string()), vars));
+            }
+        }
+    }
+    // Resolve the program here: execvpe would search our PATH, not the instance's.
+    if (args[0].find('/') == std::string::npos) {
+        const char* path_env = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe)
+        std::string search = opts_.extra_path + ":" + (path_env != nullptr ? path_env : "/usr/bin:/bin");
+        std::istringstream dirs(search);
+        std::string found;
+        for (std::string d; std::getline(dirs, d, ':');) {
+            if (!d.empty() && ::access((d + "/" + args[0]).c_str(), X_OK) == 0) {
+                found = d + "/" + args[0];
+                break;
+            }
+        }
+        if (found.empty()) {
+            return Fail(ErrorCode::kInvalidArgument, fmt::format("cannot find the program \"{}\" of {} {} on PATH", args[0], want.product, want.version));
+        }
+        args[0] = found;
+    }
+    p.cgroup = MakeCgroup(id, want.memory_mb);
+    p.cgroup_ooms = CgroupOoms(p.cgroup);
+    std::string procs_file = p.cgroup.empty() ? "" : p.cgroup + "/cgroup.procs";
+    std::string out_log = dir + "/logs/stdout.log";
+    std::string err_log = dir + "/logs/stderr.log";
+    std::string data_dir = dir + "/data";
+    std::vector<char*> argv, envp;
+    for (auto& a : args) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    for (auto& e : env) {
+        envp.push_back(e.data());
+    }
+    envp.push_back(nullptr);
+    rlim_t as_limit = static_cast<rlim_t>(want.memory_mb) * 1024 * 1024;
+    bool use_rlimit = p.cgroup.empty() && want.memory_mb > 0;
+
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        return Fail(ErrorCode::kUnavailable, fmt::format("fork failed: {}", std::strerror(errno)));
+    }
+    if (pid == 0) {
+        // The child: its own session and process group, in its cgroup, its logs, its folder.
+        ::setsid();
+        if (!procs_file.empty()) {
+            int fd = ::open(procs_file.c_str(), O_WRONLY);
+            if (fd >= 0) {
+                ::dprintf(fd, "%d\n", ::getpid());
+                ::close(fd);
+            }
+        }
+        if (use_rlimit) {
+            rlimit rl{as_limit, as_limit};
+            ::setrlimit(RLIMIT_AS, &rl);
+        }
+        int out = ::open(out_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        int err = ::open(err_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        ::dup2(out, 1);
+        ::dup2(err, 2);
+        int devnull = ::open("/dev/null", O_RDONLY);
+        ::dup2(devnull, 0);
+        if (::chdir(data_dir.c_str()) != 0) {
+            ::_exit(126);
+        }
+        for (int fd = 3; fd < 1024; ++fd) {
+            ::close(fd);
+        }
+        ::execve(argv[0], argv.data(), envp.data());
+        ::dprintf(2, "hangar: cannot run %s: %s\n", argv[0], std::strerror(errno));
+        ::_exit(127);
+    }
+    p.pid = pid;
+    p.child = true;
+    p.start_ticks = StartTicks(pid);
+    p.version = want.version;
+    p.memory_mb = want.memory_mb;
+    p.nonce = want.restart_nonce;
+    return {};
+}
+
+void ProcessProvisioner::Stop(Proc& p) {
+    // Every kill below is guarded by pid > 0: kill(0) would signal Hangar's own process group.
+    if (p.pid <= 0) {
+        return;
+    }
+    ::kill(-p.pid, SIGTERM);
+    auto deadline = Clock::now() + opts_.stop_timeout;
+    while (Clock::now() < deadline) {
+        if (p.child ? ::waitpid(p.pid, nullptr, WNOHANG) == p.pid : StartTicks(p.pid) != p.start_ticks) {
+            p.pid = 0;
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (p.pid > 0) {
+        ::kill(-p.pid, SIGKILL);  // the group: whatever the instance forked goes too
+        if (p.child) {
+            ::waitpid(p.pid, nullptr, 0);
+        }
+    }
+    p.pid = 0;
+    p.crashed = false;
+}
+
+bool ProcessProvisioner::Healthy(const Proc& p, const Desired& want) {
+    if (const json::value* h = want.health.if_contains("http"); h != nullptr && h->is_object()) {
+        const json::value* path = h->as_object().if_contains("path");
+        const json::value* want_status = h->as_object().if_contains("expected_status");
+        int st = HttpStatus(p.port, path != nullptr && path->is_string() ? std::string(path->as_string()) : "/");
+        return want_status != nullptr && want_status->is_int64() ? st == want_status->as_int64() : st >= 200 && st < 400;
+    }
+    if (want.health.contains("tcp")) {
+        return HttpStatus(p.port, "/") > 0;
+    }
+    return true;  // no check: alive is healthy
+}
+
+void ProcessProvisioner::RotateLogs(const std::string& id) {
+    for (const char* name : {"stdout.log", "stderr.log"}) {
+        std::string path = Dir(id) + "/logs/" + name;
+        std::error_code ec;
+        if (fs::file_size(path, ec) > opts_.log_max_bytes && !ec) {
+            // copy-then-truncate: the process keeps appending to the same open file
+            fs::copy_file(path, path + ".1", fs::copy_options::overwrite_existing, ec);
+            ::truncate(path.c_str(), 0);
+        }
+    }
+}
+
+Observed ProcessProvisioner::View(const Proc& p, Observed::State s, std::string message) const {
+    Observed o;
+    o.state = s;
+    o.version = p.version;
+    o.restarts = p.restarts;
+    o.oom_kills = p.oom_kills;
+    o.limit_mode = limit_mode_;
+    o.message = std::move(message);
+    o.crash_loop = static_cast<int>(p.crashes.size()) >= opts_.crash_loop_restarts;
+    if (s == Observed::State::kRunning || s == Observed::State::kStarting) {
+        o.endpoint = fmt::format("http://127.0.0.1:{}", p.port);
+    }
+    return o;
+}
+
+core::Result<Observed> ProcessProvisioner::Ensure(const Desired& want) {
+    std::lock_guard lock(mu_);
+    Proc& p = Load(want.id);
+    Refresh(want.id, p);
+    if (!want.running) {
+        if (p.pid > 0) {
+            Stop(p);
+            Save(want.id, p);
+        }
+        return View(p, Observed::State::kStopped);
+    }
+    bool changed = p.version != want.version || p.memory_mb != want.memory_mb || p.nonce != want.restart_nonce;
+    if (p.pid > 0 && changed) {
+        Stop(p);  // an upgrade, resize or restart: ours, not a crash
+        p.restarts++;
+    }
+    if (p.pid <= 0) {
+        auto now = Clock::now();
+        if (p.crashed && now < p.next_start) {
+            Observed o = View(p, Observed::State::kFailed, p.last_exit);
+            o.retry_after = std::chrono::duration_cast<std::chrono::milliseconds>(p.next_start - now);
+            return o;
+        }
+        if (p.crashed) {
+            p.restarts++;
+        }
+        auto started = Start(want.id, p, want);
+        if (!started) {
+            return Fail(started.error());
+        }
+        p.crashed = false;
+        Save(want.id, p);
+        Observed o = View(p, Observed::State::kStarting, p.last_exit);
+        o.retry_after = std::chrono::milliseconds(200);
+        return o;
+    }
+    RotateLogs(want.id);
+    if (!Healthy(p, want)) {
+        Observed o = View(p, Observed::State::kStarting, "waiting for its health check");
+        o.retry_after = std::chrono::milliseconds(250);
+        return o;
+    }
+    Observed o = View(p, Observed::State::kRunning, p.last_exit);
+    o.retry_after = std::chrono::seconds(2);  // watch for exits
+    return o;
+}
+
+core::Result<Observed> ProcessProvisioner::Observe(const std::string& id) {
+    std::lock_guard lock(mu_);
+    Proc& p = Load(id);
+    Refresh(id, p);
+    return View(p, p.pid > 0 ? Observed::State::kRunning : Observed::State::kAbsent, p.last_exit);
+}
+
+core::Result<Observed> ProcessProvisioner::Destroy(const std::string& id) {
+    std::lock_guard lock(mu_);
+    Proc& p = Load(id);
+    Refresh(id, p);
+    Stop(p);
+    if (!p.cgroup.empty()) {
+        // Anything that escaped the process group is still in the cgroup.
+        std::istringstream pids(ReadFile(p.cgroup + "/cgroup.procs"));
+        for (pid_t pid; pids >> pid;) {
+            if (pid > 0) {
+                ::kill(pid, SIGKILL);
+            }
+        }
+        for (int i = 0; i < 50 && ::rmdir(p.cgroup.c_str()) != 0 && errno == EBUSY; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    }
+    std::error_code ec;
+    fs::remove_all(Dir(id), ec);
+    procs_.erase(id);
+    return Observed{};
+}
+
+}  // namespace hangar::fleet

@@ -1,0 +1,202 @@
+// The process provisioner with real processes (the sample `hangar-workspace` product): run with
+// health passing, upgrade, OOM kill, crash loop, adoption after kill -9, and a teardown that
+// leaves no process, port or file behind.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <functional>
+#include <thread>
+
+#include "fixture.hpp"
+
+namespace hangar::testing {
+namespace {
+
+json::value WaitFor(Client& c, const std::string& path, const std::function<bool(const json::value&)>& pred, int tries = 300) {
+    json::value last;
+    for (int i = 0; i < tries; ++i) {  // bounded: 50 ms apart
+        auto r = c.Do("GET", path);
+        last = r.Json();
+        if (r.status == 200 && pred(last)) {
+            break;
+        }
+        if (r.status == 404) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return last;
+}
+
+std::string Phase(const json::value& v) { return Str(v, {"status", "phase"}); }
+
+int StatePid(LiveServer& s, const std::string& id) {
+    std::ifstream f(s.process().data_dir() + "/instances/" + id + "/state.json");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    boost::system::error_code ec;
+    auto v = json::parse(ss.str(), ec);
+    return ec ? 0 : static_cast<int>(v.at("pid").as_int64());
+}
+
+bool PortOpen(int port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    bool open = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    ::close(fd);
+    return open;
+}
+
+int EndpointPort(const json::value& v) {
+    std::string ep = Str(v, {"status", "endpoint"});
+    auto colon = ep.rfind(':');
+    return colon == std::string::npos ? 0 : std::stoi(ep.substr(colon + 1));
+}
+
+class ProcessTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        s_ = std::make_unique<LiveServer>(std::vector<std::string>{"--provisioner", "process", "--restart-backoff", "50ms"});
+        ASSERT_TRUE(s_->Start()) << s_->process().Log();
+        auto admin = s_->Admin();
+        ASSERT_EQ(admin.Do("POST", "/v1/plans", R"({"metadata":{"name":"small"},"spec":{"memory_mb":64,"cpu_millis":100}})").status, 201);
+        std::string run = R"("run":{"process":{"command":["hangar-workspace","--port","{port}"]}},"health":{"http":{"path":"/healthz"}})";
+        auto p = admin.Do("POST", "/v1/products", R"({"metadata":{"name":"workspace"},"spec":{"versions":[{"version":"1.0",)" + run + R"(},{"version":"1.1",)" + run + R"(}],"default_version":"1.0"}})");
+        ASSERT_EQ(p.status, 201) << p.body;
+        auto crash = admin.Do("POST", "/v1/products", R"({"metadata":{"name":"crasher"},"spec":{"versions":[{"version":"1","run":{"process":{"command":["sh","-c","echo starting; exit 3"]}}}]}})");
+        ASSERT_EQ(crash.status, 201) << crash.body;
+        tenant_ = s_->Tenant("proc");
+    }
+    void TearDown() override {
+        // Tear every instance down so no test leaves a process behind.
+        auto admin = s_->Admin();
+        auto list = admin.Do("GET", "/v1/instances?limit=1000").Json();
+        if (list.is_object()) {
+            for (const auto& item : list.at("items").as_array()) {
+                std::string id = Str(item, {"metadata", "id"});
+                admin.Do("DELETE", "/v1/instances/" + id);
+                WaitFor(admin, "/v1/instances/" + id, [](const json::value&) { return false; }, 200);
+            }
+        }
+    }
+    std::string Create(const std::string& name, const std::string& product = "workspace") {
+        auto r = s_->Admin().Do("POST", "/v1/instances", json::serialize(json::object{
+            {"metadata", {{"name", name}, {"tenant", tenant_}}}, {"spec", {{"product", product}, {"plan", "small"}}}}));
+        EXPECT_EQ(r.status, 201) << r.body;
+        return Str(r.Json(), {"metadata", "id"});
+    }
+    std::unique_ptr<LiveServer> s_;
+    std::string tenant_;
+};
+
+TEST_F(ProcessTest, RunsUpgradesAndTearsDownWithoutLeftovers) {
+    auto admin = s_->Admin();
+    std::string id = Create("w1");
+    auto running = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) { return Phase(v) == "Running"; });
+    ASSERT_EQ(Phase(running), "Running") << json::serialize(running);
+    int port = EndpointPort(running);
+    ASSERT_GT(port, 0);
+    Client app("127.0.0.1", port);
+    EXPECT_EQ(app.Do("GET", "/healthz").status, 200) << "its health check really passes";
+    int pid1 = StatePid(*s_, id);
+    ASSERT_GT(pid1, 0);
+    EXPECT_EQ(::kill(pid1, 0), 0);
+    std::string dir = s_->process().data_dir() + "/instances/" + id;
+    EXPECT_TRUE(std::filesystem::exists(dir + "/logs/stdout.log"));
+
+    auto up = admin.Do("PUT", "/v1/instances/" + id, R"({"spec":{"product":"workspace","plan":"small","version":"1.1"}})");
+    ASSERT_EQ(up.status, 200) << up.body;
+    auto upgraded = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) {
+        return Phase(v) == "Running" && Str(v, {"status", "version"}) == "1.1";
+    });
+    EXPECT_EQ(Str(upgraded, {"status", "version"}), "1.1");
+    int pid2 = StatePid(*s_, id);
+    EXPECT_NE(pid2, pid1) << "an upgrade runs the new version in a new process";
+    EXPECT_NE(::kill(pid1, 0), 0) << "the old process is gone";
+
+    port = EndpointPort(upgraded);
+    EXPECT_EQ(admin.Do("DELETE", "/v1/instances/" + id).status, 202);
+    auto gone = WaitFor(admin, "/v1/instances/" + id, [](const json::value&) { return false; });
+    EXPECT_EQ(admin.Do("GET", "/v1/instances/" + id).status, 404);
+    EXPECT_NE(::kill(pid2, 0), 0) << "no process is left";
+    EXPECT_FALSE(PortOpen(port)) << "no port is left";
+    EXPECT_FALSE(std::filesystem::exists(dir)) << "no file is left";
+}
+
+TEST_F(ProcessTest, AnInstanceLeakingToItsLimitIsOomKilledReportedAndRestarted) {
+    auto admin = s_->Admin();
+    std::string id = Create("leaky");
+    auto running = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) { return Phase(v) == "Running"; });
+    ASSERT_EQ(Phase(running), "Running");
+    Client app("127.0.0.1", EndpointPort(running));
+    app.Do("POST", "/leak?mb=200");  // 200 MiB against a 64 MiB limit
+    auto after = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) {
+        return Str(v, {"status", "restarts"}) != "0" && Phase(v) == "Running";
+    });
+    EXPECT_EQ(Phase(after), "Running") << "it is restarted after the kill";
+    EXPECT_NE(Str(after, {"status", "restarts"}), "0");
+    std::string mode = Str(after, {"status", "memory_limit"});
+    if (mode == "cgroup1" || mode == "cgroup2") {
+        EXPECT_EQ(Str(after, {"status", "oom_kills"}), "1") << json::serialize(after);
+        bool event = false;
+        for (const auto& e : after.at("status").at("events").as_array()) {
+            event = event || Str(e, {"reason"}) == "OOMKilled";
+        }
+        EXPECT_TRUE(event) << json::serialize(after);
+        auto metrics = s_->Anonymous().Do("GET", "/metrics");
+        EXPECT_NE(metrics.body.find("hangar_instance_oom_kills_total{tenant=\"" + tenant_ + "\",instance=\"" + id + "\",product=\"workspace\"} 1"), std::string::npos);
+    } else {
+        GTEST_LOG_(INFO) << "no writable cgroup here (" << mode << "): the kill is an allocation failure, not counted as OOM";
+    }
+}
+
+TEST_F(ProcessTest, ACrashingInstanceGetsItsCrashLoopCondition) {
+    auto admin = s_->Admin();
+    std::string id = Create("crashy", "crasher");
+    auto looping = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) {
+        if (!v.is_object() || !v.as_object().contains("status") || !v.at("status").as_object().contains("conditions")) {
+            return false;
+        }
+        for (const auto& c : v.at("status").at("conditions").as_array()) {
+            if (Str(c, {"type"}) == "CrashLoop" && Str(c, {"status"}) == "True") {
+                return true;
+            }
+        }
+        return false;
+    });
+    EXPECT_EQ(Phase(looping), "Failed") << json::serialize(looping);
+    EXPECT_NE(Str(looping, {"status", "last_exit"}).find("exited with status 3"), std::string::npos) << json::serialize(looping);
+    std::ifstream log(s_->process().data_dir() + "/instances/" + id + "/logs/stdout.log");
+    std::string first;
+    std::getline(log, first);
+    EXPECT_EQ(first, "starting") << "its output is in its log";
+}
+
+TEST_F(ProcessTest, AfterKillNineHangarAdoptsRunningInstancesInsteadOfStartingThemTwice) {
+    auto admin = s_->Admin();
+    std::string id = Create("adopted");
+    ASSERT_EQ(Phase(WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) { return Phase(v) == "Running"; })), "Running");
+    int pid = StatePid(*s_, id);
+    s_->process().Kill();
+    EXPECT_EQ(::kill(pid, 0), 0) << "instances outlive a Hangar crash";
+    ASSERT_TRUE(s_->Start()) << s_->process().Log();
+    auto again = s_->Admin();
+    auto running = WaitFor(again, "/v1/instances/" + id, [](const json::value& v) { return Phase(v) == "Running"; });
+    EXPECT_EQ(Phase(running), "Running");
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_EQ(StatePid(*s_, id), pid) << "the same process, adopted";
+    EXPECT_NE(s_->process().Log().find("adopted a running instance"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hangar::testing
