@@ -29,7 +29,7 @@ bool PhaseIs(const HttpResponse& r, const std::string& phase) {
 class FleetTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        s_ = new LiveServer({"--sim-latency", "100ms"});
+        s_ = new LiveServer({"--provisioner", "simulated", "--sim-latency", "100ms"});
         ASSERT_TRUE(s_->Start()) << s_->process().Log();
         auto admin = s_->Admin();
         ASSERT_EQ(admin.Do("POST", "/v1/plans", R"({"metadata":{"name":"small"},"spec":{"memory_mb":256,"cpu_millis":500,"entitlements":{"max_instances":3,"max_total_memory_mb":1024},"sla":{"target_percent":99.5}}})").status, 201);
@@ -165,7 +165,7 @@ TEST_F(FleetTest, AnotherTenantCannotSeeOrTouchInstances) {
 }
 
 TEST(FleetRestart, InstancesConvergeAgainAfterKillNine) {
-    LiveServer s({"--sim-latency", "50ms"});
+    LiveServer s({"--provisioner", "simulated", "--sim-latency", "50ms"});
     ASSERT_TRUE(s.Start()) << s.process().Log();
     auto admin = s.Admin();
     admin.Do("POST", "/v1/plans", R"({"metadata":{"name":"p"},"spec":{"memory_mb":64,"cpu_millis":100}})");
