@@ -133,6 +133,31 @@ TEST_F(ProcessTest, RunsUpgradesAndTearsDownWithoutLeftovers) {
     EXPECT_FALSE(std::filesystem::exists(dir)) << "no file is left";
 }
 
+TEST_F(ProcessTest, LogsAndDescribeShowWhatTheInstanceDid) {
+    auto admin = s_->Admin();
+    std::string id = Create("chatty");
+    auto running = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) { return Phase(v) == "Running"; });
+    ASSERT_EQ(Phase(running), "Running");
+    auto logs = admin.Do("GET", "/v1/instances/" + id + "/logs?tail=5");
+    ASSERT_EQ(logs.status, 200);
+    EXPECT_NE(logs.body.find("hangar-workspace listening on 127.0.0.1:" + std::to_string(EndpointPort(running))), std::string::npos) << logs.body;
+    std::string offset = logs.headers["x-log-offset"];
+    EXPECT_EQ(admin.Do("GET", "/v1/instances/" + id + "/logs?offset=" + offset).body, "") << "nothing new since";
+    EXPECT_EQ(admin.Do("GET", "/v1/instances/" + id + "/logs?stream=both").status, 400);
+    auto other = s_->As(s_->Token(s_->Tenant("proc-other"), "owner"));
+    EXPECT_EQ(other.Do("GET", "/v1/instances/" + id + "/logs").status, 404);
+
+    std::string out, err;
+    std::string token = s_->process().AdminToken();
+    ASSERT_EQ(RunCli({"--server", s_->Url(), "--token", token, "logs", id}, out, err), 0) << err;
+    EXPECT_NE(out.find("hangar-workspace listening"), std::string::npos) << out;
+    ASSERT_EQ(RunCli({"--server", s_->Url(), "--token", token, "describe", "instance", id}, out, err), 0) << err;
+    EXPECT_NE(out.find("phase:"), std::string::npos) << out;
+    EXPECT_NE(out.find("Running"), std::string::npos) << out;
+    EXPECT_NE(out.find("Conditions:"), std::string::npos) << out;
+    EXPECT_NE(out.find("Events:"), std::string::npos) << out;
+}
+
 TEST_F(ProcessTest, AnInstanceLeakingToItsLimitIsOomKilledReportedAndRestarted) {
     auto admin = s_->Admin();
     std::string id = Create("leaky");

@@ -12,6 +12,7 @@
 #include "hangar/auth/principal.hpp"
 #include "hangar/api/rate_limit.hpp"
 #include "hangar/auth/tokens.hpp"
+#include "hangar/fleet/provisioner.hpp"
 #include "hangar/core/clock.hpp"
 #include "hangar/core/error.hpp"
 #include "hangar/http/message.hpp"
@@ -38,6 +39,7 @@ struct Deps {
     auth::TokenService& tokens;
     const core::Clock& clock;
     RateLimiter* limiter = nullptr;  // per-tenant request rate; null: unlimited
+    fleet::Provisioner* provisioner = nullptr;  // for instance logs
 };
 
 // 429 when the caller's tenant is over its request rate (platform admins are exempt).

@@ -24,7 +24,7 @@ TEST(OpenApi, DocumentsEveryRouteAndNothingElse) {
     Kinds kinds;
     AddBuiltinKinds(kinds);
     AddFleetKinds(kinds, **store);
-    Deps deps{**store, tokens, clock, nullptr};
+    Deps deps{**store, tokens, clock, nullptr, nullptr};
     core::MetricsRegistry metrics;
     http::Router router;
     AddAllRoutes(router, deps, kinds, hub, metrics, [] { return true; });

@@ -1,6 +1,7 @@
 #include "hangar/api/resources.hpp"
 
 #include <charconv>
+#include <fstream>
 
 #include <boost/json/serialize.hpp>
 
@@ -576,6 +577,74 @@ Result<store::Object> GetVisible(Deps& deps, const KindInfo& kind, const auth::P
         return Fail(NotFound(kind.kind, id));  // the same answer as for an id that does not exist
     }
     return o;
+}
+
+void AddInstanceLogRoute(http::Router& router, Deps& deps, const Kinds& kinds) {
+    const KindInfo* kind = kinds.ByKind("Instance");
+    if (kind == nullptr) {
+        return;
+    }
+    router.Add("GET", "/v1/instances/{id}/logs", Wrap(deps, "", [&deps, kind](Call& c) -> Result<http::Response> {
+        if (auto r = KnownQuery(c.req, {"stream", "tail", "offset"}); !r) {
+            return Fail(r.error());
+        }
+        std::string id(c.req.Param("id"));
+        auto inst = GetVisible(deps, *kind, c.who, id);
+        if (!inst) {
+            return Fail(inst.error());
+        }
+        std::string stream = c.req.Query("stream").value_or("stdout");
+        if (stream != "stdout" && stream != "stderr") {
+            return Fail(core::FieldError("stream", "must be stdout or stderr"));
+        }
+        auto tail = QueryInt(c.req, "tail", 1, 100000);
+        auto offset = QueryInt(c.req, "offset", 0, INT64_MAX);
+        if (!tail) {
+            return Fail(tail.error());
+        }
+        if (!offset) {
+            return Fail(offset.error());
+        }
+        std::string path = deps.provisioner != nullptr ? deps.provisioner->LogPath(id, stream) : "";
+        std::string text;
+        int64_t size = 0;
+        if (!path.empty()) {
+            std::ifstream f(path, std::ios::binary | std::ios::ate);
+            if (f) {
+                size = static_cast<int64_t>(f.tellg());
+                constexpr int64_t kMax = 1 << 20;
+                int64_t from = 0;
+                if (*offset) {
+                    from = **offset <= size ? **offset : 0;  // the log was rotated: start over
+                } else {
+                    from = std::max<int64_t>(0, size - kMax);
+                }
+                from = std::max(from, size - kMax);
+                f.seekg(from);
+                text.resize(static_cast<size_t>(size - from));
+                f.read(text.data(), static_cast<std::streamsize>(text.size()));
+                if (!*offset) {
+                    // The last `tail` lines.
+                    size_t lines = static_cast<size_t>(tail->value_or(100));
+                    size_t pos = text.size();
+                    if (!text.empty() && text.back() == '\n') {
+                        --pos;
+                    }
+                    while (lines > 0 && pos > 0) {
+                        pos = text.rfind('\n', pos - 1);
+                        if (pos == std::string::npos) {
+                            pos = 0;
+                            break;
+                        }
+                        --lines;
+                    }
+                    text = text.substr(pos == 0 ? 0 : pos + 1);
+                }
+            }
+        }
+        http::Response r{200, "text/plain; charset=utf-8", {{"x-log-offset", std::to_string(size)}}, std::move(text), {}};
+        return r;
+    }));
 }
 
 void AddResourceRoutes(http::Router& router, Deps& deps, const Kinds& kinds, WatchHub& hub) {

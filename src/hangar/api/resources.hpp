@@ -10,6 +10,10 @@ namespace hangar::api {
 // Registers create/list/watch/get/update/delete for every kind.
 void AddResourceRoutes(http::Router& router, Deps& deps, const Kinds& kinds, WatchHub& hub);
 
+// GET /v1/instances/{id}/logs: the last lines of an instance's stdout or stderr, or what was
+// appended after a byte offset (x-log-offset carries where to continue: `hangar logs -f`).
+void AddInstanceLogRoute(http::Router& router, Deps& deps, const Kinds& kinds);
+
 // Reads an object of a kind the caller may see; another tenant's object is "not found".
 Result<store::Object> GetVisible(Deps& deps, const KindInfo& kind, const auth::Principal& who, std::string_view id);
 

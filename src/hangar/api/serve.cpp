@@ -107,6 +107,7 @@ void AddAllRoutes(
     AddSystemRoutes(router, deps, metrics, std::move(ready));
     AddTokenRoutes(router, deps);
     AddAuditRoutes(router, deps);
+    AddInstanceLogRoute(router, deps, kinds);
     AddResourceRoutes(router, deps, kinds, hub);
 }
 
@@ -276,7 +277,7 @@ int RunServe(const ServeConfig& cfg) {
     );
     store.OnCommitted([&instance_loop] { instance_loop.Wake(); });
     RateLimiter limiter(cfg.tenant_rate, cfg.tenant_rate * 2);
-    Deps deps{store, tokens, clock, &limiter};
+    Deps deps{store, tokens, clock, &limiter, provisioner.get()};
     http::Router router;
     http::Server* server_ptr = nullptr;
     std::atomic<bool> ready{false};

@@ -1,6 +1,7 @@
 #include "hangar/cli/client.hpp"
 
 #include <curl/curl.h>
+#include <strings.h>
 
 #include <fmt/format.h>
 
@@ -12,6 +13,18 @@ using core::ErrorCode;
 using core::Fail;
 
 namespace {
+
+size_t Header(char* data, size_t size, size_t n, void* user) {
+    std::string_view line(data, size * n);
+    constexpr std::string_view kName = "x-log-offset:";
+    if (line.size() > kName.size() && strncasecmp(line.data(), kName.data(), kName.size()) == 0) {
+        std::string v(line.substr(kName.size()));
+        v.erase(0, v.find_first_not_of(' '));
+        v.erase(v.find_last_not_of("\r\n ") + 1);
+        static_cast<HttpResult*>(user)->log_offset = v;
+    }
+    return size * n;
+}
 
 size_t Collect(char* data, size_t size, size_t n, void* user) {
     static_cast<std::string*>(user)->append(data, size * n);
@@ -68,6 +81,8 @@ core::Result<HttpResult> Client::Send(
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out.body);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, Header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &out);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -90,6 +105,18 @@ core::Result<HttpResult> Client::Send(
         );
     }
     return out;
+}
+
+core::Result<HttpResult> Client::Text(const std::string& path) {
+    auto r = Send("GET", path, "", {});
+    if (!r) {
+        return Fail(r.error());
+    }
+    if (r->status >= 200 && r->status < 300) {
+        return r;
+    }
+    auto err = Call("GET", path);  // the same request again, for its JSON error
+    return Fail(err ? core::MakeError(ErrorCode::kInternal, "unexpected answer") : err.error());
 }
 
 core::Result<boost::json::value> Client::Call(

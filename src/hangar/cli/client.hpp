@@ -19,6 +19,7 @@ struct ClientConfig {
 struct HttpResult {
     long status = 0;
     std::string body;
+    std::string log_offset;  // the x-log-offset header, when there is one
 };
 
 class Client {
@@ -31,6 +32,8 @@ public:
         const std::string& body = "",
         const std::vector<std::string>& headers = {}
     );
+    // A text endpoint (instance logs); non-2xx becomes an Error like Call's.
+    core::Result<HttpResult> Text(const std::string& path);
     const ClientConfig& config() const { return cfg_; }
 
 private:

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -400,6 +401,89 @@ void AddAudit(CLI::App& app, Globals& g) {
     });
 }
 
+void AddLogsAndDescribe(CLI::App& app, Globals& g) {
+    struct LogOpts {
+        std::string id;
+        bool stderr_stream = false, follow = false;
+        int tail = 100;
+    };
+    auto lo = std::make_shared<LogOpts>();
+    CLI::App* logs = app.add_subcommand("logs", "Print an instance's log (stdout, or --stderr); -f follows it");
+    logs->add_option("instance", lo->id, "Instance id (ins_...)")->required();
+    logs->add_flag("--stderr", lo->stderr_stream, "The stderr log instead of stdout");
+    logs->add_option("--tail", lo->tail, "Lines to start with")->check(CLI::Range(1, 100000));
+    logs->add_flag("-f,--follow", lo->follow, "Keep printing what is appended (Ctrl-C to stop)");
+    logs->callback([&g, lo] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        std::string base = "/v1/instances/" + UrlEncode(lo->id) + "/logs?stream=" + (lo->stderr_stream ? "stderr" : "stdout");
+        auto r = client.Text(base + "&tail=" + std::to_string(lo->tail));
+        if (!r) {
+            Exit(r.error());
+        }
+        std::cout << r->body << std::flush;
+        std::string offset = r->log_offset;
+        while (lo->follow) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+            auto more = client.Text(base + "&offset=" + (offset.empty() ? "0" : offset));
+            if (!more) {
+                Exit(more.error());
+            }
+            std::cout << more->body << std::flush;
+            offset = more->log_offset;
+        }
+    });
+
+    struct DescOpts {
+        std::string kind, id;
+    };
+    auto d = std::make_shared<DescOpts>();
+    CLI::App* describe = app.add_subcommand("describe", "Show one object in full: spec, status, conditions, events");
+    describe->add_option("kind", d->kind, "instances, tenants, users, products or plans")->required();
+    describe->add_option("id", d->id, "The object's id")->required();
+    describe->callback([&g, d] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        KindRef k = ResolveKind(d->kind);
+        json::value o = CallOrExit(client, "GET", "/v1/" + k.plural + "/" + UrlEncode(d->id));
+        if (cfg.output != "table") {
+            Print(cfg, o, {});
+            return;
+        }
+        auto line = [](const std::string& label, const std::string& value) {
+            if (!value.empty()) {
+                fmt::print("{:<20}{}\n", label + ":", value);
+            }
+        };
+        line("Name", At(o, "metadata.name"));
+        line("Id", At(o, "metadata.id"));
+        line("Kind", At(o, "metadata.kind"));
+        line("Tenant", At(o, "metadata.tenant"));
+        line("Labels", At(o, "metadata.labels"));
+        line("Revision", At(o, "metadata.revision"));
+        line("Generation", At(o, "metadata.generation"));
+        line("Created", At(o, "metadata.created_at"));
+        line("Deletion requested", At(o, "metadata.deletion_requested_at"));
+        fmt::print("Spec:\n");
+        for (const auto& kv : o.at("spec").as_object()) {
+            fmt::print("  {:<18}{}\n", std::string(kv.key()) + ":", kv.value().is_string() ? std::string(kv.value().as_string()) : json::serialize(kv.value()));
+        }
+        const json::object& st = o.at("status").as_object();
+        fmt::print("Status:\n");
+        for (const auto& kv : st) {
+            if (kv.key() != "conditions" && kv.key() != "events") {
+                fmt::print("  {:<18}{}\n", std::string(kv.key()) + ":", kv.value().is_string() ? std::string(kv.value().as_string()) : json::serialize(kv.value()));
+            }
+        }
+        if (st.contains("conditions")) {
+            fmt::print("Conditions:\n{}", RenderTable(st.at("conditions").as_array(), {{"TYPE", "type"}, {"STATUS", "status"}, {"REASON", "reason"}, {"SINCE", "last_transition_time"}, {"MESSAGE", "message"}}));
+        }
+        if (st.contains("events")) {
+            fmt::print("Events:\n{}", RenderTable(st.at("events").as_array(), {{"TIME", "time"}, {"REASON", "reason"}, {"MESSAGE", "message"}}));
+        }
+    });
+}
+
 }  // namespace
 
 void AddClientCommands(CLI::App& app) {
@@ -413,6 +497,7 @@ void AddClientCommands(CLI::App& app) {
     AddToken(app, g);
     AddGetDelete(app, g);
     AddAudit(app, g);
+    AddLogsAndDescribe(app, g);
 }
 
 }  // namespace hangar::cli

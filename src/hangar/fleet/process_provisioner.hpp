@@ -38,6 +38,9 @@ public:
     core::Result<Observed> Observe(const std::string& id) override;
     core::Result<Observed> Destroy(const std::string& id) override;
     const std::string& limit_mode() const { return limit_mode_; }
+    std::string LogPath(const std::string& id, std::string_view stream) const override {
+        return Dir(id) + "/logs/" + std::string(stream) + ".log";
+    }
 
 private:
     struct Proc {

@@ -48,6 +48,12 @@ public:
     virtual core::Result<Observed> Observe(const std::string& id) = 0;
     // Gone (or was never there) → Observed::kAbsent.
     virtual core::Result<Observed> Destroy(const std::string& id) = 0;
+    // Where an instance's "stdout" or "stderr" goes, if this provisioner keeps logs.
+    virtual std::string LogPath(const std::string& id, std::string_view stream) const {
+        (void)id;
+        (void)stream;
+        return "";
+    }
 };
 
 }  // namespace hangar::fleet
