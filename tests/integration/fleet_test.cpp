@@ -1,7 +1,9 @@
 // Fleet, first slice: products and plans (a platform catalogue), instances with quotas, the
 // reconciler driving them through the simulated provisioner, actions and finalized deletion.
 
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <thread>
 
 #include "fixture.hpp"
@@ -185,6 +187,69 @@ TEST(FleetRestart, InstancesConvergeAgainAfterKillNine) {
         EXPECT_EQ(Str(got, {"status", "phase"}), "Running") << id;
     }
     EXPECT_EQ(again.Do("GET", "/v1/instances?limit=1000").Json().at("items").as_array().size(), 10U);
+}
+
+}  // namespace
+}  // namespace hangar::testing
+
+namespace hangar::testing {
+namespace {
+
+TEST(PlanApply, TheFleetFollowsItsFiles) {
+    LiveServer s({"--provisioner", "simulated", "--sim-latency", "20ms"});
+    ASSERT_TRUE(s.Start()) << s.process().Log();
+    std::string token = s.process().AdminToken();
+    std::string fleet = std::string(HANGAR_SOURCE_DIR) + "/examples/fleet.yaml";
+    std::string out, err;
+    auto cli = [&](std::vector<std::string> args) {
+        std::vector<std::string> full = {"--server", s.Url(), "--token", token};
+        full.insert(full.end(), args.begin(), args.end());
+        return RunCli(full, out, err);
+    };
+    ASSERT_EQ(cli({"plan", "-f", fleet}), 0) << err;
+    EXPECT_NE(out.find("+ create Instance acme/chat"), std::string::npos) << out;
+    EXPECT_NE(out.find("9 changes planned"), std::string::npos) << out;
+    EXPECT_EQ(s.Admin().Do("GET", "/v1/tenants").Json().at("items").as_array().size(), 0U) << "plan changes nothing";
+    ASSERT_EQ(cli({"apply", "-f", fleet}), 0) << err;
+    EXPECT_EQ(s.Admin().Do("GET", "/v1/instances").Json().at("items").as_array().size(), 3U);
+    ASSERT_EQ(cli({"plan", "-f", fleet}), 0) << err;
+    EXPECT_NE(out.find("No changes"), std::string::npos) << out;
+
+    // Edit the file: upgrade one instance, drop another.
+    TempDir dir;
+    std::string edited = dir.path() + "/fleet.yaml";
+    {
+        std::ifstream in(fleet);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        std::string text = ss.str();
+        const std::string from = "version: \"1.0.0\", plan: medium";
+        text.replace(text.find(from), from.size(), "version: \"1.1.0\", plan: medium");
+        auto cache = text.find("kind: Instance\nmetadata: {name: cache");
+        auto end = text.find("---", cache);
+        text.erase(cache, end + 4 - cache);
+        std::ofstream(edited) << text;
+    }
+    ASSERT_EQ(cli({"plan", "-f", edited, "--prune", "-l", "managed-by=fleet-repo"}), 0) << err;
+    EXPECT_NE(out.find("~ update Instance acme/chat\n    ~ spec.version: 1.0.0 -> 1.1.0"), std::string::npos) << out;
+    EXPECT_NE(out.find("- delete Instance acme/cache"), std::string::npos) << out;
+    EXPECT_NE(out.find("2 changes planned"), std::string::npos) << out;
+    ASSERT_EQ(cli({"apply", "-f", edited, "--prune", "-l", "managed-by=fleet-repo"}), 0) << err;
+    Client admin = s.Admin();
+    auto gone = WaitFor(admin, "/v1/instances", [](const HttpResponse& r) {
+        return r.status == 200 && r.Json().at("items").as_array().size() == 2;
+    });
+    EXPECT_EQ(gone.at("items").as_array().size(), 2U);
+    ASSERT_EQ(cli({"plan", "-f", edited, "--prune", "-l", "managed-by=fleet-repo"}), 0) << err;
+    EXPECT_NE(out.find("No changes"), std::string::npos) << out;
+
+    // Bad files are refused with where and what.
+    std::ofstream(dir.path() + "/bad.yaml") << "kind: Spaceship\nmetadata: {name: x}\n";
+    EXPECT_EQ(cli({"apply", "-f", dir.path() + "/bad.yaml"}), 3);
+    EXPECT_NE(err.find("bad.yaml (document 1): kind \"Spaceship\""), std::string::npos) << err;
+    std::ofstream(dir.path() + "/broken.yaml") << "kind: Plan\nmetadata: {name: [\n";
+    EXPECT_EQ(cli({"plan", "-f", dir.path() + "/broken.yaml"}), 3);
+    EXPECT_EQ(cli({"apply", "-f", fleet, "--prune"}), 3) << "--prune without a selector is refused";
 }
 
 }  // namespace

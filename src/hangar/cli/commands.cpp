@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "hangar/cli/apply.hpp"
 #include "hangar/cli/client.hpp"
 #include "hangar/cli/output.hpp"
 #include "hangar/core/audit_chain.hpp"
@@ -484,6 +485,36 @@ void AddLogsAndDescribe(CLI::App& app, Globals& g) {
     });
 }
 
+void AddPlanApply(CLI::App& app, Globals& g) {
+    struct Opts {
+        std::vector<std::string> files;
+        bool prune = false;
+        std::string selector;
+    };
+    for (bool apply : {false, true}) {
+        auto o = std::make_shared<Opts>();
+        CLI::App* cmd = app.add_subcommand(
+            apply ? "apply" : "plan",
+            apply ? "Make the fleet match YAML files (create, update, and with --prune delete)"
+                  : "Show what `apply` would create, change or delete"
+        );
+        cmd->add_option("-f,--file", o->files, "YAML file(s), several documents each")->required()->check(CLI::ExistingFile);
+        cmd->add_flag("--prune", o->prune, "Delete objects matching -l that are not in the files");
+        cmd->add_option("-l,--selector", o->selector, "With --prune: which objects the files own, e.g. managed-by=fleet-repo");
+        cmd->callback([&g, o, apply] {
+            if (o->prune && o->selector.empty()) {
+                Exit(core::MakeError(core::ErrorCode::kInvalidArgument, "--prune needs -l <selector>: it deletes only objects with those labels"));
+            }
+            ClientConfig cfg = Resolve(g);
+            Client client(cfg);
+            int code = PlanOrApply(client, o->files, apply, o->prune, o->selector);
+            if (code != 0) {
+                throw CLI::RuntimeError(code);
+            }
+        });
+    }
+}
+
 }  // namespace
 
 void AddClientCommands(CLI::App& app) {
@@ -498,6 +529,7 @@ void AddClientCommands(CLI::App& app) {
     AddGetDelete(app, g);
     AddAudit(app, g);
     AddLogsAndDescribe(app, g);
+    AddPlanApply(app, g);
 }
 
 }  // namespace hangar::cli

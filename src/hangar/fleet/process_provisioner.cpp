@@ -112,6 +112,24 @@ int HttpStatus(int port, const std::string& path) {
     return status;
 }
 
+// A TCP health check: the port accepts a connection.
+bool TcpOpen(int port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    bool open = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    if (!open && errno == EINPROGRESS) {
+        pollfd p{fd, POLLOUT, 0};
+        int err = 0;
+        socklen_t len = sizeof(err);
+        open = ::poll(&p, 1, 300) == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+    }
+    ::close(fd);
+    return open;
+}
+
 std::string Substitute(std::string s, const std::map<std::string, std::string>& vars) {
     for (const auto& [k, v] : vars) {
         for (size_t p; (p = s.find(k)) != std::string::npos;) {
@@ -125,6 +143,7 @@ std::string Substitute(std::string s, const std::map<std::string, std::string>& 
 
 ProcessProvisioner::ProcessProvisioner(ProcessOptions opts) : opts_(std::move(opts)) {
     fs::create_directories(opts_.root);
+    opts_.root = fs::absolute(opts_.root).lexically_normal().string();  // instances chdir into their folder
     // How can we limit memory here? Try a cgroup of our own, v2 then v1; else RLIMIT_AS.
     std::string self = ReadFile("/proc/self/cgroup");
     std::istringstream lines(self);
@@ -421,7 +440,7 @@ bool ProcessProvisioner::Healthy(const Proc& p, const Desired& want) {
         return want_status != nullptr && want_status->is_int64() ? st == want_status->as_int64() : st >= 200 && st < 400;
     }
     if (want.health.contains("tcp")) {
-        return HttpStatus(p.port, "/") > 0;
+        return TcpOpen(p.port);
     }
     return true;  // no check: alive is healthy
 }

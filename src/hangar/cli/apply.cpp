@@ -1,0 +1,333 @@
+// `hangar plan -f fleet.yaml` and `hangar apply -f fleet.yaml`: a fleet kept in files under
+// review, like infrastructure as code. Multi-document YAML of any kind; objects are matched by
+// kind, tenant and name; `--prune -l <selector>` deletes objects with those labels that left
+// the files. Plan prints what apply would do, as a readable diff of specs.
+
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "hangar/cli/apply.hpp"
+#include "hangar/cli/client.hpp"
+#include "hangar/cli/output.hpp"
+
+namespace hangar::cli {
+
+namespace json = boost::json;
+
+namespace {
+
+struct KindOrder {
+    std::string kind, plural;
+    bool tenant_scoped;
+};
+// Creates in this order (what others refer to first); deletes in the reverse.
+const std::vector<KindOrder> kKinds = {
+    {"Tenant", "tenants", false}, {"Plan", "plans", false}, {"Product", "products", false},
+    {"User", "users", true}, {"Instance", "instances", true}};
+
+const KindOrder* FindKind(const std::string& k) {
+    for (const auto& o : kKinds) {
+        if (o.kind == k) {
+            return &o;
+        }
+    }
+    return nullptr;
+}
+
+// Plain scalars become numbers and booleans where they read as such; quoted ones stay strings
+// (quote versions: "1.0").
+json::value FromYaml(const YAML::Node& n) {
+    switch (n.Type()) {
+        case YAML::NodeType::Map: {
+            json::object o;
+            for (const auto& kv : n) {
+                o[kv.first.as<std::string>()] = FromYaml(kv.second);
+            }
+            return o;
+        }
+        case YAML::NodeType::Sequence: {
+            json::array a;
+            for (const auto& e : n) {
+                a.push_back(FromYaml(e));
+            }
+            return a;
+        }
+        case YAML::NodeType::Scalar: {
+            std::string s = n.Scalar();
+            if (n.Tag() != "!") {
+                if (s == "true" || s == "false") {
+                    return s == "true";
+                }
+                if (s == "null" || s == "~") {
+                    return nullptr;
+                }
+                char* end = nullptr;
+                long long i = std::strtoll(s.c_str(), &end, 10);
+                if (!s.empty() && *end == '\0') {
+                    return static_cast<int64_t>(i);
+                }
+                double d = std::strtod(s.c_str(), &end);
+                if (!s.empty() && *end == '\0') {
+                    return d;
+                }
+            }
+            return json::string(s);
+        }
+        default:
+            return nullptr;
+    }
+}
+
+struct Doc {
+    const KindOrder* kind;
+    std::string name, tenant_name;
+    json::object labels, spec;
+    std::string where;  // file:document for messages
+};
+
+struct Existing {
+    std::string id, tenant;
+    int64_t revision = 0;
+    json::object labels, spec;
+};
+
+std::string Show(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : json::serialize(v); }
+
+class Planner {
+public:
+    Planner(Client& c, bool prune, std::string selector) : c_(c), prune_(prune), selector_(std::move(selector)) {}
+
+    core::Result<void> Load(const std::vector<std::string>& files) {
+        for (const auto& file : files) {
+            std::vector<YAML::Node> nodes;
+            try {
+                nodes = YAML::LoadAllFromFile(file);
+            } catch (const YAML::Exception& e) {
+                return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("{}: {}", file, e.what()));
+            }
+            for (size_t i = 0; i < nodes.size(); ++i) {
+                if (!nodes[i] || nodes[i].IsNull()) {
+                    continue;
+                }
+                std::string where = fmt::format("{} (document {})", file, i + 1);
+                json::value v = FromYaml(nodes[i]);
+                if (!v.is_object()) {
+                    return core::Fail(core::ErrorCode::kInvalidArgument, where + ": a document must be a mapping");
+                }
+                const json::object& o = v.as_object();
+                Doc d;
+                d.where = where;
+                for (const auto& kv : o) {
+                    if (kv.key() != "kind" && kv.key() != "metadata" && kv.key() != "spec") {
+                        return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("{}: unknown field \"{}\"", where, std::string_view(kv.key())));
+                    }
+                }
+                std::string kind = o.contains("kind") && o.at("kind").is_string() ? std::string(o.at("kind").as_string()) : "";
+                d.kind = FindKind(kind);
+                if (d.kind == nullptr) {
+                    return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("{}: kind \"{}\" is not one of Tenant, Plan, Product, User, Instance", where, kind));
+                }
+                const json::value* md = o.if_contains("metadata");
+                if (md == nullptr || !md->is_object() || !md->as_object().contains("name") || !md->at("name").is_string()) {
+                    return core::Fail(core::ErrorCode::kInvalidArgument, where + ": metadata.name is required");
+                }
+                d.name = std::string(md->at("name").as_string());
+                if (const auto* t = md->as_object().if_contains("tenant"); t != nullptr && t->is_string()) {
+                    d.tenant_name = std::string(t->as_string());
+                }
+                if (d.kind->tenant_scoped && d.tenant_name.empty()) {
+                    return core::Fail(core::ErrorCode::kInvalidArgument, where + ": metadata.tenant (the tenant's name) is required for " + kind);
+                }
+                if (const auto* l = md->as_object().if_contains("labels"); l != nullptr && l->is_object()) {
+                    d.labels = l->as_object();
+                }
+                if (const auto* s = o.if_contains("spec"); s != nullptr && s->is_object()) {
+                    d.spec = s->as_object();
+                }
+                docs_.push_back(std::move(d));
+            }
+        }
+        return {};
+    }
+
+    // What exists now, per kind: tenants by name, and the rest by (tenant name, name).
+    core::Result<void> Fetch() {
+        for (const auto& k : kKinds) {
+            std::string cursor;
+            do {
+                auto page = c_.Call("GET", "/v1/" + k.plural + "?limit=1000" + (cursor.empty() ? "" : "&cursor=" + cursor));
+                if (!page) {
+                    return core::Fail(page.error());
+                }
+                for (const auto& item : page->at("items").as_array()) {
+                    Existing e;
+                    e.id = At(item, "metadata.id");
+                    e.tenant = At(item, "metadata.tenant");
+                    e.revision = item.at("metadata").at("revision").as_int64();
+                    e.labels = item.at("metadata").at("labels").as_object();
+                    e.spec = item.at("spec").as_object();
+                    std::string name = At(item, "metadata.name");
+                    if (k.kind == "Tenant") {
+                        tenant_ids_[name] = e.id;
+                        tenant_names_[e.id] = name;
+                    }
+                    existing_[k.kind][Key(k, e.tenant, name)] = e;
+                }
+                const json::value& next = page->at("next_cursor");
+                cursor = next.is_string() ? UrlEncode(std::string(next.as_string())) : "";
+            } while (!cursor.empty());
+        }
+        return {};
+    }
+
+    // Prints the plan; with `apply`, carries it out. Returns the number of changes.
+    core::Result<int> Run(bool apply) {
+        int changes = 0;
+        std::set<std::string> wanted;  // kind/tenant/name in the files
+        for (const auto& k : kKinds) {
+            for (const auto& d : docs_) {
+                if (d.kind != &k) {
+                    continue;
+                }
+                std::string tenant_id;
+                if (k.tenant_scoped) {
+                    auto it = tenant_ids_.find(d.tenant_name);
+                    tenant_id = it != tenant_ids_.end() ? it->second : "";
+                    if (tenant_id.empty() && !apply) {
+                        tenant_id = "(new " + d.tenant_name + ")";
+                    } else if (tenant_id.empty()) {
+                        return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("{}: there is no tenant \"{}\"", d.where, d.tenant_name));
+                    }
+                }
+                std::string key = Key(k, tenant_id, d.name);
+                wanted.insert(k.kind + "/" + key);
+                auto& have = existing_[k.kind];
+                auto it = have.find(key);
+                std::string label = fmt::format("{} {}{}", k.kind, k.tenant_scoped ? d.tenant_name + "/" : "", d.name);
+                if (it == have.end()) {
+                    ++changes;
+                    fmt::print("+ create {}\n", label);
+                    for (const auto& kv : d.spec) {
+                        fmt::print("    + spec.{}: {}\n", std::string_view(kv.key()), Show(kv.value()));
+                    }
+                    if (apply) {
+                        json::object md{{"name", d.name}, {"labels", d.labels}};
+                        if (k.tenant_scoped) {
+                            md["tenant"] = tenant_id;
+                        }
+                        auto r = c_.Call("POST", "/v1/" + k.plural, json::serialize(json::object{{"metadata", md}, {"spec", d.spec}}),
+                                         {"Idempotency-Key: apply-" + k.kind + "-" + tenant_id + "-" + d.name});
+                        if (!r) {
+                            return core::Fail(core::MakeError(r.error().code, fmt::format("{}: {}", d.where, r.error().message)));
+                        }
+                        if (k.kind == "Tenant") {
+                            tenant_ids_[d.name] = At(*r, "metadata.id");
+                        }
+                    }
+                    continue;
+                }
+                // Changed: a field the file sets that differs, or other labels.
+                std::vector<std::string> diff;
+                for (const auto& kv : d.spec) {
+                    const json::value* now = it->second.spec.if_contains(kv.key());
+                    if (now == nullptr || *now != kv.value()) {
+                        diff.push_back(fmt::format("    ~ spec.{}: {} -> {}", std::string_view(kv.key()), now == nullptr ? "(unset)" : Show(*now), Show(kv.value())));
+                    }
+                }
+                if (it->second.labels != d.labels) {
+                    diff.push_back(fmt::format("    ~ labels: {} -> {}", json::serialize(it->second.labels), json::serialize(d.labels)));
+                }
+                if (diff.empty()) {
+                    continue;
+                }
+                ++changes;
+                fmt::print("~ update {}\n", label);
+                for (const auto& line : diff) {
+                    fmt::print("{}\n", line);
+                }
+                if (apply) {
+                    json::object spec = it->second.spec;
+                    for (const auto& kv : d.spec) {
+                        spec[kv.key()] = kv.value();
+                    }
+                    auto r = c_.Call("PUT", "/v1/" + k.plural + "/" + it->second.id,
+                                     json::serialize(json::object{{"metadata", {{"labels", d.labels}}}, {"spec", spec}}),
+                                     {"If-Match: " + std::to_string(it->second.revision)});
+                    if (!r) {
+                        return core::Fail(core::MakeError(r.error().code, fmt::format("{}: {}", d.where, r.error().message)));
+                    }
+                }
+            }
+        }
+        if (prune_) {
+            for (auto k = kKinds.rbegin(); k != kKinds.rend(); ++k) {
+                auto page = c_.Call("GET", "/v1/" + k->plural + "?limit=1000&selector=" + UrlEncode(selector_));
+                if (!page) {
+                    return core::Fail(page.error());
+                }
+                for (const auto& item : page->at("items").as_array()) {
+                    std::string tenant = At(item, "metadata.tenant");
+                    std::string key = Key(*k, tenant, At(item, "metadata.name"));
+                    if (wanted.contains(k->kind + "/" + key) || !At(item, "metadata.deletion_requested_at").empty()) {
+                        continue;
+                    }
+                    ++changes;
+                    fmt::print("- delete {} {}{}\n", k->kind, k->tenant_scoped ? tenant_names_[tenant] + "/" : "", At(item, "metadata.name"));
+                    if (apply) {
+                        auto r = c_.Call("DELETE", "/v1/" + k->plural + "/" + At(item, "metadata.id"));
+                        if (!r) {
+                            return core::Fail(r.error());
+                        }
+                    }
+                }
+            }
+        }
+        return changes;
+    }
+
+private:
+    static std::string Key(const KindOrder& k, const std::string& tenant, const std::string& name) {
+        return k.tenant_scoped ? tenant + "/" + name : name;
+    }
+
+    Client& c_;
+    bool prune_;
+    std::string selector_;
+    std::vector<Doc> docs_;
+    std::map<std::string, std::map<std::string, Existing>> existing_;
+    std::map<std::string, std::string> tenant_ids_, tenant_names_;
+};
+
+}  // namespace
+
+int PlanOrApply(Client& client, const std::vector<std::string>& files, bool apply, bool prune, const std::string& selector) {
+    Planner p(client, prune, selector);
+    auto fail = [](const core::Error& e) {
+        fmt::print(stderr, "hangar: {}\n", e.message);
+        return core::ExitCode(e.code);
+    };
+    if (auto r = p.Load(files); !r) {
+        return fail(r.error());
+    }
+    if (auto r = p.Fetch(); !r) {
+        return fail(r.error());
+    }
+    auto changes = p.Run(apply);
+    if (!changes) {
+        return fail(changes.error());
+    }
+    if (*changes == 0) {
+        fmt::print("No changes: the fleet matches the files.\n");
+    } else {
+        fmt::print("\n{} change{} {}.\n", *changes, *changes == 1 ? "" : "s", apply ? "applied" : "planned; run `hangar apply` to make them");
+    }
+    return 0;
+}
+
+}  // namespace hangar::cli
