@@ -2,7 +2,9 @@
 // reconciler driving them through the simulated provisioner, actions and finalized deletion.
 
 #include <fstream>
+#include <algorithm>
 #include <functional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -250,6 +252,129 @@ TEST(PlanApply, TheFleetFollowsItsFiles) {
     std::ofstream(dir.path() + "/broken.yaml") << "kind: Plan\nmetadata: {name: [\n";
     EXPECT_EQ(cli({"plan", "-f", dir.path() + "/broken.yaml"}), 3);
     EXPECT_EQ(cli({"apply", "-f", fleet, "--prune"}), 3) << "--prune without a selector is refused";
+}
+
+}  // namespace
+}  // namespace hangar::testing
+
+namespace hangar::testing {
+namespace {
+
+class RolloutTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        s_ = std::make_unique<LiveServer>(std::vector<std::string>{"--provisioner", "simulated", "--sim-latency", "20ms"});
+        ASSERT_TRUE(s_->Start()) << s_->process().Log();
+        auto admin = s_->Admin();
+        admin.Do("POST", "/v1/plans", R"({"metadata":{"name":"p"},"spec":{"memory_mb":64,"cpu_millis":100}})");
+        auto prod = admin.Do("POST", "/v1/products", R"({"metadata":{"name":"app"},"spec":{"default_version":"1","versions":[{"version":"1","run":{"simulated":{}}},{"version":"2","run":{"simulated":{}}},{"version":"broken","run":{"simulated":{"fail":true}}}]}})");
+        ASSERT_EQ(prod.status, 201) << prod.body;
+        std::string t = s_->Tenant("ro");
+        for (int i = 0; i < 6; ++i) {
+            auto r = admin.Do("POST", "/v1/instances", json::serialize(json::object{
+                {"metadata", {{"name", "i" + std::to_string(i)}, {"tenant", t}}},
+                {"spec", {{"product", "app"}, {"plan", "p"}, {"release_channel", i == 3 ? "canary" : "stable"}}}}));
+            ASSERT_EQ(r.status, 201) << r.body;
+            ids_.push_back(Str(r.Json(), {"metadata", "id"}));
+        }
+        canary_ = ids_[3];
+        for (const auto& id : ids_) {
+            WaitFor(admin, "/v1/instances/" + id, [](const HttpResponse& r) { return PhaseIs(r, "Running"); });
+        }
+    }
+    std::string StartRollout(const std::string& extra) {
+        auto r = s_->Admin().Do("POST", "/v1/rollouts", R"({"metadata":{"name":"r)" + std::to_string(n_++) + R"("},"spec":{"product":"app")" + extra + "}}");
+        EXPECT_EQ(r.status, 201) << r.body;
+        return Str(r.Json(), {"metadata", "id"});
+    }
+    json::value WaitPhase(const std::string& id, std::initializer_list<const char*> phases) {
+        Client admin = s_->Admin();
+        return WaitFor(admin, "/v1/rollouts/" + id, [&](const HttpResponse& r) {
+            std::string p = Str(r.Json(), {"status", "phase"});
+            return std::any_of(phases.begin(), phases.end(), [&](const char* want) { return p == want; });
+        });
+    }
+    std::vector<std::string> Upgrades() {
+        std::vector<std::string> order;
+        json::value a = s_->Admin().Do("GET", "/v1/audit?action=instance.upgrade&limit=1000").Json();
+        for (const auto& e : a.at("items").as_array()) {
+            order.push_back(Str(e, {"object"}));
+        }
+        return order;
+    }
+    std::unique_ptr<LiveServer> s_;
+    std::vector<std::string> ids_;
+    std::string canary_;
+    int n_ = 0;
+};
+
+TEST_F(RolloutTest, MovesEveryInstanceInWavesCanaryFirst) {
+    std::string id = StartRollout(R"(,"target_version":"2","health_gate_seconds":0,"max_unavailable":2)");
+    auto done = WaitPhase(id, {"Completed", "Halted"});
+    ASSERT_EQ(Str(done, {"status", "phase"}), "Completed") << json::serialize(done);
+    EXPECT_EQ(Str(done, {"status", "total"}), "6");
+    EXPECT_EQ(Str(done, {"status", "upgraded"}), "6");
+    for (const auto& i : ids_) {
+        EXPECT_EQ(Str(s_->Admin().Do("GET", "/v1/instances/" + i).Json(), {"spec", "version"}), "2");
+    }
+    auto order = Upgrades();
+    ASSERT_EQ(order.size(), 6U) << "each instance upgraded exactly once";
+    EXPECT_EQ(order.front(), canary_) << "the canary goes first";
+    std::string out, err;
+    EXPECT_EQ(RunCli({"--server", s_->Url(), "--token", s_->process().AdminToken(), "rollout", "status", id, "--watch"}, out, err), 0) << err;
+    EXPECT_NE(out.find("6/6 to 2"), std::string::npos) << out;
+    EXPECT_NE(out.find("Completed"), std::string::npos) << out;
+}
+
+TEST_F(RolloutTest, AFailedHealthGateHaltsAtTheCanaryAndRollsItBack) {
+    std::string id = StartRollout(R"(,"target_version":"broken","health_gate_seconds":0,"gate_timeout_seconds":30)");
+    auto halted = WaitPhase(id, {"Halted", "Completed"});
+    ASSERT_EQ(Str(halted, {"status", "phase"}), "Halted") << json::serialize(halted);
+    EXPECT_NE(Str(halted, {"status", "message"}).find("failed its health gate"), std::string::npos);
+    EXPECT_NE(Str(halted, {"status", "message"}).find("rolled back to 1"), std::string::npos);
+    auto order = Upgrades();
+    ASSERT_EQ(order.size(), 1U) << "only the canary was touched";
+    EXPECT_EQ(order[0], canary_);
+    auto canary = WaitFor(*std::make_unique<Client>(s_->Admin()), "/v1/instances/" + canary_, [](const HttpResponse& r) { return PhaseIs(r, "Running"); });
+    EXPECT_EQ(Str(canary, {"spec", "version"}), "1");
+    EXPECT_EQ(Str(canary, {"status", "phase"}), "Running") << "back on its old version and healthy";
+    std::string out, err;
+    EXPECT_EQ(RunCli({"--server", s_->Url(), "--token", s_->process().AdminToken(), "rollout", "status", id}, out, err), 12);
+    EXPECT_NE(out.find("Halted"), std::string::npos) << out;
+}
+
+TEST_F(RolloutTest, PauseResumeAndAbort) {
+    std::string id = StartRollout(R"(,"target_version":"2","health_gate_seconds":0,"paused":true)");
+    auto paused = WaitPhase(id, {"Paused"});
+    EXPECT_EQ(Str(paused, {"status", "phase"}), "Paused");
+    EXPECT_EQ(Upgrades().size(), 0U) << "a paused rollout moves nothing";
+    EXPECT_EQ(s_->Admin().Do("POST", "/v1/rollouts/" + id + ":resume").status, 200);
+    EXPECT_EQ(Str(WaitPhase(id, {"Completed"}), {"status", "phase"}), "Completed");
+
+    std::string other = StartRollout(R"(,"target_version":"1","paused":true)");
+    WaitPhase(other, {"Paused"});
+    EXPECT_EQ(s_->Admin().Do("POST", "/v1/rollouts/" + other + ":abort").status, 200);
+    EXPECT_EQ(Str(WaitPhase(other, {"Aborted"}), {"status", "phase"}), "Aborted");
+    auto bad = s_->Admin().Do("POST", "/v1/rollouts", R"({"metadata":{"name":"nope"},"spec":{"product":"app","target_version":"9"}})");
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_EQ(Str(bad.Json(), {"error", "details", "field"}), "spec.target_version");
+    auto waves = s_->Admin().Do("POST", "/v1/rollouts", R"({"metadata":{"name":"w"},"spec":{"product":"app","target_version":"2","waves":[50,20]}})");
+    EXPECT_EQ(waves.status, 400);
+}
+
+TEST_F(RolloutTest, KillNineInTheMiddleFinishesAfterRestartWithoutRepeatingAnInstance) {
+    std::string id = StartRollout(R"(,"target_version":"2","health_gate_seconds":1)");
+    for (int i = 0; i < 100 && Upgrades().size() < 2; ++i) {  // bounded
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    s_->process().Kill();
+    ASSERT_TRUE(s_->Start()) << s_->process().Log();
+    auto done = WaitPhase(id, {"Completed", "Halted"});
+    EXPECT_EQ(Str(done, {"status", "phase"}), "Completed") << json::serialize(done);
+    auto order = Upgrades();
+    std::set<std::string> unique(order.begin(), order.end());
+    EXPECT_EQ(order.size(), 6U);
+    EXPECT_EQ(unique.size(), 6U) << "no instance was upgraded twice";
 }
 
 }  // namespace

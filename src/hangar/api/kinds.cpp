@@ -132,6 +132,26 @@ void AddFleetKinds(Kinds& kinds, store::Store& store) {
          }},
     };
     kinds.Add(std::move(instance));
+    KindInfo rollout{"Rollout", "rollouts", "rol", Scope::kPlatform, auth::Role::kAdmin, true, fleet::ValidateRolloutSpec, false, {}, {}};
+    rollout.admit = [&store](store::Object& candidate) -> core::Result<void> {
+        const auto& spec = candidate.spec;
+        auto product = store.FindByName("Product", "", spec.at("product").as_string());
+        if (!product) {
+            return core::Fail(core::FieldError("spec.product", fmt::format("there is no product \"{}\"", std::string_view(spec.at("product").as_string()))));
+        }
+        for (const auto& v : product->spec.at("versions").as_array()) {
+            if (v.at("version") == spec.at("target_version")) {
+                return {};
+            }
+        }
+        return core::Fail(core::FieldError("spec.target_version", fmt::format("product {} has no version \"{}\"", product->name, std::string_view(spec.at("target_version").as_string()))));
+    };
+    rollout.actions = {
+        {"pause", [](boost::json::object& spec) { spec["paused"] = true; }},
+        {"resume", [](boost::json::object& spec) { spec["paused"] = false; }},
+        {"abort", [](boost::json::object& spec) { spec["aborted"] = true; }},
+    };
+    kinds.Add(std::move(rollout));
 }
 
 }  // namespace hangar::api

@@ -19,6 +19,7 @@
 #include "hangar/core/metrics.hpp"
 #include "hangar/fleet/instance_controller.hpp"
 #include "hangar/fleet/process_provisioner.hpp"
+#include "hangar/fleet/rollout_controller.hpp"
 #include "hangar/fleet/simulated.hpp"
 #include "hangar/reconcile/controller.hpp"
 #include "hangar/http/server.hpp"
@@ -275,7 +276,17 @@ int RunServe(const ServeConfig& cfg) {
         [&instances](const std::string& id) { return instances.Reconcile(id); },
         [&instances] { return instances.List(); }
     );
-    store.OnCommitted([&instance_loop] { instance_loop.Wake(); });
+    fleet::RolloutController rollouts(store, clock);
+    reconcile::Controller rollout_loop(
+        store,
+        reconcile::ControllerOptions{"rollout", 2, std::chrono::seconds(30), {"Rollout"}},
+        [&rollouts](const std::string& id) { return rollouts.Reconcile(id); },
+        [&rollouts] { return rollouts.List(); }
+    );
+    store.OnCommitted([&instance_loop, &rollout_loop] {
+        instance_loop.Wake();
+        rollout_loop.Wake();
+    });
     RateLimiter limiter(cfg.tenant_rate, cfg.tenant_rate * 2);
     Deps deps{store, tokens, clock, &limiter, provisioner.get()};
     http::Router router;
@@ -293,6 +304,7 @@ int RunServe(const ServeConfig& cfg) {
     }
     hub.Start();
     instance_loop.Start();
+    rollout_loop.Start();
     ready = true;
     core::LogInfo(
         "listening",
@@ -303,7 +315,8 @@ int RunServe(const ServeConfig& cfg) {
     );
     core::SetLogLevel(level);
     server.Run();
-    instance_loop.Stop();  // finishes the step it is in
+    rollout_loop.Stop();  // each finishes the step it is in
+    instance_loop.Stop();
     hub.Stop();
     core::LogInfo("stopped");
     return 0;

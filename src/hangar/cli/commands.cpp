@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+
+#include <unistd.h>
 #include <thread>
 
 #include <boost/json.hpp>
@@ -88,6 +90,9 @@ const std::vector<Column> kInstanceCols = {
     {"ID", "metadata.id"}, {"NAME", "metadata.name"}, {"TENANT", "metadata.tenant"},
     {"PRODUCT", "spec.product"}, {"VERSION", "spec.version"}, {"PLAN", "spec.plan"},
     {"PHASE", "status.phase"}, {"ENDPOINT", "status.endpoint"}};
+const std::vector<Column> kRolloutCols = {
+    {"ID", "metadata.id"}, {"NAME", "metadata.name"}, {"PRODUCT", "spec.product"}, {"TARGET", "spec.target_version"},
+    {"PHASE", "status.phase"}, {"UPGRADED", "status.upgraded"}, {"TOTAL", "status.total"}, {"WAVE", "status.current_wave"}};
 const std::vector<Column> kTokenCols = {
     {"ID", "id"}, {"ROLE", "role"}, {"TENANT", "tenant"}, {"NAME", "name"},
     {"EXPIRES", "expires_at"}, {"REVOKED", "revoked_at"}};
@@ -122,6 +127,7 @@ KindRef ResolveKind(const std::string& k) {
         {{"product", "products", "prd"}, {"products", &kObjectCols}},
         {{"plan", "plans", "pln"}, {"plans", &kObjectCols}},
         {{"instance", "instances", "ins"}, {"instances", &kInstanceCols}},
+        {{"rollout", "rollouts", "rol"}, {"rollouts", &kRolloutCols}},
     };
     for (const auto& [names, ref] : kinds) {
         if (std::find(names.begin(), names.end(), k) != names.end()) {
@@ -485,6 +491,53 @@ void AddLogsAndDescribe(CLI::App& app, Globals& g) {
     });
 }
 
+void AddRollout(CLI::App& app, Globals& g) {
+    CLI::App* rollout = app.add_subcommand("rollout", "Follow rollouts");
+    rollout->require_subcommand(1);
+    struct Opts {
+        std::string id;
+        bool watch = false;
+    };
+    auto o = std::make_shared<Opts>();
+    CLI::App* st = rollout->add_subcommand("status", "A rollout's progress; --watch draws it live until it ends");
+    st->add_option("id", o->id, "Rollout id (rol_...)")->required();
+    st->add_flag("-w,--watch", o->watch, "Keep drawing until the rollout completes, halts or is aborted");
+    st->callback([&g, o] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        bool tty = ::isatty(1) != 0;
+        for (int i = 0;; ++i) {
+            json::value r = CallOrExit(client, "GET", "/v1/rollouts/" + UrlEncode(o->id));
+            std::string phase = At(r, "status.phase");
+            long total = std::atol(At(r, "status.total").c_str());
+            long done = std::atol(At(r, "status.upgraded").c_str());
+            if (cfg.output != "table") {
+                Print(cfg, r, {});
+            } else {
+                constexpr int kWidth = 30;
+                int filled = total > 0 ? static_cast<int>(kWidth * done / total) : (phase == "Completed" ? kWidth : 0);
+                std::string bar = std::string(static_cast<size_t>(filled), '#') + std::string(static_cast<size_t>(kWidth - filled), '.');
+                fmt::print("{}{} [{}] {}/{} to {}, wave {}: {}{}", tty && i > 0 ? "\r\x1b[K" : "", At(r, "metadata.name"), bar, done, total,
+                           At(r, "spec.target_version"), At(r, "status.current_wave"), phase.empty() ? "Pending" : phase,
+                           At(r, "status.message").empty() ? "" : " (" + At(r, "status.message") + ")");
+                std::fputs(tty && o->watch ? "" : "\n", stdout);
+                std::fflush(stdout);
+            }
+            bool ended = phase == "Completed" || phase == "Halted" || phase == "Aborted";
+            if (!o->watch || ended) {
+                if (tty && o->watch) {
+                    fmt::print("\n");
+                }
+                if (phase == "Halted") {
+                    throw CLI::RuntimeError(12);
+                }
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        }
+    });
+}
+
 void AddPlanApply(CLI::App& app, Globals& g) {
     struct Opts {
         std::vector<std::string> files;
@@ -530,6 +583,7 @@ void AddClientCommands(CLI::App& app) {
     AddAudit(app, g);
     AddLogsAndDescribe(app, g);
     AddPlanApply(app, g);
+    AddRollout(app, g);
 }
 
 }  // namespace hangar::cli

@@ -21,7 +21,13 @@ Observed SimulatedProvisioner::View(const std::string& id, const Sim& s) const {
     Observed o;
     o.version = s.spec.version;
     o.restarts = s.restarts;
-    if (s.failed) {
+    o.limit_mode = "none";
+    const auto* broken = s.spec.run.if_contains("fail");
+    if (broken != nullptr && broken->is_bool() && broken->as_bool()) {
+        o.state = Observed::State::kFailed;
+        o.message = fmt::format("version {} does not start (its simulated recipe says fail)", s.spec.version);
+        o.retry_after = std::chrono::seconds(1);
+    } else if (s.failed) {
         o.state = Observed::State::kFailed;
         o.message = "the simulated host failed";
     } else if (!s.spec.running) {

@@ -1,6 +1,7 @@
 #pragma once
 // An in-memory cloud for scale and chaos tests: instances take `latency` to start, a start
-// fails with probability `failure_rate`, and at most `capacity` instances exist at once.
+// fails with probability `failure_rate`, and at most `capacity` instances exist at once. A
+// product version whose simulated recipe is {"fail": true} never becomes healthy.
 
 #include <chrono>
 #include <mutex>

@@ -311,6 +311,67 @@ core::Result<json::object> ValidateInstanceSpec(const json::object& spec) {
     return out;
 }
 
+core::Result<json::object> ValidateRolloutSpec(const json::object& spec) {
+    ObjectReader r(spec, "spec");
+    json::object out;
+    if (auto p = r.String("product", true)) {
+        if (!IsName(*p)) {
+            r.SetError("spec.product", "must be the name of a product");
+        }
+        out["product"] = *p;
+    }
+    for (auto key : {"target_version", "from_version"}) {
+        if (auto v = r.String(key, std::string_view(key) == "target_version")) {
+            if (!IsVersion(*v)) {
+                r.SetError(r.PathOf(key), "is not a version");
+            }
+            out[key] = *v;
+        }
+    }
+    if (auto ch = r.String("release_channel")) {
+        if (*ch != "internal" && *ch != "canary" && *ch != "stable") {
+            r.SetError("spec.release_channel", "must be internal, canary or stable");
+        }
+        out["release_channel"] = *ch;
+    }
+    if (auto sel = r.String("selector")) {
+        out["selector"] = *sel;
+    }
+    json::array waves;
+    if (const json::array* w = r.Array("waves")) {
+        int64_t last = 0;
+        for (size_t i = 0; i < w->size(); ++i) {
+            const json::value& v = (*w)[i];
+            if (!v.is_int64() || v.as_int64() <= last || v.as_int64() > 100) {
+                r.SetError(fmt::format("spec.waves[{}]", i), "must be increasing percentages up to 100");
+                break;
+            }
+            last = v.as_int64();
+            waves.push_back(v);
+        }
+        if (last != 100 && r.ok()) {
+            r.SetError("spec.waves", "the last wave must be 100");
+        }
+    } else {
+        waves = {10, 40, 100};
+    }
+    out["waves"] = std::move(waves);
+    json::object defaults{{"max_unavailable", 1}, {"health_gate_seconds", 10}, {"gate_timeout_seconds", 120}};
+    for (const auto& [key, def] : defaults) {
+        auto v = r.Int(key);
+        if (v && (*v < (key == "health_gate_seconds" ? 0 : 1) || *v > 86400)) {
+            r.SetError(r.PathOf(key), "is out of range");
+        }
+        out[key] = v ? json::value(*v) : def;
+    }
+    out["paused"] = r.Bool("paused").value_or(false);
+    out["aborted"] = r.Bool("aborted").value_or(false);
+    if (auto f = r.Finish(); !f) {
+        return Fail(f.error());
+    }
+    return out;
+}
+
 namespace {
 
 int64_t IntAt(const json::object& o, std::string_view a, std::string_view b = {}) {

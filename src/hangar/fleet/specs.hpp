@@ -22,6 +22,12 @@ core::Result<json::object> ValidatePlanSpec(const json::object& spec);
 //            maintenance_window?: {day, start, duration}, suspended?, restart_nonce?}
 core::Result<json::object> ValidateInstanceSpec(const json::object& spec);
 
+// Rollout: {product, target_version, from_version?, release_channel?, selector? (labels),
+//           waves?: [percent...] (default [10, 40, 100] after the canary wave),
+//           max_unavailable? (default 1), health_gate_seconds? (default 10),
+//           gate_timeout_seconds? (default 120), paused?, aborted?}
+core::Result<json::object> ValidateRolloutSpec(const json::object& spec);
+
 // For an instance about to be created or changed: its product, version and plan exist, and the
 // tenant's instances (with this one as `candidate`) stay within the plan's entitlements.
 // `version` is filled with the product's default when the spec leaves it out.

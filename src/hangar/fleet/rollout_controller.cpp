@@ -1,0 +1,285 @@
+#include "hangar/fleet/rollout_controller.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "hangar/store/selector.hpp"
+
+namespace hangar::fleet {
+
+namespace json = boost::json;
+using core::Fail;
+
+namespace {
+
+constexpr auto kTick = std::chrono::milliseconds(500);
+
+std::string Str(const json::object& o, std::string_view k) {
+    const json::value* v = o.if_contains(k);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : "";
+}
+int64_t Int(const json::object& o, std::string_view k) {
+    const json::value* v = o.if_contains(k);
+    return v != nullptr && v->is_int64() ? v->as_int64() : 0;
+}
+bool Bool(const json::object& o, std::string_view k) {
+    const json::value* v = o.if_contains(k);
+    return v != nullptr && v->is_bool() && v->as_bool();
+}
+
+bool Ready(const json::object& status) {
+    const json::value* conds = status.if_contains("conditions");
+    if (conds == nullptr || !conds->is_array()) {
+        return false;
+    }
+    for (const auto& c : conds->as_array()) {
+        if (c.is_object() && Str(c.as_object(), "type") == "Ready") {
+            return Str(c.as_object(), "status") == "True";
+        }
+    }
+    return false;
+}
+
+void Event(json::object& status, const std::string& now, const std::string& message) {
+    json::value& ev = status["events"];
+    json::array& events = ev.is_array() ? ev.as_array() : ev.emplace_array();
+    events.push_back(json::object{{"time", now}, {"message", message}});
+    while (events.size() > 50) {
+        events.erase(events.begin());
+    }
+}
+
+}  // namespace
+
+std::vector<std::string> RolloutController::List() {
+    std::vector<std::string> ids;
+    store::ListQuery q{"Rollout", std::nullopt, "", 1000, {}};
+    while (true) {
+        auto page = store_.List(q);
+        if (!page) {
+            break;
+        }
+        for (const auto& o : page->items) {
+            ids.push_back(o.id);
+        }
+        if (page->next_after_id.empty()) {
+            break;
+        }
+        q.after_id = page->next_after_id;
+    }
+    return ids;
+}
+
+core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string& id) {
+    auto obj = store_.Get(id);
+    if (!obj) {
+        return obj.error().code == core::ErrorCode::kNotFound ? core::Result<reconcile::Outcome>(reconcile::Outcome{})
+                                                               : Fail(obj.error());
+    }
+    const json::object& spec = obj->spec;
+    json::object status = obj->status;
+    std::string phase = Str(status, "phase");
+    if (phase == "Completed" || phase == "Aborted" || phase == "Halted") {
+        return reconcile::Outcome{};
+    }
+    auto now_tp = clock_.Now();
+    std::string now = core::FormatRfc3339(now_tp);
+    std::string target = Str(spec, "target_version");
+    store::AuditEvent audit{0, now, "controller:rollout", "", "", "", "", "local", ""};
+
+    // The targets are chosen once, at the start, and kept in the status.
+    if (!status.contains("targets")) {
+        auto sel = store::Selector::Parse(Str(spec, "selector"));
+        std::vector<store::Object> canary, stable;
+        store::ListQuery q{"Instance", std::nullopt, "", 1000, {}};
+        while (true) {
+            auto page = store_.List(q);
+            if (!page) {
+                return Fail(page.error());
+            }
+            for (auto& o : page->items) {
+                const json::object& is = o.spec;
+                if (Str(is, "product") != Str(spec, "product") || !o.deletion_requested_at.empty() ||
+                    Str(is, "version") == target ||
+                    (!Str(spec, "from_version").empty() && Str(is, "version") != Str(spec, "from_version")) ||
+                    (!Str(spec, "release_channel").empty() && Str(is, "release_channel") != Str(spec, "release_channel")) ||
+                    (sel && !sel->Matches(o.labels))) {
+                    continue;
+                }
+                std::string ch = Str(is, "release_channel");
+                (ch == "internal" || ch == "canary" ? canary : stable).push_back(std::move(o));
+            }
+            if (page->next_after_id.empty()) {
+                break;
+            }
+            q.after_id = page->next_after_id;
+        }
+        json::array targets;
+        auto add = [&](const store::Object& o, int64_t wave) {
+            targets.push_back(json::object{
+                {"id", o.id}, {"name", o.name}, {"tenant", o.tenant}, {"from", Str(o.spec, "version")}, {"wave", wave}, {"state", "pending"}});
+        };
+        int64_t wave = 0;
+        if (!canary.empty()) {
+            for (const auto& o : canary) {
+                add(o, wave);
+            }
+            ++wave;
+        }
+        size_t placed = 0;
+        for (const auto& pct : spec.at("waves").as_array()) {
+            auto upto = static_cast<size_t>(std::ceil(static_cast<double>(stable.size()) * static_cast<double>(pct.as_int64()) / 100.0));
+            if (upto > placed) {
+                for (; placed < upto; ++placed) {
+                    add(stable[placed], wave);
+                }
+                ++wave;
+            }
+        }
+        status["targets"] = std::move(targets);
+        status["total"] = static_cast<int64_t>(canary.size() + stable.size());
+        Event(status, now, fmt::format("{} instances to move to {} ({} canary)", canary.size() + stable.size(), target, canary.size()));
+    }
+    json::array& targets = status["targets"].as_array();
+
+    if (Bool(spec, "aborted")) {
+        status["phase"] = "Aborted";
+        Event(status, now, "aborted; instances already moved keep their new version");
+    } else if (Bool(spec, "paused")) {
+        if (phase != "Paused") {
+            Event(status, now, "paused");
+        }
+        status["phase"] = "Paused";
+    } else {
+        status["phase"] = "Progressing";
+        int64_t gate = Int(spec, "health_gate_seconds");
+        int64_t timeout = Int(spec, "gate_timeout_seconds");
+        int64_t in_flight = 0;
+        // 1. Instances in flight: passed their gate, still waiting, or failed it.
+        for (auto& tv : targets) {
+            json::object& t = tv.as_object();
+            if (Str(t, "state") != "upgrading") {
+                continue;
+            }
+            std::string iid = Str(t, "id");
+            auto inst = store_.Get(iid);
+            if (!inst) {
+                t["state"] = "gone";
+                continue;
+            }
+            const json::object& ist = inst->status;
+            bool healthy = Str(inst->spec, "version") == target && Str(ist, "version") == target &&
+                           Str(ist, "phase") == "Running" && Ready(ist) && Int(ist, "observed_generation") == inst->generation;
+            auto since = core::ParseRfc3339(Str(t, "since")).value_or(now_tp);
+            if (healthy) {
+                if (!t.contains("healthy_since")) {
+                    t["healthy_since"] = now;
+                }
+                auto hs = core::ParseRfc3339(Str(t, "healthy_since")).value_or(now_tp);
+                if (now_tp - hs >= std::chrono::seconds(gate)) {
+                    t["state"] = "done";
+                    Event(status, now, fmt::format("{} passed its health gate on {}", Str(t, "name"), target));
+                    continue;
+                }
+            } else {
+                t.erase("healthy_since");
+            }
+            bool failed = Str(ist, "phase") == "Failed" || now_tp - since > std::chrono::seconds(timeout);
+            if (failed) {
+                // Roll that instance back and halt: nothing else moves until someone looks.
+                std::string from = Str(t, "from");
+                store::AuditEvent a = audit;
+                a.action = "instance.rollback";
+                a.tenant = inst->tenant;
+                a.object = iid;
+                auto back = store_.Update(iid, std::nullopt, now, [&](store::Object& o) -> core::Result<void> {
+                    o.spec["version"] = from;
+                    return {};
+                }, a);
+                if (!back) {
+                    return Fail(back.error());
+                }
+                t["state"] = "rolled_back";
+                std::string why = Str(ist, "phase") == "Failed" ? fmt::format("it failed ({})", Str(ist, "last_exit").empty() ? "not ready" : Str(ist, "last_exit"))
+                                                                : fmt::format("it was not healthy within {} s", timeout);
+                status["phase"] = "Halted";
+                status["message"] = fmt::format("{} failed its health gate on {}: {}; rolled back to {}", Str(t, "name"), target, why, from);
+                Event(status, now, Str(status, "message"));
+                break;
+            }
+            ++in_flight;
+        }
+        // 2. Start more in the current wave, up to max_unavailable in flight.
+        if (Str(status, "phase") == "Progressing") {
+            int64_t wave = -1;
+            for (const auto& tv : targets) {
+                const json::object& t = tv.as_object();
+                std::string st = Str(t, "state");
+                if (st == "pending" || st == "upgrading") {
+                    wave = wave < 0 ? Int(t, "wave") : std::min(wave, Int(t, "wave"));
+                }
+            }
+            if (wave < 0) {
+                status["phase"] = "Completed";
+                Event(status, now, fmt::format("completed: every instance runs {}", target));
+            } else {
+                if (Int(status, "current_wave") != wave || !status.contains("current_wave")) {
+                    Event(status, now, fmt::format("wave {} started", wave));
+                }
+                status["current_wave"] = wave;
+                for (auto& tv : targets) {
+                    json::object& t = tv.as_object();
+                    if (in_flight >= Int(spec, "max_unavailable")) {
+                        break;
+                    }
+                    if (Int(t, "wave") != wave || Str(t, "state") != "pending") {
+                        continue;
+                    }
+                    std::string iid = Str(t, "id");
+                    auto inst = store_.Get(iid);
+                    if (!inst) {
+                        t["state"] = "gone";
+                        continue;
+                    }
+                    if (Str(inst->spec, "version") != target) {  // after a crash it may be there already
+                        store::AuditEvent a = audit;
+                        a.action = "instance.upgrade";
+                        a.tenant = inst->tenant;
+                        a.object = iid;
+                        auto up = store_.Update(iid, inst->revision, now, [&](store::Object& o) -> core::Result<void> {
+                            o.spec["version"] = target;
+                            return {};
+                        }, a);
+                        if (!up) {
+                            return Fail(up.error());
+                        }
+                    }
+                    t["state"] = "upgrading";
+                    t["since"] = now;
+                    ++in_flight;
+                }
+            }
+        }
+    }
+    int64_t done = 0;
+    for (const auto& tv : targets) {
+        done += Str(tv.as_object(), "state") == "done" ? 1 : 0;
+    }
+    status["upgraded"] = done;
+    status["observed_generation"] = obj->generation;
+    auto w = store_.Update(id, obj->revision, now, [&](store::Object& o) -> core::Result<void> {
+        o.status = status;
+        return {};
+    }, store::AuditEvent{0, now, "controller:rollout", "", "", id, "", "local", ""});
+    if (!w && w.error().code != core::ErrorCode::kConflict) {
+        return Fail(w.error());
+    }
+    std::string p = Str(status, "phase");
+    if (p == "Progressing" || !w) {
+        return reconcile::Outcome{kTick};
+    }
+    return reconcile::Outcome{};
+}
+
+}  // namespace hangar::fleet
