@@ -199,6 +199,9 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
     }
     status["phase"] = phase;
     status["observed_generation"] = obj->generation;
+    if (!again && (phase == "Failed" || phase == "Provisioning")) {
+        again = std::chrono::seconds(1);  // never leave an unsettled instance to the resync
+    }
     if (status == obj->status) {
         if (!seen) {
             return Fail(seen.error());

@@ -492,7 +492,8 @@ core::Result<Observed> ProcessProvisioner::Ensure(const Desired& want) {
         auto now = Clock::now();
         if (p.crashed && now < p.next_start) {
             Observed o = View(p, Observed::State::kFailed, p.last_exit);
-            o.retry_after = std::chrono::duration_cast<std::chrono::milliseconds>(p.next_start - now);
+            // Rounded up: a remainder under 1 ms must not become "no retry".
+            o.retry_after = std::chrono::ceil<std::chrono::milliseconds>(p.next_start - now) + std::chrono::milliseconds(1);
             return o;
         }
         if (p.crashed) {

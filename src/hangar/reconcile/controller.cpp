@@ -62,6 +62,13 @@ void Controller::Worker() {
             if (r->requeue_after) {
                 queue_.AddAfter(*key, *r->requeue_after);
             }
+            core::Log(
+                core::LogLevel::kDebug,
+                "reconciled",
+                {{"controller", std::string_view(opts_.name)},
+                 {"key", std::string_view(*key)},
+                 {"requeue_ms", static_cast<int64_t>(r->requeue_after ? r->requeue_after->count() : -1)}}
+            );
         }
         queue_.Done(*key);
     }
