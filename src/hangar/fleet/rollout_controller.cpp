@@ -141,7 +141,9 @@ core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string&
         status["total"] = static_cast<int64_t>(canary.size() + stable.size());
         Event(status, now, fmt::format("{} instances to move to {} ({} canary)", canary.size() + stable.size(), target, canary.size()));
     }
-    json::array& targets = status["targets"].as_array();
+    // A local array: inserting keys into `status` below may move its storage, so no reference
+    // into it is held across those inserts.
+    json::array targets = std::move(status["targets"].as_array());
 
     if (Bool(spec, "aborted")) {
         status["phase"] = "Aborted";
@@ -266,6 +268,7 @@ core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string&
     for (const auto& tv : targets) {
         done += Str(tv.as_object(), "state") == "done" ? 1 : 0;
     }
+    status["targets"] = std::move(targets);
     status["upgraded"] = done;
     status["observed_generation"] = obj->generation;
     auto w = store_.Update(id, obj->revision, now, [&](store::Object& o) -> core::Result<void> {
