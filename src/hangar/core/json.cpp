@@ -94,6 +94,21 @@ Error FieldError(std::string path, std::string message) {
     return e;
 }
 
+std::string StrAt(const json::object& o, std::string_view key) {
+    const json::value* v = o.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+int64_t IntAt(const json::object& o, std::string_view key) {
+    const json::value* v = o.if_contains(key);
+    return v != nullptr && v->is_int64() ? v->as_int64() : 0;
+}
+
+bool BoolAt(const json::object& o, std::string_view key) {
+    const json::value* v = o.if_contains(key);
+    return v != nullptr && v->is_bool() && v->as_bool();
+}
+
 std::string ObjectReader::PathOf(std::string_view key) const {
     return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
 }

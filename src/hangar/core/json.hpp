@@ -61,4 +61,9 @@ private:
 
 Error FieldError(std::string path, std::string message);
 
+// Lenient reads of already-validated documents: the value, or empty/0/false when absent.
+std::string StrAt(const json::object& o, std::string_view key);
+int64_t IntAt(const json::object& o, std::string_view key);
+bool BoolAt(const json::object& o, std::string_view key);
+
 }  // namespace hangar::core

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "hangar/core/json.hpp"
+
 #include "hangar/core/log.hpp"
 
 namespace hangar::fleet {
@@ -14,29 +16,17 @@ namespace {
 constexpr size_t kMaxEvents = 20;
 constexpr auto kPoll = std::chrono::milliseconds(250);
 
-std::string Str(const json::object& o, std::string_view k) {
-    const json::value* v = o.if_contains(k);
-    return v != nullptr && v->is_string() ? std::string(v->as_string()) : "";
-}
 
-int64_t Int(const json::object& o, std::string_view k) {
-    const json::value* v = o.if_contains(k);
-    return v != nullptr && v->is_int64() ? v->as_int64() : 0;
-}
 
-bool Bool(const json::object& o, std::string_view k) {
-    const json::value* v = o.if_contains(k);
-    return v != nullptr && v->is_bool() && v->as_bool();
-}
 
 // Sets a condition, keeping its last_transition_time when its status did not change.
 void SetCondition(json::object& status, const std::string& type, bool ok, const std::string& reason, const std::string& message, const std::string& now) {
     json::array& conds = status["conditions"].is_array() ? status["conditions"].as_array() : status["conditions"].emplace_array();
     for (auto& c : conds) {
         json::object& co = c.as_object();
-        if (Str(co, "type") == type) {
+        if (core::StrAt(co, "type") == type) {
             std::string want = ok ? "True" : "False";
-            if (Str(co, "status") != want) {
+            if (core::StrAt(co, "status") != want) {
                 co["last_transition_time"] = now;
             }
             co["status"] = want;
@@ -59,24 +49,7 @@ void AddEvent(json::object& status, const std::string& now, const std::string& r
 
 }  // namespace
 
-std::vector<std::string> InstanceController::List() {
-    std::vector<std::string> ids;
-    store::ListQuery q{"Instance", std::nullopt, "", 1000, {}};
-    while (true) {
-        auto page = store_.List(q);
-        if (!page) {
-            break;
-        }
-        for (const auto& o : page->items) {
-            ids.push_back(o.id);
-        }
-        if (page->next_after_id.empty()) {
-            break;
-        }
-        q.after_id = page->next_after_id;
-    }
-    return ids;
-}
+std::vector<std::string> InstanceController::List() { return reconcile::ListKind(store_, "Instance"); }
 
 core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string& id) {
     auto obj = store_.Get(id);
@@ -110,19 +83,19 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
     const json::object& spec = obj->spec;
     Desired want;
     want.id = id;
-    want.product = Str(spec, "product");
-    want.version = Str(spec, "version");
-    want.running = !Bool(spec, "suspended");
-    want.restart_nonce = Int(spec, "restart_nonce");
+    want.product = core::StrAt(spec, "product");
+    want.version = core::StrAt(spec, "version");
+    want.running = !core::BoolAt(spec, "suspended");
+    want.restart_nonce = core::IntAt(spec, "restart_nonce");
     want.config = spec.contains("config") && spec.at("config").is_object() ? spec.at("config").as_object() : json::object();
-    if (auto plan = store_.FindByName("Plan", "", Str(spec, "plan"))) {
-        want.memory_mb = Int(plan->spec, "memory_mb");
-        want.cpu_millis = Int(plan->spec, "cpu_millis");
+    if (auto plan = store_.FindByName("Plan", "", core::StrAt(spec, "plan"))) {
+        want.memory_mb = core::IntAt(plan->spec, "memory_mb");
+        want.cpu_millis = core::IntAt(plan->spec, "cpu_millis");
     }
     if (auto product = store_.FindByName("Product", "", want.product)) {
         if (const auto* vs = product->spec.if_contains("versions"); vs != nullptr && vs->is_array()) {
             for (const auto& v : vs->as_array()) {
-                if (v.is_object() && Str(v.as_object(), "version") == want.version) {
+                if (v.is_object() && core::StrAt(v.as_object(), "version") == want.version) {
                     if (const json::value* h = v.as_object().if_contains("health"); h != nullptr && h->is_object()) {
                         want.health = h->as_object();
                     }
@@ -139,7 +112,7 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
 
     auto seen = provisioner_.Ensure(want);
     json::object status = obj->status;
-    std::string before_phase = Str(status, "phase");
+    std::string before_phase = core::StrAt(status, "phase");
     std::string phase;
     std::optional<std::chrono::milliseconds> again;
     if (!seen) {
@@ -169,7 +142,7 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
         if (seen->retry_after.count() > 0) {
             again = seen->retry_after;
         }
-        int64_t before_ooms = Int(status, "oom_kills");
+        int64_t before_ooms = core::IntAt(status, "oom_kills");
         if (seen->oom_kills > before_ooms) {
             AddEvent(status, now, "OOMKilled", seen->message);
             if (oom_kills_ != nullptr) {
@@ -182,7 +155,7 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
         if (seen->crash_loop || status.contains("conditions")) {
             bool had = false;
             for (const auto& c : status["conditions"].as_array()) {
-                had = had || Str(c.as_object(), "type") == "CrashLoop";
+                had = had || core::StrAt(c.as_object(), "type") == "CrashLoop";
             }
             if (seen->crash_loop || had) {
                 SetCondition(status, "CrashLoop", seen->crash_loop, seen->crash_loop ? "RestartingTooOften" : "Stable",

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "hangar/core/json.hpp"
+
 #include "hangar/store/selector.hpp"
 
 namespace hangar::fleet {
@@ -15,18 +17,6 @@ namespace {
 
 constexpr auto kTick = std::chrono::milliseconds(500);
 
-std::string Str(const json::object& o, std::string_view k) {
-    const json::value* v = o.if_contains(k);
-    return v != nullptr && v->is_string() ? std::string(v->as_string()) : "";
-}
-int64_t Int(const json::object& o, std::string_view k) {
-    const json::value* v = o.if_contains(k);
-    return v != nullptr && v->is_int64() ? v->as_int64() : 0;
-}
-bool Bool(const json::object& o, std::string_view k) {
-    const json::value* v = o.if_contains(k);
-    return v != nullptr && v->is_bool() && v->as_bool();
-}
 
 bool Ready(const json::object& status) {
     const json::value* conds = status.if_contains("conditions");
@@ -34,8 +24,8 @@ bool Ready(const json::object& status) {
         return false;
     }
     for (const auto& c : conds->as_array()) {
-        if (c.is_object() && Str(c.as_object(), "type") == "Ready") {
-            return Str(c.as_object(), "status") == "True";
+        if (c.is_object() && core::StrAt(c.as_object(), "type") == "Ready") {
+            return core::StrAt(c.as_object(), "status") == "True";
         }
     }
     return false;
@@ -52,24 +42,21 @@ void Event(json::object& status, const std::string& now, const std::string& mess
 
 }  // namespace
 
-std::vector<std::string> RolloutController::List() {
-    std::vector<std::string> ids;
-    store::ListQuery q{"Rollout", std::nullopt, "", 1000, {}};
-    while (true) {
-        auto page = store_.List(q);
-        if (!page) {
-            break;
-        }
-        for (const auto& o : page->items) {
-            ids.push_back(o.id);
-        }
-        if (page->next_after_id.empty()) {
-            break;
-        }
-        q.after_id = page->next_after_id;
-    }
-    return ids;
+// Moves one instance to `version`, audited as the rollout's doing.
+core::Result<store::Object> RolloutController::SetVersion(
+    const store::Object& inst, const std::string& version, const std::string& action,
+    std::optional<int64_t> expected_revision, store::AuditEvent audit
+) {
+    audit.action = action;
+    audit.tenant = inst.tenant;
+    audit.object = inst.id;
+    return store_.Update(inst.id, expected_revision, audit.time, [&](store::Object& o) -> core::Result<void> {
+        o.spec["version"] = version;
+        return {};
+    }, audit);
 }
+
+std::vector<std::string> RolloutController::List() { return reconcile::ListKind(store_, "Rollout"); }
 
 core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string& id) {
     auto obj = store_.Get(id);
@@ -79,18 +66,18 @@ core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string&
     }
     const json::object& spec = obj->spec;
     json::object status = obj->status;
-    std::string phase = Str(status, "phase");
+    std::string phase = core::StrAt(status, "phase");
     if (phase == "Completed" || phase == "Aborted" || phase == "Halted") {
         return reconcile::Outcome{};
     }
     auto now_tp = clock_.Now();
     std::string now = core::FormatRfc3339(now_tp);
-    std::string target = Str(spec, "target_version");
+    std::string target = core::StrAt(spec, "target_version");
     store::AuditEvent audit{0, now, "controller:rollout", "", "", "", "", "local", ""};
 
     // The targets are chosen once, at the start, and kept in the status.
     if (!status.contains("targets")) {
-        auto sel = store::Selector::Parse(Str(spec, "selector"));
+        auto sel = store::Selector::Parse(core::StrAt(spec, "selector"));
         std::vector<store::Object> canary, stable;
         store::ListQuery q{"Instance", std::nullopt, "", 1000, {}};
         while (true) {
@@ -100,14 +87,14 @@ core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string&
             }
             for (auto& o : page->items) {
                 const json::object& is = o.spec;
-                if (Str(is, "product") != Str(spec, "product") || !o.deletion_requested_at.empty() ||
-                    Str(is, "version") == target ||
-                    (!Str(spec, "from_version").empty() && Str(is, "version") != Str(spec, "from_version")) ||
-                    (!Str(spec, "release_channel").empty() && Str(is, "release_channel") != Str(spec, "release_channel")) ||
+                if (core::StrAt(is, "product") != core::StrAt(spec, "product") || !o.deletion_requested_at.empty() ||
+                    core::StrAt(is, "version") == target ||
+                    (!core::StrAt(spec, "from_version").empty() && core::StrAt(is, "version") != core::StrAt(spec, "from_version")) ||
+                    (!core::StrAt(spec, "release_channel").empty() && core::StrAt(is, "release_channel") != core::StrAt(spec, "release_channel")) ||
                     (sel && !sel->Matches(o.labels))) {
                     continue;
                 }
-                std::string ch = Str(is, "release_channel");
+                std::string ch = core::StrAt(is, "release_channel");
                 (ch == "internal" || ch == "canary" ? canary : stable).push_back(std::move(o));
             }
             if (page->next_after_id.empty()) {
@@ -118,7 +105,7 @@ core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string&
         json::array targets;
         auto add = [&](const store::Object& o, int64_t wave) {
             targets.push_back(json::object{
-                {"id", o.id}, {"name", o.name}, {"tenant", o.tenant}, {"from", Str(o.spec, "version")}, {"wave", wave}, {"state", "pending"}});
+                {"id", o.id}, {"name", o.name}, {"tenant", o.tenant}, {"from", core::StrAt(o.spec, "version")}, {"wave", wave}, {"state", "pending"}});
         };
         int64_t wave = 0;
         if (!canary.empty()) {
@@ -145,114 +132,100 @@ core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string&
     // into it is held across those inserts.
     json::array targets = std::move(status["targets"].as_array());
 
-    if (Bool(spec, "aborted")) {
+    if (core::BoolAt(spec, "aborted")) {
         status["phase"] = "Aborted";
         Event(status, now, "aborted; instances already moved keep their new version");
-    } else if (Bool(spec, "paused")) {
+    } else if (core::BoolAt(spec, "paused")) {
         if (phase != "Paused") {
             Event(status, now, "paused");
         }
         status["phase"] = "Paused";
     } else {
         status["phase"] = "Progressing";
-        int64_t gate = Int(spec, "health_gate_seconds");
-        int64_t timeout = Int(spec, "gate_timeout_seconds");
+        int64_t gate = core::IntAt(spec, "health_gate_seconds");
+        int64_t timeout = core::IntAt(spec, "gate_timeout_seconds");
         int64_t in_flight = 0;
         // 1. Instances in flight: passed their gate, still waiting, or failed it.
         for (auto& tv : targets) {
             json::object& t = tv.as_object();
-            if (Str(t, "state") != "upgrading") {
+            if (core::StrAt(t, "state") != "upgrading") {
                 continue;
             }
-            std::string iid = Str(t, "id");
+            std::string iid = core::StrAt(t, "id");
             auto inst = store_.Get(iid);
             if (!inst) {
                 t["state"] = "gone";
                 continue;
             }
             const json::object& ist = inst->status;
-            bool healthy = Str(inst->spec, "version") == target && Str(ist, "version") == target &&
-                           Str(ist, "phase") == "Running" && Ready(ist) && Int(ist, "observed_generation") == inst->generation;
-            auto since = core::ParseRfc3339(Str(t, "since")).value_or(now_tp);
+            bool healthy = core::StrAt(inst->spec, "version") == target && core::StrAt(ist, "version") == target &&
+                           core::StrAt(ist, "phase") == "Running" && Ready(ist) && core::IntAt(ist, "observed_generation") == inst->generation;
+            auto since = core::ParseRfc3339(core::StrAt(t, "since")).value_or(now_tp);
             if (healthy) {
                 if (!t.contains("healthy_since")) {
                     t["healthy_since"] = now;
                 }
-                auto hs = core::ParseRfc3339(Str(t, "healthy_since")).value_or(now_tp);
+                auto hs = core::ParseRfc3339(core::StrAt(t, "healthy_since")).value_or(now_tp);
                 if (now_tp - hs >= std::chrono::seconds(gate)) {
                     t["state"] = "done";
-                    Event(status, now, fmt::format("{} passed its health gate on {}", Str(t, "name"), target));
+                    Event(status, now, fmt::format("{} passed its health gate on {}", core::StrAt(t, "name"), target));
                     continue;
                 }
             } else {
                 t.erase("healthy_since");
             }
-            bool failed = Str(ist, "phase") == "Failed" || now_tp - since > std::chrono::seconds(timeout);
+            bool failed = core::StrAt(ist, "phase") == "Failed" || now_tp - since > std::chrono::seconds(timeout);
             if (failed) {
                 // Roll that instance back and halt: nothing else moves until someone looks.
-                std::string from = Str(t, "from");
-                store::AuditEvent a = audit;
-                a.action = "instance.rollback";
-                a.tenant = inst->tenant;
-                a.object = iid;
-                auto back = store_.Update(iid, std::nullopt, now, [&](store::Object& o) -> core::Result<void> {
-                    o.spec["version"] = from;
-                    return {};
-                }, a);
+                std::string from = core::StrAt(t, "from");
+                auto back = SetVersion(*inst, from, "instance.rollback", std::nullopt, audit);
                 if (!back) {
                     return Fail(back.error());
                 }
                 t["state"] = "rolled_back";
-                std::string why = Str(ist, "phase") == "Failed" ? fmt::format("it failed ({})", Str(ist, "last_exit").empty() ? "not ready" : Str(ist, "last_exit"))
+                std::string why = core::StrAt(ist, "phase") == "Failed" ? fmt::format("it failed ({})", core::StrAt(ist, "last_exit").empty() ? "not ready" : core::StrAt(ist, "last_exit"))
                                                                 : fmt::format("it was not healthy within {} s", timeout);
                 status["phase"] = "Halted";
-                status["message"] = fmt::format("{} failed its health gate on {}: {}; rolled back to {}", Str(t, "name"), target, why, from);
-                Event(status, now, Str(status, "message"));
+                status["message"] = fmt::format("{} failed its health gate on {}: {}; rolled back to {}", core::StrAt(t, "name"), target, why, from);
+                Event(status, now, core::StrAt(status, "message"));
                 break;
             }
             ++in_flight;
         }
         // 2. Start more in the current wave, up to max_unavailable in flight.
-        if (Str(status, "phase") == "Progressing") {
+        if (core::StrAt(status, "phase") == "Progressing") {
             int64_t wave = -1;
             for (const auto& tv : targets) {
                 const json::object& t = tv.as_object();
-                std::string st = Str(t, "state");
+                std::string st = core::StrAt(t, "state");
                 if (st == "pending" || st == "upgrading") {
-                    wave = wave < 0 ? Int(t, "wave") : std::min(wave, Int(t, "wave"));
+                    wave = wave < 0 ? core::IntAt(t, "wave") : std::min(wave, core::IntAt(t, "wave"));
                 }
             }
             if (wave < 0) {
                 status["phase"] = "Completed";
                 Event(status, now, fmt::format("completed: every instance runs {}", target));
             } else {
-                if (Int(status, "current_wave") != wave || !status.contains("current_wave")) {
+                if (core::IntAt(status, "current_wave") != wave || !status.contains("current_wave")) {
                     Event(status, now, fmt::format("wave {} started", wave));
                 }
                 status["current_wave"] = wave;
                 for (auto& tv : targets) {
                     json::object& t = tv.as_object();
-                    if (in_flight >= Int(spec, "max_unavailable")) {
+                    if (in_flight >= core::IntAt(spec, "max_unavailable")) {
                         break;
                     }
-                    if (Int(t, "wave") != wave || Str(t, "state") != "pending") {
+                    if (core::IntAt(t, "wave") != wave || core::StrAt(t, "state") != "pending") {
                         continue;
                     }
-                    std::string iid = Str(t, "id");
+                    std::string iid = core::StrAt(t, "id");
                     auto inst = store_.Get(iid);
                     if (!inst) {
                         t["state"] = "gone";
                         continue;
                     }
-                    if (Str(inst->spec, "version") != target) {  // after a crash it may be there already
-                        store::AuditEvent a = audit;
-                        a.action = "instance.upgrade";
-                        a.tenant = inst->tenant;
-                        a.object = iid;
-                        auto up = store_.Update(iid, inst->revision, now, [&](store::Object& o) -> core::Result<void> {
-                            o.spec["version"] = target;
-                            return {};
-                        }, a);
+                    if (core::StrAt(inst->spec, "version") != target) {  // after a crash it may be there already
+                        auto up = SetVersion(*inst, target, "instance.upgrade", inst->revision, audit);
                         if (!up) {
                             return Fail(up.error());
                         }
@@ -266,7 +239,7 @@ core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string&
     }
     int64_t done = 0;
     for (const auto& tv : targets) {
-        done += Str(tv.as_object(), "state") == "done" ? 1 : 0;
+        done += core::StrAt(tv.as_object(), "state") == "done" ? 1 : 0;
     }
     status["targets"] = std::move(targets);
     status["upgraded"] = done;
@@ -278,7 +251,7 @@ core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string&
     if (!w && w.error().code != core::ErrorCode::kConflict) {
         return Fail(w.error());
     }
-    std::string p = Str(status, "phase");
+    std::string p = core::StrAt(status, "phase");
     if (p == "Progressing" || !w) {
         return reconcile::Outcome{kTick};
     }

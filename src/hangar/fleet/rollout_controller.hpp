@@ -20,6 +20,10 @@ public:
     std::vector<std::string> List();
 
 private:
+    core::Result<store::Object> SetVersion(
+        const store::Object& inst, const std::string& version, const std::string& action,
+        std::optional<int64_t> expected_revision, store::AuditEvent audit
+    );
     store::Store& store_;
     const core::Clock& clock_;
 };

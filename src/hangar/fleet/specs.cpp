@@ -374,7 +374,8 @@ core::Result<json::object> ValidateRolloutSpec(const json::object& spec) {
 
 namespace {
 
-int64_t IntAt(const json::object& o, std::string_view a, std::string_view b = {}) {
+// o[a] or o[a][b], as an integer (0 when absent).
+int64_t IntIn(const json::object& o, std::string_view a, std::string_view b = {}) {
     const json::value* v = o.if_contains(a);
     if (v != nullptr && !b.empty()) {
         v = v->is_object() ? v->as_object().if_contains(b) : nullptr;
@@ -382,16 +383,13 @@ int64_t IntAt(const json::object& o, std::string_view a, std::string_view b = {}
     return v != nullptr && v->is_int64() ? v->as_int64() : 0;
 }
 
-std::string StrAt(const json::object& o, std::string_view k) {
-    const json::value* v = o.if_contains(k);
-    return v != nullptr && v->is_string() ? std::string(v->as_string()) : "";
-}
+using core::StrAt;
 
 }  // namespace
 
 int64_t PlanMemoryMb(store::Store& store, const json::object& instance_spec) {
     auto plan = store.FindByName("Plan", "", StrAt(instance_spec, "plan"));
-    return plan ? IntAt(plan->spec, "memory_mb") : 0;
+    return plan ? IntIn(plan->spec, "memory_mb") : 0;
 }
 
 core::Result<void> AdmitInstance(store::Store& store, store::Object& candidate) {
@@ -419,13 +417,13 @@ core::Result<void> AdmitInstance(store::Store& store, store::Object& candidate) 
         return Fail(FieldError("spec.plan", fmt::format("there is no plan \"{}\"", StrAt(spec, "plan"))));
     }
     // Quotas: the tenant's other instances plus this one, against this plan's entitlements.
-    int64_t max_instances = IntAt(plan->spec, "entitlements", "max_instances");
-    int64_t max_memory = IntAt(plan->spec, "entitlements", "max_total_memory_mb");
+    int64_t max_instances = IntIn(plan->spec, "entitlements", "max_instances");
+    int64_t max_memory = IntIn(plan->spec, "entitlements", "max_total_memory_mb");
     if (max_instances == 0 && max_memory == 0) {
         return {};
     }
     int64_t count = 1;
-    int64_t memory = IntAt(plan->spec, "memory_mb");
+    int64_t memory = IntIn(plan->spec, "memory_mb");
     store::ListQuery q{"Instance", candidate.tenant, "", 1000, {}};
     while (true) {
         auto page = store.List(q);

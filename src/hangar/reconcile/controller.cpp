@@ -6,6 +6,25 @@
 
 namespace hangar::reconcile {
 
+std::vector<std::string> ListKind(store::Store& store, const std::string& kind) {
+    std::vector<std::string> ids;
+    store::ListQuery q{kind, std::nullopt, "", 1000, {}};
+    while (true) {
+        auto page = store.List(q);
+        if (!page) {
+            break;
+        }
+        for (const auto& o : page->items) {
+            ids.push_back(o.id);
+        }
+        if (page->next_after_id.empty()) {
+            break;
+        }
+        q.after_id = page->next_after_id;
+    }
+    return ids;
+}
+
 Controller::Controller(store::Store& store, ControllerOptions opts, ReconcileFn reconcile, ListFn list)
     : store_(store), opts_(std::move(opts)), reconcile_(std::move(reconcile)), list_(std::move(list)) {}
 

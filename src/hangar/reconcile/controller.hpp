@@ -29,6 +29,9 @@ struct ControllerOptions {
     std::vector<std::string> kinds;  // change-log kinds that wake this controller
 };
 
+// Every id of a kind, for a controller's resync.
+std::vector<std::string> ListKind(store::Store& store, const std::string& kind);
+
 class Controller {
 public:
     using ReconcileFn = std::function<core::Result<Outcome>(const std::string& key)>;
