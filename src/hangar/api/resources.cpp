@@ -357,19 +357,42 @@ Result<store::Object> TargetOf(Deps& deps, const KindInfo& kind, Call& c, const 
     return current;
 }
 
-Result<http::Response> Update(Deps& deps, const KindInfo& kind, Call& c) {
-    std::string id(c.req.Param("id"));
+// Everything a write to /v1/{kind}/{id} checks before it changes anything: the object exists
+// for this caller (else 404, audited by id), the caller's role allows the write, and If-Match
+// parses. `admin_only` adds the platform-admin requirement (deleting a tenant).
+struct WriteTarget {
+    store::Object current;
+    std::optional<int64_t> if_match;
+};
+
+Result<WriteTarget> PrepareWrite(
+    Deps& deps, const KindInfo& kind, Call& c, const std::string& id, std::string_view verb, bool admin_only
+) {
     auto current = TargetOf(deps, kind, c, id);
     if (!current) {
         return Fail(current.error());
     }
-    if (auto r = RequireRole(c.who, kind.write_role, fmt::format("changing a {}", kind.kind)); !r) {
+    if (admin_only && !c.who.IsAdmin()) {
+        return Fail(Forbidden(fmt::format("only platform admins {} {}s", verb, kind.kind)));
+    }
+    if (auto r = RequireRole(c.who, kind.write_role, fmt::format("{} a {}", verb == "delete" ? "deleting" : "changing", kind.kind)); !r) {
         return Fail(r.error());
     }
     auto if_match = IfMatch(c.req);
     if (!if_match) {
         return Fail(if_match.error());
     }
+    return WriteTarget{std::move(*current), *if_match};
+}
+
+Result<http::Response> Update(Deps& deps, const KindInfo& kind, Call& c) {
+    std::string id(c.req.Param("id"));
+    auto target = PrepareWrite(deps, kind, c, id, "change", false);
+    if (!target) {
+        return Fail(target.error());
+    }
+    const store::Object* current = &target->current;
+    std::optional<int64_t> if_match = target->if_match;
     auto body = BodyObject(c.req);
     if (!body) {
         return Fail(body.error());
@@ -425,7 +448,7 @@ Result<http::Response> Update(Deps& deps, const KindInfo& kind, Call& c) {
         }
         spec = std::move(*s);
     }
-    std::optional<int64_t> expected = *if_match ? *if_match : body_revision;
+    std::optional<int64_t> expected = if_match ? if_match : body_revision;
     if (spec && kind.admit) {
         store::Object candidate = *current;
         candidate.spec = *spec;
@@ -464,20 +487,11 @@ Result<http::Response> Update(Deps& deps, const KindInfo& kind, Call& c) {
 
 Result<http::Response> Delete(Deps& deps, const KindInfo& kind, Call& c, const Kinds& kinds) {
     std::string id(c.req.Param("id"));
-    auto current = TargetOf(deps, kind, c, id);
-    if (!current) {
-        return Fail(current.error());
+    auto target = PrepareWrite(deps, kind, c, id, "delete", kind.admin_only_create);
+    if (!target) {
+        return Fail(target.error());
     }
-    if (kind.admin_only_create && !c.who.IsAdmin()) {
-        return Fail(Forbidden(fmt::format("only platform admins delete {}s", kind.kind)));
-    }
-    if (auto r = RequireRole(c.who, kind.write_role, fmt::format("deleting a {}", kind.kind)); !r) {
-        return Fail(r.error());
-    }
-    auto if_match = IfMatch(c.req);
-    if (!if_match) {
-        return Fail(if_match.error());
-    }
+    std::optional<int64_t> if_match = target->if_match;
     if (kind.scope == Scope::kSelf) {
         // A tenant goes only once it owns nothing.
         for (const KindInfo* k : kinds.All()) {
@@ -501,7 +515,7 @@ Result<http::Response> Delete(Deps& deps, const KindInfo& kind, Call& c, const K
         // Ask the controller to tear it down; it removes the object when it is gone.
         auto marked = deps.store.Update(
             id,
-            *if_match,
+            if_match,
             c.now,
             [&](store::Object& o) -> Result<void> {
                 if (o.kind != kind.kind || !c.who.Sees(o.tenant)) {
@@ -529,7 +543,7 @@ Result<http::Response> Delete(Deps& deps, const KindInfo& kind, Call& c, const K
     }
     auto deleted = deps.store.Delete(
         id,
-        *if_match,
+        if_match,
         [&](const store::Object& o) -> Result<void> {
             if (o.kind != kind.kind || !c.who.Sees(o.tenant)) {
                 return Fail(NotFound(kind.kind, id));
@@ -689,18 +703,11 @@ void AddResourceRoutes(http::Router& router, Deps& deps, const Kinds& kinds, Wat
         for (const auto& [action, change] : kind.actions) {
             router.Add("POST", base + "/{id}:" + action, Wrap(deps, lower + "." + action, [&deps, &kind, &change = change](Call& c) -> Result<http::Response> {
                 std::string id(c.req.Param("id"));
-                auto current = TargetOf(deps, kind, c, id);
-                if (!current) {
-                    return Fail(current.error());
+                auto target = PrepareWrite(deps, kind, c, id, "change", false);
+                if (!target) {
+                    return Fail(target.error());
                 }
-                if (auto r = RequireRole(c.who, kind.write_role, fmt::format("changing a {}", kind.kind)); !r) {
-                    return Fail(r.error());
-                }
-                auto if_match = IfMatch(c.req);
-                if (!if_match) {
-                    return Fail(if_match.error());
-                }
-                auto updated = deps.store.Update(id, *if_match, c.now, [&](store::Object& o) -> Result<void> {
+                auto updated = deps.store.Update(id, target->if_match, c.now, [&](store::Object& o) -> Result<void> {
                     if (!o.deletion_requested_at.empty()) {
                         return Fail(ErrorCode::kConflict, fmt::format("{} {} is being deleted", kind.kind, id));
                     }
