@@ -140,6 +140,35 @@ TEST_F(FleetTest, QuotasAndReferencesAreCheckedAtCreate) {
     EXPECT_EQ(Str(unknown.Json(), {"error", "details", "field"}), "spec.colour");
 }
 
+TEST_F(FleetTest, ConcurrentCreatesCannotShareTheLastQuotaSlot) {
+    std::string t = s_->Tenant("fleet-race");
+    std::string token = s_->Token(t, "operator");
+    std::vector<int> statuses(12);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < statuses.size(); ++i) {
+        threads.emplace_back([&, i] {
+            auto c = s_->As(token);
+            statuses[i] = c.Do("POST", "/v1/instances", R"({"metadata":{"name":"r)" + std::to_string(i) + R"("},"spec":{"product":"workspace","plan":"small"}})").status;
+        });
+    }
+    for (auto& th : threads) {
+        th.join();
+    }
+    EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 201), 3) << "the plan allows 3 instances";
+    EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 422), 9);
+    EXPECT_EQ(s_->As(token).Do("GET", "/v1/instances").Json().at("items").as_array().size(), 3U);
+}
+
+TEST_F(FleetTest, MetricsCountInstancesByPhaseAndReconciles) {
+    auto op = s_->As(owner_);
+    std::string id = Create(op, "counted");
+    WaitFor(op, "/v1/instances/" + id, [](const HttpResponse& r) { return PhaseIs(r, "Running"); });
+    auto m = s_->Admin().Do("GET", "/metrics");
+    ASSERT_EQ(m.status, 200);
+    EXPECT_NE(m.body.find("hangar_instances{phase=\"Running\"}"), std::string::npos) << m.body;
+    EXPECT_NE(m.body.find("hangar_reconciles_total{controller=\"instance\",result=\"ok\"}"), std::string::npos);
+}
+
 TEST_F(FleetTest, DeletionWaitsForTeardownAndHonoursProtection) {
     auto op = s_->As(owner_);
     std::string id = Create(op, "doomed", R"(,"deletion_protection":true)");

@@ -1,7 +1,9 @@
 #include "hangar/api/resources.hpp"
 
+#include <array>
 #include <charconv>
 #include <fstream>
+#include <mutex>
 
 #include <boost/json/serialize.hpp>
 
@@ -95,6 +97,15 @@ http::Response ObjectResponse(int status, const store::Object& o) {
     return r;
 }
 
+// Admission (quotas) reads the tenant's other objects and then writes: holding a tenant's lock
+// from the check to the commit makes two concurrent creates unable to both take the last slot.
+// Striped, so unrelated tenants rarely wait on each other. (One server: with several replicas
+// on PostgreSQL, a quota can be exceeded by a create racing on another replica.)
+std::unique_lock<std::mutex> LockAdmission(const std::string& tenant) {
+    static std::array<std::mutex, 64> stripes;
+    return std::unique_lock<std::mutex>(stripes[std::hash<std::string>{}(tenant) % stripes.size()]);
+}
+
 // The tenant a new object belongs to.
 Result<std::string> CreateTenant(
     Deps& deps, const KindInfo& kind, const auth::Principal& who, const std::optional<std::string>& asked
@@ -184,7 +195,9 @@ Result<http::Response> Create(Deps& deps, const KindInfo& kind, Call& c) {
         }
         o.tenant = kind.scope == Scope::kSelf ? o.id : "";
     }
+    std::unique_lock<std::mutex> admission;
     if (kind.admit) {
+        admission = LockAdmission(o.tenant);
         if (auto a = kind.admit(o); !a) {
             return Fail(a.error());
         }
@@ -449,7 +462,9 @@ Result<http::Response> Update(Deps& deps, const KindInfo& kind, Call& c) {
         spec = std::move(*s);
     }
     std::optional<int64_t> expected = if_match ? if_match : body_revision;
+    std::unique_lock<std::mutex> admission;
     if (spec && kind.admit) {
+        admission = LockAdmission(current->tenant);
         store::Object candidate = *current;
         candidate.spec = *spec;
         if (auto a = kind.admit(candidate); !a) {

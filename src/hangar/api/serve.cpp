@@ -85,6 +85,8 @@ void LoadYaml(const std::string& path, ServeConfig& cfg) {
             cfg.restart_backoff = v.as<std::string>();
         } else if (key == "sim_latency") {
             cfg.sim_latency = v.as<std::string>();
+        } else if (key == "controller_workers") {
+            cfg.controller_workers = v.as<size_t>();
         } else if (key == "tenant_rate") {
             cfg.tenant_rate = v.as<double>();
         } else if (key == "changelog_keep") {
@@ -146,6 +148,8 @@ void AddServeCommand(CLI::App& app) {
     add("--provisioner", &ServeConfig::provisioner, "What runs instances: process (local processes) or simulated (an in-memory cloud)", "HANGAR_PROVISIONER")
         ->check(CLI::IsMember({"process", "simulated"}));
     add("--restart-backoff", &ServeConfig::restart_backoff, "Process provisioner: wait after a crash before restarting (doubles per crash, up to 60 s)", "HANGAR_RESTART_BACKOFF");
+    add("--controller-workers", &ServeConfig::controller_workers, "Instance reconcile workers", "HANGAR_CONTROLLER_WORKERS")
+        ->check(CLI::Range(1, 256));
     add("--sim-latency", &ServeConfig::sim_latency, "Simulated provisioner: time an instance takes to start", "HANGAR_SIM_LATENCY");
     serve->final_callback([flags, config_file, given] {
         ServeConfig cfg = *flags;
@@ -269,17 +273,21 @@ int RunServe(const ServeConfig& cfg) {
     auto& oom_kills = metrics.Counter(
         "hangar_instance_oom_kills_total", "Instances killed at their memory limit.", {"tenant", "instance", "product"}
     );
-    fleet::InstanceController instances(store, *provisioner, clock, &oom_kills);
+    auto& phases = metrics.Gauge("hangar_instances", "Instances by the phase their controller last saw.", {"phase"});
+    auto& reconciles = metrics.Counter(
+        "hangar_reconciles_total", "Reconcile calls by controller and result (ok, error).", {"controller", "result"}
+    );
+    fleet::InstanceController instances(store, *provisioner, clock, &oom_kills, &phases);
     reconcile::Controller instance_loop(
         store,
-        reconcile::ControllerOptions{"instance", 4, std::chrono::seconds(30), {"Instance"}},
+        reconcile::ControllerOptions{"instance", cfg.controller_workers, std::chrono::seconds(30), {"Instance"}, &reconciles},
         [&instances](const std::string& id) { return instances.Reconcile(id); },
         [&instances] { return instances.List(); }
     );
     fleet::RolloutController rollouts(store, clock);
     reconcile::Controller rollout_loop(
         store,
-        reconcile::ControllerOptions{"rollout", 2, std::chrono::seconds(30), {"Rollout"}},
+        reconcile::ControllerOptions{"rollout", 2, std::chrono::seconds(30), {"Rollout"}, &reconciles},
         [&rollouts](const std::string& id) { return rollouts.Reconcile(id); },
         [&rollouts] { return rollouts.List(); }
     );

@@ -49,6 +49,31 @@ void AddEvent(json::object& status, const std::string& now, const std::string& r
 
 }  // namespace
 
+void InstanceController::Tally(const std::string& id, const std::string& phase) {
+    if (phases_ == nullptr) {
+        return;
+    }
+    std::lock_guard lock(tally_mu_);
+    auto it = phase_of_.find(id);
+    if (it != phase_of_.end()) {
+        if (it->second == phase) {
+            return;
+        }
+        phases_->Add({it->second}, -1);
+        if (phase.empty()) {
+            phase_of_.erase(it);
+            return;
+        }
+        it->second = phase;
+    } else {
+        if (phase.empty()) {
+            return;
+        }
+        phase_of_.emplace(id, phase);
+    }
+    phases_->Add({phase}, 1);
+}
+
 std::vector<std::string> InstanceController::List() { return reconcile::ListKind(store_, "Instance"); }
 
 core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string& id) {
@@ -61,6 +86,7 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
         if (auto d = provisioner_.Destroy(id); !d) {
             return Fail(d.error());
         }
+        Tally(id, "");
         return reconcile::Outcome{};
     }
     std::string now = core::FormatRfc3339(clock_.Now());
@@ -77,6 +103,7 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
         if (!del && del.error().code != core::ErrorCode::kNotFound) {
             return Fail(del.error());
         }
+        Tally(id, "");
         return reconcile::Outcome{};
     }
 
@@ -172,6 +199,7 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
     }
     status["phase"] = phase;
     status["observed_generation"] = obj->generation;
+    Tally(id, phase);
     if (!again && (phase == "Failed" || phase == "Provisioning")) {
         again = std::chrono::seconds(1);  // never leave an unsettled instance to the resync
     }

@@ -4,6 +4,9 @@
 // endpoint and a bounded event list. Deletion: the object carries deletion_requested_at until
 // the provisioner has torn the instance down; then the object goes.
 
+#include <mutex>
+#include <unordered_map>
+
 #include "hangar/core/clock.hpp"
 #include "hangar/core/metrics.hpp"
 #include "hangar/fleet/provisioner.hpp"
@@ -15,19 +18,29 @@ namespace hangar::fleet {
 class InstanceController {
 public:
     InstanceController(
-        store::Store& store, Provisioner& provisioner, const core::Clock& clock, core::CounterFamily* oom_kills = nullptr
+        store::Store& store,
+        Provisioner& provisioner,
+        const core::Clock& clock,
+        core::CounterFamily* oom_kills = nullptr,
+        core::GaugeFamily* phases = nullptr
     )
-        : store_(store), provisioner_(provisioner), clock_(clock), oom_kills_(oom_kills) {}
+        : store_(store), provisioner_(provisioner), clock_(clock), oom_kills_(oom_kills), phases_(phases) {}
 
     core::Result<reconcile::Outcome> Reconcile(const std::string& id);
     // Every instance id (for resync).
     std::vector<std::string> List();
 
 private:
+    // Keeps hangar_instances{phase} equal to the number of instances last seen in each phase.
+    void Tally(const std::string& id, const std::string& phase);
+
     store::Store& store_;
     Provisioner& provisioner_;
     const core::Clock& clock_;
     core::CounterFamily* oom_kills_;  // hangar_instance_oom_kills_total{tenant,instance,product}
+    core::GaugeFamily* phases_;       // hangar_instances{phase}
+    std::mutex tally_mu_;
+    std::unordered_map<std::string, std::string> phase_of_;
 };
 
 }  // namespace hangar::fleet

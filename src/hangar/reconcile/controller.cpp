@@ -66,6 +66,9 @@ void Controller::Worker() {
             r = core::Fail(core::ErrorCode::kInternal, e.what());
         }
         reconciles_++;
+        if (opts_.reconciles != nullptr) {
+            opts_.reconciles->Inc({opts_.name, r ? "ok" : "error"});
+        }
         if (!r) {
             auto delay = queue_.Retry(*key);
             core::Log(

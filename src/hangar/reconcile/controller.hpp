@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "hangar/core/error.hpp"
+#include "hangar/core/metrics.hpp"
 #include "hangar/reconcile/work_queue.hpp"
 #include "hangar/store/store.hpp"
 
@@ -27,6 +28,8 @@ struct ControllerOptions {
     size_t workers = 4;
     std::chrono::milliseconds resync{std::chrono::seconds(30)};
     std::vector<std::string> kinds;  // change-log kinds that wake this controller
+    // hangar_reconciles_total{controller,result}; may be null.
+    core::CounterFamily* reconciles = nullptr;
 };
 
 // Every id of a kind, for a controller's resync.
