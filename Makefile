@@ -32,7 +32,9 @@ demo: build
 	@scripts/demo $(BUILD)/src/hangar
 
 bench: build
+	cmake --build $(BUILD) --target fleet_bench
 	@bench/api/run.sh $(BUILD)/src/hangar
+	@bench/fleet/run.sh $(BUILD)/src/hangar $(BUILD)/bench/fleet_bench
 
 format:
 	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i

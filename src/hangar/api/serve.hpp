@@ -25,7 +25,7 @@ struct ServeConfig {
     std::string provisioner = "process";  // process (local processes) or simulated
     std::string sim_latency = "200ms";      // how long a simulated instance takes to start
     std::string restart_backoff = "500ms";  // process provisioner: first wait after a crash
-    size_t controller_workers = 16;         // instance reconcile workers (writes wait on group commit)
+    size_t controller_workers = 32;         // instance reconcile workers (writes wait on group commit)
 };
 
 // Registers the `serve` subcommand; its callback runs the server and exits with its code.

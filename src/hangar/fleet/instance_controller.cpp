@@ -221,7 +221,7 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
     if (!seen) {
         return Fail(seen.error());
     }
-    return reconcile::Outcome{again};
+    return reconcile::Outcome{again, w ? w->revision : 0};
 }
 
 }  // namespace hangar::fleet

@@ -387,11 +387,6 @@ using core::StrAt;
 
 }  // namespace
 
-int64_t PlanMemoryMb(store::Store& store, const json::object& instance_spec) {
-    auto plan = store.FindByName("Plan", "", StrAt(instance_spec, "plan"));
-    return plan ? IntIn(plan->spec, "memory_mb") : 0;
-}
-
 core::Result<void> AdmitInstance(store::Store& store, store::Object& candidate) {
     json::object& spec = candidate.spec;
     auto product = store.FindByName("Product", "", StrAt(spec, "product"));
@@ -422,25 +417,28 @@ core::Result<void> AdmitInstance(store::Store& store, store::Object& candidate) 
     if (max_instances == 0 && max_memory == 0) {
         return {};
     }
+    // Usage: the tenant's live instances by plan, counted by the store (this one excluded when
+    // it is a resize of an existing instance).
     int64_t count = 1;
     int64_t memory = IntIn(plan->spec, "memory_mb");
-    store::ListQuery q{"Instance", candidate.tenant, "", 1000, {}};
-    while (true) {
-        auto page = store.List(q);
-        if (!page) {
-            return Fail(page.error());
+    auto by_plan = store.CountBy("Instance", candidate.tenant, "plan");
+    if (!by_plan) {
+        return Fail(by_plan.error());
+    }
+    std::string own_plan;
+    if (auto current = store.Get(candidate.id); current && current->deletion_requested_at.empty()) {
+        own_plan = StrAt(current->spec, "plan");
+    }
+    for (auto [plan_name, n] : *by_plan) {
+        if (!own_plan.empty() && plan_name == own_plan) {
+            --n;
+            own_plan.clear();
         }
-        for (const auto& o : page->items) {
-            if (o.id == candidate.id || !o.deletion_requested_at.empty()) {
-                continue;
-            }
-            ++count;
-            memory += PlanMemoryMb(store, o.spec);
+        count += n;
+        if (n > 0) {
+            auto other = store.FindByName("Plan", "", plan_name);
+            memory += n * (other ? IntIn(other->spec, "memory_mb") : 0);
         }
-        if (page->next_after_id.empty()) {
-            break;
-        }
-        q.after_id = page->next_after_id;
     }
     if (max_instances > 0 && count > max_instances) {
         core::Error e = core::MakeError(

@@ -33,7 +33,4 @@ core::Result<json::object> ValidateRolloutSpec(const json::object& spec);
 // `version` is filled with the product's default when the spec leaves it out.
 core::Result<void> AdmitInstance(store::Store& store, store::Object& candidate);
 
-// The plan's memory for an instance spec (0 when the plan is gone).
-int64_t PlanMemoryMb(store::Store& store, const json::object& instance_spec);
-
 }  // namespace hangar::fleet

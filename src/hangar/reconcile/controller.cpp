@@ -59,6 +59,10 @@ void Controller::Wake() {
 
 void Controller::Worker() {
     while (auto key = queue_.Get()) {
+        {
+            std::lock_guard lock(own_mu_);
+            in_flight_.insert(*key);
+        }
         core::Result<Outcome> r = core::Fail(core::ErrorCode::kInternal, "not run");
         try {
             r = reconcile_(*key);
@@ -91,6 +95,26 @@ void Controller::Worker() {
                  {"key", std::string_view(*key)},
                  {"requeue_ms", static_cast<int64_t>(r->requeue_after ? r->requeue_after->count() : -1)}}
             );
+        }
+        // Changes the feed saw while this key was being reconciled: our own write needs no
+        // second pass; anything newer does.
+        bool again = false;
+        {
+            std::lock_guard lock(own_mu_);
+            in_flight_.erase(*key);
+            int64_t wrote = r ? r->wrote_revision : 0;
+            int64_t seen = 0;
+            if (auto p = pending_.find(*key); p != pending_.end()) {
+                seen = p->second;
+                pending_.erase(p);
+            }
+            again = seen > wrote;
+            if (wrote > seen) {
+                own_writes_[*key] = wrote;  // its change is still to come through the feed
+            }
+        }
+        if (again) {
+            queue_.Add(*key);
         }
         queue_.Done(*key);
     }
@@ -125,9 +149,28 @@ void Controller::Feed() {
             }
             for (const auto& c : *changes) {
                 cursor = c.revision;
-                if (std::find(opts_.kinds.begin(), opts_.kinds.end(), c.kind) != opts_.kinds.end()) {
-                    queue_.Add(c.id);
+                if (std::find(opts_.kinds.begin(), opts_.kinds.end(), c.kind) == opts_.kinds.end()) {
+                    continue;
                 }
+                {
+                    std::lock_guard lock(own_mu_);
+                    auto own = own_writes_.find(c.id);
+                    if (own != own_writes_.end() && own->second >= c.revision) {
+                        if (own->second == c.revision) {
+                            own_writes_.erase(own);
+                        }
+                        continue;  // our own write (or older): nothing new to reconcile
+                    }
+                    if (own != own_writes_.end()) {
+                        own_writes_.erase(own);
+                    }
+                    if (in_flight_.contains(c.id)) {
+                        int64_t& p = pending_[c.id];  // decided when that reconcile ends
+                        p = std::max(p, c.revision);
+                        continue;
+                    }
+                }
+                queue_.Add(c.id);
             }
             if (changes->size() < 1000) {
                 break;

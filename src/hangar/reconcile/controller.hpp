@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "hangar/core/error.hpp"
@@ -21,6 +23,9 @@ namespace hangar::reconcile {
 
 struct Outcome {
     std::optional<std::chrono::milliseconds> requeue_after;
+    // The revision the reconcile itself wrote to its key's object: the change feed skips
+    // that echo instead of reconciling the same state again.
+    int64_t wrote_revision = 0;
 };
 
 struct ControllerOptions {
@@ -66,6 +71,10 @@ private:
     std::mutex feed_mu_;
     std::condition_variable feed_cv_;
     bool woken_ = false;
+    std::mutex own_mu_;
+    std::unordered_map<std::string, int64_t> own_writes_;  // key -> revision this controller wrote
+    std::unordered_set<std::string> in_flight_;            // keys being reconciled now
+    std::unordered_map<std::string, int64_t> pending_;      // in-flight key -> newest change seen
 };
 
 }  // namespace hangar::reconcile

@@ -22,7 +22,7 @@ void WorkQueue::Add(const std::string& key) {
             return;
         }
         dirty_.insert(key);
-        delayed_.erase(key);
+        EraseDelayedLocked(key);
         if (!processing_.contains(key)) {
             ready_.push_back(key);
         }
@@ -43,25 +43,36 @@ void WorkQueue::AddAfter(const std::string& key, std::chrono::milliseconds delay
         auto due = Clock::now() + delay;
         auto [it, fresh] = delayed_.try_emplace(key, due);
         if (!fresh) {
-            it->second = std::min(it->second, due);
+            if (it->second <= due) {
+                return;
+            }
+            by_due_.erase({it->second, key});
+            it->second = due;
         }
+        by_due_.emplace(due, key);
     }
     cv_.notify_one();
 }
 
+void WorkQueue::EraseDelayedLocked(const std::string& key) {
+    auto it = delayed_.find(key);
+    if (it != delayed_.end()) {
+        by_due_.erase({it->second, key});
+        delayed_.erase(it);
+    }
+}
+
+// Due keys come off the front of by_due_: O(log n) each, however many keys wait.
 void WorkQueue::PromoteDueLocked(Clock::time_point now) {
-    for (auto it = delayed_.begin(); it != delayed_.end();) {
-        if (it->second <= now) {
-            const std::string& key = it->first;
-            if (!dirty_.contains(key)) {
-                dirty_.insert(key);
-                if (!processing_.contains(key)) {
-                    ready_.push_back(key);
-                }
+    while (!by_due_.empty() && by_due_.begin()->first <= now) {
+        auto node = by_due_.extract(by_due_.begin());
+        std::string& key = node.value().second;
+        delayed_.erase(key);
+        if (!dirty_.contains(key)) {
+            dirty_.insert(key);
+            if (!processing_.contains(key)) {
+                ready_.push_back(std::move(key));
             }
-            it = delayed_.erase(it);
-        } else {
-            ++it;
         }
     }
 }
@@ -80,13 +91,10 @@ std::optional<std::string> WorkQueue::Get() {
             processing_.insert(key);
             return key;
         }
-        if (delayed_.empty()) {
+        if (by_due_.empty()) {
             cv_.wait(lock);
         } else {
-            auto next = std::min_element(delayed_.begin(), delayed_.end(), [](const auto& a, const auto& b) {
-                            return a.second < b.second;
-                        })->second;
-            cv_.wait_until(lock, next);
+            cv_.wait_until(lock, by_due_.begin()->first);
         }
     }
 }

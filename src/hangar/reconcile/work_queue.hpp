@@ -13,6 +13,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace hangar::reconcile {
 
@@ -41,14 +43,16 @@ public:
 
 private:
     void PromoteDueLocked(Clock::time_point now);
+    void EraseDelayedLocked(const std::string& key);
 
     std::mutex mu_;
     std::condition_variable cv_;
     std::deque<std::string> ready_;
-    std::set<std::string> dirty_;       // queued (in ready_), or re-added while processing
-    std::set<std::string> processing_;
-    std::map<std::string, Clock::time_point> delayed_;  // earliest due time per key
-    std::map<std::string, int> failures_;
+    std::unordered_set<std::string> dirty_;  // queued (in ready_), or re-added while processing
+    std::unordered_set<std::string> processing_;
+    std::unordered_map<std::string, Clock::time_point> delayed_;  // earliest due time per key
+    std::set<std::pair<Clock::time_point, std::string>> by_due_;    // the same, in due order
+    std::unordered_map<std::string, int> failures_;
     bool shutdown_ = false;
 };
 

@@ -65,6 +65,11 @@ public:
     // Objects of q.kind (and q.tenant) with id > after_id in id order, at most `chunk`, plus the
     // revision they were read at.
     virtual std::pair<std::vector<std::string>, int64_t> ListDocs(const ListQuery& q, size_t chunk) = 0;
+    // Live objects (no deletion requested) of a kind in a tenant, counted by the value of the
+    // top-level spec field `field` ("" when absent). `field` is [a-z_]+, checked by the Store.
+    virtual std::vector<std::pair<std::string, int64_t>> CountBy(
+        std::string_view kind, std::string_view tenant, std::string_view field
+    ) = 0;
     virtual std::vector<Change> ChangesAfter(int64_t revision, size_t limit) = 0;
     virtual int64_t CurrentRevision() = 0;
     virtual int64_t CompactedThrough() = 0;

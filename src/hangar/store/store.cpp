@@ -191,6 +191,17 @@ core::Result<Object> Store::FindByName(std::string_view kind, std::string_view s
     return ObjectFromDoc(**doc);
 }
 
+core::Result<std::vector<std::pair<std::string, int64_t>>> Store::CountBy(
+    std::string_view kind, std::string_view tenant, std::string_view field
+) {
+    if (field.empty() || field.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string_view::npos) {
+        return Fail(ErrorCode::kInternal, fmt::format("CountBy: bad field \"{}\"", field));
+    }
+    return Timed("count", [&]() -> core::Result<std::vector<std::pair<std::string, int64_t>>> {
+        return backend_->reader().CountBy(kind, tenant, field);
+    });
+}
+
 core::Result<std::vector<Change>> Store::ChangesAfter(int64_t after, size_t limit) {
     return Timed("changes", [&]() -> core::Result<std::vector<Change>> {
         Reader& r = backend_->reader();

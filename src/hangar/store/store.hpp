@@ -59,6 +59,11 @@ public:
     core::Result<ListResult> List(const ListQuery& q);
     // The object of `kind` named `name` in a naming scope (a tenant id, or "" for platform-wide).
     core::Result<Object> FindByName(std::string_view kind, std::string_view scope, std::string_view name);
+    // Live objects of `kind` in `tenant` counted by the value of spec.<field> (a quota's
+    // usage without reading every object). `field` is lowercase letters and '_'.
+    core::Result<std::vector<std::pair<std::string, int64_t>>> CountBy(
+        std::string_view kind, std::string_view tenant, std::string_view field
+    );
     // Changes with revision > after; kGone when the log no longer reaches back that far.
     core::Result<std::vector<Change>> ChangesAfter(int64_t after, size_t limit);
     core::Result<int64_t> CurrentRevision();

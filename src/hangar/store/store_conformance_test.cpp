@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -217,6 +218,30 @@ TEST_P(StoreConformance, ListPagesInIdOrderByTenantAndFilter) {
     ASSERT_TRUE(filtered);
     EXPECT_EQ(filtered->items.size(), 12U);
     EXPECT_EQ(filtered->revision, *store_->CurrentRevision());
+}
+
+TEST_P(StoreConformance, CountByGroupsLiveObjectsOfATenantBySpecField) {
+    MustCreate(NewObject("Thing", "ten_a", "a1"));
+    MustCreate(NewObject("Thing", "ten_a", "a2"));
+    Object big = NewObject("Thing", "ten_a", "a3");
+    big.spec["size"] = "large";
+    MustCreate(big);
+    Object going = MustCreate(NewObject("Thing", "ten_a", "a4"));
+    ASSERT_TRUE(store_->Update(going.id, std::nullopt, Now(), [](Object& x) -> core::Result<void> {
+        x.deletion_requested_at = Now();
+        return {};
+    }, Audit("thing.delete", going.id)));
+    MustCreate(NewObject("Thing", "ten_b", "b1"));
+    MustCreate(NewObject("Other", "ten_a", "o1"));
+    auto counts = store_->CountBy("Thing", "ten_a", "size");
+    ASSERT_TRUE(counts) << counts.error().message;
+    std::map<std::string, int64_t> got(counts->begin(), counts->end());
+    EXPECT_EQ(got, (std::map<std::string, int64_t>{{"large", 1}, {"small", 2}})) << "a4 is being deleted";
+    auto absent = store_->CountBy("Thing", "ten_a", "colour");
+    ASSERT_TRUE(absent);
+    std::map<std::string, int64_t> none(absent->begin(), absent->end());
+    EXPECT_EQ(none, (std::map<std::string, int64_t>{{"", 3}}));
+    EXPECT_FALSE(store_->CountBy("Thing", "ten_a", "size') OR 1=1 --"));
 }
 
 TEST_P(StoreConformance, CompactedRevisionsAreGone) {

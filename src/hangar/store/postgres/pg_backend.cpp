@@ -249,6 +249,22 @@ public:
         return r.Text(0, 0);
     }
 
+    std::vector<std::pair<std::string, int64_t>> CountBy(
+        std::string_view kind, std::string_view tenant, std::string_view field
+    ) override {
+        auto c = pool_.Acquire();
+        auto r = c->Exec(
+            "SELECT coalesce(doc::jsonb->'spec'->>$3, ''), count(*) FROM objects WHERE kind = $1 AND "
+            "tenant = $2 AND doc::jsonb->'metadata'->'deletion_requested_at' IS NULL GROUP BY 1",
+            {std::string(kind), std::string(tenant), std::string(field)}
+        );
+        std::vector<std::pair<std::string, int64_t>> out;
+        for (int i = 0; i < r.Rows(); ++i) {
+            out.emplace_back(r.Text(i, 0), r.Int(i, 1));
+        }
+        return out;
+    }
+
     std::pair<std::vector<std::string>, int64_t> ListDocs(const ListQuery& q, size_t chunk) override {
         auto c = pool_.Acquire();
         c->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");

@@ -256,6 +256,23 @@ public:
         return doc;
     }
 
+    std::vector<std::pair<std::string, int64_t>> CountBy(
+        std::string_view kind, std::string_view tenant, std::string_view field
+    ) override {
+        auto db = pool_.Acquire();
+        Stmt& s = db->Prepare(
+            "SELECT coalesce(json_extract(doc, '$.spec.' || ?3), ''), count(*) FROM objects "
+            "WHERE kind = ?1 AND tenant = ?2 AND json_extract(doc, '$.metadata.deletion_requested_at') "
+            "IS NULL GROUP BY 1"
+        );
+        s.Bind(1, kind).Bind(2, tenant).Bind(3, field);
+        std::vector<std::pair<std::string, int64_t>> out;
+        while (s.Step()) {
+            out.emplace_back(s.Text(0), s.Int(1));
+        }
+        return out;
+    }
+
     std::pair<std::vector<std::string>, int64_t> ListDocs(const ListQuery& q, size_t chunk) override {
         auto db = pool_.Acquire();
         db->Prepare("BEGIN").Run();
