@@ -187,6 +187,35 @@ TEST_F(FleetTest, DeletionWaitsForTeardownAndHonoursProtection) {
     EXPECT_EQ(fin.Json().at("items").as_array().size(), 1U) << "the controller's removal is audited";
 }
 
+TEST_F(FleetTest, AFailingBackupHoldsTheTeardownUntilItSucceeds) {
+    auto admin = s_->Admin();
+    std::string product = R"({"metadata":{"name":"keep"},"spec":{"versions":[{"version":"1","run":{"simulated":{}},"backup_command":["BACKUP"]}]}})";
+    auto failing = product;
+    failing.replace(failing.find("BACKUP"), 6, "false");
+    auto created = admin.Do("POST", "/v1/products", failing);
+    ASSERT_EQ(created.status, 201) << created.body;
+    std::string pid = Str(created.Json(), {"metadata", "id"});
+    auto op = s_->As(owner_);
+    auto r = op.Do("POST", "/v1/instances", R"({"metadata":{"name":"kept"},"spec":{"product":"keep","plan":"small"}})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    std::string id = Str(r.Json(), {"metadata", "id"});
+    WaitFor(op, "/v1/instances/" + id, [](const HttpResponse& x) { return PhaseIs(x, "Running"); });
+    ASSERT_EQ(op.Do("DELETE", "/v1/instances/" + id).status, 202);
+    auto held = WaitFor(op, "/v1/instances/" + id, [](const HttpResponse& x) {
+        return x.status == 200 && json::serialize(x.Json()).find("BackupFailed") != std::string::npos;
+    });
+    EXPECT_EQ(Str(held, {"status", "phase"}), "Deleting") << json::serialize(held);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(op.Do("GET", "/v1/instances/" + id).status, 200) << "not torn down without its backup";
+
+    auto working = product;
+    working.replace(working.find("BACKUP"), 6, "true");
+    auto fixed = admin.Do("PUT", "/v1/products/" + pid, working);
+    ASSERT_EQ(fixed.status, 200) << fixed.body;
+    WaitFor(op, "/v1/instances/" + id, [](const HttpResponse& x) { return x.status == 404; });
+    EXPECT_EQ(op.Do("GET", "/v1/instances/" + id).status, 404) << "backed up, then torn down";
+}
+
 TEST_F(FleetTest, AnotherTenantCannotSeeOrTouchInstances) {
     auto op = s_->As(owner_);
     std::string id = Create(op, "private");

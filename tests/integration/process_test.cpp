@@ -133,6 +133,52 @@ TEST_F(ProcessTest, RunsUpgradesAndTearsDownWithoutLeftovers) {
     EXPECT_FALSE(std::filesystem::exists(dir)) << "no file is left";
 }
 
+TEST_F(ProcessTest, TeardownRunsTheBackupCommandFirstAndTheBackupOutlivesTheInstance) {
+    auto admin = s_->Admin();
+    auto p = admin.Do("POST", "/v1/products", R"({"metadata":{"name":"notes"},"spec":{"versions":[{"version":"1",)"
+        R"("run":{"process":{"command":["hangar-workspace","--port","{port}"]}},"health":{"http":{"path":"/healthz"}},)"
+        R"("backup_command":["sh","-c","cp -a {data_dir}/. {backup_dir}/ && echo copied {instance_id}"]}]}})");
+    ASSERT_EQ(p.status, 201) << p.body;
+    std::string id = Create("n1", "notes");
+    auto running = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) { return Phase(v) == "Running"; });
+    ASSERT_EQ(Phase(running), "Running") << json::serialize(running);
+    std::string dir = s_->process().data_dir() + "/instances/" + id;
+    std::ofstream(dir + "/data/note.txt") << "customer data\n";
+
+    EXPECT_EQ(admin.Do("DELETE", "/v1/instances/" + id).status, 202);
+    WaitFor(admin, "/v1/instances/" + id, [](const json::value&) { return false; });
+    EXPECT_EQ(admin.Do("GET", "/v1/instances/" + id).status, 404);
+    EXPECT_FALSE(std::filesystem::exists(dir)) << "the instance's own files are gone";
+    std::string backups = s_->process().data_dir() + "/backups/" + id;
+    ASSERT_TRUE(std::filesystem::is_directory(backups));
+    int copies = 0;
+    for (const auto& b : std::filesystem::directory_iterator(backups)) {
+        std::ifstream f(b.path() / "note.txt");
+        std::string line;
+        std::getline(f, line);
+        EXPECT_EQ(line, "customer data") << b.path();
+        ++copies;
+    }
+    EXPECT_EQ(copies, 1) << "backed up once, before the teardown";
+}
+
+TEST_F(ProcessTest, AnExecHealthCheckReallyRunsItsCommand) {
+    auto admin = s_->Admin();
+    auto p = admin.Do("POST", "/v1/products", R"({"metadata":{"name":"gated"},"spec":{"versions":[{"version":"1",)"
+        R"("run":{"process":{"command":["hangar-workspace","--port","{port}"]}},)"
+        R"("health":{"exec":{"command":["test","-f","{data_dir}/ready"]}}}]}})");
+    ASSERT_EQ(p.status, 201) << p.body;
+    std::string id = Create("g1", "gated");
+    std::string ready = s_->process().data_dir() + "/instances/" + id + "/data/ready";
+    auto starting = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) { return Phase(v) == "Provisioning"; });
+    ASSERT_EQ(Phase(starting), "Provisioning");
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    EXPECT_EQ(Phase(admin.Do("GET", "/v1/instances/" + id).Json()), "Provisioning") << "its check fails: no ready file";
+    std::ofstream(ready) << "ok\n";
+    auto running = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) { return Phase(v) == "Running"; });
+    EXPECT_EQ(Phase(running), "Running") << json::serialize(running);
+}
+
 TEST_F(ProcessTest, LogsAndDescribeShowWhatTheInstanceDid) {
     auto admin = s_->Admin();
     std::string id = Create("chatty");

@@ -260,6 +260,7 @@ int RunServe(const ServeConfig& cfg) {
     } else {
         fleet::ProcessOptions popts;
         popts.root = (std::filesystem::path(cfg.data_dir) / "instances").string();
+        popts.backup_root = (std::filesystem::path(cfg.data_dir) / "backups").string();
         // Sample products (hangar-workspace) are installed beside the hangar binary.
         popts.extra_path = std::filesystem::canonical("/proc/self/exe").parent_path().string();
         auto backoff = ParseMillis(cfg.restart_backoff);

@@ -74,6 +74,52 @@ void InstanceController::Tally(const std::string& id, const std::string& phase) 
     phases_->Add({phase}, 1);
 }
 
+// What the spec asks of the provisioner: the product version's recipe, health check and
+// (in `backup`) its backup command, and the plan's size.
+Desired InstanceController::DesiredFor(const store::Object& obj, std::vector<std::string>* backup) {
+    const json::object& spec = obj.spec;
+    Desired want;
+    want.id = obj.id;
+    want.product = core::StrAt(spec, "product");
+    want.version = core::StrAt(spec, "version");
+    want.running = !core::BoolAt(spec, "suspended");
+    want.restart_nonce = core::IntAt(spec, "restart_nonce");
+    want.config = spec.contains("config") && spec.at("config").is_object() ? spec.at("config").as_object() : json::object();
+    if (auto plan = store_.FindByName("Plan", "", core::StrAt(spec, "plan"))) {
+        want.memory_mb = core::IntAt(plan->spec, "memory_mb");
+        want.cpu_millis = core::IntAt(plan->spec, "cpu_millis");
+    }
+    auto product = store_.FindByName("Product", "", want.product);
+    const json::value* vs = product ? product->spec.if_contains("versions") : nullptr;
+    if (vs == nullptr || !vs->is_array()) {
+        return want;
+    }
+    for (const auto& v : vs->as_array()) {
+        if (!v.is_object() || core::StrAt(v.as_object(), "version") != want.version) {
+            continue;
+        }
+        const json::object& ver = v.as_object();
+        if (const json::value* h = ver.if_contains("health"); h != nullptr && h->is_object()) {
+            want.health = h->as_object();
+        }
+        const json::value* run = ver.if_contains("run");
+        if (run != nullptr && run->is_object()) {
+            if (const json::value* mine = run->as_object().if_contains(provisioner_.Name()); mine != nullptr && mine->is_object()) {
+                want.run = mine->as_object();
+            }
+        }
+        const json::value* cmd = ver.if_contains("backup_command");
+        if (backup != nullptr && cmd != nullptr && cmd->is_array()) {
+            for (const auto& a : cmd->as_array()) {
+                if (a.is_string()) {
+                    backup->emplace_back(a.as_string());
+                }
+            }
+        }
+    }
+    return want;
+}
+
 std::vector<std::string> InstanceController::List() { return reconcile::ListKind(store_, "Instance"); }
 
 core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string& id) {
@@ -93,6 +139,35 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
     store::AuditEvent system{0, now, "controller:instance", obj->tenant, "", id, "", "local", ""};
 
     if (!obj->deletion_requested_at.empty()) {
+        // The product's backup step first, once: its result is recorded before the teardown.
+        std::vector<std::string> backup;
+        Desired want = DesiredFor(*obj, &backup);
+        json::object status = obj->status;
+        std::string phase = core::StrAt(status, "phase");
+        bool ever_ran = !phase.empty() && phase != "Pending";
+        if (!backup.empty() && ever_ran && !status.contains("backup")) {
+            auto where = provisioner_.Backup(want, backup);
+            if (!where) {
+                AddEvent(status, now, "BackupFailed", where.error().message);
+                SetCondition(status, "BackedUp", false, "BackupFailed", where.error().message, now);
+            } else {
+                AddEvent(status, now, "BackedUp", where->empty() ? "nothing to back up" : fmt::format("backup in {}", *where));
+                SetCondition(status, "BackedUp", true, "BackedUp", *where, now);
+                status["backup"] = json::object{{"location", *where}, {"time", now}};
+            }
+            status["phase"] = "Deleting";
+            auto w = store_.Update(id, obj->revision, now, [&](store::Object& o) -> core::Result<void> {
+                o.status = status;
+                return {};
+            }, system);
+            if (!where) {
+                return Fail(where.error());  // retried with back-off; the instance stays until it works
+            }
+            if (!w) {
+                return Fail(w.error());  // read again and go on from what was recorded
+            }
+            obj = std::move(w);
+        }
         auto gone = provisioner_.Destroy(id);
         if (!gone) {
             return Fail(gone.error());
@@ -107,35 +182,7 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
         return reconcile::Outcome{};
     }
 
-    const json::object& spec = obj->spec;
-    Desired want;
-    want.id = id;
-    want.product = core::StrAt(spec, "product");
-    want.version = core::StrAt(spec, "version");
-    want.running = !core::BoolAt(spec, "suspended");
-    want.restart_nonce = core::IntAt(spec, "restart_nonce");
-    want.config = spec.contains("config") && spec.at("config").is_object() ? spec.at("config").as_object() : json::object();
-    if (auto plan = store_.FindByName("Plan", "", core::StrAt(spec, "plan"))) {
-        want.memory_mb = core::IntAt(plan->spec, "memory_mb");
-        want.cpu_millis = core::IntAt(plan->spec, "cpu_millis");
-    }
-    if (auto product = store_.FindByName("Product", "", want.product)) {
-        if (const auto* vs = product->spec.if_contains("versions"); vs != nullptr && vs->is_array()) {
-            for (const auto& v : vs->as_array()) {
-                if (v.is_object() && core::StrAt(v.as_object(), "version") == want.version) {
-                    if (const json::value* h = v.as_object().if_contains("health"); h != nullptr && h->is_object()) {
-                        want.health = h->as_object();
-                    }
-                    const json::value* run = v.as_object().if_contains("run");
-                    if (run != nullptr && run->is_object()) {
-                        if (const json::value* mine = run->as_object().if_contains(provisioner_.Name()); mine != nullptr && mine->is_object()) {
-                            want.run = mine->as_object();
-                        }
-                    }
-                }
-            }
-        }
-    }
+    Desired want = DesiredFor(*obj);
 
     auto seen = provisioner_.Ensure(want);
     json::object status = obj->status;

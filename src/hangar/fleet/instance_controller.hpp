@@ -33,6 +33,7 @@ public:
 private:
     // Keeps hangar_instances{phase} equal to the number of instances last seen in each phase.
     void Tally(const std::string& id, const std::string& phase);
+    Desired DesiredFor(const store::Object& obj, std::vector<std::string>* backup = nullptr);
 
     store::Store& store_;
     Provisioner& provisioner_;

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +21,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "hangar/core/clock.hpp"
 #include "hangar/core/log.hpp"
 
 namespace hangar::fleet {
@@ -29,6 +31,7 @@ namespace fs = std::filesystem;
 using core::ErrorCode;
 using core::Fail;
 using Clock = std::chrono::steady_clock;
+constexpr auto kExecHealthTimeout = std::chrono::seconds(5);
 
 namespace {
 
@@ -128,6 +131,68 @@ bool TcpOpen(int port) {
     }
     ::close(fd);
     return open;
+}
+
+// Runs args to completion in its own process group (cwd, env, stdout and stderr appended to
+// `log`); past `timeout` the whole group is killed. The exit status, or why there is none.
+core::Result<int> RunToCompletion(
+    std::vector<std::string> args,
+    std::vector<std::string> env,
+    const std::string& cwd,
+    const std::string& log,
+    std::chrono::milliseconds timeout
+) {
+    std::vector<char*> argv, envp;
+    for (auto& a : args) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    for (auto& e : env) {
+        envp.push_back(e.data());
+    }
+    envp.push_back(nullptr);
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        return Fail(ErrorCode::kUnavailable, fmt::format("fork failed: {}", std::strerror(errno)));
+    }
+    if (pid == 0) {
+        ::setsid();
+        int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        ::dup2(out, 1);
+        ::dup2(out, 2);
+        int devnull = ::open("/dev/null", O_RDONLY);
+        ::dup2(devnull, 0);
+        if (::chdir(cwd.c_str()) != 0) {
+            ::_exit(126);
+        }
+        for (int fd = 3; fd < 1024; ++fd) {
+            ::close(fd);
+        }
+        ::execve(argv[0], argv.data(), envp.data());
+        ::dprintf(2, "hangar: cannot run %s: %s\n", argv[0], std::strerror(errno));
+        ::_exit(127);
+    }
+    auto deadline = Clock::now() + timeout;
+    int status = 0;
+    while (true) {
+        pid_t done = ::waitpid(pid, &status, WNOHANG);
+        if (done == pid) {
+            break;
+        }
+        if (done < 0 && errno != EINTR) {
+            return Fail(ErrorCode::kInternal, fmt::format("waitpid: {}", std::strerror(errno)));
+        }
+        if (Clock::now() >= deadline) {
+            ::kill(-pid, SIGKILL);  // pid > 0 here: the child's own group
+            ::waitpid(pid, nullptr, 0);
+            return Fail(ErrorCode::kUnavailable, fmt::format("{} did not finish within {} ms", args[0], timeout.count()));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (WIFSIGNALED(status)) {
+        return 128 + WTERMSIG(status);
+    }
+    return WEXITSTATUS(status);
 }
 
 std::string Substitute(std::string s, const std::map<std::string, std::string>& vars) {
@@ -286,6 +351,52 @@ void ProcessProvisioner::Refresh(const std::string& id, Proc& p) {
     }
 }
 
+std::vector<std::string> ProcessProvisioner::Environment(
+    const std::string& id, int port, const Desired& want, const std::map<std::string, std::string>& vars
+) const {
+    std::string dir = Dir(id);
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) {
+        if (std::string_view(*e).rfind("HANGAR_", 0) != 0) {  // never hand our secrets down
+            env.emplace_back(*e);
+        }
+    }
+    for (auto& e : env) {
+        if (e.rfind("PATH=", 0) == 0 && !opts_.extra_path.empty()) {
+            e = "PATH=" + opts_.extra_path + ":" + e.substr(5);
+        }
+    }
+    env.push_back("PORT=" + std::to_string(port));
+    env.push_back("DATA_DIR=" + dir + "/data");
+    env.push_back("INSTANCE_ID=" + id);
+    env.push_back("INSTANCE_CONFIG=" + dir + "/config.json");
+    if (const json::value* e = want.run.if_contains("env"); e != nullptr && e->is_object()) {
+        for (const auto& kv : e->as_object()) {
+            if (kv.value().is_string()) {
+                env.push_back(std::string(kv.key()) + "=" + Substitute(std::string(kv.value().as_string()), vars));
+            }
+        }
+    }
+    return env;
+}
+
+// Resolved here: execve would not search, and execvpe would search our PATH, not the instance's.
+bool ProcessProvisioner::ResolveProgram(std::string& program) const {
+    if (program.find('/') != std::string::npos) {
+        return true;
+    }
+    const char* path_env = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe)
+    std::string search = opts_.extra_path + ":" + (path_env != nullptr ? path_env : "/usr/bin:/bin");
+    std::istringstream dirs(search);
+    for (std::string d; std::getline(dirs, d, ':');) {
+        if (!d.empty() && ::access((d + "/" + program).c_str(), X_OK) == 0) {
+            program = d + "/" + program;
+            return true;
+        }
+    }
+    return false;
+}
+
 core::Result<void> ProcessProvisioner::Start(const std::string& id, Proc& p, const Desired& want) {
     const json::value* cmd = want.run.if_contains("command");
     if (cmd == nullptr || !cmd->is_array() || cmd->as_array().empty()) {
@@ -308,44 +419,9 @@ core::Result<void> ProcessProvisioner::Start(const std::string& id, Proc& p, con
         }
         args.push_back(Substitute(std::string(a.as_string()), vars));
     }
-    std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) {
-        if (std::string_view(*e).rfind("HANGAR_", 0) != 0) {  // never hand our secrets down
-            env.emplace_back(*e);
-        }
-    }
-    for (auto& e : env) {
-        if (e.rfind("PATH=", 0) == 0 && !opts_.extra_path.empty()) {
-            e = "PATH=" + opts_.extra_path + ":" + e.substr(5);
-        }
-    }
-    env.push_back("PORT=" + std::to_string(p.port));
-    env.push_back("DATA_DIR=" + dir + "/data");
-    env.push_back("INSTANCE_ID=" + id);
-    env.push_back("INSTANCE_CONFIG=" + dir + "/config.json");
-    if (const json::value* e = want.run.if_contains("env"); e != nullptr && e->is_object()) {
-        for (const auto& kv : e->as_object()) {
-            if (kv.value().is_string()) {
-                env.push_back(std::string(kv.key()) + "=" + Substitute(std::string(kv.value().as_string()), vars));
-            }
-        }
-    }
-    // Resolve the program here: execvpe would search our PATH, not the instance's.
-    if (args[0].find('/') == std::string::npos) {
-        const char* path_env = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe)
-        std::string search = opts_.extra_path + ":" + (path_env != nullptr ? path_env : "/usr/bin:/bin");
-        std::istringstream dirs(search);
-        std::string found;
-        for (std::string d; std::getline(dirs, d, ':');) {
-            if (!d.empty() && ::access((d + "/" + args[0]).c_str(), X_OK) == 0) {
-                found = d + "/" + args[0];
-                break;
-            }
-        }
-        if (found.empty()) {
-            return Fail(ErrorCode::kInvalidArgument, fmt::format("cannot find the program \"{}\" of {} {} on PATH", args[0], want.product, want.version));
-        }
-        args[0] = found;
+    std::vector<std::string> env = Environment(id, p.port, want, vars);
+    if (!ResolveProgram(args[0])) {
+        return Fail(ErrorCode::kInvalidArgument, fmt::format("cannot find the program \"{}\" of {} {} on PATH", args[0], want.product, want.version));
     }
     p.cgroup = MakeCgroup(id, want.memory_mb);
     p.cgroup_ooms = CgroupOoms(p.cgroup);
@@ -442,7 +518,66 @@ bool ProcessProvisioner::Healthy(const Proc& p, const Desired& want) {
     if (want.health.contains("tcp")) {
         return TcpOpen(p.port);
     }
+    if (const json::value* h = want.health.if_contains("exec"); h != nullptr && h->is_object()) {
+        // A command run beside the instance (its environment, in its data folder): exit 0 is healthy.
+        const json::value* cmd = h->as_object().if_contains("command");
+        if (cmd == nullptr || !cmd->is_array() || cmd->as_array().empty()) {
+            return false;
+        }
+        std::map<std::string, std::string> vars = {
+            {"{port}", std::to_string(p.port)}, {"{data_dir}", Dir(want.id) + "/data"}, {"{instance_id}", want.id}};
+        std::vector<std::string> args;
+        for (const auto& a : cmd->as_array()) {
+            args.push_back(a.is_string() ? Substitute(std::string(a.as_string()), vars) : "");
+        }
+        if (!ResolveProgram(args[0])) {
+            return false;
+        }
+        auto code = RunToCompletion(args, Environment(want.id, p.port, want, vars), Dir(want.id) + "/data",
+                                    Dir(want.id) + "/logs/health.log", kExecHealthTimeout);
+        return code && *code == 0;
+    }
     return true;  // no check: alive is healthy
+}
+
+core::Result<std::string> ProcessProvisioner::Backup(const Desired& want, const std::vector<std::string>& command) {
+    std::lock_guard lock(mu_);
+    Proc& p = Load(want.id);
+    std::string dir = Dir(want.id);
+    if (!fs::exists(dir + "/data")) {
+        return std::string();  // never started: nothing to back up
+    }
+    std::string stamp = core::FormatRfc3339(std::chrono::system_clock::now());
+    std::replace(stamp.begin(), stamp.end(), ':', '-');
+    std::string backup_dir = (fs::path(opts_.backup_root) / want.id / stamp).string();
+    std::error_code ec;
+    fs::create_directories(backup_dir, ec);
+    if (ec) {
+        return Fail(ErrorCode::kUnavailable, fmt::format("cannot create {}: {}", backup_dir, ec.message()));
+    }
+    std::map<std::string, std::string> vars = {
+        {"{port}", std::to_string(p.port)}, {"{data_dir}", dir + "/data"}, {"{instance_id}", want.id}, {"{backup_dir}", backup_dir}};
+    std::vector<std::string> args;
+    for (const auto& a : command) {
+        args.push_back(Substitute(a, vars));
+    }
+    if (args.empty() || !ResolveProgram(args[0])) {
+        return Fail(ErrorCode::kInvalidArgument, fmt::format("cannot find the backup program \"{}\" on PATH", command.empty() ? "" : command[0]));
+    }
+    auto env = Environment(want.id, p.port, want, vars);
+    env.push_back("BACKUP_DIR=" + backup_dir);
+    auto code = RunToCompletion(args, env, dir + "/data", dir + "/logs/backup.log", opts_.backup_timeout);
+    if (!code) {
+        return Fail(code.error());
+    }
+    if (*code != 0) {
+        std::string tail = ReadFile(dir + "/logs/backup.log");
+        if (tail.size() > 300) {
+            tail = tail.substr(tail.size() - 300);
+        }
+        return Fail(ErrorCode::kUnavailable, fmt::format("the backup command exited with status {}: {}", *code, tail));
+    }
+    return backup_dir;
 }
 
 void ProcessProvisioner::RotateLogs(const std::string& id) {

@@ -28,6 +28,8 @@ struct ProcessOptions {
     std::chrono::seconds crash_loop_window{300};
     std::chrono::milliseconds restart_backoff{500};  // after the first crash; doubles, up to 60 s
     std::string extra_path;  // prepended to PATH for instances (the folder of hangar itself)
+    std::string backup_root;  // <data-dir>/backups: outlives the instances it holds
+    std::chrono::milliseconds backup_timeout{std::chrono::minutes(10)};
 };
 
 class ProcessProvisioner final : public Provisioner {
@@ -37,6 +39,7 @@ public:
     core::Result<Observed> Ensure(const Desired& want) override;
     core::Result<Observed> Observe(const std::string& id) override;
     core::Result<Observed> Destroy(const std::string& id) override;
+    core::Result<std::string> Backup(const Desired& want, const std::vector<std::string>& command) override;
     const std::string& limit_mode() const { return limit_mode_; }
     std::string LogPath(const std::string& id, std::string_view stream) const override {
         return Dir(id) + "/logs/" + std::string(stream) + ".log";
@@ -65,6 +68,10 @@ private:
     void Refresh(const std::string& id, Proc& p);
     core::Result<void> Start(const std::string& id, Proc& p, const Desired& want);
     void Stop(Proc& p);
+    std::vector<std::string> Environment(
+        const std::string& id, int port, const Desired& want, const std::map<std::string, std::string>& vars
+    ) const;
+    bool ResolveProgram(std::string& program) const;
     bool Healthy(const Proc& p, const Desired& want);
     void RotateLogs(const std::string& id);
     Observed View(const Proc& p, Observed::State s, std::string message = "") const;

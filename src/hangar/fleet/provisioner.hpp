@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <boost/json/object.hpp>
 
@@ -48,6 +49,9 @@ public:
     virtual core::Result<Observed> Observe(const std::string& id) = 0;
     // Gone (or was never there) → Observed::kAbsent.
     virtual core::Result<Observed> Destroy(const std::string& id) = 0;
+    // Runs a product's backup command for an instance about to be torn down; returns where the
+    // backup went ("" when there was nothing to back up).
+    virtual core::Result<std::string> Backup(const Desired& want, const std::vector<std::string>& command) = 0;
     // Where an instance's "stdout" or "stderr" goes, if this provisioner keeps logs.
     virtual std::string LogPath(const std::string& id, std::string_view stream) const {
         (void)id;

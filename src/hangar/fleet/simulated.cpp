@@ -82,6 +82,14 @@ core::Result<Observed> SimulatedProvisioner::Destroy(const std::string& id) {
     return Observed{};
 }
 
+core::Result<std::string> SimulatedProvisioner::Backup(const Desired& want, const std::vector<std::string>& command) {
+    if (!command.empty() && command.front() == "false") {
+        return core::Fail(core::ErrorCode::kUnavailable, "the backup command exited with status 1");
+    }
+    std::lock_guard lock(mu_);
+    return fmt::format("sim://backups/{}/{}", want.id, ++backups_);
+}
+
 size_t SimulatedProvisioner::size() {
     std::lock_guard lock(mu_);
     return sims_.size();

@@ -25,11 +25,14 @@ public:
     core::Result<Observed> Ensure(const Desired& want) override;
     core::Result<Observed> Observe(const std::string& id) override;
     core::Result<Observed> Destroy(const std::string& id) override;
+    // A command starting with "false" fails, like the shell's; anything else succeeds.
+    core::Result<std::string> Backup(const Desired& want, const std::vector<std::string>& command) override;
     size_t size();
     // Chaos: the instance dies as if its host failed.
     bool Crash(const std::string& id);
 
 private:
+    uint64_t backups_ = 0;
     struct Sim {
         Desired spec;
         std::chrono::steady_clock::time_point ready_at;
