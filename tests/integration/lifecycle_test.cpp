@@ -57,6 +57,9 @@ TEST(Lifecycle, YamlConfigIsReadAndFlagsOverrideIt) {
     code = RunCli({"serve", "--store", "mysql://x", "--data-dir", dir.path() + "/d"}, out, err);
     EXPECT_EQ(code, 2);
     EXPECT_NE(err.find("sqlite:PATH or postgres://"), std::string::npos) << err;
+    code = RunCli({"serve", "--listen", "127.0.0.1:0", "--resync", "10ms", "--data-dir", dir.path() + "/d"}, out, err);
+    EXPECT_EQ(code, 2);
+    EXPECT_NE(err.find("--resync \"10ms\": use a duration of at least 1s"), std::string::npos) << err;
 }
 
 TEST(Lifecycle, EachTenantHasItsOwnRateLimit) {

@@ -85,6 +85,8 @@ void LoadYaml(const std::string& path, ServeConfig& cfg) {
             cfg.restart_backoff = v.as<std::string>();
         } else if (key == "sim_latency") {
             cfg.sim_latency = v.as<std::string>();
+        } else if (key == "resync") {
+            cfg.resync = v.as<std::string>();
         } else if (key == "controller_workers") {
             cfg.controller_workers = v.as<size_t>();
         } else if (key == "tenant_rate") {
@@ -148,6 +150,7 @@ void AddServeCommand(CLI::App& app) {
     add("--provisioner", &ServeConfig::provisioner, "What runs instances: process (local processes) or simulated (an in-memory cloud)", "HANGAR_PROVISIONER")
         ->check(CLI::IsMember({"process", "simulated"}));
     add("--restart-backoff", &ServeConfig::restart_backoff, "Process provisioner: wait after a crash before restarting (doubles per crash, up to 60 s)", "HANGAR_RESTART_BACKOFF");
+    add("--resync", &ServeConfig::resync, "Controllers re-check every object this often (besides every change)", "HANGAR_RESYNC");
     add("--controller-workers", &ServeConfig::controller_workers, "Instance reconcile workers", "HANGAR_CONTROLLER_WORKERS")
         ->check(CLI::Range(1, 256));
     add("--sim-latency", &ServeConfig::sim_latency, "Simulated provisioner: time an instance takes to start", "HANGAR_SIM_LATENCY");
@@ -274,6 +277,11 @@ int RunServe(const ServeConfig& cfg) {
     auto& oom_kills = metrics.Counter(
         "hangar_instance_oom_kills_total", "Instances killed at their memory limit.", {"tenant", "instance", "product"}
     );
+    auto resync = ParseMillis(cfg.resync);
+    if (!resync || resync->count() < 1000) {
+        fmt::print(stderr, "hangar serve: --resync \"{}\": use a duration of at least 1s, such as 30s or 5m\n", cfg.resync);
+        return 2;
+    }
     auto& phases = metrics.Gauge("hangar_instances", "Instances by the phase their controller last saw.", {"phase"});
     auto& reconciles = metrics.Counter(
         "hangar_reconciles_total", "Reconcile calls by controller and result (ok, error).", {"controller", "result"}
@@ -281,14 +289,14 @@ int RunServe(const ServeConfig& cfg) {
     fleet::InstanceController instances(store, *provisioner, clock, &oom_kills, &phases);
     reconcile::Controller instance_loop(
         store,
-        reconcile::ControllerOptions{"instance", cfg.controller_workers, std::chrono::seconds(30), {"Instance"}, &reconciles},
+        reconcile::ControllerOptions{"instance", cfg.controller_workers, *resync, {"Instance"}, &reconciles},
         [&instances](const std::string& id) { return instances.Reconcile(id); },
         [&instances] { return instances.List(); }
     );
     fleet::RolloutController rollouts(store, clock);
     reconcile::Controller rollout_loop(
         store,
-        reconcile::ControllerOptions{"rollout", 2, std::chrono::seconds(30), {"Rollout"}, &reconciles},
+        reconcile::ControllerOptions{"rollout", 2, *resync, {"Rollout"}, &reconciles},
         [&rollouts](const std::string& id) { return rollouts.Reconcile(id); },
         [&rollouts] { return rollouts.List(); }
     );

@@ -25,6 +25,7 @@ struct ServeConfig {
     std::string provisioner = "process";  // process (local processes) or simulated
     std::string sim_latency = "200ms";      // how long a simulated instance takes to start
     std::string restart_backoff = "500ms";  // process provisioner: first wait after a crash
+    std::string resync = "5m";              // controllers re-queue every object this often
     size_t controller_workers = 32;         // instance reconcile workers (writes wait on group commit)
 };
 
