@@ -73,6 +73,9 @@ TEST_F(FleetTest, TheCatalogueIsReadByEveryoneAndWrittenByAdmins) {
     EXPECT_EQ(dupe.status, 400);
     auto health = s_->Admin().Do("POST", "/v1/products", R"({"metadata":{"name":"h"},"spec":{"versions":[{"version":"1","run":{},"health":{"http":{"path":"/"},"tcp":{}}}]}})");
     EXPECT_EQ(health.status, 400) << "one kind of health check";
+    auto ports = s_->Admin().Do("POST", "/v1/products", R"({"metadata":{"name":"p"},"spec":{"versions":[{"version":"1","run":{"process":{"command":["x"],"extra_ports":["api","API"]}}}]}})");
+    EXPECT_EQ(ports.status, 400);
+    EXPECT_EQ(Str(ports.Json(), {"error", "details", "field"}), "spec.versions[0].run.process.extra_ports");
 }
 
 TEST_F(FleetTest, AnInstanceIsProvisionedAndRuns) {
@@ -268,10 +271,10 @@ TEST(PlanApply, TheFleetFollowsItsFiles) {
     };
     ASSERT_EQ(cli({"plan", "-f", fleet}), 0) << err;
     EXPECT_NE(out.find("+ create Instance acme/chat"), std::string::npos) << out;
-    EXPECT_NE(out.find("9 changes planned"), std::string::npos) << out;
+    EXPECT_NE(out.find("11 changes planned"), std::string::npos) << out;
     EXPECT_EQ(s.Admin().Do("GET", "/v1/tenants").Json().at("items").as_array().size(), 0U) << "plan changes nothing";
     ASSERT_EQ(cli({"apply", "-f", fleet}), 0) << err;
-    EXPECT_EQ(s.Admin().Do("GET", "/v1/instances").Json().at("items").as_array().size(), 3U);
+    EXPECT_EQ(s.Admin().Do("GET", "/v1/instances").Json().at("items").as_array().size(), 4U);
     ASSERT_EQ(cli({"plan", "-f", fleet}), 0) << err;
     EXPECT_NE(out.find("No changes"), std::string::npos) << out;
 
@@ -297,9 +300,9 @@ TEST(PlanApply, TheFleetFollowsItsFiles) {
     ASSERT_EQ(cli({"apply", "-f", edited, "--prune", "-l", "managed-by=fleet-repo"}), 0) << err;
     Client admin = s.Admin();
     auto gone = WaitFor(admin, "/v1/instances", [](const HttpResponse& r) {
-        return r.status == 200 && r.Json().at("items").as_array().size() == 2;
+        return r.status == 200 && r.Json().at("items").as_array().size() == 3;
     });
-    EXPECT_EQ(gone.at("items").as_array().size(), 2U);
+    EXPECT_EQ(gone.at("items").as_array().size(), 3U);
     ASSERT_EQ(cli({"plan", "-f", edited, "--prune", "-l", "managed-by=fleet-repo"}), 0) << err;
     EXPECT_NE(out.find("No changes"), std::string::npos) << out;
 

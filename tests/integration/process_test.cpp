@@ -10,6 +10,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <functional>
 #include <thread>
@@ -177,6 +179,45 @@ TEST_F(ProcessTest, AnExecHealthCheckReallyRunsItsCommand) {
     std::ofstream(ready) << "ok\n";
     auto running = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) { return Phase(v) == "Running"; });
     EXPECT_EQ(Phase(running), "Running") << json::serialize(running);
+}
+
+// The sample fleet of examples/fleet.yaml, as `make demo` loads it: the workspace app, Debian's
+// redis-server and jupyterhub, as real processes that pass their health checks.
+TEST(SampleFleet, EveryExampleProductRunsAndPassesItsHealthCheck) {
+    LiveServer s({"--provisioner", "process"});
+    ASSERT_TRUE(s.Start()) << s.process().Log();
+    std::string out, err;
+    ASSERT_EQ(RunCli({"--server", s.Url(), "--token", s.process().AdminToken(), "apply", "-f",
+                      std::string(HANGAR_SOURCE_DIR) + "/examples/fleet.yaml"}, out, err), 0) << err;
+    auto admin = s.Admin();
+    auto list = admin.Do("GET", "/v1/instances").Json().at("items").as_array();
+    ASSERT_EQ(list.size(), 4U);
+    std::map<std::string, std::string> health = {{"workspace", "/healthz"}, {"jupyterhub", "/hub/health"}};
+    std::set<std::string> products;
+    for (const auto& item : list) {
+        std::string id = Str(item, {"metadata", "id"});
+        std::string product = Str(item, {"spec", "product"});
+        products.insert(product);
+        auto v = WaitFor(admin, "/v1/instances/" + id, [](const json::value& x) { return Phase(x) == "Running"; }, 600);
+        ASSERT_EQ(Phase(v), "Running") << product << ": " << json::serialize(v) << "\n" << s.process().Log();
+        int port = EndpointPort(v);
+        if (health.contains(product)) {
+            EXPECT_EQ(Client("127.0.0.1", port).Do("GET", health[product]).status, 200) << product;
+        } else {
+            EXPECT_TRUE(PortOpen(port)) << product;
+        }
+    }
+    EXPECT_EQ(products, (std::set<std::string>{"workspace", "redis", "jupyterhub"}));
+    for (const auto& item : list) {
+        std::string id = Str(item, {"metadata", "id"});
+        EXPECT_EQ(admin.Do("DELETE", "/v1/instances/" + id).status, 202);
+    }
+    for (const auto& item : list) {
+        std::string id = Str(item, {"metadata", "id"});
+        WaitFor(admin, "/v1/instances/" + id, [](const json::value&) { return false; }, 400);
+        EXPECT_EQ(admin.Do("GET", "/v1/instances/" + id).status, 404);
+        EXPECT_FALSE(std::filesystem::exists(s.process().data_dir() + "/instances/" + id)) << "no file is left";
+    }
 }
 
 TEST_F(ProcessTest, LogsAndDescribeShowWhatTheInstanceDid) {

@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -286,6 +288,13 @@ ProcessProvisioner::Proc& ProcessProvisioner::Load(const std::string& id) {
         p.restarts = num("restarts");
         p.oom_kills = num("oom_kills");
         p.cgroup = str("cgroup");
+        if (const json::value* ex = o.if_contains("extra_ports"); ex != nullptr && ex->is_object()) {
+            for (const auto& kv : ex->as_object()) {
+                if (kv.value().is_int64()) {
+                    p.extra_ports[std::string(kv.key())] = static_cast<int>(kv.value().as_int64());
+                }
+            }
+        }
         p.cgroup_ooms = CgroupOoms(p.cgroup);
         if (p.pid > 0 && StartTicks(p.pid) != p.start_ticks) {
             p.pid = 0;  // it died while no Hangar was watching
@@ -303,6 +312,11 @@ void ProcessProvisioner::Save(const std::string& id, const Proc& p) {
                    {"memory_mb", p.memory_mb}, {"nonce", p.nonce},
                    {"restarts", p.restarts}, {"oom_kills", p.oom_kills},
                    {"cgroup", p.cgroup}};
+    json::object extra;
+    for (const auto& [name, port] : p.extra_ports) {
+        extra[name] = port;
+    }
+    o["extra_ports"] = std::move(extra);
     std::string tmp = Dir(id) + "/state.json.tmp";
     if (WriteFile(tmp, json::serialize(o))) {
         fs::rename(tmp, Dir(id) + "/state.json");
@@ -351,6 +365,16 @@ void ProcessProvisioner::Refresh(const std::string& id, Proc& p) {
     }
 }
 
+// What {placeholders} in a recipe become for this instance.
+std::map<std::string, std::string> ProcessProvisioner::Vars(const std::string& id, const Proc& p) const {
+    std::map<std::string, std::string> vars = {
+        {"{port}", std::to_string(p.port)}, {"{data_dir}", Dir(id) + "/data"}, {"{instance_id}", id}};
+    for (const auto& [name, port] : p.extra_ports) {
+        vars["{port:" + name + "}"] = std::to_string(port);
+    }
+    return vars;
+}
+
 std::vector<std::string> ProcessProvisioner::Environment(
     const std::string& id, int port, const Desired& want, const std::map<std::string, std::string>& vars
 ) const {
@@ -370,6 +394,13 @@ std::vector<std::string> ProcessProvisioner::Environment(
     env.push_back("DATA_DIR=" + dir + "/data");
     env.push_back("INSTANCE_ID=" + id);
     env.push_back("INSTANCE_CONFIG=" + dir + "/config.json");
+    for (const auto& [key, value] : vars) {
+        if (key.rfind("{port:", 0) == 0) {
+            std::string name = key.substr(6, key.size() - 7);
+            std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
+            env.push_back("PORT_" + name + "=" + value);
+        }
+    }
     if (const json::value* e = want.run.if_contains("env"); e != nullptr && e->is_object()) {
         for (const auto& kv : e->as_object()) {
             if (kv.value().is_string()) {
@@ -409,9 +440,27 @@ core::Result<void> ProcessProvisioner::Start(const std::string& id, Proc& p, con
     if (p.port == 0) {
         return Fail(ErrorCode::kUnavailable, "no free loopback port");
     }
+    // Named extra ports ({port:NAME}) for programs that listen on more than one.
+    std::map<std::string, int> extra;
+    if (const json::value* names = want.run.if_contains("extra_ports"); names != nullptr && names->is_array()) {
+        std::set<int> taken{p.port};
+        for (const auto& n : names->as_array()) {
+            std::string name = n.is_string() ? std::string(n.as_string()) : "";
+            int port = 0;
+            for (int tries = 0; tries < 20 && (port == 0 || taken.contains(port)); ++tries) {
+                auto old = p.extra_ports.find(name);
+                port = FreePort(tries == 0 && old != p.extra_ports.end() ? old->second : 0);
+            }
+            if (port == 0 || taken.contains(port)) {
+                return Fail(ErrorCode::kUnavailable, "no free loopback port");
+            }
+            taken.insert(port);
+            extra[name] = port;
+        }
+    }
+    p.extra_ports = std::move(extra);
     WriteFile(dir + "/config.json", json::serialize(want.config));
-    std::map<std::string, std::string> vars = {
-        {"{port}", std::to_string(p.port)}, {"{data_dir}", dir + "/data"}, {"{instance_id}", id}};
+    std::map<std::string, std::string> vars = Vars(id, p);
     std::vector<std::string> args;
     for (const auto& a : cmd->as_array()) {
         if (!a.is_string()) {
@@ -524,8 +573,7 @@ bool ProcessProvisioner::Healthy(const Proc& p, const Desired& want) {
         if (cmd == nullptr || !cmd->is_array() || cmd->as_array().empty()) {
             return false;
         }
-        std::map<std::string, std::string> vars = {
-            {"{port}", std::to_string(p.port)}, {"{data_dir}", Dir(want.id) + "/data"}, {"{instance_id}", want.id}};
+        std::map<std::string, std::string> vars = Vars(want.id, p);
         std::vector<std::string> args;
         for (const auto& a : cmd->as_array()) {
             args.push_back(a.is_string() ? Substitute(std::string(a.as_string()), vars) : "");
@@ -555,8 +603,8 @@ core::Result<std::string> ProcessProvisioner::Backup(const Desired& want, const 
     if (ec) {
         return Fail(ErrorCode::kUnavailable, fmt::format("cannot create {}: {}", backup_dir, ec.message()));
     }
-    std::map<std::string, std::string> vars = {
-        {"{port}", std::to_string(p.port)}, {"{data_dir}", dir + "/data"}, {"{instance_id}", want.id}, {"{backup_dir}", backup_dir}};
+    std::map<std::string, std::string> vars = Vars(want.id, p);
+    vars["{backup_dir}"] = backup_dir;
     std::vector<std::string> args;
     for (const auto& a : command) {
         args.push_back(Substitute(a, vars));

@@ -62,6 +62,7 @@ private:
         std::deque<std::chrono::steady_clock::time_point> crashes;
         std::chrono::steady_clock::time_point next_start{};
         std::string cgroup;
+        std::map<std::string, int> extra_ports;  // run.process.extra_ports, by name
     };
     Proc& Load(const std::string& id);
     void Save(const std::string& id, const Proc& p);
@@ -72,6 +73,7 @@ private:
         const std::string& id, int port, const Desired& want, const std::map<std::string, std::string>& vars
     ) const;
     bool ResolveProgram(std::string& program) const;
+    std::map<std::string, std::string> Vars(const std::string& id, const Proc& p) const;
     bool Healthy(const Proc& p, const Desired& want);
     void RotateLogs(const std::string& id);
     Observed View(const Proc& p, Observed::State s, std::string message = "") const;

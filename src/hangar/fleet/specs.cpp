@@ -1,5 +1,7 @@
 #include "hangar/fleet/specs.hpp"
 
+#include <cctype>
+
 #include <fmt/format.h>
 
 #include "hangar/core/json.hpp"
@@ -161,6 +163,20 @@ core::Result<json::object> ValidateProductSpec(const json::object& spec) {
                     vr.SetError(fmt::format("{}.run.{}", path, std::string_view(kv.key())), "unknown provisioner (process, simulated, kubernetes)");
                 } else if (!kv.value().is_object()) {
                     vr.SetError(fmt::format("{}.run.{}", path, std::string_view(kv.key())), "must be an object");
+                } else if (const json::value* ports = kv.value().as_object().if_contains("extra_ports")) {
+                    std::string at = fmt::format("{}.run.{}.extra_ports", path, std::string_view(kv.key()));
+                    bool ok = ports->is_array() && ports->as_array().size() <= 8;
+                    std::set<std::string> names;
+                    for (size_t k = 0; ok && k < ports->as_array().size(); ++k) {
+                        const json::value& n = ports->as_array()[k];
+                        ok = n.is_string() && !n.as_string().empty() && n.as_string().size() <= 32 &&
+                             std::isalpha(static_cast<unsigned char>(n.as_string()[0])) != 0 &&
+                             n.as_string().find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == json::string::npos &&
+                             names.insert(std::string(n.as_string())).second;
+                    }
+                    if (!ok) {
+                        vr.SetError(at, "must be a list of at most 8 distinct names of lowercase letters, digits and '_'");
+                    }
                 }
             }
             v["run"] = *run;
