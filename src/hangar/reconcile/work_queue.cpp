@@ -94,7 +94,9 @@ std::optional<std::string> WorkQueue::Get() {
         if (by_due_.empty()) {
             cv_.wait(lock);
         } else {
-            cv_.wait_until(lock, by_due_.begin()->first);
+            // A copy: wait_until reads its deadline after waking, when that node may be gone.
+            const Clock::time_point next = by_due_.begin()->first;
+            cv_.wait_until(lock, next);
         }
     }
 }
