@@ -135,6 +135,26 @@ bool TcpOpen(int port) {
     return open;
 }
 
+// In a forked child (its own session already): stdout and stderr appended to the logs, stdin
+// from /dev/null, in `cwd`, no inherited descriptors, then the program. Never returns.
+[[noreturn]] void ExecInChild(const char* out_log, const char* err_log, const char* cwd, char** argv, char** envp) {
+    int out = ::open(out_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int err = ::open(err_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    int devnull = ::open("/dev/null", O_RDONLY);
+    ::dup2(devnull, 0);
+    if (::chdir(cwd) != 0) {
+        ::_exit(126);
+    }
+    for (int fd = 3; fd < 1024; ++fd) {
+        ::close(fd);
+    }
+    ::execve(argv[0], argv, envp);
+    ::dprintf(2, "hangar: cannot run %s: %s\n", argv[0], std::strerror(errno));
+    ::_exit(127);
+}
+
 // Runs args to completion in its own process group (cwd, env, stdout and stderr appended to
 // `log`); past `timeout` the whole group is killed. The exit status, or why there is none.
 core::Result<int> RunToCompletion(
@@ -159,20 +179,7 @@ core::Result<int> RunToCompletion(
     }
     if (pid == 0) {
         ::setsid();
-        int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        ::dup2(out, 1);
-        ::dup2(out, 2);
-        int devnull = ::open("/dev/null", O_RDONLY);
-        ::dup2(devnull, 0);
-        if (::chdir(cwd.c_str()) != 0) {
-            ::_exit(126);
-        }
-        for (int fd = 3; fd < 1024; ++fd) {
-            ::close(fd);
-        }
-        ::execve(argv[0], argv.data(), envp.data());
-        ::dprintf(2, "hangar: cannot run %s: %s\n", argv[0], std::strerror(errno));
-        ::_exit(127);
+        ExecInChild(log.c_str(), log.c_str(), cwd.c_str(), argv.data(), envp.data());
     }
     auto deadline = Clock::now() + timeout;
     int status = 0;
@@ -508,21 +515,7 @@ core::Result<void> ProcessProvisioner::Start(const std::string& id, Proc& p, con
             rlimit rl{as_limit, as_limit};
             ::setrlimit(RLIMIT_AS, &rl);
         }
-        int out = ::open(out_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        int err = ::open(err_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        ::dup2(out, 1);
-        ::dup2(err, 2);
-        int devnull = ::open("/dev/null", O_RDONLY);
-        ::dup2(devnull, 0);
-        if (::chdir(data_dir.c_str()) != 0) {
-            ::_exit(126);
-        }
-        for (int fd = 3; fd < 1024; ++fd) {
-            ::close(fd);
-        }
-        ::execve(argv[0], argv.data(), envp.data());
-        ::dprintf(2, "hangar: cannot run %s: %s\n", argv[0], std::strerror(errno));
-        ::_exit(127);
+        ExecInChild(out_log.c_str(), err_log.c_str(), data_dir.c_str(), argv.data(), envp.data());
     }
     p.pid = pid;
     p.child = true;
