@@ -211,9 +211,10 @@ Result<Matcher> Matcher::Make(MatchOp op, std::string name, std::string value) {
         opts.set_dot_nl(true);  // Prometheus compiles with (?s)
         auto re = std::make_shared<RE2>("^(?:" + m.value_ + ")$", opts);
         if (!re->ok()) {
+            RE2 alone(m.value_, opts);  // for an error message about what the user wrote
             return Fail(
                 ErrorCode::kInvalidArgument,
-                fmt::format("invalid regular expression \"{}\" for label {}: {}", m.value_, m.name_, re->error())
+                fmt::format("invalid regular expression \"{}\" for label {}: {}", m.value_, m.name_, alone.ok() ? re->error() : alone.error())
             );
         }
         m.re_ = std::move(re);
