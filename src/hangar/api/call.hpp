@@ -19,6 +19,10 @@
 #include "hangar/http/router.hpp"
 #include "hangar/store/store.hpp"
 
+namespace hangar::metrics {
+class Tsdb;
+}
+
 namespace hangar::api {
 
 namespace json = boost::json;
@@ -40,6 +44,7 @@ struct Deps {
     const core::Clock& clock;
     RateLimiter* limiter = nullptr;  // per-tenant request rate; null: unlimited
     fleet::Provisioner* provisioner = nullptr;  // for instance logs
+    metrics::Tsdb* tsdb = nullptr;              // the metrics store; null: no metrics API
 };
 
 // 429 when the caller's tenant is over its request rate (platform admins are exempt).

@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include "hangar/metrics/tsdb.hpp"
 #include "hangar/api/kinds.hpp"
 #include "hangar/api/routes.hpp"
 #include "hangar/api/watch_hub.hpp"
@@ -24,7 +25,9 @@ TEST(OpenApi, DocumentsEveryRouteAndNothingElse) {
     Kinds kinds;
     AddBuiltinKinds(kinds);
     AddFleetKinds(kinds, **store);
-    Deps deps{**store, tokens, clock, nullptr, nullptr};
+    auto tsdb = metrics::Tsdb::Open({.dir = dir.path() + "/metrics"});
+    ASSERT_TRUE(tsdb);
+    Deps deps{**store, tokens, clock, nullptr, nullptr, tsdb->get()};
     core::MetricsRegistry metrics;
     http::Router router;
     AddAllRoutes(router, deps, kinds, hub, metrics, [] { return true; });

@@ -21,6 +21,8 @@
 #include "hangar/fleet/process_provisioner.hpp"
 #include "hangar/fleet/rollout_controller.hpp"
 #include "hangar/fleet/simulated.hpp"
+#include "hangar/metrics/housekeeper.hpp"
+#include "hangar/metrics/tsdb.hpp"
 #include "hangar/reconcile/controller.hpp"
 #include "hangar/http/server.hpp"
 #include "hangar/store/store.hpp"
@@ -89,6 +91,12 @@ void LoadYaml(const std::string& path, ServeConfig& cfg) {
             cfg.resync = v.as<std::string>();
         } else if (key == "controller_workers") {
             cfg.controller_workers = v.as<size_t>();
+        } else if (key == "metrics_retention") {
+            cfg.metrics_retention = v.as<std::string>();
+        } else if (key == "metrics_max_series") {
+            cfg.metrics_max_series = v.as<size_t>();
+        } else if (key == "self_scrape") {
+            cfg.self_scrape = v.as<std::string>();
         } else if (key == "tenant_rate") {
             cfg.tenant_rate = v.as<double>();
         } else if (key == "changelog_keep") {
@@ -112,6 +120,7 @@ void AddAllRoutes(
     AddSystemRoutes(router, deps, metrics, std::move(ready));
     AddTokenRoutes(router, deps);
     AddAuditRoutes(router, deps);
+    AddMetricsRoutes(router, deps);
     AddInstanceLogRoute(router, deps, kinds);
     AddResourceRoutes(router, deps, kinds, hub);
 }
@@ -153,6 +162,10 @@ void AddServeCommand(CLI::App& app) {
     add("--resync", &ServeConfig::resync, "Controllers re-check every object this often (besides every change)", "HANGAR_RESYNC");
     add("--controller-workers", &ServeConfig::controller_workers, "Instance reconcile workers", "HANGAR_CONTROLLER_WORKERS")
         ->check(CLI::Range(1, 256));
+    add("--metrics-retention", &ServeConfig::metrics_retention, "Metrics store: how long samples are kept", "HANGAR_METRICS_RETENTION");
+    add("--metrics-max-series", &ServeConfig::metrics_max_series, "Metrics store: active series per tenant", "HANGAR_METRICS_MAX_SERIES")
+        ->check(CLI::Range(size_t{1}, size_t{100000000}));
+    add("--self-scrape", &ServeConfig::self_scrape, "How often Hangar stores its own metrics in the metrics store", "HANGAR_SELF_SCRAPE");
     add("--sim-latency", &ServeConfig::sim_latency, "Simulated provisioner: time an instance takes to start", "HANGAR_SIM_LATENCY");
     serve->final_callback([flags, config_file, given] {
         ServeConfig cfg = *flags;
@@ -304,8 +317,29 @@ int RunServe(const ServeConfig& cfg) {
         instance_loop.Wake();
         rollout_loop.Wake();
     });
+    auto retention = ParseMillis(cfg.metrics_retention);
+    if (!retention || retention->count() < 3'600'000) {
+        fmt::print(stderr, "hangar serve: --metrics-retention \"{}\": use a duration of at least 1h, such as 15d\n", cfg.metrics_retention);
+        return 2;
+    }
+    auto self_scrape = ParseMillis(cfg.self_scrape);
+    if (!self_scrape || self_scrape->count() < 1000) {
+        fmt::print(stderr, "hangar serve: --self-scrape \"{}\": use a duration of at least 1s, such as 15s\n", cfg.self_scrape);
+        return 2;
+    }
+    metrics::TsdbOptions mopts;
+    mopts.dir = (std::filesystem::path(cfg.data_dir) / "metrics").string();
+    mopts.retention_ms = retention->count();
+    mopts.max_series_per_tenant = cfg.metrics_max_series;
+    auto tsdb = metrics::Tsdb::Open(mopts);
+    if (!tsdb) {
+        fmt::print(stderr, "hangar serve: metrics store: {}\n", tsdb.error().message);
+        return 2;
+    }
+    metrics::Housekeeper housekeeper(**tsdb, metrics, clock, *self_scrape, cfg.listen);
+
     RateLimiter limiter(cfg.tenant_rate, cfg.tenant_rate * 2);
-    Deps deps{store, tokens, clock, &limiter, provisioner.get()};
+    Deps deps{store, tokens, clock, &limiter, provisioner.get(), tsdb->get()};
     http::Router router;
     http::Server* server_ptr = nullptr;
     std::atomic<bool> ready{false};
@@ -322,6 +356,7 @@ int RunServe(const ServeConfig& cfg) {
     hub.Start();
     instance_loop.Start();
     rollout_loop.Start();
+    housekeeper.Start();
     ready = true;
     core::LogInfo(
         "listening",
@@ -332,6 +367,7 @@ int RunServe(const ServeConfig& cfg) {
     );
     core::SetLogLevel(level);
     server.Run();
+    housekeeper.Stop();
     rollout_loop.Stop();  // each finishes the step it is in
     instance_loop.Stop();
     hub.Stop();

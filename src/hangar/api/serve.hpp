@@ -27,6 +27,9 @@ struct ServeConfig {
     std::string restart_backoff = "500ms";  // process provisioner: first wait after a crash
     std::string resync = "5m";              // controllers re-queue every object this often
     size_t controller_workers = 32;         // instance reconcile workers (writes wait on group commit)
+    std::string metrics_retention = "15d";  // raw samples are kept this long
+    size_t metrics_max_series = 100000;     // active series per tenant
+    std::string self_scrape = "15s";        // how often Hangar stores its own /metrics
 };
 
 // Registers the `serve` subcommand; its callback runs the server and exits with its code.
