@@ -128,6 +128,27 @@ std::optional<HttpResponse> Connection::Read(std::chrono::milliseconds timeout) 
         }
         r.body = buf_.substr(0, len);
         buf_.erase(0, len);
+    } else if (r.headers["transfer-encoding"].find("chunked") != std::string::npos) {
+        // Peers such as Prometheus stream large answers in chunks: size CRLF data CRLF ... 0 CRLF CRLF.
+        for (int guard = 0; guard < 1'000'000; ++guard) {
+            size_t eol = std::string::npos;
+            while ((eol = buf_.find("\r\n")) == std::string::npos) {
+                if (!Fill(fd_, buf_, deadline)) {
+                    return std::nullopt;
+                }
+            }
+            size_t size = std::stoul(buf_.substr(0, eol), nullptr, 16);
+            while (buf_.size() < eol + 2 + size + 2) {
+                if (!Fill(fd_, buf_, deadline)) {
+                    return std::nullopt;
+                }
+            }
+            r.body += buf_.substr(eol + 2, size);
+            buf_.erase(0, eol + 2 + size + 2);
+            if (size == 0) {
+                break;
+            }
+        }
     }
     return r;
 }

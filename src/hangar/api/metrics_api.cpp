@@ -10,7 +10,6 @@
 #include <cmath>
 
 #include <boost/json/serialize.hpp>
-#include <boost/url/parse_query.hpp>
 #include <fmt/format.h>
 
 #include "hangar/api/routes.hpp"
@@ -128,6 +127,30 @@ struct Params {
     }
 };
 
+// application/x-www-form-urlencoded: '+' is a space, %XX a byte.
+std::optional<std::string> FormDecode(std::string_view s) {
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '+') {
+            out += ' ';
+        } else if (s[i] == '%') {
+            int v = 0;
+            if (i + 2 >= s.size()) {
+                return std::nullopt;
+            }
+            auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+            if (ec != std::errc() || p != s.data() + i + 3) {
+                return std::nullopt;
+            }
+            out += static_cast<char>(v);
+            i += 2;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
 Result<Params> ReadParams(const http::Request& req) {
     Params p;
     p.all = req.query;
@@ -136,12 +159,21 @@ Result<Params> ReadParams(const http::Request& req) {
         if (!ct.starts_with("application/x-www-form-urlencoded")) {
             return Fail(ErrorCode::kUnsupportedMediaType, "POST the parameters as application/x-www-form-urlencoded");
         }
-        auto q = boost::urls::parse_query(req.body);
-        if (!q) {
-            return Fail(ErrorCode::kInvalidArgument, "the form body is not valid application/x-www-form-urlencoded");
-        }
-        for (auto param : *q) {
-            p.all.emplace_back(param.key, param.has_value ? param.value : "");
+        std::string_view body = req.body;
+        while (!body.empty()) {
+            size_t amp = body.find('&');
+            std::string_view pair = body.substr(0, amp);
+            body.remove_prefix(amp == std::string_view::npos ? body.size() : amp + 1);
+            if (pair.empty()) {
+                continue;
+            }
+            size_t eq = pair.find('=');
+            auto key = FormDecode(pair.substr(0, eq));
+            auto value = FormDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+            if (!key || !value) {
+                return Fail(ErrorCode::kInvalidArgument, "the form body is not valid application/x-www-form-urlencoded");
+            }
+            p.all.emplace_back(std::move(*key), std::move(*value));
         }
     }
     return p;
