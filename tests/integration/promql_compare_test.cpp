@@ -1,81 +1,15 @@
 // The same data, remote-written to Hangar and to a real Prometheus 2.42; the same queries,
 // instant and range, against both; the answers must agree (values to 1e-9 relative).
 
-#include <cmath>
-#include <map>
-
 #include "fixture.hpp"
 #include "hangar/metrics/remote_write.hpp"
 #include "metrics_data.hpp"
 #include "metrics_helpers.hpp"
+#include "prom_answer.hpp"
 #include "prometheus_process.hpp"
 
 namespace hangar::testing {
 namespace {
-
-// {labels → [(time, value)]} from a Prometheus API answer, whatever its result type.
-using Answer = std::map<std::string, std::vector<std::pair<std::string, std::string>>>;
-
-Answer Normalize(const json::value& doc) {
-    Answer out;
-    const auto& data = doc.at("data").as_object();
-    std::string type(data.at("resultType").as_string());
-    auto point = [](const json::value& p) {
-        return std::make_pair(json::serialize(p.as_array()[0]), std::string(p.as_array()[1].as_string()));
-    };
-    if (type == "scalar") {
-        out["scalar"].push_back(point(data.at("result")));
-        return out;
-    }
-    for (const auto& s : data.at("result").as_array()) {
-        std::string key = json::serialize(s.at("metric"));
-        auto& points = out[key];
-        if (s.as_object().contains("value")) {
-            points.push_back(point(s.at("value")));
-        } else {
-            for (const auto& p : s.at("values").as_array()) {
-                points.push_back(point(p));
-            }
-        }
-    }
-    return out;
-}
-
-bool Close(const std::string& a, const std::string& b) {
-    if (a == b) {
-        return true;
-    }
-    double x = std::stod(a), y = std::stod(b);
-    if (std::isnan(x) || std::isnan(y) || std::isinf(x) || std::isinf(y)) {
-        return false;
-    }
-    return std::abs(x - y) <= 1e-9 * std::max(std::abs(x), std::abs(y)) + 1e-12;
-}
-
-// "" when they agree; otherwise what differs.
-std::string Diff(const Answer& hangar, const Answer& prom) {
-    for (const auto& [k, pts] : prom) {
-        auto it = hangar.find(k);
-        if (it == hangar.end()) {
-            return "Hangar lacks series " + k;
-        }
-        if (it->second.size() != pts.size()) {
-            return fmt::format("{}: Hangar has {} points, Prometheus {}", k, it->second.size(), pts.size());
-        }
-        for (size_t i = 0; i < pts.size(); ++i) {
-            if (it->second[i].first != pts[i].first || !Close(it->second[i].second, pts[i].second)) {
-                return fmt::format("{} point {}: Hangar [{}, {}], Prometheus [{}, {}]", k, i, it->second[i].first,
-                                   it->second[i].second, pts[i].first, pts[i].second);
-            }
-        }
-    }
-    for (const auto& [k, pts] : hangar) {
-        if (!prom.contains(k)) {
-            return "Prometheus lacks series " + k;
-        }
-    }
-    return "";
-}
 
 class PromqlCompareTest : public ::testing::Test {
 protected:
@@ -191,11 +125,22 @@ const char* const kQueries[] = {
     "2 ^ 3 ^ 2 - 1",
 };
 
+// Many equal values: which tie makes topk's cut is decided by Prometheus's heap over the series
+// in its order; Hangar runs the same heap. (In range queries Prometheus 2.42 picks differently
+// at some steps; docs/metrics.md lists it.)
+const char* const kTieQueries[] = {
+    "topk(4, demo_latency_seconds_bucket)",
+    "bottomk by (instance) (2, demo_latency_seconds_bucket)",
+};
+
 TEST_F(PromqlCompareTest, InstantQueriesAgreeWithPrometheus) {
     // On and off the sample grid, early (little lookback data) and late.
     for (int64_t t : {end_, end_ - 7 * 60'000, end_ - 23 * 60'000 + 17'321, start_ + 10 * 60'000, start_ + 30'000}) {
         std::string params = fmt::format("&time={}.{:03d}", t / 1000, t % 1000);
         for (const char* q : kQueries) {
+            EXPECT_EQ(Check(q, params), "") << q << " at " << t;
+        }
+        for (const char* q : kTieQueries) {
             EXPECT_EQ(Check(q, params), "") << q << " at " << t;
         }
     }

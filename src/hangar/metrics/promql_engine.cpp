@@ -21,6 +21,9 @@ using core::Result;
 namespace {
 
 using LabelsPtr = std::shared_ptr<const Labels>;
+// Elements point at label sets the evaluator owns (fetched series, memos, interned results),
+// so passing them between steps and nodes copies no strings and counts no references.
+using LabelsRef = const Labels*;
 using Kind = Expr::Kind;
 
 constexpr uint64_t kStaleNaN = 0x7ff0000000000002ull;  // Prometheus's staleness marker
@@ -28,13 +31,13 @@ bool IsStale(double v) { return std::bit_cast<uint64_t>(v) == kStaleNaN; }
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 struct Elem {
-    LabelsPtr labels;
+    LabelsRef labels = nullptr;
     double v = 0;
 };
 using Vec = std::vector<Elem>;
 
 struct Range {
-    LabelsPtr labels;
+    LabelsRef labels = nullptr;
     std::span<const Sample> samples;
 };
 
@@ -85,6 +88,28 @@ std::string Signature(const Labels& l) {
     }
     return s;
 }
+
+// Per aggregation node: each input label set's group, numbered in order of first sight.
+struct GroupMemo {
+    std::unordered_map<LabelsRef, size_t> group_of;
+    std::unordered_map<std::string, size_t> by_signature;
+    std::vector<LabelsPtr> labels;  // by group number
+
+    template <typename KeyFn>
+    size_t Group(LabelsRef in, KeyFn&& key) {
+        auto it = group_of.find(in);
+        if (it != group_of.end()) {
+            return it->second;
+        }
+        LabelsPtr k = key(*in);
+        auto [si, fresh] = by_signature.try_emplace(Signature(*k), labels.size());
+        if (fresh) {
+            labels.push_back(std::move(k));
+        }
+        group_of.emplace(in, si->second);
+        return si->second;
+    }
+};
 
 // Signature of the labels vector matching compares: on(...) keeps, ignoring(...) drops (and
 // always the metric name).
@@ -222,6 +247,62 @@ bool IsComparison(std::string_view op) {
     return op == "==" || op == "!=" || op == ">" || op == "<" || op == ">=" || op == "<=";
 }
 
+// Go's container/heap over Prometheus's vectorByValueHeap (topk) or vectorByReverseValueHeap
+// (bottomk), fed in input order, so ties resolve exactly as Prometheus resolves them.
+std::vector<Elem> TopK(const std::vector<Elem>& in, int64_t k, bool top) {
+    std::vector<Elem> h;
+    if (k < 1) {
+        return h;
+    }
+    auto less = [top](const Elem& a, const Elem& b) {
+        if (std::isnan(a.v)) {
+            return true;
+        }
+        return top ? a.v < b.v : a.v > b.v;
+    };
+    auto up = [&](size_t j) {
+        while (j > 0) {
+            size_t i = (j - 1) / 2;
+            if (!less(h[j], h[i])) {
+                break;
+            }
+            std::swap(h[i], h[j]);
+            j = i;
+        }
+    };
+    auto down = [&](size_t i0) {
+        size_t i = i0, n = h.size();
+        for (;;) {
+            size_t j = 2 * i + 1;
+            if (j >= n) {
+                break;
+            }
+            if (j + 1 < n && less(h[j + 1], h[j])) {
+                ++j;
+            }
+            if (!less(h[j], h[i])) {
+                break;
+            }
+            std::swap(h[i], h[j]);
+            i = j;
+        }
+        return i > i0;
+    };
+    for (const Elem& x : in) {
+        if (static_cast<int64_t>(h.size()) < k) {
+            h.push_back(x);
+            up(h.size() - 1);
+        } else if ((top ? h[0].v < x.v : h[0].v > x.v) || (std::isnan(h[0].v) && !std::isnan(x.v))) {
+            h[0] = x;
+            if (k > 1 && !down(0)) {
+                up(0);
+            }
+        }
+    }
+    std::sort(h.begin(), h.end(), [&](const Elem& a, const Elem& b) { return less(b, a); });
+    return h;
+}
+
 class Evaluator {
 public:
     Evaluator(const Tsdb& db, std::string_view tenant, const QueryOptions& o) : db_(db), tenant_(tenant), opts_(o) {}
@@ -230,6 +311,8 @@ public:
         if (e.kind == Kind::kVectorSelector || e.kind == Kind::kMatrixSelector) {
             int64_t back = e.kind == Kind::kMatrixSelector ? e.range_ms : opts_.lookback_ms;
             auto data = db_.Select(tenant_, e.matchers, start - e.offset_ms - back, end - e.offset_ms);
+            // Series arrive in creation order, as Prometheus's head hands them to its engine
+            // (unsorted select); topk's ties depend on it.
             Fetched f;
             for (auto& s : data) {
                 loaded_ += s.samples.size();
@@ -291,20 +374,18 @@ public:
     }
 
 private:
-    LabelsPtr DropName(const Expr* node, const LabelsPtr& in) {
+    LabelsRef DropName(const Expr* node, LabelsRef in) {
         auto& memo = drop_memo_[node];
-        auto it = memo.find(in.get());
+        auto it = memo.find(in);
         if (it != memo.end()) {
-            return it->second.second;
+            return it->second ? it->second.get() : in;
         }
         LabelsPtr out;
-        if (Get(*in, kMetricName).empty()) {
-            out = in;
-        } else {
+        if (!Get(*in, kMetricName).empty()) {
             out = Without(*in, {}, true);
         }
-        memo.emplace(in.get(), std::make_pair(in, out));
-        return out;
+        memo.emplace(in, out);
+        return out ? out.get() : in;
     }
 
     Result<Val> Selector(const Expr& e, int64_t ts) {
@@ -321,7 +402,7 @@ private:
             if (it->t < ref - opts_.lookback_ms || IsStale(it->v)) {
                 continue;
             }
-            v.vec.push_back({f.labels[i], it->v});
+            v.vec.push_back({f.labels[i].get(), it->v});
         }
         return v;
     }
@@ -335,7 +416,7 @@ private:
             auto a = std::lower_bound(s.begin(), s.end(), lo, [](const Sample& x, int64_t t) { return x.t < t; });
             auto b = std::upper_bound(a, s.end(), hi, [](int64_t t, const Sample& x) { return t < x.t; });
             if (a != b) {
-                v.mat.push_back({f.labels[i], std::span<const Sample>(&*a, static_cast<size_t>(b - a))});
+                v.mat.push_back({f.labels[i].get(), std::span<const Sample>(&*a, static_cast<size_t>(b - a))});
             }
         }
         return v;
@@ -416,7 +497,7 @@ private:
             if (!s) {
                 return s;
             }
-            out.vec.push_back({empty_labels_, s->scalar});
+            out.vec.push_back({empty_labels_.get(), s->scalar});
             return out;
         }
         if (f == "scalar") {
@@ -436,7 +517,7 @@ private:
                 if (!memo) {
                     memo = AbsentLabels(*e.args[0]);
                 }
-                out.vec.push_back({memo, 1});
+                out.vec.push_back({memo.get(), 1});
             }
             return out;
         }
@@ -446,25 +527,19 @@ private:
             if (!v) {
                 return v;
             }
-            std::map<std::string, std::pair<LabelsPtr, std::vector<Bucket>>> groups;
+            auto& memo = group_memo_[&e];
+            std::map<size_t, std::vector<Bucket>> groups;  // by group number: Prometheus's output order is not ours to keep
+            static const std::vector<std::string> kLe = {"le"};
             for (const auto& x : v->vec) {
                 auto le = ParsePromFloatView(Get(*x.labels, "le"));
                 if (!le) {
                     continue;  // a series without a valid le is ignored
                 }
-                auto& memo = hq_memo_[&e];
-                auto it = memo.find(x.labels.get());
-                if (it == memo.end()) {
-                    static const std::vector<std::string> kLe = {"le"};
-                    LabelsPtr key = Without(*x.labels, kLe, true);
-                    it = memo.emplace(x.labels.get(), std::make_tuple(x.labels, key, Signature(*key))).first;
-                }
-                auto& g = groups[std::get<2>(it->second)];
-                g.first = std::get<1>(it->second);
-                g.second.push_back({*le, x.v});
+                size_t g = memo.Group(x.labels, [](const Labels& l) { return Without(l, kLe, true); });
+                groups[g].push_back({*le, x.v});
             }
-            for (auto& [sig, g] : groups) {
-                out.vec.push_back({g.first, BucketQuantile(q->scalar, std::move(g.second))});
+            for (auto& [g, buckets] : groups) {
+                out.vec.push_back({memo.labels[g].get(), BucketQuantile(q->scalar, std::move(buckets))});
             }
             return out;
         }
@@ -595,24 +670,25 @@ private:
         }
         const std::string& op = e.text;
         struct Group {
-            LabelsPtr labels;
+            LabelsRef labels = nullptr;
             double value = 0, mean = 0, count = 0;
             std::vector<Elem> members;
             std::vector<double> values;
         };
         std::vector<Group> groups;
-        std::unordered_map<std::string, size_t> index;
-        auto& memo = agg_memo_[&e];
+        auto& memo = group_memo_[&e];
+        auto& slot = group_slots_[&e];
         for (const auto& x : in->vec) {
-            auto it = memo.find(x.labels.get());
-            if (it == memo.end()) {
-                LabelsPtr key = e.without ? Without(*x.labels, e.grouping, true) : Only(*x.labels, e.grouping);
-                it = memo.emplace(x.labels.get(), std::make_tuple(x.labels, key, Signature(*key))).first;
+            size_t gid = memo.Group(x.labels, [&e](const Labels& l) {
+                return e.without ? Without(l, e.grouping, true) : Only(l, e.grouping);
+            });
+            if (slot.size() <= gid) {
+                slot.resize(memo.labels.size(), -1);
             }
-            auto [gi, fresh] = index.try_emplace(std::get<2>(it->second), groups.size());
-            if (fresh) {
+            if (slot[gid] < 0) {
+                slot[gid] = static_cast<int32_t>(groups.size());
                 Group g;
-                g.labels = std::get<1>(it->second);
+                g.labels = memo.labels[gid].get();
                 g.value = x.v;
                 g.mean = x.v;
                 g.count = 1;
@@ -624,7 +700,7 @@ private:
                 groups.push_back(std::move(g));
                 continue;
             }
-            Group& g = groups[gi->second];
+            Group& g = groups[static_cast<size_t>(slot[gid])];
             g.count += 1;
             if (op == "sum") {
                 g.value += x.v;
@@ -652,27 +728,17 @@ private:
                 g.values.push_back(x.v);
             }
         }
+        std::fill(slot.begin(), slot.end(), -1);
         Val out{ValueType::kVector, 0, {}, {}, {}};
         for (auto& g : groups) {
             if (op == "topk" || op == "bottomk") {
                 if (!(param >= 1)) {
                     continue;
                 }
-                bool top = op == "topk";
-                // NaN ranks below every number for both (Prometheus's heap order).
-                std::stable_sort(g.members.begin(), g.members.end(), [top](const Elem& a, const Elem& b) {
-                    if (std::isnan(a.v)) {
-                        return false;
-                    }
-                    if (std::isnan(b.v)) {
-                        return true;
-                    }
-                    return top ? a.v > b.v : a.v < b.v;
-                });
-                auto k = static_cast<size_t>(std::min<double>(param, static_cast<double>(g.members.size())));
-                for (size_t i = 0; i < k; ++i) {
-                    out.vec.push_back(g.members[i]);
-                }
+                // Which of several equal values make the cut is decided by Prometheus's heap;
+                // run the same heap over the same (label-sorted) input to pick the same ones.
+                auto selected = TopK(g.members, static_cast<int64_t>(param), op == "topk");
+                out.vec.insert(out.vec.end(), selected.begin(), selected.end());
                 continue;
             }
             double v = g.value;
@@ -832,16 +898,17 @@ private:
 
     // Equal label sets built at different steps share one pointer, so a range query's
     // assembly and later memos see the same series.
-    LabelsPtr Intern(const Expr* node, std::shared_ptr<Labels> l) {
+    LabelsRef Intern(const Expr* node, std::shared_ptr<Labels> l) {
         auto& pool = intern_[node];
         std::string sig = Signature(*l);
         auto it = pool.find(sig);
         if (it != pool.end()) {
-            return it->second;
+            return it->second.get();
         }
         LabelsPtr p = std::move(l);
-        pool.emplace(std::move(sig), p);
-        return p;
+        LabelsRef raw = p.get();
+        pool.emplace(std::move(sig), std::move(p));
+        return raw;
     }
 
     static std::optional<double> ParsePromFloatView(std::string_view s) {
@@ -857,9 +924,9 @@ private:
     uint64_t loaded_ = 0;
     LabelsPtr empty_labels_ = std::make_shared<const Labels>();
     std::unordered_map<const Expr*, Fetched> fetched_;
-    std::unordered_map<const Expr*, std::unordered_map<const Labels*, std::pair<LabelsPtr, LabelsPtr>>> drop_memo_;
-    std::unordered_map<const Expr*, std::unordered_map<const Labels*, std::tuple<LabelsPtr, LabelsPtr, std::string>>> agg_memo_;
-    std::unordered_map<const Expr*, std::unordered_map<const Labels*, std::tuple<LabelsPtr, LabelsPtr, std::string>>> hq_memo_;
+    std::unordered_map<const Expr*, std::unordered_map<LabelsRef, LabelsPtr>> drop_memo_;  // null: unchanged
+    std::unordered_map<const Expr*, GroupMemo> group_memo_;
+    std::unordered_map<const Expr*, std::vector<int32_t>> group_slots_;
     std::unordered_map<const Expr*, LabelsPtr> absent_memo_;
     std::unordered_map<const Expr*, std::unordered_map<std::string, LabelsPtr>> intern_;
 };
@@ -938,7 +1005,6 @@ Result<QueryResult> Engine::Range(
     out.type = ValueType::kMatrix;
     std::unordered_map<const Labels*, size_t> by_ptr;
     std::unordered_map<std::string, size_t> by_sig;
-    std::vector<std::shared_ptr<const Labels>> keep;  // keeps by_ptr keys alive
     for (int64_t t = start_ms; t <= end_ms; t += step_ms) {
         auto v = ev.Eval(e, t);
         if (!v) {
@@ -952,7 +1018,7 @@ Result<QueryResult> Engine::Range(
             continue;
         }
         for (const auto& x : v->vec) {
-            auto it = by_ptr.find(x.labels.get());
+            auto it = by_ptr.find(x.labels);
             size_t idx = 0;
             if (it != by_ptr.end()) {
                 idx = it->second;
@@ -963,8 +1029,7 @@ Result<QueryResult> Engine::Range(
                     out.series.push_back({*x.labels, {}});
                 }
                 idx = si->second;
-                by_ptr.emplace(x.labels.get(), idx);
-                keep.push_back(x.labels);
+                by_ptr.emplace(x.labels, idx);  // the evaluator owns every label set it hands out
             }
             auto& s = out.series[idx].samples;
             if (!s.empty() && s.back().t == t) {
