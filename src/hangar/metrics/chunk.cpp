@@ -146,6 +146,17 @@ bool ChunkIterator::Bit(bool& out) {
 }
 
 bool ChunkIterator::Bits(int n, uint64_t& out) {
+    // Fast path: eight whole bytes ahead hold the next 64 - bit_ bits.
+    if (n > 0 && n <= 64 - bit_ && pos_ + 8 <= b_.size()) {
+        uint64_t w = 0;
+        std::memcpy(&w, b_.data() + pos_, 8);
+        w = __builtin_bswap64(w);
+        out = (w << bit_) >> (64 - n);
+        int adv = bit_ + n;
+        pos_ += static_cast<size_t>(adv / 8);
+        bit_ = adv % 8;
+        return true;
+    }
     out = 0;
     while (n > 0) {
         if (pos_ >= b_.size()) {

@@ -53,6 +53,9 @@ struct Fetched {
     std::vector<LabelsPtr> labels;
     std::vector<std::vector<Sample>> samples;  // stale markers removed for ranges
     std::vector<std::vector<Sample>> with_stale;
+    // Steps move forward, so each series keeps where its window was and slides it on.
+    std::vector<std::pair<size_t, size_t>> window;
+    int64_t last_end = std::numeric_limits<int64_t>::max();
 };
 
 std::unexpected<core::Error> ExecError(std::string msg) { return Fail(ErrorCode::kUnprocessable, std::move(msg)); }
@@ -374,49 +377,87 @@ public:
     }
 
 private:
-    LabelsRef DropName(const Expr* node, LabelsRef in) {
-        auto& memo = drop_memo_[node];
-        auto it = memo.find(in);
-        if (it != memo.end()) {
-            return it->second ? it->second.get() : in;
+    // `pos`, the element's place in its vector, lets the common case (the same series in the
+    // same order at every step) skip the hash lookup.
+    LabelsRef DropName(const Expr* node, LabelsRef in, size_t pos = SIZE_MAX) {
+        auto& cache = drop_memo_[node];
+        if (pos < cache.seq.size() && cache.seq[pos].first == in) {
+            return cache.seq[pos].second;
         }
-        LabelsPtr out;
-        if (!Get(*in, kMetricName).empty()) {
-            out = Without(*in, {}, true);
+        LabelsRef result = in;
+        auto it = cache.memo.find(in);
+        if (it != cache.memo.end()) {
+            result = it->second ? it->second.get() : in;
+        } else {
+            LabelsPtr out;
+            if (!Get(*in, kMetricName).empty()) {
+                out = Without(*in, {}, true);
+                result = out.get();
+            }
+            cache.memo.emplace(in, std::move(out));
         }
-        memo.emplace(in, out);
-        return out ? out.get() : in;
+        if (pos != SIZE_MAX && pos < (1u << 24)) {
+            if (cache.seq.size() <= pos) {
+                cache.seq.resize(pos + 1, {nullptr, nullptr});
+            }
+            cache.seq[pos] = {in, result};
+        }
+        return result;
     }
 
     Result<Val> Selector(const Expr& e, int64_t ts) {
         Val v{ValueType::kVector, 0, {}, {}, {}};
-        const Fetched& f = fetched_[&e];
+        Fetched& f = fetched_[&e];
         int64_t ref = ts - e.offset_ms;
+        bool slide = ref >= f.last_end && f.window.size() == f.labels.size();
+        f.window.resize(f.labels.size());
+        f.last_end = ref;
+        v.vec.reserve(f.labels.size());
         for (size_t i = 0; i < f.labels.size(); ++i) {
             const auto& s = f.with_stale[i].empty() ? f.samples[i] : f.with_stale[i];
-            auto it = std::upper_bound(s.begin(), s.end(), ref, [](int64_t t, const Sample& x) { return t < x.t; });
-            if (it == s.begin()) {
+            size_t& next = f.window[i].second;  // first sample after `ref`
+            if (!slide) {
+                next = static_cast<size_t>(std::upper_bound(s.begin(), s.end(), ref, [](int64_t t, const Sample& x) { return t < x.t; }) - s.begin());
+            }
+            while (next < s.size() && s[next].t <= ref) {
+                ++next;
+            }
+            if (next == 0) {
                 continue;
             }
-            --it;
-            if (it->t < ref - opts_.lookback_ms || IsStale(it->v)) {
+            const Sample& last = s[next - 1];
+            if (last.t < ref - opts_.lookback_ms || IsStale(last.v)) {
                 continue;
             }
-            v.vec.push_back({f.labels[i].get(), it->v});
+            v.vec.push_back({f.labels[i].get(), last.v});
         }
         return v;
     }
 
     Result<Val> Matrix(const Expr& e, int64_t ts) {
         Val v{ValueType::kMatrix, 0, {}, {}, {}};
-        const Fetched& f = fetched_[&e];
+        Fetched& f = fetched_[&e];
         int64_t hi = ts - e.offset_ms, lo = hi - e.range_ms;
+        bool slide = hi >= f.last_end && f.window.size() == f.labels.size();
+        f.window.resize(f.labels.size());
+        f.last_end = hi;
+        v.mat.reserve(f.labels.size());
         for (size_t i = 0; i < f.labels.size(); ++i) {
             const auto& s = f.samples[i];
-            auto a = std::lower_bound(s.begin(), s.end(), lo, [](const Sample& x, int64_t t) { return x.t < t; });
-            auto b = std::upper_bound(a, s.end(), hi, [](int64_t t, const Sample& x) { return t < x.t; });
+            auto& [a, b] = f.window[i];
+            if (!slide) {
+                a = static_cast<size_t>(std::lower_bound(s.begin(), s.end(), lo, [](const Sample& x, int64_t t) { return x.t < t; }) - s.begin());
+                b = a;
+            }
+            while (a < s.size() && s[a].t < lo) {
+                ++a;
+            }
+            b = std::max(a, b);
+            while (b < s.size() && s[b].t <= hi) {
+                ++b;
+            }
             if (a != b) {
-                v.mat.push_back({f.labels[i].get(), std::span<const Sample>(&*a, static_cast<size_t>(b - a))});
+                v.mat.push_back({f.labels[i].get(), std::span<const Sample>(s.data() + a, b - a)});
             }
         }
         return v;
@@ -594,7 +635,9 @@ private:
             return out;
         }
         const Expr& sel = *e.args[0];
-        for (const auto& r : arg->mat) {
+        out.vec.reserve(arg->mat.size());
+        for (size_t pos = 0; pos < arg->mat.size(); ++pos) {
+            const Range& r = arg->mat[pos];
             std::span<const Sample> s = r.samples;
             bool ok = true;
             double v = 0;
@@ -649,7 +692,7 @@ private:
                 return ExecError(fmt::format("function {} is not implemented", f));
             }
             if (ok) {
-                out.vec.push_back({f == "last_over_time" ? r.labels : DropName(&e, r.labels), v});
+                out.vec.push_back({f == "last_over_time" ? r.labels : DropName(&e, r.labels, pos), v});
             }
         }
         return out;
@@ -924,7 +967,11 @@ private:
     uint64_t loaded_ = 0;
     LabelsPtr empty_labels_ = std::make_shared<const Labels>();
     std::unordered_map<const Expr*, Fetched> fetched_;
-    std::unordered_map<const Expr*, std::unordered_map<LabelsRef, LabelsPtr>> drop_memo_;  // null: unchanged
+    struct DropCache {
+        std::unordered_map<LabelsRef, LabelsPtr> memo;  // null: unchanged
+        std::vector<std::pair<LabelsRef, LabelsRef>> seq;
+    };
+    std::unordered_map<const Expr*, DropCache> drop_memo_;
     std::unordered_map<const Expr*, GroupMemo> group_memo_;
     std::unordered_map<const Expr*, std::vector<int32_t>> group_slots_;
     std::unordered_map<const Expr*, LabelsPtr> absent_memo_;

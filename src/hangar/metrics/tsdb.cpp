@@ -597,6 +597,7 @@ std::vector<SeriesData> Tsdb::Select(
     std::shared_lock lock(t->mu);
     ForMatching(*t, matchers, [&](const HeadSeries& s) {
         SeriesData d;
+        d.samples.reserve(s.head_samples + s.blocks.size() * kChunkSamples);
         Collect(s, mint, maxt, d.samples, blocks);
         if (!d.samples.empty()) {
             d.labels = s.labels;
