@@ -318,5 +318,62 @@ TEST_F(ProcessTest, AfterKillNineHangarAdoptsRunningInstancesInsteadOfStartingTh
     EXPECT_EQ(StatePid(*s_, id), pid) << "the same process, adopted";
 }
 
+
+TEST_F(ProcessTest, ProbesDriveTheHealthConditionAndUpAndScrapeTheInstancesMetrics) {
+    auto admin = s_->Admin();
+    // Healthy while {data_dir}/down does not exist; probed every second, down after two failures.
+    std::string version = R"({"version":"1","run":{"process":{"command":["hangar-workspace","--port","{port}"]}},)"
+                          R"("health":{"exec":{"command":["sh","-c","test ! -e {data_dir}/down"]},"interval_seconds":1,)"
+                          R"("failure_threshold":2,"success_threshold":1},"metrics_path":"/metrics"})";
+    auto p = admin.Do("POST", "/v1/products", R"({"metadata":{"name":"probed"},"spec":{"versions":[)" + version + "]}}");
+    ASSERT_EQ(p.status, 201) << p.body;
+    std::string id = Create("probed-1", "probed");
+    auto health = [&](const json::value& v) {
+        if (!v.at("status").as_object().contains("conditions")) {
+            return std::string();
+        }
+        for (const auto& c : v.at("status").at("conditions").as_array()) {
+            if (Str(c, {"type"}) == "Health") {
+                return Str(c, {"status"});
+            }
+        }
+        return std::string();
+    };
+    auto up = [&] {
+        auto r = admin.Do("GET", "/api/v1/query?query=up%7Binstance%3D%22" + id + "%22%7D", "", {{"X-Scope-OrgID", tenant_}});
+        auto doc = r.Json();
+        const auto& result = doc.at("data").at("result").as_array();
+        return result.empty() ? std::string("none") : std::string(result[0].at("value").as_array()[1].as_string());
+    };
+    auto healthy = WaitFor(admin, "/v1/instances/" + id, [&](const json::value& v) { return health(v) == "True"; });
+    ASSERT_EQ(health(healthy), "True") << json::serialize(healthy);
+    EXPECT_EQ(up(), "1");
+    auto scraped = admin.Do("GET", "/api/v1/query?query=workspace_users", "", {{"X-Scope-OrgID", tenant_}});
+    EXPECT_NE(scraped.body.find("\"instance\":\"" + id + "\""), std::string::npos) << scraped.body;
+    EXPECT_NE(scraped.body.find("\"product\":\"probed\""), std::string::npos) << scraped.body;
+    EXPECT_NE(scraped.body.find("\"42\""), std::string::npos) << "the instance's own metric: " << scraped.body;
+    auto rss = admin.Do("GET", "/api/v1/query?query=instance_memory_rss_bytes%20%3E%200", "", {{"X-Scope-OrgID", tenant_}});
+    EXPECT_NE(rss.body.find(id), std::string::npos) << "process samples: " << rss.body;
+
+    std::string down = s_->process().data_dir() + "/instances/" + id + "/data/down";
+    { std::ofstream(down) << "x"; }
+    auto sick = WaitFor(admin, "/v1/instances/" + id, [&](const json::value& v) { return health(v) == "False"; });
+    ASSERT_EQ(health(sick), "False") << json::serialize(sick);
+    EXPECT_NE(json::serialize(sick).find("\"Unhealthy\""), std::string::npos) << "an event marks the change";
+    EXPECT_EQ(Phase(sick), "Running") << "unhealthy is not stopped";
+    EXPECT_EQ(up(), "0");
+
+    std::filesystem::remove(down);
+    auto back = WaitFor(admin, "/v1/instances/" + id, [&](const json::value& v) { return health(v) == "True"; });
+    ASSERT_EQ(health(back), "True") << json::serialize(back);
+    EXPECT_NE(json::serialize(back).find("\"Healthy\""), std::string::npos);
+    EXPECT_EQ(up(), "1");
+    // The series holds the whole story: down at some point, up now.
+    auto low = admin.Do("GET", "/api/v1/query?query=min_over_time(up%7Binstance%3D%22" + id + "%22%7D%5B10m%5D)", "", {{"X-Scope-OrgID", tenant_}});
+    EXPECT_NE(low.body.find("\"0\"]"), std::string::npos) << low.body;
+    auto other = s_->Anonymous().Do("GET", "/api/v1/query?query=up");
+    EXPECT_EQ(other.status, 401);
+}
+
 }  // namespace
 }  // namespace hangar::testing

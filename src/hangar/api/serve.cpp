@@ -11,6 +11,7 @@
 
 #include "hangar/api/call.hpp"
 #include "hangar/api/kinds.hpp"
+#include "hangar/api/probe_metrics.hpp"
 #include "hangar/api/resources.hpp"
 #include "hangar/api/routes.hpp"
 #include "hangar/api/watch_hub.hpp"
@@ -337,6 +338,8 @@ int RunServe(const ServeConfig& cfg) {
         return 2;
     }
     metrics::Housekeeper housekeeper(**tsdb, metrics, clock, *self_scrape, cfg.listen);
+
+    instances.SetProbeSink(ProbeMetricsSink(**tsdb));
 
     RateLimiter limiter(cfg.tenant_rate, cfg.tenant_rate * 2);
     Deps deps{store, tokens, clock, &limiter, provisioner.get(), tsdb->get()};

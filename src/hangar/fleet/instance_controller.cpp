@@ -102,6 +102,7 @@ Desired InstanceController::DesiredFor(const store::Object& obj, std::vector<std
         if (const json::value* h = ver.if_contains("health"); h != nullptr && h->is_object()) {
             want.health = h->as_object();
         }
+        want.metrics_path = core::StrAt(ver, "metrics_path");
         const json::value* run = ver.if_contains("run");
         if (run != nullptr && run->is_object()) {
             if (const json::value* mine = run->as_object().if_contains(provisioner_.Name()); mine != nullptr && mine->is_object()) {
@@ -120,6 +121,71 @@ Desired InstanceController::DesiredFor(const store::Object& obj, std::vector<std
     return want;
 }
 
+std::optional<std::chrono::milliseconds> InstanceController::ProbeIfDue(
+    const store::Object& obj, const Desired& want, const Observed& seen, json::object& status, const std::string& now
+) {
+    auto setting = [&](const char* key, int64_t fallback) {
+        int64_t v = core::IntAt(want.health, key);
+        return v > 0 ? v : fallback;
+    };
+    const std::chrono::milliseconds interval(setting("interval_seconds", 10) * 1000);
+    auto steady = std::chrono::steady_clock::now();
+    {
+        std::lock_guard lock(probe_mu_);
+        ProbeState& st = probes_[obj.id];
+        if (steady < st.next) {
+            return std::chrono::duration_cast<std::chrono::milliseconds>(st.next - steady) + std::chrono::milliseconds(1);
+        }
+        st.next = steady + interval;
+    }
+    auto result = provisioner_.Probe(want);
+    if (!result) {
+        std::lock_guard lock(probe_mu_);
+        probes_.erase(obj.id);
+        return std::nullopt;  // this provisioner does not probe
+    }
+    std::optional<bool> before, after;
+    {
+        std::lock_guard lock(probe_mu_);
+        ProbeState& st = probes_[obj.id];
+        before = st.healthy;
+        if (result->healthy) {
+            ++st.ok;
+            st.failed = 0;
+            if (st.ok >= setting("success_threshold", 1)) {
+                st.healthy = true;
+            }
+        } else {
+            ++st.failed;
+            st.ok = 0;
+            if (st.failed >= setting("failure_threshold", 3)) {
+                st.healthy = false;
+            }
+        }
+        after = st.healthy;
+    }
+    if (after) {
+        SetCondition(status, "Health", *after, *after ? "ProbeSucceeded" : "ProbeFailed", *after ? "" : result->message, now);
+        if (before != after) {
+            AddEvent(status, now, *after ? "Healthy" : "Unhealthy", *after ? "health check passing" : result->message);
+        }
+    }
+    if (probe_sink_) {
+        ProbeReport report;
+        report.tenant = obj.tenant;
+        report.instance = obj.id;
+        report.name = obj.name;
+        report.product = want.product;
+        report.version = want.version;
+        report.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count();
+        report.restarts = seen.restarts;
+        report.oom_kills = seen.oom_kills;
+        report.result = std::move(*result);
+        probe_sink_(report);
+    }
+    return interval;
+}
+
 std::vector<std::string> InstanceController::List() { return reconcile::ListKind(store_, "Instance"); }
 
 core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string& id) {
@@ -133,6 +199,10 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
             return Fail(d.error());
         }
         Tally(id, "");
+        {
+            std::lock_guard lock(probe_mu_);
+            probes_.erase(id);
+        }
         return reconcile::Outcome{};
     }
     std::string now = core::FormatRfc3339(clock_.Now());
@@ -240,6 +310,11 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
         status["version"] = seen->version;
         status["restarts"] = seen->restarts;
         status["provisioner"] = std::string(provisioner_.Name());
+    }
+    if (phase == "Running" && seen) {
+        if (auto next = ProbeIfDue(*obj, want, *seen, status, now)) {
+            again = again ? std::min(*again, *next) : *next;
+        }
     }
     if (phase != before_phase) {
         AddEvent(status, now, phase, before_phase.empty() ? fmt::format("phase {}", phase) : fmt::format("phase {} -> {}", before_phase, phase));

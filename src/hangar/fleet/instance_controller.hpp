@@ -4,7 +4,10 @@
 // endpoint and a bounded event list. Deletion: the object carries deletion_requested_at until
 // the provisioner has torn the instance down; then the object goes.
 
+#include <chrono>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include "hangar/core/clock.hpp"
@@ -27,6 +30,8 @@ public:
         : store_(store), provisioner_(provisioner), clock_(clock), oom_kills_(oom_kills), phases_(phases) {}
 
     core::Result<reconcile::Outcome> Reconcile(const std::string& id);
+    // Where probe results go (the metrics store); set before the controller starts.
+    void SetProbeSink(std::function<void(const ProbeReport&)> sink) { probe_sink_ = std::move(sink); }
     // Every instance id (for resync).
     std::vector<std::string> List();
 
@@ -34,6 +39,10 @@ private:
     // Keeps hangar_instances{phase} equal to the number of instances last seen in each phase.
     void Tally(const std::string& id, const std::string& phase);
     Desired DesiredFor(const store::Object& obj, std::vector<std::string>* backup = nullptr);
+    // Runs a running instance's health check when its interval is up, keeps the Health
+    // condition (failure/success thresholds) and reports the result; returns when to look again.
+    std::optional<std::chrono::milliseconds> ProbeIfDue(const store::Object& obj, const Desired& want, const Observed& seen,
+                                                        boost::json::object& status, const std::string& now);
 
     store::Store& store_;
     Provisioner& provisioner_;
@@ -42,6 +51,15 @@ private:
     core::GaugeFamily* phases_;       // hangar_instances{phase}
     std::mutex tally_mu_;
     std::unordered_map<std::string, std::string> phase_of_;
+
+    struct ProbeState {
+        std::chrono::steady_clock::time_point next{};
+        int ok = 0, failed = 0;  // consecutive
+        std::optional<bool> healthy;
+    };
+    std::function<void(const ProbeReport&)> probe_sink_;
+    std::mutex probe_mu_;
+    std::unordered_map<std::string, ProbeState> probes_;
 };
 
 }  // namespace hangar::fleet

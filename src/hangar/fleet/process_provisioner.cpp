@@ -93,29 +93,66 @@ int FreePort(int preferred) {
     return try_bind(0);
 }
 
-// One HTTP GET on loopback with a short timeout; the status code, or 0.
-int HttpStatus(int port, const std::string& path) {
+// One HTTP GET on loopback: the status (0 if none) and the body, within `timeout`.
+std::pair<int, std::string> HttpGet(int port, const std::string& path, std::chrono::milliseconds timeout) {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = htons(static_cast<uint16_t>(port));
     ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto left = [&] {
+        return static_cast<int>(std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count()));
+    };
     pollfd p{fd, POLLOUT, 0};
-    int status = 0;
-    if (::poll(&p, 1, 300) == 1 && (p.revents & POLLOUT) != 0) {
+    std::string got;
+    if (::poll(&p, 1, left()) == 1 && (p.revents & POLLOUT) != 0) {
         std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
         if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) > 0) {
             p.events = POLLIN;
-            char buf[64] = {};
-            if (::poll(&p, 1, 1000) == 1 && ::recv(fd, buf, sizeof(buf) - 1, 0) > 12) {
-                status = std::atoi(buf + 9);
+            char buf[16384];
+            while (got.size() < (16u << 20) && ::poll(&p, 1, left()) == 1) {  // bounded by time and size
+                ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+                if (n <= 0) {
+                    break;
+                }
+                got.append(buf, static_cast<size_t>(n));
             }
         }
     }
     ::close(fd);
-    return status;
+    if (got.size() < 12 || !got.starts_with("HTTP/1.")) {
+        return {0, ""};
+    }
+    int status = std::atoi(got.c_str() + 9);
+    size_t body = got.find("\r\n\r\n");
+    std::string head = got.substr(0, body);
+    std::string rest = body == std::string::npos ? "" : got.substr(body + 4);
+    std::string lower = head;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (lower.find("transfer-encoding: chunked") != std::string::npos) {
+        std::string out;
+        size_t pos = 0;
+        for (int guard = 0; guard < 100000 && pos < rest.size(); ++guard) {
+            size_t eol = rest.find("\r\n", pos);
+            if (eol == std::string::npos) {
+                break;
+            }
+            size_t n = std::strtoul(rest.c_str() + pos, nullptr, 16);
+            if (n == 0 || eol + 2 + n > rest.size()) {
+                break;
+            }
+            out.append(rest, eol + 2, n);
+            pos = eol + 2 + n + 2;
+        }
+        rest = std::move(out);
+    }
+    return {status, rest};
 }
+
+// An HTTP health check's status code, or 0.
+int HttpStatus(int port, const std::string& path) { return HttpGet(port, path, std::chrono::milliseconds(1300)).first; }
 
 // A TCP health check: the port accepts a connection.
 bool TcpOpen(int port) {
@@ -581,6 +618,66 @@ bool ProcessProvisioner::Healthy(const Proc& p, const Desired& want) {
     return true;  // no check: alive is healthy
 }
 
+std::optional<ProbeResult> ProcessProvisioner::Probe(const Desired& want) {
+    Proc p;
+    {
+        std::lock_guard lock(mu_);  // copied out: the check itself runs without the lock
+        Proc& live = Load(want.id);
+        Refresh(want.id, live);
+        p = live;
+    }
+    ProbeResult r;
+    if (p.pid <= 0) {
+        r.message = p.last_exit.empty() ? "not running" : "not running: " + p.last_exit;
+        return r;
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    r.healthy = Healthy(p, want);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!r.healthy) {
+        if (const json::value* h = want.health.if_contains("http"); h != nullptr && h->is_object()) {
+            r.message = fmt::format("HTTP check of port {} failed", p.port);
+        } else if (want.health.contains("tcp")) {
+            r.message = fmt::format("port {} refused the connection", p.port);
+        } else {
+            r.message = "exec check failed (see logs/health.log)";
+        }
+    }
+    if (!want.metrics_path.empty()) {
+        auto [status, body] = HttpGet(p.port, want.metrics_path, std::chrono::seconds(5));
+        if (status == 200) {
+            r.metrics = std::move(body);
+        }
+    }
+    // Process figures from /proc: resident memory, CPU time, open descriptors.
+    std::ifstream st(fmt::format("/proc/{}/status", p.pid));
+    std::string line;
+    while (std::getline(st, line)) {
+        if (line.starts_with("VmRSS:")) {
+            r.rss_bytes = std::strtod(line.c_str() + 6, nullptr) * 1024;
+            r.process = true;
+        }
+    }
+    std::ifstream stat(fmt::format("/proc/{}/stat", p.pid));
+    std::string all((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    if (size_t close = all.rfind(')'); close != std::string::npos) {
+        std::istringstream rest(all.substr(close + 2));
+        std::string field;
+        double ticks = 0;
+        for (int i = 3; i <= 15 && rest >> field; ++i) {
+            if (i == 14 || i == 15) {
+                ticks += std::strtod(field.c_str(), nullptr);
+            }
+        }
+        r.cpu_seconds = ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    }
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(fmt::format("/proc/{}/fd", p.pid), ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+        r.open_fds += 1;
+    }
+    return r;
+}
+
 core::Result<std::string> ProcessProvisioner::Backup(const Desired& want, const std::vector<std::string>& command) {
     std::lock_guard lock(mu_);
     Proc& p = Load(want.id);
@@ -680,16 +777,22 @@ core::Result<Observed> ProcessProvisioner::Ensure(const Desired& want) {
             return Fail(started.error());
         }
         p.crashed = false;
+        p.ready = false;
         Save(want.id, p);
         Observed o = View(p, Observed::State::kStarting, p.last_exit);
         o.retry_after = std::chrono::milliseconds(200);
         return o;
     }
     RotateLogs(want.id);
-    if (!Healthy(p, want)) {
-        Observed o = View(p, Observed::State::kStarting, "waiting for its health check");
-        o.retry_after = std::chrono::milliseconds(250);
-        return o;
+    // The health check gates the start only; once it has passed, Probe() watches health and a
+    // failing check marks the instance unhealthy rather than starting again.
+    if (!p.ready) {
+        if (!Healthy(p, want)) {
+            Observed o = View(p, Observed::State::kStarting, "waiting for its health check");
+            o.retry_after = std::chrono::milliseconds(250);
+            return o;
+        }
+        p.ready = true;
     }
     Observed o = View(p, Observed::State::kRunning, p.last_exit);
     o.retry_after = std::chrono::seconds(2);  // watch for exits

@@ -40,6 +40,7 @@ public:
     core::Result<Observed> Observe(const std::string& id) override;
     core::Result<Observed> Destroy(const std::string& id) override;
     core::Result<std::string> Backup(const Desired& want, const std::vector<std::string>& command) override;
+    std::optional<ProbeResult> Probe(const Desired& want) override;
     const std::string& limit_mode() const { return limit_mode_; }
     std::string LogPath(const std::string& id, std::string_view stream) const override {
         return Dir(id) + "/logs/" + std::string(stream) + ".log";
@@ -59,6 +60,7 @@ private:
         uint64_t cgroup_ooms = 0;  // the cgroup's own counter when last read
         std::string last_exit;
         bool crashed = false;  // the last exit was not ours
+        bool ready = false;    // its health check has passed since it (or Hangar) started
         std::deque<std::chrono::steady_clock::time_point> crashes;
         std::chrono::steady_clock::time_point next_start{};
         std::string cgroup;

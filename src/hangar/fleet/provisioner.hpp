@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@ struct Desired {
     int64_t cpu_millis = 0;
     boost::json::object run;     // the product version's recipe for this provisioner
     boost::json::object health;  // the product version's health check (http, tcp or exec)
+    std::string metrics_path;    // where the instance serves Prometheus metrics ("" if it does not)
     boost::json::object config;
     bool running = true;         // false: suspended
     int64_t restart_nonce = 0;   // a change restarts the instance
@@ -40,6 +42,24 @@ struct Observed {
 
 std::string_view StateName(Observed::State s);
 
+// One run of an instance's health check, with what was read beside it.
+struct ProbeResult {
+    bool healthy = false;
+    std::string message;   // why not, when not healthy
+    double seconds = 0;    // how long the check took
+    std::string metrics;   // the exposition text at metrics_path ("" when none or unreadable)
+    bool process = false;  // the process figures below are set
+    double rss_bytes = 0, cpu_seconds = 0, open_fds = 0;
+};
+
+// A probe's result with whose it was, for the metrics store.
+struct ProbeReport {
+    std::string tenant, instance, name, product, version;
+    int64_t time_ms = 0;
+    int64_t restarts = 0, oom_kills = 0;
+    ProbeResult result;
+};
+
 class Provisioner {
 public:
     virtual ~Provisioner() = default;
@@ -52,6 +72,12 @@ public:
     // Runs a product's backup command for an instance about to be torn down; returns where the
     // backup went ("" when there was nothing to back up).
     virtual core::Result<std::string> Backup(const Desired& want, const std::vector<std::string>& command) = 0;
+    // Runs the health check once, reads the instance's metrics at want.metrics_path and its
+    // process figures. nullopt: this provisioner does not probe (the simulated cloud).
+    virtual std::optional<ProbeResult> Probe(const Desired& want) {
+        (void)want;
+        return std::nullopt;
+    }
     // Where an instance's "stdout" or "stderr" goes, if this provisioner keeps logs.
     virtual std::string LogPath(const std::string& id, std::string_view stream) const {
         (void)id;
