@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "hangar/fleet/specs.hpp"
+#include "hangar/observe/specs.hpp"
 
 namespace hangar::api {
 
@@ -152,6 +153,12 @@ void AddFleetKinds(Kinds& kinds, store::Store& store) {
         {"abort", [](boost::json::object& spec) { spec["aborted"] = true; }},
     };
     kinds.Add(std::move(rollout));
+}
+
+void AddObserveKinds(Kinds& kinds) {
+    kinds.Add(KindInfo{"SLO", "slos", "slo", Scope::kTenant, auth::Role::kOperator, false, observe::ValidateSloSpec, false, {}, {}});
+    kinds.Add(KindInfo{"MaintenanceWindow", "maintenancewindows", "mtw", Scope::kTenant, auth::Role::kOperator, false,
+                       observe::ValidateMaintenanceWindowSpec, false, {}, {}});
 }
 
 }  // namespace hangar::api

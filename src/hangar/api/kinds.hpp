@@ -55,6 +55,8 @@ private:
 void AddBuiltinKinds(Kinds& kinds);
 // Product, Plan and Instance (with quotas and the suspend/resume/restart actions).
 void AddFleetKinds(Kinds& kinds, store::Store& store);
+// SLO and MaintenanceWindow.
+void AddObserveKinds(Kinds& kinds);
 
 // DNS-label names: lowercase letters, digits and '-', 1..63, starting and ending alphanumeric.
 bool IsValidName(std::string_view name);

@@ -25,6 +25,7 @@ TEST(OpenApi, DocumentsEveryRouteAndNothingElse) {
     Kinds kinds;
     AddBuiltinKinds(kinds);
     AddFleetKinds(kinds, **store);
+    AddObserveKinds(kinds);
     auto tsdb = metrics::Tsdb::Open({.dir = dir.path() + "/metrics"});
     ASSERT_TRUE(tsdb);
     Deps deps{**store, tokens, clock, nullptr, nullptr, tsdb->get()};

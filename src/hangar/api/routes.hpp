@@ -12,6 +12,8 @@ void AddTokenRoutes(http::Router& router, Deps& deps);
 void AddAuditRoutes(http::Router& router, Deps& deps);
 // The Prometheus-compatible metrics API (/api/v1/...), when deps.tsdb is set.
 void AddMetricsRoutes(http::Router& router, Deps& deps);
+// GET /v1/tenants/{id}/sla, when deps.tsdb is set.
+void AddSlaRoutes(http::Router& router, Deps& deps);
 // `ready` says whether the server takes traffic (false while starting or draining).
 void AddSystemRoutes(
     http::Router& router, Deps& deps, core::MetricsRegistry& metrics, std::function<bool()> ready

@@ -122,6 +122,7 @@ void AddAllRoutes(
     AddTokenRoutes(router, deps);
     AddAuditRoutes(router, deps);
     AddMetricsRoutes(router, deps);
+    AddSlaRoutes(router, deps);
     AddInstanceLogRoute(router, deps, kinds);
     AddResourceRoutes(router, deps, kinds, hub);
 }
@@ -266,6 +267,7 @@ int RunServe(const ServeConfig& cfg) {
     Kinds kinds;
     AddBuiltinKinds(kinds);
     AddFleetKinds(kinds, store);
+    AddObserveKinds(kinds);
     auto sim_latency = ParseMillis(cfg.sim_latency);
     if (!sim_latency) {
         fmt::print(stderr, "hangar serve: --sim-latency \"{}\": use a duration such as 200ms or 2s\n", cfg.sim_latency);

@@ -491,6 +491,33 @@ void AddLogsAndDescribe(CLI::App& app, Globals& g) {
     });
 }
 
+void AddSla(CLI::App& app, Globals& g) {
+    CLI::App* sla = app.add_subcommand("sla", "Service-level reports");
+    sla->require_subcommand(1);
+    struct SlaOpts {
+        std::string tenant, month;
+    };
+    auto o = std::make_shared<SlaOpts>();
+    CLI::App* report = sla->add_subcommand("report", "A tenant's monthly SLA report: uptime per instance and the credit owed");
+    report->add_option("--tenant", o->tenant, "Tenant id (ten_...)")->required();
+    report->add_option("--month", o->month, "YYYY-MM (UTC)")->required();
+    report->callback([&g, o] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        json::value r = CallOrExit(client, "GET", "/v1/tenants/" + UrlEncode(o->tenant) + "/sla?month=" + UrlEncode(o->month));
+        if (cfg.output != "table") {
+            Print(cfg, r, {});
+            return;
+        }
+        fmt::print("SLA report for {} from {} to {}\n", At(r, "tenant"), At(r, "from"), At(r, "to"));
+        fmt::print("{}", RenderTable(r.at("instances").as_array(),
+                                     {{"INSTANCE", "instance"}, {"NAME", "name"}, {"PRODUCT", "product"}, {"PLAN", "plan"},
+                                      {"UPTIME %", "uptime_percent"}, {"TARGET %", "sla_target_percent"}, {"MET", "met"},
+                                      {"DOWN MIN", "down_minutes"}, {"MAINT MIN", "maintenance_minutes"},
+                                      {"UNMONITORED MIN", "unmonitored_minutes"}, {"CREDIT %", "credit_percent"}}));
+    });
+}
+
 void AddRollout(CLI::App& app, Globals& g) {
     CLI::App* rollout = app.add_subcommand("rollout", "Follow rollouts");
     rollout->require_subcommand(1);
@@ -584,6 +611,7 @@ void AddClientCommands(CLI::App& app) {
     AddLogsAndDescribe(app, g);
     AddPlanApply(app, g);
     AddRollout(app, g);
+    AddSla(app, g);
 }
 
 }  // namespace hangar::cli

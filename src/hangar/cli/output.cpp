@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include <boost/json.hpp>
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 namespace hangar::cli {
@@ -33,6 +34,9 @@ std::string At(const json::value& v, const std::string& path) {
     }
     if (cur->is_null()) {
         return "-";
+    }
+    if (cur->is_double()) {
+        return fmt::format("{}", cur->as_double());  // 99.798, not JSON's 9.9798E1
     }
     if (cur->is_object() && cur->as_object().empty()) {
         return "";

@@ -250,7 +250,23 @@ core::Result<json::object> ValidatePlanSpec(const json::object& spec) {
             s["target_percent"] = target->to_number<double>();
         }
         if (const json::array* credits = sr.Array("credits")) {
-            s["credits"] = *credits;
+            // [{below_percent: 99.5, credit_percent: 10}, ...]: the credit owed when a month's
+            // uptime is under below_percent (the largest that applies).
+            json::array out_credits;
+            for (size_t i = 0; i < credits->size(); ++i) {
+                std::string at = fmt::format("spec.sla.credits[{}]", i);
+                const json::value& c = (*credits)[i];
+                const json::value* below = c.is_object() ? c.as_object().if_contains("below_percent") : nullptr;
+                const json::value* pct = c.is_object() ? c.as_object().if_contains("credit_percent") : nullptr;
+                if (!c.is_object() || c.as_object().size() != 2 || below == nullptr || pct == nullptr || !below->is_number() ||
+                    !pct->is_number() || below->to_number<double>() <= 0 || below->to_number<double>() > 100 ||
+                    pct->to_number<double>() < 0 || pct->to_number<double>() > 100) {
+                    sr.SetError(at, "must be {below_percent: 0-100, credit_percent: 0-100}");
+                    break;
+                }
+                out_credits.push_back(json::object{{"below_percent", below->to_number<double>()}, {"credit_percent", pct->to_number<double>()}});
+            }
+            s["credits"] = std::move(out_credits);
         }
         if (auto f = sr.Finish(); !f) {
             return Fail(f.error());
