@@ -130,3 +130,53 @@ TEST_F(SlaTest, AMonthWithAnOutageAndAMaintenanceWindowGivesTheRightMinutesAndCr
 
 }  // namespace
 }  // namespace hangar::testing
+
+namespace hangar::testing {
+namespace {
+
+TEST(SloTest, BurnRatesAndTheErrorBudgetFollowTheProbes) {
+    LiveServer s({"--provisioner", "simulated", "--slo-interval", "1s"});
+    ASSERT_TRUE(s.Start()) << s.process().Log();
+    auto admin = s.Admin();
+    std::string tenant = s.Tenant("slo-acme");
+    // Six hours of probes a minute apart ending now; the last ten failed.
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    now -= now % 60'000;
+    std::vector<metrics::SeriesData> batch(1);
+    batch[0].labels = {{"__name__", "up"}, {"instance", "ins_x"}, {"instance_name", "shop"}, {"job", "hangar-probe"}, {"product", "app"}, {"tenant", tenant}};
+    for (int i = 360; i >= 0; --i) {
+        batch[0].samples.push_back({now - i * 60'000, i < 10 ? 0.0 : 1.0});
+    }
+    auto w = admin.Do("POST", "/api/v1/write", metrics::EncodeWriteRequest(batch),
+                      {{"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "snappy"}, {"X-Scope-OrgID", tenant}});
+    ASSERT_EQ(w.status, 204) << w.body;
+    auto bad = admin.Do("POST", "/v1/slos", json::serialize(json::object{
+        {"metadata", {{"name", "impossible"}, {"tenant", tenant}}}, {"spec", {{"target_percent", 100}}}}));
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_NE(bad.body.find("spec.target_percent"), std::string::npos) << bad.body;
+    auto c = admin.Do("POST", "/v1/slos", json::serialize(json::object{
+        {"metadata", {{"name", "shop-availability"}, {"tenant", tenant}}}, {"spec", {{"target_percent", 99.9}, {"instance", "ins_x"}}}}));
+    ASSERT_EQ(c.status, 201) << c.body;
+    std::string id = Str(c.Json(), {"metadata", "id"});
+    json::value slo;
+    for (int i = 0; i < 100; ++i) {  // bounded: evaluated every second, 10 s at most
+        slo = admin.Do("GET", "/v1/slos/" + id).Json();
+        if (!Str(slo, {"status", "state"}).empty()) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    // 30 d window: 351 of 361 probes passed; 10/361 failed is 27.7× the 0.1 % budget.
+    EXPECT_EQ(Str(slo, {"status", "state"}), "BudgetExhausted") << json::serialize(slo);
+    EXPECT_EQ(Str(slo, {"status", "fast_burn"}), "true") << "1 h and 5 m both burn above 14.4×";
+    EXPECT_EQ(Str(slo, {"status", "slow_burn"}), "true") << "6 h and 30 m both above 6×";
+    EXPECT_EQ(Str(slo, {"status", "burn_rates", "5m"}), "1E3") << "every probe in the last 5 m failed: 1 / 0.001";
+    double budget = slo.at("status").at("error_budget_remaining").to_number<double>();
+    EXPECT_NEAR(budget, 1 - (10.0 / 361) / 0.001, 1e-3);
+    auto series = admin.Do("GET", "/api/v1/query?query=" + UrlEncode("slo_burn_rate{slo=\"shop-availability\",window=\"1h\"} > 14.4"), "",
+                           {{"X-Scope-OrgID", tenant}});
+    EXPECT_NE(series.body.find("\"window\":\"1h\""), std::string::npos) << "alert rules can use the series: " << series.body;
+}
+
+}  // namespace
+}  // namespace hangar::testing

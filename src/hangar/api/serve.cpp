@@ -24,6 +24,7 @@
 #include "hangar/fleet/simulated.hpp"
 #include "hangar/metrics/housekeeper.hpp"
 #include "hangar/metrics/tsdb.hpp"
+#include "hangar/observe/slo.hpp"
 #include "hangar/reconcile/controller.hpp"
 #include "hangar/http/server.hpp"
 #include "hangar/store/store.hpp"
@@ -98,6 +99,8 @@ void LoadYaml(const std::string& path, ServeConfig& cfg) {
             cfg.metrics_max_series = v.as<size_t>();
         } else if (key == "self_scrape") {
             cfg.self_scrape = v.as<std::string>();
+        } else if (key == "slo_interval") {
+            cfg.slo_interval = v.as<std::string>();
         } else if (key == "tenant_rate") {
             cfg.tenant_rate = v.as<double>();
         } else if (key == "changelog_keep") {
@@ -168,6 +171,7 @@ void AddServeCommand(CLI::App& app) {
     add("--metrics-max-series", &ServeConfig::metrics_max_series, "Metrics store: active series per tenant", "HANGAR_METRICS_MAX_SERIES")
         ->check(CLI::Range(size_t{1}, size_t{100000000}));
     add("--self-scrape", &ServeConfig::self_scrape, "How often Hangar stores its own metrics in the metrics store", "HANGAR_SELF_SCRAPE");
+    add("--slo-interval", &ServeConfig::slo_interval, "How often SLOs are evaluated (burn rates, error budgets)", "HANGAR_SLO_INTERVAL");
     add("--sim-latency", &ServeConfig::sim_latency, "Simulated provisioner: time an instance takes to start", "HANGAR_SIM_LATENCY");
     serve->final_callback([flags, config_file, given] {
         ServeConfig cfg = *flags;
@@ -342,6 +346,12 @@ int RunServe(const ServeConfig& cfg) {
     metrics::Housekeeper housekeeper(**tsdb, metrics, clock, *self_scrape, cfg.listen);
 
     instances.SetProbeSink(ProbeMetricsSink(**tsdb));
+    auto slo_interval = ParseMillis(cfg.slo_interval);
+    if (!slo_interval || slo_interval->count() < 1000) {
+        fmt::print(stderr, "hangar serve: --slo-interval \"{}\": use a duration of at least 1s, such as 30s\n", cfg.slo_interval);
+        return 2;
+    }
+    observe::SloEvaluator slos(store, **tsdb, clock, *slo_interval);
 
     RateLimiter limiter(cfg.tenant_rate, cfg.tenant_rate * 2);
     Deps deps{store, tokens, clock, &limiter, provisioner.get(), tsdb->get()};
@@ -362,6 +372,7 @@ int RunServe(const ServeConfig& cfg) {
     instance_loop.Start();
     rollout_loop.Start();
     housekeeper.Start();
+    slos.Start();
     ready = true;
     core::LogInfo(
         "listening",
@@ -372,6 +383,7 @@ int RunServe(const ServeConfig& cfg) {
     );
     core::SetLogLevel(level);
     server.Run();
+    slos.Stop();
     housekeeper.Stop();
     rollout_loop.Stop();  // each finishes the step it is in
     instance_loop.Stop();

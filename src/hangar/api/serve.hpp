@@ -30,6 +30,7 @@ struct ServeConfig {
     std::string metrics_retention = "15d";  // raw samples are kept this long
     size_t metrics_max_series = 100000;     // active series per tenant
     std::string self_scrape = "15s";        // how often Hangar stores its own /metrics
+    std::string slo_interval = "30s";       // how often SLOs are evaluated
 };
 
 // Registers the `serve` subcommand; its callback runs the server and exits with its code.
