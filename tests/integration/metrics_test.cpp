@@ -160,6 +160,33 @@ TEST_F(MetricsTest, ARealPrometheusRemoteWritesIntoHangar) {
     EXPECT_NE(r.body.find(",\"1\"]"), std::string::npos) << "Prometheus saw Hangar up: " << r.body;
 }
 
+TEST(MetricsForwardTest, StoredSamplesAreForwardedToAnotherPrometheusByRemoteWrite) {
+    ASSERT_TRUE(PrometheusProcess::Installed());
+    TempDir dir;
+    PrometheusProcess prom(dir.path());
+    ASSERT_TRUE(prom.Start()) << prom.Log();
+    LiveServer s({"--remote-write-url", "http://127.0.0.1:" + std::to_string(prom.port()) + "/api/v1/write"});
+    ASSERT_TRUE(s.Start()) << s.process().Log();
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    std::vector<SeriesData> in = {{{{"__name__", "forwarded_total"}, {"job", "fw"}}, {{now - 2000, 5}, {now - 1000, 7}}}};
+    auto w = s.Admin().Do("POST", "/api/v1/write", metrics::EncodeWriteRequest(in),
+                          {{"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "snappy"}, {"X-Scope-OrgID", "fw-tenant"}});
+    ASSERT_EQ(w.status, 204) << w.body;
+    HttpResponse r;
+    for (int i = 0; i < 100; ++i) {  // bounded: 10 s (the sender flushes every second)
+        r = Client("127.0.0.1", prom.port()).Do("GET", "/api/v1/query?query=forwarded_total");
+        if (r.body.find("\"7\"") != std::string::npos) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_NE(r.body.find("\"job\":\"fw\""), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("\"7\""), std::string::npos) << "the newest value reached Prometheus: " << r.body;
+    auto bad = LiveServer({"--remote-write-url", "ftp://nowhere"});
+    EXPECT_FALSE(bad.Start()) << "a URL that is not http(s) is refused at start";
+    EXPECT_NE(bad.process().Log().find("--remote-write-url"), std::string::npos);
+}
+
 TEST(MetricsCrashTest, KillNineDuringIngestLosesNoAcknowledgedSample) {
     LiveServer s;
     ASSERT_TRUE(s.Start()) << s.process().Log();

@@ -23,6 +23,7 @@
 #include "hangar/fleet/rollout_controller.hpp"
 #include "hangar/fleet/simulated.hpp"
 #include "hangar/metrics/housekeeper.hpp"
+#include "hangar/metrics/remote_write_sender.hpp"
 #include "hangar/metrics/tsdb.hpp"
 #include "hangar/observe/slo.hpp"
 #include "hangar/reconcile/controller.hpp"
@@ -101,6 +102,10 @@ void LoadYaml(const std::string& path, ServeConfig& cfg) {
             cfg.self_scrape = v.as<std::string>();
         } else if (key == "slo_interval") {
             cfg.slo_interval = v.as<std::string>();
+        } else if (key == "remote_write_url") {
+            cfg.remote_write_url = v.as<std::string>();
+        } else if (key == "remote_write_token") {
+            cfg.remote_write_token = v.as<std::string>();
         } else if (key == "tenant_rate") {
             cfg.tenant_rate = v.as<double>();
         } else if (key == "changelog_keep") {
@@ -171,6 +176,8 @@ void AddServeCommand(CLI::App& app) {
     add("--metrics-max-series", &ServeConfig::metrics_max_series, "Metrics store: active series per tenant", "HANGAR_METRICS_MAX_SERIES")
         ->check(CLI::Range(size_t{1}, size_t{100000000}));
     add("--self-scrape", &ServeConfig::self_scrape, "How often Hangar stores its own metrics in the metrics store", "HANGAR_SELF_SCRAPE");
+    add("--remote-write-url", &ServeConfig::remote_write_url, "Forward every stored sample to this Prometheus remote-write URL", "HANGAR_REMOTE_WRITE_URL");
+    add("--remote-write-token", &ServeConfig::remote_write_token, "Bearer token for --remote-write-url", "HANGAR_REMOTE_WRITE_TOKEN");
     add("--slo-interval", &ServeConfig::slo_interval, "How often SLOs are evaluated (burn rates, error budgets)", "HANGAR_SLO_INTERVAL");
     add("--sim-latency", &ServeConfig::sim_latency, "Simulated provisioner: time an instance takes to start", "HANGAR_SIM_LATENCY");
     serve->final_callback([flags, config_file, given] {
@@ -343,6 +350,18 @@ int RunServe(const ServeConfig& cfg) {
         fmt::print(stderr, "hangar serve: metrics store: {}\n", tsdb.error().message);
         return 2;
     }
+    std::unique_ptr<metrics::RemoteWriteSender> forward;
+    if (!cfg.remote_write_url.empty()) {
+        if (!cfg.remote_write_url.starts_with("http://") && !cfg.remote_write_url.starts_with("https://")) {
+            fmt::print(stderr, "hangar serve: --remote-write-url \"{}\": use an http:// or https:// URL\n", cfg.remote_write_url);
+            return 2;
+        }
+        forward = std::make_unique<metrics::RemoteWriteSender>(metrics::RemoteWriteOptions{.url = cfg.remote_write_url, .bearer_token = cfg.remote_write_token});
+        (*tsdb)->SetAppendObserver([s = forward.get()](std::string_view tenant, std::span<const metrics::LabelView> l, std::span<const metrics::Sample> v) {
+            s->Enqueue(tenant, l, v);
+        });
+        forward->Start();
+    }
     metrics::Housekeeper housekeeper(**tsdb, metrics, clock, *self_scrape, cfg.listen);
 
     instances.SetProbeSink(ProbeMetricsSink(**tsdb));
@@ -385,6 +404,9 @@ int RunServe(const ServeConfig& cfg) {
     server.Run();
     slos.Stop();
     housekeeper.Stop();
+    if (forward) {
+        forward->Stop();
+    }
     rollout_loop.Stop();  // each finishes the step it is in
     instance_loop.Stop();
     hub.Stop();

@@ -31,6 +31,8 @@ struct ServeConfig {
     size_t metrics_max_series = 100000;     // active series per tenant
     std::string self_scrape = "15s";        // how often Hangar stores its own /metrics
     std::string slo_interval = "30s";       // how often SLOs are evaluated
+    std::string remote_write_url;           // forward every accepted sample here ("" = no)
+    std::string remote_write_token;         // bearer token for it
 };
 
 // Registers the `serve` subcommand; its callback runs the server and exits with its code.

@@ -358,6 +358,7 @@ Result<AppendResult> Tsdb::Append(std::string_view tenant_name, WriteBatch& batc
     Tenant& t = TenantFor(tenant_name);
     series_rec_.assign(1, kSeriesRecord);
     samples_rec_.assign(1, kSamplesRecord);
+    accepted_.clear();
     uint64_t prev_ref = 0;
     int64_t prev_t = 0, lo = head_min_t_.load(), hi = head_max_t_.load();
     const int64_t min_valid = min_valid_t_.load();
@@ -460,6 +461,9 @@ Result<AppendResult> Tsdb::Append(std::string_view tenant_name, WriteBatch& batc
                     ++t.active;
                 }
                 AppendHead(s, smp.t, smp.v);
+                if (observer_) {
+                    accepted_.emplace_back(&s, smp);
+                }
                 lo = std::min(lo, smp.t);
                 hi = std::max(hi, smp.t);
                 ++res.samples;
@@ -482,6 +486,22 @@ Result<AppendResult> Tsdb::Append(std::string_view tenant_name, WriteBatch& batc
     }
     appended_total_ += res.samples;
     refused_total_ += res.Refused();
+    if (observer_ && !accepted_.empty()) {
+        std::vector<LabelView> labels;
+        std::vector<Sample> run;
+        for (size_t i = 0; i < accepted_.size();) {
+            const HeadSeries* s = accepted_[i].first;
+            run.clear();
+            for (; i < accepted_.size() && accepted_[i].first == s; ++i) {
+                run.push_back(accepted_[i].second);
+            }
+            labels.clear();
+            for (const auto& l : s->labels) {
+                labels.push_back({l.name, l.value});
+            }
+            observer_(tenant_name, labels, run);
+        }
+    }
     return res;
 }
 

@@ -7,6 +7,7 @@
 // what was acknowledged; queries run beside them under per-tenant read locks.
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -119,6 +120,11 @@ public:
     TsdbStats Stats() const;
     const TsdbOptions& options() const { return opts_; }
 
+    // Called after each append's WAL write with every accepted sample, series by series (the
+    // remote-write sender). Set before the first append.
+    using AppendObserver = std::function<void(std::string_view tenant, std::span<const LabelView>, std::span<const Sample>)>;
+    void SetAppendObserver(AppendObserver fn) { observer_ = std::move(fn); }
+
     struct Tenant;
     struct HeadSeries;
 
@@ -149,6 +155,8 @@ private:
     std::atomic<int64_t> head_min_t_, head_max_t_, min_valid_t_;
     std::atomic<uint64_t> appended_total_{0}, refused_total_{0};
     std::string series_rec_, samples_rec_;
+    AppendObserver observer_;
+    std::vector<std::pair<const HeadSeries*, Sample>> accepted_;  // for the observer
 };
 
 }  // namespace hangar::metrics
