@@ -96,6 +96,8 @@ void LoadYaml(const std::string& path, ServeConfig& cfg) {
             cfg.controller_workers = v.as<size_t>();
         } else if (key == "metrics_retention") {
             cfg.metrics_retention = v.as<std::string>();
+        } else if (key == "metrics_rollup_retention") {
+            cfg.metrics_rollup_retention = v.as<std::string>();
         } else if (key == "metrics_max_series") {
             cfg.metrics_max_series = v.as<size_t>();
         } else if (key == "self_scrape") {
@@ -173,6 +175,7 @@ void AddServeCommand(CLI::App& app) {
     add("--controller-workers", &ServeConfig::controller_workers, "Instance reconcile workers", "HANGAR_CONTROLLER_WORKERS")
         ->check(CLI::Range(1, 256));
     add("--metrics-retention", &ServeConfig::metrics_retention, "Metrics store: how long samples are kept", "HANGAR_METRICS_RETENTION");
+    add("--metrics-rollup-retention", &ServeConfig::metrics_rollup_retention, "Metrics store: how long 5-minute rollups are kept", "HANGAR_METRICS_ROLLUP_RETENTION");
     add("--metrics-max-series", &ServeConfig::metrics_max_series, "Metrics store: active series per tenant", "HANGAR_METRICS_MAX_SERIES")
         ->check(CLI::Range(size_t{1}, size_t{100000000}));
     add("--self-scrape", &ServeConfig::self_scrape, "How often Hangar stores its own metrics in the metrics store", "HANGAR_SELF_SCRAPE");
@@ -336,6 +339,11 @@ int RunServe(const ServeConfig& cfg) {
         fmt::print(stderr, "hangar serve: --metrics-retention \"{}\": use a duration of at least 1h, such as 15d\n", cfg.metrics_retention);
         return 2;
     }
+    auto rollup_retention = ParseMillis(cfg.metrics_rollup_retention);
+    if (!rollup_retention || *rollup_retention < *retention) {
+        fmt::print(stderr, "hangar serve: --metrics-rollup-retention \"{}\": use a duration no shorter than --metrics-retention, such as 400d\n", cfg.metrics_rollup_retention);
+        return 2;
+    }
     auto self_scrape = ParseMillis(cfg.self_scrape);
     if (!self_scrape || self_scrape->count() < 1000) {
         fmt::print(stderr, "hangar serve: --self-scrape \"{}\": use a duration of at least 1s, such as 15s\n", cfg.self_scrape);
@@ -344,6 +352,7 @@ int RunServe(const ServeConfig& cfg) {
     metrics::TsdbOptions mopts;
     mopts.dir = (std::filesystem::path(cfg.data_dir) / "metrics").string();
     mopts.retention_ms = retention->count();
+    mopts.rollup_retention_ms = rollup_retention->count();
     mopts.max_series_per_tenant = cfg.metrics_max_series;
     auto tsdb = metrics::Tsdb::Open(mopts);
     if (!tsdb) {

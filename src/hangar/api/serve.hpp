@@ -28,6 +28,7 @@ struct ServeConfig {
     std::string resync = "5m";              // controllers re-queue every object this often
     size_t controller_workers = 32;         // instance reconcile workers (writes wait on group commit)
     std::string metrics_retention = "15d";  // raw samples are kept this long
+    std::string metrics_rollup_retention = "400d";  // 5-minute rollups are kept this long
     size_t metrics_max_series = 100000;     // active series per tenant
     std::string self_scrape = "15s";        // how often Hangar stores its own /metrics
     std::string slo_interval = "30s";       // how often SLOs are evaluated

@@ -547,7 +547,20 @@ void Tsdb::ForMatching(const Tenant& t, std::span<const Matcher> matchers, Fn&& 
     }
 }
 
-void Tsdb::Collect(const HeadSeries& s, int64_t mint, int64_t maxt, std::vector<Sample>& out,
+int64_t Tsdb::RawFloor(const std::map<uint32_t, std::shared_ptr<Block>>& blocks) const {
+    int64_t floor = std::numeric_limits<int64_t>::max();
+    for (const auto& [no, b] : blocks) {
+        if (b->meta().resolution == 0) {
+            floor = std::min(floor, b->meta().mint);
+        }
+    }
+    if (floor == std::numeric_limits<int64_t>::max()) {
+        floor = std::min(head_min_t_.load(), min_valid_t_.load() == kNoTime ? floor : min_valid_t_.load());
+    }
+    return floor;
+}
+
+void Tsdb::Collect(const HeadSeries& s, int64_t mint, int64_t maxt, int64_t raw_floor, std::vector<Sample>& out,
                    const std::map<uint32_t, std::shared_ptr<Block>>& blocks) const {
     int64_t last = kNoTime;
     auto take = [&](int64_t t, double v) {
@@ -556,18 +569,27 @@ void Tsdb::Collect(const HeadSeries& s, int64_t mint, int64_t maxt, std::vector<
             last = t;
         }
     };
-    for (const auto& [no, handle] : s.blocks) {
-        auto it = blocks.find(no);
-        if (it == blocks.end() || it->second->meta().maxt <= mint || it->second->meta().mint > maxt) {
-            continue;
-        }
-        for (const auto& m : it->second->Chunks(handle)) {
-            if (m.maxt < mint || m.mint > maxt) {
+    // Rollups first (they are older than any raw data they answer for), then raw blocks.
+    for (int pass = 0; pass < 2; ++pass) {
+        for (const auto& [no, handle] : s.blocks) {
+            auto it = blocks.find(no);
+            if (it == blocks.end() || it->second->meta().maxt <= mint || it->second->meta().mint > maxt) {
                 continue;
             }
-            ChunkIterator ci(it->second->ChunkBytes(m));
-            while (ci.Next()) {
-                take(ci.t(), ci.v());
+            bool rollup = it->second->meta().resolution > 0;
+            if (rollup != (pass == 0)) {
+                continue;
+            }
+            for (const auto& m : it->second->Chunks(handle)) {
+                if (m.maxt < mint || m.mint > maxt || (rollup && m.mint >= raw_floor)) {
+                    continue;
+                }
+                ChunkIterator ci(it->second->ChunkBytes(m));
+                while (ci.Next()) {
+                    if (!rollup || ci.t() < raw_floor) {
+                        take(ci.t(), ci.v());
+                    }
+                }
             }
         }
     }
@@ -614,11 +636,12 @@ std::vector<SeriesData> Tsdb::Select(
         return out;
     }
     auto blocks = BlocksSnapshot();
+    int64_t raw_floor = RawFloor(blocks);
     std::shared_lock lock(t->mu);
     ForMatching(*t, matchers, [&](const HeadSeries& s) {
         SeriesData d;
         d.samples.reserve(s.head_samples + s.blocks.size() * kChunkSamples);
-        Collect(s, mint, maxt, d.samples, blocks);
+        Collect(s, mint, maxt, raw_floor, d.samples, blocks);
         if (!d.samples.empty()) {
             d.labels = s.labels;
             out.push_back(std::move(d));
@@ -747,13 +770,68 @@ Result<void> Tsdb::CutHead(int64_t before) {
     if (!block) {
         return Fail(block.error());
     }
-    // 2. Register the block, then trim the heads (queries skip the overlap meanwhile).
-    uint32_t no = 0;
+    // The same range at rollup resolution: the last sample of each step, and the sample before
+    // each counter reset (so rate() over rollups still sees the reset).
+    std::vector<BlockSeries> rollups;
+    BlockMeta rmeta = meta;
+    rmeta.resolution = opts_.rollup_step_ms;
+    rmeta.samples = 0;
+    for (const auto& part : parts) {
+        std::vector<Sample> all;
+        for (const auto& c : part.chunks) {
+            ChunkIterator ci(c);
+            while (ci.Next()) {
+                all.push_back({ci.t(), ci.v()});
+            }
+        }
+        BlockSeries r;
+        r.tenant = part.tenant;
+        r.labels = part.labels;
+        ChunkWriter w;
+        for (size_t i = 0; i < all.size(); ++i) {
+            bool last_in_step = i + 1 == all.size() || all[i + 1].t / opts_.rollup_step_ms != all[i].t / opts_.rollup_step_ms;
+            bool before_reset = i + 1 < all.size() && all[i + 1].v < all[i].v;
+            if (!last_in_step && !before_reset) {
+                continue;
+            }
+            w.Append(all[i].t, all[i].v);
+            ++rmeta.samples;
+            if (w.count() >= kChunkSamples) {
+                r.ranges.emplace_back(w.min_time(), w.max_time());
+                r.chunks.push_back(w.Take());
+            }
+        }
+        if (w.count() > 0) {
+            r.ranges.emplace_back(w.min_time(), w.max_time());
+            r.chunks.push_back(w.Take());
+        }
+        rollups.push_back(std::move(r));
+    }
+    auto rpath = Block::Write(opts_.dir + "/blocks", rmeta, rollups);
+    if (!rpath) {
+        return Fail(rpath.error());
+    }
+    auto rblock = Block::Open(*rpath);
+    if (!rblock) {
+        return Fail(rblock.error());
+    }
+    // 2. Register the blocks, then trim the heads (queries skip the overlap meanwhile).
+    uint32_t no = 0, rno = 0;
     {
         std::unique_lock lock(blocks_mu_);
         no = next_block_++;
         blocks_[no] = *block;
+        rno = next_block_++;
+        blocks_[rno] = *rblock;
     }
+    size_t rk = 0;
+    (*rblock)->ForEachSeries([&](std::string_view, std::vector<LabelView>&, uint64_t handle) {
+        if (rk < owners.size()) {
+            auto [t, id] = owners[rk++];
+            std::unique_lock lock(t->mu);
+            t->series[id]->blocks.emplace_back(rno, handle);
+        }
+    });
     size_t k = 0;  // the block lists series in the order they were written
     (*block)->ForEachSeries([&](std::string_view, std::vector<LabelView>&, uint64_t handle) {
         if (k < owners.size()) {
@@ -864,7 +942,8 @@ void Tsdb::DropExpiredBlocks(int64_t now_ms) {
     {
         std::unique_lock lock(blocks_mu_);
         for (auto it = blocks_.begin(); it != blocks_.end();) {
-            if (it->second->meta().maxt < now_ms - opts_.retention_ms) {
+            int64_t keep = it->second->meta().resolution > 0 ? opts_.rollup_retention_ms : opts_.retention_ms;
+            if (it->second->meta().maxt < now_ms - keep) {
                 it->second->Delete();
                 expired.push_back(it->first);
                 it = blocks_.erase(it);
@@ -917,10 +996,11 @@ TsdbStats Tsdb::Stats() const {
     }
     {
         std::shared_lock lock(blocks_mu_);
-        st.blocks = blocks_.size();
         for (const auto& [no, b] : blocks_) {
-            st.block_bytes += b->disk_bytes();
-            st.block_samples += b->meta().samples;
+            bool rollup = b->meta().resolution > 0;
+            (rollup ? st.rollup_blocks : st.blocks) += 1;
+            (rollup ? st.rollup_bytes : st.block_bytes) += b->disk_bytes();
+            (rollup ? st.rollup_samples : st.block_samples) += b->meta().samples;
         }
     }
     st.wal_bytes = wal_ ? wal_->bytes() : 0;

@@ -35,6 +35,10 @@ struct TsdbOptions {
     std::string dir;
     int64_t retention_ms = 15 * kDay;
     int64_t block_range_ms = 2 * kHour;
+    // Each cut also writes a rollup block (the last sample of every 5 minutes, and the sample
+    // before each counter reset), kept this long; queries read it where raw blocks are gone.
+    int64_t rollup_retention_ms = 400 * kDay;
+    int64_t rollup_step_ms = 5 * kMinute;
     // Series with samples in the head, per tenant. Past it new series are refused.
     size_t max_series_per_tenant = 100'000;
     // Samples one series may hold in the head (3 h at 4 per second); bounds memory per series.
@@ -77,7 +81,8 @@ struct SeriesData {
 
 struct TsdbStats {
     uint64_t tenants = 0, series = 0, active_series = 0, head_samples = 0, head_bytes = 0;
-    uint64_t blocks = 0, block_bytes = 0, block_samples = 0, wal_bytes = 0;
+    uint64_t blocks = 0, block_bytes = 0, block_samples = 0, wal_bytes = 0;  // raw blocks
+    uint64_t rollup_blocks = 0, rollup_bytes = 0, rollup_samples = 0;
     uint64_t appended_total = 0, refused_total = 0;
     int64_t head_min_t = 0, head_max_t = 0;
 };
@@ -137,7 +142,9 @@ private:
     const Tenant* FindTenant(std::string_view name) const;
     template <typename Fn>
     void ForMatching(const Tenant& t, std::span<const Matcher> matchers, Fn&& fn) const;
-    void Collect(const HeadSeries& s, int64_t mint, int64_t maxt, std::vector<Sample>& out,
+    // Where raw data begins: rollups answer only for earlier times.
+    int64_t RawFloor(const std::map<uint32_t, std::shared_ptr<Block>>& blocks) const;
+    void Collect(const HeadSeries& s, int64_t mint, int64_t maxt, int64_t raw_floor, std::vector<Sample>& out,
                  const std::map<uint32_t, std::shared_ptr<Block>>& blocks) const;
     bool HasData(const HeadSeries& s, int64_t mint, int64_t maxt,
                  const std::map<uint32_t, std::shared_ptr<Block>>& blocks) const;

@@ -178,6 +178,7 @@ TEST_F(TsdbTest, TheHeadIsCutWhenItSpansOneAndAHalfRangesAndRetentionDropsOldBlo
     TsdbOptions o;
     o.block_range_ms = 10 * kMinute;
     o.retention_ms = 30 * kMinute;
+    o.rollup_retention_ms = 30 * kMinute;  // rollups would otherwise keep the old series
     Reopen(o);
     for (int i = 0; i < 60; ++i) {  // one hour, a sample a minute
         Put("acme", {{"__name__", "g"}, {"old", i < 20 ? "yes" : "no"}}, {{i * kMinute, 1.0 * i}});
@@ -193,6 +194,48 @@ TEST_F(TsdbTest, TheHeadIsCutWhenItSpansOneAndAHalfRangesAndRetentionDropsOldBlo
     ASSERT_EQ(left.size(), 1u);
     EXPECT_GE(left[0].samples.front().t, 40 * kMinute);
     EXPECT_EQ(left[0].samples.back().t, 59 * kMinute);
+}
+
+TEST_F(TsdbTest, PastRetentionQueriesReadFiveMinuteRollupsThatKeepCounterResets) {
+    TsdbOptions o;
+    o.block_range_ms = 10 * kMinute;
+    o.retention_ms = 30 * kMinute;
+    o.rollup_retention_ms = 10 * kHour;
+    Reopen(o);
+    // Two hours, a sample a minute; the counter resets at minute 42.
+    for (int i = 0; i < 120; ++i) {
+        Put("acme", {{"__name__", "c_total"}}, {{i * kMinute, 1.0 * (i < 42 ? i : i - 42)}});
+        ASSERT_TRUE(db_->Maintain(i * kMinute));
+    }
+    ASSERT_TRUE(db_->Maintain(120 * kMinute));  // raw blocks ending before minute 90 go
+    auto st = db_->Stats();
+    EXPECT_GE(st.rollup_blocks, 8u);
+    EXPECT_LT(st.rollup_samples * 4, st.rollup_samples * 4 + st.block_samples + st.head_samples);
+    auto got = All("acme", "c_total");
+    ASSERT_EQ(got.size(), 1u);
+    const auto& smp = got[0].samples;
+    ASSERT_FALSE(smp.empty());
+    int64_t raw_from = -1;
+    for (size_t i = 1; i < smp.size(); ++i) {
+        if (smp[i].t - smp[i - 1].t == kMinute && raw_from < 0) {
+            raw_from = smp[i - 1].t;
+        }
+    }
+    ASSERT_GT(raw_from, 0) << "the recent part is raw, a minute apart";
+    for (const auto& x : smp) {
+        if (x.t >= raw_from) {
+            break;
+        }
+        int minute = static_cast<int>(x.t / kMinute);
+        // Older data: the last sample of each 5 minutes, plus the one before the reset (41).
+        EXPECT_TRUE(minute % 5 == 4 || minute == 41) << minute;
+        EXPECT_EQ(x.v, minute < 42 ? minute : minute - 42);
+    }
+    EXPECT_EQ(smp.front().t, 4 * kMinute);
+    Reopen(o);
+    EXPECT_EQ(All("acme", "c_total")[0].samples.size(), smp.size()) << "rollups and raw blocks load again";
+    ASSERT_TRUE(db_->Maintain(120 * kMinute + 10 * kHour));
+    EXPECT_EQ(db_->Stats().rollup_blocks, 0u) << "rollups have their own, longer retention";
 }
 
 TEST_F(TsdbTest, NewSeriesPastTheTenantLimitAreRefusedWithAReason) {
