@@ -375,5 +375,18 @@ TEST_F(ProcessTest, ProbesDriveTheHealthConditionAndUpAndScrapeTheInstancesMetri
     EXPECT_EQ(other.status, 401);
 }
 
+
+TEST_F(ProcessTest, AHealthCheckSlowerThanItsTimeoutFails) {
+    auto admin = s_->Admin();
+    // The check would pass after 2 s, but may take 1 s: the instance never becomes Running.
+    auto p = admin.Do("POST", "/v1/products", R"({"metadata":{"name":"slowcheck"},"spec":{"versions":[{"version":"1",)"
+                                                R"("run":{"process":{"command":["hangar-workspace","--port","{port}"]}},)"
+                                                R"("health":{"exec":{"command":["sleep","2"]},"timeout_seconds":1}}]}})");
+    ASSERT_EQ(p.status, 201) << p.body;
+    std::string id = Create("slow-1", "slowcheck");
+    auto v = WaitFor(admin, "/v1/instances/" + id, [](const json::value& x) { return Phase(x) == "Running"; }, 120);  // 6 s
+    EXPECT_EQ(Phase(v), "Provisioning") << json::serialize(v);
+}
+
 }  // namespace
 }  // namespace hangar::testing

@@ -152,10 +152,10 @@ std::pair<int, std::string> HttpGet(int port, const std::string& path, std::chro
 }
 
 // An HTTP health check's status code, or 0.
-int HttpStatus(int port, const std::string& path) { return HttpGet(port, path, std::chrono::milliseconds(1300)).first; }
+int HttpStatus(int port, const std::string& path, std::chrono::milliseconds timeout) { return HttpGet(port, path, timeout).first; }
 
 // A TCP health check: the port accepts a connection.
-bool TcpOpen(int port) {
+bool TcpOpen(int port, std::chrono::milliseconds timeout) {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -166,7 +166,7 @@ bool TcpOpen(int port) {
         pollfd p{fd, POLLOUT, 0};
         int err = 0;
         socklen_t len = sizeof(err);
-        open = ::poll(&p, 1, 300) == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+        open = ::poll(&p, 1, static_cast<int>(timeout.count())) == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
     }
     ::close(fd);
     return open;
@@ -588,14 +588,21 @@ void ProcessProvisioner::Stop(Proc& p) {
 }
 
 bool ProcessProvisioner::Healthy(const Proc& p, const Desired& want) {
+    // health.timeout_seconds bounds each kind of check; without it HTTP gets 1.3 s, TCP 0.3 s
+    // and an exec command 5 s.
+    const json::value* ts = want.health.if_contains("timeout_seconds");
+    auto timeout = [&](std::chrono::milliseconds fallback) {
+        return ts != nullptr && ts->is_int64() && ts->as_int64() > 0 ? std::chrono::milliseconds(ts->as_int64() * 1000) : fallback;
+    };
     if (const json::value* h = want.health.if_contains("http"); h != nullptr && h->is_object()) {
         const json::value* path = h->as_object().if_contains("path");
         const json::value* want_status = h->as_object().if_contains("expected_status");
-        int st = HttpStatus(p.port, path != nullptr && path->is_string() ? std::string(path->as_string()) : "/");
+        int st = HttpStatus(p.port, path != nullptr && path->is_string() ? std::string(path->as_string()) : "/",
+                            timeout(std::chrono::milliseconds(1300)));
         return want_status != nullptr && want_status->is_int64() ? st == want_status->as_int64() : st >= 200 && st < 400;
     }
     if (want.health.contains("tcp")) {
-        return TcpOpen(p.port);
+        return TcpOpen(p.port, timeout(std::chrono::milliseconds(300)));
     }
     if (const json::value* h = want.health.if_contains("exec"); h != nullptr && h->is_object()) {
         // A command run beside the instance (its environment, in its data folder): exit 0 is healthy.
@@ -612,7 +619,7 @@ bool ProcessProvisioner::Healthy(const Proc& p, const Desired& want) {
             return false;
         }
         auto code = RunToCompletion(args, Environment(want.id, p.port, want, vars), Dir(want.id) + "/data",
-                                    Dir(want.id) + "/logs/health.log", kExecHealthTimeout);
+                                    Dir(want.id) + "/logs/health.log", timeout(kExecHealthTimeout));
         return code && *code == 0;
     }
     return true;  // no check: alive is healthy
