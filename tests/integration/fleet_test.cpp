@@ -305,6 +305,25 @@ TEST(PlanApply, TheFleetFollowsItsFiles) {
     EXPECT_EQ(gone.at("items").as_array().size(), 3U);
     ASSERT_EQ(cli({"plan", "-f", edited, "--prune", "-l", "managed-by=fleet-repo"}), 0) << err;
     EXPECT_NE(out.find("No changes"), std::string::npos) << out;
+    // Deleted by hand, then applied again: the instance is created anew (not an earlier
+    // apply's answer replayed for the same idempotency key).
+    std::string globex_chat;
+    json::value listed = admin.Do("GET", "/v1/instances").Json();
+    for (const auto& i : listed.at("items").as_array()) {
+        if (Str(i, {"metadata", "name"}) == "chat" && Str(i, {"spec", "plan"}) == "small") {
+            globex_chat = Str(i, {"metadata", "id"});
+        }
+    }
+    ASSERT_FALSE(globex_chat.empty());
+    ASSERT_EQ(admin.Do("DELETE", "/v1/instances/" + globex_chat).status, 202);
+    auto fewer = WaitFor(admin, "/v1/instances", [](const HttpResponse& r) {
+        return r.status == 200 && r.Json().at("items").as_array().size() == 2;
+    });
+    ASSERT_EQ(fewer.at("items").as_array().size(), 2U);
+    ASSERT_EQ(cli({"apply", "-f", edited, "--prune", "-l", "managed-by=fleet-repo"}), 0) << err;
+    EXPECT_NE(out.find("+ create Instance globex/chat"), std::string::npos) << out;
+    auto back = admin.Do("GET", "/v1/instances").Json();
+    EXPECT_EQ(back.at("items").as_array().size(), 3U) << "globex/chat exists again: " << json::serialize(back);
 
     // Bad files are refused with where and what.
     std::ofstream(dir.path() + "/bad.yaml") << "kind: Spaceship\nmetadata: {name: x}\n";

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <random>
 #include <set>
 
 #include <boost/json.hpp>
@@ -101,7 +102,13 @@ std::string Show(const json::value& v) { return v.is_string() ? std::string(v.as
 
 class Planner {
 public:
-    Planner(Client& c, bool prune, std::string selector) : c_(c), prune_(prune), selector_(std::move(selector)) {}
+    Planner(Client& c, bool prune, std::string selector) : c_(c), prune_(prune), selector_(std::move(selector)) {
+        // One key per object per run: a retried request within this apply is safe, and an
+        // object deleted since an earlier apply is created again instead of the server
+        // replaying that earlier apply's answer.
+        std::random_device rd;
+        run_ = fmt::format("{:08x}{:08x}", rd(), rd());
+    }
 
     core::Result<void> Load(const std::vector<std::string>& files) {
         for (const auto& file : files) {
@@ -222,7 +229,7 @@ public:
                             md["tenant"] = tenant_id;
                         }
                         auto r = c_.Call("POST", "/v1/" + k.plural, json::serialize(json::object{{"metadata", md}, {"spec", d.spec}}),
-                                         {"Idempotency-Key: apply-" + k.kind + "-" + tenant_id + "-" + d.name});
+                                         {"Idempotency-Key: apply-" + run_ + "-" + k.kind + "-" + tenant_id + "-" + d.name});
                         if (!r) {
                             return core::Fail(core::MakeError(r.error().code, fmt::format("{}: {}", d.where, r.error().message)));
                         }
@@ -296,6 +303,7 @@ private:
         return k.tenant_scoped ? tenant + "/" + name : name;
     }
 
+    std::string run_;  // this apply's idempotency-key prefix
     Client& c_;
     bool prune_;
     std::string selector_;
