@@ -24,6 +24,7 @@
 #include "hangar/metrics/remote_write.hpp"
 #include "http_client.hpp"
 #include "metrics_data.hpp"
+#include "metrics_helpers.hpp"
 #include "prom_answer.hpp"
 
 using namespace hangar;
@@ -56,18 +57,6 @@ std::string Request(const std::string& method, const std::string& path, const st
         r += k + ": " + v + "\r\n";
     }
     return r + "\r\n" + body;
-}
-
-std::string UrlEncode(std::string_view s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += fmt::format("%{:02X}", c);
-        }
-    }
-    return out;
 }
 
 std::vector<std::pair<std::string, std::string>> AuthHeaders(const std::string& token, const std::string& scope) {

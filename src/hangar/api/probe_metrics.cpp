@@ -1,5 +1,8 @@
 #include "hangar/api/probe_metrics.hpp"
 
+#include <algorithm>
+#include <deque>
+
 #include "hangar/core/log.hpp"
 #include "hangar/metrics/exposition.hpp"
 
@@ -35,7 +38,7 @@ std::function<void(const fleet::ProbeReport&)> ProbeMetricsSink(metrics::Tsdb& d
         add("instance_restarts_total", static_cast<double>(r.restarts));
         add("instance_oom_kills_total", static_cast<double>(r.oom_kills));
         // The instance's own metrics, with the target's labels; clashing ones are kept as exported_*.
-        std::vector<std::string> renamed;  // owns exported_* names while the batch points at them
+        std::deque<std::string> renamed;  // owns exported_* names while the batch points at them (stable addresses)
         metrics::Exposition scraped;
         if (!r.result.metrics.empty()) {
             auto parsed = metrics::ParseExposition(r.result.metrics);
@@ -45,7 +48,6 @@ std::function<void(const fleet::ProbeReport&)> ProbeMetricsSink(metrics::Tsdb& d
                 scraped = std::move(*parsed);
             }
         }
-        renamed.reserve(scraped.samples.size() * 2);
         for (const auto& s : scraped.samples) {
             labels.clear();
             for (const auto& l : s.labels) {
