@@ -172,6 +172,24 @@ bool TcpOpen(int port, std::chrono::milliseconds timeout) {
     return open;
 }
 
+// Writes "<pid>\n" with write(2) alone (async-signal-safe, for a forked child).
+void WritePid(int fd, pid_t pid) {
+    char buf[24];
+    int n = 0;
+    char digits[20];
+    int d = 0;
+    auto v = static_cast<unsigned long>(pid);
+    do {
+        digits[d++] = static_cast<char>('0' + v % 10);
+        v /= 10;
+    } while (v > 0 && d < 20);
+    while (d > 0) {
+        buf[n++] = digits[--d];
+    }
+    buf[n++] = '\n';
+    (void)!::write(fd, buf, static_cast<size_t>(n));
+}
+
 // In a forked child (its own session already): stdout and stderr appended to the logs, stdin
 // from /dev/null, in `cwd`, no inherited descriptors, then the program. Never returns.
 [[noreturn]] void ExecInChild(const char* out_log, const char* err_log, const char* cwd, char** argv, char** envp) {
@@ -188,7 +206,12 @@ bool TcpOpen(int port, std::chrono::milliseconds timeout) {
         ::close(fd);
     }
     ::execve(argv[0], argv, envp);
-    ::dprintf(2, "hangar: cannot run %s: %s\n", argv[0], std::strerror(errno));
+    // Only async-signal-safe calls between fork and exec: another thread may have held a lock
+    // (stdio's, the allocator's) when we forked, and printf-like calls could wait on it forever.
+    static constexpr char kMsg[] = "hangar: cannot run ";
+    (void)!::write(2, kMsg, sizeof kMsg - 1);
+    (void)!::write(2, argv[0], std::strlen(argv[0]));
+    (void)!::write(2, "\n", 1);
     ::_exit(127);
 }
 
@@ -544,7 +567,7 @@ core::Result<void> ProcessProvisioner::Start(const std::string& id, Proc& p, con
         if (!procs_file.empty()) {
             int fd = ::open(procs_file.c_str(), O_WRONLY);
             if (fd >= 0) {
-                ::dprintf(fd, "%d\n", ::getpid());
+                WritePid(fd, ::getpid());
                 ::close(fd);
             }
         }
