@@ -204,8 +204,6 @@ Result<int64_t> ParseStep(const std::string& s) {
     return Fail(ErrorCode::kInvalidArgument, fmt::format("invalid parameter \"step\": cannot parse \"{}\" to a valid duration", s));
 }
 
-constexpr int64_t kMinTime = -9'223'372'036'854'775;  // Prometheus's min/max API times, in ms
-constexpr int64_t kMaxTime = 9'223'372'036'854'775;
 
 Result<int64_t> OptionalTime(const Params& p, std::string_view name, int64_t fallback) {
     auto v = p.Get(name);
@@ -245,6 +243,14 @@ Result<std::vector<std::vector<metrics::Matcher>>> ParseMatches(const Params& p,
     }
     return out;
 }
+
+// match[] (none: every series, unless `required`), start and end of a metadata endpoint.
+struct SeriesQuery {
+    std::vector<std::vector<metrics::Matcher>> matches;
+    int64_t start = 0, end = 0;
+};
+
+Result<SeriesQuery> ReadSeriesQuery(const Params& p, bool required);
 
 std::string MatrixJson(const std::vector<metrics::SeriesData>& series) {
     std::string out = "{\"resultType\":\"matrix\",\"result\":[";
@@ -291,6 +297,28 @@ std::string ResultJson(const promql::QueryResult& r) {
         case promql::ValueType::kMatrix: return MatrixJson(r.series);
     }
     return "null";
+}
+
+constexpr int64_t kMinTimeMs = -9'223'372'036'854'775;  // Prometheus's min/max API times, in ms
+constexpr int64_t kMaxTimeMs = 9'223'372'036'854'775;
+
+Result<SeriesQuery> ReadSeriesQuery(const Params& p, bool required) {
+    auto m = ParseMatches(p, required);
+    if (!m) {
+        return Fail(m.error());
+    }
+    auto start = OptionalTime(p, "start", kMinTimeMs);
+    if (!start) {
+        return Fail(start.error());
+    }
+    auto end = OptionalTime(p, "end", kMaxTimeMs);
+    if (!end) {
+        return Fail(end.error());
+    }
+    if (m->empty()) {
+        m->emplace_back();  // no matcher: every series
+    }
+    return SeriesQuery{std::move(*m), *start, *end};
 }
 
 std::string StringList(const std::vector<std::string>& v) {
@@ -421,15 +449,13 @@ void AddMetricsRoutes(http::Router& router, Deps& deps) {
     router.Add("POST", "/api/v1/query_range", range);
 
     auto series = PromRead(deps, [&deps](Call&, const Params& p, const std::string& tenant) -> Result<std::string> {
-        auto m = ParseMatches(p, true);
-        auto start = OptionalTime(p, "start", kMinTime);
-        auto end = OptionalTime(p, "end", kMaxTime);
-        if (!m || !start || !end) {
-            return Fail(!m ? m.error() : !start ? start.error() : end.error());
+        auto q = ReadSeriesQuery(p, true);
+        if (!q) {
+            return Fail(q.error());
         }
         std::map<std::string, metrics::Labels> found;
-        for (const auto& ms : *m) {
-            for (auto& l : deps.tsdb->SelectSeries(tenant, ms, *start, *end)) {
+        for (const auto& ms : q->matches) {
+            for (auto& l : deps.tsdb->SelectSeries(tenant, ms, q->start, q->end)) {
                 found.emplace(metrics::FormatLabels(l), std::move(l));
             }
         }
@@ -446,18 +472,13 @@ void AddMetricsRoutes(http::Router& router, Deps& deps) {
     router.Add("POST", "/api/v1/series", series);
 
     auto labels = PromRead(deps, [&deps](Call&, const Params& p, const std::string& tenant) -> Result<std::string> {
-        auto m = ParseMatches(p, false);
-        auto start = OptionalTime(p, "start", kMinTime);
-        auto end = OptionalTime(p, "end", kMaxTime);
-        if (!m || !start || !end) {
-            return Fail(!m ? m.error() : !start ? start.error() : end.error());
-        }
-        if (m->empty()) {
-            m->emplace_back();
+        auto q = ReadSeriesQuery(p, false);
+        if (!q) {
+            return Fail(q.error());
         }
         std::set<std::string> names;
-        for (const auto& ms : *m) {
-            for (auto& n : deps.tsdb->LabelNames(tenant, ms, *start, *end)) {
+        for (const auto& ms : q->matches) {
+            for (auto& n : deps.tsdb->LabelNames(tenant, ms, q->start, q->end)) {
                 names.insert(std::move(n));
             }
         }
@@ -471,18 +492,13 @@ void AddMetricsRoutes(http::Router& router, Deps& deps) {
         if (!metrics::ValidLabelName(name) && name != metrics::kMetricName) {
             return Fail(ErrorCode::kInvalidArgument, fmt::format("invalid label name: \"{}\"", name));
         }
-        auto m = ParseMatches(p, false);
-        auto start = OptionalTime(p, "start", kMinTime);
-        auto end = OptionalTime(p, "end", kMaxTime);
-        if (!m || !start || !end) {
-            return Fail(!m ? m.error() : !start ? start.error() : end.error());
-        }
-        if (m->empty()) {
-            m->emplace_back();
+        auto q = ReadSeriesQuery(p, false);
+        if (!q) {
+            return Fail(q.error());
         }
         std::set<std::string> values;
-        for (const auto& ms : *m) {
-            for (auto& v : deps.tsdb->LabelValues(tenant, name, ms, *start, *end)) {
+        for (const auto& ms : q->matches) {
+            for (auto& v : deps.tsdb->LabelValues(tenant, name, ms, q->start, q->end)) {
                 values.insert(std::move(v));
             }
         }
