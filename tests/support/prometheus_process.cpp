@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "http_client.hpp"
+#include "server_process.hpp"
 
 namespace hangar::testing {
 
@@ -66,19 +67,7 @@ bool PrometheusProcess::Start() {
             "--web.enable-remote-write-receiver",
             "--log.level=warn",
         };
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            int fd = ::open((dir_ + "/prometheus.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-            ::dup2(fd, 1);
-            ::dup2(fd, 2);
-            std::vector<char*> argv;
-            for (auto& a : args) {
-                argv.push_back(a.data());
-            }
-            argv.push_back(nullptr);
-            ::execv(argv[0], argv.data());
-            ::_exit(127);
-        }
+        pid_ = SpawnLogged(args, dir_ + "/prometheus.log");
         auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
         while (std::chrono::steady_clock::now() < deadline) {
             int status = 0;

@@ -54,28 +54,33 @@ std::string ReadFile(const std::string& path) {
 }
 }  // namespace
 
+pid_t SpawnLogged(std::vector<std::string> args, const std::string& log_path, const std::map<std::string, std::string>& env) {
+    std::vector<char*> argv;
+    for (auto& a : args) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        ::dup2(fd, 2);
+        ::dup2(fd, 1);
+        for (const auto& [k, v] : env) {
+            ::setenv(k.c_str(), v.c_str(), 1);  // NOLINT(concurrency-mt-unsafe)
+        }
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    return pid;
+}
+
 bool ServerProcess::Start() {
     std::filesystem::create_directories(data_dir_);
     // Each start appends; the port is read from the last "listening" line.
     size_t log_offset = std::filesystem::exists(log_path_) ? std::filesystem::file_size(log_path_) : 0;
     std::vector<std::string> args = {HangarBinary(), "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir_};
     args.insert(args.end(), extra_.begin(), extra_.end());
-    pid_ = ::fork();
-    if (pid_ == 0) {
-        int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-        ::dup2(fd, 2);
-        ::dup2(fd, 1);
-        for (const auto& [k, v] : env_) {
-            ::setenv(k.c_str(), v.c_str(), 1);  // NOLINT(concurrency-mt-unsafe)
-        }
-        std::vector<char*> argv;
-        for (auto& a : args) {
-            argv.push_back(a.data());
-        }
-        argv.push_back(nullptr);
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
+    pid_ = SpawnLogged(args, log_path_, env_);
     std::regex re(R"("msg":"listening".*"port":(\d+))");
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {

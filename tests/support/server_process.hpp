@@ -51,6 +51,10 @@ private:
     int port_ = 0;
 };
 
+// Forks and execs `args` (args[0] a path) with stdout and stderr appended to `log_path` and
+// `env` set; returns the child's pid (or -1).
+pid_t SpawnLogged(std::vector<std::string> args, const std::string& log_path, const std::map<std::string, std::string>& env = {});
+
 // Runs the hangar CLI; returns exit code, stdout in `out`, stderr in `err`.
 int RunCli(const std::vector<std::string>& args, std::string& out, std::string& err, std::map<std::string, std::string> env = {});
 

@@ -172,6 +172,17 @@ bool TcpOpen(int port, std::chrono::milliseconds timeout) {
     return open;
 }
 
+// exec's argument form: pointers into `strings`, null-terminated (built before fork).
+std::vector<char*> CStrings(std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    out.reserve(strings.size() + 1);
+    for (auto& v : strings) {
+        out.push_back(v.data());
+    }
+    out.push_back(nullptr);
+    return out;
+}
+
 // Writes "<pid>\n" with write(2) alone (async-signal-safe, for a forked child).
 void WritePid(int fd, pid_t pid) {
     char buf[24];
@@ -224,15 +235,7 @@ core::Result<int> RunToCompletion(
     const std::string& log,
     std::chrono::milliseconds timeout
 ) {
-    std::vector<char*> argv, envp;
-    for (auto& a : args) {
-        argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    for (auto& e : env) {
-        envp.push_back(e.data());
-    }
-    envp.push_back(nullptr);
+    std::vector<char*> argv = CStrings(args), envp = CStrings(env);
     pid_t pid = ::fork();
     if (pid < 0) {
         return Fail(ErrorCode::kUnavailable, fmt::format("fork failed: {}", std::strerror(errno)));
@@ -545,15 +548,7 @@ core::Result<void> ProcessProvisioner::Start(const std::string& id, Proc& p, con
     std::string out_log = dir + "/logs/stdout.log";
     std::string err_log = dir + "/logs/stderr.log";
     std::string data_dir = dir + "/data";
-    std::vector<char*> argv, envp;
-    for (auto& a : args) {
-        argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    for (auto& e : env) {
-        envp.push_back(e.data());
-    }
-    envp.push_back(nullptr);
+    std::vector<char*> argv = CStrings(args), envp = CStrings(env);
     rlim_t as_limit = static_cast<rlim_t>(want.memory_mb) * 1024 * 1024;
     bool use_rlimit = p.cgroup.empty() && want.memory_mb > 0;
 

@@ -112,11 +112,7 @@ Result<std::string> Block::Write(const std::string& parent, const BlockMeta& met
         }
         ++m.series;
         PutString(index, s.tenant);
-        PutUvarint(index, s.labels->size());
-        for (const auto& l : *s.labels) {
-            PutString(index, l.name);
-            PutString(index, l.value);
-        }
+        PutLabels(index, *s.labels);
         PutUvarint(index, s.chunks.size());
         for (size_t i = 0; i < s.chunks.size(); ++i) {
             PutVarint(index, s.ranges[i].first);
@@ -193,17 +189,8 @@ void Block::ForEachSeries(const std::function<void(std::string_view, std::vector
     std::vector<LabelView> labels;
     while (!d.empty()) {
         std::string_view tenant;
-        uint64_t n = 0;
-        if (!d.String(tenant) || !d.Uvarint(n)) {
+        if (!d.String(tenant) || !d.Labels(labels)) {
             return;
-        }
-        labels.clear();
-        for (uint64_t i = 0; i < n; ++i) {
-            LabelView l;
-            if (!d.String(l.name) || !d.String(l.value)) {
-                return;
-            }
-            labels.push_back(l);
         }
         uint64_t handle = all.size() - d.rest().size();
         uint64_t nchunks = 0;

@@ -7,6 +7,9 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "hangar/metrics/labels.hpp"
 
 namespace hangar::metrics {
 
@@ -29,6 +32,15 @@ inline void PutDouble(std::string& out, double v) { PutFixed64(out, std::bit_cas
 inline void PutString(std::string& out, std::string_view s) {
     PutUvarint(out, s.size());
     out.append(s);
+}
+
+// A label set: count, then name and value strings (WAL series records, block indexes).
+inline void PutLabels(std::string& out, const Labels& labels) {
+    PutUvarint(out, labels.size());
+    for (const auto& l : labels) {
+        PutString(out, l.name);
+        PutString(out, l.value);
+    }
 }
 
 class Decoder {
@@ -84,6 +96,22 @@ public:
     bool String(std::string_view& out) {
         uint64_t n = 0;
         return Uvarint(n) && n <= p_.size() && Bytes(static_cast<size_t>(n), out);
+    }
+    // A label set written by PutLabels, as views into the input.
+    bool Labels(std::vector<LabelView>& out) {
+        uint64_t n = 0;
+        if (!Uvarint(n)) {
+            return false;
+        }
+        out.clear();
+        for (uint64_t i = 0; i < n; ++i) {
+            LabelView l;
+            if (!String(l.name) || !String(l.value)) {
+                return false;
+            }
+            out.push_back(l);
+        }
+        return true;
     }
     bool empty() const { return p_.empty(); }
     std::string_view rest() const { return p_; }

@@ -162,23 +162,6 @@ std::string_view Get(const Labels& labels, std::string_view name) {
     return {};
 }
 
-std::string EscapeLabelValue(std::string_view v) {
-    std::string out;
-    out.reserve(v.size());
-    for (char c : v) {
-        if (c == '\\') {
-            out += "\\\\";
-        } else if (c == '"') {
-            out += "\\\"";
-        } else if (c == '\n') {
-            out += "\\n";
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
 std::string FormatLabels(const Labels& labels) {
     std::string out(Get(labels, kMetricName));
     out += '{';

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hangar/core/error.hpp"
+#include "hangar/core/metrics.hpp"
 
 namespace re2 {
 class RE2;
@@ -49,8 +50,9 @@ bool ValidUtf8(std::string_view s);
 std::string_view Get(const Labels& labels, std::string_view name);
 // {__name__="up", job="x"} in Prometheus's notation: name{a="b", c="d"}.
 std::string FormatLabels(const Labels& labels);
-// Label values escaped as in the exposition format and PromQL strings.
-std::string EscapeLabelValue(std::string_view v);
+// Label values escaped as in the exposition format and PromQL strings (core's, shared with
+// Hangar's own /metrics).
+using core::EscapeLabelValue;
 
 enum class MatchOp { kEqual, kNotEqual, kRegex, kNotRegex };
 

@@ -257,20 +257,9 @@ Result<void> Tsdb::Load() {
         Decoder d(rec.substr(1));
         if (rec[0] == kSeriesRecord) {
             while (!d.empty()) {
-                uint64_t ref = 0, n = 0, bits = 0;
+                uint64_t ref = 0, bits = 0;
                 std::string_view tenant;
-                if (!d.Uvarint(ref) || !d.String(tenant) || !d.Uvarint(n)) {
-                    return;
-                }
-                labels.clear();
-                for (uint64_t i = 0; i < n; ++i) {
-                    LabelView l;
-                    if (!d.String(l.name) || !d.String(l.value)) {
-                        return;
-                    }
-                    labels.push_back(l);
-                }
-                if (!d.Fixed64(bits)) {
+                if (!d.Uvarint(ref) || !d.String(tenant) || !d.Labels(labels) || !d.Fixed64(bits)) {
                     return;
                 }
                 Tenant& t = TenantFor(tenant);
@@ -443,11 +432,7 @@ Result<AppendResult> Tsdb::Append(std::string_view tenant_name, WriteBatch& batc
                 if (!s.in_wal) {
                     PutUvarint(series_rec_, s.ref);
                     PutString(series_rec_, tenant_name);
-                    PutUvarint(series_rec_, s.labels.size());
-                    for (const auto& l : s.labels) {
-                        PutString(series_rec_, l.name);
-                        PutString(series_rec_, l.value);
-                    }
+                    PutLabels(series_rec_, s.labels);
                     PutFixed64(series_rec_, s.wal_bits);
                     s.in_wal = true;
                 }
@@ -907,11 +892,7 @@ Result<void> Tsdb::Checkpoint() {
             HeadSeries& s = *sp;
             PutUvarint(series, s.ref);
             PutString(series, t->name);
-            PutUvarint(series, s.labels.size());
-            for (const auto& l : s.labels) {
-                PutString(series, l.name);
-                PutString(series, l.value);
-            }
+            PutLabels(series, s.labels);
             // The head's samples restart the XOR chain from zero; a series with none keeps
             // its base for the next append.
             PutFixed64(series, s.head_samples > 0 ? 0 : s.wal_bits);
