@@ -119,6 +119,12 @@ void ObjectReader::SetError(std::string field, std::string message) {
     }
 }
 
+void ObjectReader::Absorb(const Result<void>& nested) {
+    if (!nested && !error_) {
+        error_ = nested.error();
+    }
+}
+
 void ObjectReader::TypeError(std::string_view key, std::string_view want) {
     SetError(PathOf(key), fmt::format("must be {}", want));
 }

@@ -47,6 +47,8 @@ public:
     Result<void> Finish();
     bool ok() const { return !error_.has_value(); }
     void SetError(std::string field, std::string message);
+    // Takes a nested reader's outcome (its Finish()) as this reader's error, if it failed.
+    void Absorb(const Result<void>& nested);
     std::string PathOf(std::string_view key) const;
 
 private:
