@@ -22,6 +22,12 @@
 namespace hangar::metrics {
 class Tsdb;
 }
+namespace hangar::alerting {
+class Dispatcher;
+}
+namespace hangar::oncall {
+class Pager;
+}
 
 namespace hangar::api {
 
@@ -45,6 +51,8 @@ struct Deps {
     RateLimiter* limiter = nullptr;  // per-tenant request rate; null: unlimited
     fleet::Provisioner* provisioner = nullptr;  // for instance logs
     metrics::Tsdb* tsdb = nullptr;              // the metrics store; null: no metrics API
+    alerting::Dispatcher* alerts = nullptr;     // alert intake; null: no alerting routes
+    oncall::Pager* pager = nullptr;
 };
 
 // 429 when the caller's tenant is over its request rate (platform admins are exempt).

@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include "hangar/fleet/specs.hpp"
+#include "hangar/alerting/specs.hpp"
 #include "hangar/observe/specs.hpp"
+#include "hangar/oncall/escalation.hpp"
+#include "hangar/oncall/schedule.hpp"
 
 namespace hangar::api {
 
@@ -50,8 +53,10 @@ namespace {
 
 bool LooksLikeEmail(std::string_view s) {
     auto at = s.find('@');
+    // No spaces, controls or angle brackets: the address goes into mail headers as it is.
     return s.size() <= 254 && at != std::string_view::npos && at > 0 && at + 1 < s.size() &&
-           s.find(' ') == std::string_view::npos && s.find('@', at + 1) == std::string_view::npos;
+           s.find('@', at + 1) == std::string_view::npos &&
+           std::none_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == '<' || c == '>' || c == ',' || c == 0x7f; });
 }
 
 void BoundedString(
@@ -98,6 +103,13 @@ core::Result<boost::json::object> ValidateUser(const boost::json::object& spec) 
         out["email"] = *email;
     }
     BoundedString(r, out, "display_name", 200);
+    if (auto hook = r.String("webhook_url")) {
+        // Where pages go besides email: a Slack-compatible incoming webhook.
+        if ((!hook->starts_with("http://") && !hook->starts_with("https://")) || hook->size() > 2048) {
+            r.SetError("spec.webhook_url", "must be an http:// or https:// URL");
+        }
+        out["webhook_url"] = *hook;
+    }
     if (auto role = r.String("role", /*required=*/true)) {
         auto parsed = auth::ParseRole(*role);
         if (!parsed || *parsed == auth::Role::kAdmin) {
@@ -159,6 +171,22 @@ void AddObserveKinds(Kinds& kinds) {
     kinds.Add(KindInfo{"SLO", "slos", "slo", Scope::kTenant, auth::Role::kOperator, false, observe::ValidateSloSpec, false, {}, {}});
     kinds.Add(KindInfo{"MaintenanceWindow", "maintenancewindows", "mtw", Scope::kTenant, auth::Role::kOperator, false,
                        observe::ValidateMaintenanceWindowSpec, false, {}, {}});
+}
+
+void AddAlertingKinds(Kinds& kinds) {
+    kinds.Add(KindInfo{"AlertRule", "alertrules", "arl", Scope::kTenant, auth::Role::kOperator, false, alerting::ValidateAlertRuleSpec, false, {}, {}});
+    kinds.Add(KindInfo{"Silence", "silences", "sil", Scope::kTenant, auth::Role::kOperator, false, alerting::ValidateSilenceSpec, false, {}, {}});
+    kinds.Add(KindInfo{"NotificationPolicy", "notificationpolicies", "ntp", Scope::kTenant, auth::Role::kOperator, false,
+                       alerting::ValidateNotificationPolicySpec, false, {}, {}});
+    kinds.Add(KindInfo{"Schedule", "schedules", "sch", Scope::kTenant, auth::Role::kOperator, false, oncall::ValidateScheduleSpec, false, {}, {}});
+    kinds.Add(KindInfo{"EscalationPolicy", "escalationpolicies", "esc", Scope::kTenant, auth::Role::kOperator, false,
+                       oncall::ValidateEscalationPolicySpec, false, {}, {}});
+    KindInfo alert{"Alert", "alerts", "alr", Scope::kTenant, auth::Role::kAdmin, true, nullptr, false, {}, {}};
+    alert.system_managed = true;
+    kinds.Add(std::move(alert));
+    KindInfo page{"Page", "pages", "pag", Scope::kTenant, auth::Role::kAdmin, true, nullptr, false, {}, {}};
+    page.system_managed = true;
+    kinds.Add(std::move(page));
 }
 
 }  // namespace hangar::api

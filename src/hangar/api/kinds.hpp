@@ -39,6 +39,9 @@ struct KindInfo {
     std::function<core::Result<void>(store::Object& candidate)> admit;
     // POST /v1/{plural}/{id}:{name}: a named change to the spec.
     std::vector<std::pair<std::string, std::function<void(boost::json::object& spec)>>> actions;
+    // Written only by Hangar itself (Alert, Page): the API reads, lists and watches them;
+    // changes go through the kind's own routes.
+    bool system_managed = false;
 };
 
 class Kinds {
@@ -57,6 +60,8 @@ void AddBuiltinKinds(Kinds& kinds);
 void AddFleetKinds(Kinds& kinds, store::Store& store);
 // SLO and MaintenanceWindow.
 void AddObserveKinds(Kinds& kinds);
+// AlertRule, Alert, Silence, NotificationPolicy, Schedule, EscalationPolicy and Page.
+void AddAlertingKinds(Kinds& kinds);
 
 // DNS-label names: lowercase letters, digits and '-', 1..63, starting and ending alphanumeric.
 bool IsValidName(std::string_view name);

@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include "hangar/alerting/dispatcher.hpp"
 #include "hangar/metrics/tsdb.hpp"
 #include "hangar/api/kinds.hpp"
 #include "hangar/api/routes.hpp"
@@ -26,9 +27,13 @@ TEST(OpenApi, DocumentsEveryRouteAndNothingElse) {
     AddBuiltinKinds(kinds);
     AddFleetKinds(kinds, **store);
     AddObserveKinds(kinds);
+    AddAlertingKinds(kinds);
     auto tsdb = metrics::Tsdb::Open({.dir = dir.path() + "/metrics"});
     ASSERT_TRUE(tsdb);
-    Deps deps{**store, tokens, clock, nullptr, nullptr, tsdb->get()};
+    oncall::Notifier notifier({}, nullptr);
+    oncall::Pager pager(**store, notifier, clock, "http://127.0.0.1");
+    alerting::Dispatcher dispatcher(**store, pager, notifier, clock, {});
+    Deps deps{**store, tokens, clock, nullptr, nullptr, tsdb->get(), &dispatcher, &pager};
     core::MetricsRegistry metrics;
     http::Router router;
     AddAllRoutes(router, deps, kinds, hub, metrics, [] { return true; });

@@ -510,8 +510,8 @@ Result<http::Response> Delete(Deps& deps, const KindInfo& kind, Call& c, const K
     if (kind.scope == Scope::kSelf) {
         // A tenant goes only once it owns nothing.
         for (const KindInfo* k : kinds.All()) {
-            if (k->scope != Scope::kTenant) {
-                continue;
+            if (k->scope != Scope::kTenant || k->system_managed) {
+                continue;  // Hangar's own records (alerts, pages) do not hold a tenant back
             }
             store::ListQuery q{k->kind, id, "", 1, {}};
             auto res = deps.store.List(q);
@@ -682,9 +682,11 @@ void AddResourceRoutes(http::Router& router, Deps& deps, const Kinds& kinds, Wat
         std::string base = "/v1/" + kind.plural;
         std::string lower = kind.kind;
         std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-        router.Add("POST", base, Wrap(deps, lower + ".create", [&deps, &kind](Call& c) {
-            return Create(deps, kind, c);
-        }));
+        if (!kind.system_managed) {
+            router.Add("POST", base, Wrap(deps, lower + ".create", [&deps, &kind](Call& c) {
+                return Create(deps, kind, c);
+            }));
+        }
         router.Add("GET", base, Wrap(deps, "", [&deps, &kind, &hub](Call& c) {
             return List(deps, kind, c, hub);
         }));
@@ -735,6 +737,9 @@ void AddResourceRoutes(http::Router& router, Deps& deps, const Kinds& kinds, Wat
                 }
                 return ObjectResponse(200, *updated);
             }));
+        }
+        if (kind.system_managed) {
+            continue;
         }
         router.Add("PUT", base + "/{id}", Wrap(deps, lower + ".update", [&deps, &kind](Call& c) {
             return Update(deps, kind, c);

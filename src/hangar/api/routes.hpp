@@ -14,6 +14,8 @@ void AddAuditRoutes(http::Router& router, Deps& deps);
 void AddMetricsRoutes(http::Router& router, Deps& deps);
 // GET /v1/tenants/{id}/sla, when deps.tsdb is set.
 void AddSlaRoutes(http::Router& router, Deps& deps);
+// Alert intake, page actions, on-call lookups (alerting_api.cpp), when deps.alerts is set.
+void AddAlertingRoutes(http::Router& router, Deps& deps);
 // `ready` says whether the server takes traffic (false while starting or draining).
 void AddSystemRoutes(
     http::Router& router, Deps& deps, core::MetricsRegistry& metrics, std::function<bool()> ready

@@ -25,7 +25,11 @@
 #include "hangar/metrics/housekeeper.hpp"
 #include "hangar/metrics/remote_write_sender.hpp"
 #include "hangar/metrics/tsdb.hpp"
+#include "hangar/alerting/dispatcher.hpp"
+#include "hangar/alerting/rule_evaluator.hpp"
 #include "hangar/observe/slo.hpp"
+#include "hangar/oncall/notifier.hpp"
+#include "hangar/oncall/pager.hpp"
 #include "hangar/reconcile/controller.hpp"
 #include "hangar/http/server.hpp"
 #include "hangar/store/store.hpp"
@@ -108,6 +112,16 @@ void LoadYaml(const std::string& path, ServeConfig& cfg) {
             cfg.remote_write_url = v.as<std::string>();
         } else if (key == "remote_write_token") {
             cfg.remote_write_token = v.as<std::string>();
+        } else if (key == "rule_interval") {
+            cfg.rule_interval = v.as<std::string>();
+        } else if (key == "operator_tenant") {
+            cfg.operator_tenant = v.as<std::string>();
+        } else if (key == "smtp_url") {
+            cfg.smtp_url = v.as<std::string>();
+        } else if (key == "smtp_from") {
+            cfg.smtp_from = v.as<std::string>();
+        } else if (key == "public_url") {
+            cfg.public_url = v.as<std::string>();
         } else if (key == "tenant_rate") {
             cfg.tenant_rate = v.as<double>();
         } else if (key == "changelog_keep") {
@@ -133,6 +147,7 @@ void AddAllRoutes(
     AddAuditRoutes(router, deps);
     AddMetricsRoutes(router, deps);
     AddSlaRoutes(router, deps);
+    AddAlertingRoutes(router, deps);
     AddInstanceLogRoute(router, deps, kinds);
     AddResourceRoutes(router, deps, kinds, hub);
 }
@@ -182,6 +197,11 @@ void AddServeCommand(CLI::App& app) {
     add("--remote-write-url", &ServeConfig::remote_write_url, "Forward every stored sample to this Prometheus remote-write URL", "HANGAR_REMOTE_WRITE_URL");
     add("--remote-write-token", &ServeConfig::remote_write_token, "Bearer token for --remote-write-url", "HANGAR_REMOTE_WRITE_TOKEN");
     add("--slo-interval", &ServeConfig::slo_interval, "How often SLOs are evaluated (burn rates, error budgets)", "HANGAR_SLO_INTERVAL");
+    add("--rule-interval", &ServeConfig::rule_interval, "How often alert rules are evaluated", "HANGAR_RULE_INTERVAL");
+    add("--operator-tenant", &ServeConfig::operator_tenant, "The cloud team's tenant (by name): its notification policy routes every tenant's alerts", "HANGAR_OPERATOR_TENANT");
+    add("--smtp-url", &ServeConfig::smtp_url, "SMTP server for email notifications, such as smtp://127.0.0.1:25", "HANGAR_SMTP_URL");
+    add("--smtp-from", &ServeConfig::smtp_from, "Sender address of notification emails", "HANGAR_SMTP_FROM");
+    add("--public-url", &ServeConfig::public_url, "How people reach this server, for links in pages (default: http://<listen>)", "HANGAR_PUBLIC_URL");
     add("--sim-latency", &ServeConfig::sim_latency, "Simulated provisioner: time an instance takes to start", "HANGAR_SIM_LATENCY");
     serve->final_callback([flags, config_file, given] {
         ServeConfig cfg = *flags;
@@ -282,6 +302,7 @@ int RunServe(const ServeConfig& cfg) {
     AddBuiltinKinds(kinds);
     AddFleetKinds(kinds, store);
     AddObserveKinds(kinds);
+    AddAlertingKinds(kinds);
     auto sim_latency = ParseMillis(cfg.sim_latency);
     if (!sim_latency) {
         fmt::print(stderr, "hangar serve: --sim-latency \"{}\": use a duration such as 200ms or 2s\n", cfg.sim_latency);
@@ -380,9 +401,28 @@ int RunServe(const ServeConfig& cfg) {
         return 2;
     }
     observe::SloEvaluator slos(store, **tsdb, clock, *slo_interval);
+    auto rule_interval = ParseMillis(cfg.rule_interval);
+    if (!rule_interval || rule_interval->count() < 1000) {
+        fmt::print(stderr, "hangar serve: --rule-interval \"{}\": use a duration of at least 1s, such as 10s\n", cfg.rule_interval);
+        return 2;
+    }
+    if (!cfg.smtp_url.empty() && !cfg.smtp_url.starts_with("smtp://") && !cfg.smtp_url.starts_with("smtps://")) {
+        fmt::print(stderr, "hangar serve: --smtp-url \"{}\": use smtp://host:port or smtps://host:port\n", cfg.smtp_url);
+        return 2;
+    }
+    oncall::Notifier notifier(oncall::NotifierOptions{.smtp_url = cfg.smtp_url, .smtp_from = cfg.smtp_from}, &metrics);
+    std::string public_url = cfg.public_url.empty() ? "http://" + cfg.listen : cfg.public_url;
+    while (public_url.ends_with('/')) {
+        public_url.pop_back();
+    }
+    oncall::Pager pager(store, notifier, clock, public_url);
+    notifier.SetOutcome([&pager](const oncall::Message& m, bool ok, const std::string& detail) { pager.RecordOutcome(m, ok, detail); });
+    pager.Load();
+    alerting::Dispatcher dispatcher(store, pager, notifier, clock, alerting::DispatcherOptions{.operator_tenant = cfg.operator_tenant});
+    alerting::RuleEvaluator rules(store, **tsdb, clock, *rule_interval, [&dispatcher](std::vector<alerting::Alert> a) { dispatcher.Receive(std::move(a)); });
 
     RateLimiter limiter(cfg.tenant_rate, cfg.tenant_rate * 2);
-    Deps deps{store, tokens, clock, &limiter, provisioner.get(), tsdb->get()};
+    Deps deps{store, tokens, clock, &limiter, provisioner.get(), tsdb->get(), &dispatcher, &pager};
     http::Router router;
     http::Server* server_ptr = nullptr;
     std::atomic<bool> ready{false};
@@ -401,6 +441,9 @@ int RunServe(const ServeConfig& cfg) {
     rollout_loop.Start();
     housekeeper.Start();
     slos.Start();
+    notifier.Start();
+    dispatcher.Start();
+    rules.Start();
     ready = true;
     core::LogInfo(
         "listening",
@@ -411,6 +454,9 @@ int RunServe(const ServeConfig& cfg) {
     );
     core::SetLogLevel(level);
     server.Run();
+    rules.Stop();
+    dispatcher.Stop();
+    notifier.Stop();
     slos.Stop();
     housekeeper.Stop();
     if (forward) {

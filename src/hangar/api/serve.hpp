@@ -34,6 +34,11 @@ struct ServeConfig {
     std::string slo_interval = "30s";       // how often SLOs are evaluated
     std::string remote_write_url;           // forward every accepted sample here ("" = no)
     std::string remote_write_token;         // bearer token for it
+    std::string rule_interval = "10s";      // how often alert rules are evaluated
+    std::string operator_tenant;            // the cloud team's tenant: its routing sees every tenant's alerts
+    std::string smtp_url;                   // smtp://host:port for email notifications
+    std::string smtp_from = "hangar@localhost";
+    std::string public_url;                 // how people reach this server (links in pages); default http://<listen>
 };
 
 // Registers the `serve` subcommand; its callback runs the server and exits with its code.

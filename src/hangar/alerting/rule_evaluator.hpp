@@ -1,0 +1,81 @@
+#pragma once
+// Evaluates alert rules on an interval, as Prometheus's rule manager does: each series an
+// expression returns is an alert; it is pending until it has been returned for `for`, then
+// firing; when it is no longer returned (and `keep_firing_for` has passed) it resolves. Firing
+// alerts are handed to the sink on every evaluation, resolved ones once. Active alerts are
+// also written to the tenant's metrics as ALERTS{alertname, alertstate, ...} = 1.
+//
+// Rules are the AlertRule objects of every tenant plus the built-in rules, which run for every
+// tenant; an AlertRule with a built-in rule's name replaces it (or, disabled, turns it off).
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <boost/json/object.hpp>
+
+#include "hangar/alerting/alert.hpp"
+#include "hangar/core/clock.hpp"
+#include "hangar/metrics/promql_ast.hpp"
+#include "hangar/metrics/tsdb.hpp"
+#include "hangar/store/store.hpp"
+
+namespace hangar::alerting {
+
+struct RuleDef {
+    std::string name;  // the AlertRule's metadata.name (the built-in's name)
+    boost::json::object spec;  // a validated AlertRule spec
+};
+
+// Down, OOM-killed, memory above 90% of the limit for 10 minutes, crash-looping, SLO fast and
+// slow burn.
+const std::vector<RuleDef>& BuiltinRules();
+
+struct EvaluationStats {
+    size_t rules = 0, series = 0, pending = 0, firing = 0, errors = 0;
+    double seconds = 0;
+};
+
+class RuleEvaluator {
+public:
+    using Sink = std::function<void(std::vector<Alert>)>;
+    RuleEvaluator(store::Store& store, metrics::Tsdb& db, const core::Clock& clock, std::chrono::milliseconds interval, Sink sink);
+    ~RuleEvaluator();
+    void Start();
+    void Stop();
+    // One pass over every rule of every tenant (tests and the benchmark call it directly).
+    EvaluationStats EvaluateAll();
+
+private:
+    struct Active {
+        metrics::Labels labels;
+        std::map<std::string, std::string> annotations;
+        bool firing = false;
+        core::TimePoint active_at{}, fired_at{}, last_seen{};
+        double value = 0;
+    };
+    struct RuleState {
+        std::map<std::string, Active> active;  // by fingerprint
+        std::string status_key;                 // what was last written to the rule's status
+    };
+    void Evaluate(const std::string& tenant, const std::string& rule_key, const RuleDef& rule, const store::Object* object,
+                  core::TimePoint now, std::vector<Alert>& out, metrics::WriteBatch& alerts_series,
+                  EvaluationStats& stats);
+    void Run();
+    store::Store& store_;
+    metrics::Tsdb& db_;
+    const core::Clock& clock_;
+    std::chrono::milliseconds interval_;
+    Sink sink_;
+    std::map<std::string, metrics::promql::ExprPtr> parsed_;  // by expression text
+    std::map<std::string, RuleState> states_;                 // by tenant + "/" + rule key
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool stop_ = false;
+    std::thread thread_;
+};
+
+}  // namespace hangar::alerting

@@ -1,0 +1,407 @@
+// Alert intake (Alertmanager webhooks, PagerDuty Events v2), page actions and on-call lookups.
+//   POST /v1/intake/alertmanager   Alertmanager's webhook payload, version 4
+//   POST /v1/intake/events         PagerDuty Events API v2 (routing_key is a Hangar token)
+//   POST /v1/pages/{id}:acknowledge | :resolve | :reassign
+//   GET  /v1/oncall/now            who is on call (and who is next), per schedule
+//   GET  /v1/schedules/{id}/ical   the schedule's shifts as iCalendar
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "hangar/alerting/dispatcher.hpp"
+#include "hangar/api/routes.hpp"
+#include "hangar/core/ids.hpp"
+#include "hangar/core/json.hpp"
+#include "hangar/oncall/pager.hpp"
+#include "hangar/oncall/schedule.hpp"
+
+namespace hangar::api {
+
+using core::ErrorCode;
+using core::Fail;
+
+namespace {
+
+constexpr size_t kMaxIntakeAlerts = 10000;
+
+// The tenant intake alerts belong to: the caller's, or for platform admins the one named by
+// X-Scope-OrgID (or, failing that, by the alert's own `tenant` label).
+Result<std::string> IntakeTenant(Deps& deps, const auth::Principal& who, std::string_view label_tenant) {
+    if (!who.IsAdmin()) {
+        return who.tenant;
+    }
+    std::string t(who.IsAdmin() && !label_tenant.empty() ? label_tenant : "");
+    if (t.empty()) {
+        return Fail(ErrorCode::kInvalidArgument, "a platform token must name the tenant: send X-Scope-OrgID or a tenant label");
+    }
+    auto o = deps.store.Get(t);
+    if (!o || o->kind != "Tenant") {
+        return Fail(ErrorCode::kInvalidArgument, fmt::format("there is no tenant {}", t));
+    }
+    return t;
+}
+
+Result<metrics::Labels> ReadLabels(const json::value* v, const std::string& path) {
+    metrics::Labels out;
+    if (v == nullptr || !v->is_object()) {
+        return Fail(core::FieldError(path, "must be an object of label names to strings"));
+    }
+    for (const auto& [k, val] : v->as_object()) {
+        if (!val.is_string()) {
+            return Fail(core::FieldError(fmt::format("{}.{}", path, std::string_view(k)), "must be a string"));
+        }
+        out.push_back({std::string(k), std::string(val.as_string())});
+    }
+    if (auto n = metrics::NormalizeLabels(out); !n) {
+        return Fail(core::FieldError(path, n.error().message));
+    }
+    return out;
+}
+
+Result<std::map<std::string, std::string>> ReadAnnotations(const json::value* v, const std::string& path) {
+    std::map<std::string, std::string> out;
+    if (v == nullptr) {
+        return out;
+    }
+    if (!v->is_object()) {
+        return Fail(core::FieldError(path, "must be an object of names to strings"));
+    }
+    for (const auto& [k, val] : v->as_object()) {
+        if (!val.is_string() || val.as_string().size() > 16384) {
+            return Fail(core::FieldError(fmt::format("{}.{}", path, std::string_view(k)), "must be a string of at most 16 KiB"));
+        }
+        out[std::string(k)] = val.as_string();
+    }
+    return out;
+}
+
+Result<http::Response> AlertmanagerIntake(Deps& deps, Call& c) {
+    auto body = BodyObject(c.req);
+    if (!body) {
+        return Fail(body.error());
+    }
+    const json::value* version = body->if_contains("version");
+    if (version == nullptr || !version->is_string() || version->as_string() != "4") {
+        return Fail(core::FieldError("version", "must be \"4\": Alertmanager's webhook payload version 4 (Alertmanager 0.16 and later)"));
+    }
+    const json::value* alerts = body->if_contains("alerts");
+    if (alerts == nullptr || !alerts->is_array()) {
+        return Fail(core::FieldError("alerts", "must be an array of alerts"));
+    }
+    if (alerts->as_array().size() > kMaxIntakeAlerts) {
+        return Fail(core::FieldError("alerts", fmt::format("holds more than {} alerts; lower max_alerts in the webhook config", kMaxIntakeAlerts)));
+    }
+    std::string scope(c.req.Header("x-scope-orgid"));
+    std::vector<alerting::Alert> out;
+    auto now = deps.clock.Now();
+    for (size_t i = 0; i < alerts->as_array().size(); ++i) {
+        std::string path = fmt::format("alerts[{}]", i);
+        const json::value& av = alerts->as_array()[i];
+        if (!av.is_object()) {
+            return Fail(core::FieldError(path, "must be an object"));
+        }
+        const json::object& a = av.as_object();
+        std::string status = core::StrAt(a, "status");
+        if (status != "firing" && status != "resolved") {
+            return Fail(core::FieldError(path + ".status", "must be firing or resolved"));
+        }
+        auto labels = ReadLabels(a.if_contains("labels"), path + ".labels");
+        if (!labels) {
+            return Fail(labels.error());
+        }
+        if (metrics::Get(*labels, "alertname").empty()) {
+            return Fail(core::FieldError(path + ".labels.alertname", "is required: it names the alert"));
+        }
+        auto annotations = ReadAnnotations(a.if_contains("annotations"), path + ".annotations");
+        if (!annotations) {
+            return Fail(annotations.error());
+        }
+        auto tenant = IntakeTenant(deps, c.who, scope.empty() ? metrics::Get(*labels, "tenant") : std::string_view(scope));
+        if (!tenant) {
+            return Fail(tenant.error());
+        }
+        alerting::Alert alert{*tenant, std::move(*labels), std::move(*annotations), now, std::nullopt, "alertmanager", core::StrAt(a, "generatorURL"), 0};
+        if (auto s = core::ParseRfc3339(core::StrAt(a, "startsAt"))) {
+            alert.starts_at = *s;
+        }
+        if (status == "resolved") {
+            auto e = core::ParseRfc3339(core::StrAt(a, "endsAt"));
+            alert.ends_at = e && *e > alert.starts_at ? *e : now;
+        }
+        out.push_back(std::move(alert));
+    }
+    size_t n = out.size();
+    deps.alerts->Receive(std::move(out));
+    return JsonResponse(200, json::object{{"status", "success"}, {"alerts", static_cast<int64_t>(n)}});
+}
+
+// PagerDuty's error shape: {"status":"invalid event","message":"Event object is invalid","errors":[...]}.
+http::Response EventError(int status, std::string message, std::string error) {
+    return JsonResponse(status, json::object{{"status", status == 400 ? "invalid event" : "unauthorized"}, {"message", std::move(message)},
+                                             {"errors", json::array{json::value(error)}}});
+}
+
+Result<http::Response> EventsIntake(Deps& deps, Call& c) {
+    auto body = BodyObject(c.req);
+    if (!body) {
+        return EventError(400, "Event object is invalid", body.error().message);
+    }
+    // The routing key is the credential (a Hangar token); an Authorization header also works.
+    std::string routing_key = core::StrAt(*body, "routing_key");
+    std::string auth(c.req.Header("authorization"));
+    if (auth.empty() && !routing_key.empty()) {
+        auth = "Bearer " + routing_key;
+    }
+    auto who = deps.tokens.Authenticate(auth);
+    if (!who) {
+        return EventError(400, "Event object is invalid", routing_key.empty() ? "'routing_key' is missing or blank" : "Invalid routing key");
+    }
+    c.who = *who;
+    c.audit.actor = who->Actor();
+    c.audit.tenant = who->tenant;
+    if (!who->AtLeast(auth::Role::kOperator)) {
+        return EventError(400, "Event object is invalid", "the routing key's token is read-only (viewer); use an operator token");
+    }
+    std::string action = core::StrAt(*body, "event_action");
+    if (action != "trigger" && action != "acknowledge" && action != "resolve") {
+        return EventError(400, "Event object is invalid", "'event_action' must be one of trigger, acknowledge, resolve");
+    }
+    std::string dedup = core::StrAt(*body, "dedup_key");
+    if (dedup.size() > 255) {
+        return EventError(400, "Event object is invalid", "'dedup_key' is longer than 255 characters");
+    }
+    if (dedup.empty() && action != "trigger") {
+        return EventError(400, "Event object is invalid", "'dedup_key' is required to acknowledge or resolve");
+    }
+    if (dedup.empty()) {
+        dedup = core::NewRequestId().substr(4);
+    }
+    std::string scope(c.req.Header("x-scope-orgid"));
+    auto tenant = IntakeTenant(deps, *who, scope);
+    if (!tenant) {
+        return EventError(400, "Event object is invalid", tenant.error().message);
+    }
+    auto existing = deps.alerts->FindByLabel(*tenant, "dedup_key", dedup);
+    auto now = deps.clock.Now();
+    if (action == "trigger") {
+        const json::value* pv = body->if_contains("payload");
+        if (pv == nullptr || !pv->is_object()) {
+            return EventError(400, "Event object is invalid", "'payload' is missing or blank");
+        }
+        const json::object& p = pv->as_object();
+        std::string summary = core::StrAt(p, "summary"), source = core::StrAt(p, "source"), severity = core::StrAt(p, "severity");
+        if (summary.empty() || summary.size() > 1024) {
+            return EventError(400, "Event object is invalid", "'payload.summary' is missing or blank (at most 1024 characters)");
+        }
+        if (source.empty()) {
+            return EventError(400, "Event object is invalid", "'payload.source' is missing or blank");
+        }
+        if (severity != "critical" && severity != "error" && severity != "warning" && severity != "info") {
+            return EventError(400, "Event object is invalid", "'payload.severity' must be one of critical, error, warning, info");
+        }
+        alerting::Alert a;
+        if (existing) {
+            a = *existing;  // same alert: its labels stay, its text follows the latest trigger
+        } else {
+            std::string cls = core::StrAt(p, "class");
+            a.labels = {{"alertname", cls.empty() || !metrics::ValidLabelName(cls) ? "Event" : cls}, {"dedup_key", dedup}, {"severity", severity}};
+            (void)metrics::NormalizeLabels(a.labels);
+            a.tenant = *tenant;
+            a.starts_at = now;
+            a.source = "events";
+        }
+        a.annotations = {{"summary", summary}, {"source", source}};
+        for (const char* k : {"component", "group"}) {
+            if (auto v = core::StrAt(p, k); !v.empty()) {
+                a.annotations[k] = v;
+            }
+        }
+        if (const auto* d = p.if_contains("custom_details")) {
+            a.annotations["details"] = d->is_string() ? std::string(d->as_string()) : json::serialize(*d);
+        }
+        a.generator_url = core::StrAt(*body, "client_url");
+        deps.alerts->Receive({a});
+    } else if (existing && action == "resolve") {
+        existing->ends_at = now;
+        deps.alerts->Receive({*existing});
+    } else if (existing) {
+        // Acknowledge the open pages that carry this alert.
+        std::string fp = alerting::Fingerprint(existing->labels);
+        store::ListQuery q{"Page", std::nullopt, "", 100, [&](const store::Object& o) {
+            if (core::StrAt(o.status, "state") != "triggered") {
+                return false;
+            }
+            for (const auto& a : o.spec.at("alerts").as_array()) {
+                if (core::StrAt(a.as_object(), "fingerprint") == fp && core::StrAt(a.as_object(), "tenant") == *tenant) {
+                    return true;
+                }
+            }
+            return false;
+        }};
+        if (auto pages = deps.store.List(q)) {
+            for (const auto& p : pages->items) {
+                store::AuditEvent audit = c.audit;
+                audit.action = "page.acknowledge";
+                audit.object = p.id;
+                audit.tenant = p.tenant;
+                (void)deps.pager->Acknowledge(p.id, "events:" + who->Actor(), audit);
+            }
+        }
+    }
+    return JsonResponse(202, json::object{{"status", "success"}, {"message", "Event processed"}, {"dedup_key", dedup}});
+}
+
+// Who did it, for page histories: the token's user, else the token.
+std::string ActorName(Deps& deps, const auth::Principal& who) {
+    if (!who.user_id.empty()) {
+        if (auto u = deps.store.Get(who.user_id)) {
+            return u->name;
+        }
+    }
+    return who.Actor();
+}
+
+Result<store::Object> PageFor(Deps& deps, Call& c) {
+    std::string id(c.req.Param("id"));
+    auto p = deps.store.Get(id);
+    if (!p || p->kind != "Page" || !c.who.Sees(p->tenant)) {
+        return Fail(NotFound("page", id));
+    }
+    if (auto r = RequireRole(c.who, auth::Role::kOperator, "act on pages"); !r) {
+        return Fail(r.error());
+    }
+    c.audit.object = id;
+    c.audit.tenant = p->tenant;
+    return p;
+}
+
+json::object ShiftJson(const oncall::Shift& s) {
+    return json::object{{"user", s.who.user}, {"layer", s.who.layer}, {"start", core::FormatRfc3339(s.start)}, {"end", core::FormatRfc3339(s.end)}};
+}
+
+}  // namespace
+
+void AddAlertingRoutes(http::Router& router, Deps& deps) {
+    if (deps.alerts == nullptr || deps.pager == nullptr) {
+        return;
+    }
+    router.Add("POST", "/v1/intake/alertmanager", Wrap(deps, "alerts.intake", [&deps](Call& c) -> Result<http::Response> {
+        if (auto r = RequireRole(c.who, auth::Role::kOperator, "send alerts"); !r) {
+            return Fail(r.error());
+        }
+        return AlertmanagerIntake(deps, c);
+    }));
+    router.Add("POST", "/v1/intake/events", Wrap(deps, "events.intake", [&deps](Call& c) { return EventsIntake(deps, c); }, Access::kPublic));
+    for (const char* action : {"acknowledge", "resolve", "reassign"}) {
+        std::string name = action;
+        router.Add("POST", "/v1/pages/{id}:" + name, Wrap(deps, "page." + name, [&deps, name](Call& c) -> Result<http::Response> {
+            auto page = PageFor(deps, c);
+            if (!page) {
+                return Fail(page.error());
+            }
+            std::string by = ActorName(deps, c.who);
+            Result<store::Object> r = Fail(ErrorCode::kInternal, "unreachable");
+            c.audited = true;
+            if (name == "acknowledge") {
+                r = deps.pager->Acknowledge(page->id, by, c.audit);
+            } else if (name == "resolve") {
+                r = deps.pager->Resolve(page->id, by, c.audit);
+            } else {
+                auto body = BodyObject(c.req);
+                if (!body) {
+                    c.audited = false;
+                    return Fail(body.error());
+                }
+                std::string user = core::StrAt(*body, "user");
+                if (user.empty() || body->size() != 1) {
+                    c.audited = false;
+                    return Fail(core::FieldError("user", "send {\"user\": \"<user name>\"}: whom the page goes to"));
+                }
+                r = deps.pager->Reassign(page->id, user, by, c.audit);
+            }
+            if (!r) {
+                c.audited = false;  // refused before the store wrote anything: Wrap records it
+                return Fail(r.error());
+            }
+            return JsonResponse(200, store::ObjectToJson(*r));
+        }));
+    }
+    router.Add("GET", "/v1/oncall/now", Wrap(deps, "", [&deps](Call& c) -> Result<http::Response> {
+        if (auto k = KnownQuery(c.req, {"schedule", "at", "tenant"}); !k) {
+            return Fail(k.error());
+        }
+        std::string tenant = c.who.tenant;
+        if (c.who.IsAdmin()) {
+            tenant = std::string(c.req.Query("tenant").value_or(""));
+            if (tenant.empty()) {
+                return Fail(core::FieldError("tenant", "a platform token must name the tenant: ?tenant=<id>"));
+            }
+        }
+        auto at = deps.clock.Now();
+        if (auto a = c.req.Query("at")) {
+            auto t = core::ParseRfc3339(*a);
+            if (!t) {
+                return Fail(core::FieldError("at", "must be an RFC 3339 time such as 2026-11-23T09:00:00Z"));
+            }
+            at = *t;
+        }
+        at = std::chrono::floor<std::chrono::minutes>(at);
+        std::string only(c.req.Query("schedule").value_or(""));
+        store::ListQuery q{"Schedule", tenant, "", 100, [&](const store::Object& o) { return only.empty() || o.name == only; }};
+        auto list = deps.store.List(q);
+        if (!list) {
+            return Fail(list.error());
+        }
+        if (!only.empty() && list->items.empty()) {
+            return Fail(NotFound("schedule", only));
+        }
+        json::array out;
+        for (const auto& s : list->items) {
+            auto sched = oncall::ScheduleFromSpec(s.spec);
+            if (!sched) {
+                return Fail(sched.error());
+            }
+            auto shifts = oncall::Shifts(*sched, at - std::chrono::days(7), at + std::chrono::days(31), 100000);
+            json::object row{{"schedule", s.name}, {"id", s.id}};
+            for (size_t i = 0; i < shifts.size(); ++i) {
+                if (shifts[i].start <= at && at < shifts[i].end) {
+                    row["on_call"] = ShiftJson(shifts[i]);
+                    for (size_t j = i + 1; j < shifts.size(); ++j) {
+                        if (!shifts[j].who.user.empty()) {
+                            row["next"] = ShiftJson(shifts[j]);
+                            break;
+                        }
+                    }
+                    break;
+                }
+            }
+            out.push_back(std::move(row));
+        }
+        return JsonResponse(200, json::object{{"at", core::FormatRfc3339(at)}, {"schedules", std::move(out)}});
+    }));
+    router.Add("GET", "/v1/schedules/{id}/ical", Wrap(deps, "", [&deps](Call& c) -> Result<http::Response> {
+        if (auto k = KnownQuery(c.req, {"days"}); !k) {
+            return Fail(k.error());
+        }
+        auto days = QueryInt(c.req, "days", 1, 90);
+        if (!days) {
+            return Fail(days.error());
+        }
+        std::string id(c.req.Param("id"));
+        auto s = deps.store.Get(id);
+        if (!s || s->kind != "Schedule" || !c.who.Sees(s->tenant)) {
+            return Fail(NotFound("schedule", id));
+        }
+        auto sched = oncall::ScheduleFromSpec(s->spec);
+        if (!sched) {
+            return Fail(sched.error());
+        }
+        auto from = std::chrono::floor<std::chrono::days>(deps.clock.Now());
+        http::Response r;
+        r.content_type = "text/calendar; charset=utf-8";
+        r.body = oncall::ICalendar(*sched, s->name, from, from + std::chrono::days(days->value_or(30)));
+        return r;
+    }));
+}
+
+}  // namespace hangar::api
