@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
 #include <memory>
+#include <thread>
 #include <string>
 
 #include <boost/json.hpp>
@@ -69,6 +72,27 @@ inline std::string Str(const json::value& v, std::initializer_list<const char*> 
         cur = &cur->as_object().at(p);
     }
     return cur->is_string() ? std::string(cur->as_string()) : json::serialize(*cur);
+}
+
+// GETs `path` until `pred` holds (or the answer is 404), 50 ms apart, at most `tries` times (30 s
+// by default: slow under ASan on a busy machine); returns the last body.
+inline json::value WaitFor(Client& c, const std::string& path, const std::function<bool(const json::value&)>& pred, int tries = 600) {
+    json::value last;
+    for (int i = 0; i < tries; ++i) {
+        auto r = c.Do("GET", path);
+        last = r.Json();
+        if (r.status == 200 && pred(last)) {
+            break;
+        }
+        if (r.status == 404) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return last;
+}
+inline json::value WaitFor(Client&& c, const std::string& path, const std::function<bool(const json::value&)>& pred, int tries = 600) {
+    return WaitFor(c, path, pred, tries);
 }
 
 }  // namespace hangar::testing

@@ -21,22 +21,6 @@
 namespace hangar::testing {
 namespace {
 
-json::value WaitFor(Client& c, const std::string& path, const std::function<bool(const json::value&)>& pred, int tries = 600) {
-    json::value last;
-    for (int i = 0; i < tries; ++i) {  // bounded: 50 ms apart (30 s by default: slow under ASan on a busy machine)
-        auto r = c.Do("GET", path);
-        last = r.Json();
-        if (r.status == 200 && pred(last)) {
-            break;
-        }
-        if (r.status == 404) {
-            break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return last;
-}
-
 std::string Phase(const json::value& v) { return Str(v, {"status", "phase"}); }
 
 int StatePid(LiveServer& s, const std::string& id) {

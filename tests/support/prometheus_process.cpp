@@ -21,6 +21,7 @@ namespace hangar::testing {
 
 namespace {
 constexpr const char* kBinary = "/usr/bin/prometheus";
+constexpr const char* kAlertmanager = "/usr/bin/prometheus-alertmanager";
 }
 
 int FreeLoopbackPort() {
@@ -38,6 +39,13 @@ int FreeLoopbackPort() {
 }
 
 bool PrometheusProcess::Installed() { return ::access(kBinary, X_OK) == 0; }
+bool PrometheusProcess::AlertmanagerInstalled() { return ::access(kAlertmanager, X_OK) == 0; }
+
+PrometheusProcess PrometheusProcess::Alertmanager(std::string dir, std::string config_yaml) {
+    PrometheusProcess p(std::move(dir), std::move(config_yaml));
+    p.alertmanager_ = true;
+    return p;
+}
 
 PrometheusProcess::PrometheusProcess(std::string dir, std::string config_yaml)
     : dir_(std::move(dir)), config_(std::move(config_yaml)) {}
@@ -67,6 +75,11 @@ bool PrometheusProcess::Start() {
             "--web.enable-remote-write-receiver",
             "--log.level=warn",
         };
+        if (alertmanager_) {
+            // An empty cluster address turns gossip off (it would listen on every interface).
+            args = {kAlertmanager, "--config.file=" + dir_ + "/prometheus.yml", "--storage.path=" + dir_ + "/data",
+                    "--web.listen-address=127.0.0.1:" + std::to_string(port_), "--cluster.listen-address=", "--log.level=warn"};
+        }
         pid_ = SpawnLogged(args, dir_ + "/prometheus.log");
         auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
         while (std::chrono::steady_clock::now() < deadline) {

@@ -1,6 +1,7 @@
 #pragma once
 // Starts Debian's real Prometheus (2.42) on a free loopback port with a throwaway data folder,
-// as the peer the metrics tests and benchmarks compare Hangar with.
+// as the peer the metrics tests and benchmarks compare Hangar with; or, made by Alertmanager(),
+// Debian's real Alertmanager (0.25), clustering off, for the alert intake tests.
 
 #include <sys/types.h>
 
@@ -16,15 +17,23 @@ public:
     PrometheusProcess(const PrometheusProcess&) = delete;
     PrometheusProcess& operator=(const PrometheusProcess&) = delete;
 
+    static PrometheusProcess Alertmanager(std::string dir, std::string config_yaml);
+    PrometheusProcess(PrometheusProcess&& o) noexcept
+        : dir_(std::move(o.dir_)), config_(std::move(o.config_)), alertmanager_(o.alertmanager_), pid_(o.pid_), port_(o.port_) {
+        o.pid_ = -1;
+    }
+
     bool Start();  // waits (bounded, 60 s) until /-/ready answers 200
     void Stop();
     int port() const { return port_; }
     pid_t pid() const { return pid_; }
     std::string Log() const;
     static bool Installed();
+    static bool AlertmanagerInstalled();
 
 private:
     std::string dir_, config_;
+    bool alertmanager_ = false;
     pid_t pid_ = -1;
     int port_ = 0;
 };

@@ -154,8 +154,11 @@ std::string Summary(const Alert& a) {
     if (it != a.annotations.end() && !it->second.empty()) {
         return it->second;
     }
-    std::string name(metrics::Get(a.labels, "instance_name"));
-    return fmt::format("{}{}", metrics::Get(a.labels, "alertname"), name.empty() ? "" : " " + name);
+    std::string_view name = metrics::Get(a.labels, "instance_name");
+    if (name.empty()) {
+        name = metrics::Get(a.labels, "instance");
+    }
+    return fmt::format("{}{}", metrics::Get(a.labels, "alertname"), name.empty() ? "" : " " + std::string(name));
 }
 
 store::AuditEvent SystemAudit(const std::string& now, const std::string& tenant, const std::string& id) {
@@ -220,6 +223,7 @@ void Dispatcher::Persist(Entry& e, bool new_firing) {
         o.status["state"] = state;
         o.status["priority"] = PriorityOf(a.labels);
         o.status["value"] = a.value;
+        o.status["suppressed_by"] = e.suppressed;
         if (new_firing) {
             o.status["starts_at"] = core::FormatRfc3339(a.starts_at);
             o.status["ends_at"] = "";

@@ -138,7 +138,7 @@ void RuleEvaluator::Evaluate(const std::string& tenant, const std::string& rule_
         } else {
             labels.push_back({"alertname", alertname});
         }
-        (void)metrics::NormalizeLabels(labels);
+        (void)metrics::NormalizeLabelSet(labels);
         std::string fp = Fingerprint(labels);
         if (!seen.insert(fp).second) {
             continue;  // two series gave one label set (Prometheus calls this an error; the first wins)

@@ -52,7 +52,7 @@ Result<metrics::Labels> ReadLabels(const json::value* v, const std::string& path
         }
         out.push_back({std::string(k), std::string(val.as_string())});
     }
-    if (auto n = metrics::NormalizeLabels(out); !n) {
+    if (auto n = metrics::NormalizeLabelSet(out); !n) {
         return Fail(core::FieldError(path, n.error().message));
     }
     return out;
@@ -205,7 +205,7 @@ Result<http::Response> EventsIntake(Deps& deps, Call& c) {
         } else {
             std::string cls = core::StrAt(p, "class");
             a.labels = {{"alertname", cls.empty() || !metrics::ValidLabelName(cls) ? "Event" : cls}, {"dedup_key", dedup}, {"severity", severity}};
-            (void)metrics::NormalizeLabels(a.labels);
+            (void)metrics::NormalizeLabelSet(a.labels);
             a.tenant = *tenant;
             a.starts_at = now;
             a.source = "events";

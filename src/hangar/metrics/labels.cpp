@@ -26,7 +26,7 @@ inline uint64_t Mix(uint64_t h, std::string_view s) {
 }
 
 template <typename L>
-Result<void> Normalize(std::vector<L>& labels) {
+Result<void> Normalize(std::vector<L>& labels, bool need_name = true) {
     std::erase_if(labels, [](const L& l) { return l.value.empty(); });
     std::sort(labels.begin(), labels.end(), [](const L& a, const L& b) { return a.name < b.name; });
     bool named = false;
@@ -47,7 +47,7 @@ Result<void> Normalize(std::vector<L>& labels) {
             return Fail(ErrorCode::kInvalidArgument, fmt::format("label \"{}\" has a value that is not UTF-8", l.name));
         }
     }
-    if (!named) {
+    if (!named && need_name) {
         return Fail(ErrorCode::kInvalidArgument, "series has no metric name (label __name__)");
     }
     return {};
@@ -94,6 +94,7 @@ Labels ToLabels(std::span<const LabelView> views) {
 
 Result<void> NormalizeLabels(std::vector<LabelView>& labels) { return Normalize(labels); }
 Result<void> NormalizeLabels(Labels& labels) { return Normalize(labels); }
+Result<void> NormalizeLabelSet(Labels& labels) { return Normalize(labels, false); }
 
 bool ValidLabelName(std::string_view name) {
     if (name.empty()) {

@@ -41,6 +41,8 @@ Labels ToLabels(std::span<const LabelView> views);
 // metric name; drops labels with empty values (they mean "absent").
 core::Result<void> NormalizeLabels(std::vector<LabelView>& labels);
 core::Result<void> NormalizeLabels(Labels& labels);
+// The same checks for a label set that is not a series (an alert's): no metric name needed.
+core::Result<void> NormalizeLabelSet(Labels& labels);
 
 bool ValidLabelName(std::string_view name);
 bool ValidMetricName(std::string_view name);  // also allows ':'
