@@ -327,6 +327,15 @@ TEST_F(AlertingTest, OnCallNowAndICalendarAnswerFromTheSchedules) {
     EXPECT_TRUE(ics.body.starts_with("BEGIN:VCALENDAR\r\n"));
     EXPECT_NE(ics.body.find("SUMMARY:On call: "), std::string::npos);
     EXPECT_EQ(Op().Do("GET", "/v1/schedules/" + id + "/ical?days=900").status, 400);
+
+    // The same from the CLI.
+    std::string out, err;
+    ASSERT_EQ(RunCli({"--server", s_->Url(), "--token", op_, "oncall", "who", "--schedule", "weekend", "--at", "2026-03-29T06:59:00Z"}, out, err), 0) << err;
+    EXPECT_NE(out.find("ON CALL"), std::string::npos) << out;
+    EXPECT_NE(out.find("bob"), std::string::npos) << out;
+    EXPECT_NE(out.find("2026-03-29T07:00:00.000Z"), std::string::npos) << out;
+    EXPECT_NE(RunCli({"--server", s_->Url(), "--token", op_, "page", "ack", "pag_nope"}, out, err), 0);
+    EXPECT_NE(err.find("page"), std::string::npos) << err;
 }
 
 }  // namespace

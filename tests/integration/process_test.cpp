@@ -338,6 +338,10 @@ TEST_F(ProcessTest, ProbesDriveTheHealthConditionAndUpAndScrapeTheInstancesMetri
     EXPECT_NE(scraped.body.find("\"42\""), std::string::npos) << "the instance's own metric: " << scraped.body;
     auto rss = admin.Do("GET", "/api/v1/query?query=instance_memory_rss_bytes%20%3E%200", "", {{"X-Scope-OrgID", tenant_}});
     EXPECT_NE(rss.body.find(id), std::string::npos) << "process samples: " << rss.body;
+    // The plan's memory, which the built-in "near the memory limit" rule divides by.
+    auto limit = admin.Do("GET", "/api/v1/query?query=instance_memory_limit_bytes", "", {{"X-Scope-OrgID", tenant_}});
+    EXPECT_NE(limit.body.find(id), std::string::npos) << limit.body;
+    EXPECT_NE(limit.body.find("\"67108864\""), std::string::npos) << "64 MiB: " << limit.body;
 
     std::string down = s_->process().data_dir() + "/instances/" + id + "/data/down";
     { std::ofstream(down) << "x"; }

@@ -34,6 +34,9 @@ std::function<void(const fleet::ProbeReport&)> ProbeMetricsSink(metrics::Tsdb& d
             add("instance_memory_rss_bytes", r.result.rss_bytes);
             add("instance_cpu_seconds_total", r.result.cpu_seconds);
             add("instance_open_fds", r.result.open_fds);
+            if (r.memory_limit_bytes > 0) {
+                add("instance_memory_limit_bytes", static_cast<double>(r.memory_limit_bytes));
+            }
         }
         add("instance_restarts_total", static_cast<double>(r.restarts));
         add("instance_oom_kills_total", static_cast<double>(r.oom_kills));

@@ -30,7 +30,10 @@ struct KindOrder {
 // Creates in this order (what others refer to first); deletes in the reverse.
 const std::vector<KindOrder> kKinds = {
     {"Tenant", "tenants", false}, {"Plan", "plans", false}, {"Product", "products", false},
-    {"User", "users", true}, {"Instance", "instances", true}};
+    {"User", "users", true}, {"Instance", "instances", true}, {"SLO", "slos", true},
+    {"MaintenanceWindow", "maintenancewindows", true}, {"AlertRule", "alertrules", true}, {"Silence", "silences", true},
+    {"Schedule", "schedules", true}, {"EscalationPolicy", "escalationpolicies", true},
+    {"NotificationPolicy", "notificationpolicies", true}};
 
 const KindOrder* FindKind(const std::string& k) {
     for (const auto& o : kKinds) {

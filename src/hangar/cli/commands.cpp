@@ -93,6 +93,12 @@ const std::vector<Column> kInstanceCols = {
 const std::vector<Column> kRolloutCols = {
     {"ID", "metadata.id"}, {"NAME", "metadata.name"}, {"PRODUCT", "spec.product"}, {"TARGET", "spec.target_version"},
     {"PHASE", "status.phase"}, {"UPGRADED", "status.upgraded"}, {"TOTAL", "status.total"}, {"WAVE", "status.current_wave"}};
+const std::vector<Column> kAlertCols = {
+    {"ALERT", "spec.labels.alertname"}, {"STATE", "status.state"}, {"PRIORITY", "status.priority"}, {"INSTANCE", "spec.labels.instance_name"},
+    {"SINCE", "status.starts_at"}, {"FIRED", "status.fire_count"}, {"SUMMARY", "spec.annotations.summary"}, {"MUTED BY", "status.suppressed_by"}};
+const std::vector<Column> kPageCols = {
+    {"ID", "metadata.id"}, {"STATE", "status.state"}, {"PRIORITY", "spec.priority"}, {"ASSIGNEE", "status.assignee"},
+    {"TRIGGERED", "status.triggered_at"}, {"TITLE", "spec.title"}};
 const std::vector<Column> kTokenCols = {
     {"ID", "id"}, {"ROLE", "role"}, {"TENANT", "tenant"}, {"NAME", "name"},
     {"EXPIRES", "expires_at"}, {"REVOKED", "revoked_at"}};
@@ -128,6 +134,15 @@ KindRef ResolveKind(const std::string& k) {
         {{"plan", "plans", "pln"}, {"plans", &kObjectCols}},
         {{"instance", "instances", "ins"}, {"instances", &kInstanceCols}},
         {{"rollout", "rollouts", "rol"}, {"rollouts", &kRolloutCols}},
+        {{"slo", "slos"}, {"slos", &kObjectCols}},
+        {{"maintenancewindow", "maintenancewindows", "mtw"}, {"maintenancewindows", &kObjectCols}},
+        {{"alertrule", "alertrules", "arl"}, {"alertrules", &kObjectCols}},
+        {{"alert", "alerts", "alr"}, {"alerts", &kAlertCols}},
+        {{"silence", "silences", "sil"}, {"silences", &kObjectCols}},
+        {{"notificationpolicy", "notificationpolicies", "ntp"}, {"notificationpolicies", &kObjectCols}},
+        {{"schedule", "schedules", "sch"}, {"schedules", &kObjectCols}},
+        {{"escalationpolicy", "escalationpolicies", "esc"}, {"escalationpolicies", &kObjectCols}},
+        {{"page", "pages", "pag"}, {"pages", &kPageCols}},
     };
     for (const auto& [names, ref] : kinds) {
         if (std::find(names.begin(), names.end(), k) != names.end()) {
@@ -135,7 +150,9 @@ KindRef ResolveKind(const std::string& k) {
         }
     }
     Exit(core::MakeError(
-        core::ErrorCode::kInvalidArgument, fmt::format("unknown kind \"{}\"; known kinds: tenants, users, tokens, products, plans, instances", k)
+        core::ErrorCode::kInvalidArgument, fmt::format("unknown kind \"{}\"; known kinds: tenants, users, tokens, products, plans, instances, rollouts, slos, "
+                                                          "maintenancewindows, alertrules, alerts, silences, notificationpolicies, schedules, "
+                                                          "escalationpolicies, pages", k)
     ));
 }
 
@@ -518,6 +535,56 @@ void AddSla(CLI::App& app, Globals& g) {
     });
 }
 
+void AddOnCall(CLI::App& app, Globals& g) {
+    CLI::App* oncall = app.add_subcommand("oncall", "Who is on call");
+    oncall->require_subcommand(1);
+    struct Opts {
+        std::string schedule, at, tenant;
+    };
+    auto o = std::make_shared<Opts>();
+    CLI::App* who = oncall->add_subcommand("who", "Who is on call now (or --at a time) and who is next, per schedule");
+    who->add_option("--schedule", o->schedule, "Only this schedule (by name)");
+    who->add_option("--at", o->at, "Another time than now (RFC 3339)");
+    who->add_option("--tenant", o->tenant, "Platform admins: whose schedules (ten_...)");
+    who->callback([&g, o] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        json::value r = CallOrExit(client, "GET", "/v1/oncall/now" + Query({{"schedule", o->schedule}, {"at", o->at}, {"tenant", o->tenant}}));
+        if (cfg.output != "table") {
+            Print(cfg, r, {});
+            return;
+        }
+        fmt::print("{}", RenderTable(r.at("schedules").as_array(), {{"SCHEDULE", "schedule"}, {"ON CALL", "on_call.user"}, {"LAYER", "on_call.layer"},
+                                                                    {"UNTIL", "on_call.end"}, {"NEXT", "next.user"}, {"FROM", "next.start"}}));
+    });
+}
+
+void AddPage(CLI::App& app, Globals& g) {
+    CLI::App* page = app.add_subcommand("page", "Act on pages (get pages lists them)");
+    page->require_subcommand(1);
+    struct Opts {
+        std::string id, to;
+    };
+    auto o = std::make_shared<Opts>();
+    for (const char* action : {"ack", "resolve", "reassign"}) {
+        std::string name = action;
+        CLI::App* cmd = page->add_subcommand(name, name == "ack" ? "Acknowledge a page: its escalation stops"
+                                                   : name == "resolve" ? "Resolve a page"
+                                                                      : "Give a page to another user, who is notified");
+        cmd->add_option("id", o->id, "Page id (pag_...)")->required();
+        if (name == "reassign") {
+            cmd->add_option("--to", o->to, "User name")->required();
+        }
+        cmd->callback([&g, o, name] {
+            ClientConfig cfg = Resolve(g);
+            Client client(cfg);
+            std::string path = "/v1/pages/" + UrlEncode(o->id) + ":" + (name == "ack" ? "acknowledge" : name);
+            std::string body = name == "reassign" ? json::serialize(json::object{{"user", o->to}}) : "";
+            Print(cfg, CallOrExit(client, "POST", path, body), kPageCols);
+        });
+    }
+}
+
 void AddRollout(CLI::App& app, Globals& g) {
     CLI::App* rollout = app.add_subcommand("rollout", "Follow rollouts");
     rollout->require_subcommand(1);
@@ -612,6 +679,8 @@ void AddClientCommands(CLI::App& app) {
     AddPlanApply(app, g);
     AddRollout(app, g);
     AddSla(app, g);
+    AddOnCall(app, g);
+    AddPage(app, g);
 }
 
 }  // namespace hangar::cli

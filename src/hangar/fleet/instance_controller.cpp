@@ -180,6 +180,7 @@ std::optional<std::chrono::milliseconds> InstanceController::ProbeIfDue(
         report.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count();
         report.restarts = seen.restarts;
         report.oom_kills = seen.oom_kills;
+        report.memory_limit_bytes = want.memory_mb * 1024 * 1024;
         report.result = std::move(*result);
         probe_sink_(report);
     }

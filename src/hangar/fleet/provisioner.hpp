@@ -57,6 +57,7 @@ struct ProbeReport {
     std::string tenant, instance, name, product, version;
     int64_t time_ms = 0;
     int64_t restarts = 0, oom_kills = 0;
+    int64_t memory_limit_bytes = 0;  // the plan's memory; 0: unlimited
     ProbeResult result;
 };
 
