@@ -39,14 +39,14 @@ protected:
         return r.Json();
     }
     // One sample of `name`{labels} = v now, through remote-write with the tenant's token.
-    void Push(const std::string& name, double v, metrics::Labels extra = {}) {
+    void Push(const std::string& name, double v, metrics::Labels extra = {}, int64_t at_ms = 0) {
         std::vector<metrics::SeriesData> batch(1);
         batch[0].labels = {{"__name__", name}};
         for (auto& l : extra) {
             batch[0].labels.push_back(l);
         }
         std::sort(batch[0].labels.begin(), batch[0].labels.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-        batch[0].samples.push_back({NowMs(), v});
+        batch[0].samples.push_back({at_ms != 0 ? at_ms : NowMs(), v});
         auto r = Op().Do("POST", "/api/v1/write", metrics::EncodeWriteRequest(batch),
                          {{"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "snappy"}});
         ASSERT_EQ(r.status, 204) << r.body;
@@ -336,6 +336,82 @@ TEST_F(AlertingTest, OnCallNowAndICalendarAnswerFromTheSchedules) {
     EXPECT_NE(out.find("2026-03-29T07:00:00.000Z"), std::string::npos) << out;
     EXPECT_NE(RunCli({"--server", s_->Url(), "--token", op_, "page", "ack", "pag_nope"}, out, err), 0);
     EXPECT_NE(err.find("page"), std::string::npos) << err;
+}
+
+TEST_F(AlertingTest, TheBuiltInRunbookResizesAnOomKilledInstanceOnePlanUpAndRunbooksAreRateLimited) {
+    auto admin = s_->Admin();
+    for (auto [name, mb] : {std::pair{"small", 64}, {"large", 256}, {"medium", 128}}) {
+        ASSERT_EQ(admin.Do("POST", "/v1/plans", fmt::format(R"({{"metadata":{{"name":"{}"}},"spec":{{"memory_mb":{},"cpu_millis":100}}}})", name, mb)).status, 201);
+    }
+    ASSERT_EQ(admin.Do("POST", "/v1/products", R"({"metadata":{"name":"app"},"spec":{"versions":[{"version":"1","run":{"simulated":{}}}]}})").status, 201);
+    auto ins = Create("instances", "shop", {{"product", "app"}, {"plan", "small"}});
+    std::string id = Str(ins, {"metadata", "id"});
+    // What the prober records for an instance killed at its limit: the OOM counter goes 0 → 1.
+    metrics::Labels target = {{"instance", id}, {"instance_name", "shop"}, {"job", "hangar-probe"}, {"product", "app"}, {"tenant", tenant_}};
+    Push("instance_oom_kills_total", 0, target, NowMs() - 30000);
+    Push("instance_oom_kills_total", 1, target);
+
+    auto resized = WaitFor(Op(), "/v1/instances/" + id, [](const json::value& v) { return Str(v, {"spec", "plan"}) == "medium"; });
+    EXPECT_EQ(Str(resized, {"spec", "plan"}), "medium") << "the next larger plan, not the largest";
+    auto alert = WaitFor(Op(), "/v1/alerts?selector=alertname%3DInstanceOOMKilled", [](const json::value& v) {
+        return !v.at("items").as_array().empty() && v.at("items").as_array()[0].at("status").as_object().contains("remediations");
+    });
+    ASSERT_FALSE(alert.at("items").as_array().empty());
+    const auto& rem = alert.at("items").as_array()[0].at("status").at("remediations").as_array();
+    ASSERT_EQ(rem.size(), 1u);
+    EXPECT_EQ(Str(rem[0], {"runbook"}), "oom-resize-up");
+    EXPECT_EQ(Str(rem[0], {"result"}), "done");
+    EXPECT_EQ(Str(rem[0], {"detail"}), "resized shop from plan small (64 MiB) to medium (128 MiB)");
+    auto audit = Op().Do("GET", "/v1/audit?action=runbook.resize_up");
+    ASSERT_EQ(audit.status, 200);
+    auto audit_doc = audit.Json();
+    ASSERT_EQ(audit_doc.at("items").as_array().size(), 1u) << audit.body;
+    EXPECT_EQ(Str(audit_doc.at("items").as_array()[0], {"object"}), id);
+    EXPECT_EQ(Str(audit_doc.at("items").as_array()[0], {"actor"}), "controller:runbooks");
+
+    // A runbook of the tenant's own that waits for approval: restart on a custom alert.
+    Create("runbooks", "restart-stuck", {{"matchers", {"alertname=\"WorkerStuck\""}}, {"action", "restart"}, {"requires_approval", true}});
+    Create("alertrules", "worker-stuck", {{"alert", "WorkerStuck"}, {"expr", "worker_stuck > 0"}});
+    Push("worker_stuck", 1, {{"instance", id}});
+    auto rb = WaitFor(Op(), "/v1/runbooks", [](const json::value& v) {
+        return !v.at("items").as_array().empty() && v.at("items").as_array()[0].at("status").as_object().contains("pending");
+    });
+    std::string rb_id = Str(rb.at("items").as_array()[0], {"metadata", "id"});
+    EXPECT_EQ(Op().Do("POST", "/v1/runbooks/" + rb_id + ":approve", R"({"instance":"ins_nope"})").status, 400);
+    auto approved = Op().Do("POST", "/v1/runbooks/" + rb_id + ":approve", json::serialize(json::object{{"instance", id}}));
+    ASSERT_EQ(approved.status, 200) << approved.body;
+    auto restarted = Op().Do("GET", "/v1/instances/" + id);
+    EXPECT_EQ(Str(restarted.Json(), {"spec", "restart_nonce"}), "1");
+    EXPECT_EQ(Op().Do("POST", "/v1/runbooks/" + rb_id + ":approve", json::serialize(json::object{{"instance", id}})).status, 400) << "nothing waits any more";
+
+    // At most max_per_hour actions per instance: the second firing within the hour is refused.
+    Create("runbooks", "kick", {{"matchers", {"alertname=\"Flappy\""}}, {"action", "restart"}, {"max_per_hour", 1}});
+    Create("alertrules", "flappy", {{"alert", "Flappy"}, {"expr", "flappy > 0"}});
+    auto flappy_results = [&] {
+        auto v = Op().Do("GET", "/v1/alerts?selector=alertname%3DFlappy").Json();
+        std::vector<std::string> out;
+        if (!v.at("items").as_array().empty()) {
+            if (const auto* r = v.at("items").as_array()[0].at("status").as_object().if_contains("remediations")) {
+                for (const auto& e : r->as_array()) {
+                    out.push_back(Str(e, {"result"}));
+                }
+            }
+        }
+        return out;
+    };
+    Push("flappy", 1, {{"instance", id}});
+    WaitFor(Op(), "/v1/alerts?selector=alertname%3DFlappy", [&](const json::value&) { return flappy_results().size() == 1; });
+    Push("flappy", 0, {{"instance", id}});
+    AlertNamed("Flappy", "resolved");
+    Push("flappy", 1, {{"instance", id}});
+    WaitFor(Op(), "/v1/alerts?selector=alertname%3DFlappy", [&](const json::value&) { return flappy_results().size() == 2; });
+    EXPECT_EQ(flappy_results(), (std::vector<std::string>{"done", "rate_limited"}));
+    EXPECT_EQ(Str(Op().Do("GET", "/v1/instances/" + id).Json(), {"spec", "restart_nonce"}), "2");
+
+    // Bad runbooks are refused with the field named.
+    auto bad = Op().Do("POST", "/v1/runbooks", R"({"metadata":{"name":"x"},"spec":{"matchers":["a=\"b\""],"action":"exec"}})");
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_EQ(Str(bad.Json(), {"error", "details", "field"}), "spec.command");
 }
 
 }  // namespace

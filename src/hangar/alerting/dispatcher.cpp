@@ -1,5 +1,7 @@
 #include "hangar/alerting/dispatcher.hpp"
 
+#include "hangar/alerting/remediator.hpp"
+
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
@@ -275,7 +277,7 @@ void Dispatcher::Receive(std::vector<Alert> alerts) {
             if (a.resolved()) {
                 continue;  // a resolve for an alert never seen firing (or long gone)
             }
-            Entry e{std::move(a), fp, ""};
+            Entry e{std::move(a), fp, "", false};
             Persist(e, true);
             alerts_.emplace(key, std::move(e));
             continue;
@@ -287,6 +289,7 @@ void Dispatcher::Receive(std::vector<Alert> alerts) {
         }
         if (!a.resolved() && was_resolved) {
             e.alert = std::move(a);  // fires again
+            e.remediated = false;
             Persist(e, true);
             continue;
         }
@@ -430,6 +433,14 @@ void Dispatcher::Tick() {
     for (auto& [key, e] : alerts_) {
         const Alert& a = e.alert;
         std::string own_suppression;
+        if (!a.resolved() && !e.remediated && remediator_ != nullptr) {
+            bool in_maintenance = std::any_of(cfg.tenants[a.tenant].maintenance.begin(), cfg.tenants[a.tenant].maintenance.end(),
+                                              [&](const Maintenance& m) { return Matches(a.labels, m.matchers); });
+            if (!in_maintenance) {
+                remediator_->Enqueue(a, routing_tenants(a));
+                e.remediated = true;
+            }
+        }
         for (const auto& r : routing_tenants(a)) {
             TenantConfig& tc = cfg.tenants[r];
             std::string why;

@@ -30,6 +30,8 @@
 
 namespace hangar::alerting {
 
+class Remediator;
+
 struct DispatcherOptions {
     std::string operator_tenant;  // a tenant's name; empty: none
     std::chrono::milliseconds tick{1000};
@@ -41,6 +43,8 @@ struct DispatcherOptions {
 class Dispatcher {
 public:
     Dispatcher(store::Store& store, oncall::Pager& pager, oncall::Notifier& notifier, const core::Clock& clock, DispatcherOptions opts);
+    // Alerts that start firing (outside maintenance) go to the remediator's runbooks.
+    void SetRemediator(Remediator* r) { remediator_ = r; }
     ~Dispatcher();
     void Start();
     void Stop();
@@ -58,6 +62,7 @@ private:
         Alert alert;
         std::string fp;
         std::string suppressed;  // why, as last written to the Alert object ("" = not)
+        bool remediated = false;  // handed to the runbooks this firing episode
     };
     struct Group {
         std::string tenant, key, receiver;
@@ -77,6 +82,7 @@ private:
     oncall::Notifier& notifier_;
     const core::Clock& clock_;
     DispatcherOptions opts_;
+    Remediator* remediator_ = nullptr;
     std::mutex mu_;  // alerts_ and groups_
     std::map<std::pair<std::string, std::string>, Entry> alerts_;
     std::map<std::string, Group> groups_;

@@ -304,4 +304,49 @@ core::Result<json::object> ValidateNotificationPolicySpec(const json::object& sp
     return out;
 }
 
+core::Result<json::object> ValidateRunbookSpec(const json::object& spec) {
+    ObjectReader r(spec, "spec");
+    json::object out;
+    out["matchers"] = Matchers(r, "matchers", true);
+    if (r.ok() && out["matchers"].as_array().empty()) {
+        r.SetError("spec.matchers", "needs at least one matcher: which alerts this runbook answers");
+    }
+    std::string action = r.String("action", true).value_or("");
+    if (r.ok() && action != "restart" && action != "resize_up" && action != "exec") {
+        r.SetError("spec.action", "must be restart, resize_up (the next larger plan) or exec (run spec.command)");
+    }
+    out["action"] = action;
+    if (const json::array* cmd = r.Array("command")) {
+        json::array argv;
+        for (const auto& a : *cmd) {
+            if (!a.is_string() || a.as_string().empty()) {
+                r.SetError("spec.command", "must be the program and its arguments, as non-empty strings");
+                break;
+            }
+            argv.push_back(a);
+        }
+        if (argv.empty() && r.ok()) {
+            r.SetError("spec.command", "must name a program");
+        }
+        out["command"] = std::move(argv);
+    }
+    if (r.ok() && (action == "exec") != out.contains("command")) {
+        r.SetError("spec.command", action == "exec" ? "is required for the exec action" : "is only for the exec action");
+    }
+    auto max = r.Int("max_per_hour");
+    if (max && (*max < 1 || *max > 100)) {
+        r.SetError("spec.max_per_hour", "must be between 1 and 100");
+    }
+    out["max_per_hour"] = max.value_or(3);
+    out["requires_approval"] = r.Bool("requires_approval").value_or(false);
+    out["disabled"] = r.Bool("disabled").value_or(false);
+    if (auto d = r.String("description")) {
+        out["description"] = *d;
+    }
+    if (auto f = r.Finish(); !f) {
+        return Fail(f.error());
+    }
+    return out;
+}
+
 }  // namespace hangar::alerting

@@ -4,11 +4,13 @@
 //   POST /v1/pages/{id}:acknowledge | :resolve | :reassign
 //   GET  /v1/oncall/now            who is on call (and who is next), per schedule
 //   GET  /v1/schedules/{id}/ical   the schedule's shifts as iCalendar
+//   POST /v1/runbooks/{id}:approve run a runbook action that waits for approval
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "hangar/alerting/dispatcher.hpp"
+#include "hangar/alerting/remediator.hpp"
 #include "hangar/api/routes.hpp"
 #include "hangar/core/ids.hpp"
 #include "hangar/core/json.hpp"
@@ -323,6 +325,34 @@ void AddAlertingRoutes(http::Router& router, Deps& deps) {
                 c.audited = false;  // refused before the store wrote anything: Wrap records it
                 return Fail(r.error());
             }
+            return JsonResponse(200, store::ObjectToJson(*r));
+        }));
+    }
+    if (deps.remediator != nullptr) {
+        router.Add("POST", "/v1/runbooks/{id}:approve", Wrap(deps, "runbook.approve", [&deps](Call& c) -> Result<http::Response> {
+            std::string id(c.req.Param("id"));
+            auto rb = deps.store.Get(id);
+            if (!rb || rb->kind != "Runbook" || !c.who.Sees(rb->tenant)) {
+                return Fail(NotFound("runbook", id));
+            }
+            if (auto r = RequireRole(c.who, auth::Role::kOperator, "approve runbook actions"); !r) {
+                return Fail(r.error());
+            }
+            auto body = BodyObject(c.req);
+            if (!body) {
+                return Fail(body.error());
+            }
+            std::string instance = core::StrAt(*body, "instance");
+            if (instance.empty() || body->size() != 1) {
+                return Fail(core::FieldError("instance", "send {\"instance\": \"<instance id>\"}: whose waiting action to run"));
+            }
+            c.audit.object = id;
+            c.audit.tenant = rb->tenant;
+            auto r = deps.remediator->Approve(id, instance, ActorName(deps, c.who), c.audit);
+            if (!r) {
+                return Fail(r.error());
+            }
+            c.audited = true;
             return JsonResponse(200, store::ObjectToJson(*r));
         }));
     }

@@ -24,6 +24,7 @@ class Tsdb;
 }
 namespace hangar::alerting {
 class Dispatcher;
+class Remediator;
 }
 namespace hangar::oncall {
 class Pager;
@@ -53,6 +54,7 @@ struct Deps {
     metrics::Tsdb* tsdb = nullptr;              // the metrics store; null: no metrics API
     alerting::Dispatcher* alerts = nullptr;     // alert intake; null: no alerting routes
     oncall::Pager* pager = nullptr;
+    alerting::Remediator* remediator = nullptr;  // runbook approvals
 };
 
 // 429 when the caller's tenant is over its request rate (platform admins are exempt).

@@ -181,6 +181,7 @@ void AddAlertingKinds(Kinds& kinds) {
     kinds.Add(KindInfo{"Schedule", "schedules", "sch", Scope::kTenant, auth::Role::kOperator, false, oncall::ValidateScheduleSpec, false, {}, {}});
     kinds.Add(KindInfo{"EscalationPolicy", "escalationpolicies", "esc", Scope::kTenant, auth::Role::kOperator, false,
                        oncall::ValidateEscalationPolicySpec, false, {}, {}});
+    kinds.Add(KindInfo{"Runbook", "runbooks", "rbk", Scope::kTenant, auth::Role::kOperator, false, alerting::ValidateRunbookSpec, false, {}, {}});
     KindInfo alert{"Alert", "alerts", "alr", Scope::kTenant, auth::Role::kAdmin, true, nullptr, false, {}, {}};
     alert.system_managed = true;
     kinds.Add(std::move(alert));

@@ -60,7 +60,7 @@ void AddBuiltinKinds(Kinds& kinds);
 void AddFleetKinds(Kinds& kinds, store::Store& store);
 // SLO and MaintenanceWindow.
 void AddObserveKinds(Kinds& kinds);
-// AlertRule, Alert, Silence, NotificationPolicy, Schedule, EscalationPolicy and Page.
+// AlertRule, Alert, Silence, NotificationPolicy, Runbook, Schedule, EscalationPolicy and Page.
 void AddAlertingKinds(Kinds& kinds);
 
 // DNS-label names: lowercase letters, digits and '-', 1..63, starting and ending alphanumeric.

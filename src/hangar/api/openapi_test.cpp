@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include "hangar/alerting/dispatcher.hpp"
+#include "hangar/alerting/remediator.hpp"
 #include "hangar/metrics/tsdb.hpp"
 #include "hangar/api/kinds.hpp"
 #include "hangar/api/routes.hpp"
@@ -33,7 +34,8 @@ TEST(OpenApi, DocumentsEveryRouteAndNothingElse) {
     oncall::Notifier notifier({}, nullptr);
     oncall::Pager pager(**store, notifier, clock, "http://127.0.0.1");
     alerting::Dispatcher dispatcher(**store, pager, notifier, clock, {});
-    Deps deps{**store, tokens, clock, nullptr, nullptr, tsdb->get(), &dispatcher, &pager};
+    alerting::Remediator remediator(**store, clock, nullptr);
+    Deps deps{**store, tokens, clock, nullptr, nullptr, tsdb->get(), &dispatcher, &pager, &remediator};
     core::MetricsRegistry metrics;
     http::Router router;
     AddAllRoutes(router, deps, kinds, hub, metrics, [] { return true; });

@@ -26,6 +26,7 @@
 #include "hangar/metrics/remote_write_sender.hpp"
 #include "hangar/metrics/tsdb.hpp"
 #include "hangar/alerting/dispatcher.hpp"
+#include "hangar/alerting/remediator.hpp"
 #include "hangar/alerting/rule_evaluator.hpp"
 #include "hangar/observe/slo.hpp"
 #include "hangar/oncall/notifier.hpp"
@@ -419,10 +420,14 @@ int RunServe(const ServeConfig& cfg) {
     notifier.SetOutcome([&pager](const oncall::Message& m, bool ok, const std::string& detail) { pager.RecordOutcome(m, ok, detail); });
     pager.Load();
     alerting::Dispatcher dispatcher(store, pager, notifier, clock, alerting::DispatcherOptions{.operator_tenant = cfg.operator_tenant});
+    alerting::Remediator remediator(store, clock, [&instances, &provisioner](const store::Object& ins, const std::vector<std::string>& argv) {
+        return provisioner->Exec(instances.DesiredFor(ins), argv);
+    });
+    dispatcher.SetRemediator(&remediator);
     alerting::RuleEvaluator rules(store, **tsdb, clock, *rule_interval, [&dispatcher](std::vector<alerting::Alert> a) { dispatcher.Receive(std::move(a)); });
 
     RateLimiter limiter(cfg.tenant_rate, cfg.tenant_rate * 2);
-    Deps deps{store, tokens, clock, &limiter, provisioner.get(), tsdb->get(), &dispatcher, &pager};
+    Deps deps{store, tokens, clock, &limiter, provisioner.get(), tsdb->get(), &dispatcher, &pager, &remediator};
     http::Router router;
     http::Server* server_ptr = nullptr;
     std::atomic<bool> ready{false};
@@ -442,6 +447,7 @@ int RunServe(const ServeConfig& cfg) {
     housekeeper.Start();
     slos.Start();
     notifier.Start();
+    remediator.Start();
     dispatcher.Start();
     rules.Start();
     ready = true;
@@ -456,6 +462,7 @@ int RunServe(const ServeConfig& cfg) {
     server.Run();
     rules.Stop();
     dispatcher.Stop();
+    remediator.Stop();
     notifier.Stop();
     slos.Stop();
     housekeeper.Stop();

@@ -34,11 +34,13 @@ public:
     void SetProbeSink(std::function<void(const ProbeReport&)> sink) { probe_sink_ = std::move(sink); }
     // Every instance id (for resync).
     std::vector<std::string> List();
+    // What an instance object asks of the provisioner (its product version's recipe, its
+    // plan's size); `backup` receives the version's backup command.
+    Desired DesiredFor(const store::Object& obj, std::vector<std::string>* backup = nullptr);
 
 private:
     // Keeps hangar_instances{phase} equal to the number of instances last seen in each phase.
     void Tally(const std::string& id, const std::string& phase);
-    Desired DesiredFor(const store::Object& obj, std::vector<std::string>* backup = nullptr);
     // Runs a running instance's health check when its interval is up, keeps the Health
     // condition (failure/success thresholds) and reports the result; returns when to look again.
     std::optional<std::chrono::milliseconds> ProbeIfDue(const store::Object& obj, const Desired& want, const Observed& seen,

@@ -743,6 +743,41 @@ core::Result<std::string> ProcessProvisioner::Backup(const Desired& want, const 
     return backup_dir;
 }
 
+core::Result<std::string> ProcessProvisioner::Exec(const Desired& want, const std::vector<std::string>& command) {
+    std::map<std::string, std::string> vars;
+    std::vector<std::string> env;
+    std::string dir = Dir(want.id);
+    {
+        std::lock_guard lock(mu_);
+        Proc& p = Load(want.id);
+        vars = Vars(want.id, p);
+        env = Environment(want.id, p.port, want, vars);
+    }
+    std::vector<std::string> args;
+    for (const auto& a : command) {
+        args.push_back(Substitute(a, vars));
+    }
+    if (args.empty() || !ResolveProgram(args[0])) {
+        return Fail(ErrorCode::kInvalidArgument, fmt::format("cannot find the program \"{}\" on PATH", command.empty() ? "" : command[0]));
+    }
+    std::error_code ec;
+    fs::create_directories(dir + "/data", ec);
+    std::string log = dir + "/logs/exec.log";
+    fs::remove(log, ec);
+    auto code = RunToCompletion(args, env, dir + "/data", log, opts_.backup_timeout);
+    if (!code) {
+        return Fail(code.error());
+    }
+    std::string tail = ReadFile(log);
+    if (tail.size() > 1000) {
+        tail = tail.substr(tail.size() - 1000);
+    }
+    if (*code != 0) {
+        return Fail(ErrorCode::kUnavailable, fmt::format("the command exited with status {}: {}", *code, tail));
+    }
+    return tail;
+}
+
 void ProcessProvisioner::RotateLogs(const std::string& id) {
     for (const char* name : {"stdout.log", "stderr.log"}) {
         std::string path = Dir(id) + "/logs/" + name;

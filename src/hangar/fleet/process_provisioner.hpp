@@ -40,6 +40,7 @@ public:
     core::Result<Observed> Observe(const std::string& id) override;
     core::Result<Observed> Destroy(const std::string& id) override;
     core::Result<std::string> Backup(const Desired& want, const std::vector<std::string>& command) override;
+    core::Result<std::string> Exec(const Desired& want, const std::vector<std::string>& command) override;
     std::optional<ProbeResult> Probe(const Desired& want) override;
     const std::string& limit_mode() const { return limit_mode_; }
     std::string LogPath(const std::string& id, std::string_view stream) const override {

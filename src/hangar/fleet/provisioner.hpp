@@ -79,6 +79,13 @@ public:
         (void)want;
         return std::nullopt;
     }
+    // Runs a command for an instance (a runbook's exec action) in its data folder with its
+    // environment; returns the tail of what it printed.
+    virtual core::Result<std::string> Exec(const Desired& want, const std::vector<std::string>& command) {
+        (void)want;
+        (void)command;
+        return core::Fail(core::ErrorCode::kInvalidArgument, "this provisioner cannot run commands for instances");
+    }
     // Where an instance's "stdout" or "stderr" goes, if this provisioner keeps logs.
     virtual std::string LogPath(const std::string& id, std::string_view stream) const {
         (void)id;
