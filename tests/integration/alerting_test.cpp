@@ -77,7 +77,7 @@ protected:
 };
 
 json::object RuleSpec(const std::string& expr, const std::string& severity = "critical") {
-    return json::object{{"alert", "QueueBacklog"}, {"expr", expr}, {"for", "0s"}, {"labels", {{"severity", severity}}},
+    return json::object{{"alert", severity == "critical" ? "QueueBacklog" : "DiskWarn"}, {"expr", expr}, {"for", "0s"}, {"labels", {{"severity", severity}}},
                         {"annotations", {{"summary", "queue {{ $labels.queue }} holds {{ $value }} jobs"}}}, {"runbook_url", "https://runbooks.test/queue"}};
 }
 
@@ -336,6 +336,102 @@ TEST_F(AlertingTest, OnCallNowAndICalendarAnswerFromTheSchedules) {
     EXPECT_NE(out.find("2026-03-29T07:00:00.000Z"), std::string::npos) << out;
     EXPECT_NE(RunCli({"--server", s_->Url(), "--token", op_, "page", "ack", "pag_nope"}, out, err), 0);
     EXPECT_NE(err.find("page"), std::string::npos) << err;
+}
+
+TEST_F(AlertingTest, AP1PageDeclaresAnIncidentWithATimelineAPostmortemAndAHandoff) {
+    OnCallSetup("1h");
+    Create("notificationpolicies", "default", {{"route", {{"receiver", "oncall"}, {"group_wait", "1s"}, {"group_interval", "1s"}}},
+                                               {"receivers", json::array{json::object{{"name", "oncall"}, {"escalation_policy", "default"}}}}});
+    Create("alertrules", "queue-backlog", RuleSpec("jobs_queued > 100"));
+    Create("alertrules", "disk-warn", RuleSpec("disk_used_ratio > 0.8", "warning"));
+    Push("jobs_queued", 500, {{"queue", "mail"}});
+    Push("disk_used_ratio", 0.9, {{"volume", "data"}});
+
+    auto list = WaitFor(Op(), "/v1/incidents", [](const json::value& v) { return !v.at("items").as_array().empty(); });
+    ASSERT_EQ(list.at("items").as_array().size(), 1u) << "only the P1 declares one: " << list;
+    json::value inc = list.at("items").as_array()[0];
+    std::string id = Str(inc, {"metadata", "id"});
+    EXPECT_EQ(Str(inc, {"spec", "severity"}), "P1");
+    EXPECT_EQ(Str(inc, {"spec", "status"}), "investigating");
+    EXPECT_EQ(Str(inc, {"spec", "roles", "lead"}), "alice") << "the on-call user leads";
+    EXPECT_EQ(Str(inc, {"spec", "title"}), "[P1] queue mail holds 500 jobs");
+    std::string page_id = Str(inc, {"spec", "source_page"});
+    ASSERT_FALSE(page_id.empty());
+
+    // The people work the incident; each step lands on the timeline with who did it.
+    auto act = [&](const std::string& action, const json::object& body, int want = 200) {
+        auto r = Op().Do("POST", "/v1/incidents/" + id + ":" + action, json::serialize(body));
+        EXPECT_EQ(r.status, want) << action << " " << r.body;
+    };
+    ASSERT_EQ(Op().Do("POST", "/v1/pages/" + page_id + ":acknowledge").status, 200);
+    act("status", {{"status", "identified"}, {"note", "a stuck consumer"}});
+    act("assign", {{"role", "lead"}, {"user", "bob"}});
+    act("assign", {{"role", "communications"}, {"user", "alice"}});
+    act("note", {{"text", "restarted the consumer"}});
+    act("status", {{"status", "bogus"}}, 400);
+    act("assign", {{"role", "lead"}, {"user", "bob"}}, 409);
+    act("postmortem", {{"state", "Published"}}, 409);
+    Push("jobs_queued", 0, {{"queue", "mail"}});
+    AlertNamed("QueueBacklog", "resolved");
+    act("status", {{"status", "resolved"}, {"note", "queue drained"}});
+
+    auto tl = Op().Do("GET", "/v1/incidents/" + id + "/timeline");
+    ASSERT_EQ(tl.status, 200) << tl.body;
+    std::string all;
+    std::string previous;
+    json::value tl_doc = tl.Json();
+    for (const auto& e : tl_doc.at("items").as_array()) {
+        std::string at = Str(e, {"at"});
+        EXPECT_LE(previous, at) << "oldest first";
+        previous = at;
+        all += Str(e, {"type"}) + ": " + Str(e, {"text"}) + "\n";
+    }
+    for (const char* want : {"declared: Declared from page", "page: Page " , "notified alice by email", "acknowledged by", "alert: Alert QueueBacklog firing",
+                             "status: Status investigating → identified: a stuck consumer", "role: alice hands lead over to bob",
+                             "note: restarted the consumer", "alert: Alert QueueBacklog resolved", "status: Status identified → resolved: queue drained"}) {
+        EXPECT_NE(all.find(want), std::string::npos) << want << " missing from:\n" << all;
+    }
+
+    auto pm = Op().Do("GET", "/v1/incidents/" + id + "/postmortem");
+    ASSERT_EQ(pm.status, 200) << pm.body;
+    EXPECT_EQ(pm.headers["content-type"], "text/markdown; charset=utf-8");
+    for (const char* want : {"# Post-mortem: [P1] queue mail holds 500 jobs", "*Draft*", "## Summary", "## Impact", "| tenant | minutes down |",
+                             "## Timeline", "## Response", "- Time to acknowledge: ", "- Time to resolve: ", "## Root cause", "_To fill in",
+                             "## Remediation", "## Follow-ups"}) {
+        EXPECT_NE(pm.body.find(want), std::string::npos) << want << " missing from:\n" << pm.body;
+    }
+    EXPECT_EQ(pm.body.find("- Time to acknowledge: not acknowledged"), std::string::npos) << pm.body;
+    act("postmortem", {{"state", "Reviewed"}});
+    act("postmortem", {{"state", "Published"}});
+
+    // Published to the status page only once marked public, and without private detail.
+    auto page = s_->Anonymous().Do("GET", "/status");
+    ASSERT_EQ(page.status, 200);
+    EXPECT_EQ(page.body.find("queue mail"), std::string::npos) << "not public yet";
+    auto cur = Op().Do("GET", "/v1/incidents/" + id).Json();
+    json::object spec = cur.at("spec").as_object();
+    spec["public"] = true;
+    spec["public_summary"] = "Email delivery was delayed.";
+    auto put = Op().Do("PUT", "/v1/incidents/" + id, json::serialize(json::object{{"metadata", cur.at("metadata")}, {"spec", spec}}));
+    ASSERT_EQ(put.status, 200) << put.body;
+    page = s_->Anonymous().Do("GET", "/status");
+    EXPECT_NE(page.body.find("Email delivery was delayed."), std::string::npos) << page.body;
+    EXPECT_NE(page.body.find("Status identified → resolved: queue drained"), std::string::npos) << page.body;
+    EXPECT_EQ(page.body.find("restarted the consumer"), std::string::npos) << "private notes stay private";
+    EXPECT_EQ(page.body.find(tenant_), std::string::npos) << "no tenant ids";
+
+    // The hand-off: the warning still firing, the P1 gone quiet, no open incident any more.
+    auto ho = Op().Do("GET", "/v1/oncall/handoff?from=" + UrlEncode(core::FormatRfc3339(std::chrono::system_clock::now() - std::chrono::hours(1))));
+    ASSERT_EQ(ho.status, 200) << ho.body;
+    auto hj = ho.Json();
+    EXPECT_TRUE(hj.at("open_incidents").as_array().empty()) << ho.body;
+    ASSERT_EQ(hj.at("alerts").as_array().size(), 2u) << ho.body;
+    EXPECT_EQ(Str(hj.at("alerts").as_array()[0], {"fired"}), "1");
+    EXPECT_EQ(Op().Do("GET", "/v1/oncall/handoff?from=tomorrow").status, 400);
+    std::string out, err;
+    ASSERT_EQ(RunCli({"--server", s_->Url(), "--token", op_, "oncall", "handoff"}, out, err), 0) << err;
+    EXPECT_NE(out.find("# Hand-off"), std::string::npos) << out;
+    EXPECT_NE(out.find("DiskWarn"), std::string::npos) << out;
 }
 
 TEST_F(AlertingTest, TheBuiltInRunbookResizesAnOomKilledInstanceOnePlanUpAndRunbooksAreRateLimited) {

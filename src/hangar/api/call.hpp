@@ -29,6 +29,9 @@ class Remediator;
 namespace hangar::oncall {
 class Pager;
 }
+namespace hangar::incidents {
+class Incidents;
+}
 
 namespace hangar::api {
 
@@ -55,6 +58,7 @@ struct Deps {
     alerting::Dispatcher* alerts = nullptr;     // alert intake; null: no alerting routes
     oncall::Pager* pager = nullptr;
     alerting::Remediator* remediator = nullptr;  // runbook approvals
+    incidents::Incidents* incidents = nullptr;
 };
 
 // 429 when the caller's tenant is over its request rate (platform admins are exempt).

@@ -4,6 +4,7 @@
 
 #include "hangar/fleet/specs.hpp"
 #include "hangar/alerting/specs.hpp"
+#include "hangar/incidents/incidents.hpp"
 #include "hangar/observe/specs.hpp"
 #include "hangar/oncall/escalation.hpp"
 #include "hangar/oncall/schedule.hpp"
@@ -182,6 +183,7 @@ void AddAlertingKinds(Kinds& kinds) {
     kinds.Add(KindInfo{"EscalationPolicy", "escalationpolicies", "esc", Scope::kTenant, auth::Role::kOperator, false,
                        oncall::ValidateEscalationPolicySpec, false, {}, {}});
     kinds.Add(KindInfo{"Runbook", "runbooks", "rbk", Scope::kTenant, auth::Role::kOperator, false, alerting::ValidateRunbookSpec, false, {}, {}});
+    kinds.Add(KindInfo{"Incident", "incidents", "inc", Scope::kTenant, auth::Role::kOperator, false, incidents::ValidateIncidentSpec, false, {}, {}});
     KindInfo alert{"Alert", "alerts", "alr", Scope::kTenant, auth::Role::kAdmin, true, nullptr, false, {}, {}};
     alert.system_managed = true;
     kinds.Add(std::move(alert));

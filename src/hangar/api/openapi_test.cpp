@@ -9,6 +9,7 @@
 
 #include "hangar/alerting/dispatcher.hpp"
 #include "hangar/alerting/remediator.hpp"
+#include "hangar/incidents/incidents.hpp"
 #include "hangar/metrics/tsdb.hpp"
 #include "hangar/api/kinds.hpp"
 #include "hangar/api/routes.hpp"
@@ -35,7 +36,8 @@ TEST(OpenApi, DocumentsEveryRouteAndNothingElse) {
     oncall::Pager pager(**store, notifier, clock, "http://127.0.0.1");
     alerting::Dispatcher dispatcher(**store, pager, notifier, clock, {});
     alerting::Remediator remediator(**store, clock, nullptr);
-    Deps deps{**store, tokens, clock, nullptr, nullptr, tsdb->get(), &dispatcher, &pager, &remediator};
+    incidents::Incidents incidents(**store, tsdb->get(), clock);
+    Deps deps{**store, tokens, clock, nullptr, nullptr, tsdb->get(), &dispatcher, &pager, &remediator, &incidents};
     core::MetricsRegistry metrics;
     http::Router router;
     AddAllRoutes(router, deps, kinds, hub, metrics, [] { return true; });

@@ -16,6 +16,8 @@ void AddMetricsRoutes(http::Router& router, Deps& deps);
 void AddSlaRoutes(http::Router& router, Deps& deps);
 // Alert intake, page actions, on-call lookups (alerting_api.cpp), when deps.alerts is set.
 void AddAlertingRoutes(http::Router& router, Deps& deps);
+// Incident actions, timeline, post-mortem, the status page and the hand-off (incidents_api.cpp).
+void AddIncidentRoutes(http::Router& router, Deps& deps);
 // `ready` says whether the server takes traffic (false while starting or draining).
 void AddSystemRoutes(
     http::Router& router, Deps& deps, core::MetricsRegistry& metrics, std::function<bool()> ready

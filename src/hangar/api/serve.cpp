@@ -28,6 +28,7 @@
 #include "hangar/alerting/dispatcher.hpp"
 #include "hangar/alerting/remediator.hpp"
 #include "hangar/alerting/rule_evaluator.hpp"
+#include "hangar/incidents/incidents.hpp"
 #include "hangar/observe/slo.hpp"
 #include "hangar/oncall/notifier.hpp"
 #include "hangar/oncall/pager.hpp"
@@ -149,6 +150,7 @@ void AddAllRoutes(
     AddMetricsRoutes(router, deps);
     AddSlaRoutes(router, deps);
     AddAlertingRoutes(router, deps);
+    AddIncidentRoutes(router, deps);
     AddInstanceLogRoute(router, deps, kinds);
     AddResourceRoutes(router, deps, kinds, hub);
 }
@@ -417,6 +419,8 @@ int RunServe(const ServeConfig& cfg) {
         public_url.pop_back();
     }
     oncall::Pager pager(store, notifier, clock, public_url);
+    incidents::Incidents incidents(store, tsdb->get(), clock);
+    pager.SetOnOpened([&incidents](const store::Object& page) { incidents.DeclareFromPage(page); });
     notifier.SetOutcome([&pager](const oncall::Message& m, bool ok, const std::string& detail) { pager.RecordOutcome(m, ok, detail); });
     pager.Load();
     alerting::Dispatcher dispatcher(store, pager, notifier, clock, alerting::DispatcherOptions{.operator_tenant = cfg.operator_tenant});
@@ -427,7 +431,7 @@ int RunServe(const ServeConfig& cfg) {
     alerting::RuleEvaluator rules(store, **tsdb, clock, *rule_interval, [&dispatcher](std::vector<alerting::Alert> a) { dispatcher.Receive(std::move(a)); });
 
     RateLimiter limiter(cfg.tenant_rate, cfg.tenant_rate * 2);
-    Deps deps{store, tokens, clock, &limiter, provisioner.get(), tsdb->get(), &dispatcher, &pager, &remediator};
+    Deps deps{store, tokens, clock, &limiter, provisioner.get(), tsdb->get(), &dispatcher, &pager, &remediator, &incidents};
     http::Router router;
     http::Server* server_ptr = nullptr;
     std::atomic<bool> ready{false};

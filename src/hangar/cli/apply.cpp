@@ -33,7 +33,7 @@ const std::vector<KindOrder> kKinds = {
     {"User", "users", true}, {"Instance", "instances", true}, {"SLO", "slos", true},
     {"MaintenanceWindow", "maintenancewindows", true}, {"AlertRule", "alertrules", true}, {"Silence", "silences", true},
     {"Schedule", "schedules", true}, {"EscalationPolicy", "escalationpolicies", true},
-    {"NotificationPolicy", "notificationpolicies", true}};
+    {"NotificationPolicy", "notificationpolicies", true}, {"Runbook", "runbooks", true}};
 
 const KindOrder* FindKind(const std::string& k) {
     for (const auto& o : kKinds) {

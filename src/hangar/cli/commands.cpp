@@ -99,6 +99,9 @@ const std::vector<Column> kAlertCols = {
 const std::vector<Column> kPageCols = {
     {"ID", "metadata.id"}, {"STATE", "status.state"}, {"PRIORITY", "spec.priority"}, {"ASSIGNEE", "status.assignee"},
     {"TRIGGERED", "status.triggered_at"}, {"TITLE", "spec.title"}};
+const std::vector<Column> kIncidentCols = {
+    {"ID", "metadata.id"}, {"SEVERITY", "spec.severity"}, {"STATUS", "spec.status"}, {"LEAD", "spec.roles.lead"},
+    {"OPENED", "metadata.created_at"}, {"POST-MORTEM", "spec.postmortem.state"}, {"TITLE", "spec.title"}};
 const std::vector<Column> kTokenCols = {
     {"ID", "id"}, {"ROLE", "role"}, {"TENANT", "tenant"}, {"NAME", "name"},
     {"EXPIRES", "expires_at"}, {"REVOKED", "revoked_at"}};
@@ -143,6 +146,8 @@ KindRef ResolveKind(const std::string& k) {
         {{"schedule", "schedules", "sch"}, {"schedules", &kObjectCols}},
         {{"escalationpolicy", "escalationpolicies", "esc"}, {"escalationpolicies", &kObjectCols}},
         {{"page", "pages", "pag"}, {"pages", &kPageCols}},
+        {{"runbook", "runbooks", "rbk"}, {"runbooks", &kObjectCols}},
+        {{"incident", "incidents", "inc"}, {"incidents", &kIncidentCols}},
     };
     for (const auto& [names, ref] : kinds) {
         if (std::find(names.begin(), names.end(), k) != names.end()) {
@@ -152,7 +157,7 @@ KindRef ResolveKind(const std::string& k) {
     Exit(core::MakeError(
         core::ErrorCode::kInvalidArgument, fmt::format("unknown kind \"{}\"; known kinds: tenants, users, tokens, products, plans, instances, rollouts, slos, "
                                                           "maintenancewindows, alertrules, alerts, silences, notificationpolicies, schedules, "
-                                                          "escalationpolicies, pages", k)
+                                                          "escalationpolicies, pages, runbooks, incidents", k)
     ));
 }
 
@@ -535,6 +540,8 @@ void AddSla(CLI::App& app, Globals& g) {
     });
 }
 
+std::string HandoffMarkdown(const json::value& r);
+
 void AddOnCall(CLI::App& app, Globals& g) {
     CLI::App* oncall = app.add_subcommand("oncall", "Who is on call");
     oncall->require_subcommand(1);
@@ -557,6 +564,63 @@ void AddOnCall(CLI::App& app, Globals& g) {
         fmt::print("{}", RenderTable(r.at("schedules").as_array(), {{"SCHEDULE", "schedule"}, {"ON CALL", "on_call.user"}, {"LAYER", "on_call.layer"},
                                                                     {"UNTIL", "on_call.end"}, {"NEXT", "next.user"}, {"FROM", "next.start"}}));
     });
+    auto h = std::make_shared<Opts>();
+    CLI::App* handoff = oncall->add_subcommand("handoff", "The shift hand-off as Markdown: open incidents, noisy alerts, silences, rollouts, maintenance");
+    handoff->add_option("--from", h->schedule, "Start of the shift (RFC 3339; default 12 hours before --to)");
+    handoff->add_option("--to", h->at, "End of the shift (RFC 3339; default now)");
+    handoff->add_option("--tenant", h->tenant, "Platform admins: whose hand-off (ten_...)");
+    handoff->callback([&g, h] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        json::value r = CallOrExit(client, "GET", "/v1/oncall/handoff" + Query({{"from", h->schedule}, {"to", h->at}, {"tenant", h->tenant}}));
+        if (cfg.output != "table") {
+            Print(cfg, r, {});
+            return;
+        }
+        fmt::print("{}", HandoffMarkdown(r));
+    });
+}
+
+// The hand-off report as Markdown, to paste into the shift channel.
+std::string HandoffMarkdown(const json::value& r) {
+    std::string md = fmt::format("# Hand-off {} → {}\n\n## Open incidents\n\n", At(r, "from"), At(r, "to"));
+    auto list = [&](const char* key) -> const json::array& { return r.at(key).as_array(); };
+    if (list("open_incidents").empty()) {
+        md += "None.\n";
+    }
+    for (const auto& i : list("open_incidents")) {
+        md += fmt::format("- **{}** {} ({}, lead {}): next: {}\n", At(i, "severity"), At(i, "title"), At(i, "status"),
+                          At(i, "lead").empty() ? "none" : At(i, "lead"), At(i, "next_step"));
+    }
+    md += "\n## Alerts that fired (noisiest first)\n\n";
+    if (list("alerts").empty()) {
+        md += "None.\n";
+    }
+    for (const auto& a : list("alerts")) {
+        md += fmt::format("- {}× {} {} ({}, last {}): {}\n", At(a, "fired"), At(a, "alertname"), At(a, "instance"), At(a, "state"), At(a, "last_fired"), At(a, "summary"));
+    }
+    md += "\n## Active silences\n\n";
+    if (list("silences").empty()) {
+        md += "None.\n";
+    }
+    for (const auto& s : list("silences")) {
+        md += fmt::format("- {} by {} until {}: {}\n", At(s, "name"), At(s, "author"), At(s, "ends_at"), At(s, "comment"));
+    }
+    md += "\n## Rollouts in flight\n\n";
+    if (list("rollouts_in_flight").empty()) {
+        md += "None.\n";
+    }
+    for (const auto& o : list("rollouts_in_flight")) {
+        md += fmt::format("- {}: {} to {}, {} ({}/{})\n", At(o, "name"), At(o, "product"), At(o, "target_version"), At(o, "phase"), At(o, "upgraded"), At(o, "total"));
+    }
+    md += "\n## Maintenance coming up\n\n";
+    if (list("maintenance").empty()) {
+        md += "None.\n";
+    }
+    for (const auto& m : list("maintenance")) {
+        md += fmt::format("- {} {} → {}: {}{}\n", At(m, "name"), At(m, "starts_at"), At(m, "ends_at"), At(m, "reason"), At(m, "active") == "true" ? " (now)" : "");
+    }
+    return md;
 }
 
 void AddPage(CLI::App& app, Globals& g) {

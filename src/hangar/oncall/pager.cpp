@@ -199,6 +199,9 @@ core::Result<std::string> Pager::Trigger(const PageRequest& req) {
         return Fail(created.error());
     }
     open_[{req.tenant, req.dedup_key}] = page.id;
+    if (on_opened_) {
+        on_opened_(created->object);
+    }
     return page.id;
 }
 
@@ -254,19 +257,27 @@ void Pager::ResolveKey(const std::string& tenant, const std::string& dedup_key, 
 core::Result<store::Object> Pager::Change(const std::string& id, store::AuditEvent audit,
                                           const std::function<core::Result<void>(store::Object&)>& fn) {
     std::lock_guard lock(mu_);
-    auto page = store_.Get(id);
-    if (!page || page->kind != "Page") {
-        return Fail(ErrorCode::kNotFound, fmt::format("there is no page {}", id));
+    core::Result<store::Object> updated = Fail(ErrorCode::kConflict, "unreachable");
+    // Another writer (another replica, an incident linking the page) may get in between the
+    // read and the write: read again and redo the change, a few times.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        auto page = store_.Get(id);
+        if (!page || page->kind != "Page") {
+            return Fail(ErrorCode::kNotFound, fmt::format("there is no page {}", id));
+        }
+        if (auto r = fn(*page); !r) {
+            return Fail(r.error());
+        }
+        std::string now = core::FormatRfc3339(clock_.Now());
+        updated = store_.Update(id, page->revision, now, [&](store::Object& o) -> core::Result<void> {
+            o.status = page->status;
+            o.labels = page->labels;
+            return {};
+        }, audit);
+        if (updated || updated.error().code != ErrorCode::kConflict || updated.error().details.empty()) {
+            break;
+        }
     }
-    if (auto r = fn(*page); !r) {
-        return Fail(r.error());
-    }
-    std::string now = core::FormatRfc3339(clock_.Now());
-    auto updated = store_.Update(id, page->revision, now, [&](store::Object& o) -> core::Result<void> {
-        o.status = page->status;
-        o.labels = page->labels;
-        return {};
-    }, std::move(audit));
     if (updated && State(*updated) == "resolved") {
         Close(updated->tenant, core::StrAt(updated->spec, "dedup_key"), id);
     }

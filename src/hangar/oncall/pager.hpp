@@ -35,6 +35,8 @@ struct PageRequest {
 class Pager {
 public:
     Pager(store::Store& store, Notifier& notifier, const core::Clock& clock, std::string public_url);
+    // Called with each page that opens (P1 pages declare incidents).
+    void SetOnOpened(std::function<void(const store::Object&)> fn) { on_opened_ = std::move(fn); }
     // Loads the open pages (after a restart).
     void Load();
     // Opens a page for the dedup key, or updates the open one (no new notification).
@@ -66,6 +68,7 @@ private:
     Notifier& notifier_;
     const core::Clock& clock_;
     std::string public_url_;
+    std::function<void(const store::Object&)> on_opened_;
     std::mutex mu_;  // one page change at a time (the store orders them; this keeps the index true)
     std::map<std::pair<std::string, std::string>, std::string> open_;  // (tenant, dedup key) → page id
 };
