@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "fixture.hpp"
+#include "hangar/metrics/remote_write.hpp"
 
 namespace hangar::testing {
 namespace {
@@ -52,7 +53,7 @@ int EndpointPort(const json::value& v) {
 class ProcessTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        s_ = std::make_unique<LiveServer>(std::vector<std::string>{"--provisioner", "process", "--restart-backoff", "50ms"});
+        s_ = std::make_unique<LiveServer>(std::vector<std::string>{"--provisioner", "process", "--restart-backoff", "50ms", "--rule-interval", "1s"});
         ASSERT_TRUE(s_->Start()) << s_->process().Log();
         auto admin = s_->Admin();
         ASSERT_EQ(admin.Do("POST", "/v1/plans", R"({"metadata":{"name":"small"},"spec":{"memory_mb":64,"cpu_millis":100}})").status, 201);
@@ -254,6 +255,38 @@ TEST_F(ProcessTest, AnInstanceLeakingToItsLimitIsOomKilledReportedAndRestarted) 
     } else {
         GTEST_LOG_(INFO) << "no writable cgroup here (" << mode << "): the kill is an allocation failure, not counted as OOM";
     }
+}
+
+TEST_F(ProcessTest, AnExecRunbookRunsItsCommandForTheAlertsInstance) {
+    auto admin = s_->Admin();
+    std::string id = Create("flushy");
+    auto running = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) { return Phase(v) == "Running"; });
+    ASSERT_EQ(Phase(running), "Running");
+    auto post = [&](const std::string& plural, const std::string& name, const json::object& spec) {
+        auto r = admin.Do("POST", "/v1/" + plural, json::serialize(json::object{{"metadata", {{"name", name}, {"tenant", tenant_}}}, {"spec", spec}}));
+        ASSERT_EQ(r.status, 201) << r.body;
+    };
+    post("runbooks", "flush", {{"matchers", {"alertname=\"NeedsFlush\""}}, {"action", "exec"},
+                               {"command", {"sh", "-c", "echo flushed on port $PORT > flushed.txt; echo done"}}});
+    post("alertrules", "needs-flush", {{"alert", "NeedsFlush"}, {"expr", "needs_flush > 0"}});
+    std::vector<metrics::SeriesData> batch(1);
+    batch[0].labels = {{"__name__", "needs_flush"}, {"instance", id}};
+    batch[0].samples.push_back({std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count(), 1});
+    auto w = admin.Do("POST", "/api/v1/write", metrics::EncodeWriteRequest(batch),
+                      {{"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "snappy"}, {"X-Scope-OrgID", tenant_}});
+    ASSERT_EQ(w.status, 204) << w.body;
+    auto alert = WaitFor(admin, "/v1/alerts?selector=alertname%3DNeedsFlush", [](const json::value& v) {
+        return !v.at("items").as_array().empty() && v.at("items").as_array()[0].at("status").as_object().contains("remediations");
+    });
+    ASSERT_FALSE(alert.at("items").as_array().empty()) << alert;
+    const auto& rem = alert.at("items").as_array()[0].at("status").at("remediations").as_array()[0];
+    EXPECT_EQ(Str(rem, {"result"}), "done") << rem;
+    EXPECT_NE(Str(rem, {"detail"}), "") << rem;
+    EXPECT_NE(Str(rem, {"detail"}).find("done"), std::string::npos) << "what the command printed: " << rem;
+    std::ifstream in(s_->process().data_dir() + "/instances/" + id + "/data/flushed.txt");
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, "flushed on port " + std::to_string(EndpointPort(running))) << "run in the instance's folder with its environment";
 }
 
 TEST_F(ProcessTest, ACrashingInstanceGetsItsCrashLoopCondition) {

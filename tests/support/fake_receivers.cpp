@@ -75,13 +75,14 @@ std::string Lower(std::string s) {
 
 }  // namespace
 
-LoopbackServer::LoopbackServer() {
+LoopbackServer::LoopbackServer(int port) {
     listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
     if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(listen_fd_, 64) != 0) {
         throw std::runtime_error("fake receiver: cannot listen on 127.0.0.1");
     }
@@ -170,7 +171,7 @@ bool WebhookReceiver::WaitFor(size_t n, std::chrono::milliseconds timeout) {
     return cv_.wait_for(lock, timeout, [&] { return requests_.size() >= n; });
 }
 
-SmtpServer::SmtpServer() { StartThread(); }
+SmtpServer::SmtpServer(int port) : LoopbackServer(port) { StartThread(); }
 SmtpServer::~SmtpServer() { StopThread(); }
 
 void SmtpServer::Serve(int fd) {

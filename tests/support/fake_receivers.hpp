@@ -18,7 +18,7 @@ namespace hangar::testing {
 
 class LoopbackServer {
 public:
-    LoopbackServer();
+    explicit LoopbackServer(int port = 0);  // 0: any free port
     virtual ~LoopbackServer();
     int port() const { return port_; }
 
@@ -64,7 +64,7 @@ struct MailRecord {
 
 class SmtpServer : public LoopbackServer {
 public:
-    SmtpServer();
+    explicit SmtpServer(int port = 0);
     ~SmtpServer() override;
     std::string Url() const { return "smtp://127.0.0.1:" + std::to_string(port()); }
     std::vector<MailRecord> Messages();

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -62,6 +63,8 @@ pid_t SpawnLogged(std::vector<std::string> args, const std::string& log_path, co
     argv.push_back(nullptr);
     pid_t pid = ::fork();
     if (pid == 0) {
+        // A test that crashes takes its servers with it (no stray hangar or prometheus left).
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
         int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         ::dup2(fd, 2);
         ::dup2(fd, 1);

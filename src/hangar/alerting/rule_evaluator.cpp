@@ -44,6 +44,13 @@ RuleEvaluator::RuleEvaluator(store::Store& store, metrics::Tsdb& db, const core:
 
 RuleEvaluator::~RuleEvaluator() { Stop(); }
 
+void RuleEvaluator::SetMetrics(core::MetricsRegistry& registry) {
+    last_seconds_ = &registry.Gauge("hangar_rule_evaluation_seconds", "How long the last pass over every alert rule took.", {});
+    passes_ = &registry.Counter("hangar_rule_evaluations_total", "Passes over every alert rule.", {});
+    rules_ = &registry.Gauge("hangar_rules", "Alert rules evaluated in the last pass (built-in ones once per tenant).", {});
+    alerts_ = &registry.Gauge("hangar_alerts", "Alerts the rules hold, by state.", {"state"});
+}
+
 void RuleEvaluator::Start() {
     thread_ = std::thread([this] { Run(); });
 }
@@ -60,12 +67,27 @@ void RuleEvaluator::Stop() {
 }
 
 void RuleEvaluator::Run() {
+    // Passes start every interval (as Prometheus's groups do), not an interval after the last
+    // one ended; a pass longer than the interval delays the next, which then starts at once.
     std::unique_lock lock(mu_);
+    auto next = std::chrono::steady_clock::now();
     while (!stop_) {
         lock.unlock();
-        EvaluateAll();
+        auto stats = EvaluateAll();
+        if (passes_ != nullptr) {
+            last_seconds_->Set({}, stats.seconds);
+            passes_->Inc({});
+            rules_->Set({}, static_cast<double>(stats.rules));
+            alerts_->Set({"pending"}, static_cast<double>(stats.pending));
+            alerts_->Set({"firing"}, static_cast<double>(stats.firing));
+        }
         lock.lock();
-        cv_.wait_for(lock, interval_, [this] { return stop_; });
+        next += interval_;
+        auto now = std::chrono::steady_clock::now();
+        if (next < now) {
+            next = now;
+        }
+        cv_.wait_until(lock, next, [this] { return stop_; });
     }
 }
 

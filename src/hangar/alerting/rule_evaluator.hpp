@@ -19,6 +19,7 @@
 
 #include "hangar/alerting/alert.hpp"
 #include "hangar/core/clock.hpp"
+#include "hangar/core/metrics.hpp"
 #include "hangar/metrics/promql_ast.hpp"
 #include "hangar/metrics/tsdb.hpp"
 #include "hangar/store/store.hpp"
@@ -44,6 +45,9 @@ public:
     using Sink = std::function<void(std::vector<Alert>)>;
     RuleEvaluator(store::Store& store, metrics::Tsdb& db, const core::Clock& clock, std::chrono::milliseconds interval, Sink sink);
     ~RuleEvaluator();
+    // hangar_rule_evaluation_seconds (the last pass), hangar_rule_evaluations_total,
+    // hangar_rules and hangar_alerts{state}; call before Start.
+    void SetMetrics(core::MetricsRegistry& registry);
     void Start();
     void Stop();
     // One pass over every rule of every tenant (tests and the benchmark call it directly).
@@ -70,6 +74,10 @@ private:
     const core::Clock& clock_;
     std::chrono::milliseconds interval_;
     Sink sink_;
+    core::GaugeFamily* last_seconds_ = nullptr;
+    core::CounterFamily* passes_ = nullptr;
+    core::GaugeFamily* rules_ = nullptr;
+    core::GaugeFamily* alerts_ = nullptr;
     std::map<std::string, metrics::promql::ExprPtr> parsed_;  // by expression text
     std::map<std::string, RuleState> states_;                 // by tenant + "/" + rule key
     std::mutex mu_;

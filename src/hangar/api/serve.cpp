@@ -429,6 +429,7 @@ int RunServe(const ServeConfig& cfg) {
     });
     dispatcher.SetRemediator(&remediator);
     alerting::RuleEvaluator rules(store, **tsdb, clock, *rule_interval, [&dispatcher](std::vector<alerting::Alert> a) { dispatcher.Receive(std::move(a)); });
+    rules.SetMetrics(metrics);
 
     RateLimiter limiter(cfg.tenant_rate, cfg.tenant_rate * 2);
     Deps deps{store, tokens, clock, &limiter, provisioner.get(), tsdb->get(), &dispatcher, &pager, &remediator, &incidents};

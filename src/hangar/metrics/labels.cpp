@@ -202,6 +202,22 @@ Result<Matcher> Matcher::Make(MatchOp op, std::string name, std::string value) {
             );
         }
         m.re_ = std::move(re);
+        // "a|b|c" with no metacharacters: a set of literals.
+        if (m.value_.find_first_of("\\.+*?()[]{}^$") == std::string::npos) {
+            auto set = std::make_shared<std::vector<std::string>>();
+            size_t start = 0;
+            for (;;) {
+                size_t bar = m.value_.find('|', start);
+                set->push_back(m.value_.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
+                if (bar == std::string::npos) {
+                    break;
+                }
+                start = bar + 1;
+            }
+            std::sort(set->begin(), set->end());
+            set->erase(std::unique(set->begin(), set->end()), set->end());
+            m.literals_ = std::move(set);
+        }
     }
     return m;
 }
@@ -210,8 +226,16 @@ bool Matcher::Matches(std::string_view value) const {
     switch (op_) {
         case MatchOp::kEqual: return value == value_;
         case MatchOp::kNotEqual: return value != value_;
-        case MatchOp::kRegex: return RE2::FullMatch(re2::StringPiece(value.data(), value.size()), *re_);
-        case MatchOp::kNotRegex: return !RE2::FullMatch(re2::StringPiece(value.data(), value.size()), *re_);
+        case MatchOp::kRegex:
+            if (literals_) {
+                return std::binary_search(literals_->begin(), literals_->end(), value);
+            }
+            return RE2::FullMatch(re2::StringPiece(value.data(), value.size()), *re_);
+        case MatchOp::kNotRegex:
+            if (literals_) {
+                return !std::binary_search(literals_->begin(), literals_->end(), value);
+            }
+            return !RE2::FullMatch(re2::StringPiece(value.data(), value.size()), *re_);
     }
     return false;
 }

@@ -67,11 +67,16 @@ public:
     const std::string& name() const { return name_; }
     const std::string& value() const { return value_; }
     std::string ToString() const;
+    // For a regex that is only literals joined by '|' ("a|b|c"), the literals, sorted: matched
+    // by lookup instead of RE2, and selected by postings (as Prometheus's set matchers).
+    // nullptr otherwise.
+    const std::vector<std::string>* Literals() const { return literals_.get(); }
 
 private:
     MatchOp op_ = MatchOp::kEqual;
     std::string name_, value_;
     std::shared_ptr<const re2::RE2> re_;
+    std::shared_ptr<const std::vector<std::string>> literals_;
 };
 
 bool MatchesAll(const Labels& labels, std::span<const Matcher> matchers);

@@ -60,5 +60,23 @@ TEST(LabelsTest, MatchersAreAnchoredRe2AndAbsentLabelsMatchEmpty) {
     EXPECT_NE(bad.error().message.find("invalid regular expression \"(\" for label x"), std::string::npos);
 }
 
+TEST(LabelsTest, LiteralAlternationsMatchAsSetsWithTheRegexMeaning) {
+    auto set = Matcher::Make(MatchOp::kRegex, "instance", "i7|i1|i10");
+    ASSERT_TRUE(set);
+    ASSERT_NE(set->Literals(), nullptr);
+    EXPECT_EQ(*set->Literals(), (std::vector<std::string>{"i1", "i10", "i7"}));
+    EXPECT_TRUE(set->Matches("i10"));
+    EXPECT_FALSE(set->Matches("i100"));
+    EXPECT_FALSE(set->Matches("i"));
+    EXPECT_FALSE(set->Matches(""));
+    auto with_empty = Matcher::Make(MatchOp::kRegex, "x", "a|");
+    EXPECT_TRUE(with_empty->Matches(""));
+    auto not_set = Matcher::Make(MatchOp::kNotRegex, "x", "a|b");
+    EXPECT_FALSE(not_set->Matches("a"));
+    EXPECT_TRUE(not_set->Matches("c"));
+    EXPECT_EQ(Matcher::Make(MatchOp::kRegex, "x", "a.|b")->Literals(), nullptr) << "a metacharacter: RE2";
+    EXPECT_EQ(Matcher::Make(MatchOp::kRegex, "x", "a\\|b")->Literals(), nullptr);
+}
+
 }  // namespace
 }  // namespace hangar::metrics

@@ -497,15 +497,36 @@ std::map<uint32_t, std::shared_ptr<Block>> Tsdb::BlocksSnapshot() const {
 
 template <typename Fn>
 void Tsdb::ForMatching(const Tenant& t, std::span<const Matcher> matchers, Fn&& fn) const {
-    // Start from the shortest posting list among equality matchers; check the rest per series.
+    // Start from the shortest posting list among equality matchers and literal-set regexes
+    // (a|b|c: the union of each literal's list); check the rest per series.
     const std::vector<uint32_t>* best = nullptr;
+    std::vector<uint32_t> set_union;  // owns a union that became `best`
     for (const auto& m : matchers) {
-        if (m.op() != MatchOp::kEqual || m.value().empty()) {
+        bool set = m.op() == MatchOp::kRegex && m.Literals() != nullptr &&
+                   std::find(m.Literals()->begin(), m.Literals()->end(), "") == m.Literals()->end();
+        if ((m.op() != MatchOp::kEqual || m.value().empty()) && !set) {
             continue;
         }
         auto n = t.postings.find(m.name());
         if (n == t.postings.end()) {
             return;
+        }
+        if (set) {
+            std::vector<uint32_t> ids;
+            for (const auto& lit : *m.Literals()) {
+                if (auto v = n->second.find(lit); v != n->second.end()) {
+                    ids.insert(ids.end(), v->second.begin(), v->second.end());
+                }
+            }
+            if (ids.empty()) {
+                return;
+            }
+            if (best == nullptr || ids.size() < best->size()) {
+                std::sort(ids.begin(), ids.end());  // series order, as a posting list
+                set_union = std::move(ids);
+                best = &set_union;
+            }
+            continue;
         }
         auto v = n->second.find(m.value());
         if (v == n->second.end()) {
