@@ -35,6 +35,37 @@ const std::vector<KindOrder> kKinds = {
     {"Schedule", "schedules", true}, {"EscalationPolicy", "escalationpolicies", true},
     {"NotificationPolicy", "notificationpolicies", true}, {"Runbook", "runbooks", true}};
 
+// True when `server` holds everything `file` sets: objects key by key (keys the file leaves
+// out are the server's defaults), arrays element by element, anything else equal.
+bool Covers(const json::value& file, const json::value& server) {
+    if (file.is_object() && server.is_object()) {
+        for (const auto& kv : file.as_object()) {
+            const json::value* s = server.as_object().if_contains(kv.key());
+            if (s == nullptr || !Covers(kv.value(), *s)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    if (file.is_array() && server.is_array()) {
+        const auto& a = file.as_array();
+        const auto& b = server.as_array();
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (size_t i = 0; i < a.size(); ++i) {
+            if (!Covers(a[i], b[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+    if (file.is_number() && server.is_number()) {
+        return file.to_number<double>() == server.to_number<double>();
+    }
+    return file == server;
+}
+
 const KindOrder* FindKind(const std::string& k) {
     for (const auto& o : kKinds) {
         if (o.kind == k) {
@@ -242,11 +273,12 @@ public:
                     }
                     continue;
                 }
-                // Changed: a field the file sets that differs, or other labels.
+                // Changed: a field the file sets that differs (at any depth: what the server
+                // filled in as a default is not a change), or other labels.
                 std::vector<std::string> diff;
                 for (const auto& kv : d.spec) {
                     const json::value* now = it->second.spec.if_contains(kv.key());
-                    if (now == nullptr || *now != kv.value()) {
+                    if (now == nullptr || !Covers(kv.value(), *now)) {
                         diff.push_back(fmt::format("    ~ spec.{}: {} -> {}", std::string_view(kv.key()), now == nullptr ? "(unset)" : Show(*now), Show(kv.value())));
                     }
                 }
