@@ -19,6 +19,7 @@
 
 #include <boost/json.hpp>
 
+#include "bench_support.hpp"
 #include "fake_receivers.hpp"
 #include "hangar/core/clock.hpp"
 #include "http_client.hpp"
@@ -29,34 +30,8 @@ namespace json = boost::json;
 
 namespace {
 
-std::string Str(const json::value& v, std::initializer_list<const char*> path) {
-    const json::value* cur = &v;
-    for (const char* p : path) {
-        if (!cur->is_object() || !cur->as_object().contains(p)) {
-            return "";
-        }
-        cur = &cur->as_object().at(p);
-    }
-    return cur->is_string() ? std::string(cur->as_string()) : json::serialize(*cur);
-}
-
 constexpr int kRules = 1000;
 constexpr int kInstances = 10000;  // × 10 series (metrics_bench's synthetic data)
-
-double CpuSeconds(int pid) {
-    std::ifstream in(fmt::format("/proc/{}/stat", pid));
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::istringstream rest(stat.substr(stat.rfind(')') + 2));
-    std::string field;
-    long ticks = 0;
-    for (int i = 3; i <= 15; ++i) {
-        rest >> field;
-        if (i == 14 || i == 15) {
-            ticks += std::stol(field);
-        }
-    }
-    return static_cast<double>(ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
 
 // Rule k watches ten instances (k, k+1000, ...): every series is some rule's.
 std::string Expr(int k) {

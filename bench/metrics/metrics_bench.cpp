@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "bench_support.hpp"
 #include "hangar/metrics/remote_write.hpp"
 #include "http_client.hpp"
 #include "metrics_data.hpp"
@@ -31,24 +32,6 @@ using namespace hangar;
 using namespace hangar::testing;
 
 namespace {
-
-double CpuSeconds(int pid) {
-    std::ifstream in(fmt::format("/proc/{}/stat", pid));
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto close = stat.rfind(')');
-    std::istringstream rest(stat.substr(close + 2));
-    std::string field;
-    long utime = 0, stime = 0;
-    for (int i = 3; i <= 15; ++i) {
-        rest >> field;
-        if (i == 14) {
-            utime = std::stol(field);
-        } else if (i == 15) {
-            stime = std::stol(field);
-        }
-    }
-    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
 
 std::string Request(const std::string& method, const std::string& path, const std::string& body,
                     const std::vector<std::pair<std::string, std::string>>& headers) {

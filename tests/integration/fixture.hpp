@@ -12,6 +12,7 @@
 
 #include <boost/json.hpp>
 
+#include "bench_support.hpp"
 #include "http_client.hpp"
 #include "server_process.hpp"
 
@@ -63,15 +64,12 @@ private:
     ServerProcess server_;
 };
 
-inline std::string Str(const json::value& v, std::initializer_list<const char*> path) {
-    const json::value* cur = &v;
-    for (const char* p : path) {
-        if (!cur->is_object() || !cur->as_object().contains(p)) {
-            return "";
-        }
-        cur = &cur->as_object().at(p);
-    }
-    return cur->is_string() ? std::string(cur->as_string()) : json::serialize(*cur);
+// An instance's phase, and the port of its endpoint (0 when it has none).
+inline std::string Phase(const json::value& v) { return Str(v, {"status", "phase"}); }
+inline int EndpointPort(const json::value& v) {
+    std::string ep = Str(v, {"status", "endpoint"});
+    auto colon = ep.rfind(':');
+    return colon == std::string::npos ? 0 : std::stoi(ep.substr(colon + 1));
 }
 
 // GETs `path` until `pred` holds (or the answer is 404), 50 ms apart, at most `tries` times (30 s

@@ -11,14 +11,6 @@
 namespace hangar::testing {
 namespace {
 
-std::string Phase(const json::value& v) { return Str(v, {"status", "phase"}); }
-
-int EndpointPort(const json::value& v) {
-    std::string ep = Str(v, {"status", "endpoint"});
-    auto colon = ep.rfind(':');
-    return colon == std::string::npos ? 0 : std::stoi(ep.substr(colon + 1));
-}
-
 TEST(OomLoopTest, LeakToOomToPageToEscalationToResizeToResolvedWithATimeline) {
     SmtpServer smtp;
     WebhookReceiver hook;

@@ -22,8 +22,6 @@
 namespace hangar::testing {
 namespace {
 
-std::string Phase(const json::value& v) { return Str(v, {"status", "phase"}); }
-
 int StatePid(LiveServer& s, const std::string& id) {
     std::ifstream f(s.process().data_dir() + "/instances/" + id + "/state.json");
     std::stringstream ss;
@@ -42,12 +40,6 @@ bool PortOpen(int port) {
     bool open = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
     ::close(fd);
     return open;
-}
-
-int EndpointPort(const json::value& v) {
-    std::string ep = Str(v, {"status", "endpoint"});
-    auto colon = ep.rfind(':');
-    return colon == std::string::npos ? 0 : std::stoi(ep.substr(colon + 1));
 }
 
 class ProcessTest : public ::testing::Test {

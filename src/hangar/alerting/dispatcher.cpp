@@ -54,22 +54,7 @@ struct TenantConfig {
 };
 
 std::vector<store::Object> ListAll(store::Store& store, const std::string& kind) {
-    std::vector<store::Object> out;
-    store::ListQuery q{kind, std::nullopt, "", 1000, {}};
-    for (int guard = 0; guard < 100000; ++guard) {
-        auto page = store.List(q);
-        if (!page) {
-            break;
-        }
-        for (auto& o : page->items) {
-            out.push_back(std::move(o));
-        }
-        if (page->next_after_id.empty()) {
-            break;
-        }
-        q.after_id = page->next_after_id;
-    }
-    return out;
+    return store.ListAll(kind).value_or(std::vector<store::Object>{});  // unreadable: as if none, this round
 }
 
 std::vector<std::string> Strings(const json::value* v) {
@@ -163,9 +148,6 @@ std::string Summary(const Alert& a) {
     return fmt::format("{}{}", metrics::Get(a.labels, "alertname"), name.empty() ? "" : " " + std::string(name));
 }
 
-store::AuditEvent SystemAudit(const std::string& now, const std::string& tenant, const std::string& id) {
-    return store::AuditEvent{0, now, "controller:alerts", tenant, "", id, "", "local", ""};
-}
 
 }  // namespace
 
@@ -245,7 +227,7 @@ void Dispatcher::Persist(Entry& e, bool new_firing) {
         auto u = store_.Update(existing->id, std::nullopt, now, [&](store::Object& o) -> core::Result<void> {
             fill(o);
             return {};
-        }, SystemAudit(now, a.tenant, existing->id));
+        }, store::SystemAudit(now, "controller:alerts", a.tenant, existing->id));
         if (!u) {
             core::LogWarn("updating an alert failed", {{"alert", std::string_view(e.fp)}, {"error", u.error().message}});
         }
@@ -261,7 +243,7 @@ void Dispatcher::Persist(Entry& e, bool new_firing) {
     o.name = e.fp;
     o.created_at = o.updated_at = now;
     fill(o);
-    auto c = store_.Create(o, std::nullopt, SystemAudit(now, a.tenant, o.id));
+    auto c = store_.Create(o, std::nullopt, store::SystemAudit(now, "controller:alerts", a.tenant, o.id));
     if (!c) {
         core::LogWarn("recording an alert failed", {{"alert", std::string_view(e.fp)}, {"error", c.error().message}});
     }
@@ -364,7 +346,7 @@ void Dispatcher::Tick() {
                 o.status["state"] = state;
                 o.status["changed_at"] = t;
                 return {};
-            }, SystemAudit(t, s.tenant, s.id));
+            }, store::SystemAudit(t, "controller:alerts", s.tenant, s.id));
         }
     }
     for (const auto& m : ListAll(store_, "MaintenanceWindow")) {
@@ -501,7 +483,7 @@ void Dispatcher::Tick() {
                 (void)store_.Update(o->id, o->revision, t, [&](store::Object& obj) -> core::Result<void> {
                     obj.status["suppressed_by"] = own_suppression;
                     return {};
-                }, SystemAudit(t, a.tenant, o->id));
+                }, store::SystemAudit(t, "controller:alerts", a.tenant, o->id));
             }
         }
     }

@@ -32,12 +32,7 @@ std::vector<RunbookRef> RunbooksFor(store::Store& store, const std::vector<std::
     std::vector<RunbookRef> out;
     bool builtin_overridden = false;
     for (const auto& t : tenants) {
-        store::ListQuery q{"Runbook", t, "", 1000, {}};
-        auto page = store.List(q);
-        if (!page) {
-            continue;
-        }
-        for (auto& o : page->items) {
+        for (auto& o : store.ListAll("Runbook", t).value_or(std::vector<store::Object>{})) {
             builtin_overridden = builtin_overridden || o.name == BuiltinRunbook().name;
             if (!core::BoolAt(o.spec, "disabled")) {
                 out.push_back({o.id, o.tenant, o.name, std::move(o.spec)});
@@ -127,7 +122,7 @@ void Remediator::Record(const Alert& a, json::object entry) {
         }
         list.push_back(entry);
         return {};
-    }, store::AuditEvent{0, now, "controller:runbooks", a.tenant, "", obj->id, "", "local", ""});
+    }, store::SystemAudit(now, "controller:runbooks", a.tenant, obj->id));
 }
 
 core::Result<std::string> Remediator::Act(const json::object& runbook, const std::string& runbook_name, store::Object instance, const std::string& actor) {
@@ -156,9 +151,8 @@ core::Result<std::string> Remediator::Act(const json::object& runbook, const std
     if (action == "resize_up") {
         auto plan = store_.FindByName("Plan", "", current);
         memory = plan ? core::IntAt(plan->spec, "memory_mb") : 0;
-        store::ListQuery q{"Plan", std::nullopt, "", 1000, {}};
-        if (auto plans = store_.List(q)) {
-            for (auto& p : plans->items) {
+        if (auto plans = store_.ListAll("Plan")) {
+            for (auto& p : *plans) {
                 int64_t m = core::IntAt(p.spec, "memory_mb");
                 if (m > memory && (!next || m < core::IntAt(next->spec, "memory_mb"))) {
                     next = std::move(p);
@@ -234,7 +228,7 @@ void Remediator::Handle(const Work& w) {
                 }
                 pending.push_back(json::object{{"instance", instance_id}, {"alert", Fingerprint(a.labels)}, {"alert_tenant", a.tenant}, {"requested_at", t}});
                 return {};
-            }, store::AuditEvent{0, t, "controller:runbooks", rb.tenant, "", rb.id, "", "local", ""});
+            }, store::SystemAudit(t, "controller:runbooks", rb.tenant, rb.id));
             entry["result"] = "awaiting_approval";
             entry["detail"] = fmt::format("POST /v1/runbooks/{}:approve with {{\"instance\": \"{}\"}}", rb.id, instance_id);
             Record(a, entry);

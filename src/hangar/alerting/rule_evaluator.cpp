@@ -14,25 +14,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::vector<store::Object> ListAll(store::Store& store, const std::string& kind) {
-    std::vector<store::Object> out;
-    store::ListQuery q{kind, std::nullopt, "", 1000, {}};
-    for (int guard = 0; guard < 100000; ++guard) {
-        auto page = store.List(q);
-        if (!page) {
-            break;
-        }
-        for (auto& o : page->items) {
-            out.push_back(std::move(o));
-        }
-        if (page->next_after_id.empty()) {
-            break;
-        }
-        q.after_id = page->next_after_id;
-    }
-    return out;
-}
-
 std::chrono::seconds DurationAt(const json::object& spec, std::string_view key) {
     return core::ParseDuration(core::StrAt(spec, key)).value_or(std::chrono::seconds(0));
 }
@@ -231,7 +212,7 @@ void RuleEvaluator::Evaluate(const std::string& tenant, const std::string& rule_
         if (key != state.status_key) {
             std::string now_text = core::FormatRfc3339(now);
             status["changed_at"] = now_text;
-            store::AuditEvent system{0, now_text, "controller:rules", tenant, "", object->id, "", "local", ""};
+            store::AuditEvent system = store::SystemAudit(now_text, "controller:rules", tenant, object->id);
             auto u = store_.Update(object->id, std::nullopt, now_text, [&](store::Object& o) -> core::Result<void> {
                 o.status = status;
                 return {};
@@ -248,10 +229,10 @@ EvaluationStats RuleEvaluator::EvaluateAll() {
     EvaluationStats stats;
     auto now = clock_.Now();
     std::map<std::string, std::vector<store::Object>> by_tenant;
-    for (auto& t : ListAll(store_, "Tenant")) {
+    for (auto& t : store_.ListAll("Tenant").value_or(std::vector<store::Object>{})) {
         by_tenant[t.id];
     }
-    for (auto& r : ListAll(store_, "AlertRule")) {
+    for (auto& r : store_.ListAll("AlertRule").value_or(std::vector<store::Object>{})) {
         by_tenant[r.tenant].push_back(std::move(r));
     }
     std::vector<Alert> out;

@@ -229,7 +229,7 @@ Result<http::Response> EventsIntake(Deps& deps, Call& c) {
     } else if (existing) {
         // Acknowledge the open pages that carry this alert.
         std::string fp = alerting::Fingerprint(existing->labels);
-        store::ListQuery q{"Page", std::nullopt, "", 100, [&](const store::Object& o) {
+        auto pages = deps.store.ListAll("Page", std::nullopt, [&](const store::Object& o) {
             if (core::StrAt(o.status, "state") != "triggered") {
                 return false;
             }
@@ -239,9 +239,9 @@ Result<http::Response> EventsIntake(Deps& deps, Call& c) {
                 }
             }
             return false;
-        }};
-        if (auto pages = deps.store.List(q)) {
-            for (const auto& p : pages->items) {
+        });
+        if (pages) {
+            for (const auto& p : *pages) {
                 store::AuditEvent audit = c.audit;
                 audit.action = "page.acknowledge";
                 audit.object = p.id;
@@ -251,16 +251,6 @@ Result<http::Response> EventsIntake(Deps& deps, Call& c) {
         }
     }
     return JsonResponse(202, json::object{{"status", "success"}, {"message", "Event processed"}, {"dedup_key", dedup}});
-}
-
-// Who did it, for page histories: the token's user, else the token.
-std::string ActorName(Deps& deps, const auth::Principal& who) {
-    if (!who.user_id.empty()) {
-        if (auto u = deps.store.Get(who.user_id)) {
-            return u->name;
-        }
-    }
-    return who.Actor();
 }
 
 Result<store::Object> PageFor(Deps& deps, Call& c) {
@@ -377,16 +367,15 @@ void AddAlertingRoutes(http::Router& router, Deps& deps) {
         }
         at = std::chrono::floor<std::chrono::minutes>(at);
         std::string only(c.req.Query("schedule").value_or(""));
-        store::ListQuery q{"Schedule", tenant, "", 100, [&](const store::Object& o) { return only.empty() || o.name == only; }};
-        auto list = deps.store.List(q);
+        auto list = deps.store.ListAll("Schedule", tenant, [&](const store::Object& o) { return only.empty() || o.name == only; });
         if (!list) {
             return Fail(list.error());
         }
-        if (!only.empty() && list->items.empty()) {
+        if (!only.empty() && list->empty()) {
             return Fail(NotFound("schedule", only));
         }
         json::array out;
-        for (const auto& s : list->items) {
+        for (const auto& s : *list) {
             auto sched = oncall::ScheduleFromSpec(s.spec);
             if (!sched) {
                 return Fail(sched.error());

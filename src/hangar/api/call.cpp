@@ -58,6 +58,15 @@ Result<void> RequireRole(const auth::Principal& who, auth::Role role, std::strin
     return {};
 }
 
+std::string ActorName(Deps& deps, const auth::Principal& who) {
+    if (!who.user_id.empty()) {
+        if (auto u = deps.store.Get(who.user_id)) {
+            return u->name;
+        }
+    }
+    return who.Actor();
+}
+
 Result<json::object> BodyObject(const http::Request& req) {
     std::string_view ct = req.Header("content-type");
     if (!ct.empty() && !ct.starts_with("application/json")) {

@@ -35,15 +35,6 @@ Result<store::Object> IncidentFor(Deps& deps, Call& c, bool write) {
     return o;
 }
 
-std::string Who(Deps& deps, const auth::Principal& who) {
-    if (!who.user_id.empty()) {
-        if (auto u = deps.store.Get(who.user_id)) {
-            return u->name;
-        }
-    }
-    return who.Actor();
-}
-
 // Reads a small JSON body of known string (and boolean) fields.
 Result<json::object> Fields(const http::Request& req, std::initializer_list<std::string_view> required, std::initializer_list<std::string_view> optional) {
     auto body = BodyObject(req);
@@ -103,7 +94,7 @@ void AddIncidentRoutes(http::Router& router, Deps& deps) {
             if (!body) {
                 return Fail(body.error());
             }
-            auto r = action.run(deps, inc->id, *body, Who(deps, c.who), c.audit);
+            auto r = action.run(deps, inc->id, *body, ActorName(deps, c.who), c.audit);
             if (!r) {
                 return Fail(r.error());  // refused inside the write: nothing was recorded, Wrap audits it
             }

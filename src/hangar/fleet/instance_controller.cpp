@@ -207,7 +207,7 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
         return reconcile::Outcome{};
     }
     std::string now = core::FormatRfc3339(clock_.Now());
-    store::AuditEvent system{0, now, "controller:instance", obj->tenant, "", id, "", "local", ""};
+    store::AuditEvent system = store::SystemAudit(now, "controller:instance", obj->tenant, id);
 
     if (!obj->deletion_requested_at.empty()) {
         // The product's backup step first, once: its result is recorded before the teardown.

@@ -79,28 +79,21 @@ core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string&
     if (!status.contains("targets")) {
         auto sel = store::Selector::Parse(core::StrAt(spec, "selector"));
         std::vector<store::Object> canary, stable;
-        store::ListQuery q{"Instance", std::nullopt, "", 1000, {}};
-        while (true) {
-            auto page = store_.List(q);
-            if (!page) {
-                return Fail(page.error());
+        auto instances = store_.ListAll("Instance");
+        if (!instances) {
+            return Fail(instances.error());
+        }
+        for (auto& o : *instances) {
+            const json::object& is = o.spec;
+            if (core::StrAt(is, "product") != core::StrAt(spec, "product") || !o.deletion_requested_at.empty() ||
+                core::StrAt(is, "version") == target ||
+                (!core::StrAt(spec, "from_version").empty() && core::StrAt(is, "version") != core::StrAt(spec, "from_version")) ||
+                (!core::StrAt(spec, "release_channel").empty() && core::StrAt(is, "release_channel") != core::StrAt(spec, "release_channel")) ||
+                (sel && !sel->Matches(o.labels))) {
+                continue;
             }
-            for (auto& o : page->items) {
-                const json::object& is = o.spec;
-                if (core::StrAt(is, "product") != core::StrAt(spec, "product") || !o.deletion_requested_at.empty() ||
-                    core::StrAt(is, "version") == target ||
-                    (!core::StrAt(spec, "from_version").empty() && core::StrAt(is, "version") != core::StrAt(spec, "from_version")) ||
-                    (!core::StrAt(spec, "release_channel").empty() && core::StrAt(is, "release_channel") != core::StrAt(spec, "release_channel")) ||
-                    (sel && !sel->Matches(o.labels))) {
-                    continue;
-                }
-                std::string ch = core::StrAt(is, "release_channel");
-                (ch == "internal" || ch == "canary" ? canary : stable).push_back(std::move(o));
-            }
-            if (page->next_after_id.empty()) {
-                break;
-            }
-            q.after_id = page->next_after_id;
+            std::string ch = core::StrAt(is, "release_channel");
+            (ch == "internal" || ch == "canary" ? canary : stable).push_back(std::move(o));
         }
         json::array targets;
         auto add = [&](const store::Object& o, int64_t wave) {
@@ -247,7 +240,7 @@ core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string&
     auto w = store_.Update(id, obj->revision, now, [&](store::Object& o) -> core::Result<void> {
         o.status = status;
         return {};
-    }, store::AuditEvent{0, now, "controller:rollout", "", "", id, "", "local", ""});
+    }, store::SystemAudit(now, "controller:rollout", "", id));
     if (!w && w.error().code != core::ErrorCode::kConflict) {
         return Fail(w.error());
     }

@@ -67,22 +67,7 @@ std::string Nested(const json::object& o, std::string_view a, std::string_view b
 
 std::vector<store::Object> ListKind(store::Store& store, const std::string& kind, std::optional<std::string> tenant,
                                     std::function<bool(const store::Object&)> filter = {}) {
-    std::vector<store::Object> out;
-    store::ListQuery q{kind, std::move(tenant), "", 1000, std::move(filter)};
-    for (int guard = 0; guard < 1000; ++guard) {
-        auto page = store.List(q);
-        if (!page) {
-            break;
-        }
-        for (auto& o : page->items) {
-            out.push_back(std::move(o));
-        }
-        if (page->next_after_id.empty()) {
-            break;
-        }
-        q.after_id = page->next_after_id;
-    }
-    return out;
+    return store.ListAll(kind, std::move(tenant), std::move(filter)).value_or(std::vector<store::Object>{});
 }
 
 std::string Html(std::string_view s) {
@@ -105,9 +90,6 @@ std::string Minutes(core::TimePoint a, core::TimePoint b) {
     return s < 60 ? fmt::format("{} s", s) : fmt::format("{} min {} s", s / 60, s % 60);
 }
 
-store::AuditEvent SystemAudit(const std::string& now, const std::string& tenant, const std::string& id) {
-    return store::AuditEvent{0, now, "controller:incidents", tenant, "", id, "", "local", ""};
-}
 
 }  // namespace
 
@@ -273,7 +255,7 @@ void Incidents::DeclareFromPage(const store::Object& page) {
     if (!lead.empty()) {
         AddEntry(inc, now, "role", fmt::format("{} is lead (on call when the page opened)", lead), "hangar");
     }
-    if (auto c = store_.Create(inc, std::nullopt, SystemAudit(now, inc.tenant, inc.id)); !c) {
+    if (auto c = store_.Create(inc, std::nullopt, store::SystemAudit(now, "controller:incidents", inc.tenant, inc.id)); !c) {
         core::LogWarn("declaring an incident failed", {{"page", std::string_view(page.id)}, {"error", c.error().message}});
     }
 }

@@ -49,22 +49,7 @@ Result<std::pair<int64_t, int64_t>> MonthRange(std::string_view month) {
 }
 
 std::vector<store::Object> ListAll(store::Store& store, const std::string& kind, const std::string& tenant) {
-    std::vector<store::Object> out;
-    store::ListQuery q{kind, tenant, "", 1000, {}};
-    for (int guard = 0; guard < 100'000; ++guard) {
-        auto page = store.List(q);
-        if (!page) {
-            break;
-        }
-        for (auto& o : page->items) {
-            out.push_back(std::move(o));
-        }
-        if (page->next_after_id.empty()) {
-            break;
-        }
-        q.after_id = page->next_after_id;
-    }
-    return out;
+    return store.ListAll(kind, tenant).value_or(std::vector<store::Object>{});
 }
 
 int64_t Millis(core::TimePoint t) { return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count(); }

@@ -55,21 +55,11 @@ void SloEvaluator::Run() {
 }
 
 void SloEvaluator::EvaluateAll() {
-    std::vector<store::Object> slos;
-    store::ListQuery q{"SLO", std::nullopt, "", 1000, {}};
-    for (int guard = 0; guard < 10'000; ++guard) {
-        auto page = store_.List(q);
-        if (!page) {
-            return;
-        }
-        for (auto& o : page->items) {
-            slos.push_back(std::move(o));
-        }
-        if (page->next_after_id.empty()) {
-            break;
-        }
-        q.after_id = page->next_after_id;
+    auto all = store_.ListAll("SLO");
+    if (!all) {
+        return;
     }
+    std::vector<store::Object> slos = std::move(*all);
     auto now_tp = clock_.Now();
     int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(now_tp.time_since_epoch()).count();
     std::string now_text = core::FormatRfc3339(now_tp);
@@ -139,7 +129,7 @@ void SloEvaluator::EvaluateAll() {
             continue;  // nothing new: no write, no audit event
         }
         status["evaluated_at"] = now_text;
-        store::AuditEvent system{0, now_text, "controller:slo", slo.tenant, "", slo.id, "", "local", ""};
+        store::AuditEvent system = store::SystemAudit(now_text, "controller:slo", slo.tenant, slo.id);
         auto u = store_.Update(slo.id, slo.revision, now_text, [&](store::Object& o) -> core::Result<void> {
             o.status = status;
             return {};

@@ -34,9 +34,6 @@ void SetState(store::Object& page, const std::string& state) {
     page.labels["state"] = state;
 }
 
-store::AuditEvent SystemAudit(const std::string& now, const std::string& tenant, const std::string& id) {
-    return store::AuditEvent{0, now, "controller:pager", tenant, "", id, "", "local", ""};
-}
 
 }  // namespace
 
@@ -45,20 +42,13 @@ Pager::Pager(store::Store& store, Notifier& notifier, const core::Clock& clock, 
 
 void Pager::Load() {
     std::lock_guard lock(mu_);
-    store::ListQuery q{"Page", std::nullopt, "", 500, [](const store::Object& o) { return core::StrAt(o.status, "state") != "resolved"; }};
-    for (int guard = 0; guard < 100000; ++guard) {
-        auto page = store_.List(q);
-        if (!page) {
-            core::LogWarn("loading open pages failed", {{"error", page.error().message}});
-            return;
-        }
-        for (const auto& o : page->items) {
-            open_[{o.tenant, core::StrAt(o.spec, "dedup_key")}] = o.id;
-        }
-        if (page->next_after_id.empty()) {
-            return;
-        }
-        q.after_id = page->next_after_id;
+    auto open = store_.ListAll("Page", std::nullopt, [](const store::Object& o) { return core::StrAt(o.status, "state") != "resolved"; });
+    if (!open) {
+        core::LogWarn("loading open pages failed", {{"error", open.error().message}});
+        return;
+    }
+    for (const auto& o : *open) {
+        open_[{o.tenant, core::StrAt(o.spec, "dedup_key")}] = o.id;
     }
 }
 
@@ -158,7 +148,7 @@ core::Result<std::string> Pager::Trigger(const PageRequest& req) {
                 o.spec["details"] = req.details;
                 o.spec["title"] = req.title;
                 return {};
-            }, SystemAudit(now, req.tenant, page->id));
+            }, store::SystemAudit(now, "controller:pager", req.tenant, page->id));
             if (!u) {
                 return Fail(u.error());
             }
@@ -194,7 +184,7 @@ core::Result<std::string> Pager::Trigger(const PageRequest& req) {
         auto wait = core::ParseDuration(core::StrAt(policy->at("steps").as_array()[0].as_object(), "wait"));
         page.status["next_escalation_at"] = core::FormatRfc3339(now_tp + wait.value_or(std::chrono::minutes(10)));
     }
-    auto created = store_.Create(page, std::nullopt, SystemAudit(now, req.tenant, page.id));
+    auto created = store_.Create(page, std::nullopt, store::SystemAudit(now, "controller:pager", req.tenant, page.id));
     if (!created) {
         return Fail(created.error());
     }
@@ -222,7 +212,7 @@ void Pager::Renotify(const std::string& tenant, const std::string& dedup_key) {
     (void)store_.Update(page->id, page->revision, now, [&](store::Object& o) -> core::Result<void> {
         o.status = page->status;
         return {};
-    }, SystemAudit(now, tenant, page->id));
+    }, store::SystemAudit(now, "controller:pager", tenant, page->id));
 }
 
 void Pager::Close(const std::string& tenant, const std::string& key, const std::string& id) {
@@ -241,7 +231,7 @@ void Pager::ResolveKey(const std::string& tenant, const std::string& dedup_key, 
     std::string id = it->second;
     lock.unlock();
     std::string now = core::FormatRfc3339(clock_.Now());
-    (void)Change(id, SystemAudit(now, tenant, id), [&](store::Object& page) -> core::Result<void> {
+    (void)Change(id, store::SystemAudit(now, "controller:pager", tenant, id), [&](store::Object& page) -> core::Result<void> {
         if (State(page) == "resolved") {
             return {};
         }
@@ -359,7 +349,7 @@ void Pager::Tick() {
         if (!due || *due > now_tp) {
             continue;
         }
-        (void)Change(id, SystemAudit(now, page->tenant, id), [&](store::Object& p) -> core::Result<void> {
+        (void)Change(id, store::SystemAudit(now, "controller:pager", page->tenant, id), [&](store::Object& p) -> core::Result<void> {
             if (State(p) != "triggered") {
                 return Fail(ErrorCode::kConflict, "no longer triggered");
             }
@@ -398,7 +388,7 @@ void Pager::RecordOutcome(const Message& m, bool delivered, const std::string& d
         return;
     }
     std::string now = core::FormatRfc3339(clock_.Now());
-    (void)Change(m.page_id, SystemAudit(now, "", m.page_id), [&](store::Object& p) -> core::Result<void> {
+    (void)Change(m.page_id, store::SystemAudit(now, "controller:pager", "", m.page_id), [&](store::Object& p) -> core::Result<void> {
         auto* h = p.status.if_contains("history");
         if (h == nullptr || !h->is_array() || static_cast<size_t>(m.seq) >= h->as_array().size()) {
             return Fail(ErrorCode::kNotFound, "no such notification");

@@ -8,19 +8,8 @@ namespace hangar::reconcile {
 
 std::vector<std::string> ListKind(store::Store& store, const std::string& kind) {
     std::vector<std::string> ids;
-    store::ListQuery q{kind, std::nullopt, "", 1000, {}};
-    while (true) {
-        auto page = store.List(q);
-        if (!page) {
-            break;
-        }
-        for (const auto& o : page->items) {
-            ids.push_back(o.id);
-        }
-        if (page->next_after_id.empty()) {
-            break;
-        }
-        q.after_id = page->next_after_id;
+    for (const auto& o : store.ListAll(kind).value_or(std::vector<store::Object>{})) {
+        ids.push_back(o.id);
     }
     return ids;
 }

@@ -142,6 +142,26 @@ core::Result<Object> Store::Get(std::string_view id) {
     return ObjectFromDoc(*doc);
 }
 
+core::Result<std::vector<Object>> Store::ListAll(std::string kind, std::optional<std::string> tenant,
+                                                std::function<bool(const Object&)> filter) {
+    std::vector<Object> out;
+    ListQuery q{std::move(kind), std::move(tenant), "", 1000, std::move(filter)};
+    for (int guard = 0; guard < 100000; ++guard) {  // bounded: a hundred million objects
+        auto page = List(q);
+        if (!page) {
+            return Fail(page.error());
+        }
+        for (auto& o : page->items) {
+            out.push_back(std::move(o));
+        }
+        if (page->next_after_id.empty()) {
+            break;
+        }
+        q.after_id = page->next_after_id;
+    }
+    return out;
+}
+
 core::Result<ListResult> Store::List(const ListQuery& q) {
     return Timed("list", [&]() -> core::Result<ListResult> {
         ListResult out;

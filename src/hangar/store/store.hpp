@@ -57,6 +57,9 @@ public:
     // Never blocks: the cached document, or nullptr (not cached, or caching is off).
     std::shared_ptr<const CachedDoc> Cached(std::string_view id) const;
     core::Result<ListResult> List(const ListQuery& q);
+    // Every object of `kind` (in `tenant`, or every tenant) that passes `filter`, all pages.
+    core::Result<std::vector<Object>> ListAll(std::string kind, std::optional<std::string> tenant = std::nullopt,
+                                              std::function<bool(const Object&)> filter = {});
     // The object of `kind` named `name` in a naming scope (a tenant id, or "" for platform-wide).
     core::Result<Object> FindByName(std::string_view kind, std::string_view scope, std::string_view name);
     // Live objects of `kind` in `tenant` counted by the value of spec.<field> (a quota's

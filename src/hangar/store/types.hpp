@@ -62,6 +62,11 @@ struct Token {
 };
 
 using AuditEvent = core::AuditFields;
+// The event a controller's own write carries: no action, so the store records the change but
+// appends nothing to the audit log.
+inline AuditEvent SystemAudit(const std::string& now, std::string actor, const std::string& tenant, const std::string& id) {
+    return AuditEvent{0, now, std::move(actor), tenant, "", id, "", "local", ""};
+}
 struct StoredAuditEvent {
     AuditEvent event;
     std::string prev_hash, hash;
