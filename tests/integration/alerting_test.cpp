@@ -432,6 +432,65 @@ TEST_F(AlertingTest, AP1PageDeclaresAnIncidentWithATimelineAPostmortemAndAHandof
     ASSERT_EQ(RunCli({"--server", s_->Url(), "--token", op_, "oncall", "handoff"}, out, err), 0) << err;
     EXPECT_NE(out.find("# Hand-off"), std::string::npos) << out;
     EXPECT_NE(out.find("DiskWarn"), std::string::npos) << out;
+
+    // Another customer cannot read these alerts and changes by naming this tenant as affected.
+    std::string other = s_->Tenant("alert-other");
+    auto spy = s_->As(s_->Token(other, "owner"));
+    auto made = spy.Do("POST", "/v1/incidents", json::serialize(json::object{
+        {"metadata", {{"name", "curious"}}}, {"spec", {{"title", "curious"}, {"affected", {{"tenants", {tenant_}}}}}}}));
+    ASSERT_EQ(made.status, 201) << made.body;
+    std::string spy_id = Str(made.Json(), {"metadata", "id"});
+    auto spy_tl = spy.Do("GET", "/v1/incidents/" + spy_id + "/timeline");
+    ASSERT_EQ(spy_tl.status, 200);
+    EXPECT_EQ(spy_tl.body.find("QueueBacklog"), std::string::npos) << spy_tl.body;
+    auto spy_pm = spy.Do("GET", "/v1/incidents/" + spy_id + "/postmortem");
+    EXPECT_EQ(spy_pm.body.find(tenant_), std::string::npos) << spy_pm.body;
+    EXPECT_EQ(spy.Do("GET", "/v1/incidents/" + id + "/timeline").status, 404) << "nor this tenant's incident";
+}
+
+TEST(OperatorTenantTest, TheCloudTeamIsPagedForCustomersAlertsAndItsIncidentsSeeThem) {
+    SmtpServer smtp;
+    LiveServer s({"--provisioner", "simulated", "--rule-interval", "1s", "--smtp-url", smtp.Url(), "--operator-tenant", "ops"});
+    ASSERT_TRUE(s.Start()) << s.process().Log();
+    std::string ops = s.Tenant("ops"), cust = s.Tenant("cust");
+    auto team = s.As(s.Token(ops, "owner"));
+    auto customer = s.As(s.Token(cust, "owner"));
+    auto post = [](Client& c, const std::string& plural, const std::string& name, const json::object& spec) {
+        auto r = c.Do("POST", "/v1/" + plural, json::serialize(json::object{{"metadata", {{"name", name}}}, {"spec", spec}}));
+        EXPECT_EQ(r.status, 201) << r.body;
+    };
+    post(team, "users", "sre", {{"email", "sre@cloud.test"}, {"role", "operator"}});
+    post(team, "escalationpolicies", "default", {{"steps", json::array{json::object{{"targets", {json::object{{"user", "sre"}}}}}}}});
+    // The customer's own rule on the customer's own metrics; the customer routes nothing.
+    post(customer, "alertrules", "queue", {{"alert", "QueueBacklog"}, {"expr", "jobs_queued > 100"}, {"labels", {{"severity", "critical"}}}});
+    std::vector<metrics::SeriesData> batch(1);
+    batch[0].labels = {{"__name__", "jobs_queued"}, {"queue", "mail"}};
+    batch[0].samples.push_back({NowMs(), 500});
+    ASSERT_EQ(customer.Do("POST", "/api/v1/write", metrics::EncodeWriteRequest(batch), {{"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "snappy"}}).status, 204);
+
+    // The cloud team is paged (after the default group_wait), in its own tenant.
+    auto pages = WaitFor(team, "/v1/pages", [](const json::value& v) { return !v.at("items").as_array().empty(); }, 1200);
+    ASSERT_EQ(pages.at("items").as_array().size(), 1u) << pages;
+    EXPECT_EQ(Str(pages.at("items").as_array()[0], {"status", "assignee"}), "sre");
+    ASSERT_TRUE(smtp.WaitFor(1, std::chrono::seconds(30)));
+    EXPECT_EQ(smtp.Messages()[0].to, std::vector<std::string>{"sre@cloud.test"});
+    EXPECT_TRUE(customer.Do("GET", "/v1/pages").Json().at("items").as_array().empty()) << "the customer sees no page of the team's";
+    // The P1 declared an incident in ops that looks into the customer's alerts.
+    auto incs = WaitFor(team, "/v1/incidents", [](const json::value& v) { return !v.at("items").as_array().empty(); });
+    ASSERT_EQ(incs.at("items").as_array().size(), 1u);
+    std::string inc = Str(incs.at("items").as_array()[0], {"metadata", "id"});
+    auto tl = team.Do("GET", "/v1/incidents/" + inc + "/timeline");
+    EXPECT_NE(tl.body.find("Alert QueueBacklog firing"), std::string::npos) << tl.body;
+    // The status page shows the team's public incidents only.
+    auto cur = team.Do("GET", "/v1/incidents/" + inc).Json();
+    json::object spec = cur.at("spec").as_object();
+    spec["public"] = true;
+    ASSERT_EQ(team.Do("PUT", "/v1/incidents/" + inc, json::serialize(json::object{{"metadata", cur.at("metadata")}, {"spec", spec}})).status, 200);
+    auto own = customer.Do("POST", "/v1/incidents", R"({"metadata":{"name":"ours"},"spec":{"title":"Customer says hello","public":true}})");
+    ASSERT_EQ(own.status, 201) << own.body;
+    auto page = s.Anonymous().Do("GET", "/status");
+    EXPECT_NE(page.body.find("QueueBacklog"), std::string::npos) << page.body;
+    EXPECT_EQ(page.body.find("Customer says hello"), std::string::npos) << page.body;
 }
 
 TEST_F(AlertingTest, TheBuiltInRunbookResizesAnOomKilledInstanceOnePlanUpAndRunbooksAreRateLimited) {

@@ -419,7 +419,7 @@ int RunServe(const ServeConfig& cfg) {
         public_url.pop_back();
     }
     oncall::Pager pager(store, notifier, clock, public_url);
-    incidents::Incidents incidents(store, tsdb->get(), clock);
+    incidents::Incidents incidents(store, tsdb->get(), clock, cfg.operator_tenant);
     pager.SetOnOpened([&incidents](const store::Object& page) { incidents.DeclareFromPage(page); });
     notifier.SetOutcome([&pager](const oncall::Message& m, bool ok, const std::string& detail) { pager.RecordOutcome(m, ok, detail); });
     pager.Load();

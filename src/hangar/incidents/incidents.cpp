@@ -353,6 +353,24 @@ core::Result<store::Object> Incidents::SetPostmortemState(const std::string& id,
     });
 }
 
+std::string Incidents::OperatorId() {
+    if (operator_tenant_.empty()) {
+        return "";
+    }
+    auto t = store_.FindByName("Tenant", "", operator_tenant_);
+    return t ? t->id : "";
+}
+
+std::vector<std::string> Incidents::VisibleTenants(const store::Object& inc) {
+    auto named = Strings(inc.spec, "affected", "tenants");
+    std::string op = OperatorId();
+    if (!op.empty() && inc.tenant == op) {
+        return named;
+    }
+    // Its own tenant, whether or not it names it.
+    return {inc.tenant};
+}
+
 json::array Incidents::Timeline(const store::Object& inc) {
     std::vector<json::object> out;
     auto opened = core::ParseRfc3339(inc.created_at).value_or(clock_.Now());
@@ -403,7 +421,7 @@ json::array Incidents::Timeline(const store::Object& inc) {
         auto t = core::ParseRfc3339(at);
         return t && *t >= from && *t <= to;
     };
-    for (const auto& t : Strings(inc.spec, "affected", "tenants")) {
+    for (const auto& t : VisibleTenants(inc)) {
         for (const auto& a : ListKind(store_, "Alert", t, [&](const store::Object& o) {
                  return inst.empty() || inst.contains(Nested(o.spec, "labels", "instance"));
              })) {
@@ -462,7 +480,7 @@ std::string Incidents::PostmortemMarkdown(const store::Object& inc) {
     md += "## Impact\n\n";
     md += fmt::format("- From {} to {} ({}{})\n", core::FormatRfc3339(opened), resolved ? core::FormatRfc3339(*resolved) : "now",
                       Minutes(opened, end), resolved ? "" : ", still open");
-    auto tenants = Strings(spec, "affected", "tenants");
+    auto tenants = VisibleTenants(inc);
     auto instances = Strings(spec, "affected", "instances");
     md += fmt::format("- Tenants affected: {}\n", tenants.empty() ? "none recorded" : fmt::format("{}", fmt::join(tenants, ", ")));
     md += fmt::format("- Instances affected: {}\n\n", instances.empty() ? "none recorded" : fmt::format("{}", fmt::join(instances, ", ")));
@@ -522,7 +540,9 @@ std::string Incidents::PostmortemMarkdown(const store::Object& inc) {
 
 std::string Incidents::StatusPageHtml() {
     auto now = clock_.Now();
-    auto incidents = ListKind(store_, "Incident", std::nullopt, [&](const store::Object& o) {
+    // With an operator tenant, the status page is the cloud team's: only its incidents.
+    std::string op = OperatorId();
+    auto incidents = ListKind(store_, "Incident", op.empty() ? std::nullopt : std::optional(op), [&](const store::Object& o) {
         if (!core::BoolAt(o.spec, "public")) {
             return false;
         }

@@ -25,7 +25,10 @@ core::Result<boost::json::object> ValidateIncidentSpec(const boost::json::object
 
 class Incidents {
 public:
-    Incidents(store::Store& store, const metrics::Tsdb* tsdb, const core::Clock& clock) : store_(store), tsdb_(tsdb), clock_(clock) {}
+    // `operator_tenant` (a name, may be empty) is the cloud team's tenant: only its incidents
+    // look into other tenants (their alerts, changes and downtime) and reach the status page.
+    Incidents(store::Store& store, const metrics::Tsdb* tsdb, const core::Clock& clock, std::string operator_tenant = "")
+        : store_(store), tsdb_(tsdb), clock_(clock), operator_tenant_(std::move(operator_tenant)) {}
 
     // A P1 page opened: declare an incident for it (once per page) with the on-call user as lead.
     void DeclareFromPage(const store::Object& page);
@@ -47,9 +50,14 @@ public:
 private:
     core::Result<store::Object> Change(const std::string& id, store::AuditEvent audit,
                                        const std::function<core::Result<void>(store::Object&, const std::string& now)>& fn);
+    // The affected tenants an incident may look into: all it names if it is the operator
+    // tenant's, else only its own (a customer cannot read another's alerts through one).
+    std::vector<std::string> VisibleTenants(const store::Object& incident);
+    std::string OperatorId();
     store::Store& store_;
     const metrics::Tsdb* tsdb_;
     const core::Clock& clock_;
+    std::string operator_tenant_;
 };
 
 // Appends an entry to an incident's own timeline (status.timeline).
