@@ -448,6 +448,25 @@ TEST_F(AlertingTest, AP1PageDeclaresAnIncidentWithATimelineAPostmortemAndAHandof
     EXPECT_EQ(spy.Do("GET", "/v1/incidents/" + id + "/timeline").status, 404) << "nor this tenant's incident";
 }
 
+TEST(EventsIntakeTest, TheRoutingKeysTenantIsRateLimitedLikeAnyCaller) {
+    LiveServer s({"--provisioner", "simulated", "--tenant-rate", "1"});
+    ASSERT_TRUE(s.Start()) << s.process().Log();
+    std::string key = s.Token(s.Tenant("chatty"), "operator");
+    int limited = 0;
+    for (int i = 0; i < 6; ++i) {
+        auto r = s.Anonymous().Do("POST", "/v1/intake/events", json::serialize(json::object{
+            {"routing_key", key}, {"event_action", "trigger"}, {"dedup_key", "k"},
+            {"payload", {{"summary", "s"}, {"source", "x"}, {"severity", "info"}}}}));
+        if (r.status == 429) {
+            ++limited;
+            EXPECT_FALSE(r.headers["retry-after"].empty()) << r.body;
+        } else {
+            EXPECT_EQ(r.status, 202) << r.body;
+        }
+    }
+    EXPECT_GE(limited, 1) << "a burst of two at one a second";
+}
+
 TEST(OperatorTenantTest, TheCloudTeamIsPagedForCustomersAlertsAndItsIncidentsSeeThem) {
     SmtpServer smtp;
     LiveServer s({"--provisioner", "simulated", "--rule-interval", "1s", "--smtp-url", smtp.Url(), "--operator-tenant", "ops"});

@@ -161,6 +161,9 @@ Result<http::Response> EventsIntake(Deps& deps, Call& c) {
     c.who = *who;
     c.audit.actor = who->Actor();
     c.audit.tenant = who->tenant;
+    if (auto rate = CheckRate(deps, *who); !rate) {
+        return Fail(rate.error());  // 429 with Retry-After, as for every authenticated call
+    }
     if (!who->AtLeast(auth::Role::kOperator)) {
         return EventError(400, "Event object is invalid", "the routing key's token is read-only (viewer); use an operator token");
     }
