@@ -100,6 +100,18 @@ size_t PrometheusFiring(int port) {
 }
 
 int Eval(int hport, int hpid, int pport, int ppid, const std::string& token, const std::string& tenant, int window) {
+    // How long a storm takes to be recorded: from the rules' creation (just before) until Hangar
+    // holds an Alert object for every alert Prometheus fires.
+    auto created = std::chrono::steady_clock::now();
+    double recorded_s = -1;
+    for (int i = 0; i < 600; ++i) {  // at most 5 minutes
+        size_t want = PrometheusFiring(pport);
+        if (want > 0 && HangarFiring(hport, token, tenant) >= want * 99 / 100) {
+            recorded_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - created).count();
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
     // Two passes of each after the data is in, so both have evaluated it.
     double h0 = Scrape(hport, "hangar_rule_evaluations_total"), p0 = Scrape(pport, "prometheus_rule_group_iterations_total");
     for (int i = 0; i < 600 && (Scrape(hport, "hangar_rule_evaluations_total") < h0 + 2 || Scrape(pport, "prometheus_rule_group_iterations_total") < p0 + 2); ++i) {
@@ -116,6 +128,8 @@ int Eval(int hport, int hpid, int pport, int ppid, const std::string& token, con
     // server | last pass ms | passes in window | server CPU ms per pass | alerts firing
     fmt::print("| Hangar | {:.0f} | {:.0f} | {:.0f} | {} |\n", hlast * 1000, hpasses, hpasses > 0 ? hcpu * 1000 / hpasses : 0, hfiring);
     fmt::print("| Prometheus 2.42 | {:.0f} | {:.0f} | {:.0f} | {} |\n", plast * 1000, ppasses, ppasses > 0 ? pcpu * 1000 / ppasses : 0, pfiring);
+    fmt::print("\nHangar had recorded an Alert object for 99% of the alerts Prometheus fires {:.1f} s after its rules were created "
+               "(the first pass runs within 15 s; every new alert is a store write).\n", recorded_s);
     if (hfiring == 0 || pfiring == 0 || hfiring * 10 < pfiring * 9 || pfiring * 10 < hfiring * 9) {
         fmt::print(stderr, "eval: the servers disagree on what fires ({} vs {})\n", hfiring, pfiring);
         return 1;

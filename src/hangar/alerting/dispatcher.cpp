@@ -186,7 +186,7 @@ void Dispatcher::Run() {
     }
 }
 
-void Dispatcher::Persist(Entry& e, bool new_firing) {
+void Dispatcher::Persist(const Entry& e, bool new_firing) {
     const Alert& a = e.alert;
     std::string now = core::FormatRfc3339(clock_.Now());
     json::object labels;
@@ -251,6 +251,7 @@ void Dispatcher::Persist(Entry& e, bool new_firing) {
 
 void Dispatcher::Receive(std::vector<Alert> alerts) {
     std::lock_guard lock(mu_);
+    std::vector<std::pair<const Entry*, bool>> writes;  // (entry, new firing)
     for (auto& a : alerts) {
         std::string fp = Fingerprint(a.labels);
         Key key{a.tenant, fp};
@@ -260,8 +261,8 @@ void Dispatcher::Receive(std::vector<Alert> alerts) {
                 continue;  // a resolve for an alert never seen firing (or long gone)
             }
             Entry e{std::move(a), fp, "", false};
-            Persist(e, true);
-            alerts_.emplace(key, std::move(e));
+            it = alerts_.emplace(key, std::move(e)).first;
+            writes.emplace_back(&it->second, true);
             continue;
         }
         Entry& e = it->second;
@@ -272,19 +273,50 @@ void Dispatcher::Receive(std::vector<Alert> alerts) {
         if (!a.resolved() && was_resolved) {
             e.alert = std::move(a);  // fires again
             e.remediated = false;
-            Persist(e, true);
+            writes.emplace_back(&e, true);
             continue;
         }
         if (a.resolved()) {
             e.alert.ends_at = a.ends_at;
             e.alert.value = a.value;
-            Persist(e, false);
+            writes.emplace_back(&e, false);
             continue;
         }
         // Still firing: keep the first start, take the new annotations and value.
         core::TimePoint start = e.alert.starts_at;
         e.alert = std::move(a);
         e.alert.starts_at = start;
+    }
+    PersistAll(writes);
+}
+
+void Dispatcher::PersistAll(const std::vector<std::pair<const Entry*, bool>>& writes) {
+    // A storm (thousands of alerts starting at once) is written by several threads, so the
+    // store's group commit shares each commit among them; one alert twice in a batch (its
+    // writes must stay in order) is written in order.
+    std::set<const Entry*> seen;
+    bool twice = false;
+    for (const auto& [e, fresh] : writes) {
+        twice = twice || !seen.insert(e).second;
+    }
+    size_t threads = twice ? 1 : std::min<size_t>(16, (writes.size() + 15) / 16);
+    if (threads <= 1) {
+        for (const auto& [e, fresh] : writes) {
+            Persist(*e, fresh);
+        }
+        return;
+    }
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> pool;
+    for (size_t t = 0; t < threads; ++t) {
+        pool.emplace_back([&] {
+            for (size_t i = next++; i < writes.size(); i = next++) {
+                Persist(*writes[i].first, writes[i].second);
+            }
+        });
+    }
+    for (auto& t : pool) {
+        t.join();
     }
 }
 
@@ -477,13 +509,16 @@ void Dispatcher::Tick() {
             }
         }
         if (own_suppression != e.suppressed) {
-            e.suppressed = own_suppression;
+            // Remembered once written, so a failed write is tried again next round.
             if (auto o = store_.FindByName("Alert", a.tenant, e.fp)) {
                 std::string t = core::FormatRfc3339(now);
-                (void)store_.Update(o->id, o->revision, t, [&](store::Object& obj) -> core::Result<void> {
+                auto u = store_.Update(o->id, o->revision, t, [&](store::Object& obj) -> core::Result<void> {
                     obj.status["suppressed_by"] = own_suppression;
                     return {};
                 }, store::SystemAudit(t, "controller:alerts", a.tenant, o->id));
+                if (u) {
+                    e.suppressed = own_suppression;
+                }
             }
         }
     }

@@ -10,6 +10,7 @@
 // every `repeat_interval` while it fires: an escalation policy gets a page (one per group,
 // resolved when the group's alerts all resolve), a webhook or an address gets a message.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -74,7 +75,8 @@ private:
         std::string last_firing;  // the firing fingerprints last notified
     };
     struct Config;
-    void Persist(Entry& e, bool new_firing);
+    void Persist(const Entry& e, bool new_firing);
+    void PersistAll(const std::vector<std::pair<const Entry*, bool>>& writes);
     void Flush(Group& g, const std::vector<const Entry*>& members, bool repeat, core::TimePoint now);
     void Run();
     store::Store& store_;
