@@ -5,7 +5,6 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include "hangar/core/ids.hpp"
 #include "hangar/core/json.hpp"
 #include "hangar/core/log.hpp"
 #include "hangar/metrics/promql_ast.hpp"
@@ -236,12 +235,8 @@ void Dispatcher::Persist(const Entry& e, bool new_firing) {
     if (a.resolved()) {
         return;  // never seen firing: nothing to record
     }
-    store::Object o;
-    o.id = core::NewId("alr");
-    o.kind = "Alert";
-    o.tenant = a.tenant;
-    o.name = e.fp;
-    o.created_at = o.updated_at = now;
+    store::Object o = store::NewSystemObject("Alert", "alr", a.tenant, now);
+    o.name = e.fp;  // an alert is named by its fingerprint: one object per label set
     fill(o);
     auto c = store_.Create(o, std::nullopt, store::SystemAudit(now, "controller:alerts", a.tenant, o.id));
     if (!c) {

@@ -1,3 +1,4 @@
+#include "hangar/core/strings.hpp"
 #include "hangar/alerting/template.hpp"
 
 #include <cmath>
@@ -7,16 +8,6 @@
 namespace hangar::alerting {
 
 namespace {
-
-std::string_view Trim(std::string_view s) {
-    while (!s.empty() && s.front() == ' ') {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && s.back() == ' ') {
-        s.remove_suffix(1);
-    }
-    return s;
-}
 
 std::string FormatNumber(double v) {
     if (std::isnan(v)) {
@@ -145,11 +136,11 @@ core::Result<std::string> Expand(std::string_view text, const metrics::Labels* l
         if (close == std::string_view::npos) {
             return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("unclosed {{{{ at offset {}", open));
         }
-        std::string_view action = Trim(text.substr(open + 2, close - open - 2));
+        std::string_view action = core::TrimSpaces(text.substr(open + 2, close - open - 2));
         std::vector<std::string_view> stages;
         for (size_t start = 0;;) {
             size_t bar = action.find('|', start);
-            stages.push_back(Trim(action.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start)));
+            stages.push_back(core::TrimSpaces(action.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start)));
             if (bar == std::string_view::npos) {
                 break;
             }
@@ -160,7 +151,7 @@ core::Result<std::string> Expand(std::string_view text, const metrics::Labels* l
         std::string_view fn;
         if (size_t sp = first.find(' '); sp != std::string_view::npos) {
             fn = first.substr(0, sp);
-            first = Trim(first.substr(sp + 1));
+            first = core::TrimSpaces(first.substr(sp + 1));
         }
         auto v = Operand(first, labels, value);
         if (!v) {

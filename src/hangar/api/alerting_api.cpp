@@ -353,13 +353,11 @@ void AddAlertingRoutes(http::Router& router, Deps& deps) {
         if (auto k = KnownQuery(c.req, {"schedule", "at", "tenant"}); !k) {
             return Fail(k.error());
         }
-        std::string tenant = c.who.tenant;
-        if (c.who.IsAdmin()) {
-            tenant = std::string(c.req.Query("tenant").value_or(""));
-            if (tenant.empty()) {
-                return Fail(core::FieldError("tenant", "a platform token must name the tenant: ?tenant=<id>"));
-            }
+        auto tenant_of = TenantOf(c);
+        if (!tenant_of) {
+            return Fail(tenant_of.error());
         }
+        std::string tenant = *tenant_of;
         auto at = deps.clock.Now();
         if (auto a = c.req.Query("at")) {
             auto t = core::ParseRfc3339(*a);

@@ -58,6 +58,17 @@ Result<void> RequireRole(const auth::Principal& who, auth::Role role, std::strin
     return {};
 }
 
+Result<std::string> TenantOf(const Call& c) {
+    if (!c.who.IsAdmin()) {
+        return c.who.tenant;
+    }
+    std::string tenant(c.req.Query("tenant").value_or(""));
+    if (tenant.empty()) {
+        return Fail(core::FieldError("tenant", "a platform token must name the tenant: ?tenant=<id>"));
+    }
+    return tenant;
+}
+
 std::string ActorName(Deps& deps, const auth::Principal& who) {
     if (!who.user_id.empty()) {
         if (auto u = deps.store.Get(who.user_id)) {

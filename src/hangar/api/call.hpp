@@ -78,6 +78,8 @@ Result<json::object> BodyObject(const http::Request& req);
 core::Error NotFound(std::string_view what, std::string_view id);
 core::Error Forbidden(std::string message);
 Result<void> RequireRole(const auth::Principal& who, auth::Role role, std::string_view what);
+// The tenant a read is about: the caller's, or for platform admins the one named by ?tenant=.
+Result<std::string> TenantOf(const Call& c);
 // Who did it, for histories and timelines: the token's user's name, else "token:<id>".
 std::string ActorName(Deps& deps, const auth::Principal& who);
 // An integer query parameter within [min, max].

@@ -137,13 +137,11 @@ void AddIncidentRoutes(http::Router& router, Deps& deps) {
         if (auto k = KnownQuery(c.req, {"from", "to", "tenant"}); !k) {
             return Fail(k.error());
         }
-        std::string tenant = c.who.tenant;
-        if (c.who.IsAdmin()) {
-            tenant = std::string(c.req.Query("tenant").value_or(""));
-            if (tenant.empty()) {
-                return Fail(core::FieldError("tenant", "a platform token must name the tenant: ?tenant=<id>"));
-            }
+        auto tenant_of = TenantOf(c);
+        if (!tenant_of) {
+            return Fail(tenant_of.error());
         }
+        std::string tenant = *tenant_of;
         auto now = deps.clock.Now();
         auto read = [&](std::string_view name, core::TimePoint dflt) -> Result<core::TimePoint> {
             auto v = c.req.Query(name);

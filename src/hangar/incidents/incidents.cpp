@@ -5,7 +5,6 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include "hangar/core/ids.hpp"
 #include "hangar/core/json.hpp"
 #include "hangar/core/log.hpp"
 #include "hangar/metrics/promql_engine.hpp"
@@ -229,13 +228,7 @@ void Incidents::DeclareFromPage(const store::Object& page) {
         }
     }
     std::string now = core::FormatRfc3339(clock_.Now());
-    store::Object inc;
-    inc.id = core::NewId("inc");
-    inc.kind = "Incident";
-    inc.tenant = page.tenant;
-    inc.name = inc.id;
-    std::replace(inc.name.begin(), inc.name.end(), '_', '-');
-    inc.created_at = inc.updated_at = now;
+    store::Object inc = store::NewSystemObject("Incident", "inc", page.tenant, now);
     json::array ta(tenants.begin(), tenants.end()), ia(instances.begin(), instances.end());
     std::string lead = core::StrAt(page.status, "assignee");
     json::object spec{{"title", core::StrAt(page.spec, "title")}, {"severity", "P1"}, {"status", "investigating"}, {"source_page", page.id},

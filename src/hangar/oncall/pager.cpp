@@ -3,7 +3,6 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include "hangar/core/ids.hpp"
 #include "hangar/core/json.hpp"
 #include "hangar/core/log.hpp"
 #include "hangar/oncall/schedule.hpp"
@@ -156,19 +155,13 @@ core::Result<std::string> Pager::Trigger(const PageRequest& req) {
         }
         open_.erase(it);
     }
-    store::Object page;
-    page.id = core::NewId("pag");
-    page.kind = "Page";
-    page.tenant = req.tenant;
-    page.name = page.id;
-    std::replace(page.name.begin(), page.name.end(), '_', '-');
+    store::Object page = store::NewSystemObject("Page", "pag", req.tenant, now);
     page.labels["priority"] = req.priority;
     page.spec = json::object{{"dedup_key", req.dedup_key}, {"title", req.title}, {"details", req.details}, {"priority", req.priority},
                              {"escalation_policy", req.policy}, {"alerts", req.alerts}};
     if (!req.incident.empty()) {
         page.spec["incident"] = req.incident;
     }
-    page.created_at = page.updated_at = now;
     SetState(page, "triggered");
     page.status["triggered_at"] = now;
     page.status["step"] = 0;

@@ -1,3 +1,4 @@
+#include "hangar/core/strings.hpp"
 #include "hangar/store/selector.hpp"
 
 #include <algorithm>
@@ -21,16 +22,6 @@ bool IsValidName(std::string_view s) {
         return false;
     }
     return std::all_of(s.begin(), s.end(), IsNameChar);
-}
-
-std::string_view Trim(std::string_view s) {
-    while (!s.empty() && s.front() == ' ') {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && s.back() == ' ') {
-        s.remove_suffix(1);
-    }
-    return s;
 }
 
 core::Result<Selector> Bad(std::string_view text, std::string_view why) {
@@ -87,7 +78,7 @@ bool IsValidLabelValue(std::string_view value) { return value.empty() || IsValid
 
 core::Result<Selector> Selector::Parse(std::string_view text) {
     Selector sel;
-    if (Trim(text).empty()) {
+    if (core::TrimSpaces(text).empty()) {
         return sel;
     }
     if (text.size() > 4096) {
@@ -99,33 +90,33 @@ core::Result<Selector> Selector::Parse(std::string_view text) {
         return Bad(text, "unbalanced parentheses");
     }
     for (std::string_view raw : terms) {
-        std::string_view term = Trim(raw);
+        std::string_view term = core::TrimSpaces(raw);
         if (term.empty()) {
             return Bad(text, "empty requirement");
         }
         Requirement r;
         if (term.front() == '!') {
-            r.key = std::string(Trim(term.substr(1)));
+            r.key = std::string(core::TrimSpaces(term.substr(1)));
             r.op = Requirement::Op::kNotExists;
         } else if (auto p = term.find("!="); p != std::string_view::npos) {
-            r.key = std::string(Trim(term.substr(0, p)));
+            r.key = std::string(core::TrimSpaces(term.substr(0, p)));
             r.op = Requirement::Op::kNotEquals;
-            r.values.emplace_back(Trim(term.substr(p + 2)));
+            r.values.emplace_back(core::TrimSpaces(term.substr(p + 2)));
         } else if (auto p2 = term.find("=="); p2 != std::string_view::npos) {
-            r.key = std::string(Trim(term.substr(0, p2)));
-            r.values.emplace_back(Trim(term.substr(p2 + 2)));
+            r.key = std::string(core::TrimSpaces(term.substr(0, p2)));
+            r.values.emplace_back(core::TrimSpaces(term.substr(p2 + 2)));
         } else if (auto p3 = term.find('='); p3 != std::string_view::npos) {
-            r.key = std::string(Trim(term.substr(0, p3)));
-            r.values.emplace_back(Trim(term.substr(p3 + 1)));
+            r.key = std::string(core::TrimSpaces(term.substr(0, p3)));
+            r.values.emplace_back(core::TrimSpaces(term.substr(p3 + 1)));
         } else if (auto sp = term.find(' '); sp != std::string_view::npos) {
             r.key = std::string(term.substr(0, sp));
-            std::string_view rest = Trim(term.substr(sp + 1));
+            std::string_view rest = core::TrimSpaces(term.substr(sp + 1));
             if (rest.starts_with("notin")) {
                 r.op = Requirement::Op::kNotIn;
-                rest = Trim(rest.substr(5));
+                rest = core::TrimSpaces(rest.substr(5));
             } else if (rest.starts_with("in")) {
                 r.op = Requirement::Op::kIn;
-                rest = Trim(rest.substr(2));
+                rest = core::TrimSpaces(rest.substr(2));
             } else {
                 return Bad(text, fmt::format("unknown operator in \"{}\"", term));
             }
@@ -136,7 +127,7 @@ core::Result<Selector> Selector::Parse(std::string_view text) {
             size_t start = 0;
             while (true) {
                 size_t comma = list.find(',', start);
-                std::string_view v = Trim(list.substr(start, comma - start));
+                std::string_view v = core::TrimSpaces(list.substr(start, comma - start));
                 if (!IsValidLabelValue(v) || v.empty()) {
                     return Bad(text, fmt::format("invalid value \"{}\"", v));
                 }

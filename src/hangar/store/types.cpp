@@ -1,10 +1,24 @@
 #include "hangar/store/types.hpp"
 
+#include <algorithm>
+
 #include <boost/json/serialize.hpp>
 
+#include "hangar/core/ids.hpp"
 #include "hangar/core/json.hpp"
 
 namespace hangar::store {
+
+Object NewSystemObject(std::string kind, std::string_view prefix, std::string tenant, const std::string& now) {
+    Object o;
+    o.id = core::NewId(prefix);
+    o.kind = std::move(kind);
+    o.tenant = std::move(tenant);
+    o.name = o.id;
+    std::replace(o.name.begin(), o.name.end(), '_', '-');
+    o.created_at = o.updated_at = now;
+    return o;
+}
 
 json::object ObjectToJson(const Object& o) {
     json::object labels;

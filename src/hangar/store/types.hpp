@@ -62,6 +62,10 @@ struct Token {
 };
 
 using AuditEvent = core::AuditFields;
+// A new object Hangar makes itself (a page, an incident): a fresh id, and the id as its name
+// ('_' → '-', so it is a valid name), created and updated now.
+Object NewSystemObject(std::string kind, std::string_view prefix, std::string tenant, const std::string& now);
+
 // The event a controller's own write carries: no action, so the store records the change but
 // appends nothing to the audit log.
 inline AuditEvent SystemAudit(const std::string& now, std::string actor, const std::string& tenant, const std::string& id) {
