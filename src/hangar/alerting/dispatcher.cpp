@@ -156,34 +156,7 @@ struct Dispatcher::Config {
 };
 
 Dispatcher::Dispatcher(store::Store& store, oncall::Pager& pager, oncall::Notifier& notifier, const core::Clock& clock, DispatcherOptions opts)
-    : store_(store), pager_(pager), notifier_(notifier), clock_(clock), opts_(std::move(opts)) {}
-
-Dispatcher::~Dispatcher() { Stop(); }
-
-void Dispatcher::Start() {
-    thread_ = std::thread([this] { Run(); });
-}
-
-void Dispatcher::Stop() {
-    {
-        std::lock_guard lock(run_mu_);
-        stop_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) {
-        thread_.join();
-    }
-}
-
-void Dispatcher::Run() {
-    std::unique_lock lock(run_mu_);
-    while (!stop_) {
-        lock.unlock();
-        Tick();
-        lock.lock();
-        cv_.wait_for(lock, opts_.tick, [this] { return stop_; });
-    }
-}
+    : store_(store), pager_(pager), notifier_(notifier), clock_(clock), opts_(std::move(opts)), loop_(opts_.tick, [this] { Tick(); }) {}
 
 void Dispatcher::Persist(const Entry& e, bool new_firing) {
     const Alert& a = e.alert;

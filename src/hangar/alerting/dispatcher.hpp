@@ -12,19 +12,18 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <boost/json/object.hpp>
 
 #include "hangar/alerting/alert.hpp"
 #include "hangar/core/clock.hpp"
+#include "hangar/core/periodic.hpp"
 #include "hangar/oncall/notifier.hpp"
 #include "hangar/oncall/pager.hpp"
 #include "hangar/store/store.hpp"
@@ -46,9 +45,8 @@ public:
     Dispatcher(store::Store& store, oncall::Pager& pager, oncall::Notifier& notifier, const core::Clock& clock, DispatcherOptions opts);
     // Alerts that start firing (outside maintenance) go to the remediator's runbooks.
     void SetRemediator(Remediator* r) { remediator_ = r; }
-    ~Dispatcher();
-    void Start();
-    void Stop();
+    void Start() { loop_.Start(); }
+    void Stop() { loop_.Stop(); }
     // Firing alerts (again and again) and resolved ones; thread-safe.
     void Receive(std::vector<Alert> alerts);
     // The active alert of a tenant carrying label name=value (PagerDuty dedup keys).
@@ -78,7 +76,6 @@ private:
     void Persist(const Entry& e, bool new_firing);
     void PersistAll(const std::vector<std::pair<const Entry*, bool>>& writes);
     void Flush(Group& g, const std::vector<const Entry*>& members, bool repeat, core::TimePoint now);
-    void Run();
     store::Store& store_;
     oncall::Pager& pager_;
     oncall::Notifier& notifier_;
@@ -88,10 +85,7 @@ private:
     std::mutex mu_;  // alerts_ and groups_
     std::map<std::pair<std::string, std::string>, Entry> alerts_;
     std::map<std::string, Group> groups_;
-    std::mutex run_mu_;
-    std::condition_variable cv_;
-    bool stop_ = false;
-    std::thread thread_;
+    core::Periodic loop_;  // last: stopped before the members it uses go
 };
 
 }  // namespace hangar::alerting

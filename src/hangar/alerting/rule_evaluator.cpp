@@ -21,9 +21,13 @@ std::chrono::seconds DurationAt(const json::object& spec, std::string_view key) 
 }  // namespace
 
 RuleEvaluator::RuleEvaluator(store::Store& store, metrics::Tsdb& db, const core::Clock& clock, std::chrono::milliseconds interval, Sink sink)
-    : store_(store), db_(db), clock_(clock), interval_(interval), sink_(std::move(sink)) {}
-
-RuleEvaluator::~RuleEvaluator() { Stop(); }
+    : store_(store),
+      db_(db),
+      clock_(clock),
+      sink_(std::move(sink)),
+      // Passes start every interval (as Prometheus's groups do), not an interval after the last
+      // one ended; a pass longer than the interval delays the next, which then starts at once.
+      loop_(interval, [this] { Pass(); }, core::Periodic::Cadence::kFixedRate) {}
 
 void RuleEvaluator::SetMetrics(core::MetricsRegistry& registry) {
     last_seconds_ = &registry.Gauge("hangar_rule_evaluation_seconds", "How long the last pass over every alert rule took.", {});
@@ -32,43 +36,14 @@ void RuleEvaluator::SetMetrics(core::MetricsRegistry& registry) {
     alerts_ = &registry.Gauge("hangar_alerts", "Alerts the rules hold, by state.", {"state"});
 }
 
-void RuleEvaluator::Start() {
-    thread_ = std::thread([this] { Run(); });
-}
-
-void RuleEvaluator::Stop() {
-    {
-        std::lock_guard lock(mu_);
-        stop_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) {
-        thread_.join();
-    }
-}
-
-void RuleEvaluator::Run() {
-    // Passes start every interval (as Prometheus's groups do), not an interval after the last
-    // one ended; a pass longer than the interval delays the next, which then starts at once.
-    std::unique_lock lock(mu_);
-    auto next = std::chrono::steady_clock::now();
-    while (!stop_) {
-        lock.unlock();
-        auto stats = EvaluateAll();
-        if (passes_ != nullptr) {
-            last_seconds_->Set({}, stats.seconds);
-            passes_->Inc({});
-            rules_->Set({}, static_cast<double>(stats.rules));
-            alerts_->Set({"pending"}, static_cast<double>(stats.pending));
-            alerts_->Set({"firing"}, static_cast<double>(stats.firing));
-        }
-        lock.lock();
-        next += interval_;
-        auto now = std::chrono::steady_clock::now();
-        if (next < now) {
-            next = now;
-        }
-        cv_.wait_until(lock, next, [this] { return stop_; });
+void RuleEvaluator::Pass() {
+    auto stats = EvaluateAll();
+    if (passes_ != nullptr) {
+        last_seconds_->Set({}, stats.seconds);
+        passes_->Inc({});
+        rules_->Set({}, static_cast<double>(stats.rules));
+        alerts_->Set({"pending"}, static_cast<double>(stats.pending));
+        alerts_->Set({"firing"}, static_cast<double>(stats.firing));
     }
 }
 

@@ -9,16 +9,14 @@
 // tenant; an AlertRule with a built-in rule's name replaces it (or, disabled, turns it off).
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
-#include <mutex>
-#include <thread>
 
 #include <boost/json/object.hpp>
 
 #include "hangar/alerting/alert.hpp"
 #include "hangar/core/clock.hpp"
+#include "hangar/core/periodic.hpp"
 #include "hangar/core/metrics.hpp"
 #include "hangar/metrics/promql_ast.hpp"
 #include "hangar/metrics/tsdb.hpp"
@@ -44,12 +42,11 @@ class RuleEvaluator {
 public:
     using Sink = std::function<void(std::vector<Alert>)>;
     RuleEvaluator(store::Store& store, metrics::Tsdb& db, const core::Clock& clock, std::chrono::milliseconds interval, Sink sink);
-    ~RuleEvaluator();
     // hangar_rule_evaluation_seconds (the last pass), hangar_rule_evaluations_total,
     // hangar_rules and hangar_alerts{state}; call before Start.
     void SetMetrics(core::MetricsRegistry& registry);
-    void Start();
-    void Stop();
+    void Start() { loop_.Start(); }
+    void Stop() { loop_.Stop(); }
     // One pass over every rule of every tenant (tests and the benchmark call it directly).
     EvaluationStats EvaluateAll();
 
@@ -68,11 +65,11 @@ private:
     void Evaluate(const std::string& tenant, const std::string& rule_key, const RuleDef& rule, const store::Object* object,
                   core::TimePoint now, std::vector<Alert>& out, metrics::WriteBatch& alerts_series,
                   EvaluationStats& stats);
-    void Run();
+    // A pass on the loop, with its metrics.
+    void Pass();
     store::Store& store_;
     metrics::Tsdb& db_;
     const core::Clock& clock_;
-    std::chrono::milliseconds interval_;
     Sink sink_;
     core::GaugeFamily* last_seconds_ = nullptr;
     core::CounterFamily* passes_ = nullptr;
@@ -80,10 +77,7 @@ private:
     core::GaugeFamily* alerts_ = nullptr;
     std::map<std::string, metrics::promql::ExprPtr> parsed_;  // by expression text
     std::map<std::string, RuleState> states_;                 // by tenant + "/" + rule key
-    std::mutex mu_;
-    std::condition_variable cv_;
-    bool stop_ = false;
-    std::thread thread_;
+    core::Periodic loop_;  // last: stopped before the members it uses go
 };
 
 }  // namespace hangar::alerting

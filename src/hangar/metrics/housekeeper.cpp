@@ -15,24 +15,7 @@ int64_t Millis(core::TimePoint t) {
 
 Housekeeper::Housekeeper(Tsdb& db, core::MetricsRegistry& registry, const core::Clock& clock,
                          std::chrono::milliseconds interval, std::string instance)
-    : db_(db), registry_(registry), clock_(clock), interval_(interval), instance_(std::move(instance)) {}
-
-Housekeeper::~Housekeeper() { Stop(); }
-
-void Housekeeper::Start() {
-    thread_ = std::thread([this] { Run(); });
-}
-
-void Housekeeper::Stop() {
-    {
-        std::lock_guard lock(mu_);
-        stop_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) {
-        thread_.join();
-    }
-}
+    : db_(db), registry_(registry), clock_(clock), instance_(std::move(instance)), loop_(interval, [this] { Tick(); }) {}
 
 void Housekeeper::ScrapeSelf() {
     auto parsed = ParseExposition(registry_.Render());
@@ -59,20 +42,13 @@ void Housekeeper::ScrapeSelf() {
     }
 }
 
-void Housekeeper::Run() {
-    auto next_maintain = std::chrono::steady_clock::now() + std::chrono::minutes(1);
-    std::unique_lock lock(mu_);
-    while (!stop_) {
-        lock.unlock();
-        ScrapeSelf();
-        if (std::chrono::steady_clock::now() >= next_maintain) {
-            if (auto r = db_.Maintain(Millis(clock_.Now())); !r) {
-                core::LogError("metrics store maintenance failed", {{"error", r.error().message}});
-            }
-            next_maintain = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+void Housekeeper::Tick() {
+    ScrapeSelf();
+    if (std::chrono::steady_clock::now() >= next_maintain_) {
+        if (auto r = db_.Maintain(Millis(clock_.Now())); !r) {
+            core::LogError("metrics store maintenance failed", {{"error", r.error().message}});
         }
-        lock.lock();
-        cv_.wait_for(lock, interval_, [this] { return stop_; });
+        next_maintain_ = std::chrono::steady_clock::now() + std::chrono::minutes(1);
     }
 }
 

@@ -4,13 +4,11 @@
 // cuts the head into blocks and applies retention.
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "hangar/core/clock.hpp"
 #include "hangar/core/metrics.hpp"
+#include "hangar/core/periodic.hpp"
 #include "hangar/metrics/tsdb.hpp"
 
 namespace hangar::metrics {
@@ -19,23 +17,19 @@ class Housekeeper {
 public:
     Housekeeper(Tsdb& db, core::MetricsRegistry& registry, const core::Clock& clock, std::chrono::milliseconds interval,
                 std::string instance);
-    ~Housekeeper();
-    void Start();
-    void Stop();
+    void Start() { loop_.Start(); }
+    void Stop() { loop_.Stop(); }
     // One self-scrape now (tests call it directly).
     void ScrapeSelf();
 
 private:
-    void Run();
+    void Tick();
     Tsdb& db_;
     core::MetricsRegistry& registry_;
     const core::Clock& clock_;
-    std::chrono::milliseconds interval_;
     std::string instance_;
-    std::mutex mu_;
-    std::condition_variable cv_;
-    bool stop_ = false;
-    std::thread thread_;
+    std::chrono::steady_clock::time_point next_maintain_ = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    core::Periodic loop_;  // last: stopped before the members it uses go
 };
 
 }  // namespace hangar::metrics

@@ -25,34 +25,7 @@ double Round(double v, int digits) {
 }  // namespace
 
 SloEvaluator::SloEvaluator(store::Store& store, metrics::Tsdb& db, const core::Clock& clock, std::chrono::milliseconds interval)
-    : store_(store), db_(db), clock_(clock), interval_(interval) {}
-
-SloEvaluator::~SloEvaluator() { Stop(); }
-
-void SloEvaluator::Start() {
-    thread_ = std::thread([this] { Run(); });
-}
-
-void SloEvaluator::Stop() {
-    {
-        std::lock_guard lock(mu_);
-        stop_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) {
-        thread_.join();
-    }
-}
-
-void SloEvaluator::Run() {
-    std::unique_lock lock(mu_);
-    while (!stop_) {
-        lock.unlock();
-        EvaluateAll();
-        lock.lock();
-        cv_.wait_for(lock, interval_, [this] { return stop_; });
-    }
-}
+    : store_(store), db_(db), clock_(clock), loop_(interval, [this] { EvaluateAll(); }) {}
 
 void SloEvaluator::EvaluateAll() {
     auto all = store_.ListAll("SLO");

@@ -6,11 +6,9 @@
 // slo_error_budget_remaining and slo_burn_rate{window} (each labelled slo="<name>").
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 #include "hangar/core/clock.hpp"
+#include "hangar/core/periodic.hpp"
 #include "hangar/metrics/tsdb.hpp"
 #include "hangar/store/store.hpp"
 
@@ -19,22 +17,16 @@ namespace hangar::observe {
 class SloEvaluator {
 public:
     SloEvaluator(store::Store& store, metrics::Tsdb& db, const core::Clock& clock, std::chrono::milliseconds interval);
-    ~SloEvaluator();
-    void Start();
-    void Stop();
+    void Start() { loop_.Start(); }
+    void Stop() { loop_.Stop(); }
     // One pass over every SLO (tests call it directly).
     void EvaluateAll();
 
 private:
-    void Run();
     store::Store& store_;
     metrics::Tsdb& db_;
     const core::Clock& clock_;
-    std::chrono::milliseconds interval_;
-    std::mutex mu_;
-    std::condition_variable cv_;
-    bool stop_ = false;
-    std::thread thread_;
+    core::Periodic loop_;  // last: stopped before the members it uses go
 };
 
 }  // namespace hangar::observe
