@@ -1,23 +1,10 @@
 #pragma once
-// Small helpers for the metrics tests: URL-encoding query parameters.
+// Small helpers for the metrics tests: URL-encoding query parameters (core's, as the CLI uses).
 
-#include <string>
-#include <string_view>
-
-#include <fmt/format.h>
+#include "hangar/core/strings.hpp"
 
 namespace hangar::testing {
 
-inline std::string UrlEncode(std::string_view s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += fmt::format("%{:02X}", c);
-        }
-    }
-    return out;
-}
+using core::UrlEncode;
 
 }  // namespace hangar::testing

@@ -38,18 +38,6 @@ struct CurlGlobal {
 
 }  // namespace
 
-std::string UrlEncode(const std::string& s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += fmt::format("%{:02X}", c);
-        }
-    }
-    return out;
-}
-
 core::Result<HttpResult> Client::Send(
     const std::string& method, const std::string& path, const std::string& body, const std::vector<std::string>& headers
 ) {

@@ -7,6 +7,7 @@
 #include <boost/json/value.hpp>
 
 #include "hangar/core/error.hpp"
+#include "hangar/core/strings.hpp"
 
 namespace hangar::cli {
 
@@ -43,7 +44,7 @@ private:
     ClientConfig cfg_;
 };
 
-// "a b" → "a%20b"
-std::string UrlEncode(const std::string& s);
+// "a b" → "a%20b" (core's, shared with the tests)
+using core::UrlEncode;
 
 }  // namespace hangar::cli
