@@ -2,6 +2,9 @@
 // product. It serves GET /healthz, Prometheus GET /metrics (users, messages, resident memory),
 // POST /messages (counts one), and POST /leak?mb=N (or WORKSPACE_LEAK_MB_PER_SEC) to grow its
 // memory until its limit stops it: the fault Hangar's OOM handling is tested against.
+// With HANGAR_CLOUD_URL (and HANGAR_REGISTRATION_TOKEN the first time) it registers with
+// Hangar's workspace cloud, syncs and reports statistics (cloud_client.cpp); GET /cloud shows
+// how far it got.
 //
 // Usage: hangar-workspace --port N [--data-dir DIR]   (PORT and DATA_DIR in the environment too)
 
@@ -10,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -19,6 +23,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "cloud_client.hpp"
 
 namespace {
 
@@ -69,6 +75,9 @@ std::string Handle(const std::string& req) {
             "workspace_resident_memory_bytes " + std::to_string(RssBytes()) + "\n";
         return Reply(200, "text/plain; version=0.0.4", m);
     }
+    if (method == "GET" && target == "/cloud") {
+        return Reply(200, "application/json", workspace::CloudStateJson());
+    }
     if (method == "POST" && target == "/messages") {
         g_messages++;
         return Reply(200, "application/json", "{}");
@@ -88,9 +97,12 @@ std::string Handle(const std::string& req) {
 
 int main(int argc, char** argv) {
     int port = std::getenv("PORT") != nullptr ? std::atoi(std::getenv("PORT")) : 0;  // NOLINT(concurrency-mt-unsafe)
+    std::string data_dir = std::getenv("DATA_DIR") != nullptr ? std::getenv("DATA_DIR") : ".";  // NOLINT(concurrency-mt-unsafe)
     for (int i = 1; i + 1 < argc; ++i) {
         if (std::strcmp(argv[i], "--port") == 0) {
             port = std::atoi(argv[i + 1]);
+        } else if (std::strcmp(argv[i], "--data-dir") == 0) {
+            data_dir = argv[i + 1];
         }
     }
     if (port <= 0 || port > 65535) {
@@ -121,6 +133,21 @@ int main(int argc, char** argv) {
             }
         }).detach();
     }
+    auto env = [](const char* name, const char* fallback) {
+        const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe)
+        return std::string(v != nullptr ? v : fallback);
+    };
+    workspace::CloudConfig cloud;
+    cloud.cloud_url = env("HANGAR_CLOUD_URL", "");
+    cloud.registration_token = env("HANGAR_REGISTRATION_TOKEN", "");
+    cloud.collector_url = env("HANGAR_COLLECTOR_URL", "");
+    cloud.state_file = data_dir + "/cloud.json";
+    cloud.unique_id = env("WORKSPACE_UNIQUE_ID", ("workspace-" + std::to_string(port)).c_str());
+    cloud.site_name = env("WORKSPACE_SITE_NAME", "Sample workspace");
+    cloud.version = env("WORKSPACE_VERSION", "1.0.0");
+    cloud.address = "http://127.0.0.1:" + std::to_string(port);
+    cloud.sync_seconds = std::max(1, std::atoi(env("WORKSPACE_SYNC_SECONDS", "43200").c_str()));
+    workspace::StartCloud(cloud);
     timeval tv{0, 200000};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     while (!g_stop) {

@@ -10,11 +10,11 @@
 #include <boost/json/object.hpp>
 
 #include "hangar/auth/principal.hpp"
-#include "hangar/api/rate_limit.hpp"
 #include "hangar/auth/tokens.hpp"
 #include "hangar/fleet/provisioner.hpp"
 #include "hangar/core/clock.hpp"
 #include "hangar/core/error.hpp"
+#include "hangar/core/rate_limit.hpp"
 #include "hangar/http/message.hpp"
 #include "hangar/http/router.hpp"
 #include "hangar/store/store.hpp"
@@ -31,6 +31,10 @@ class Pager;
 }
 namespace hangar::incidents {
 class Incidents;
+}
+namespace hangar::edge {
+class Workspaces;
+class Collector;
 }
 
 namespace hangar::api {
@@ -52,13 +56,15 @@ struct Deps {
     store::Store& store;
     auth::TokenService& tokens;
     const core::Clock& clock;
-    RateLimiter* limiter = nullptr;  // per-tenant request rate; null: unlimited
+    core::RateLimiter* limiter = nullptr;  // per-tenant request rate; null: unlimited
     fleet::Provisioner* provisioner = nullptr;  // for instance logs
     metrics::Tsdb* tsdb = nullptr;              // the metrics store; null: no metrics API
     alerting::Dispatcher* alerts = nullptr;     // alert intake; null: no alerting routes
     oncall::Pager* pager = nullptr;
     alerting::Remediator* remediator = nullptr;  // runbook approvals
     incidents::Incidents* incidents = nullptr;
+    edge::Workspaces* workspaces = nullptr;  // workspace cloud services; null: none
+    edge::Collector* collector = nullptr;
 };
 
 // 429 when the caller's tenant is over its request rate (platform admins are exempt).

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "hangar/edge/workspaces.hpp"
 #include "hangar/fleet/specs.hpp"
 #include "hangar/alerting/specs.hpp"
 #include "hangar/incidents/incidents.hpp"
@@ -190,6 +191,10 @@ void AddAlertingKinds(Kinds& kinds) {
     KindInfo page{"Page", "pages", "pag", Scope::kTenant, auth::Role::kAdmin, true, nullptr, false, {}, {}};
     page.system_managed = true;
     kinds.Add(std::move(page));
+}
+
+void AddEdgeKinds(Kinds& kinds) {
+    kinds.Add(KindInfo{"Workspace", "workspaces", "wks", Scope::kTenant, auth::Role::kOperator, false, edge::ValidateWorkspaceSpec, false, {}, {}});
 }
 
 }  // namespace hangar::api

@@ -62,6 +62,8 @@ void AddFleetKinds(Kinds& kinds, store::Store& store);
 void AddObserveKinds(Kinds& kinds);
 // AlertRule, Alert, Silence, NotificationPolicy, Runbook, Schedule, EscalationPolicy and Page.
 void AddAlertingKinds(Kinds& kinds);
+// Workspace.
+void AddEdgeKinds(Kinds& kinds);
 
 // DNS-label names: lowercase letters, digits and '-', 1..63, starting and ending alphanumeric.
 bool IsValidName(std::string_view name);

@@ -9,6 +9,10 @@
 
 #include "hangar/alerting/dispatcher.hpp"
 #include "hangar/alerting/remediator.hpp"
+#include "hangar/edge/collector.hpp"
+#include "hangar/edge/keys.hpp"
+#include "hangar/edge/routes.hpp"
+#include "hangar/edge/workspaces.hpp"
 #include "hangar/incidents/incidents.hpp"
 #include "hangar/metrics/tsdb.hpp"
 #include "hangar/api/kinds.hpp"
@@ -30,6 +34,7 @@ TEST(OpenApi, DocumentsEveryRouteAndNothingElse) {
     AddFleetKinds(kinds, **store);
     AddObserveKinds(kinds);
     AddAlertingKinds(kinds);
+    AddEdgeKinds(kinds);
     auto tsdb = metrics::Tsdb::Open({.dir = dir.path() + "/metrics"});
     ASSERT_TRUE(tsdb);
     oncall::Notifier notifier({}, nullptr);
@@ -37,10 +42,16 @@ TEST(OpenApi, DocumentsEveryRouteAndNothingElse) {
     alerting::Dispatcher dispatcher(**store, pager, notifier, clock, {});
     alerting::Remediator remediator(**store, clock, nullptr);
     incidents::Incidents incidents(**store, tsdb->get(), clock);
-    Deps deps{**store, tokens, clock, nullptr, nullptr, tsdb->get(), &dispatcher, &pager, &remediator, &incidents};
+    auto keys = edge::CloudKeys::LoadOrCreate(dir.path() + "/master-key");
+    ASSERT_TRUE(keys);
+    edge::Workspaces workspaces(**store, *keys, clock, {});
+    edge::Collector collector(**store, *keys, clock, tsdb->get(), {});
+    Deps deps{**store, tokens, clock, nullptr, nullptr, tsdb->get(), &dispatcher, &pager, &remediator, &incidents, &workspaces, &collector};
     core::MetricsRegistry metrics;
     http::Router router;
     AddAllRoutes(router, deps, kinds, hub, metrics, [] { return true; });
+    edge::EdgeDeps edge_deps{workspaces, collector, nullptr};
+    edge::AddWorkspaceCloudRoutes(router, edge_deps);
 
     boost::json::value doc = boost::json::parse(OpenApiDocument());
     ASSERT_EQ(doc.at("openapi").as_string(), "3.1.0");

@@ -18,6 +18,9 @@ void AddSlaRoutes(http::Router& router, Deps& deps);
 void AddAlertingRoutes(http::Router& router, Deps& deps);
 // Incident actions, timeline, post-mortem, the status page and the hand-off (incidents_api.cpp).
 void AddIncidentRoutes(http::Router& router, Deps& deps);
+// Workspace registration tokens, secret rotation, device-flow approvals and statistics views
+// (workspaces_api.cpp), when deps.workspaces is set.
+void AddWorkspaceRoutes(http::Router& router, Deps& deps);
 // `ready` says whether the server takes traffic (false while starting or draining).
 void AddSystemRoutes(
     http::Router& router, Deps& deps, core::MetricsRegistry& metrics, std::function<bool()> ready

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -26,6 +27,11 @@
 #include "hangar/metrics/remote_write_sender.hpp"
 #include "hangar/metrics/tsdb.hpp"
 #include "hangar/alerting/dispatcher.hpp"
+#include "hangar/core/periodic.hpp"
+#include "hangar/edge/collector.hpp"
+#include "hangar/edge/keys.hpp"
+#include "hangar/edge/routes.hpp"
+#include "hangar/edge/workspaces.hpp"
 #include "hangar/alerting/remediator.hpp"
 #include "hangar/alerting/rule_evaluator.hpp"
 #include "hangar/incidents/incidents.hpp"
@@ -124,6 +130,18 @@ void LoadYaml(const std::string& path, ServeConfig& cfg) {
             cfg.smtp_from = v.as<std::string>();
         } else if (key == "public_url") {
             cfg.public_url = v.as<std::string>();
+        } else if (key == "master_key_file") {
+            cfg.master_key_file = v.as<std::string>();
+        } else if (key == "workspace_token_ttl") {
+            cfg.workspace_token_ttl = v.as<std::string>();
+        } else if (key == "workspace_secret_ttl") {
+            cfg.workspace_secret_ttl = v.as<std::string>();
+        } else if (key == "collector_listen") {
+            cfg.collector_listen = v.as<std::string>();
+        } else if (key == "statistics_retention") {
+            cfg.statistics_retention = v.as<std::string>();
+        } else if (key == "public_rate") {
+            cfg.public_rate = v.as<double>();
         } else if (key == "tenant_rate") {
             cfg.tenant_rate = v.as<double>();
         } else if (key == "changelog_keep") {
@@ -151,6 +169,7 @@ void AddAllRoutes(
     AddSlaRoutes(router, deps);
     AddAlertingRoutes(router, deps);
     AddIncidentRoutes(router, deps);
+    AddWorkspaceRoutes(router, deps);
     AddInstanceLogRoute(router, deps, kinds);
     AddResourceRoutes(router, deps, kinds, hub);
 }
@@ -205,6 +224,13 @@ void AddServeCommand(CLI::App& app) {
     add("--smtp-url", &ServeConfig::smtp_url, "SMTP server for email notifications, such as smtp://127.0.0.1:25", "HANGAR_SMTP_URL");
     add("--smtp-from", &ServeConfig::smtp_from, "Sender address of notification emails", "HANGAR_SMTP_FROM");
     add("--public-url", &ServeConfig::public_url, "How people reach this server, for links in pages (default: http://<listen>)", "HANGAR_PUBLIC_URL");
+    add("--master-key-file", &ServeConfig::master_key_file, "The cloud's master key (64 hex characters; created if missing; default <data-dir>/master-key). Replicas share it", "HANGAR_MASTER_KEY_FILE");
+    add("--workspace-token-ttl", &ServeConfig::workspace_token_ttl, "Lifetime of workspace access tokens", "HANGAR_WORKSPACE_TOKEN_TTL");
+    add("--workspace-secret-ttl", &ServeConfig::workspace_secret_ttl, "Lifetime of workspace client secrets", "HANGAR_WORKSPACE_SECRET_TTL");
+    add("--collector-listen", &ServeConfig::collector_listen, "HOST:PORT where the statistics collector also answers POST / (besides /collector)", "HANGAR_COLLECTOR_LISTEN");
+    add("--statistics-retention", &ServeConfig::statistics_retention, "How long statistics reports are kept", "HANGAR_STATISTICS_RETENTION");
+    add("--public-rate", &ServeConfig::public_rate, "Unauthenticated workspace cloud calls a second per client address, bursts of twice that (0: unlimited)", "HANGAR_PUBLIC_RATE")
+        ->check(CLI::Range(0.0, 1e9));
     add("--sim-latency", &ServeConfig::sim_latency, "Simulated provisioner: time an instance takes to start", "HANGAR_SIM_LATENCY");
     serve->final_callback([flags, config_file, given] {
         ServeConfig cfg = *flags;
@@ -306,6 +332,7 @@ int RunServe(const ServeConfig& cfg) {
     AddFleetKinds(kinds, store);
     AddObserveKinds(kinds);
     AddAlertingKinds(kinds);
+    AddEdgeKinds(kinds);
     auto sim_latency = ParseMillis(cfg.sim_latency);
     if (!sim_latency) {
         fmt::print(stderr, "hangar serve: --sim-latency \"{}\": use a duration such as 200ms or 2s\n", cfg.sim_latency);
@@ -431,14 +458,52 @@ int RunServe(const ServeConfig& cfg) {
     alerting::RuleEvaluator rules(store, **tsdb, clock, *rule_interval, [&dispatcher](std::vector<alerting::Alert> a) { dispatcher.Receive(std::move(a)); });
     rules.SetMetrics(metrics);
 
-    RateLimiter limiter(cfg.tenant_rate, cfg.tenant_rate * 2);
-    Deps deps{store, tokens, clock, &limiter, provisioner.get(), tsdb->get(), &dispatcher, &pager, &remediator, &incidents};
+    // The workspace cloud services.
+    std::string key_path = cfg.master_key_file.empty() ? (std::filesystem::path(cfg.data_dir) / "master-key").string() : cfg.master_key_file;
+    auto keys = edge::CloudKeys::LoadOrCreate(key_path);
+    if (!keys) {
+        fmt::print(stderr, "hangar serve: --master-key-file: {}\n", keys.error().message);
+        return 2;
+    }
+    edge::WorkspaceOptions wopts;
+    wopts.base_url = public_url;
+    for (auto [name, text, dest] :
+         {std::tuple{"--workspace-token-ttl", &cfg.workspace_token_ttl, &wopts.access_token_ttl},
+          std::tuple{"--workspace-secret-ttl", &cfg.workspace_secret_ttl, &wopts.secret_ttl}}) {
+        auto d = core::ParseDuration(*text);
+        if (!d || d->count() < 1) {
+            fmt::print(stderr, "hangar serve: {} \"{}\": use a duration such as 1h or 90d\n", name, *text);
+            return 2;
+        }
+        *dest = *d;
+    }
+    auto stats_retention = core::ParseDuration(cfg.statistics_retention);
+    if (!stats_retention || stats_retention->count() < 3600) {
+        fmt::print(stderr, "hangar serve: --statistics-retention \"{}\": use a duration of at least 1h, such as 400d\n", cfg.statistics_retention);
+        return 2;
+    }
+    edge::Workspaces workspaces(store, *keys, clock, wopts);
+    workspaces.SetOnSync([&clock, db = tsdb->get()](const store::Object& ws) {
+        edge::RecordWorkspaceSeries(*db, ws, std::chrono::duration_cast<std::chrono::milliseconds>(clock.Now().time_since_epoch()).count());
+    });
+    edge::Collector collector(store, *keys, clock, tsdb->get(), edge::CollectorOptions{.retention = *stats_retention, .max_document = cfg.body_limit});
+    core::Periodic statistics_sweep(std::chrono::hours(1), [&collector] {
+        if (size_t n = collector.Sweep(); n > 0) {
+            core::LogInfo("statistics retention", {{"deleted", static_cast<int64_t>(n)}});
+        }
+    });
+    core::RateLimiter public_limiter(cfg.public_rate, cfg.public_rate * 2);
+    edge::EdgeDeps edge_deps{workspaces, collector, &public_limiter};
+
+    core::RateLimiter limiter(cfg.tenant_rate, cfg.tenant_rate * 2);
+    Deps deps{store, tokens, clock, &limiter, provisioner.get(), tsdb->get(), &dispatcher, &pager, &remediator, &incidents, &workspaces, &collector};
     http::Router router;
     http::Server* server_ptr = nullptr;
     std::atomic<bool> ready{false};
     AddAllRoutes(router, deps, kinds, hub, metrics, [&] {
         return ready.load() && server_ptr != nullptr && !server_ptr->Draining();
     });
+    edge::AddWorkspaceCloudRoutes(router, edge_deps);
 
     http::Server server(sopts, router, metrics);
     server_ptr = &server;
@@ -446,6 +511,27 @@ int RunServe(const ServeConfig& cfg) {
         fmt::print(stderr, "hangar serve: {}\n", b.error().message);
         return 2;
     }
+    if (cfg.public_url.empty()) {
+        workspaces.SetBaseUrl(fmt::format("http://{}:{}", cfg.listen.substr(0, cfg.listen.rfind(':')), server.port()));
+    }
+    // The collector on a listener of its own, for servers whose collector URL is a bare host.
+    std::unique_ptr<http::Server> collector_server;
+    http::Router collector_router;
+    std::thread collector_thread;
+    if (!cfg.collector_listen.empty()) {
+        edge::AddCollectorRootRoute(collector_router, edge_deps);
+        http::ServerOptions copts = sopts;
+        copts.listen = cfg.collector_listen;
+        copts.io_threads = 1;
+        collector_server = std::make_unique<http::Server>(copts, collector_router, metrics);
+        if (auto b = collector_server->Bind(); !b) {
+            fmt::print(stderr, "hangar serve: --collector-listen: {}\n", b.error().message);
+            return 2;
+        }
+        core::LogInfo("collector listening", {{"address", std::string_view(cfg.collector_listen)}, {"port", static_cast<int64_t>(collector_server->port())}});
+        collector_thread = std::thread([&collector_server] { collector_server->Run(); });
+    }
+    statistics_sweep.Start();
     hub.Start();
     instance_loop.Start();
     rollout_loop.Start();
@@ -465,6 +551,11 @@ int RunServe(const ServeConfig& cfg) {
     );
     core::SetLogLevel(level);
     server.Run();
+    if (collector_server) {
+        collector_server->Stop();
+        collector_thread.join();
+    }
+    statistics_sweep.Stop();
     rules.Stop();
     dispatcher.Stop();
     remediator.Stop();

@@ -39,6 +39,12 @@ struct ServeConfig {
     std::string smtp_url;                   // smtp://host:port for email notifications
     std::string smtp_from = "hangar@localhost";
     std::string public_url;                 // how people reach this server (links in pages); default http://<listen>
+    std::string master_key_file;            // the cloud's master key; default <data_dir>/master-key
+    std::string workspace_token_ttl = "1h";   // workspace access tokens
+    std::string workspace_secret_ttl = "90d";  // workspace client secrets
+    std::string collector_listen;             // HOST:PORT for the collector's own listener ("" = none)
+    std::string statistics_retention = "400d";
+    double public_rate = 10;                  // unauthenticated cloud calls a second per client address
 };
 
 // Registers the `serve` subcommand; its callback runs the server and exits with its code.

@@ -102,6 +102,9 @@ const std::vector<Column> kPageCols = {
 const std::vector<Column> kIncidentCols = {
     {"ID", "metadata.id"}, {"SEVERITY", "spec.severity"}, {"STATUS", "spec.status"}, {"LEAD", "spec.roles.lead"},
     {"OPENED", "metadata.created_at"}, {"POST-MORTEM", "spec.postmortem.state"}, {"TITLE", "spec.title"}};
+const std::vector<Column> kWorkspaceCols = {
+    {"ID", "metadata.id"}, {"NAME", "metadata.name"}, {"TENANT", "metadata.tenant"}, {"REGISTRATION", "status.registration"},
+    {"VERSION", "status.version"}, {"SEATS", "status.seats"}, {"LAST SYNC", "status.last_sync_at"}};
 const std::vector<Column> kTokenCols = {
     {"ID", "id"}, {"ROLE", "role"}, {"TENANT", "tenant"}, {"NAME", "name"},
     {"EXPIRES", "expires_at"}, {"REVOKED", "revoked_at"}};
@@ -148,6 +151,7 @@ KindRef ResolveKind(const std::string& k) {
         {{"page", "pages", "pag"}, {"pages", &kPageCols}},
         {{"runbook", "runbooks", "rbk"}, {"runbooks", &kObjectCols}},
         {{"incident", "incidents", "inc"}, {"incidents", &kIncidentCols}},
+        {{"workspace", "workspaces", "wks"}, {"workspaces", &kWorkspaceCols}},
     };
     for (const auto& [names, ref] : kinds) {
         if (std::find(names.begin(), names.end(), k) != names.end()) {
@@ -157,7 +161,7 @@ KindRef ResolveKind(const std::string& k) {
     Exit(core::MakeError(
         core::ErrorCode::kInvalidArgument, fmt::format("unknown kind \"{}\"; known kinds: tenants, users, tokens, products, plans, instances, rollouts, slos, "
                                                           "maintenancewindows, alertrules, alerts, silences, notificationpolicies, schedules, "
-                                                          "escalationpolicies, pages, runbooks, incidents", k)
+                                                          "escalationpolicies, pages, runbooks, incidents, workspaces", k)
     ));
 }
 
@@ -649,6 +653,78 @@ void AddPage(CLI::App& app, Globals& g) {
     }
 }
 
+void AddWorkspace(CLI::App& app, Globals& g) {
+    CLI::App* ws = app.add_subcommand("workspace", "Workspace cloud services: registrations, tokens, secrets, statistics (get workspaces lists them)");
+    ws->require_subcommand(1);
+    struct Opts {
+        std::string code, name, tenant, id, ttl;
+    };
+    auto o = std::make_shared<Opts>();
+    for (const char* verb : {"approve", "reject"}) {
+        std::string v = verb;
+        CLI::App* cmd = ws->add_subcommand(v, v == "approve" ? "Approve a device-flow registration by the user code the workspace shows"
+                                                             : "Reject a device-flow registration");
+        cmd->add_option("user_code", o->code, "The code, such as BCDF-GHJK")->required();
+        if (v == "approve") {
+            cmd->add_option("--name", o->name, "Name of the new workspace (default: from its site name)");
+            cmd->add_option("--tenant", o->tenant, "Tenant id (platform tokens must name one)");
+        }
+        cmd->callback([&g, o, v] {
+            ClientConfig cfg = Resolve(g);
+            Client client(cfg);
+            json::object body{{"user_code", o->code}};
+            if (!o->name.empty()) {
+                body["name"] = o->name;
+            }
+            json::value r = CallOrExit(client, "POST", "/v1/workspaces:" + v + Query({{"tenant", o->tenant}}), json::serialize(body));
+            if (v == "approve") {
+                Print(cfg, r, kWorkspaceCols);
+            } else {
+                Print(cfg, r, {{"USER CODE", "user_code"}, {"STATE", "state"}});
+            }
+        });
+    }
+    CLI::App* pending = ws->add_subcommand("pending", "Device-flow registrations waiting for approval (platform admins)");
+    pending->callback([&g] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        Print(cfg, CallOrExit(client, "GET", "/v1/workspaces:pending", ""),
+              {{"USER CODE", "user_code"}, {"SITE", "site_name"}, {"ADDRESS", "address"}, {"CONTACT", "contact_email"}, {"EXPIRES", "expires_at"}});
+    });
+    CLI::App* token = ws->add_subcommand("token", "Issue a one-time registration token for a workspace; printed once");
+    token->add_option("id", o->id, "Workspace id (wks_...)")->required();
+    token->add_option("--ttl", o->ttl, "How long it may be used, such as 24h");
+    token->callback([&g, o] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        std::string body = o->ttl.empty() ? "" : json::serialize(json::object{{"ttl", o->ttl}});
+        json::value r = CallOrExit(client, "POST", "/v1/workspaces/" + UrlEncode(o->id) + ":registration-token", body);
+        Print(cfg, r, {{"TOKEN", "token"}, {"EXPIRES", "expires_at"}});
+    });
+    CLI::App* rotate = ws->add_subcommand("rotate", "Give a workspace a new client secret (printed once); the old one works for a grace period");
+    rotate->add_option("id", o->id, "Workspace id (wks_...)")->required();
+    rotate->callback([&g, o] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        json::value r = CallOrExit(client, "POST", "/v1/workspaces/" + UrlEncode(o->id) + ":rotate-secret", "");
+        Print(cfg, r, {{"CLIENT ID", "client_id"}, {"CLIENT SECRET", "client_secret"}, {"OLD SECRET UNTIL", "previous_secret_valid_until"}});
+    });
+    CLI::App* fleet = ws->add_subcommand("fleet", "The fleet as workspaces report it: version, seats, active users");
+    fleet->add_option("--tenant", o->tenant, "Only this tenant (platform tokens)");
+    fleet->callback([&g, o] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        json::value r = CallOrExit(client, "GET", "/v1/statistics/fleet" + Query({{"tenant", o->tenant}}), "");
+        if (cfg.output != "table") {
+            Print(cfg, r, {});
+            return;
+        }
+        json::object rows{{"items", r.as_object().at("workspaces")}};
+        Print(cfg, rows, {{"ID", "id"}, {"NAME", "name"}, {"TENANT", "tenant"}, {"REGISTRATION", "registration"}, {"VERSION", "version"},
+                          {"DEPLOY", "deploy_method"}, {"SEATS", "seats"}, {"ACTIVE", "active_users"}, {"LAST REPORT", "last_report_at"}});
+    });
+}
+
 void AddRollout(CLI::App& app, Globals& g) {
     CLI::App* rollout = app.add_subcommand("rollout", "Follow rollouts");
     rollout->require_subcommand(1);
@@ -745,6 +821,7 @@ void AddClientCommands(CLI::App& app) {
     AddSla(app, g);
     AddOnCall(app, g);
     AddPage(app, g);
+    AddWorkspace(app, g);
 }
 
 }  // namespace hangar::cli

@@ -2,8 +2,11 @@
 // Small string helpers shared across layers.
 
 #include <cctype>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -29,6 +32,62 @@ inline std::string UrlEncode(std::string_view s) {
         } else {
             out += fmt::format("%{:02X}", c);
         }
+    }
+    return out;
+}
+
+// An application/x-www-form-urlencoded body ("a=1&b=x+y%21") as decoded pairs in order;
+// nullopt when a percent escape is malformed.
+inline std::optional<std::vector<std::pair<std::string, std::string>>> ParseForm(std::string_view body) {
+    auto decode = [](std::string_view in, std::string& out) {
+        out.clear();
+        for (size_t i = 0; i < in.size(); ++i) {
+            char c = in[i];
+            if (c == '+') {
+                out.push_back(' ');
+            } else if (c == '%') {
+                if (i + 2 >= in.size()) {
+                    return false;
+                }
+                int v = 0;
+                for (size_t k = 1; k <= 2; ++k) {
+                    char h = in[i + k];
+                    v <<= 4;
+                    if (h >= '0' && h <= '9') {
+                        v |= h - '0';
+                    } else if (h >= 'a' && h <= 'f') {
+                        v |= h - 'a' + 10;
+                    } else if (h >= 'A' && h <= 'F') {
+                        v |= h - 'A' + 10;
+                    } else {
+                        return false;
+                    }
+                }
+                out.push_back(static_cast<char>(v));
+                i += 2;
+            } else {
+                out.push_back(c);
+            }
+        }
+        return true;
+    };
+    std::vector<std::pair<std::string, std::string>> out;
+    size_t i = 0;
+    while (i <= body.size()) {
+        size_t amp = body.find('&', i);
+        if (amp == std::string_view::npos) {
+            amp = body.size();
+        }
+        std::string_view part = body.substr(i, amp - i);
+        if (!part.empty()) {
+            size_t eq = part.find('=');
+            std::string k, v;
+            if (!decode(part.substr(0, eq), k) || (eq != std::string_view::npos && !decode(part.substr(eq + 1), v))) {
+                return std::nullopt;
+            }
+            out.emplace_back(std::move(k), std::move(v));
+        }
+        i = amp + 1;
     }
     return out;
 }

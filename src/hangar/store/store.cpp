@@ -533,8 +533,10 @@ core::Result<Object> Store::Delete(
             if (!cur) {
                 return Fail(cur.error());
             }
-            if (auto c = check(*cur); !c) {
-                return Fail(c.error());
+            if (check) {
+                if (auto c = check(*cur); !c) {
+                    return Fail(c.error());
+                }
             }
             if (expected_revision && *expected_revision != cur->revision) {
                 return Fail(StaleRevision(*expected_revision, cur->revision));

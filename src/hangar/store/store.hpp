@@ -95,7 +95,7 @@ public:
         Mutator mutate,
         AuditEvent audit
     );
-    using Check = std::function<core::Result<void>(const Object&)>;
+    using Check = std::function<core::Result<void>(const Object&)>;  // empty: no check
     core::Result<Object> Delete(
         std::string_view id, std::optional<int64_t> expected_revision, Check check, AuditEvent audit
     );

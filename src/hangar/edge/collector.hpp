@@ -1,0 +1,70 @@
+#pragma once
+// The statistics collector (protocols/workspace-cloud.md §5): a workspace posts its whole
+// statistics document once a day. Each is stored whole, zstd-compressed, as a StatisticsReport
+// named by the SHA-256 of the document, so a resent document is stored once and gets the same
+// answer; the fields the fleet needs are extracted beside it, copied onto the Workspace's status
+// and written as metrics series (seats and active users over time). The answer is a statsToken
+// signed with the cloud's Ed25519 key.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "hangar/core/clock.hpp"
+#include "hangar/core/error.hpp"
+#include "hangar/edge/keys.hpp"
+#include "hangar/edge/workspaces.hpp"
+#include "hangar/store/store.hpp"
+
+namespace hangar::metrics {
+class Tsdb;
+}
+
+namespace hangar::edge {
+
+struct CollectorOptions {
+    std::chrono::seconds retention{400LL * 24 * 3600};  // reports older than this are deleted
+    size_t max_document = 4 << 20;                       // bytes, before compression
+};
+
+class Collector {
+public:
+    Collector(store::Store& store, const CloudKeys& keys, const core::Clock& clock, metrics::Tsdb* tsdb, CollectorOptions opts);
+
+    // `who` is null for a server that has not registered: its reports are kept platform-wide,
+    // under its uniqueId, for platform admins.
+    EdgeResult<json::object> Receive(const WorkspaceAuth* who, std::string_view body);
+
+    // The indexed fields of a workspace's reports, newest first (`tenant` as the caller sees it;
+    // "" for unregistered servers, with `workspace` then being their uniqueId).
+    core::Result<json::array> History(const std::string& tenant, const std::string& workspace, size_t limit);
+    // A report's whole document, decompressed; NotFound outside `tenant` (nullopt: any tenant).
+    core::Result<std::string> Document(const std::string& report_id, const std::optional<std::string>& tenant);
+    // Versions in use, deployment methods and platforms, seats and active users per tenant,
+    // from the latest report of each workspace (and each workspace's last sync).
+    core::Result<json::object> Fleet(const std::optional<std::string>& tenant);
+    // Deletes reports past retention; returns how many.
+    size_t Sweep();
+
+private:
+    store::Store& store_;
+    const CloudKeys& keys_;
+    const core::Clock& clock_;
+    metrics::Tsdb* tsdb_;
+    CollectorOptions opts_;
+};
+
+// The fields the fleet needs, read leniently (a field of another type is skipped: documents
+// change shape between versions).
+json::object IndexStatistics(const json::object& doc);
+
+// A workspace's figures as series at `time_ms`, in its tenant: hangar_workspace_seats (from
+// sync), hangar_workspace_active_users, _total_users, _total_messages (from statistics) and
+// hangar_workspace_info{version, deploy_method} = 1.
+void RecordWorkspaceSeries(metrics::Tsdb& tsdb, const store::Object& ws, int64_t time_ms);
+
+}  // namespace hangar::edge

@@ -1,0 +1,136 @@
+#include "hangar/edge/routes.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+
+#include "hangar/core/log.hpp"
+#include "hangar/core/strings.hpp"
+#include "hangar/edge/collector.hpp"
+#include "hangar/edge/workspaces.hpp"
+
+namespace hangar::edge {
+
+namespace {
+
+http::Response Json(int status, const json::object& body) {
+    return http::Response{status, "application/json", {{"cache-control", "no-store"}}, json::serialize(body), {}};
+}
+
+http::Response Error(const EdgeError& e) {
+    json::object body{{"error", e.error}};
+    if (!e.description.empty()) {
+        body["error_description"] = e.description;
+    }
+    http::Response r = Json(e.status, body);
+    if (e.status == 401) {
+        r.headers.emplace_back("www-authenticate", fmt::format("Bearer error=\"{}\"", e.error));
+    } else if (e.status == 429 || e.status == 503) {
+        r.headers.emplace_back("retry-after", "1");
+    }
+    return r;
+}
+
+http::Response Answer(const EdgeResult<json::object>& r, int ok_status = 200) { return r ? Json(ok_status, *r) : Error(r.error()); }
+
+// "127.0.0.1:5342" → "127.0.0.1"; "[::1]:5342" → "::1".
+std::string AddressOf(const std::string& remote) {
+    if (remote.starts_with('[')) {
+        return remote.substr(1, remote.find(']') - 1);
+    }
+    return remote.substr(0, remote.rfind(':'));
+}
+
+// nullopt when the caller may go on; else the 429 to answer.
+std::optional<http::Response> OverPublicRate(EdgeDeps& deps, const http::Request& req) {
+    std::chrono::seconds retry{1};
+    if (deps.public_limiter == nullptr || deps.public_limiter->Allow(AddressOf(req.remote), retry)) {
+        return std::nullopt;
+    }
+    http::Response r = Error(EdgeError{429, "slow_down", fmt::format("too many requests from this address; retry in {} s", retry.count())});
+    for (auto& [k, v] : r.headers) {
+        if (k == "retry-after") {
+            v = std::to_string(retry.count());
+        }
+    }
+    return r;
+}
+
+http::Handler Guarded(std::function<http::Response(http::Request&)> fn) {
+    return [fn = std::move(fn)](http::Request& req) {
+        try {
+            return fn(req);
+        } catch (const std::exception& e) {
+            core::LogError("workspace cloud call failed", {{"request_id", std::string_view(req.request_id)}, {"error", std::string_view(e.what())}});
+            return Error(EdgeError{500, "server_error", "internal error; the server log has the request id " + req.request_id});
+        }
+    };
+}
+
+http::Response Collect(EdgeDeps& deps, http::Request& req) {
+    if (req.Header("authorization").empty()) {
+        if (auto limited = OverPublicRate(deps, req)) {
+            return *limited;
+        }
+        return Answer(deps.collector.Receive(nullptr, req.body));
+    }
+    auto who = deps.workspaces.Authenticate(req.Header("authorization"), kStatsWrite);
+    if (!who) {
+        return Error(who.error());
+    }
+    return Answer(deps.collector.Receive(&*who, req.body));
+}
+
+}  // namespace
+
+void AddWorkspaceCloudRoutes(http::Router& router, EdgeDeps& deps) {
+    router.Add("POST", "/api/oauth/clients", Guarded([&deps](http::Request& req) {
+        if (auto limited = OverPublicRate(deps, req)) {
+            return *limited;
+        }
+        return Answer(deps.workspaces.RegisterClient(req.Header("authorization"), req.body, req.remote), 201);
+    }));
+    router.Add("POST", "/api/oauth/token", Guarded([&deps](http::Request& req) {
+        std::string_view ct = req.Header("content-type");
+        if (!ct.starts_with("application/x-www-form-urlencoded")) {
+            return Error(EdgeError{400, "invalid_request", "send the fields form-encoded (Content-Type: application/x-www-form-urlencoded)"});
+        }
+        if (req.body.size() > 8192) {
+            return Error(EdgeError{413, "invalid_request", "the token request is limited to 8192 bytes"});
+        }
+        auto form = core::ParseForm(req.body);
+        if (!form) {
+            return Error(EdgeError{400, "invalid_request", "the body is not valid form encoding (a malformed % escape)"});
+        }
+        return Answer(deps.workspaces.Token(*form));
+    }));
+    router.Add("POST", "/api/v2/register/workspace/intent", Guarded([&deps](http::Request& req) {
+        if (auto limited = OverPublicRate(deps, req)) {
+            return *limited;
+        }
+        return Answer(deps.workspaces.Intent(req.body));
+    }));
+    router.Add("GET", "/api/v2/register/workspace/poll", Guarded([&deps](http::Request& req) {
+        if (auto limited = OverPublicRate(deps, req)) {
+            return *limited;
+        }
+        auto token = req.Query("token");
+        if (!token || token->empty()) {
+            return Error(EdgeError{400, "invalid_request", "the query parameter token (the device_code) is required"});
+        }
+        return Answer(deps.workspaces.Poll(*token));
+    }));
+    router.Add("POST", "/api/v2/workspaces/{id}/sync", Guarded([&deps](http::Request& req) {
+        auto who = deps.workspaces.Authenticate(req.Header("authorization"), kLicenseRead);
+        if (!who) {
+            return Error(who.error());
+        }
+        return Answer(deps.workspaces.Sync(*who, req.Param("id"), req.body));
+    }));
+    router.Add("POST", "/collector", Guarded([&deps](http::Request& req) { return Collect(deps, req); }));
+}
+
+void AddCollectorRootRoute(http::Router& router, EdgeDeps& deps) {
+    router.Add("POST", "/", Guarded([&deps](http::Request& req) { return Collect(deps, req); }));
+}
+
+}  // namespace hangar::edge

@@ -1,0 +1,128 @@
+#pragma once
+// Workspaces: the clients of the cloud services (a managed instance or a self-hosted server),
+// per protocols/workspace-cloud.md. Registration (a one-time token, or the device-code flow an
+// operator approves), OAuth2 client credentials with scopes, and sync, which records what the
+// workspace says about itself and answers with license data signed by the cloud's Ed25519 key.
+//
+// Access tokens are stateless: "hwa_<payload>.<hmac>" carries the workspace, its scopes, its
+// expiry and the workspace's token epoch, so checking one needs no store read beyond the cached
+// workspace document. Client secrets are stored as SHA-256 hashes.
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "hangar/core/clock.hpp"
+#include "hangar/core/error.hpp"
+#include "hangar/edge/keys.hpp"
+#include "hangar/store/store.hpp"
+
+namespace hangar::edge {
+
+namespace json = boost::json;
+
+// The scopes a workspace may hold, as bits.
+enum ScopeBit : uint32_t {
+    kLicenseRead = 1U << 0U,
+    kClientWrite = 1U << 1U,
+    kStatsWrite = 1U << 2U,
+    kPushSend = 1U << 3U,
+    kMarketplaceRead = 1U << 4U,
+    kMarketplaceDownload = 1U << 5U,
+    kMarketplacePurchase = 1U << 6U,
+};
+constexpr uint32_t kAllScopes = (1U << 7U) - 1;
+// "workspace:push:send" → kPushSend; 0 when unknown.
+uint32_t ScopeFromName(std::string_view name);
+std::string ScopeString(uint32_t bits);
+
+// An answer in the contract's shape: a status and {"error": code, "error_description": text}.
+struct EdgeError {
+    int status = 400;
+    std::string error;
+    std::string description;
+};
+template <typename T>
+using EdgeResult = std::expected<T, EdgeError>;
+inline std::unexpected<EdgeError> EdgeFail(int status, std::string error, std::string description = {}) {
+    return std::unexpected(EdgeError{status, std::move(error), std::move(description)});
+}
+
+struct WorkspaceOptions {
+    std::string base_url = "http://127.0.0.1:8080";  // how workspaces reach this server
+    std::chrono::seconds access_token_ttl{3600};
+    std::chrono::seconds secret_ttl{90LL * 24 * 3600};
+    std::chrono::seconds registration_token_ttl{24 * 3600};
+    std::chrono::seconds intent_ttl{15 * 60};
+    std::chrono::seconds rotation_grace{24 * 3600};  // the previous secret keeps working this long
+    int poll_interval = 5;                           // seconds, told to device-flow clients
+};
+
+// A checked access token.
+struct WorkspaceAuth {
+    std::string workspace_id, tenant;
+    uint32_t scopes = 0;
+    int64_t expires_unix = 0;
+};
+
+// The Workspace kind's spec, read strictly.
+core::Result<json::object> ValidateWorkspaceSpec(const json::object& spec);
+
+class Workspaces {
+public:
+    Workspaces(store::Store& store, const CloudKeys& keys, const core::Clock& clock, WorkspaceOptions opts);
+
+    const CloudKeys& keys() const { return keys_; }
+    // Once the listener is bound (its port may have been 0), when no public URL was configured.
+    void SetBaseUrl(std::string url) { opts_.base_url = std::move(url); }
+    const WorkspaceOptions& options() const { return opts_; }
+
+    // ---- the operator's side (Hangar API)
+    // A one-time registration token for workspace `id`: {"token", "expires_at", "workspace"}.
+    core::Result<json::object> IssueRegistrationToken(const std::string& id, std::chrono::seconds ttl, store::AuditEvent audit);
+    // A new client secret; the previous one keeps working for `rotation_grace`.
+    core::Result<json::object> RotateSecret(const std::string& id, store::AuditEvent audit);
+    // Approves a device-flow intent by its user code: creates the workspace in `tenant`.
+    core::Result<store::Object> Approve(std::string_view user_code, const std::string& tenant, std::string name, store::AuditEvent audit);
+    core::Result<void> Reject(std::string_view user_code, store::AuditEvent audit);
+    // Pending device-flow intents (platform admins review them).
+    core::Result<json::array> PendingIntents();
+
+    // ---- the workspace's side (the contract)
+    EdgeResult<json::object> RegisterClient(std::string_view authorization, std::string_view body, const std::string& remote);
+    EdgeResult<json::object> Intent(std::string_view body);
+    EdgeResult<json::object> Poll(std::string_view device_code);
+    // POST /api/oauth/token, form fields already decoded.
+    EdgeResult<json::object> Token(const std::vector<std::pair<std::string, std::string>>& form);
+    // A bearer access token that holds `need` (a ScopeBit; 0: any valid token).
+    EdgeResult<WorkspaceAuth> Authenticate(std::string_view authorization, uint32_t need) const;
+    EdgeResult<json::object> Sync(const WorkspaceAuth& who, std::string_view id, std::string_view body);
+
+    // Called after each sync with the workspace as stored (series for the fleet view).
+    void SetOnSync(std::function<void(const store::Object&)> fn) { on_sync_ = std::move(fn); }
+
+    // The license data a workspace holds: {"version", "address", "license", "updatedAt", "modules", "expireAt"}.
+    json::object LicenseData(const store::Object& ws);
+
+private:
+    json::object Credentials(const store::Object& ws, const std::string& secret);
+    std::string AccessToken(const store::Object& ws, uint32_t scopes, int64_t expires_unix) const;
+    store::Store& store_;
+    const CloudKeys& keys_;
+    const core::Clock& clock_;
+    WorkspaceOptions opts_;
+    std::function<void(const store::Object&)> on_sync_;
+};
+
+// The registration record fields Hangar reads (the rest is kept as sent); a record that is not
+// an object, or whose known fields have the wrong types, is refused with a message naming it.
+EdgeResult<json::object> ReadRegistrationRecord(std::string_view body);
+
+}  // namespace hangar::edge
