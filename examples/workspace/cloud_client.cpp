@@ -20,6 +20,7 @@ namespace {
 
 std::mutex g_mu;
 json::object g_state{{"state", "starting"}};
+CloudConfig g_cfg;
 
 void Set(std::string_view key, json::value v) {
     std::lock_guard lock(g_mu);
@@ -202,7 +203,36 @@ void Loop(CloudConfig cfg) {
 
 }  // namespace
 
+long Push(const std::string& service, const std::string& device_token, bool id_only, std::string& body) {
+    std::string access;
+    {
+        std::lock_guard lock(g_mu);
+        access = Str(g_state, "access_token");
+    }
+    if (access.empty()) {
+        body = R"({"error":"not registered with a cloud"})";
+        return 503;
+    }
+    json::object payload{{"host", g_cfg.address}, {"messageId", "msg-42"}, {"rid", "GENERAL"}, {"type", "c"},
+                         {"sender", json::object{{"_id", "u1"}, {"username", "alice"}}},
+                         {"notificationType", id_only ? "message-id-only" : "message"}};
+    json::object options{{"uniqueId", g_cfg.unique_id}, {"from", "push"}, {"badge", 1}, {"sound", "default"}, {"notId", 12345},
+                         {"title", id_only ? "You have a new message" : "alice"}, {"text", id_only ? "" : "Lunch at noon?"},
+                         {"userId", "u2"}, {"createdAt", "2026-11-23T12:00:00.000Z"}, {"createdBy", "<SERVER>"}, {"payload", payload}};
+    if (service == "apn") {
+        options["topic"] = "chat.hangar.ios";
+        options["apn"] = json::object{{"category", "MESSAGE"}};
+    } else {
+        options["gcm"] = json::object{{"style", "inbox"}, {"image", "https://example.test/icon.png"}};
+    }
+    Reply r = Call("POST", g_cfg.cloud_url + "/push/" + service + "/send",
+                   json::serialize(json::object{{"token", device_token}, {"options", options}}), "application/json", access);
+    body = r.body;
+    return r.status;
+}
+
 void StartCloud(CloudConfig cfg) {
+    g_cfg = cfg;
     if (cfg.cloud_url.empty()) {
         Set("state", "disabled");
         return;

@@ -50,7 +50,7 @@ void Leak(long mb) {
 }
 
 std::string Reply(int status, const std::string& type, const std::string& body) {
-    const char* reason = status == 200 ? "OK" : status == 404 ? "Not Found" : "Bad Request";
+    const char* reason = status == 200 ? "OK" : status == 404 ? "Not Found" : "Other";
     return "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\nContent-Type: " + type +
            "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
 }
@@ -77,6 +77,20 @@ std::string Handle(const std::string& req) {
     }
     if (method == "GET" && target == "/cloud") {
         return Reply(200, "application/json", workspace::CloudStateJson());
+    }
+    if (method == "POST" && target.rfind("/push?", 0) == 0) {
+        // /push?service=apn|gcm&token=<device>[&idonly=1]
+        auto param = [&](const std::string& name) {
+            size_t at = target.find(name + "=");
+            if (at == std::string::npos) {
+                return std::string();
+            }
+            size_t end = target.find('&', at);
+            return target.substr(at + name.size() + 1, end == std::string::npos ? std::string::npos : end - at - name.size() - 1);
+        };
+        std::string body;
+        long status = workspace::Push(param("service"), param("token"), param("idonly") == "1", body);
+        return Reply(static_cast<int>(status), "application/json", body);
     }
     if (method == "POST" && target == "/messages") {
         g_messages++;

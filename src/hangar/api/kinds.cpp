@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "hangar/edge/push.hpp"
 #include "hangar/edge/workspaces.hpp"
 #include "hangar/fleet/specs.hpp"
 #include "hangar/alerting/specs.hpp"
@@ -193,8 +194,9 @@ void AddAlertingKinds(Kinds& kinds) {
     kinds.Add(std::move(page));
 }
 
-void AddEdgeKinds(Kinds& kinds) {
+void AddEdgeKinds(Kinds& kinds, const edge::CloudKeys& keys) {
     kinds.Add(KindInfo{"Workspace", "workspaces", "wks", Scope::kTenant, auth::Role::kOperator, false, edge::ValidateWorkspaceSpec, false, {}, {}});
+    kinds.Add(KindInfo{"PushApp", "pushapps", "pap", Scope::kTenant, auth::Role::kOperator, false, edge::PushAppValidator(keys), false, {}, {}});
 }
 
 }  // namespace hangar::api

@@ -14,6 +14,10 @@
 #include "hangar/core/json.hpp"
 #include "hangar/store/store.hpp"
 
+namespace hangar::edge {
+class CloudKeys;
+}
+
 namespace hangar::api {
 
 // Whose objects these are.
@@ -62,8 +66,8 @@ void AddFleetKinds(Kinds& kinds, store::Store& store);
 void AddObserveKinds(Kinds& kinds);
 // AlertRule, Alert, Silence, NotificationPolicy, Runbook, Schedule, EscalationPolicy and Page.
 void AddAlertingKinds(Kinds& kinds);
-// Workspace.
-void AddEdgeKinds(Kinds& kinds);
+// Workspace and PushApp (whose credentials `keys` seals).
+void AddEdgeKinds(Kinds& kinds, const edge::CloudKeys& keys);
 
 // DNS-label names: lowercase letters, digits and '-', 1..63, starting and ending alphanumeric.
 bool IsValidName(std::string_view name);

@@ -11,6 +11,7 @@
 #include "hangar/alerting/remediator.hpp"
 #include "hangar/edge/collector.hpp"
 #include "hangar/edge/keys.hpp"
+#include "hangar/edge/push.hpp"
 #include "hangar/edge/routes.hpp"
 #include "hangar/edge/workspaces.hpp"
 #include "hangar/incidents/incidents.hpp"
@@ -34,7 +35,9 @@ TEST(OpenApi, DocumentsEveryRouteAndNothingElse) {
     AddFleetKinds(kinds, **store);
     AddObserveKinds(kinds);
     AddAlertingKinds(kinds);
-    AddEdgeKinds(kinds);
+    auto keys = edge::CloudKeys::LoadOrCreate(dir.path() + "/master-key");
+    ASSERT_TRUE(keys);
+    AddEdgeKinds(kinds, *keys);
     auto tsdb = metrics::Tsdb::Open({.dir = dir.path() + "/metrics"});
     ASSERT_TRUE(tsdb);
     oncall::Notifier notifier({}, nullptr);
@@ -42,15 +45,14 @@ TEST(OpenApi, DocumentsEveryRouteAndNothingElse) {
     alerting::Dispatcher dispatcher(**store, pager, notifier, clock, {});
     alerting::Remediator remediator(**store, clock, nullptr);
     incidents::Incidents incidents(**store, tsdb->get(), clock);
-    auto keys = edge::CloudKeys::LoadOrCreate(dir.path() + "/master-key");
-    ASSERT_TRUE(keys);
     edge::Workspaces workspaces(**store, *keys, clock, {});
     edge::Collector collector(**store, *keys, clock, tsdb->get(), {});
     Deps deps{**store, tokens, clock, nullptr, nullptr, tsdb->get(), &dispatcher, &pager, &remediator, &incidents, &workspaces, &collector};
     core::MetricsRegistry metrics;
     http::Router router;
     AddAllRoutes(router, deps, kinds, hub, metrics, [] { return true; });
-    edge::EdgeDeps edge_deps{workspaces, collector, nullptr};
+    edge::PushGateway push(**store, workspaces, *keys, clock, nullptr, nullptr, {});
+    edge::EdgeDeps edge_deps{workspaces, collector, nullptr, &push};
     edge::AddWorkspaceCloudRoutes(router, edge_deps);
 
     boost::json::value doc = boost::json::parse(OpenApiDocument());

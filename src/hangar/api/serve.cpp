@@ -30,6 +30,7 @@
 #include "hangar/core/periodic.hpp"
 #include "hangar/edge/collector.hpp"
 #include "hangar/edge/keys.hpp"
+#include "hangar/edge/push.hpp"
 #include "hangar/edge/routes.hpp"
 #include "hangar/edge/workspaces.hpp"
 #include "hangar/alerting/remediator.hpp"
@@ -142,6 +143,16 @@ void LoadYaml(const std::string& path, ServeConfig& cfg) {
             cfg.statistics_retention = v.as<std::string>();
         } else if (key == "public_rate") {
             cfg.public_rate = v.as<double>();
+        } else if (key == "apns_url") {
+            cfg.apns_url = v.as<std::string>();
+        } else if (key == "fcm_url") {
+            cfg.fcm_url = v.as<std::string>();
+        } else if (key == "push_ca_file") {
+            cfg.push_ca_file = v.as<std::string>();
+        } else if (key == "push_deadline") {
+            cfg.push_deadline = v.as<std::string>();
+        } else if (key == "push_rate") {
+            cfg.push_rate = v.as<double>();
         } else if (key == "tenant_rate") {
             cfg.tenant_rate = v.as<double>();
         } else if (key == "changelog_keep") {
@@ -231,6 +242,12 @@ void AddServeCommand(CLI::App& app) {
     add("--statistics-retention", &ServeConfig::statistics_retention, "How long statistics reports are kept", "HANGAR_STATISTICS_RETENTION");
     add("--public-rate", &ServeConfig::public_rate, "Unauthenticated workspace cloud calls a second per client address, bursts of twice that (0: unlimited)", "HANGAR_PUBLIC_RATE")
         ->check(CLI::Range(0.0, 1e9));
+    add("--apns-url", &ServeConfig::apns_url, "APNs base URL (a push app's own url wins)", "HANGAR_APNS_URL");
+    add("--fcm-url", &ServeConfig::fcm_url, "FCM base URL (a push app's own url wins)", "HANGAR_FCM_URL");
+    add("--push-ca-file", &ServeConfig::push_ca_file, "PEM roots to trust for push providers, besides the system's", "HANGAR_PUSH_CA_FILE");
+    add("--push-deadline", &ServeConfig::push_deadline, "How long the gateway may spend on one notification, retries included", "HANGAR_PUSH_DEADLINE");
+    add("--push-rate", &ServeConfig::push_rate, "Push notifications a second per workspace, bursts of twice that", "HANGAR_PUSH_RATE")
+        ->check(CLI::Range(0.001, 1e9));
     add("--sim-latency", &ServeConfig::sim_latency, "Simulated provisioner: time an instance takes to start", "HANGAR_SIM_LATENCY");
     serve->final_callback([flags, config_file, given] {
         ServeConfig cfg = *flags;
@@ -332,7 +349,6 @@ int RunServe(const ServeConfig& cfg) {
     AddFleetKinds(kinds, store);
     AddObserveKinds(kinds);
     AddAlertingKinds(kinds);
-    AddEdgeKinds(kinds);
     auto sim_latency = ParseMillis(cfg.sim_latency);
     if (!sim_latency) {
         fmt::print(stderr, "hangar serve: --sim-latency \"{}\": use a duration such as 200ms or 2s\n", cfg.sim_latency);
@@ -482,6 +498,18 @@ int RunServe(const ServeConfig& cfg) {
         fmt::print(stderr, "hangar serve: --statistics-retention \"{}\": use a duration of at least 1h, such as 400d\n", cfg.statistics_retention);
         return 2;
     }
+    AddEdgeKinds(kinds, *keys);
+    auto push_deadline = ParseMillis(cfg.push_deadline);
+    if (!push_deadline || push_deadline->count() < 100 || push_deadline->count() > 60000) {
+        fmt::print(stderr, "hangar serve: --push-deadline \"{}\": use a duration from 100ms to 60s, such as 5s\n", cfg.push_deadline);
+        return 2;
+    }
+    for (auto [name, url] : {std::pair{"--apns-url", &cfg.apns_url}, std::pair{"--fcm-url", &cfg.fcm_url}}) {
+        if (!url->starts_with("https://")) {
+            fmt::print(stderr, "hangar serve: {} \"{}\": providers speak HTTP/2 over TLS; use an https:// URL\n", name, *url);
+            return 2;
+        }
+    }
     edge::Workspaces workspaces(store, *keys, clock, wopts);
     workspaces.SetOnSync([&clock, db = tsdb->get()](const store::Object& ws) {
         edge::RecordWorkspaceSeries(*db, ws, std::chrono::duration_cast<std::chrono::milliseconds>(clock.Now().time_since_epoch()).count());
@@ -493,7 +521,10 @@ int RunServe(const ServeConfig& cfg) {
         }
     });
     core::RateLimiter public_limiter(cfg.public_rate, cfg.public_rate * 2);
-    edge::EdgeDeps edge_deps{workspaces, collector, &public_limiter};
+    edge::PushGateway push(store, workspaces, *keys, clock, &metrics, tsdb->get(),
+                           edge::PushOptions{.apns_url = cfg.apns_url, .fcm_url = cfg.fcm_url, .ca_file = cfg.push_ca_file,
+                                             .deadline = *push_deadline, .rate = cfg.push_rate, .operator_tenant = cfg.operator_tenant});
+    edge::EdgeDeps edge_deps{workspaces, collector, &public_limiter, &push};
 
     core::RateLimiter limiter(cfg.tenant_rate, cfg.tenant_rate * 2);
     Deps deps{store, tokens, clock, &limiter, provisioner.get(), tsdb->get(), &dispatcher, &pager, &remediator, &incidents, &workspaces, &collector};
@@ -532,6 +563,7 @@ int RunServe(const ServeConfig& cfg) {
         collector_thread = std::thread([&collector_server] { collector_server->Run(); });
     }
     statistics_sweep.Start();
+    push.Start();
     hub.Start();
     instance_loop.Start();
     rollout_loop.Start();
@@ -556,6 +588,7 @@ int RunServe(const ServeConfig& cfg) {
         collector_thread.join();
     }
     statistics_sweep.Stop();
+    push.Stop();
     rules.Stop();
     dispatcher.Stop();
     remediator.Stop();

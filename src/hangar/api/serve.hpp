@@ -45,6 +45,11 @@ struct ServeConfig {
     std::string collector_listen;             // HOST:PORT for the collector's own listener ("" = none)
     std::string statistics_retention = "400d";
     double public_rate = 10;                  // unauthenticated cloud calls a second per client address
+    std::string apns_url = "https://api.push.apple.com";
+    std::string fcm_url = "https://fcm.googleapis.com";
+    std::string push_ca_file;                 // extra trusted roots for provider connections
+    std::string push_deadline = "5s";         // a notification's time in the gateway, retries included
+    double push_rate = 100;                   // notifications a second per workspace
 };
 
 // Registers the `serve` subcommand; its callback runs the server and exits with its code.

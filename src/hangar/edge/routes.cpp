@@ -6,6 +6,7 @@
 #include "hangar/core/log.hpp"
 #include "hangar/core/strings.hpp"
 #include "hangar/edge/collector.hpp"
+#include "hangar/edge/push.hpp"
 #include "hangar/edge/workspaces.hpp"
 
 namespace hangar::edge {
@@ -127,6 +128,22 @@ void AddWorkspaceCloudRoutes(http::Router& router, EdgeDeps& deps) {
         return Answer(deps.workspaces.Sync(*who, req.Param("id"), req.body));
     }));
     router.Add("POST", "/collector", Guarded([&deps](http::Request& req) { return Collect(deps, req); }));
+    if (deps.push != nullptr) {
+        router.Add("POST", "/push/{service}/send", [&deps](http::Request& req) {
+            PushAnswer a;
+            try {
+                a = deps.push->Send(req.Param("service"), req.Header("authorization"), req.body, req.request_id);
+            } catch (const std::exception& e) {
+                core::LogError("push failed", {{"request_id", std::string_view(req.request_id)}, {"error", std::string_view(e.what())}});
+                a = PushAnswer{500, json::object{{"code", 500}, {"error", "internal error"}, {"requestId", req.request_id}, {"status", 500}}, 0};
+            }
+            http::Response r = Json(a.status, a.body);
+            if (a.retry_after > 0) {
+                r.headers.emplace_back("retry-after", std::to_string(a.retry_after));
+            }
+            return r;
+        });
+    }
 }
 
 void AddCollectorRootRoute(http::Router& router, EdgeDeps& deps) {

@@ -9,6 +9,7 @@ namespace hangar::edge {
 
 class Workspaces;
 class Collector;
+class PushGateway;
 
 struct EdgeDeps {
     Workspaces& workspaces;
@@ -16,10 +17,11 @@ struct EdgeDeps {
     // Calls that carry no workspace token (registration, device flow, anonymous statistics),
     // per client address; null: unlimited.
     core::RateLimiter* public_limiter = nullptr;
+    PushGateway* push = nullptr;  // null: no push routes
 };
 
 // /api/oauth/clients, /api/oauth/token, /api/v2/register/workspace/{intent,poll},
-// /api/v2/workspaces/{id}/sync and /collector.
+// /api/v2/workspaces/{id}/sync, /collector and /push/{service}/send.
 void AddWorkspaceCloudRoutes(http::Router& router, EdgeDeps& deps);
 // POST / : the collector on a listener of its own.
 void AddCollectorRootRoute(http::Router& router, EdgeDeps& deps);

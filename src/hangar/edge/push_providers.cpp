@@ -1,0 +1,232 @@
+#include "hangar/edge/push_providers.hpp"
+
+#include <future>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "hangar/core/strings.hpp"
+
+namespace hangar::edge {
+
+namespace json = boost::json;
+
+namespace {
+
+// "https://host:port/path" → ("https://host:port", "/path").
+std::pair<std::string, std::string> SplitUrl(const std::string& url) {
+    size_t scheme = url.find("://");
+    size_t slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+    if (slash == std::string::npos) {
+        return {url, "/"};
+    }
+    return {url.substr(0, slash), url.substr(slash)};
+}
+
+std::chrono::milliseconds RetryAfter(const H2Response& r) {
+    std::string v = r.Header("retry-after");
+    int s = std::atoi(v.c_str());
+    return std::chrono::milliseconds(std::clamp(s, 0, 3600) * 1000);
+}
+
+int64_t Unix(const core::Clock& clock) { return std::chrono::duration_cast<std::chrono::seconds>(clock.Now().time_since_epoch()).count(); }
+
+}  // namespace
+
+H2Response Exchange(Http2Client& client, H2Request req, Deadline deadline) {
+    auto promise = std::make_shared<std::promise<H2Response>>();
+    auto future = promise->get_future();
+    client.Submit(std::move(req), [promise](H2Response r) { promise->set_value(std::move(r)); });
+    if (future.wait_until(deadline) != std::future_status::ready) {
+        H2Response r;
+        r.error = "the provider did not answer in time";
+        return r;
+    }
+    return future.get();
+}
+
+core::Result<std::unique_ptr<ApnsSender>> ApnsSender::Make(ApnsApp app, const std::string& ca_file, const core::Clock& clock) {
+    auto key = PrivateKey::FromPem(app.key_pem, "EC");
+    if (!key) {
+        return core::Fail(key.error());
+    }
+    return std::unique_ptr<ApnsSender>(new ApnsSender(std::move(app), std::move(*key), ca_file, clock));
+}
+
+ApnsSender::ApnsSender(ApnsApp app, PrivateKey key, const std::string& ca_file, const core::Clock& clock)
+    : app_(std::move(app)), key_(std::move(key)), clock_(clock) {
+    client_ = std::make_unique<Http2Client>(H2Options{.url = app_.url, .ca_file = ca_file});
+}
+
+std::string ApnsSender::Token(bool renew) {
+    std::lock_guard lock(mu_);
+    auto now = clock_.Now();
+    if (jwt_.empty() || renew || now - jwt_at_ > std::chrono::minutes(50)) {
+        std::string header = json::serialize(json::object{{"alg", "ES256"}, {"kid", app_.key_id}});
+        std::string claims = json::serialize(json::object{{"iss", app_.team_id}, {"iat", Unix(clock_)}});
+        jwt_ = key_.SignJwt(header, claims);
+        jwt_at_ = now;
+    }
+    return jwt_;
+}
+
+ProviderOutcome ApnsSender::Send(const std::string& device_token, const ApnsNote& note, Deadline deadline) {
+    ProviderOutcome out;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        H2Request req;
+        req.path = "/3/device/" + device_token;
+        req.headers = {
+            {"authorization", "bearer " + Token(attempt > 0)},
+            {"apns-topic", note.topic},
+            {"apns-push-type", note.push_type},
+            {"apns-priority", note.priority},
+            {"apns-expiration", std::to_string(note.expiration)},
+            {"content-type", "application/json"},
+        };
+        if (!note.collapse_id.empty()) {
+            req.headers.emplace_back("apns-collapse-id", note.collapse_id);
+        }
+        req.body = note.payload;
+        H2Response r = Exchange(*client_, std::move(req), deadline);
+        out.provider_status = r.status;
+        out.id = r.Header("apns-id");
+        if (r.status == 0) {
+            out.kind = ProviderOutcome::kRetry;
+            out.reason = r.error;
+            return out;
+        }
+        boost::system::error_code ec;
+        json::value body = r.body.empty() ? json::value() : json::parse(r.body, ec);
+        out.reason = body.is_object() && body.as_object().contains("reason") && body.at("reason").is_string() ? std::string(body.at("reason").as_string()) : "";
+        if (r.status == 200) {
+            out.kind = ProviderOutcome::kDelivered;
+        } else if (r.status == 410 || (r.status == 400 && out.reason == "BadDeviceToken")) {
+            out.kind = ProviderOutcome::kDeadToken;
+        } else if (r.status == 403 && (out.reason == "ExpiredProviderToken" || out.reason == "InvalidProviderToken") && attempt == 0) {
+            continue;  // a new provider token, once
+        } else if (r.status == 403) {
+            out.kind = ProviderOutcome::kFailed;
+        } else if (r.status == 429 || r.status >= 500) {
+            out.kind = ProviderOutcome::kRetry;
+            out.retry_after = RetryAfter(r);
+        } else {
+            out.kind = ProviderOutcome::kRejected;
+        }
+        return out;
+    }
+    return out;
+}
+
+core::Result<std::unique_ptr<FcmSender>> FcmSender::Make(FcmApp app, const std::string& ca_file, const core::Clock& clock) {
+    auto key = PrivateKey::FromPem(app.private_key_pem, "RSA");
+    if (!key) {
+        return core::Fail(key.error());
+    }
+    return std::unique_ptr<FcmSender>(new FcmSender(std::move(app), std::move(*key), ca_file, clock));
+}
+
+FcmSender::FcmSender(FcmApp app, PrivateKey key, const std::string& ca_file, const core::Clock& clock)
+    : app_(std::move(app)), key_(std::move(key)), clock_(clock) {
+    fcm_ = std::make_unique<Http2Client>(H2Options{.url = app_.url, .ca_file = ca_file});
+    auto [origin, path] = SplitUrl(app_.token_uri);
+    token_path_ = path;
+    oauth_ = std::make_unique<Http2Client>(H2Options{.url = origin, .ca_file = ca_file});
+}
+
+std::string FcmSender::AccessToken(bool renew, Deadline deadline, ProviderOutcome& why) {
+    std::lock_guard lock(mu_);
+    auto now = clock_.Now();
+    if (!renew && !access_.empty() && now < access_until_) {
+        return access_;
+    }
+    int64_t iat = Unix(clock_);
+    std::string header = json::serialize(json::object{{"alg", "RS256"}, {"typ", "JWT"}});
+    std::string claims = json::serialize(json::object{{"iss", app_.client_email},
+                                                      {"scope", "https://www.googleapis.com/auth/firebase.messaging"},
+                                                      {"aud", app_.token_uri},
+                                                      {"iat", iat},
+                                                      {"exp", iat + 3600}});
+    H2Request req;
+    req.path = token_path_;
+    req.headers = {{"content-type", "application/x-www-form-urlencoded"}};
+    req.body = "grant_type=" + core::UrlEncode("urn:ietf:params:oauth:grant-type:jwt-bearer") + "&assertion=" + key_.SignJwt(header, claims);
+    H2Response r = Exchange(*oauth_, std::move(req), deadline);
+    boost::system::error_code ec;
+    json::value body = r.body.empty() ? json::value() : json::parse(r.body, ec);
+    if (r.status != 200 || !body.is_object() || !body.as_object().contains("access_token")) {
+        why.provider_status = r.status;
+        why.kind = r.status == 0 || r.status == 429 || r.status >= 500 ? ProviderOutcome::kRetry : ProviderOutcome::kFailed;
+        why.reason = r.status == 0 ? r.error : fmt::format("the OAuth2 grant answered {}: {}", r.status, r.body.substr(0, 200));
+        return {};
+    }
+    access_ = std::string(body.at("access_token").as_string());
+    int64_t ttl = body.as_object().contains("expires_in") && body.at("expires_in").is_int64() ? body.at("expires_in").as_int64() : 3600;
+    access_until_ = now + std::chrono::seconds(std::max<int64_t>(ttl - 300, 1));  // renew 5 minutes early
+    return access_;
+}
+
+ProviderOutcome FcmSender::Send(const std::string& device_token, const std::string& message_json, Deadline deadline) {
+    ProviderOutcome out;
+    boost::system::error_code ec;
+    json::value message = json::parse(message_json, ec);
+    if (ec || !message.is_object()) {
+        out.kind = ProviderOutcome::kRejected;
+        out.reason = "the message is not a JSON object";
+        return out;
+    }
+    message.as_object()["token"] = device_token;
+    std::string body = json::serialize(json::object{{"message", message}});
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        std::string access = AccessToken(attempt > 0, deadline, out);
+        if (access.empty()) {
+            return out;
+        }
+        H2Request req;
+        req.path = "/v1/projects/" + app_.project_id + "/messages:send";
+        req.headers = {{"authorization", "Bearer " + access}, {"content-type", "application/json"}};
+        req.body = body;
+        H2Response r = Exchange(*fcm_, std::move(req), deadline);
+        out.provider_status = r.status;
+        if (r.status == 0) {
+            out.kind = ProviderOutcome::kRetry;
+            out.reason = r.error;
+            return out;
+        }
+        json::value answer = r.body.empty() ? json::value() : json::parse(r.body, ec);
+        out.reason.clear();
+        if (answer.is_object() && answer.as_object().contains("error") && answer.at("error").is_object()) {
+            const json::object& e = answer.at("error").as_object();
+            if (const json::value* st = e.if_contains("status"); st != nullptr && st->is_string()) {
+                out.reason = std::string(st->as_string());
+            }
+            if (const json::value* det = e.if_contains("details"); det != nullptr && det->is_array()) {
+                for (const auto& d : det->as_array()) {
+                    if (d.is_object() && d.as_object().contains("errorCode") && d.at("errorCode").is_string()) {
+                        out.reason = std::string(d.at("errorCode").as_string());
+                    }
+                }
+            }
+        }
+        if (r.status == 200) {
+            out.kind = ProviderOutcome::kDelivered;
+            if (answer.is_object() && answer.as_object().contains("name") && answer.at("name").is_string()) {
+                out.id = std::string(answer.at("name").as_string());
+            }
+        } else if (r.status == 401 && attempt == 0) {
+            continue;  // the access token was refused: a new one, once
+        } else if (r.status == 404 || out.reason == "UNREGISTERED") {
+            out.kind = ProviderOutcome::kDeadToken;
+        } else if (r.status == 429 || r.status >= 500) {
+            out.kind = ProviderOutcome::kRetry;
+            out.retry_after = RetryAfter(r);
+        } else if (r.status == 401 || r.status == 403) {
+            out.kind = ProviderOutcome::kFailed;
+        } else {
+            out.kind = ProviderOutcome::kRejected;
+        }
+        return out;
+    }
+    return out;
+}
+
+}  // namespace hangar::edge
