@@ -32,11 +32,13 @@ demo: build
 	@scripts/demo $(BUILD)/src/hangar
 
 bench: build
-	cmake --build $(BUILD) --target fleet_bench metrics_bench alerting_bench
+	cmake --build $(BUILD) --target fleet_bench metrics_bench alerting_bench push_bench collector_bench
 	@bench/api/run.sh $(BUILD)/src/hangar
 	@bench/fleet/run.sh $(BUILD)/src/hangar $(BUILD)/bench/fleet_bench
 	@bench/metrics/run.sh $(BUILD)/src/hangar $(BUILD)/bench/metrics_bench
 	@bench/alerting/run.sh $(BUILD)/src/hangar $(BUILD)/bench/alerting_bench $(BUILD)/bench/metrics_bench
+	@bench/push/run.sh $(BUILD)/src/hangar $(BUILD)/bench/push_bench
+	@bench/collector/run.sh $(BUILD)/src/hangar $(BUILD)/bench/collector_bench
 
 format:
 	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i

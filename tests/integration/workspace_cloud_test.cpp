@@ -225,6 +225,11 @@ TEST_F(WorkspaceCloudTest, CollectorStoresWholeDocumentsOnceAndFeedsTheFleetView
     doc["activeUsers"] = 130;
     ASSERT_EQ(s_->Anonymous().Do("POST", "/collector", json::serialize(doc), Bearer(access)).status, 200);
     json::value hist2 = s_->As(viewer_).Do("GET", "/v1/workspaces/" + id + "/statistics").Json();
+    // The newest report reaches the workspace (and the fleet view) within the collector's flush.
+    WaitFor(s_->As(viewer_), "/v1/workspaces/" + id, [](const json::value& v) {
+        const auto* st = v.at("status").as_object().if_contains("statistics");
+        return st != nullptr && st->as_object().contains("active_users") && st->at("active_users").as_int64() == 130;
+    }, 100);
     ASSERT_EQ(hist2.at("items").as_array().size(), 2U);
     EXPECT_EQ(hist2.at("items").as_array()[0].at("active_users").as_int64(), 130);
 
@@ -421,7 +426,12 @@ TEST_F(WorkspaceCloudTest, SampleWorkspaceRegistersSyncsAndReports) {
     EXPECT_EQ(S(state, "workspace_id"), id);
     EXPECT_TRUE(state.at("license_verified").as_bool());
     EXPECT_TRUE(state.at("stats_token_verified").as_bool());
-    auto ws = s_->As(viewer_).Do("GET", "/v1/workspaces/" + id);
+    json::value wsj = WaitFor(s_->As(viewer_), "/v1/workspaces/" + id, [](const json::value& v) {
+        return v.at("status").as_object().contains("statistics");
+    }, 100);
+    HttpResponse ws;
+    ws.status = 200;
+    ws.body = json::serialize(wsj);
     EXPECT_EQ(Str(ws.Json(), {"status", "version"}), "1.1.0");
     EXPECT_EQ(ws.Json().at("status").at("seats").as_int64(), 42);
     EXPECT_EQ(ws.Json().at("status").at("statistics").at("active_users").as_int64(), 42);

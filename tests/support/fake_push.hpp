@@ -30,6 +30,7 @@ class FakePushProviders {
 public:
     explicit FakePushProviders(const std::string& dir, std::string project = "hangar-test");
     std::string Url() const { return server_->Url(); }
+    int port() const { return server_->port(); }
     const std::string& CaFile() const { return server_->CaFile(); }
 
     // APNs credentials the fake accepts (a new .p8 key) and the topics it knows.

@@ -563,6 +563,7 @@ int RunServe(const ServeConfig& cfg) {
         collector_thread = std::thread([&collector_server] { collector_server->Run(); });
     }
     statistics_sweep.Start();
+    collector.Start();
     push.Start();
     hub.Start();
     instance_loop.Start();
@@ -588,6 +589,7 @@ int RunServe(const ServeConfig& cfg) {
         collector_thread.join();
     }
     statistics_sweep.Stop();
+    collector.Stop();
     push.Stop();
     rules.Stop();
     dispatcher.Stop();

@@ -2,9 +2,13 @@
 
 #include <zstd.h>
 
+#include <memory>
+
 #include <algorithm>
 #include <map>
 
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
@@ -31,12 +35,13 @@ std::optional<double> NumberAt(const json::object& o, std::string_view key) {
 }
 
 std::string Compress(std::string_view in) {
-    std::string out(ZSTD_compressBound(in.size()), '\0');
-    size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3);
-    if (ZSTD_isError(n) != 0U) {
-        return {};
-    }
-    out.resize(n);
+    // One context per thread: ZSTD_compress would allocate (and clear) a fresh one every call.
+    thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> ctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
+    std::string out;
+    out.resize_and_overwrite(ZSTD_compressBound(in.size()), [&](char* p, size_t cap) {
+        size_t n = ZSTD_compressCCtx(ctx.get(), p, cap, in.data(), in.size(), 1);
+        return ZSTD_isError(n) != 0U ? 0 : n;
+    });
     return out;
 }
 
@@ -131,31 +136,65 @@ void RecordWorkspaceSeries(metrics::Tsdb& tsdb, const store::Object& ws, int64_t
 }
 
 Collector::Collector(store::Store& store, const CloudKeys& keys, const core::Clock& clock, metrics::Tsdb* tsdb, CollectorOptions opts)
-    : store_(store), keys_(keys), clock_(clock), tsdb_(tsdb), opts_(opts) {}
+    : store_(store), keys_(keys), clock_(clock), tsdb_(tsdb), opts_(opts), flusher_(opts.flush_every, [this] { Flush(); }) {}
+
+void Collector::Flush() {
+    std::unordered_map<std::string, Latest> batch;
+    {
+        std::lock_guard lock(mu_);
+        batch.swap(latest_);
+    }
+    int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count();
+    std::string now = core::FormatRfc3339(clock_.Now());
+    for (auto& [id, l] : batch) {
+        auto ws = store_.Update(id, std::nullopt, now, [&](store::Object& o) -> core::Result<void> {
+            json::object s = l.index;
+            s["last_report_at"] = l.received_at;
+            s["last_report"] = l.report;
+            const json::value* prev = o.status.if_contains("statistics");
+            s["reports"] = (prev != nullptr && prev->is_object() ? core::IntAt(prev->as_object(), "reports") : 0) + l.fresh;
+            o.status["statistics"] = std::move(s);
+            return {};
+        }, store::SystemAudit(now, "controller:collector", l.tenant, id));
+        if (ws && tsdb_ != nullptr) {
+            RecordWorkspaceSeries(*tsdb_, *ws, now_ms);
+        }
+    }
+}
 
 EdgeResult<json::object> Collector::Receive(const WorkspaceAuth* who, std::string_view body) {
     if (body.size() > opts_.max_document) {
         return EdgeFail(413, "payload_too_large", fmt::format("a statistics document is limited to {} bytes", opts_.max_document));
     }
-    auto parsed = core::ParseJsonObject(body);
-    if (!parsed) {
-        return EdgeFail(400, "invalid_request", "the body must be the statistics document, a JSON object: " + parsed.error().message);
+    // Parsed into an arena (thousands of small values, freed at once), only to check it and to
+    // read the indexed fields; what is stored is the document as sent.
+    json::monotonic_resource arena;
+    boost::system::error_code ec;
+    json::value parsed = json::parse(body, ec, &arena);
+    if (ec || !parsed.is_object()) {
+        return EdgeFail(400, "invalid_request",
+                        fmt::format("the body must be the statistics document, a JSON object{}", ec ? ": " + ec.message() : std::string()));
     }
-    json::object index = IndexStatistics(*parsed);
+    json::object index = IndexStatistics(parsed.as_object());
     std::string unique_id = core::StrAt(index, "unique_id");
     if (unique_id.empty()) {
         return EdgeFail(400, "invalid_request", "the statistics document must carry uniqueId, a string");
     }
-    std::string canonical = json::serialize(*parsed);
-    std::string sha = core::Sha256Hex(canonical);
-    std::string compressed = Compress(canonical);
+    std::string sha = core::Sha256Hex(body);
+    std::string tenant = who != nullptr ? who->tenant : std::string();
+    std::string workspace = who != nullptr ? who->workspace_id : unique_id;
+    // A resend: the same answer, nothing written.
+    if (auto existing = store_.FindByName(kKind, tenant, sha)) {
+        json::object token{{"report", existing->id}, {"workspace", workspace}, {"uniqueId", unique_id}, {"sha256", sha},
+                           {"receivedAt", core::StrAt(existing->spec, "received_at")}};
+        return json::object{{"statsToken", keys_.Sign(json::serialize(token))}};
+    }
+    std::string compressed = Compress(body);
     if (compressed.empty()) {
         return EdgeFail(500, "server_error", "compressing the document failed");
     }
     auto now_tp = clock_.Now();
     std::string now = core::FormatRfc3339(now_tp);
-    std::string tenant = who != nullptr ? who->tenant : std::string();
-    std::string workspace = who != nullptr ? who->workspace_id : unique_id;
     store::Object report = store::NewSystemObject(std::string(kKind), "sta", tenant, now);
     report.name = sha;
     report.labels["workspace"] = workspace;
@@ -163,7 +202,7 @@ EdgeResult<json::object> Collector::Receive(const WorkspaceAuth* who, std::strin
     report.spec["workspace"] = workspace;
     report.spec["sha256"] = sha;
     report.spec["received_at"] = now;
-    report.spec["bytes"] = static_cast<int64_t>(canonical.size());
+    report.spec["bytes"] = static_cast<int64_t>(body.size());
     report.spec["compressed_bytes"] = static_cast<int64_t>(compressed.size());
     report.spec["document"] = core::Base64UrlEncode(compressed);
     bool fresh = true;
@@ -183,20 +222,15 @@ EdgeResult<json::object> Collector::Receive(const WorkspaceAuth* who, std::strin
         report = std::move(created->object);
     }
     if (fresh && who != nullptr) {
-        auto ws = store_.Update(who->workspace_id, std::nullopt, now, [&](store::Object& o) -> core::Result<void> {
-            json::object s = index;
-            s["last_report_at"] = now;
-            s["last_report"] = report.id;
-            s["reports"] = [&] {
-                const json::value* prev = o.status.if_contains("statistics");
-                return prev != nullptr && prev->is_object() ? core::IntAt(prev->as_object(), "reports") + 1 : int64_t{1};
-            }();
-            o.status["statistics"] = std::move(s);
-            return {};
-        }, store::SystemAudit(now, "workspace:" + workspace, tenant, who->workspace_id));
-        if (ws && tsdb_ != nullptr) {
-            RecordWorkspaceSeries(*tsdb_, *ws, std::chrono::duration_cast<std::chrono::milliseconds>(now_tp.time_since_epoch()).count());
+        std::lock_guard lock(mu_);
+        Latest& l = latest_[who->workspace_id];
+        if (now >= l.received_at) {
+            l.tenant = tenant;
+            l.received_at = now;
+            l.index = index;
+            l.report = report.id;
         }
+        l.fresh++;
     }
     json::object token{
         {"report", report.id},

@@ -4,9 +4,12 @@
 // named by the SHA-256 of the document, so a resent document is stored once and gets the same
 // answer; the fields the fleet needs are extracted beside it, copied onto the Workspace's status
 // and written as metrics series (seats and active users over time). The answer is a statsToken
-// signed with the cloud's Ed25519 key.
+// signed with the cloud's Ed25519 key. The document is kept byte for byte as sent; "the same
+// document" is the same bytes (a server resends what it stored).
 
 #include <chrono>
+#include <mutex>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +19,7 @@
 
 #include "hangar/core/clock.hpp"
 #include "hangar/core/error.hpp"
+#include "hangar/core/periodic.hpp"
 #include "hangar/edge/keys.hpp"
 #include "hangar/edge/workspaces.hpp"
 #include "hangar/store/store.hpp"
@@ -29,6 +33,9 @@ namespace hangar::edge {
 struct CollectorOptions {
     std::chrono::seconds retention{400LL * 24 * 3600};  // reports older than this are deleted
     size_t max_document = 4 << 20;                       // bytes, before compression
+    // The newest report's fields reach the Workspace's status (and series) this often, so a
+    // burst of reports costs one workspace write, not one each.
+    std::chrono::milliseconds flush_every{2000};
 };
 
 class Collector {
@@ -49,13 +56,29 @@ public:
     core::Result<json::object> Fleet(const std::optional<std::string>& tenant);
     // Deletes reports past retention; returns how many.
     size_t Sweep();
+    // Writes the newest reports' fields to their workspaces; runs every flush_every.
+    void Flush();
+    void Start() { flusher_.Start(); }
+    void Stop() {
+        flusher_.Stop();
+        Flush();
+    }
 
 private:
+    struct Latest {
+        std::string tenant, received_at;
+        json::object index;
+        std::string report;
+        int64_t fresh = 0;  // reports since the last flush
+    };
+    std::mutex mu_;
+    std::unordered_map<std::string, Latest> latest_;  // by workspace id
     store::Store& store_;
     const CloudKeys& keys_;
     const core::Clock& clock_;
     metrics::Tsdb* tsdb_;
     CollectorOptions opts_;
+    core::Periodic flusher_;
 };
 
 // The fields the fleet needs, read leniently (a field of another type is skipped: documents

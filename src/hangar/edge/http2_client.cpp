@@ -265,8 +265,11 @@ void Http2Client::Submit(H2Request req, H2Callback done) {
         std::lock_guard lock(mu_);
         if (!stop_ && queue_.size() < opts_.max_queue) {
             queue_.push_back(Pending{std::move(req), std::move(done), 0});
-            uint64_t one = 1;
-            (void)!::write(wake_fd_, &one, sizeof one);
+            if (!wake_pending_) {  // one wake-up per batch: the loop drains the whole queue
+                wake_pending_ = true;
+                uint64_t one = 1;
+                (void)!::write(wake_fd_, &one, sizeof one);
+            }
             return;
         }
     }
@@ -376,6 +379,7 @@ void Http2Client::Run() {
             if (stop_) {
                 break;
             }
+            wake_pending_ = false;
             while (!queue_.empty()) {
                 waiting.push_back(std::move(queue_.front()));
                 queue_.pop_front();

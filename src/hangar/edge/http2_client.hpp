@@ -70,6 +70,7 @@ private:
     std::mutex mu_;
     std::deque<Pending> queue_;
     bool stop_ = false;
+    bool wake_pending_ = false;  // the eventfd was written and the loop has not drained the queue yet
     int wake_fd_ = -1;
     std::atomic<uint64_t> connections_{0};
     std::thread thread_;

@@ -289,6 +289,9 @@ PushGateway::PushGateway(store::Store& store, Workspaces& workspaces, const Clou
       opts_(std::move(opts)),
       limiter_(opts_.rate, opts_.rate * 2),
       flusher_(opts_.flush_every, [this] { Flush(); }) {
+    for (int i = 0; i < 4; ++i) {
+        retry_threads_.emplace_back([this] { RetryLoop(); });
+    }
     if (metrics != nullptr) {
         sent_ = &metrics->Counter("hangar_push_notifications_total", "Push notifications by service and outcome.", {"service", "result"});
         seconds_ = &metrics->Histogram("hangar_push_provider_duration_seconds", "Time a notification spent with its provider, retries included.",
@@ -299,6 +302,17 @@ PushGateway::PushGateway(store::Store& store, Workspaces& workspaces, const Clou
 PushGateway::~PushGateway() { Stop(); }
 
 void PushGateway::Stop() {
+    {
+        std::lock_guard lock(retry_mu_);
+        if (stopping_) {
+            return;
+        }
+        stopping_ = true;
+    }
+    retry_cv_.notify_all();
+    for (auto& t : retry_threads_) {
+        t.join();
+    }
     flusher_.Stop();
     Flush();
 }
@@ -321,7 +335,8 @@ int64_t PushGateway::QuotaOf(const store::Object& ws) {
     return ent != nullptr ? core::IntAt(*ent, "monthly_push_notifications") : 0;
 }
 
-std::shared_ptr<PushGateway::App> PushGateway::FindApp(const std::string& tenant, std::string_view service, const std::string& topic, std::string& why) {
+std::shared_ptr<PushGateway::App> PushGateway::FindApp(const std::string& tenant, std::string_view service, const std::string& topic, bool may_block,
+                                                       std::string& why) {
     std::string kind = service == "apn" ? "apns" : "fcm";
     auto now = std::chrono::steady_clock::now();
     std::vector<store::Object> candidates;
@@ -330,6 +345,9 @@ std::shared_ptr<PushGateway::App> PushGateway::FindApp(const std::string& tenant
         for (int slot = 0; slot < 2; ++slot) {
             std::string t = tenant;
             if (slot == 1) {  // the operator tenant's apps serve tenants without their own
+                if (!may_block && !opts_.operator_tenant.empty()) {
+                    return nullptr;
+                }
                 auto op = opts_.operator_tenant.empty() ? core::Result<store::Object>(Fail(ErrorCode::kNotFound, ""))
                                                         : store_.FindByName("Tenant", "", opts_.operator_tenant);
                 if (!op || op->id == tenant) {
@@ -339,6 +357,9 @@ std::shared_ptr<PushGateway::App> PushGateway::FindApp(const std::string& tenant
             }
             auto& cached = tenant_apps_[t];
             if (now - cached.at > std::chrono::seconds(2)) {
+                if (!may_block) {
+                    return nullptr;  // `why` stays empty: read them first
+                }
                 auto all = store_.ListAll("PushApp", t);
                 cached.apps = all ? std::move(*all) : std::vector<store::Object>();
                 cached.at = now;
@@ -370,6 +391,9 @@ std::shared_ptr<PushGateway::App> PushGateway::FindApp(const std::string& tenant
     std::lock_guard lock(apps_mu_);
     if (auto it = senders_.find(key); it != senders_.end()) {
         return it->second;
+    }
+    if (!may_block) {
+        return nullptr;  // making a sender reads keys and opens a connection: not here
     }
     auto app = std::make_shared<App>();
     app->id = a.id;
@@ -407,99 +431,128 @@ std::shared_ptr<PushGateway::App> PushGateway::FindApp(const std::string& tenant
     return app;
 }
 
-PushAnswer PushGateway::Send(std::string_view service, std::string_view authorization, std::string_view body, const std::string& request_id) {
+struct PushGateway::Prepared {
+    std::shared_ptr<App> app;
+    std::string service, device, workspace, request_id;
+    ApnsNote note;
+    std::string message;
+    std::chrono::steady_clock::time_point started;
+    Deadline deadline;
+};
+
+std::optional<PushGateway::Prepared> PushGateway::Prepare(std::string_view service, std::string_view authorization, std::string_view body,
+                                                          const std::string& request_id, bool may_block, PushAnswer& early, bool& would_block) {
+    would_block = false;
     auto count = [&](std::string_view result) {
         if (sent_ != nullptr) {
             sent_->Inc({std::string(service), std::string(result)});
         }
     };
+    auto fail = [&](PushAnswer a) -> std::optional<Prepared> {
+        early = std::move(a);
+        return std::nullopt;
+    };
     if (service != "apn" && service != "gcm") {
-        return Error(404, kUnknownService, fmt::format("unknown push service \"{}\": use /push/apn/send or /push/gcm/send", service), request_id);
+        return fail(Error(404, kUnknownService, fmt::format("unknown push service \"{}\": use /push/apn/send or /push/gcm/send", service), request_id));
     }
-    auto who = workspaces_.Authenticate(authorization, kPushSend);
+    auto who = workspaces_.Authenticate(authorization, kPushSend, may_block);
     if (!who) {
+        if (who.error().status == 0) {
+            would_block = true;
+            return std::nullopt;
+        }
         count("unauthorized");
         // Any refusal of the workspace's token means "do not retry" to the server: 401.
-        return Error(401, kBadToken, who.error().description.empty() ? who.error().error : who.error().description, request_id);
+        return fail(Error(401, kBadToken, who.error().description.empty() ? who.error().error : who.error().description, request_id));
+    }
+    std::string month = MonthOf(clock_.Now());
+    // The workspace's month so far and its quota, read at most every ten seconds.
+    bool need_load = false;
+    {
+        std::lock_guard lock(usage_mu_);
+        auto it = usage_.find(who->workspace_id);
+        need_load = it == usage_.end() || !it->second.loaded || std::chrono::steady_clock::now() - it->second.quota_at > std::chrono::seconds(10);
+    }
+    if (need_load) {
+        if (!may_block) {
+            would_block = true;
+            return std::nullopt;
+        }
+        auto ws = store_.Get(who->workspace_id);
+        int64_t quota = ws ? QuotaOf(*ws) : 0;
+        std::lock_guard lock(usage_mu_);
+        Usage& u = usage_[who->workspace_id];
+        u.quota = quota;
+        u.quota_at = std::chrono::steady_clock::now();
+        u.tenant = who->tenant;
+        if (!u.loaded && ws) {
+            const json::object* push = ObjIn(ws->status, "push");
+            if (push != nullptr && core::StrAt(*push, "month") == month) {
+                u.stored = core::IntAt(*push, "sent");
+            }
+            u.month = month;
+            u.loaded = true;
+        }
     }
     std::chrono::seconds retry{1};
     if (!limiter_.Allow(who->workspace_id, retry)) {
         count("rate_limited");
-        return Error(429, kTooFast, fmt::format("this workspace sends more than {} notifications a second; retry in {} s", opts_.rate, retry.count()),
-                     request_id, static_cast<int>(retry.count()));
+        return fail(Error(429, kTooFast, fmt::format("this workspace sends more than {} notifications a second; retry in {} s", opts_.rate, retry.count()),
+                          request_id, static_cast<int>(retry.count())));
     }
     auto parsed = core::ParseJsonObject(body);
     if (!parsed) {
         count("invalid");
-        return Error(422, kBadNotification, "the body must be a JSON object {\"token\", \"options\"}: " + parsed.error().message, request_id);
+        return fail(Error(422, kBadNotification, "the body must be a JSON object {\"token\", \"options\"}: " + parsed.error().message, request_id));
     }
     const json::value* token_v = parsed->if_contains("token");
     if (token_v == nullptr || !token_v->is_string() || !DeviceTokenOk(token_v->as_string())) {
         count("invalid");
-        return Error(422, kBadNotification, "token must be the device token: letters, digits, '_', '-', ':' or '.', at most 4096", request_id);
+        return fail(Error(422, kBadNotification, "token must be the device token: letters, digits, '_', '-', ':' or '.', at most 4096", request_id));
     }
-    std::string device(token_v->as_string());
+    Prepared p;
+    p.service = std::string(service);
+    p.device = std::string(token_v->as_string());
+    p.workspace = who->workspace_id;
+    p.request_id = request_id;
     json::object options;
     if (const json::value* o = parsed->if_contains("options"); o != nullptr) {
         if (!o->is_object()) {
             count("invalid");
-            return Error(422, kBadNotification, "options must be an object", request_id);
+            return fail(Error(422, kBadNotification, "options must be an object", request_id));
         }
         options = o->as_object();
     }
     if (std::string e = CheckOptions(options); !e.empty()) {
         count("invalid");
-        return Error(422, kBadNotification, e, request_id);
+        return fail(Error(422, kBadNotification, e, request_id));
     }
     std::string topic = core::StrAt(options, "topic");
     std::string why;
-    std::shared_ptr<App> app = FindApp(who->tenant, service, service == "apn" ? topic : "", why);
-    if (!app) {
+    p.app = FindApp(who->tenant, service, service == "apn" ? topic : "", may_block, why);
+    if (!p.app) {
+        if (why.empty()) {
+            would_block = true;
+            return std::nullopt;
+        }
         count("no_app");
-        return Error(422, kNoApp, why, request_id);
+        return fail(Error(422, kNoApp, why, request_id));
     }
-    ApnsNote note;
-    std::string message;
     int64_t now_unix = std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
     size_t size = 0;
     if (service == "apn") {
-        note = BuildApns(options, app->topic, now_unix);
-        size = note.payload.size();
+        p.note = BuildApns(options, p.app->topic, now_unix);
+        size = p.note.payload.size();
     } else {
-        message = BuildFcm(options);
-        size = message.size();
+        p.message = BuildFcm(options);
+        size = p.message.size();
     }
     if (size > kMaxPayload) {
         count("invalid");
-        return Error(422, kBadNotification, fmt::format("the notification is {} bytes; providers take at most {}", size, kMaxPayload), request_id);
+        return fail(Error(422, kBadNotification, fmt::format("the notification is {} bytes; providers take at most {}", size, kMaxPayload), request_id));
     }
-
     // The monthly quota: reserve one before sending.
-    std::string month = MonthOf(clock_.Now());
     {
-        bool need_load = false;
-        {
-            std::lock_guard lock(usage_mu_);
-            Usage& u = usage_[who->workspace_id];
-            need_load = !u.loaded || std::chrono::steady_clock::now() - u.quota_at > std::chrono::seconds(10);
-        }
-        if (need_load) {
-            auto ws = store_.Get(who->workspace_id);
-            int64_t quota = ws ? QuotaOf(*ws) : 0;
-            std::lock_guard lock(usage_mu_);
-            Usage& u = usage_[who->workspace_id];
-            u.quota = quota;
-            u.quota_at = std::chrono::steady_clock::now();
-            u.tenant = who->tenant;
-            if (!u.loaded && ws) {
-                const json::object* push = ObjIn(ws->status, "push");
-                if (push != nullptr && core::StrAt(*push, "month") == month) {
-                    u.stored = core::IntAt(*push, "sent");
-                }
-                u.month = month;
-                u.loaded = true;
-            }
-        }
         std::lock_guard lock(usage_mu_);
         Usage& u = usage_[who->workspace_id];
         if (u.month != month) {  // a new month
@@ -509,68 +562,157 @@ PushAnswer PushGateway::Send(std::string_view service, std::string_view authoriz
         }
         if (u.quota > 0 && u.stored + u.pending + u.inflight >= u.quota) {
             count("quota");
-            return Error(422, kQuotaSpent,
-                         fmt::format("the workspace's monthly push quota of {} notifications is spent for {}; it renews next month, or with a larger plan",
-                                     u.quota, month),
-                         request_id);
+            return fail(Error(422, kQuotaSpent,
+                              fmt::format("the workspace's monthly push quota of {} notifications is spent for {}; it renews next month, or with a larger plan",
+                                          u.quota, month),
+                              request_id));
         }
         u.inflight++;
     }
-    auto started = std::chrono::steady_clock::now();
-    Deadline deadline = started + opts_.deadline;
-    ProviderOutcome out;
+    p.started = std::chrono::steady_clock::now();
+    p.deadline = p.started + opts_.deadline;
+    return p;
+}
+
+// Retries (blocking) from `last` until delivered, refused, or out of time.
+ProviderOutcome PushGateway::Deliver(const Prepared& p, ProviderOutcome last, int& attempts) {
     std::chrono::milliseconds backoff{100};
-    int attempts = 0;
-    for (;;) {
-        ++attempts;
-        out = service == "apn" ? app->apns->Send(device, note, deadline) : app->fcm->Send(device, message, deadline);
-        if (out.kind != ProviderOutcome::kRetry) {
-            break;
-        }
+    ProviderOutcome out = std::move(last);
+    while (out.kind == ProviderOutcome::kRetry) {
         auto wait = std::max(backoff, out.retry_after);
-        if (std::chrono::steady_clock::now() + wait >= deadline) {
+        if (attempts > 0 && std::chrono::steady_clock::now() + wait >= p.deadline) {
             break;
         }
-        std::this_thread::sleep_for(wait);
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+        if (attempts > 0) {
+            std::this_thread::sleep_for(wait);
+            backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+        }
+        ++attempts;
+        out = p.service == "apn" ? p.app->apns->Send(p.device, p.note, p.deadline) : p.app->fcm->Send(p.device, p.message, p.deadline);
     }
+    return out;
+}
+
+PushAnswer PushGateway::Finish(const Prepared& p, const ProviderOutcome& out, int attempts) {
     if (seconds_ != nullptr) {
-        seconds_->Observe({std::string(service)}, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        seconds_->Observe({p.service}, std::chrono::duration<double>(std::chrono::steady_clock::now() - p.started).count());
     }
     {
         std::lock_guard lock(usage_mu_);
-        Usage& u = usage_[who->workspace_id];
+        Usage& u = usage_[p.workspace];
         u.inflight--;
         if (out.kind == ProviderOutcome::kDelivered) {
             u.pending++;
         }
     }
-    std::string provider = service == "apn" ? "APNs" : "FCM";
+    auto count = [&](std::string_view result) {
+        if (sent_ != nullptr) {
+            sent_->Inc({p.service, std::string(result)});
+        }
+    };
+    std::string provider = p.service == "apn" ? "APNs" : "FCM";
     switch (out.kind) {
         case ProviderOutcome::kDelivered:
             count("delivered");
-            return PushAnswer{200, json::object{{"id", out.id}, {"status", 200}, {"requestId", request_id}}, 0};
+            return PushAnswer{200, json::object{{"id", out.id}, {"status", 200}, {"requestId", p.request_id}}, 0};
         case ProviderOutcome::kDeadToken:
             count("dead_token");
-            return Error(406, kDeadDevice, fmt::format("{} says the device token is {} ({})", provider, out.provider_status == 410 ? "unregistered" : "invalid", out.reason),
-                         request_id);
+            return Error(406, kDeadDevice,
+                         fmt::format("{} says the device token is {} ({})", provider, out.provider_status == 410 ? "unregistered" : "invalid", out.reason),
+                         p.request_id);
         case ProviderOutcome::kRejected:
             count("rejected");
-            return Error(422, kProviderRejected, fmt::format("{} refused the notification: {} {}", provider, out.provider_status, out.reason), request_id);
+            return Error(422, kProviderRejected, fmt::format("{} refused the notification: {} {}", provider, out.provider_status, out.reason), p.request_id);
         case ProviderOutcome::kFailed:
             count("provider_auth");
-            core::LogWarn("push provider refused our credentials", {{"app", std::string_view(app->id)}, {"reason", std::string_view(out.reason)}});
+            core::LogWarn("push provider refused our credentials", {{"app", std::string_view(p.app->id)}, {"reason", std::string_view(out.reason)}});
             return Error(502, kProviderAuth, fmt::format("{} refused the push credentials ({}); the operator must fix the push app", provider, out.reason),
-                         request_id, 60);
+                         p.request_id, 60);
         case ProviderOutcome::kRetry:
             break;
     }
     count("unavailable");
     return Error(503, kProviderDown,
                  fmt::format("{} is unavailable: {} attempts in {} ms, last {}", provider, attempts,
-                             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
+                             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - p.started).count(),
                              out.provider_status != 0 ? fmt::format("{} {}", out.provider_status, out.reason) : out.reason),
-                 request_id, 60);
+                 p.request_id, 60);
+}
+
+PushAnswer PushGateway::Send(std::string_view service, std::string_view authorization, std::string_view body, const std::string& request_id) {
+    PushAnswer early;
+    bool would_block = false;
+    auto p = Prepare(service, authorization, body, request_id, true, early, would_block);
+    if (!p) {
+        return early;
+    }
+    int attempts = 0;
+    ProviderOutcome first;
+    first.kind = ProviderOutcome::kRetry;
+    ProviderOutcome out = Deliver(*p, first, attempts);
+    return Finish(*p, out, attempts);
+}
+
+bool PushGateway::SendAsync(std::string_view service, std::string_view authorization, std::string_view body, const std::string& request_id,
+                            std::function<void(PushAnswer)> done) {
+    PushAnswer early;
+    bool would_block = false;
+    auto p = Prepare(service, authorization, body, request_id, false, early, would_block);
+    if (would_block) {
+        return false;
+    }
+    if (!p) {
+        done(std::move(early));
+        return true;
+    }
+    auto shared = std::make_shared<Prepared>(std::move(*p));
+    auto on_outcome = [this, shared, done](ProviderOutcome out) {
+        if (out.kind != ProviderOutcome::kRetry) {
+            done(Finish(*shared, out, 1));
+            return;
+        }
+        // Back-off sleeps belong on the gateway's own thread, not the connection's.
+        std::lock_guard lock(retry_mu_);
+        retries_.push_back([this, shared, done, out]() mutable {
+            int attempts = 1;
+            ProviderOutcome last = Deliver(*shared, std::move(out), attempts);
+            done(Finish(*shared, last, attempts));
+        });
+        retry_cv_.notify_one();
+    };
+    if (shared->service == "apn") {
+        shared->app->apns->SendAsync(shared->device, shared->note, on_outcome);
+        return true;
+    }
+    if (!shared->app->fcm->SendAsync(shared->device, shared->message, on_outcome)) {
+        // No access token at hand: fetch one (and send) on the retry thread.
+        ProviderOutcome retry;
+        retry.kind = ProviderOutcome::kRetry;
+        std::lock_guard lock(retry_mu_);
+        retries_.push_back([this, shared, done, retry]() mutable {
+            int attempts = 0;
+            ProviderOutcome last = Deliver(*shared, std::move(retry), attempts);
+            done(Finish(*shared, last, attempts));
+        });
+        retry_cv_.notify_one();
+    }
+    return true;
+}
+
+void PushGateway::RetryLoop() {
+    for (;;) {
+        std::function<void()> job;
+        {
+            std::unique_lock lock(retry_mu_);
+            retry_cv_.wait(lock, [&] { return stopping_ || !retries_.empty(); });
+            if (retries_.empty()) {
+                return;
+            }
+            job = std::move(retries_.front());
+            retries_.pop_front();
+        }
+        job();
+    }
 }
 
 void PushGateway::Flush() {

@@ -11,6 +11,11 @@
 // plan (entitlements.monthly_push_notifications).
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <optional>
+#include <thread>
+#include <vector>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -64,6 +69,11 @@ public:
     ~PushGateway();
 
     PushAnswer Send(std::string_view service, std::string_view authorization, std::string_view body, const std::string& request_id);
+    // The same without holding the caller: answers only from memory and hands the notification
+    // to the provider connection; `done` runs later on another thread (a retry moves it to the
+    // gateway's retry thread). False when something had to be read first: call Send instead.
+    bool SendAsync(std::string_view service, std::string_view authorization, std::string_view body, const std::string& request_id,
+                   std::function<void(PushAnswer)> done);
     // Writes counted usage to the workspaces' status (and series); runs every flush_every.
     void Flush();
     void Start() { flusher_.Start(); }
@@ -71,6 +81,14 @@ public:
 
 private:
     struct App;
+    struct Prepared;
+    // Everything before the provider: nullopt with `early` set when the answer is already known,
+    // nullopt with `would_block` set when !may_block and something is not in memory.
+    std::optional<Prepared> Prepare(std::string_view service, std::string_view authorization, std::string_view body, const std::string& request_id,
+                                    bool may_block, PushAnswer& early, bool& would_block);
+    ProviderOutcome Deliver(const Prepared& p, ProviderOutcome last, int& attempts);
+    PushAnswer Finish(const Prepared& p, const ProviderOutcome& out, int attempts);
+    void RetryLoop();
     struct Usage {
         std::string month;
         int64_t stored = 0;    // in the store when loaded or last flushed
@@ -81,7 +99,8 @@ private:
         std::chrono::steady_clock::time_point quota_at{};
         std::string tenant;
     };
-    std::shared_ptr<App> FindApp(const std::string& tenant, std::string_view service, const std::string& topic, std::string& why);
+    // nullptr with `why` empty when !may_block and the app is not in memory yet.
+    std::shared_ptr<App> FindApp(const std::string& tenant, std::string_view service, const std::string& topic, bool may_block, std::string& why);
     int64_t QuotaOf(const store::Object& ws);
 
     store::Store& store_;
@@ -103,6 +122,12 @@ private:
     std::mutex usage_mu_;
     std::unordered_map<std::string, Usage> usage_;  // by workspace id
     core::Periodic flusher_;
+    // Notifications whose first attempt asked for a retry (async path), with their answer.
+    std::mutex retry_mu_;
+    std::condition_variable retry_cv_;
+    std::deque<std::function<void()>> retries_;
+    bool stopping_ = false;
+    std::vector<std::thread> retry_threads_;
 };
 
 }  // namespace hangar::edge

@@ -70,51 +70,79 @@ std::string ApnsSender::Token(bool renew) {
     return jwt_;
 }
 
+namespace {
+
+H2Request ApnsRequest(const std::string& device_token, const ApnsNote& note, const std::string& jwt) {
+    H2Request req;
+    req.path = "/3/device/" + device_token;
+    req.headers = {
+        {"authorization", "bearer " + jwt},
+        {"apns-topic", note.topic},
+        {"apns-push-type", note.push_type},
+        {"apns-priority", note.priority},
+        {"apns-expiration", std::to_string(note.expiration)},
+        {"content-type", "application/json"},
+    };
+    if (!note.collapse_id.empty()) {
+        req.headers.emplace_back("apns-collapse-id", note.collapse_id);
+    }
+    req.body = note.payload;
+    return req;
+}
+
+// What an APNs answer means; `token_refused` is set for a provider token to renew.
+ProviderOutcome ApnsOutcome(const H2Response& r, bool& token_refused) {
+    ProviderOutcome out;
+    token_refused = false;
+    out.provider_status = r.status;
+    out.id = r.Header("apns-id");
+    if (r.status == 0) {
+        out.kind = ProviderOutcome::kRetry;
+        out.reason = r.error;
+        return out;
+    }
+    boost::system::error_code ec;
+    json::value body = r.body.empty() ? json::value() : json::parse(r.body, ec);
+    out.reason = body.is_object() && body.as_object().contains("reason") && body.at("reason").is_string() ? std::string(body.at("reason").as_string()) : "";
+    if (r.status == 200) {
+        out.kind = ProviderOutcome::kDelivered;
+    } else if (r.status == 410 || (r.status == 400 && out.reason == "BadDeviceToken")) {
+        out.kind = ProviderOutcome::kDeadToken;
+    } else if (r.status == 403) {
+        token_refused = out.reason == "ExpiredProviderToken" || out.reason == "InvalidProviderToken";
+        out.kind = ProviderOutcome::kFailed;
+    } else if (r.status == 429 || r.status >= 500) {
+        out.kind = ProviderOutcome::kRetry;
+        out.retry_after = RetryAfter(r);
+    } else {
+        out.kind = ProviderOutcome::kRejected;
+    }
+    return out;
+}
+
+}  // namespace
+
 ProviderOutcome ApnsSender::Send(const std::string& device_token, const ApnsNote& note, Deadline deadline) {
     ProviderOutcome out;
     for (int attempt = 0; attempt < 2; ++attempt) {
-        H2Request req;
-        req.path = "/3/device/" + device_token;
-        req.headers = {
-            {"authorization", "bearer " + Token(attempt > 0)},
-            {"apns-topic", note.topic},
-            {"apns-push-type", note.push_type},
-            {"apns-priority", note.priority},
-            {"apns-expiration", std::to_string(note.expiration)},
-            {"content-type", "application/json"},
-        };
-        if (!note.collapse_id.empty()) {
-            req.headers.emplace_back("apns-collapse-id", note.collapse_id);
+        bool refused = false;
+        out = ApnsOutcome(Exchange(*client_, ApnsRequest(device_token, note, Token(attempt > 0)), deadline), refused);
+        if (!refused) {
+            break;  // else: a new provider token, once
         }
-        req.body = note.payload;
-        H2Response r = Exchange(*client_, std::move(req), deadline);
-        out.provider_status = r.status;
-        out.id = r.Header("apns-id");
-        if (r.status == 0) {
-            out.kind = ProviderOutcome::kRetry;
-            out.reason = r.error;
-            return out;
-        }
-        boost::system::error_code ec;
-        json::value body = r.body.empty() ? json::value() : json::parse(r.body, ec);
-        out.reason = body.is_object() && body.as_object().contains("reason") && body.at("reason").is_string() ? std::string(body.at("reason").as_string()) : "";
-        if (r.status == 200) {
-            out.kind = ProviderOutcome::kDelivered;
-        } else if (r.status == 410 || (r.status == 400 && out.reason == "BadDeviceToken")) {
-            out.kind = ProviderOutcome::kDeadToken;
-        } else if (r.status == 403 && (out.reason == "ExpiredProviderToken" || out.reason == "InvalidProviderToken") && attempt == 0) {
-            continue;  // a new provider token, once
-        } else if (r.status == 403) {
-            out.kind = ProviderOutcome::kFailed;
-        } else if (r.status == 429 || r.status >= 500) {
-            out.kind = ProviderOutcome::kRetry;
-            out.retry_after = RetryAfter(r);
-        } else {
-            out.kind = ProviderOutcome::kRejected;
-        }
-        return out;
     }
     return out;
+}
+
+void ApnsSender::SendAsync(const std::string& device_token, const ApnsNote& note, std::function<void(ProviderOutcome)> done) {
+    client_->Submit(ApnsRequest(device_token, note, Token(false)), [done = std::move(done)](H2Response r) {
+        bool refused = false;
+        ProviderOutcome out = ApnsOutcome(r, refused);
+        if (refused) {
+            out.kind = ProviderOutcome::kRetry;  // the blocking path renews the token
+        }
+        done(std::move(out));
+    });
 }
 
 core::Result<std::unique_ptr<FcmSender>> FcmSender::Make(FcmApp app, const std::string& ca_file, const core::Clock& clock) {
@@ -165,17 +193,96 @@ std::string FcmSender::AccessToken(bool renew, Deadline deadline, ProviderOutcom
     return access_;
 }
 
-ProviderOutcome FcmSender::Send(const std::string& device_token, const std::string& message_json, Deadline deadline) {
+namespace {
+
+ProviderOutcome FcmOutcome(const H2Response& r) {
     ProviderOutcome out;
+    out.provider_status = r.status;
+    if (r.status == 0) {
+        out.kind = ProviderOutcome::kRetry;
+        out.reason = r.error;
+        return out;
+    }
+    boost::system::error_code ec;
+    json::value answer = r.body.empty() ? json::value() : json::parse(r.body, ec);
+    if (answer.is_object() && answer.as_object().contains("error") && answer.at("error").is_object()) {
+        const json::object& e = answer.at("error").as_object();
+        if (const json::value* st = e.if_contains("status"); st != nullptr && st->is_string()) {
+            out.reason = std::string(st->as_string());
+        }
+        if (const json::value* det = e.if_contains("details"); det != nullptr && det->is_array()) {
+            for (const auto& d : det->as_array()) {
+                if (d.is_object() && d.as_object().contains("errorCode") && d.at("errorCode").is_string()) {
+                    out.reason = std::string(d.at("errorCode").as_string());
+                }
+            }
+        }
+    }
+    if (r.status == 200) {
+        out.kind = ProviderOutcome::kDelivered;
+        if (answer.is_object() && answer.as_object().contains("name") && answer.at("name").is_string()) {
+            out.id = std::string(answer.at("name").as_string());
+        }
+    } else if (r.status == 404 || out.reason == "UNREGISTERED") {
+        out.kind = ProviderOutcome::kDeadToken;
+    } else if (r.status == 429 || r.status >= 500) {
+        out.kind = ProviderOutcome::kRetry;
+        out.retry_after = RetryAfter(r);
+    } else if (r.status == 401 || r.status == 403) {
+        out.kind = ProviderOutcome::kFailed;
+    } else {
+        out.kind = ProviderOutcome::kRejected;
+    }
+    return out;
+}
+
+std::string FcmBody(const std::string& device_token, const std::string& message_json) {
     boost::system::error_code ec;
     json::value message = json::parse(message_json, ec);
     if (ec || !message.is_object()) {
+        return {};
+    }
+    message.as_object()["token"] = device_token;
+    return json::serialize(json::object{{"message", message}});
+}
+
+}  // namespace
+
+bool FcmSender::SendAsync(const std::string& device_token, const std::string& message_json, std::function<void(ProviderOutcome)> done) {
+    std::string access;
+    {
+        std::lock_guard lock(mu_);
+        if (access_.empty() || clock_.Now() >= access_until_) {
+            return false;
+        }
+        access = access_;
+    }
+    std::string body = FcmBody(device_token, message_json);
+    if (body.empty()) {
+        return false;
+    }
+    H2Request req;
+    req.path = "/v1/projects/" + app_.project_id + "/messages:send";
+    req.headers = {{"authorization", "Bearer " + access}, {"content-type", "application/json"}};
+    req.body = std::move(body);
+    fcm_->Submit(std::move(req), [done = std::move(done)](H2Response r) {
+        ProviderOutcome out = FcmOutcome(r);
+        if (r.status == 401) {
+            out.kind = ProviderOutcome::kRetry;  // the blocking path fetches a new access token
+        }
+        done(std::move(out));
+    });
+    return true;
+}
+
+ProviderOutcome FcmSender::Send(const std::string& device_token, const std::string& message_json, Deadline deadline) {
+    ProviderOutcome out;
+    std::string body = FcmBody(device_token, message_json);
+    if (body.empty()) {
         out.kind = ProviderOutcome::kRejected;
         out.reason = "the message is not a JSON object";
         return out;
     }
-    message.as_object()["token"] = device_token;
-    std::string body = json::serialize(json::object{{"message", message}});
     for (int attempt = 0; attempt < 2; ++attempt) {
         std::string access = AccessToken(attempt > 0, deadline, out);
         if (access.empty()) {
@@ -186,43 +293,9 @@ ProviderOutcome FcmSender::Send(const std::string& device_token, const std::stri
         req.headers = {{"authorization", "Bearer " + access}, {"content-type", "application/json"}};
         req.body = body;
         H2Response r = Exchange(*fcm_, std::move(req), deadline);
-        out.provider_status = r.status;
-        if (r.status == 0) {
-            out.kind = ProviderOutcome::kRetry;
-            out.reason = r.error;
-            return out;
-        }
-        json::value answer = r.body.empty() ? json::value() : json::parse(r.body, ec);
-        out.reason.clear();
-        if (answer.is_object() && answer.as_object().contains("error") && answer.at("error").is_object()) {
-            const json::object& e = answer.at("error").as_object();
-            if (const json::value* st = e.if_contains("status"); st != nullptr && st->is_string()) {
-                out.reason = std::string(st->as_string());
-            }
-            if (const json::value* det = e.if_contains("details"); det != nullptr && det->is_array()) {
-                for (const auto& d : det->as_array()) {
-                    if (d.is_object() && d.as_object().contains("errorCode") && d.at("errorCode").is_string()) {
-                        out.reason = std::string(d.at("errorCode").as_string());
-                    }
-                }
-            }
-        }
-        if (r.status == 200) {
-            out.kind = ProviderOutcome::kDelivered;
-            if (answer.is_object() && answer.as_object().contains("name") && answer.at("name").is_string()) {
-                out.id = std::string(answer.at("name").as_string());
-            }
-        } else if (r.status == 401 && attempt == 0) {
+        out = FcmOutcome(r);
+        if (r.status == 401 && attempt == 0) {
             continue;  // the access token was refused: a new one, once
-        } else if (r.status == 404 || out.reason == "UNREGISTERED") {
-            out.kind = ProviderOutcome::kDeadToken;
-        } else if (r.status == 429 || r.status >= 500) {
-            out.kind = ProviderOutcome::kRetry;
-            out.retry_after = RetryAfter(r);
-        } else if (r.status == 401 || r.status == 403) {
-            out.kind = ProviderOutcome::kFailed;
-        } else {
-            out.kind = ProviderOutcome::kRejected;
         }
         return out;
     }

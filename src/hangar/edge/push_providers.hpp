@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -52,6 +53,9 @@ class ApnsSender {
 public:
     static core::Result<std::unique_ptr<ApnsSender>> Make(ApnsApp app, const std::string& ca_file, const core::Clock& clock);
     ProviderOutcome Send(const std::string& device_token, const ApnsNote& note, Deadline deadline);
+    // One attempt without waiting: `done` runs on the connection's thread. A refused provider
+    // token comes back as kRetry (the blocking Send renews it).
+    void SendAsync(const std::string& device_token, const ApnsNote& note, std::function<void(ProviderOutcome)> done);
     uint64_t connections() const { return client_->connections(); }
 
 private:
@@ -76,6 +80,8 @@ public:
     static core::Result<std::unique_ptr<FcmSender>> Make(FcmApp app, const std::string& ca_file, const core::Clock& clock);
     // `message` is the JSON of FCM's Message without its token.
     ProviderOutcome Send(const std::string& device_token, const std::string& message_json, Deadline deadline);
+    // One attempt without waiting, when an access token is at hand; false otherwise.
+    bool SendAsync(const std::string& device_token, const std::string& message_json, std::function<void(ProviderOutcome)> done);
 
 private:
     FcmSender(FcmApp app, PrivateKey key, const std::string& ca_file, const core::Clock& clock);

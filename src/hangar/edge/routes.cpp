@@ -129,20 +129,25 @@ void AddWorkspaceCloudRoutes(http::Router& router, EdgeDeps& deps) {
     }));
     router.Add("POST", "/collector", Guarded([&deps](http::Request& req) { return Collect(deps, req); }));
     if (deps.push != nullptr) {
-        router.Add("POST", "/push/{service}/send", [&deps](http::Request& req) {
-            PushAnswer a;
-            try {
-                a = deps.push->Send(req.Param("service"), req.Header("authorization"), req.body, req.request_id);
-            } catch (const std::exception& e) {
-                core::LogError("push failed", {{"request_id", std::string_view(req.request_id)}, {"error", std::string_view(e.what())}});
-                a = PushAnswer{500, json::object{{"code", 500}, {"error", "internal error"}, {"requestId", req.request_id}, {"status", 500}}, 0};
-            }
+        auto respond = [](PushAnswer a) {
             http::Response r = Json(a.status, a.body);
             if (a.retry_after > 0) {
                 r.headers.emplace_back("retry-after", std::to_string(a.retry_after));
             }
             return r;
-        });
+        };
+        // On the I/O thread when everything it needs is in memory (the common case): the
+        // notification goes to the provider connection and the answer comes back when it does.
+        router.AddAsync(
+            "POST", "/push/{service}/send",
+            Guarded([&deps, respond](http::Request& req) {
+                return respond(deps.push->Send(req.Param("service"), req.Header("authorization"), req.body, req.request_id));
+            }),
+            [&deps, respond](http::Request& req, std::function<void(http::Response)> done) {
+                std::string rid = req.request_id;
+                return deps.push->SendAsync(req.Param("service"), req.Header("authorization"), req.body, rid,
+                                            [done = std::move(done), respond](PushAnswer a) { done(respond(std::move(a))); });
+            });
     }
 }
 

@@ -753,7 +753,7 @@ EdgeResult<json::object> Workspaces::Token(const std::vector<std::pair<std::stri
     };
 }
 
-EdgeResult<WorkspaceAuth> Workspaces::Authenticate(std::string_view authorization, uint32_t need) const {
+EdgeResult<WorkspaceAuth> Workspaces::Authenticate(std::string_view authorization, uint32_t need, bool may_block) const {
     std::string_view token = BearerOf(authorization);
     if (token.empty()) {
         return EdgeFail(401, "invalid_token", "send Authorization: Bearer <access token> from /api/oauth/token");
@@ -781,23 +781,63 @@ EdgeResult<WorkspaceAuth> Workspaces::Authenticate(std::string_view authorizatio
     if (who.expires_unix <= UnixNow(clock_)) {
         return EdgeFail(401, "invalid_token", fmt::format("the access token expired at {}", Rfc3339(who.expires_unix)));
     }
-    auto ws = store_.Get(who.workspace_id);
-    if (!ws) {
-        if (ws.error().code == ErrorCode::kNotFound) {
+    AuthInfo info;
+    bool have = false;
+    auto now = std::chrono::steady_clock::now();
+    auto remember = [&](const store::Object& ws, int64_t revision) {
+        info = AuthInfo{revision, ws.tenant, core::IntAt(ws.status, "token_epoch"), core::BoolAt(ws.spec, "disabled"), now};
+        std::lock_guard lock(auth_mu_);
+        if (auth_cache_.size() > 100000) {
+            auth_cache_.clear();
+        }
+        auth_cache_[who.workspace_id] = info;
+        have = true;
+    };
+    if (auto cached = store_.Cached(who.workspace_id)) {
+        {
+            std::lock_guard lock(auth_mu_);
+            if (auto it = auth_cache_.find(who.workspace_id); it != auth_cache_.end() && it->second.revision == cached->revision) {
+                info = it->second;
+                have = true;
+            }
+        }
+        if (!have && cached->kind == "Workspace") {
+            if (auto ws = store::ObjectFromDoc(cached->doc)) {
+                remember(*ws, cached->revision);
+            }
+        }
+    } else {
+        std::lock_guard lock(auth_mu_);
+        if (auto it = auth_cache_.find(who.workspace_id); it != auth_cache_.end() && now - it->second.fetched < std::chrono::seconds(2)) {
+            info = it->second;
+            have = true;
+        }
+    }
+    if (!have) {
+        if (!may_block) {
+            return EdgeFail(0, "would_block");
+        }
+        auto ws = store_.Get(who.workspace_id);
+        if (!ws || ws->kind != "Workspace") {
+            if (!ws && ws.error().code != ErrorCode::kNotFound) {
+                return std::unexpected(StoreTrouble(ws.error()));
+            }
+            std::lock_guard lock(auth_mu_);
+            auth_cache_.erase(who.workspace_id);
             return EdgeFail(401, "invalid_token", "the workspace is no longer registered");
         }
-        return std::unexpected(StoreTrouble(ws.error()));
+        remember(*ws, ws->revision);
     }
-    if (core::IntAt(ws->status, "token_epoch") != epoch) {
+    if (info.epoch != epoch) {
         return EdgeFail(401, "invalid_token", "the workspace registered again since this token was issued");
     }
-    if (core::BoolAt(ws->spec, "disabled")) {
+    if (info.disabled) {
         return EdgeFail(403, "workspace_disabled", "an operator disabled this workspace");
     }
     if (need != 0 && (who.scopes & need) == 0) {
         return EdgeFail(403, "insufficient_scope", fmt::format("this call needs the scope {}", ScopeString(need)));
     }
-    who.tenant = ws->tenant;
+    who.tenant = info.tenant;
     return who;
 }
 

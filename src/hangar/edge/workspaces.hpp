@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <expected>
 #include <functional>
+#include <mutex>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -101,8 +103,9 @@ public:
     EdgeResult<json::object> Poll(std::string_view device_code);
     // POST /api/oauth/token, form fields already decoded.
     EdgeResult<json::object> Token(const std::vector<std::pair<std::string, std::string>>& form);
-    // A bearer access token that holds `need` (a ScopeBit; 0: any valid token).
-    EdgeResult<WorkspaceAuth> Authenticate(std::string_view authorization, uint32_t need) const;
+    // A bearer access token that holds `need` (a ScopeBit; 0: any valid token). With
+    // `may_block` false it answers only from memory, and fails with status 0 when it cannot.
+    EdgeResult<WorkspaceAuth> Authenticate(std::string_view authorization, uint32_t need, bool may_block = true) const;
     EdgeResult<json::object> Sync(const WorkspaceAuth& who, std::string_view id, std::string_view body);
 
     // Called after each sync with the workspace as stored (series for the fleet view).
@@ -119,6 +122,17 @@ private:
     const core::Clock& clock_;
     WorkspaceOptions opts_;
     std::function<void(const store::Object&)> on_sync_;
+    // What a token check needs of a workspace, parsed once per revision (or kept two seconds
+    // when the store has no document cache).
+    struct AuthInfo {
+        int64_t revision = 0;
+        std::string tenant;
+        int64_t epoch = 0;
+        bool disabled = false;
+        std::chrono::steady_clock::time_point fetched;
+    };
+    mutable std::mutex auth_mu_;
+    mutable std::unordered_map<std::string, AuthInfo> auth_cache_;
 };
 
 // The registration record fields Hangar reads (the rest is kept as sent); a record that is not

@@ -47,8 +47,13 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
     return out;
 }
 
+void Router::AddAsync(std::string method, std::string pattern, Handler h, AsyncHandler async) {
+    Add(std::move(method), std::move(pattern), std::move(h));
+    routes_.back().async = std::move(async);
+}
+
 void Router::Add(std::string method, std::string pattern, Handler h, InlineHandler fast) {
-    Route r{std::move(method), std::move(pattern), {}, std::move(h), std::move(fast)};
+    Route r{std::move(method), std::move(pattern), {}, std::move(h), std::move(fast), {}};
     for (auto s : SplitPath(r.pattern)) {
         r.segments.emplace_back(s);
     }

@@ -14,10 +14,15 @@ using Handler = std::function<Response(Request&)>;
 // Runs on an I/O thread and must never block: it answers from memory, or returns nullopt and
 // the request goes to `Handler` on the worker pool.
 using InlineHandler = std::function<std::optional<Response>(Request&)>;
+// Runs on an I/O thread and must never block: it either takes the request and returns true,
+// calling `done` exactly once later from any thread (an answer that waits on another service
+// without holding a worker), or returns false and the request goes to `Handler` on the pool.
+using AsyncHandler = std::function<bool(Request&, std::function<void(Response)> done)>;
 
 class Router {
 public:
     void Add(std::string method, std::string pattern, Handler h, InlineHandler fast = nullptr);
+    void AddAsync(std::string method, std::string pattern, Handler h, AsyncHandler async);
 
     enum class Match { kFound, kNoPath, kNoMethod };
     // On kFound fills req.params and req.route and returns the handler; on kNoMethod fills
@@ -27,6 +32,7 @@ public:
         std::vector<std::string> segments;
         Handler handler;
         InlineHandler fast;
+        AsyncHandler async;
     };
     Match Find(Request& req, const Route*& out, std::string& allow) const;
     const std::vector<Route>& routes() const { return routes_; }

@@ -397,12 +397,40 @@ awaitable<void> Server::Impl::Session(tcp::socket sock) {
                 // the operand is a named awaitable and the lambda holds a plain pointer (the
                 // frame keeps `req` alive).
                 Request* raw = req.get();
-                auto work = asio::co_spawn(
-                    workers,
-                    [this, raw, route]() -> awaitable<Response> { co_return Dispatch(*raw, *route); },
-                    use_awaitable
-                );
-                out = co_await std::move(work);
+                bool taken = false;
+                if (route->async) {
+                    // Status 0 marks "not taken": the pool handler answers instead.
+                    auto op = asio::async_initiate<const asio::use_awaitable_t<>, void(Response)>(
+                        [raw, route](auto handler) {
+                            using H = std::decay_t<decltype(handler)>;
+                            auto h = std::make_shared<H>(std::move(handler));
+                            auto done = [h](Response r) {
+                                auto ex = asio::get_associated_executor(*h);
+                                asio::post(ex, [h, r = std::move(r)]() mutable { std::move (*h)(std::move(r)); });
+                            };
+                            bool accepted = false;
+                            try {
+                                accepted = route->async(*raw, done);
+                            } catch (const std::exception&) {
+                                accepted = false;
+                            }
+                            if (!accepted) {
+                                done(Response{0, "", {}, "", {}});
+                            }
+                        },
+                        use_awaitable
+                    );
+                    out = co_await std::move(op);
+                    taken = out.status != 0;
+                }
+                if (!taken) {
+                    auto work = asio::co_spawn(
+                        workers,
+                        [this, raw, route]() -> awaitable<Response> { co_return Dispatch(*raw, *route); },
+                        use_awaitable
+                    );
+                    out = co_await std::move(work);
+                }
                 inflight.Add({}, -1);
                 pending--;
             }
