@@ -10,7 +10,7 @@ n=${N:-100000}
 conc=${CONCURRENCY:-64}
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "$(nproc)" -lt 2 ]; then echo "bench: needs 2 cores" >&2; exit 1; fi
-command -v node >/dev/null || { echo "bench: node is missing (scripts/setup installs nodejs)" >&2; exit 1; }
+command -v node >/dev/null && command -v npm >/dev/null || { echo "bench: node and npm are needed for the peer (apt-get install nodejs npm)" >&2; exit 1; }
 if [ ! -d "$here/node_modules/@parse/node-apn" ]; then
     (cd "$here" && npm install --no-audit --no-fund --silent >/dev/null)
 fi
