@@ -10,11 +10,13 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "bench_support.hpp"
+#include "cloud_support.hpp"
 #include "http_client.hpp"
 #include "load_client.hpp"
 #include "server_process.hpp"
@@ -65,13 +67,8 @@ int main(int argc, char** argv) {
     std::string tenant = Field(admin.Do("POST", "/v1/tenants", R"({"metadata":{"name":"acme"},"spec":{}})"), {"metadata", "id"});
     Client op("127.0.0.1", server.port());
     op.SetToken(Field(admin.Do("POST", "/v1/tokens", json::serialize(json::object{{"role", "operator"}, {"tenant", tenant}})), {"token"}));
-    std::string ws = Field(op.Do("POST", "/v1/workspaces", R"({"metadata":{"name":"bench"},"spec":{}})"), {"metadata", "id"});
-    std::string reg = Field(op.Do("POST", "/v1/workspaces/" + ws + ":registration-token"), {"token"});
-    auto creds = op.Do("POST", "/api/oauth/clients", "{}", {{"Authorization", "Bearer " + reg}});
-    std::string access = Field(op.Do("POST", "/api/oauth/token",
-                                     "client_id=" + ws + "&client_secret=" + Field(creds, {"client_secret"}) + "&grant_type=client_credentials&scope=workspace:stats:write",
-                                     {{"Content-Type", "application/x-www-form-urlencoded"}}),
-                               {"access_token"});
+    RegisteredWorkspace w = RegisterWorkspace(op, "bench", "workspace:stats:write");
+    std::string ws = w.id, access = w.access;
     std::vector<std::string> requests;
     size_t bytes = 0;
     for (int i = 0; i < n; ++i) {
@@ -86,8 +83,16 @@ int main(int argc, char** argv) {
     cpu0 = CpuSeconds(server.pid());
     LoadResult again = Load(server.port(), requests, n, conc, TokenOk);
     double cpu_again = CpuSeconds(server.pid()) - cpu0;
-    auto w = op.Do("GET", "/v1/workspaces/" + ws);
-    int64_t reports = w.Json().at("status").at("statistics").at("reports").as_int64();
+    // The workspace's report count catches up within the collector's flush (2 s).
+    int64_t reports = 0;
+    for (int i = 0; i < 100 && reports != n; ++i) {
+        json::value v = op.Do("GET", "/v1/workspaces/" + ws).Json();
+        const json::value* st = v.at("status").as_object().if_contains("statistics");
+        reports = st != nullptr ? st->at("reports").as_int64() : 0;
+        if (reports != n) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
     std::string db = work + "/hangar/hangar.db";
     long db_bytes = 0;
     for (const auto& f : {db, db + "-wal"}) {

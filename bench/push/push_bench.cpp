@@ -29,6 +29,7 @@
 #include <fmt/format.h>
 
 #include "bench_support.hpp"
+#include "cloud_support.hpp"
 #include "fake_push.hpp"
 #include "load_client.hpp"
 #include "hangar/edge/push_providers.hpp"
@@ -88,12 +89,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "push_bench: push app refused\n");
         return 1;
     }
-    std::string ws = Field(op.Do("POST", "/v1/workspaces", R"({"metadata":{"name":"bench"},"spec":{}})"), {"metadata", "id"});
-    std::string reg = Field(op.Do("POST", "/v1/workspaces/" + ws + ":registration-token"), {"token"});
-    auto creds = op.Do("POST", "/api/oauth/clients", "{}", {{"Authorization", "Bearer " + reg}});
-    auto tok = op.Do("POST", "/api/oauth/token", "client_id=" + ws + "&client_secret=" + Field(creds, {"client_secret"}) + "&grant_type=client_credentials&scope=workspace:push:send",
-                     {{"Content-Type", "application/x-www-form-urlencoded"}});
-    std::string access = Field(tok, {"access_token"});
+    std::string access = RegisterWorkspace(op, "bench", "workspace:push:send").access;
     std::string body = json::serialize(json::object{{"token", kDevice}, {"options", Options()}});
     std::string request = fmt::format("POST /push/apn/send HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
                                       access, body.size(), body);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <future>
 
+#include "cloud_support.hpp"
 #include "fake_push.hpp"
 #include "fixture.hpp"
 #include "prometheus_process.hpp"
@@ -19,11 +20,6 @@ namespace {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 const std::string kDevice = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
-
-std::string S(const json::value& v, const char* key) {
-    const auto* p = v.is_object() ? v.as_object().if_contains(key) : nullptr;
-    return p != nullptr && p->is_string() ? std::string(p->as_string()) : "";
-}
 
 class PushGatewayTest : public ::testing::Test {
 protected:
@@ -52,20 +48,13 @@ protected:
         delete fake_dir_;
     }
 
-    // A registered workspace in `tenant` and an access token with `scope`.
+    // A registered workspace of `tenant_op`'s tenant and an access token with `scope`.
     static std::pair<std::string, std::string> Workspace(const std::string& tenant_op, const std::string& name,
                                                          const std::string& scope = "workspace:push:send") {
-        auto c = s_->As(tenant_op).Do("POST", "/v1/workspaces", json::serialize(json::object{{"metadata", {{"name", name}}}, {"spec", json::object{}}}));
-        EXPECT_EQ(c.status, 201) << c.body;
-        std::string id = Str(c.Json(), {"metadata", "id"});
-        std::string token = S(s_->As(tenant_op).Do("POST", "/v1/workspaces/" + id + ":registration-token").Json(), "token");
-        auto reg = s_->Anonymous().Do("POST", "/api/oauth/clients", "{}", {{"Authorization", "Bearer " + token}});
-        EXPECT_EQ(reg.status, 201) << reg.body;
-        auto t = s_->Anonymous().Do("POST", "/api/oauth/token",
-                                    "client_id=" + id + "&client_secret=" + S(reg.Json(), "client_secret") + "&grant_type=client_credentials&scope=" + scope,
-                                    {{"Content-Type", "application/x-www-form-urlencoded"}});
-        EXPECT_EQ(t.status, 200) << t.body;
-        return {id, S(t.Json(), "access_token")};
+        Client op = s_->As(tenant_op);
+        RegisteredWorkspace w = RegisterWorkspace(op, name, scope);
+        EXPECT_FALSE(w.access.empty()) << name;
+        return {w.id, w.access};
     }
     static HttpResponse Push(const std::string& service, const std::string& access, const json::object& body) {
         return s_->Anonymous().Do("POST", "/push/" + service + "/send", json::serialize(body), {{"Authorization", "Bearer " + access}});
@@ -159,9 +148,9 @@ TEST_F(PushGatewayTest, DeadDeviceTokensAnswer406AndNothingElseDoes) {
     fake_->KillDevice("fcm-gone:APA91b");
     auto r1 = Push("apn", access, Note(gone));
     EXPECT_EQ(r1.status, 406) << r1.body;
-    EXPECT_NE(S(r1.Json(), "error").find("Unregistered"), std::string::npos) << r1.body;
+    EXPECT_NE(Str(r1.Json(), {"error"}).find("Unregistered"), std::string::npos) << r1.body;
     EXPECT_EQ(r1.Json().at("status").as_int64(), 406);
-    EXPECT_FALSE(S(r1.Json(), "requestId").empty());
+    EXPECT_FALSE(Str(r1.Json(), {"requestId"}).empty());
     auto r2 = Push("apn", access, Note("abc"));  // APNs: BadDeviceToken
     EXPECT_EQ(r2.status, 406) << r2.body;
     auto r3 = Push("gcm", access, Note("fcm-gone:APA91b"));
@@ -186,7 +175,7 @@ TEST_F(PushGatewayTest, MonthlyQuotaAndBadNotificationsAnswer422) {
     auto over = Push("apn", access, Note(kDevice));
     EXPECT_EQ(over.status, 422) << over.body;
     EXPECT_EQ(over.Json().at("code").as_int64(), 4);
-    EXPECT_NE(S(over.Json(), "error").find("monthly push quota of 3"), std::string::npos) << over.body;
+    EXPECT_NE(Str(over.Json(), {"error"}).find("monthly push quota of 3"), std::string::npos) << over.body;
     // Usage reaches the workspace's status (written every few seconds).
     json::value ws = WaitFor(s_->As(op), "/v1/workspaces/" + id, [](const json::value& v) {
         const auto* p = v.at("status").as_object().if_contains("push");
@@ -217,7 +206,7 @@ TEST_F(PushGatewayTest, MonthlyQuotaAndBadNotificationsAnswer422) {
         auto r = s_->Anonymous().Do("POST", "/push/" + c.service + "/send", c.body, {{"Authorization", "Bearer " + access2}});
         EXPECT_EQ(r.status, c.status) << c.name << ": " << r.body;
         EXPECT_EQ(r.Json().at("status").as_int64(), c.status) << c.name;
-        EXPECT_FALSE(S(r.Json(), "error").empty()) << c.name;
+        EXPECT_FALSE(Str(r.Json(), {"error"}).empty()) << c.name;
     }
     // Workspace tokens: none, made up, or without the push scope: 401, so the server does not retry.
     auto [id3, stats_only] = Workspace(op_, "statsonly", "workspace:stats:write");
@@ -247,7 +236,7 @@ TEST_F(PushGatewayTest, ProviderOutagesAreRetriedThenReported) {
     fake_->FailNext(0);
     EXPECT_EQ(down.status, 503) << down.body;
     EXPECT_EQ(down.Json().at("code").as_int64(), 6);
-    EXPECT_NE(S(down.Json(), "error").find("503 ServiceUnavailable"), std::string::npos) << down.body;
+    EXPECT_NE(Str(down.Json(), {"error"}).find("503 ServiceUnavailable"), std::string::npos) << down.body;
     EXPECT_FALSE(down.headers["retry-after"].empty());
 }
 
@@ -291,7 +280,7 @@ TEST_F(PushGatewayTest, AWorkspaceOverItsRateGets429) {
 TEST_F(PushGatewayTest, TheSampleWorkspacePushesToIosAndAndroid) {
     auto c = s_->As(op_).Do("POST", "/v1/workspaces", R"({"metadata":{"name":"sample-push"},"spec":{}})");
     std::string id = Str(c.Json(), {"metadata", "id"});
-    std::string token = S(s_->As(op_).Do("POST", "/v1/workspaces/" + id + ":registration-token").Json(), "token");
+    std::string token = Str(s_->As(op_).Do("POST", "/v1/workspaces/" + id + ":registration-token").Json(), {"token"});
     TempDir dir;
     int port = FreeLoopbackPort();
     pid_t pid = SpawnLogged({(std::filesystem::path(HangarBinary()).parent_path() / "hangar-workspace").string(), "--port", std::to_string(port),
@@ -303,12 +292,12 @@ TEST_F(PushGatewayTest, TheSampleWorkspacePushesToIosAndAndroid) {
     for (int i = 0; i < 300; ++i) {
         auto r = app.Do("GET", "/cloud");
         state = r.status == 200 ? r.Json() : json::value();
-        if (S(state, "state") == "registered" || S(state, "state") == "error") {
+        if (Str(state, {"state"}) == "registered" || Str(state, {"state"}) == "error") {
             break;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    EXPECT_EQ(S(state, "state"), "registered") << json::serialize(state);
+    EXPECT_EQ(Str(state, {"state"}), "registered") << json::serialize(state);
     auto ios = app.Do("POST", "/push?service=apn&token=" + kDevice + "&idonly=1");
     auto android = app.Do("POST", "/push?service=gcm&token=fcm-sample:APA91b");
     std::string gone = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";

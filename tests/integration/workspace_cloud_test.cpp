@@ -22,11 +22,6 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 Headers Bearer(const std::string& t) { return {{"Authorization", "Bearer " + t}}; }
 const Headers kForm = {{"Content-Type", "application/x-www-form-urlencoded"}};
 
-std::string S(const json::value& v, const char* key) {
-    const auto* p = v.as_object().if_contains(key);
-    return p != nullptr && p->is_string() ? std::string(p->as_string()) : "";
-}
-
 // The payload of "<b64url(payload)>.<b64url(sig)>" when the Ed25519 signature checks out against
 // the standard-base64 public key; "" otherwise.
 std::string Verified(const std::string& signed_text, const std::string& public_b64) {
@@ -92,7 +87,7 @@ protected:
         std::string id = Str(c.Json(), {"metadata", "id"});
         auto t = s_->As(op_).Do("POST", "/v1/workspaces/" + id + ":registration-token", "");
         EXPECT_EQ(t.status, 201) << t.body;
-        return {id, S(t.Json(), "token")};
+        return {id, Str(t.Json(), {"token"})};
     }
     // Registers with the token; returns the credentials the contract answers.
     static json::value Register(const std::string& token) {
@@ -103,11 +98,11 @@ protected:
     }
     static std::string AccessToken(const json::value& creds, const std::string& scope) {
         auto r = s_->Anonymous().Do("POST", "/api/oauth/token",
-                                    "client_id=" + S(creds, "client_id") + "&client_secret=" + S(creds, "client_secret") +
+                                    "client_id=" + Str(creds, {"client_id"}) + "&client_secret=" + Str(creds, {"client_secret"}) +
                                         "&scope=" + scope + "&grant_type=client_credentials&redirect_uri=",
                                     kForm);
         EXPECT_EQ(r.status, 200) << r.body;
-        return r.status == 200 ? S(r.Json(), "access_token") : "";
+        return r.status == 200 ? Str(r.Json(), {"access_token"}) : "";
     }
 
     static LiveServer* s_;
@@ -121,33 +116,33 @@ TEST_F(WorkspaceCloudTest, RegistrationTokenTokenGrantSyncAndSignedLicense) {
     auto [id, token] = NewWorkspace("chat");
     ASSERT_TRUE(token.starts_with("hwr_")) << token;
     json::value creds = Register(token);
-    EXPECT_EQ(S(creds, "workspaceId"), id);
-    EXPECT_EQ(S(creds, "client_id"), id);
-    EXPECT_EQ(S(creds, "client_name"), "Acme chat");
-    EXPECT_EQ(S(creds, "registration_client_uri"), s_->Url() + "/api/v2/workspaces/" + id);
+    EXPECT_EQ(Str(creds, {"workspaceId"}), id);
+    EXPECT_EQ(Str(creds, {"client_id"}), id);
+    EXPECT_EQ(Str(creds, {"client_name"}), "Acme chat");
+    EXPECT_EQ(Str(creds, {"registration_client_uri"}), s_->Url() + "/api/v2/workspaces/" + id);
     EXPECT_GT(creds.at("client_secret_expires_at").as_int64(), std::time(nullptr) + 80LL * 24 * 3600);
     EXPECT_EQ(creds.at("redirect_uris").as_array().size(), 1U);
-    std::string pk = S(creds, "publicKey");
-    std::string license = Verified(S(creds.at("licenseData"), "license"), pk);
+    std::string pk = Str(creds, {"publicKey"});
+    std::string license = Verified(Str(creds.at("licenseData"), {"license"}), pk);
     ASSERT_FALSE(license.empty()) << "the license data must verify with the publicKey";
-    EXPECT_EQ(S(json::parse(license), "workspaceId"), id);
-    EXPECT_EQ(S(json::parse(license), "tenant"), acme_);
+    EXPECT_EQ(Str(json::parse(license), {"workspaceId"}), id);
+    EXPECT_EQ(Str(json::parse(license), {"tenant"}), acme_);
 
     // One-time: the token is spent.
     auto again = s_->Anonymous().Do("POST", "/api/oauth/clients", "{}", Bearer(token));
     EXPECT_EQ(again.status, 401) << again.body;
-    EXPECT_EQ(S(again.Json(), "error"), "invalid_token");
+    EXPECT_EQ(Str(again.Json(), {"error"}), "invalid_token");
 
     // Client credentials with scopes.
     auto t = s_->Anonymous().Do("POST", "/api/oauth/token",
-                                "client_id=" + id + "&client_secret=" + S(creds, "client_secret") +
+                                "client_id=" + id + "&client_secret=" + Str(creds, {"client_secret"}) +
                                     "&scope=workspace%3Alicense%3Aread+workspace%3Astats%3Awrite&grant_type=client_credentials&redirect_uri=",
                                 kForm);
     ASSERT_EQ(t.status, 200) << t.body;
-    EXPECT_EQ(S(t.Json(), "token_type"), "Bearer");
-    EXPECT_EQ(S(t.Json(), "scope"), "workspace:license:read workspace:stats:write");
+    EXPECT_EQ(Str(t.Json(), {"token_type"}), "Bearer");
+    EXPECT_EQ(Str(t.Json(), {"scope"}), "workspace:license:read workspace:stats:write");
     EXPECT_EQ(t.Json().at("expires_in").as_int64(), 3600);
-    std::string access = S(t.Json(), "access_token");
+    std::string access = Str(t.Json(), {"access_token"});
 
     // Sync records what the workspace says, keeps unknown fields, and answers a signed license.
     json::object record{{"uniqueId", "acme-chat-1"}, {"workspaceId", id}, {"address", "https://chat.acme.test"}, {"seats", 57},
@@ -155,9 +150,9 @@ TEST_F(WorkspaceCloudTest, RegistrationTokenTokenGrantSyncAndSignedLicense) {
                         {"setupComplete", true}, {"connectionDisable", false}, {"wizardCountry", "de"}};
     auto sync = s_->Anonymous().Do("POST", "/api/v2/workspaces/" + id + "/sync", json::serialize(record), Bearer(access));
     ASSERT_EQ(sync.status, 200) << sync.body;
-    EXPECT_EQ(S(sync.Json(), "workspaceId"), id);
-    EXPECT_EQ(S(sync.Json(), "publicKey"), pk);
-    EXPECT_FALSE(Verified(S(sync.Json(), "license"), pk).empty());
+    EXPECT_EQ(Str(sync.Json(), {"workspaceId"}), id);
+    EXPECT_EQ(Str(sync.Json(), {"publicKey"}), pk);
+    EXPECT_FALSE(Verified(Str(sync.Json(), {"license"}), pk).empty());
     auto ws = s_->As(viewer_).Do("GET", "/v1/workspaces/" + id);
     ASSERT_EQ(ws.status, 200);
     EXPECT_EQ(Str(ws.Json(), {"status", "registration"}), "Registered");
@@ -172,7 +167,7 @@ TEST_F(WorkspaceCloudTest, RegistrationTokenTokenGrantSyncAndSignedLicense) {
     // A token for a scope the call does not need is refused.
     auto wrong = s_->Anonymous().Do("POST", "/api/v2/workspaces/" + id + "/sync", json::serialize(record), Bearer(AccessToken(creds, "workspace:stats:write")));
     EXPECT_EQ(wrong.status, 403);
-    EXPECT_EQ(S(wrong.Json(), "error"), "insufficient_scope");
+    EXPECT_EQ(Str(wrong.Json(), {"error"}), "insufficient_scope");
 
     // Audit: the registration and the token issue are recorded.
     auto audit = s_->Admin().Do("GET", "/v1/audit?action=workspace.register");
@@ -189,19 +184,19 @@ TEST_F(WorkspaceCloudTest, CollectorStoresWholeDocumentsOnceAndFeedsTheFleetView
     std::string body = json::serialize(doc);
     auto first = s_->Anonymous().Do("POST", "/collector", body, Bearer(access));
     ASSERT_EQ(first.status, 200) << first.body;
-    std::string stats_token = S(first.Json(), "statsToken");
-    std::string payload = Verified(stats_token, S(creds, "publicKey"));
+    std::string stats_token = Str(first.Json(), {"statsToken"});
+    std::string payload = Verified(stats_token, Str(creds, {"publicKey"}));
     ASSERT_FALSE(payload.empty()) << "the statsToken must verify with the publicKey";
-    EXPECT_EQ(S(json::parse(payload), "workspace"), id);
+    EXPECT_EQ(Str(json::parse(payload), {"workspace"}), id);
 
     // The same document again, and on the collector's own listener at "/": stored once, same token.
     auto resent = s_->Anonymous().Do("POST", "/collector", body, Bearer(access));
-    EXPECT_EQ(S(resent.Json(), "statsToken"), stats_token);
+    EXPECT_EQ(Str(resent.Json(), {"statsToken"}), stats_token);
     int cport = CollectorPort(s_->process());
     ASSERT_GT(cport, 0) << s_->process().Log();
     auto own = Client("127.0.0.1", cport).Do("POST", "/", body, Bearer(access));
     ASSERT_EQ(own.status, 200) << own.body;
-    EXPECT_EQ(S(own.Json(), "statsToken"), stats_token);
+    EXPECT_EQ(Str(own.Json(), {"statsToken"}), stats_token);
 
     auto hist = s_->As(viewer_).Do("GET", "/v1/workspaces/" + id + "/statistics");
     ASSERT_EQ(hist.status, 200) << hist.body;
@@ -210,15 +205,15 @@ TEST_F(WorkspaceCloudTest, CollectorStoresWholeDocumentsOnceAndFeedsTheFleetView
     ASSERT_EQ(items.size(), 1U) << hist.body;
     EXPECT_EQ(items[0].at("active_users").as_int64(), 120);
     EXPECT_EQ(items[0].at("total_messages").as_int64(), 98765);
-    EXPECT_EQ(S(items[0], "deploy_method"), "snap");
-    EXPECT_EQ(S(items[0], "version"), "6.12.1");
+    EXPECT_EQ(Str(items[0], {"deploy_method"}), "snap");
+    EXPECT_EQ(Str(items[0], {"version"}), "6.12.1");
     EXPECT_LT(items[0].at("compressed_bytes").as_int64(), items[0].at("bytes").as_int64());
     // The whole document comes back as it was sent.
-    auto whole = s_->As(viewer_).Do("GET", "/v1/statistics/reports/" + S(items[0], "id"));
+    auto whole = s_->As(viewer_).Do("GET", "/v1/statistics/reports/" + Str(items[0], {"id"}));
     ASSERT_EQ(whole.status, 200);
     EXPECT_EQ(json::parse(whole.body), json::value(doc));
     // Other tenants see none of it.
-    EXPECT_EQ(s_->As(beta_op_).Do("GET", "/v1/statistics/reports/" + S(items[0], "id")).status, 404);
+    EXPECT_EQ(s_->As(beta_op_).Do("GET", "/v1/statistics/reports/" + Str(items[0], {"id"})).status, 404);
     EXPECT_EQ(s_->As(beta_op_).Do("GET", "/v1/workspaces/" + id + "/statistics").status, 404);
 
     // A new day's document is a second report.
@@ -238,10 +233,10 @@ TEST_F(WorkspaceCloudTest, CollectorStoresWholeDocumentsOnceAndFeedsTheFleetView
     bool found = false;
     json::value fleet_json = fleet.Json();
     for (const auto& w : fleet_json.at("workspaces").as_array()) {
-        if (S(w, "id") == id) {
+        if (Str(w, {"id"}) == id) {
             found = true;
             EXPECT_EQ(w.at("active_users").as_int64(), 130);
-            EXPECT_EQ(S(w, "deploy_method"), "snap");
+            EXPECT_EQ(Str(w, {"deploy_method"}), "snap");
         }
     }
     EXPECT_TRUE(found) << fleet.body;
@@ -260,15 +255,15 @@ TEST_F(WorkspaceCloudTest, DeviceCodeFlowApprovedWithTheCli) {
                         {"contactEmail", "it@beta.test"}, {"seats", 9}, {"version", "6.11.0"}, {"somethingNew", {{"x", 1}}}};
     auto intent = s_->Anonymous().Do("POST", "/api/v2/register/workspace/intent", json::serialize(record));
     ASSERT_EQ(intent.status, 200) << intent.body;
-    std::string device = S(intent.Json(), "device_code"), user = S(intent.Json(), "user_code");
+    std::string device = Str(intent.Json(), {"device_code"}), user = Str(intent.Json(), {"user_code"});
     EXPECT_TRUE(std::regex_match(user, std::regex("[B-Z]{4}-[B-Z]{4}"))) << user;
     EXPECT_EQ(intent.Json().at("interval").as_int64(), 5);
     EXPECT_EQ(intent.Json().at("expires_in").as_int64(), 900);
-    EXPECT_NE(S(intent.Json(), "verification_url").find(user), std::string::npos);
+    EXPECT_NE(Str(intent.Json(), {"verification_url"}).find(user), std::string::npos);
 
     auto pending = s_->Anonymous().Do("GET", "/api/v2/register/workspace/poll?token=" + device);
     ASSERT_EQ(pending.status, 200) << pending.body;
-    EXPECT_EQ(S(pending.Json(), "status"), "authorization_pending");
+    EXPECT_EQ(Str(pending.Json(), {"status"}), "authorization_pending");
     // Platform admins see what waits; a viewer may not approve.
     EXPECT_NE(s_->Admin().Do("GET", "/v1/workspaces:pending").body.find(user), std::string::npos);
     EXPECT_EQ(s_->As(viewer_).Do("POST", "/v1/workspaces:approve", json::serialize(json::object{{"user_code", user}})).status, 403);
@@ -294,11 +289,11 @@ TEST_F(WorkspaceCloudTest, DeviceCodeFlowApprovedWithTheCli) {
     for (const char* k : {"version", "address", "license", "updatedAt", "modules", "expireAt"}) {
         EXPECT_TRUE(p.at("licenseData").as_object().contains(k)) << k;
     }
-    std::string ws_id = S(p, "workspaceId");
+    std::string ws_id = Str(p, {"workspaceId"});
     // The credentials are handed out once.
     auto twice = s_->Anonymous().Do("GET", "/api/v2/register/workspace/poll?token=" + device);
     EXPECT_EQ(twice.status, 400);
-    EXPECT_EQ(S(twice.Json(), "error"), "invalid_grant");
+    EXPECT_EQ(Str(twice.Json(), {"error"}), "invalid_grant");
     // The workspace is beta's, with what it told us.
     auto ws = s_->As(beta_op_).Do("GET", "/v1/workspaces/" + ws_id);
     ASSERT_EQ(ws.status, 200) << ws.body;
@@ -310,10 +305,10 @@ TEST_F(WorkspaceCloudTest, DeviceCodeFlowApprovedWithTheCli) {
     // A rejected registration answers access_denied.
     auto second = s_->Anonymous().Do("POST", "/api/v2/register/workspace/intent", R"({"uniqueId":"evil"})");
     ASSERT_EQ(second.status, 200);
-    ASSERT_EQ(RunCli({"--server", s_->Url(), "--token", beta_op_, "workspace", "reject", S(second.Json(), "user_code")}, out, err), 0) << err;
-    auto denied = s_->Anonymous().Do("GET", "/api/v2/register/workspace/poll?token=" + S(second.Json(), "device_code"));
+    ASSERT_EQ(RunCli({"--server", s_->Url(), "--token", beta_op_, "workspace", "reject", Str(second.Json(), {"user_code"})}, out, err), 0) << err;
+    auto denied = s_->Anonymous().Do("GET", "/api/v2/register/workspace/poll?token=" + Str(second.Json(), {"device_code"}));
     EXPECT_EQ(denied.status, 400);
-    EXPECT_EQ(S(denied.Json(), "error"), "access_denied");
+    EXPECT_EQ(Str(denied.Json(), {"error"}), "access_denied");
 }
 
 TEST_F(WorkspaceCloudTest, SecretRotationKeepsTheOldSecretForAGracePeriod) {
@@ -322,9 +317,9 @@ TEST_F(WorkspaceCloudTest, SecretRotationKeepsTheOldSecretForAGracePeriod) {
     std::string out, err;
     ASSERT_EQ(RunCli({"--server", s_->Url(), "--token", op_, "-o", "json", "workspace", "rotate", id}, out, err), 0) << err;
     json::value rotated = json::parse(out);
-    std::string fresh = S(rotated, "client_secret");
+    std::string fresh = Str(rotated, {"client_secret"});
     ASSERT_FALSE(fresh.empty());
-    EXPECT_NE(fresh, S(creds, "client_secret"));
+    EXPECT_NE(fresh, Str(creds, {"client_secret"}));
     EXPECT_FALSE(AccessToken(json::object{{"client_id", id}, {"client_secret", fresh}}, "").empty());
     EXPECT_FALSE(AccessToken(creds, "").empty()) << "the previous secret works during the grace period";
     // Another tenant cannot rotate it, and a viewer may not.
@@ -337,14 +332,14 @@ TEST_F(WorkspaceCloudTest, SecretRotationKeepsTheOldSecretForAGracePeriod) {
     EXPECT_EQ(gone.status, 401);
     auto creds_gone = s_->Anonymous().Do("POST", "/api/oauth/token", "client_id=" + id + "&client_secret=" + fresh + "&grant_type=client_credentials", kForm);
     EXPECT_EQ(creds_gone.status, 401);
-    EXPECT_EQ(S(creds_gone.Json(), "error"), "oauth_invalid_client_credentials");
+    EXPECT_EQ(Str(creds_gone.Json(), {"error"}), "oauth_invalid_client_credentials");
 }
 
 TEST_F(WorkspaceCloudTest, BadRequestsGetTheStatusTheContractRequires) {
     auto [id, token] = NewWorkspace("table");
     json::value creds = Register(token);
     std::string access = AccessToken(creds, "workspace:license:read");
-    std::string secret = S(creds, "client_secret");
+    std::string secret = Str(creds, {"client_secret"});
     std::string big_record = json::serialize(json::object{{"uniqueId", std::string(70 * 1024, 'x')}});
     std::string tampered = access;
     tampered[tampered.size() - 3] = tampered[tampered.size() - 3] == 'A' ? 'B' : 'A';
@@ -385,7 +380,7 @@ TEST_F(WorkspaceCloudTest, BadRequestsGetTheStatusTheContractRequires) {
     for (const auto& c : cases) {
         auto r = s_->Anonymous().Do(c.method, c.path, c.body, c.headers);
         EXPECT_EQ(r.status, c.status) << c.name << ": " << r.body;
-        EXPECT_EQ(S(r.Json(), "error"), c.error) << c.name << ": " << r.body;
+        EXPECT_EQ(Str(r.Json(), {"error"}), c.error) << c.name << ": " << r.body;
     }
     // Over the body limit the server refuses before any handler: still 413.
     auto huge = s_->Anonymous().Do("POST", "/collector", std::string(2 << 20, ' '));
@@ -414,7 +409,7 @@ TEST_F(WorkspaceCloudTest, SampleWorkspaceRegistersSyncsAndReports) {
         auto r = Client("127.0.0.1", port).Do("GET", "/cloud");
         if (r.status == 200) {
             state = r.Json();
-            if (S(state, "state") == "registered" || S(state, "state") == "error") {
+            if (Str(state, {"state"}) == "registered" || Str(state, {"state"}) == "error") {
                 break;
             }
         }
@@ -422,8 +417,8 @@ TEST_F(WorkspaceCloudTest, SampleWorkspaceRegistersSyncsAndReports) {
     }
     kill(pid, SIGTERM);
     waitpid(pid, nullptr, 0);
-    ASSERT_EQ(S(state, "state"), "registered") << json::serialize(state);
-    EXPECT_EQ(S(state, "workspace_id"), id);
+    ASSERT_EQ(Str(state, {"state"}), "registered") << json::serialize(state);
+    EXPECT_EQ(Str(state, {"workspace_id"}), id);
     EXPECT_TRUE(state.at("license_verified").as_bool());
     EXPECT_TRUE(state.at("stats_token_verified").as_bool());
     json::value wsj = WaitFor(s_->As(viewer_), "/v1/workspaces/" + id, [](const json::value& v) {
@@ -446,13 +441,13 @@ TEST(WorkspaceExpiryTest, AccessTokensAndClientSecretsExpire) {
     std::string op = s.Token(tenant, "operator");
     auto c = s.As(op).Do("POST", "/v1/workspaces", R"({"metadata":{"name":"short"},"spec":{}})");
     std::string id = Str(c.Json(), {"metadata", "id"});
-    std::string token = S(s.As(op).Do("POST", "/v1/workspaces/" + id + ":registration-token").Json(), "token");
+    std::string token = Str(s.As(op).Do("POST", "/v1/workspaces/" + id + ":registration-token").Json(), {"token"});
     auto reg = s.Anonymous().Do("POST", "/api/oauth/clients", "{}", Bearer(token));
     ASSERT_EQ(reg.status, 201) << reg.body;
-    std::string form = "client_id=" + id + "&client_secret=" + S(reg.Json(), "client_secret") + "&grant_type=client_credentials";
+    std::string form = "client_id=" + id + "&client_secret=" + Str(reg.Json(), {"client_secret"}) + "&grant_type=client_credentials";
     auto t = s.Anonymous().Do("POST", "/api/oauth/token", form, kForm);
     ASSERT_EQ(t.status, 200) << t.body;
-    std::string access = S(t.Json(), "access_token");
+    std::string access = Str(t.Json(), {"access_token"});
     HttpResponse r;
     for (int i = 0; i < 60; ++i) {  // bounded: the token lives one second
         r = s.Anonymous().Do("POST", "/api/v2/workspaces/" + id + "/sync", R"({"uniqueId":"u"})", Bearer(access));
@@ -462,7 +457,7 @@ TEST(WorkspaceExpiryTest, AccessTokensAndClientSecretsExpire) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     EXPECT_EQ(r.status, 401) << r.body;
-    EXPECT_NE(S(r.Json(), "error_description").find("expired"), std::string::npos) << r.body;
+    EXPECT_NE(Str(r.Json(), {"error_description"}).find("expired"), std::string::npos) << r.body;
     for (int i = 0; i < 80; ++i) {  // bounded: the secret lives three seconds
         r = s.Anonymous().Do("POST", "/api/oauth/token", form, kForm);
         if (r.status != 200) {
@@ -471,15 +466,15 @@ TEST(WorkspaceExpiryTest, AccessTokensAndClientSecretsExpire) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     EXPECT_EQ(r.status, 401) << r.body;
-    EXPECT_EQ(S(r.Json(), "error"), "oauth_invalid_client_credentials");
-    EXPECT_NE(S(r.Json(), "error_description").find("expired"), std::string::npos) << r.body;
+    EXPECT_EQ(Str(r.Json(), {"error"}), "oauth_invalid_client_credentials");
+    EXPECT_NE(Str(r.Json(), {"error_description"}).find("expired"), std::string::npos) << r.body;
     // --public-rate 1: anonymous calls from one address are limited (bursts of 2).
     int limited = 0;
     for (int i = 0; i < 6; ++i) {
         auto a = s.Anonymous().Do("POST", "/collector", R"({"uniqueId":"flood"})");
         if (a.status == 429) {
             ++limited;
-            EXPECT_EQ(S(a.Json(), "error"), "slow_down");
+            EXPECT_EQ(Str(a.Json(), {"error"}), "slow_down");
             EXPECT_FALSE(a.headers["retry-after"].empty());
         }
     }

@@ -24,13 +24,11 @@ namespace hangar::testing {
 
 namespace {
 
-std::string PemOf(EVP_PKEY* key, bool is_private) {
+// What `write` puts into a memory BIO, as a string (PEM text).
+template <typename Write>
+std::string Pem(Write write) {
     BIO* b = BIO_new(BIO_s_mem());
-    if (is_private) {
-        PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr);
-    } else {
-        PEM_write_bio_PUBKEY(b, key);
-    }
+    write(b);
     char* data = nullptr;
     long n = BIO_get_mem_data(b, &data);
     std::string out(data, static_cast<size_t>(n));
@@ -38,14 +36,18 @@ std::string PemOf(EVP_PKEY* key, bool is_private) {
     return out;
 }
 
+std::string PemOf(EVP_PKEY* key, bool is_private) {
+    return Pem([&](BIO* b) {
+        if (is_private) {
+            PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr);
+        } else {
+            PEM_write_bio_PUBKEY(b, key);
+        }
+    });
+}
+
 std::string CertPem(X509* x) {
-    BIO* b = BIO_new(BIO_s_mem());
-    PEM_write_bio_X509(b, x);
-    char* data = nullptr;
-    long n = BIO_get_mem_data(b, &data);
-    std::string out(data, static_cast<size_t>(n));
-    BIO_free(b);
-    return out;
+    return Pem([&](BIO* b) { PEM_write_bio_X509(b, x); });
 }
 
 X509* MakeCert(EVP_PKEY* key, EVP_PKEY* issuer_key, X509* issuer, const char* cn, bool ca, long serial) {
