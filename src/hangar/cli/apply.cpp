@@ -33,7 +33,8 @@ const std::vector<KindOrder> kKinds = {
     {"User", "users", true}, {"Instance", "instances", true}, {"SLO", "slos", true},
     {"MaintenanceWindow", "maintenancewindows", true}, {"AlertRule", "alertrules", true}, {"Silence", "silences", true},
     {"Schedule", "schedules", true}, {"EscalationPolicy", "escalationpolicies", true},
-    {"NotificationPolicy", "notificationpolicies", true}, {"Runbook", "runbooks", true}};
+    {"NotificationPolicy", "notificationpolicies", true}, {"Runbook", "runbooks", true},
+    {"Workspace", "workspaces", true}, {"PushApp", "pushapps", true}};
 
 // True when `server` holds everything `file` sets: objects key by key (keys the file leaves
 // out are the server's defaults), arrays element by element, anything else equal.

@@ -152,6 +152,7 @@ KindRef ResolveKind(const std::string& k) {
         {{"runbook", "runbooks", "rbk"}, {"runbooks", &kObjectCols}},
         {{"incident", "incidents", "inc"}, {"incidents", &kIncidentCols}},
         {{"workspace", "workspaces", "wks"}, {"workspaces", &kWorkspaceCols}},
+        {{"pushapp", "pushapps", "pap"}, {"pushapps", &kObjectCols}},
     };
     for (const auto& [names, ref] : kinds) {
         if (std::find(names.begin(), names.end(), k) != names.end()) {
@@ -161,7 +162,7 @@ KindRef ResolveKind(const std::string& k) {
     Exit(core::MakeError(
         core::ErrorCode::kInvalidArgument, fmt::format("unknown kind \"{}\"; known kinds: tenants, users, tokens, products, plans, instances, rollouts, slos, "
                                                           "maintenancewindows, alertrules, alerts, silences, notificationpolicies, schedules, "
-                                                          "escalationpolicies, pages, runbooks, incidents, workspaces", k)
+                                                          "escalationpolicies, pages, runbooks, incidents, workspaces, pushapps", k)
     ));
 }
 
