@@ -271,7 +271,8 @@ TEST(PlanApply, TheFleetFollowsItsFiles) {
     };
     ASSERT_EQ(cli({"plan", "-f", fleet}), 0) << err;
     EXPECT_NE(out.find("+ create Instance acme/chat"), std::string::npos) << out;
-    EXPECT_NE(out.find("13 changes planned"), std::string::npos) << out;
+    EXPECT_NE(out.find("+ create Workspace acme/acme-self-hosted"), std::string::npos) << out;
+    EXPECT_NE(out.find("14 changes planned"), std::string::npos) << out;
     EXPECT_EQ(s.Admin().Do("GET", "/v1/tenants").Json().at("items").as_array().size(), 0U) << "plan changes nothing";
     ASSERT_EQ(cli({"apply", "-f", fleet}), 0) << err;
     EXPECT_EQ(s.Admin().Do("GET", "/v1/instances").Json().at("items").as_array().size(), 4U);
