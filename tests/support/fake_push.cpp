@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "hangar/core/strings.hpp"
+
 namespace hangar::testing {
 
 namespace json = boost::json;
@@ -27,26 +29,13 @@ H2ServerResponse GoogleError(int status, const std::string& state, const std::st
 }
 
 std::string FormField(const std::string& body, const std::string& name) {
-    size_t i = 0;
-    while (i <= body.size()) {
-        size_t amp = body.find('&', i);
-        if (amp == std::string::npos) {
-            amp = body.size();
-        }
-        std::string part = body.substr(i, amp - i);
-        if (part.starts_with(name + "=")) {
-            std::string v = part.substr(name.size() + 1), out;
-            for (size_t k = 0; k < v.size(); ++k) {
-                if (v[k] == '%' && k + 2 < v.size()) {
-                    out.push_back(static_cast<char>(std::stoi(v.substr(k + 1, 2), nullptr, 16)));
-                    k += 2;
-                } else {
-                    out.push_back(v[k] == '+' ? ' ' : v[k]);
-                }
+    auto form = core::ParseForm(body);
+    if (form) {
+        for (const auto& [k, v] : *form) {
+            if (k == name) {
+                return v;
             }
-            return out;
         }
-        i = amp + 1;
     }
     return {};
 }

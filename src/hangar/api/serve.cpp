@@ -512,7 +512,7 @@ int RunServe(const ServeConfig& cfg) {
     }
     edge::Workspaces workspaces(store, *keys, clock, wopts);
     workspaces.SetOnSync([&clock, db = tsdb->get()](const store::Object& ws) {
-        edge::RecordWorkspaceSeries(*db, ws, std::chrono::duration_cast<std::chrono::milliseconds>(clock.Now().time_since_epoch()).count());
+        edge::RecordWorkspaceSeries(*db, ws, core::UnixMillis(clock.Now()));
     });
     edge::Collector collector(store, *keys, clock, tsdb->get(), edge::CollectorOptions{.retention = *stats_retention, .max_document = cfg.body_limit});
     core::Periodic statistics_sweep(std::chrono::hours(1), [&collector] {

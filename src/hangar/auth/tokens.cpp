@@ -1,5 +1,7 @@
 #include "hangar/auth/tokens.hpp"
 
+#include "hangar/core/strings.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,14 +30,10 @@ core::Result<std::string_view> BearerSecret(std::string_view authorization) {
             "missing Authorization header; send \"Authorization: Bearer <token>\""
         );
     }
-    constexpr std::string_view kBearer = "Bearer ";
-    if (authorization.size() <= kBearer.size() ||
-        !std::equal(kBearer.begin(), kBearer.end(), authorization.begin(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-        })) {
+    std::string_view secret = core::BearerCredential(authorization);
+    if (secret.empty()) {
         return Fail(ErrorCode::kUnauthenticated, "Authorization must be \"Bearer <token>\"");
     }
-    std::string_view secret = authorization.substr(kBearer.size());
     if (secret.size() > 256) {
         return Fail(ErrorCode::kUnauthenticated, "invalid token");
     }

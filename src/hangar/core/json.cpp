@@ -94,6 +94,11 @@ Error FieldError(std::string path, std::string message) {
     return e;
 }
 
+const json::object* ObjectAt(const json::object& o, std::string_view key) {
+    const json::value* v = o.if_contains(key);
+    return v != nullptr && v->is_object() ? &v->as_object() : nullptr;
+}
+
 std::string StrAt(const json::object& o, std::string_view key) {
     const json::value* v = o.if_contains(key);
     return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();

@@ -67,5 +67,7 @@ Error FieldError(std::string path, std::string message);
 std::string StrAt(const json::object& o, std::string_view key);
 int64_t IntAt(const json::object& o, std::string_view key);
 bool BoolAt(const json::object& o, std::string_view key);
+// The object at `key`, or nullptr when it is absent or not an object.
+const json::object* ObjectAt(const json::object& o, std::string_view key);
 
 }  // namespace hangar::core

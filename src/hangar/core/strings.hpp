@@ -23,6 +23,21 @@ inline std::string_view TrimSpaces(std::string_view s) {
     return s;
 }
 
+// The credential of an "Authorization: Bearer <credential>" value (the scheme in any case);
+// empty when the header is absent, another scheme, or has nothing after the scheme.
+inline std::string_view BearerCredential(std::string_view authorization) {
+    constexpr std::string_view kBearer = "bearer ";
+    if (authorization.size() <= kBearer.size()) {
+        return {};
+    }
+    for (size_t i = 0; i < kBearer.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(authorization[i])) != kBearer[i]) {
+            return {};
+        }
+    }
+    return authorization.substr(kBearer.size());
+}
+
 // Percent-encoding for a URL's query value or path segment (RFC 3986 unreserved kept).
 inline std::string UrlEncode(std::string_view s) {
     std::string out;

@@ -96,10 +96,7 @@ void RecordWorkspaceSeries(metrics::Tsdb& tsdb, const store::Object& ws, int64_t
     metrics::WriteBatch batch;
     std::vector<metrics::LabelView> labels;
     std::vector<metrics::Sample> one(1);
-    const json::object* stats = nullptr;
-    if (const json::value* v = ws.status.if_contains("statistics"); v != nullptr && v->is_object()) {
-        stats = &v->as_object();
-    }
+    const json::object* stats = core::ObjectAt(ws.status, "statistics");
     auto add = [&](std::string_view name, double v, std::vector<metrics::LabelView> extra = {}) {
         labels.assign({{"__name__", name}});
         labels.insert(labels.end(), extra.begin(), extra.end());
@@ -144,15 +141,15 @@ void Collector::Flush() {
         std::lock_guard lock(mu_);
         batch.swap(latest_);
     }
-    int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count();
+    int64_t now_ms = core::UnixMillis(clock_.Now());
     std::string now = core::FormatRfc3339(clock_.Now());
     for (auto& [id, l] : batch) {
         auto ws = store_.Update(id, std::nullopt, now, [&](store::Object& o) -> core::Result<void> {
             json::object s = l.index;
             s["last_report_at"] = l.received_at;
             s["last_report"] = l.report;
-            const json::value* prev = o.status.if_contains("statistics");
-            s["reports"] = (prev != nullptr && prev->is_object() ? core::IntAt(prev->as_object(), "reports") : 0) + l.fresh;
+            const json::object* prev = core::ObjectAt(o.status, "statistics");
+            s["reports"] = (prev != nullptr ? core::IntAt(*prev, "reports") : 0) + l.fresh;
             o.status["statistics"] = std::move(s);
             return {};
         }, store::SystemAudit(now, "controller:collector", l.tenant, id));
@@ -183,18 +180,20 @@ EdgeResult<json::object> Collector::Receive(const WorkspaceAuth* who, std::strin
     std::string sha = core::Sha256Hex(body);
     std::string tenant = who != nullptr ? who->tenant : std::string();
     std::string workspace = who != nullptr ? who->workspace_id : unique_id;
-    // A resend: the same answer, nothing written.
-    if (auto existing = store_.FindByName(kKind, tenant, sha)) {
-        json::object token{{"report", existing->id}, {"workspace", workspace}, {"uniqueId", unique_id}, {"sha256", sha},
-                           {"receivedAt", core::StrAt(existing->spec, "received_at")}};
+    // The answer names the stored report: the same for a resend.
+    auto answer = [&](const store::Object& stored) {
+        json::object token{{"report", stored.id}, {"workspace", workspace}, {"uniqueId", unique_id}, {"sha256", sha},
+                           {"receivedAt", core::StrAt(stored.spec, "received_at")}};
         return json::object{{"statsToken", keys_.Sign(json::serialize(token))}};
+    };
+    if (auto existing = store_.FindByName(kKind, tenant, sha)) {
+        return answer(*existing);  // a resend: nothing written
     }
     std::string compressed = Compress(body);
     if (compressed.empty()) {
         return EdgeFail(500, "server_error", "compressing the document failed");
     }
-    auto now_tp = clock_.Now();
-    std::string now = core::FormatRfc3339(now_tp);
+    std::string now = core::FormatRfc3339(clock_.Now());
     store::Object report = store::NewSystemObject(std::string(kKind), "sta", tenant, now);
     report.name = sha;
     report.labels["workspace"] = workspace;
@@ -209,12 +208,11 @@ EdgeResult<json::object> Collector::Receive(const WorkspaceAuth* who, std::strin
     auto created = store_.Create(report, std::nullopt, store::SystemAudit(now, "workspace:" + workspace, tenant, report.id));
     if (!created) {
         if (created.error().code != ErrorCode::kAlreadyExists && created.error().code != ErrorCode::kConflict) {
-            int status = created.error().code == ErrorCode::kUnavailable ? 503 : 500;
-            return EdgeFail(status, "server_error", created.error().message);
+            return std::unexpected(StoreTrouble(created.error()));
         }
-        auto existing = store_.FindByName(kKind, tenant, sha);
+        auto existing = store_.FindByName(kKind, tenant, sha);  // the same document, stored meanwhile
         if (!existing) {
-            return EdgeFail(500, "server_error", existing.error().message);
+            return std::unexpected(StoreTrouble(existing.error()));
         }
         report = std::move(*existing);
         fresh = false;
@@ -232,14 +230,7 @@ EdgeResult<json::object> Collector::Receive(const WorkspaceAuth* who, std::strin
         }
         l.fresh++;
     }
-    json::object token{
-        {"report", report.id},
-        {"workspace", workspace},
-        {"uniqueId", unique_id},
-        {"sha256", sha},
-        {"receivedAt", core::StrAt(report.spec, "received_at")},
-    };
-    return json::object{{"statsToken", keys_.Sign(json::serialize(token))}};
+    return answer(report);
 }
 
 core::Result<json::array> Collector::History(const std::string& tenant, const std::string& workspace, size_t limit) {
@@ -288,10 +279,8 @@ core::Result<json::object> Collector::Fleet(const std::optional<std::string>& te
     std::map<std::string, PerTenant> tenants;
     json::array rows;
     for (const auto& ws : *all) {
-        json::object stats;
-        if (const json::value* v = ws.status.if_contains("statistics"); v != nullptr && v->is_object()) {
-            stats = v->as_object();
-        }
+        const json::object* st = core::ObjectAt(ws.status, "statistics");
+        json::object stats = st != nullptr ? *st : json::object();
         std::string version = core::StrAt(stats, "version");
         if (version.empty()) {
             version = core::StrAt(ws.status, "version");

@@ -49,11 +49,6 @@ bool DeviceTokenOk(std::string_view t) {
 
 std::string MonthOf(core::TimePoint t) { return core::FormatRfc3339(t).substr(0, 7); }
 
-const json::object* ObjIn(const json::object& o, std::string_view k) {
-    const json::value* v = o.if_contains(k);
-    return v != nullptr && v->is_object() ? &v->as_object() : nullptr;
-}
-
 std::string Stringify(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : json::serialize(v); }
 
 // Checks the fields of `options` a server sends; "" when they are fine.
@@ -109,7 +104,7 @@ ApnsNote BuildApns(const json::object& o, const std::string& topic, int64_t now_
     if (const json::value* s = o.if_contains("sound"); s != nullptr && s->is_string()) {
         aps["sound"] = *s;
     }
-    if (const json::object* apn = ObjIn(o, "apn")) {
+    if (const json::object* apn = core::ObjectAt(o, "apn")) {
         if (const json::value* c = apn->if_contains("category"); c != nullptr && c->is_string()) {
             aps["category"] = *c;
         }
@@ -120,7 +115,7 @@ ApnsNote BuildApns(const json::object& o, const std::string& topic, int64_t now_
         aps["content-available"] = 1;
     }
     json::object note{{"aps", json::object()}};
-    if (const json::object* payload = ObjIn(o, "payload")) {
+    if (const json::object* payload = core::ObjectAt(o, "payload")) {
         // The app reads the whole payload back from "ejson", unchanged; an id-only one makes the
         // app's service extension fetch the message itself.
         note["ejson"] = json::serialize(*payload);
@@ -151,7 +146,7 @@ ApnsNote BuildApns(const json::object& o, const std::string& topic, int64_t now_
 // notifications from it.
 std::string BuildFcm(const json::object& o) {
     json::object data;
-    if (const json::object* payload = ObjIn(o, "payload")) {
+    if (const json::object* payload = core::ObjectAt(o, "payload")) {
         data["ejson"] = json::serialize(*payload);
     }
     for (auto [from, to] : {std::pair{"title", "title"}, std::pair{"text", "message"}, std::pair{"badge", "msgcnt"}, std::pair{"sound", "soundname"},
@@ -160,7 +155,7 @@ std::string BuildFcm(const json::object& o) {
             data[to] = Stringify(*v);
         }
     }
-    if (const json::object* gcm = ObjIn(o, "gcm")) {
+    if (const json::object* gcm = core::ObjectAt(o, "gcm")) {
         for (const auto& [k, v] : *gcm) {
             if (!data.contains(k)) {
                 data[k] = Stringify(v);
@@ -331,7 +326,7 @@ int64_t PushGateway::QuotaOf(const store::Object& ws) {
     if (!p) {
         return 0;
     }
-    const json::object* ent = ObjIn(p->spec, "entitlements");
+    const json::object* ent = core::ObjectAt(p->spec, "entitlements");
     return ent != nullptr ? core::IntAt(*ent, "monthly_push_notifications") : 0;
 }
 
@@ -366,7 +361,7 @@ std::shared_ptr<PushGateway::App> PushGateway::FindApp(const std::string& tenant
             }
             std::vector<store::Object> mine;
             for (const auto& a : cached.apps) {
-                const json::object* cfg = ObjIn(a.spec, kind);
+                const json::object* cfg = core::ObjectAt(a.spec, kind);
                 if (cfg != nullptr && (kind == "fcm" || topic.empty() || core::StrAt(*cfg, "topic") == topic)) {
                     mine.push_back(a);
                 }
@@ -397,7 +392,7 @@ std::shared_ptr<PushGateway::App> PushGateway::FindApp(const std::string& tenant
     }
     auto app = std::make_shared<App>();
     app->id = a.id;
-    const json::object& cfg = *ObjIn(a.spec, kind);
+    const json::object& cfg = *core::ObjectAt(a.spec, kind);
     std::string secret;
     if (!keys_.Open(core::StrAt(cfg, kind == "apns" ? "key_sealed" : "service_account_sealed"), secret)) {
         why = fmt::format("the credentials of push app {} do not open with this server's master key", a.name);
@@ -486,7 +481,7 @@ std::optional<PushGateway::Prepared> PushGateway::Prepare(std::string_view servi
         u.quota_at = std::chrono::steady_clock::now();
         u.tenant = who->tenant;
         if (!u.loaded && ws) {
-            const json::object* push = ObjIn(ws->status, "push");
+            const json::object* push = core::ObjectAt(ws->status, "push");
             if (push != nullptr && core::StrAt(*push, "month") == month) {
                 u.stored = core::IntAt(*push, "sent");
             }
@@ -538,7 +533,7 @@ std::optional<PushGateway::Prepared> PushGateway::Prepare(std::string_view servi
         count("no_app");
         return fail(Error(422, kNoApp, why, request_id));
     }
-    int64_t now_unix = std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
+    int64_t now_unix = core::UnixSeconds(clock_.Now());
     size_t size = 0;
     if (service == "apn") {
         p.note = BuildApns(options, p.app->topic, now_unix);
@@ -730,7 +725,7 @@ void PushGateway::Flush() {
         }
     }
     std::string now = core::FormatRfc3339(clock_.Now());
-    int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count();
+    int64_t now_ms = core::UnixMillis(clock_.Now());
     for (const auto& t : todo) {
         int64_t total = 0;
         auto r = store_.Update(t.id, std::nullopt, now, [&](store::Object& o) -> core::Result<void> {

@@ -29,8 +29,6 @@ std::chrono::milliseconds RetryAfter(const H2Response& r) {
     return std::chrono::milliseconds(std::clamp(s, 0, 3600) * 1000);
 }
 
-int64_t Unix(const core::Clock& clock) { return std::chrono::duration_cast<std::chrono::seconds>(clock.Now().time_since_epoch()).count(); }
-
 }  // namespace
 
 H2Response Exchange(Http2Client& client, H2Request req, Deadline deadline) {
@@ -63,7 +61,7 @@ std::string ApnsSender::Token(bool renew) {
     auto now = clock_.Now();
     if (jwt_.empty() || renew || now - jwt_at_ > std::chrono::minutes(50)) {
         std::string header = json::serialize(json::object{{"alg", "ES256"}, {"kid", app_.key_id}});
-        std::string claims = json::serialize(json::object{{"iss", app_.team_id}, {"iat", Unix(clock_)}});
+        std::string claims = json::serialize(json::object{{"iss", app_.team_id}, {"iat", core::UnixSeconds(clock_.Now())}});
         jwt_ = key_.SignJwt(header, claims);
         jwt_at_ = now;
     }
@@ -167,7 +165,7 @@ std::string FcmSender::AccessToken(bool renew, Deadline deadline, ProviderOutcom
     if (!renew && !access_.empty() && now < access_until_) {
         return access_;
     }
-    int64_t iat = Unix(clock_);
+    int64_t iat = core::UnixSeconds(clock_.Now());
     std::string header = json::serialize(json::object{{"alg", "RS256"}, {"typ", "JWT"}});
     std::string claims = json::serialize(json::object{{"iss", app_.client_email},
                                                       {"scope", "https://www.googleapis.com/auth/firebase.messaging"},

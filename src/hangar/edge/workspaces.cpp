@@ -12,6 +12,7 @@
 #include "hangar/core/ids.hpp"
 #include "hangar/core/json.hpp"
 #include "hangar/core/log.hpp"
+#include "hangar/core/strings.hpp"
 
 namespace hangar::edge {
 
@@ -28,29 +29,13 @@ constexpr size_t kRecordLimit = 64 * 1024;
 constexpr int64_t kMaxPendingIntents = 1000;
 constexpr std::string_view kUserCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ";  // no vowels: no words
 
-int64_t UnixNow(const core::Clock& clock) {
-    return std::chrono::duration_cast<std::chrono::seconds>(clock.Now().time_since_epoch()).count();
-}
+int64_t UnixNow(const core::Clock& clock) { return core::UnixSeconds(clock.Now()); }
 
 std::string Rfc3339(int64_t unix) { return core::FormatRfc3339(core::TimePoint(std::chrono::seconds(unix))); }
 
-// "Bearer <token>" → the token; empty when the header is missing or another scheme.
-std::string_view BearerOf(std::string_view authorization) {
-    constexpr std::string_view kBearer = "bearer ";
-    if (authorization.size() <= kBearer.size()) {
-        return {};
-    }
-    for (size_t i = 0; i < kBearer.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(authorization[i])) != kBearer[i]) {
-            return {};
-        }
-    }
-    std::string_view t = authorization.substr(kBearer.size());
-    while (!t.empty() && t.front() == ' ') {
-        t.remove_prefix(1);
-    }
-    return t;
-}
+// "Bearer <token>" → the token (spaces around it allowed); empty when the header is missing or
+// another scheme.
+std::string_view BearerOf(std::string_view authorization) { return core::TrimSpaces(core::BearerCredential(authorization)); }
 
 // "<prefix><object id>.<secret>" → (id, secret).
 bool SplitSecret(std::string_view token, std::string_view prefix, std::string_view id_prefix, std::string& id, std::string& secret) {
@@ -119,11 +104,6 @@ std::string Slug(std::string_view text) {
     return out;
 }
 
-const json::object* ObjAt(const json::object& o, std::string_view key) {
-    const json::value* v = o.if_contains(key);
-    return v != nullptr && v->is_object() ? &v->as_object() : nullptr;
-}
-
 json::object& StatusObj(store::Object& o, std::string_view key) {
     json::value& v = o.status[key];
     if (!v.is_object()) {
@@ -132,12 +112,12 @@ json::object& StatusObj(store::Object& o, std::string_view key) {
     return v.as_object();
 }
 
+}  // namespace
+
 EdgeError StoreTrouble(const core::Error& e) {
     int status = e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kTooManyRequests ? 503 : 500;
     return EdgeError{status, "server_error", e.message};
 }
-
-}  // namespace
 
 uint32_t ScopeFromName(std::string_view name) {
     for (size_t i = 0; i < kScopeNames.size(); ++i) {
@@ -259,7 +239,7 @@ json::object Workspaces::LicenseData(const store::Object& ws) {
     int64_t push_quota = 0;
     if (!plan.empty()) {
         if (auto p = store_.FindByName("Plan", "", plan)) {
-            if (const json::object* ent = ObjAt(p->spec, "entitlements")) {
+            if (const json::object* ent = core::ObjectAt(p->spec, "entitlements")) {
                 push_quota = core::IntAt(*ent, "monthly_push_notifications");
                 if (const json::value* m = ent->if_contains("modules"); m != nullptr && m->is_array()) {
                     modules = m->as_array();
@@ -290,7 +270,7 @@ json::object Workspaces::LicenseData(const store::Object& ws) {
 }
 
 json::object Workspaces::Credentials(const store::Object& ws, const std::string& secret) {
-    const json::object* creds = ObjAt(ws.status, "credentials");
+    const json::object* creds = core::ObjectAt(ws.status, "credentials");
     json::value uris = json::array();
     if (const json::value* u = ws.status.if_contains("redirect_uris"); u != nullptr && u->is_array()) {
         uris = *u;
@@ -427,7 +407,7 @@ EdgeResult<json::object> Workspaces::RegisterClient(std::string_view authorizati
     }
     audit.tenant = ws->tenant;
     auto r = store_.Update(id, std::nullopt, Rfc3339(now), [&](store::Object& o) -> core::Result<void> {
-        const json::object* t = ObjAt(o.status, "registration_token");
+        const json::object* t = core::ObjectAt(o.status, "registration_token");
         if (t == nullptr || !core::SecretEquals(core::StrAt(*t, "hash"), hash) || core::IntAt(*t, "expires_unix") <= now) {
             token_bad = true;
             return Fail(ErrorCode::kUnauthenticated, "the registration token is unknown, used or expired");
@@ -569,7 +549,7 @@ core::Result<store::Object> Workspaces::Approve(std::string_view user_code, cons
     if (core::StrAt(intent->status, "state") != "pending") {
         return Fail(ErrorCode::kConflict, fmt::format("the registration with user code {} was already {}", user_code, core::StrAt(intent->status, "state")));
     }
-    const json::object* rec = ObjAt(intent->status, "record");
+    const json::object* rec = core::ObjectAt(intent->status, "record");
     json::object record = rec != nullptr ? *rec : json::object();
     if (name.empty()) {
         name = Slug(core::StrAt(record, "siteName"));
@@ -647,7 +627,7 @@ core::Result<json::array> Workspaces::PendingIntents() {
     json::array out;
     for (const auto& o : *all) {
         json::object rec;
-        if (const json::object* r = ObjAt(o.status, "record")) {
+        if (const json::object* r = core::ObjectAt(o.status, "record")) {
             rec = *r;
         }
         out.push_back(json::object{
@@ -698,7 +678,7 @@ EdgeResult<json::object> Workspaces::Token(const std::vector<std::pair<std::stri
     if (ws->kind != "Workspace") {
         return EdgeFail(401, std::string(kBad), "unknown client_id");
     }
-    const json::object* creds = ObjAt(ws->status, "credentials");
+    const json::object* creds = core::ObjectAt(ws->status, "credentials");
     int64_t now = UnixNow(clock_);
     std::string hash = core::Sha256Hex(*client_secret);
     bool current = creds != nullptr && core::SecretEquals(core::StrAt(*creds, "secret_hash"), hash);

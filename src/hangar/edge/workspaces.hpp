@@ -56,6 +56,8 @@ using EdgeResult = std::expected<T, EdgeError>;
 inline std::unexpected<EdgeError> EdgeFail(int status, std::string error, std::string description = {}) {
     return std::unexpected(EdgeError{status, std::move(error), std::move(description)});
 }
+// The store could not do it: 503 when it is busy, else 500.
+EdgeError StoreTrouble(const core::Error& e);
 
 struct WorkspaceOptions {
     std::string base_url = "http://127.0.0.1:8080";  // how workspaces reach this server
@@ -81,7 +83,6 @@ class Workspaces {
 public:
     Workspaces(store::Store& store, const CloudKeys& keys, const core::Clock& clock, WorkspaceOptions opts);
 
-    const CloudKeys& keys() const { return keys_; }
     // Once the listener is bound (its port may have been 0), when no public URL was configured.
     void SetBaseUrl(std::string url) { opts_.base_url = std::move(url); }
     const WorkspaceOptions& options() const { return opts_; }
