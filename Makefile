@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all setup build demo test test-asan bench clean format
+.PHONY: all setup build demo test test-asan bench clean format screenshots
 
 all: build
 
@@ -39,6 +39,11 @@ bench: build
 	@bench/alerting/run.sh $(BUILD)/src/hangar $(BUILD)/bench/alerting_bench $(BUILD)/bench/metrics_bench
 	@bench/push/run.sh $(BUILD)/src/hangar $(BUILD)/bench/push_bench
 	@bench/collector/run.sh $(BUILD)/src/hangar $(BUILD)/bench/collector_bench
+
+# Re-take the README's dashboard screenshots (the browser test saves one per view).
+screenshots: build
+	cd $(BUILD) && ctest -R dashboard_browser --output-on-failure
+	mkdir -p docs/screenshots && cp $(BUILD)/screenshots/*.png docs/screenshots/
 
 format:
 	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i

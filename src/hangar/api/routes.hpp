@@ -21,6 +21,8 @@ void AddIncidentRoutes(http::Router& router, Deps& deps);
 // Workspace registration tokens, secret rotation, device-flow approvals and statistics views
 // (workspaces_api.cpp), when deps.workspaces is set.
 void AddWorkspaceRoutes(http::Router& router, Deps& deps);
+// GET / and GET /ui/{file}: the dashboard's files, built in (dashboard_api.cpp).
+void AddDashboardRoutes(http::Router& router);
 // `ready` says whether the server takes traffic (false while starting or draining).
 void AddSystemRoutes(
     http::Router& router, Deps& deps, core::MetricsRegistry& metrics, std::function<bool()> ready

@@ -183,6 +183,7 @@ void AddAllRoutes(
     AddWorkspaceRoutes(router, deps);
     AddInstanceLogRoute(router, deps, kinds);
     AddResourceRoutes(router, deps, kinds, hub);
+    AddDashboardRoutes(router);
 }
 
 void AddServeCommand(CLI::App& app) {

@@ -86,6 +86,17 @@ std::string Sha256Hex(std::string_view data) {
     return HexEncode(std::string_view(reinterpret_cast<char*>(out.data()), out.size()));
 }
 
+std::string Sha256Base64(std::string_view data) {
+    EnsureSodium();
+    std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
+    crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(data.data()), data.size());
+    const int variant = sodium_base64_VARIANT_ORIGINAL;
+    std::string out(sodium_base64_ENCODED_LEN(digest.size(), variant), '\0');
+    sodium_bin2base64(out.data(), out.size(), digest.data(), digest.size(), variant);
+    out.resize(out.size() - 1);  // the terminating NUL
+    return out;
+}
+
 std::string HexEncode(std::string_view bytes) {
     static constexpr char kHex[] = "0123456789abcdef";
     std::string out;

@@ -17,6 +17,8 @@ bool IsValidId(std::string_view s, std::string_view prefix);
 // An API token: "hgr_" followed by 43 url-safe base64 characters (256 bits).
 std::string NewSecretToken();
 std::string Sha256Hex(std::string_view data);
+// Standard padded base64 of the SHA-256 digest, as a Content-Security-Policy hash source wants.
+std::string Sha256Base64(std::string_view data);
 std::string HexEncode(std::string_view bytes);
 std::string Base64UrlEncode(std::string_view bytes);
 // Empty optional-like result: returns false on malformed input.
