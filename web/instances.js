@@ -181,7 +181,7 @@ export function InstanceView({ id }) {
       <//>
       <${Section} title="Status">
         <${KeyValues} pairs=${[['Phase', s.phase], ['Running version', s.version], ['Endpoint', s.endpoint], ['Restarts', s.restarts ?? 0],
-          ['OOM kills', s.oom_kills ?? 0], ['Last exit', s.last_exit ? JSON.stringify(s.last_exit) : undefined], ['Memory limit', s.memory_limit ? JSON.stringify(s.memory_limit) : undefined],
+          ['OOM kills', s.oom_kills ?? 0], ['Last exit', s.last_exit ? JSON.stringify(s.last_exit) : undefined], ['Memory limit', typeof s.memory_limit === 'object' && s.memory_limit ? JSON.stringify(s.memory_limit) : s.memory_limit],
           ['Observed generation', s.observed_generation], ['Updated', fmtTime(o.metadata.updated_at)]]} />
       <//>
     </div>

@@ -27,11 +27,11 @@ function Rollout({ r }) {
       <${ConfirmAction} label="Abort" danger title=${`Abort ${name(r)}?`} body="No further instance is upgraded; upgraded ones stay on the new version."
         run=${() => api('POST', `/v1/rollouts/${id}:abort`)} />
     </div>` : null}>
-    <p>${r.spec.product} → <strong>${r.spec.target_version}</strong>${r.spec.release_channel ? ` · channel ${r.spec.release_channel}` : ''}
+    <p>${r.spec.product} → <strong>${r.spec.target_version}</strong>${r.spec.release_channel ? ` · channel ${r.spec.release_channel}` : ''}${' '}
       · waves ${(r.spec.waves || [10, 40, 100]).join(' / ')}% · wave ${s.current_wave ?? 0}</p>
     <${Progress} r=${r} />
     ${s.message ? html`<p class=${phase === 'Halted' ? 'error' : 'muted'}>${s.message}</p>` : null}
-    <details>
+    <details open=${active || (s.targets || []).length <= 10}>
       <summary>Targets (${(s.targets || []).length})</summary>
       <${Table} caption="Targets" head=${['Instance', 'Wave', 'From', 'State', 'Since']}
         rows=${(s.targets || []).map((t) => ({ key: t.id, cells: [html`<a href=${href(['instances', t.id])}>${t.name}</a>`, t.wave, t.from,

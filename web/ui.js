@@ -39,7 +39,7 @@ export function navigate(parts, params) {
 // ---- Small components --------------------------------------------------------------------
 
 const TONE = {
-  Running: 'ok', Ready: 'ok', True: 'ok', healthy: 'ok', resolved: 'ok', Succeeded: 'ok', active: 'ok', Published: 'ok', registered: 'ok',
+  Running: 'ok', Ready: 'ok', Completed: 'ok', Progressing: 'busy', True: 'ok', healthy: 'ok', resolved: 'ok', Succeeded: 'ok', active: 'ok', Published: 'ok', registered: 'ok',
   Provisioning: 'busy', Deleting: 'busy', pending: 'warn', Pending: 'busy', InProgress: 'busy', investigating: 'bad', identified: 'warn', monitoring: 'busy', acknowledged: 'warn', Reviewed: 'busy', Draft: 'muted',
   Failed: 'bad', False: 'bad', firing: 'bad', triggered: 'bad', Halted: 'bad', unhealthy: 'bad', critical: 'bad', P1: 'bad', P2: 'warn', error: 'bad',
   Suspended: 'muted', expired: 'muted', Paused: 'muted', Aborted: 'muted', suppressed: 'muted', Unknown: 'muted', warning: 'warn', P3: 'warn', P4: 'muted',

@@ -42,6 +42,40 @@ TEST_F(ApiTest, HealthReadinessAndMetrics) {
     EXPECT_EQ(Str(doc.Json(), {"openapi"}), "3.1.0");
 }
 
+TEST_F(ApiTest, TheDashboardIsBuiltInWithItsSecurityHeaders) {
+    auto c = server_->Anonymous();
+    auto index = c.Do("GET", "/");
+    ASSERT_EQ(index.status, 200);
+    EXPECT_EQ(index.headers["content-type"], "text/html; charset=utf-8");
+    EXPECT_NE(index.body.find("<script type=\"importmap\">"), std::string::npos);
+    const std::string& csp = index.headers["content-security-policy"];
+    EXPECT_NE(csp.find("script-src 'self' 'sha256-"), std::string::npos) << csp;
+    EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos) << csp;
+    EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
+    EXPECT_EQ(index.headers["x-content-type-options"], "nosniff");
+
+    auto js = c.Do("GET", "/ui/main.js");
+    ASSERT_EQ(js.status, 200);
+    EXPECT_EQ(js.headers["content-type"], "text/javascript; charset=utf-8");
+    ASSERT_FALSE(js.headers["etag"].empty());
+    auto again = c.Do("GET", "/ui/main.js", "", {{"If-None-Match", js.headers["etag"]}});
+    EXPECT_EQ(again.status, 304);
+    EXPECT_TRUE(again.body.empty());
+    // The npm libraries are in the binary too.
+    for (const char* lib : {"/ui/preact.mjs", "/ui/hooks.mjs", "/ui/htm.mjs", "/ui/uPlot.esm.js", "/ui/marked.esm.js"}) {
+        auto r = c.Do("GET", lib);
+        EXPECT_EQ(r.status, 200) << lib;
+        EXPECT_GT(r.body.size(), 1000U) << lib;
+    }
+    EXPECT_EQ(c.Do("GET", "/ui/uPlot.min.css").headers["content-type"], "text/css; charset=utf-8");
+    for (const char* bad : {"/ui/nope.js", "/ui/..%2F..%2Fetc%2Fpasswd", "/ui/main.js%00.png", "/ui/"}) {
+        auto r = c.Do("GET", bad);
+        EXPECT_EQ(r.status, 404) << bad;
+    }
+    EXPECT_EQ(c.Do("GET", "/ui/nope.js").ErrorCode(), "not_found");
+    EXPECT_EQ(c.Do("POST", "/", "{}").status, 405);
+}
+
 TEST_F(ApiTest, TenantLifecycleWithRevisionsAndIfMatch) {
     auto admin = server_->Admin();
     auto created = admin.Do("POST", "/v1/tenants", R"({"metadata":{"name":"lifecycle","labels":{"tier":"gold"}},"spec":{"display_name":"Life Cycle","contact_email":"ops@example.com"}})");
