@@ -2,7 +2,7 @@
 // resolve, and the silences in force.
 import { useState } from 'preact/hooks';
 import { api, useLive, can, session, useTenantNames } from './api.js';
-import { html, Badge, Time, Table, Section, LiveDot, Loading, ErrorNote, ConfirmAction, Field, href, name } from './ui.js';
+import { html, Badge, Time, Table, Section, LiveDot, Loading, ErrorNote, ConfirmAction, Field, href, rfc3339 } from './ui.js';
 
 const STATE_ORDER = { firing: 0, pending: 1, resolved: 2 };
 
@@ -22,7 +22,7 @@ function SilenceFromAlert({ a }) {
       if (!(hours > 0 && hours <= 24 * 30)) throw new Error('The duration must be between a few minutes and 720 hours.');
       return api('POST', '/v1/silences', {
         metadata: { name: `dash-${Date.now().toString(36)}`, tenant: a.metadata.tenant },
-        spec: { matchers, ends_at: new Date(Date.now() + hours * 3600e3).toISOString().replace(/\.\d+Z$/, 'Z'), author: String(author), comment: String(f.get('comment') || '') },
+        spec: { matchers, ends_at: rfc3339(Date.now() + hours * 3600e3), author: String(author), comment: String(f.get('comment') || '') },
       });
     }}>
     <fieldset><legend>Matchers</legend>

@@ -268,19 +268,30 @@ export function isAdmin() {
   return session.who && session.who.role === 'admin';
 }
 
-// Tenant id → name for labels in every view: one list, refreshed at most once a minute (a
-// watch stream each would cost connections the views need).
-let tenantCache = { at: 0, names: new Map(), loading: null };
-export function useTenantNames() {
+// The tenants, for names in every view and the tenant choosers of platform admins: one list,
+// refreshed at most once a minute (a watch stream each would cost connections the views need).
+let tenantCache = { at: 0, items: [], names: new Map(), loading: null };
+export function useTenants() {
   const [, setTick] = useState(0);
   useEffect(() => {
     if (Date.now() - tenantCache.at < 60000) return;
     if (!tenantCache.loading) {
       tenantCache.loading = listAll('tenants')
-        .then(({ items }) => { tenantCache = { at: Date.now(), names: new Map(items.map((t) => [t.metadata.id, t.metadata.name])), loading: null }; })
+        .then(({ items }) => { tenantCache = { at: Date.now(), items, names: new Map(items.map((t) => [t.metadata.id, t.metadata.name])), loading: null }; })
         .catch(() => { tenantCache.loading = null; });
     }
     tenantCache.loading?.then(() => setTick((t) => t + 1));
   }, []);
+  return tenantCache.items;
+}
+
+export function useTenantNames() {
+  useTenants();
   return (id) => (id ? tenantCache.names.get(id) || id : '—');
+}
+
+// PUT an object with a new spec, against the revision shown: a change made meanwhile by
+// someone else answers 409 instead of being overwritten.
+export function putSpec(plural, o, spec) {
+  return api('PUT', `/v1/${plural}/${o.metadata.id}`, { spec }, { headers: { 'If-Match': String(o.metadata.revision) } });
 }

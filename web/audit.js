@@ -2,14 +2,14 @@
 // live in the URL so a search can be shared.
 import { useEffect, useState } from 'preact/hooks';
 import { api, query, isAdmin, useTenantNames } from './api.js';
-import { html, Table, ErrorNote, Loading, Field, navigate, fmtTime } from './ui.js';
+import { html, Table, ErrorNote, Loading, Field, navigate, fmtTime, rfc3339 } from './ui.js';
 
 const toInput = (iso) => (iso ? iso.slice(0, 16) : '');
-const fromInput = (v) => (v ? new Date(v).toISOString().replace(/\.\d+Z$/, 'Z') : '');
+const fromInput = (v) => (v ? rfc3339(v) : '');
 
 export function AuditView({ route }) {
   const p = route.params;
-  const since = p.since || new Date(Date.now() - 864e5).toISOString().replace(/\.\d+Z$/, 'Z');
+  const since = p.since || rfc3339(Date.now() - 864e5);
   const [items, setItems] = useState([]);
   const [next, setNext] = useState(null);
   const [error, setError] = useState(null);

@@ -1,15 +1,14 @@
 // Incidents: the list and declaring one; one incident's timeline, roles, status updates and
 // notes, and its post-mortem editor with a Markdown preview.
 import { useEffect, useState } from 'preact/hooks';
-import { api, useLive, useFetch, can, isAdmin, listAll, useTenantNames } from './api.js';
+import { api, useLive, useFetch, can, isAdmin, putSpec, useTenants, useTenantNames } from './api.js';
 import { html, Badge, Time, Table, Section, LiveDot, Loading, ErrorNote, ConfirmAction, Field, KeyValues, href, navigate, name, fmtTime } from './ui.js';
 import { Markdown } from './markdown.js';
 
 const STATUSES = ['investigating', 'identified', 'monitoring', 'resolved'];
 
 function Declare() {
-  const [tenants, setTenants] = useState([]);
-  useEffect(() => { if (isAdmin()) listAll('tenants').then((r) => setTenants(r.items)).catch(() => {}); }, []);
+  const tenants = useTenants();
   return html`<${ConfirmAction} label="Declare incident" testid="declare" title="Declare an incident" confirmLabel="Declare"
     run=${(f) => api('POST', '/v1/incidents', {
       metadata: { name: `inc-${new Date().toISOString().slice(0, 16).replace(/[-:T]/g, '')}-${Math.random().toString(36).slice(2, 6)}`,
@@ -84,8 +83,7 @@ function Postmortem({ inc }) {
         const m = l.match(/^\[( |x)\]\s*(.*?)(?:\s+@(\S+))?$/);
         return m ? { text: m[2], done: m[1] === 'x', ...(m[3] ? { owner: m[3] } : {}) } : { text: l, done: false };
       });
-      await api('PUT', `/v1/incidents/${inc.metadata.id}`, { spec: { ...inc.spec, follow_ups, postmortem: { ...pm, root_cause: root, remediation: fix } } },
-        { headers: { 'If-Match': String(inc.metadata.revision) } });
+      await putSpec('incidents', inc, { ...inc.spec, follow_ups, postmortem: { ...pm, root_cause: root, remediation: fix } });
       setSaved(new Date());
     } catch (e) {
       setError(e);

@@ -1,7 +1,7 @@
 // Instances: the filtered list, and one instance in full with its charts, live log tail and
 // the actions an operator takes (restart, suspend or resume, resize, upgrade).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, useLive, useFetch, can, query, useTenantNames } from './api.js';
+import { api, useLive, useFetch, can, query, putSpec, useTenantNames } from './api.js';
 import {
   html, Badge, Time, Table, Section, LiveDot, Loading, ErrorNote, KeyValues, ConfirmAction, Field, Chart,
   href, navigate, name, fmtTime,
@@ -45,10 +45,7 @@ export function InstancesView({ route }) {
       }))} />`;
 }
 
-// PUT the instance with one spec change, against the revision shown (409 if it moved on).
-function putSpec(o, change) {
-  return api('PUT', `/v1/instances/${o.metadata.id}`, { spec: { ...o.spec, ...change } }, { headers: { 'If-Match': String(o.metadata.revision) } });
-}
+const change = (o, fields) => putSpec('instances', o, { ...o.spec, ...fields });
 
 function Actions({ o }) {
   const plans = useFetch('/v1/plans?limit=1000');
@@ -69,13 +66,13 @@ function Actions({ o }) {
           run=${() => api('POST', `/v1/instances/${id}:suspend`)} />`}
     <${ConfirmAction} label="Resize" testid="resize" title=${`Resize ${name(o)}`} confirmLabel="Resize"
       body="The instance restarts with the new plan's memory and CPU; the tenant's quotas apply."
-      run=${(f) => putSpec(o, { plan: f.get('plan') })}>
+      run=${(f) => change(o, { plan: f.get('plan') })}>
       <${Field} label="Plan"><select name="plan">${(plans.data?.items || []).map((p) => html`<option value=${p.metadata.name} selected=${p.metadata.name === o.spec.plan}>
         ${p.metadata.name} (${p.spec.memory_mb} MB, ${p.spec.cpu_millis} mCPU)</option>`)}</select><//>
     <//>
     <${ConfirmAction} label="Upgrade" testid="upgrade" title=${`Change ${name(o)}'s version`} confirmLabel="Change version"
       body="The instance restarts on the chosen version."
-      run=${(f) => putSpec(o, { version: f.get('version') })}>
+      run=${(f) => change(o, { version: f.get('version') })}>
       <${Field} label="Version"><select name="version">${versions.map((v) => html`<option selected=${v === (o.spec.version || o.status?.version)}>${v}</option>`)}</select><//>
     <//>
   </div>`;

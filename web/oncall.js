@@ -1,8 +1,8 @@
 // On-call: who is on call now and next for each schedule, the next two weeks as a timeline
 // (from the schedule's iCalendar feed), and overrides.
 import { useEffect, useState } from 'preact/hooks';
-import { api, useLive, useFetch, can, isAdmin, query, listAll } from './api.js';
-import { html, Section, Table, Loading, ErrorNote, LiveDot, ConfirmAction, Field, Time, navigate, fmtTime, name } from './ui.js';
+import { api, useLive, useFetch, can, isAdmin, query, putSpec, useTenants } from './api.js';
+import { html, Section, Table, Loading, ErrorNote, LiveDot, ConfirmAction, Field, Time, navigate, fmtTime, rfc3339, name } from './ui.js';
 
 // The VEVENTs of an RFC 5545 feed as {start, end, user, layer}.
 export function parseIcal(text) {
@@ -59,9 +59,7 @@ function Timeline({ schedule }) {
 
 function Overrides({ schedule }) {
   const overrides = schedule.spec.overrides || [];
-  const put = (list) => api('PUT', `/v1/schedules/${schedule.metadata.id}`, { spec: { ...schedule.spec, overrides: list } },
-    { headers: { 'If-Match': String(schedule.metadata.revision) } });
-  const iso = (v) => new Date(v).toISOString().replace(/\.\d+Z$/, 'Z');
+  const put = (list) => putSpec('schedules', schedule, { ...schedule.spec, overrides: list });
   return html`<div>
     <h3>Overrides</h3>
     <${Table} caption="Overrides" testid="overrides" empty="No overrides." head=${['Who', 'From', 'To', '']}
@@ -69,7 +67,7 @@ function Overrides({ schedule }) {
         can('operator') ? html`<${ConfirmAction} label="Remove" danger title=${`Remove ${o.user}'s override?`} run=${() => put(overrides.filter((_, j) => j !== i))} />` : ''] }))} />
     ${can('operator') ? html`<${ConfirmAction} label="Add override" testid="add-override" title=${`Override ${name(schedule)}`} confirmLabel="Add"
       body="Someone takes the shift for a while; overrides win over every layer."
-      run=${(f) => put([...overrides, { user: String(f.get('user')), start: iso(f.get('start')), end: iso(f.get('end')) }])}>
+      run=${(f) => put([...overrides, { user: String(f.get('user')), start: rfc3339(f.get('start')), end: rfc3339(f.get('end')) }])}>
       <${Field} label="User (name)"><input name="user" required /><//>
       <${Field} label="From (your local time)"><input name="start" type="datetime-local" required /><//>
       <${Field} label="To (your local time)"><input name="end" type="datetime-local" required /><//>
@@ -78,9 +76,8 @@ function Overrides({ schedule }) {
 }
 
 export function OncallView({ route }) {
-  const [tenants, setTenants] = useState([]);
+  const tenants = useTenants();
   const tenant = route.params.tenant || '';
-  useEffect(() => { if (isAdmin()) listAll('tenants').then((r) => setTenants(r.items)).catch(() => {}); }, []);
   const scope = isAdmin() ? tenant : 'own';
   const now = useFetch(scope ? `/v1/oncall/now${query({ tenant: isAdmin() ? tenant : undefined })}` : null, [tenant]);
   const schedules = useLive('schedules');

@@ -64,6 +64,11 @@ export function ago(d) {
   return s >= 0 ? `${t} ago` : `in ${t}`;
 }
 
+// RFC 3339 UTC to the second, as the API writes times.
+export function rfc3339(d) {
+  return new Date(d).toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
 export function fmtTime(at) {
   if (!at) return '—';
   const d = typeof at === 'number' ? new Date(at) : new Date(at);

@@ -1,7 +1,7 @@
 // Workspaces: registrations waiting for approval, each workspace's registration, sync, push
 // usage this month and latest statistics.
 import { useEffect, useState } from 'preact/hooks';
-import { api, useLive, useFetch, can, isAdmin, listAll, useTenantNames, query } from './api.js';
+import { api, useLive, useFetch, can, isAdmin, useTenants, useTenantNames, query } from './api.js';
 import { html, Badge, Time, Table, Section, LiveDot, Loading, ErrorNote, ConfirmAction, Field, KeyValues, name } from './ui.js';
 
 function ApproveFields({ tenants }) {
@@ -50,9 +50,8 @@ function scalars(o) {
 export function WorkspacesView() {
   const ws = useLive('workspaces');
   const tenantName = useTenantNames();
-  const [tenants, setTenants] = useState([]);
+  const tenants = useTenants();
   const [open, setOpen] = useState(null);
-  useEffect(() => { listAll('tenants').then((r) => setTenants(r.items)).catch(() => {}); }, []);
   const month = new Date().toISOString().slice(0, 7);
   if (!ws.loaded) return html`<h1>Workspaces</h1><${ErrorNote} error=${ws.error} /><${Loading} what="workspaces" />`;
   const chosen = open && ws.byId.get(open);
