@@ -24,6 +24,7 @@ fs.mkdirSync(SHOTS, { recursive: true });
 
 let server;
 let browser;
+let admin; // the API as the platform admin, once the server is up
 const problems = []; // console errors and page errors: a CSP violation or a crash fails the run
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -75,7 +76,7 @@ async function main() {
   step('start hangar and load the sample fleet');
   const base = await startServer();
   const adminToken = fs.readFileSync(path.join(data, 'admin-token'), 'utf8').trim();
-  const admin = client(base, adminToken);
+  admin = client(base, adminToken);
   execFileSync(BIN, ['apply', '-f', path.join(here, 'fleet.yaml')], { env: { ...process.env, HANGAR_SERVER: base, HANGAR_TOKEN: adminToken }, stdio: 'pipe' });
   const tenants = (await admin('GET', '/v1/tenants')).body.items;
   const acme = tenants.find((t) => t.metadata.name === 'acme').metadata.id;
@@ -317,6 +318,17 @@ try {
 } finally {
   clearTimeout(guard);
   if (browser) await browser.close().catch(() => {});
+  // Hangar leaves instances running when it stops (it adopts them on restart): delete them
+  // through the API first, so the run leaves no process behind.
+  if (admin && server && server.exitCode === null) {
+    try {
+      for (const o of (await admin('GET', '/v1/instances')).body.items || []) await admin('DELETE', `/v1/instances/${o.metadata.id}`);
+      await until('every instance torn down', async () => ((await admin('GET', '/v1/instances')).body.items || []).length === 0, 60000);
+    } catch (e) {
+      console.error(`teardown: ${e.message}`);
+      failed = true;
+    }
+  }
   if (server && server.exitCode === null) {
     server.kill('SIGTERM');
     await until('hangar to stop', async () => server.exitCode !== null || server.signalCode !== null, 20000).catch(() => server.kill('SIGKILL'));
