@@ -1,6 +1,6 @@
 // Incidents: the list and declaring one; one incident's timeline, roles, status updates and
 // notes, and its post-mortem editor with a Markdown preview.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, useLive, useFetch, can, isAdmin, putSpec, useTenants, useTenantNames } from './api.js';
 import { html, Badge, Time, Table, Section, LiveDot, Loading, ErrorNote, ConfirmAction, Field, KeyValues, href, navigate, name, fmtTime } from './ui.js';
 import { Markdown } from './markdown.js';
@@ -74,7 +74,6 @@ function Postmortem({ inc }) {
   const [saved, setSaved] = useState(null);
   const [error, setError] = useState(null);
   const doc = useFetch(`/v1/incidents/${inc.metadata.id}/postmortem`, [inc.metadata.revision]);
-  useEffect(() => { setRoot(pm.root_cause || ''); setFix(pm.remediation || ''); }, [inc.metadata.id]);
   const editable = can('operator') && pm.state !== 'Published';
   const save = async () => {
     setError(null);

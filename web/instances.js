@@ -49,11 +49,11 @@ const change = (o, fields) => putSpec('instances', o, { ...o.spec, ...fields });
 
 function Actions({ o }) {
   const plans = useFetch('/v1/plans?limit=1000');
-  const product = useFetch(`/v1/products${query({ selector: '', limit: 1000 })}`);
+  const products = useFetch('/v1/products?limit=1000');
   if (!can('operator')) return null;
   const id = o.metadata.id;
   const suspended = !!o.spec.suspended;
-  const versions = (product.data?.items.find((p) => p.metadata.name === o.spec.product)?.spec.versions || []).map((v) => v.version);
+  const versions = (products.data?.items.find((p) => p.metadata.name === o.spec.product)?.spec.versions || []).map((v) => v.version);
   return html`<div class="actions" role="group" aria-label="Actions">
     <${ConfirmAction} label="Restart" testid="restart" title=${`Restart ${name(o)}?`}
       body="The instance stops and starts again; clients see it go away for a moment."
