@@ -254,7 +254,9 @@ void StartCloud(CloudConfig cfg) {
 
 std::string CloudStateJson() {
     std::lock_guard lock(g_mu);
-    return json::serialize(g_state);
+    json::object shown = g_state;
+    shown.erase("access_token");  // a bearer credential: the page shows the rest
+    return json::serialize(shown);
 }
 
 }  // namespace workspace

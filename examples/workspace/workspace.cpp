@@ -156,7 +156,8 @@ int main(int argc, char** argv) {
     cloud.registration_token = env("HANGAR_REGISTRATION_TOKEN", "");
     cloud.collector_url = env("HANGAR_COLLECTOR_URL", "");
     cloud.state_file = data_dir + "/cloud.json";
-    cloud.unique_id = env("WORKSPACE_UNIQUE_ID", ("workspace-" + std::to_string(port)).c_str());
+    // A managed instance is unique by its instance id; a hand-started one by its port.
+    cloud.unique_id = env("WORKSPACE_UNIQUE_ID", env("INSTANCE_ID", ("workspace-" + std::to_string(port)).c_str()).c_str());
     cloud.site_name = env("WORKSPACE_SITE_NAME", "Sample workspace");
     cloud.version = env("WORKSPACE_VERSION", "1.0.0");
     cloud.address = "http://127.0.0.1:" + std::to_string(port);

@@ -262,19 +262,24 @@ TEST_F(PushGatewayTest, GoawayMovesToANewConnectionWithoutLosingNotifications) {
 
 TEST_F(PushGatewayTest, AWorkspaceOverItsRateGets429) {
     auto [id, access] = Workspace(op_, "fast");
-    std::vector<std::future<int>> results;
-    for (int i = 0; i < 60; ++i) {
-        results.push_back(std::async(std::launch::async, [&access] { return Push("apn", access, Note(kDevice)).status; }));
-    }
-    int limited = 0, ok = 0;
-    for (auto& f : results) {
-        int st = f.get();
-        limited += st == 429 ? 1 : 0;
-        ok += st == 200 ? 1 : 0;
+    // 20 a second with a burst of 40: 60 at once must meet the limit, unless the machine is so
+    // slow that they spread over seconds; then another 60, up to ten times.
+    int limited = 0, ok = 0, sent = 0;
+    for (int round = 0; round < 10 && limited == 0; ++round) {
+        std::vector<std::future<int>> results;
+        for (int i = 0; i < 60; ++i) {
+            results.push_back(std::async(std::launch::async, [&access] { return Push("apn", access, Note(kDevice)).status; }));
+        }
+        for (auto& f : results) {
+            int st = f.get();
+            limited += st == 429 ? 1 : 0;
+            ok += st == 200 ? 1 : 0;
+        }
+        sent += 60;
     }
     EXPECT_GT(limited, 0);
-    EXPECT_GE(ok, 40);
-    EXPECT_EQ(ok + limited, 60);
+    EXPECT_GE(ok, 40) << "the burst passes";
+    EXPECT_EQ(ok + limited, sent) << "nothing but 200 and 429";
 }
 
 TEST_F(PushGatewayTest, TheSampleWorkspacePushesToIosAndAndroid) {

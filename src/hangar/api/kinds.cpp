@@ -126,6 +126,22 @@ core::Result<boost::json::object> ValidateUser(const boost::json::object& spec) 
     return out;
 }
 
+// fleet reads the product; its "workspace" block is the cloud services' to read.
+core::Result<boost::json::object> ValidateProduct(const boost::json::object& spec) {
+    auto out = fleet::ValidateProductSpec(spec);
+    if (!out) {
+        return out;
+    }
+    if (const boost::json::object* block = core::ObjectAt(*out, "workspace")) {
+        auto ws = edge::ValidateProductWorkspace(*block);
+        if (!ws) {
+            return core::Fail(ws.error());
+        }
+        (*out)["workspace"] = std::move(*ws);
+    }
+    return out;
+}
+
 }  // namespace
 
 void AddBuiltinKinds(Kinds& kinds) {
@@ -134,7 +150,7 @@ void AddBuiltinKinds(Kinds& kinds) {
 }
 
 void AddFleetKinds(Kinds& kinds, store::Store& store) {
-    kinds.Add(KindInfo{"Product", "products", "prd", Scope::kPlatform, auth::Role::kAdmin, true, fleet::ValidateProductSpec, false, {}, {}});
+    kinds.Add(KindInfo{"Product", "products", "prd", Scope::kPlatform, auth::Role::kAdmin, true, ValidateProduct, false, {}, {}});
     kinds.Add(KindInfo{"Plan", "plans", "pln", Scope::kPlatform, auth::Role::kAdmin, true, fleet::ValidatePlanSpec, false, {}, {}});
     KindInfo instance{"Instance", "instances", "ins", Scope::kTenant, auth::Role::kOperator, false, fleet::ValidateInstanceSpec, true, {}, {}};
     instance.admit = [&store](store::Object& candidate) { return fleet::AdmitInstance(store, candidate); };

@@ -29,6 +29,7 @@
 #include "hangar/alerting/dispatcher.hpp"
 #include "hangar/core/periodic.hpp"
 #include "hangar/edge/collector.hpp"
+#include "hangar/edge/instance_workspaces.hpp"
 #include "hangar/edge/keys.hpp"
 #include "hangar/edge/push.hpp"
 #include "hangar/edge/routes.hpp"
@@ -514,6 +515,22 @@ int RunServe(const ServeConfig& cfg) {
     edge::Workspaces workspaces(store, *keys, clock, wopts);
     workspaces.SetOnSync([&clock, db = tsdb->get()](const store::Object& ws) {
         edge::RecordWorkspaceSeries(*db, ws, core::UnixMillis(clock.Now()));
+    });
+    // Instances of products with a "workspace" block get a Workspace and start registered-to-be.
+    edge::InstanceWorkspaces instance_workspaces(store, workspaces, clock);
+    instances.SetHooks(fleet::InstanceController::Hooks{
+        .prepare = [&instance_workspaces](const store::Object& ins, fleet::Desired& want) -> core::Result<void> {
+            if (!want.workspace) {
+                return {};
+            }
+            auto env = instance_workspaces.Prepare(ins, *want.workspace);
+            if (!env) {
+                return core::Fail(env.error());
+            }
+            want.env = std::move(*env);
+            return {};
+        },
+        .release = [&instance_workspaces](const store::Object& ins) { return instance_workspaces.Release(ins); },
     });
     edge::Collector collector(store, *keys, clock, tsdb->get(), edge::CollectorOptions{.retention = *stats_retention, .max_document = cfg.body_limit});
     core::Periodic statistics_sweep(std::chrono::hours(1), [&collector] {

@@ -141,6 +141,31 @@ std::string ScopeString(uint32_t bits) {
     return out;
 }
 
+// "scopes": a list of scope names, copied to out.
+static void ReadScopes(core::ObjectReader& r, json::object& out, std::string_view path) {
+    if (const json::array* scopes = r.Array("scopes")) {
+        json::array s;
+        for (const auto& v : *scopes) {
+            if (!v.is_string() || ScopeFromName(v.as_string()) == 0) {
+                r.SetError(std::string(path), fmt::format("must name scopes from: {}", ScopeString(kAllScopes)));
+                break;
+            }
+            s.push_back(v);
+        }
+        out["scopes"] = std::move(s);
+    }
+}
+
+core::Result<json::object> ValidateProductWorkspace(const json::object& block) {
+    core::ObjectReader r(block, "spec.workspace");
+    json::object out;
+    ReadScopes(r, out, "spec.workspace.scopes");
+    if (auto f = r.Finish(); !f) {
+        return Fail(f.error());
+    }
+    return out;
+}
+
 core::Result<json::object> ValidateWorkspaceSpec(const json::object& spec) {
     core::ObjectReader r(spec, "spec");
     json::object out;
@@ -150,17 +175,7 @@ core::Result<json::object> ValidateWorkspaceSpec(const json::object& spec) {
         }
         out["display_name"] = *d;
     }
-    if (const json::array* scopes = r.Array("scopes")) {
-        json::array s;
-        for (const auto& v : *scopes) {
-            if (!v.is_string() || ScopeFromName(v.as_string()) == 0) {
-                r.SetError("spec.scopes", fmt::format("must name scopes from: {}", ScopeString(kAllScopes)));
-                break;
-            }
-            s.push_back(v);
-        }
-        out["scopes"] = std::move(s);
-    }
+    ReadScopes(r, out, "spec.scopes");
     if (auto i = r.String("instance")) {
         if (!core::IsValidId(*i, "ins")) {
             r.SetError("spec.instance", "must be an instance id (ins_...)");
@@ -307,6 +322,43 @@ static void SetNewCredentials(store::Object& o, const std::string& secret, int64
     o.status["token_epoch"] = core::IntAt(o.status, "token_epoch") + 1;
 }
 
+// The registration token whose secret hashes to `hash` is valid until now + ttl (inside a store
+// mutation); it replaces any earlier one.
+static void ArmRegistrationToken(store::Object& o, const std::string& hash, int64_t now, std::chrono::seconds ttl) {
+    json::object& t = StatusObj(o, "registration_token");
+    t["hash"] = hash;
+    t["expires_at"] = Rfc3339(now + ttl.count());
+    t["expires_unix"] = now + ttl.count();
+    if (core::StrAt(o.status, "registration").empty()) {
+        o.status["registration"] = "Unregistered";
+    }
+}
+
+core::Result<std::string> Workspaces::InstanceRegistrationToken(const store::Object& ws) {
+    std::string secret = core::Base64UrlEncode(keys_.Mac("instance-registration|" + ws.id));
+    std::string token = fmt::format("hwr_{}.{}", ws.id, secret);
+    if (core::StrAt(ws.status, "registration") == "Registered") {
+        return token;  // used already; handing it down again changes nothing
+    }
+    int64_t now = UnixNow(clock_);
+    int64_t ttl = opts_.registration_token_ttl.count();
+    const json::object* t = core::ObjectAt(ws.status, "registration_token");
+    if (t != nullptr && core::IntAt(*t, "expires_unix") > now + ttl / 2) {
+        return token;  // armed (or an operator's own token is, which is left to run out)
+    }
+    std::string hash = core::Sha256Hex(secret);
+    auto r = store_.Update(ws.id, std::nullopt, Rfc3339(now), [&](store::Object& o) -> core::Result<void> {
+        if (core::StrAt(o.status, "registration") != "Registered") {
+            ArmRegistrationToken(o, hash, now, opts_.registration_token_ttl);
+        }
+        return {};
+    }, store::SystemAudit(Rfc3339(now), "controller:instance", ws.tenant, ws.id));
+    if (!r) {
+        return Fail(r.error());
+    }
+    return token;
+}
+
 core::Result<json::object> Workspaces::IssueRegistrationToken(const std::string& id, std::chrono::seconds ttl, store::AuditEvent audit) {
     std::string secret = NewSecret();
     int64_t now = UnixNow(clock_);
@@ -315,13 +367,7 @@ core::Result<json::object> Workspaces::IssueRegistrationToken(const std::string&
         if (o.kind != "Workspace") {
             return Fail(ErrorCode::kNotFound, fmt::format("workspace {} not found", id));
         }
-        json::object& t = StatusObj(o, "registration_token");
-        t["hash"] = core::Sha256Hex(secret);
-        t["expires_at"] = expires;
-        t["expires_unix"] = now + ttl.count();
-        if (core::StrAt(o.status, "registration").empty()) {
-            o.status["registration"] = "Unregistered";
-        }
+        ArmRegistrationToken(o, core::Sha256Hex(secret), now, ttl);
         return {};
     }, std::move(audit));
     if (!r) {

@@ -78,6 +78,8 @@ struct WorkspaceAuth {
 
 // The Workspace kind's spec, read strictly.
 core::Result<json::object> ValidateWorkspaceSpec(const json::object& spec);
+// A Product's "workspace" block ({scopes?}): its instances each get a Workspace.
+core::Result<json::object> ValidateProductWorkspace(const json::object& block);
 
 class Workspaces {
 public:
@@ -90,6 +92,10 @@ public:
     // ---- the operator's side (Hangar API)
     // A one-time registration token for workspace `id`: {"token", "expires_at", "workspace"}.
     core::Result<json::object> IssueRegistrationToken(const std::string& id, std::chrono::seconds ttl, store::AuditEvent audit);
+    // The registration token a managed instance is started with: derived from the master key
+    // and the workspace, so every call (and every restart of the instance) gives the same one;
+    // armed in the workspace's status while the workspace is unregistered, and used once.
+    core::Result<std::string> InstanceRegistrationToken(const store::Object& ws);
     // A new client secret; the previous one keeps working for `rotation_grace`.
     core::Result<json::object> RotateSecret(const std::string& id, store::AuditEvent audit);
     // Approves a device-flow intent by its user code: creates the workspace in `tenant`.

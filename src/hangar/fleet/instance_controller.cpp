@@ -90,6 +90,9 @@ Desired InstanceController::DesiredFor(const store::Object& obj, std::vector<std
         want.cpu_millis = core::IntAt(plan->spec, "cpu_millis");
     }
     auto product = store_.FindByName("Product", "", want.product);
+    if (const json::object* ws = product ? core::ObjectAt(product->spec, "workspace") : nullptr) {
+        want.workspace = *ws;
+    }
     const json::value* vs = product ? product->spec.if_contains("versions") : nullptr;
     if (vs == nullptr || !vs->is_array()) {
         return want;
@@ -243,6 +246,11 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
         if (!gone) {
             return Fail(gone.error());
         }
+        if (hooks_.release) {
+            if (auto r = hooks_.release(*obj); !r) {
+                return Fail(r.error());
+            }
+        }
         // Torn down: the object goes, audited as the controller finishing the deletion.
         system.action = "instance.finalize";
         auto del = store_.Delete(id, obj->revision, [](const store::Object&) -> core::Result<void> { return {}; }, system);
@@ -254,6 +262,11 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
     }
 
     Desired want = DesiredFor(*obj);
+    if (hooks_.prepare) {
+        if (auto r = hooks_.prepare(*obj, want); !r) {
+            return Fail(r.error());
+        }
+    }
 
     auto seen = provisioner_.Ensure(want);
     json::object status = obj->status;

@@ -32,6 +32,14 @@ public:
     core::Result<reconcile::Outcome> Reconcile(const std::string& id);
     // Where probe results go (the metrics store); set before the controller starts.
     void SetProbeSink(std::function<void(const ProbeReport&)> sink) { probe_sink_ = std::move(sink); }
+    // What another module does for an instance: `prepare` before the provisioner starts it (it
+    // may add to want.env), `release` once the provisioner has torn it down. An error fails the
+    // reconcile, which is retried.
+    struct Hooks {
+        std::function<core::Result<void>(const store::Object& instance, Desired& want)> prepare;
+        std::function<core::Result<void>(const store::Object& instance)> release;
+    };
+    void SetHooks(Hooks hooks) { hooks_ = std::move(hooks); }
     // Every instance id (for resync).
     std::vector<std::string> List();
     // What an instance object asks of the provisioner (its product version's recipe, its
@@ -60,6 +68,7 @@ private:
         std::optional<bool> healthy;
     };
     std::function<void(const ProbeReport&)> probe_sink_;
+    Hooks hooks_;
     std::mutex probe_mu_;
     std::unordered_map<std::string, ProbeState> probes_;
 };

@@ -478,6 +478,9 @@ std::vector<std::string> ProcessProvisioner::Environment(
             }
         }
     }
+    for (const auto& [key, value] : want.env) {
+        env.push_back(key + "=" + value);
+    }
     return env;
 }
 

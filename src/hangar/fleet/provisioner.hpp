@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -25,6 +26,11 @@ struct Desired {
     boost::json::object config;
     bool running = true;         // false: suspended
     int64_t restart_nonce = 0;   // a change restarts the instance
+    // The product's "workspace" block, when it has one: the instance gets a Workspace.
+    std::optional<boost::json::object> workspace;
+    // Added to the instance's environment (the cloud's address, its registration token); set
+    // by the controller's hooks.
+    std::vector<std::pair<std::string, std::string>> env;
 };
 
 struct Observed {

@@ -131,6 +131,9 @@ core::Result<json::object> ValidateProductSpec(const json::object& spec) {
     }
     auto def = r.String("default_version");
     const json::array* versions = r.Array("versions", true);
+    if (const json::object* ws = r.Object("workspace")) {
+        out["workspace"] = *ws;  // read by the cloud services' validator (api composes the two)
+    }
     if (auto f = r.Finish(); !f) {
         return Fail(f.error());
     }

@@ -13,7 +13,9 @@ namespace hangar::fleet {
 namespace json = boost::json;
 
 // Product: {display_name?, versions: [{version, run: {<provisioner>: {...}}, health?, metrics_path?,
-//           config_schema?, backup_command?}], default_version?}
+//           config_schema?, backup_command?}], default_version?, workspace?}
+// `workspace` (each instance gets a Workspace of the cloud services) is kept as given: the cloud
+// services read it (edge::ValidateProductWorkspace).
 core::Result<json::object> ValidateProductSpec(const json::object& spec);
 // Plan: {memory_mb, cpu_millis, entitlements?: {max_instances?, max_total_memory_mb?},
 //        sla?: {target_percent, credits?: [{below_percent, credit_percent}]}}
