@@ -2,19 +2,20 @@
 
 #include <zstd.h>
 
+#include <future>
+#include <thread>
 #include <memory>
 
 #include <algorithm>
 #include <map>
 
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
 #include "hangar/core/ids.hpp"
 #include "hangar/core/json.hpp"
 #include "hangar/core/log.hpp"
+#include "hangar/edge/statistics_index.hpp"
 #include "hangar/metrics/tsdb.hpp"
 
 namespace hangar::edge {
@@ -25,6 +26,8 @@ using core::ErrorCode;
 using core::Fail;
 
 constexpr std::string_view kKind = "StatisticsReport";
+// Documents remembered by hash (a resend is answered from memory): about 200 bytes each.
+constexpr size_t kKnownDocuments = 65536;
 
 std::optional<double> NumberAt(const json::object& o, std::string_view key) {
     const json::value* v = o.if_contains(key);
@@ -66,31 +69,6 @@ json::object Summary(const store::Object& report) {
 }
 
 }  // namespace
-
-json::object IndexStatistics(const json::object& doc) {
-    json::object out;
-    for (auto [from, to] : {std::pair{"uniqueId", "unique_id"}, std::pair{"version", "version"}, std::pair{"installedAt", "installed_at"},
-                            std::pair{"host", "host"}}) {
-        if (const json::value* v = doc.if_contains(from); v != nullptr && v->is_string()) {
-            out[to] = v->as_string().subview().substr(0, 256);
-        }
-    }
-    for (auto [from, to] : {std::pair{"totalUsers", "total_users"}, std::pair{"activeUsers", "active_users"},
-                            std::pair{"totalMessages", "total_messages"}, std::pair{"push", "push"},
-                            std::pair{"pushQueue", "push_queue"}}) {
-        if (auto n = NumberAt(doc, from)) {
-            out[to] = static_cast<int64_t>(*n);
-        }
-    }
-    if (const json::value* d = doc.if_contains("deploy"); d != nullptr && d->is_object()) {
-        for (auto [from, to] : {std::pair{"method", "deploy_method"}, std::pair{"platform", "deploy_platform"}}) {
-            if (const json::value* v = d->as_object().if_contains(from); v != nullptr && v->is_string()) {
-                out[to] = v->as_string().subview().substr(0, 64);
-            }
-        }
-    }
-    return out;
-}
 
 void RecordWorkspaceSeries(metrics::Tsdb& tsdb, const store::Object& ws, int64_t time_ms) {
     metrics::WriteBatch batch;
@@ -135,6 +113,15 @@ void RecordWorkspaceSeries(metrics::Tsdb& tsdb, const store::Object& ws, int64_t
 Collector::Collector(store::Store& store, const CloudKeys& keys, const core::Clock& clock, metrics::Tsdb* tsdb, CollectorOptions opts)
     : store_(store), keys_(keys), clock_(clock), tsdb_(tsdb), opts_(opts), flusher_(opts.flush_every, [this] { Flush(); }) {}
 
+void Collector::Stop() {
+    flusher_.Stop();
+    // Reports still being written call back into this object: wait for them (bounded).
+    for (int i = 0; i < 1000 && in_flight_.load() > 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    Flush();
+}
+
 void Collector::Flush() {
     std::unordered_map<std::string, Latest> batch;
     {
@@ -160,38 +147,42 @@ void Collector::Flush() {
 }
 
 EdgeResult<json::object> Collector::Receive(const WorkspaceAuth* who, std::string_view body) {
+    std::promise<EdgeResult<json::object>> answered;
+    auto fut = answered.get_future();
+    ReceiveAsync(who, body, [&answered](EdgeResult<json::object> r) { answered.set_value(std::move(r)); });
+    return fut.get();
+}
+
+void Collector::ReceiveAsync(const WorkspaceAuth* who, std::string_view body, std::function<void(EdgeResult<json::object>)> done) {
     if (body.size() > opts_.max_document) {
-        return EdgeFail(413, "payload_too_large", fmt::format("a statistics document is limited to {} bytes", opts_.max_document));
+        return done(EdgeFail(413, "payload_too_large", fmt::format("a statistics document is limited to {} bytes", opts_.max_document)));
     }
-    // Parsed into an arena (thousands of small values, freed at once), only to check it and to
-    // read the indexed fields; what is stored is the document as sent.
-    json::monotonic_resource arena;
-    boost::system::error_code ec;
-    json::value parsed = json::parse(body, ec, &arena);
-    if (ec || !parsed.is_object()) {
-        return EdgeFail(400, "invalid_request",
-                        fmt::format("the body must be the statistics document, a JSON object{}", ec ? ": " + ec.message() : std::string()));
+    // Read in one streaming pass, only to check it and to take the indexed fields; what is
+    // stored is the document as sent.
+    auto indexed = IndexStatistics(body);
+    if (!indexed) {
+        return done(EdgeFail(400, "invalid_request", "the body must be the statistics document, a JSON object: " + indexed.error().message));
     }
-    json::object index = IndexStatistics(parsed.as_object());
+    json::object index = std::move(*indexed);
     std::string unique_id = core::StrAt(index, "unique_id");
     if (unique_id.empty()) {
-        return EdgeFail(400, "invalid_request", "the statistics document must carry uniqueId, a string");
+        return done(EdgeFail(400, "invalid_request", "the statistics document must carry uniqueId, a string"));
     }
     std::string sha = core::Sha256Hex(body);
     std::string tenant = who != nullptr ? who->tenant : std::string();
     std::string workspace = who != nullptr ? who->workspace_id : unique_id;
     // The answer names the stored report: the same for a resend.
-    auto answer = [&](const store::Object& stored) {
-        json::object token{{"report", stored.id}, {"workspace", workspace}, {"uniqueId", unique_id}, {"sha256", sha},
-                           {"receivedAt", core::StrAt(stored.spec, "received_at")}};
+    auto answer = [this, workspace, unique_id, sha](const std::string& report, const std::string& received_at) {
+        json::object token{{"report", report}, {"workspace", workspace}, {"uniqueId", unique_id}, {"sha256", sha}, {"receivedAt", received_at}};
         return json::object{{"statsToken", keys_.Sign(json::serialize(token))}};
     };
-    if (auto existing = store_.FindByName(kKind, tenant, sha)) {
-        return answer(*existing);  // a resend: nothing written
+    std::string key = tenant + "/" + sha;
+    if (auto known = Known(key)) {
+        return done(answer(known->first, known->second));  // a resend: nothing written
     }
     std::string compressed = Compress(body);
     if (compressed.empty()) {
-        return EdgeFail(500, "server_error", "compressing the document failed");
+        return done(EdgeFail(500, "server_error", "compressing the document failed"));
     }
     std::string now = core::FormatRfc3339(clock_.Now());
     store::Object report = store::NewSystemObject(std::string(kKind), "sta", tenant, now);
@@ -203,34 +194,66 @@ EdgeResult<json::object> Collector::Receive(const WorkspaceAuth* who, std::strin
     report.spec["received_at"] = now;
     report.spec["bytes"] = static_cast<int64_t>(body.size());
     report.spec["compressed_bytes"] = static_cast<int64_t>(compressed.size());
-    report.spec["document"] = core::Base64UrlEncode(compressed);
-    bool fresh = true;
-    auto created = store_.Create(report, std::nullopt, store::SystemAudit(now, "workspace:" + workspace, tenant, report.id));
-    if (!created) {
-        if (created.error().code != ErrorCode::kAlreadyExists && created.error().code != ErrorCode::kConflict) {
-            return std::unexpected(StoreTrouble(created.error()));
+    // Signed here, not on the store's writer thread, which runs `done`.
+    json::object signed_answer = answer(report.id, now);
+    std::string id = report.id;
+    store::AuditEvent audit = store::SystemAudit(now, "workspace:" + workspace, tenant, report.id);
+    std::optional<std::string> from = who != nullptr ? std::optional(who->workspace_id) : std::nullopt;
+    // The compressed document goes beside the report, not in it: the report (its index) is what
+    // lists, watches and the change log carry. A document stored meanwhile (or before this
+    // process knew it) is answered with the stored report.
+    in_flight_.fetch_add(1);
+    store_.CreateAsync(std::move(report), std::move(audit), std::move(compressed), /*or_existing=*/true,
+                       [this, done = std::move(done), answer, key, id, now, tenant, from, index = std::move(index),
+                        signed_answer = std::move(signed_answer)](core::Result<store::Store::CreateResult> r) mutable {
+        struct Landed {
+            std::atomic<int>& n;
+            ~Landed() { n.fetch_sub(1); }
+        } landed{in_flight_};
+        if (!r) {
+            return done(std::unexpected(StoreTrouble(r.error())));
         }
-        auto existing = store_.FindByName(kKind, tenant, sha);  // the same document, stored meanwhile
-        if (!existing) {
-            return std::unexpected(StoreTrouble(existing.error()));
+        if (r->existed) {
+            std::string received_at = core::StrAt(r->object.spec, "received_at");
+            Remember(key, r->object.id, received_at);
+            return done(answer(r->object.id, received_at));
         }
-        report = std::move(*existing);
-        fresh = false;
-    } else {
-        report = std::move(created->object);
+        Remember(key, id, now);
+        if (from) {
+            std::lock_guard lock(mu_);
+            Latest& l = latest_[*from];
+            if (now >= l.received_at) {
+                l.tenant = tenant;
+                l.received_at = now;
+                l.index = std::move(index);
+                l.report = id;
+            }
+            l.fresh++;
+        }
+        done(std::move(signed_answer));
+    });
+}
+
+std::optional<std::pair<std::string, std::string>> Collector::Known(const std::string& key) {
+    std::string cutoff = core::FormatRfc3339(clock_.Now() - opts_.retention);
+    std::lock_guard lock(mu_);
+    auto it = known_.find(key);
+    if (it == known_.end() || it->second.second < cutoff) {
+        return std::nullopt;  // unknown here, or deleted by retention by now
     }
-    if (fresh && who != nullptr) {
-        std::lock_guard lock(mu_);
-        Latest& l = latest_[who->workspace_id];
-        if (now >= l.received_at) {
-            l.tenant = tenant;
-            l.received_at = now;
-            l.index = index;
-            l.report = report.id;
-        }
-        l.fresh++;
+    return it->second;
+}
+
+void Collector::Remember(const std::string& key, const std::string& report, const std::string& received_at) {
+    std::lock_guard lock(mu_);
+    if (!known_.emplace(key, std::pair{report, received_at}).second) {
+        return;
     }
-    return answer(report);
+    known_order_.push_back(key);
+    if (known_order_.size() > kKnownDocuments) {
+        known_.erase(known_order_.front());
+        known_order_.pop_front();
+    }
 }
 
 core::Result<json::array> Collector::History(const std::string& tenant, const std::string& workspace, size_t limit) {
@@ -257,7 +280,9 @@ core::Result<std::string> Collector::Document(const std::string& report_id, cons
         return Fail(ErrorCode::kNotFound, fmt::format("statistics report {} not found", report_id));
     }
     std::string raw;
-    if (!core::Base64UrlDecode(core::StrAt(r->spec, "document"), raw)) {
+    if (auto blob = store_.GetBlob(report_id)) {
+        raw = std::move(*blob);
+    } else if (!core::Base64UrlDecode(core::StrAt(r->spec, "document"), raw)) {  // stored in the report before blobs
         return Fail(ErrorCode::kInternal, "the stored document is damaged");
     }
     auto doc = Decompress(raw, opts_.max_document * 2);

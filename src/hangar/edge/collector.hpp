@@ -1,13 +1,17 @@
 #pragma once
 // The statistics collector (protocols/workspace-cloud.md §5): a workspace posts its whole
-// statistics document once a day. Each is stored whole, zstd-compressed, as a StatisticsReport
-// named by the SHA-256 of the document, so a resent document is stored once and gets the same
+// statistics document once a day. Each is kept whole, zstd-compressed, in a blob beside a
+// StatisticsReport (outside the change log and the document cache) named by the SHA-256 of the
+// document, so a resent document is stored once and gets the same
 // answer; the fields the fleet needs are extracted beside it, copied onto the Workspace's status
 // and written as metrics series (seats and active users over time). The answer is a statsToken
 // signed with the cloud's Ed25519 key. The document is kept byte for byte as sent; "the same
 // document" is the same bytes (a server resends what it stored).
 
+#include <atomic>
 #include <chrono>
+#include <deque>
+#include <functional>
 #include <mutex>
 #include <unordered_map>
 #include <optional>
@@ -45,6 +49,9 @@ public:
     // `who` is null for a server that has not registered: its reports are kept platform-wide,
     // under its uniqueId, for platform admins.
     EdgeResult<json::object> Receive(const WorkspaceAuth* who, std::string_view body);
+    // The same without waiting: never blocks. `done` runs at once (refused, or a document this
+    // process knows), or on the store's writer thread once the report is durable.
+    void ReceiveAsync(const WorkspaceAuth* who, std::string_view body, std::function<void(EdgeResult<json::object>)> done);
 
     // The indexed fields of a workspace's reports, newest first (`tenant` as the caller sees it;
     // "" for unregistered servers, with `workspace` then being their uniqueId).
@@ -59,10 +66,7 @@ public:
     // Writes the newest reports' fields to their workspaces; runs every flush_every.
     void Flush();
     void Start() { flusher_.Start(); }
-    void Stop() {
-        flusher_.Stop();
-        Flush();
-    }
+    void Stop();
 
 private:
     struct Latest {
@@ -71,8 +75,14 @@ private:
         std::string report;
         int64_t fresh = 0;  // reports since the last flush
     };
+    // "<tenant>/<sha256>" → {report id, received_at}, for the newest documents.
+    std::optional<std::pair<std::string, std::string>> Known(const std::string& key);
+    void Remember(const std::string& key, const std::string& report, const std::string& received_at);
     std::mutex mu_;
     std::unordered_map<std::string, Latest> latest_;  // by workspace id
+    std::unordered_map<std::string, std::pair<std::string, std::string>> known_;
+    std::deque<std::string> known_order_;  // oldest first
+    std::atomic<int> in_flight_{0};        // reports handed to the store, not yet answered
     store::Store& store_;
     const CloudKeys& keys_;
     const core::Clock& clock_;
@@ -80,10 +90,6 @@ private:
     CollectorOptions opts_;
     core::Periodic flusher_;
 };
-
-// The fields the fleet needs, read leniently (a field of another type is skipped: documents
-// change shape between versions).
-json::object IndexStatistics(const json::object& doc);
 
 // A workspace's figures as series at `time_ms`, in its tenant: hangar_workspace_seats (from
 // sync), hangar_workspace_active_users, _total_users, _total_messages (from statistics) and

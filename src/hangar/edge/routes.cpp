@@ -81,6 +81,36 @@ http::Response Collect(EdgeDeps& deps, http::Request& req) {
     return Answer(deps.collector.Receive(&*who, req.body));
 }
 
+// On the I/O thread when the caller's token can be checked from memory: the report is written
+// without holding a worker, and the answer comes back when it is durable.
+bool CollectAsync(EdgeDeps& deps, http::Request& req, std::function<void(http::Response)> done) {
+    if (req.Header("authorization").empty()) {
+        if (auto limited = OverPublicRate(deps, req)) {
+            done(std::move(*limited));
+            return true;
+        }
+        deps.collector.ReceiveAsync(nullptr, req.body, [done = std::move(done)](EdgeResult<json::object> r) { done(Answer(r)); });
+        return true;
+    }
+    auto respond = [done = std::move(done)](EdgeResult<json::object> r) { done(Answer(r)); };
+    auto who = deps.workspaces.Authenticate(req.Header("authorization"), kStatsWrite, /*may_block=*/false);
+    if (!who && who.error().status == 0) {
+        return false;  // not in memory: the worker pool checks it
+    }
+    if (!who) {
+        respond(std::unexpected(who.error()));
+        return true;
+    }
+    deps.collector.ReceiveAsync(&*who, req.body, std::move(respond));
+    return true;
+}
+
+void AddCollectRoute(http::Router& router, EdgeDeps& deps, std::string pattern) {
+    router.AddAsync(
+        "POST", std::move(pattern), Guarded([&deps](http::Request& req) { return Collect(deps, req); }),
+        [&deps](http::Request& req, std::function<void(http::Response)> done) { return CollectAsync(deps, req, std::move(done)); });
+}
+
 }  // namespace
 
 void AddWorkspaceCloudRoutes(http::Router& router, EdgeDeps& deps) {
@@ -127,7 +157,7 @@ void AddWorkspaceCloudRoutes(http::Router& router, EdgeDeps& deps) {
         }
         return Answer(deps.workspaces.Sync(*who, req.Param("id"), req.body));
     }));
-    router.Add("POST", "/collector", Guarded([&deps](http::Request& req) { return Collect(deps, req); }));
+    AddCollectRoute(router, deps, "/collector");
     if (deps.push != nullptr) {
         auto respond = [](PushAnswer a) {
             http::Response r = Json(a.status, a.body);
@@ -152,7 +182,7 @@ void AddWorkspaceCloudRoutes(http::Router& router, EdgeDeps& deps) {
 }
 
 void AddCollectorRootRoute(http::Router& router, EdgeDeps& deps) {
-    router.Add("POST", "/", Guarded([&deps](http::Request& req) { return Collect(deps, req); }));
+    AddCollectRoute(router, deps, "/");
 }
 
 }  // namespace hangar::edge

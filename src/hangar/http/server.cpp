@@ -326,6 +326,11 @@ awaitable<void> Server::Impl::Session(tcp::socket sock) {
             bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
             co_await bhttp::async_write(stream, cont, kTuple);
         }
+        // Beast reads into whatever room the buffer has, at least 512 bytes: a 30 KB body would
+        // take sixty reads. Room for the body (up to Beast's 64 KiB per read) takes one or two.
+        if (auto len = parser.content_length(); len && *len > buf.capacity() - buf.size()) {
+            buf.reserve(buf.size() + static_cast<size_t>(std::min<uint64_t>(*len, 64 * 1024)));
+        }
         stream.expires_after(opts.body_timeout);
         auto [bec, bn] = co_await bhttp::async_read(stream, buf, parser, kTuple);
         if (bec) {

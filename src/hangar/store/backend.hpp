@@ -38,10 +38,14 @@ public:
     virtual Heads LoadHeads() = 0;
     virtual void SaveHeads(const Heads& h) = 0;
     virtual std::optional<std::string> GetDoc(std::string_view id) = 0;
+    virtual std::optional<std::string> FindDoc(std::string_view kind, std::string_view scope, std::string_view name) = 0;
     // Is `name` used by another object of `kind` in the naming scope (see NameScope)?
     virtual bool NameTaken(std::string_view kind, std::string_view scope, std::string_view name) = 0;
     virtual void PutObject(const Object& o, const std::string& doc, bool insert) = 0;
+    // Deletes the object and its blob.
     virtual void DeleteObject(std::string_view id) = 0;
+    // Bytes kept beside object `id` (no document, change log or cache holds them).
+    virtual void PutBlob(std::string_view id, std::string_view bytes) = 0;
     virtual void AppendChange(const Change& c) = 0;
     // Returns {request_hash, response doc} of an earlier create with this key.
     virtual std::optional<std::pair<std::string, std::string>> GetIdempotency(
@@ -62,6 +66,7 @@ public:
     virtual ~Reader() = default;
     virtual std::optional<std::string> GetDoc(std::string_view id) = 0;
     virtual std::optional<std::string> FindDoc(std::string_view kind, std::string_view scope, std::string_view name) = 0;
+    virtual std::optional<std::string> GetBlob(std::string_view id) = 0;
     // Objects of q.kind (and q.tenant) with id > after_id in id order, at most `chunk`, plus the
     // revision they were read at.
     virtual std::pair<std::vector<std::string>, int64_t> ListDocs(const ListQuery& q, size_t chunk) = 0;

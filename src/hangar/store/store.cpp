@@ -20,6 +20,7 @@ struct Store::Pending {
     Op op;
     AuditEvent audit;
     std::promise<core::Result<void>> done;
+    std::function<void(core::Result<void>)> then;  // set: asynchronous, called instead of `done`
 };
 
 namespace {
@@ -211,6 +212,17 @@ core::Result<Object> Store::FindByName(std::string_view kind, std::string_view s
     return ObjectFromDoc(**doc);
 }
 
+core::Result<std::string> Store::GetBlob(std::string_view id) {
+    auto bytes = Timed("get_blob", [&]() -> core::Result<std::optional<std::string>> { return backend_->reader().GetBlob(id); });
+    if (!bytes) {
+        return Fail(bytes.error());
+    }
+    if (!*bytes) {
+        return Fail(ErrorCode::kNotFound, fmt::format("{} has no blob", id));
+    }
+    return std::move(**bytes);
+}
+
 core::Result<std::vector<std::pair<std::string, int64_t>>> Store::CountBy(
     std::string_view kind, std::string_view tenant, std::string_view field
 ) {
@@ -282,9 +294,7 @@ core::Result<void> Store::Ping() {
 
 // ---------------------------------------------------------------- writes
 
-core::Result<void> Store::Submit(Op op, AuditEvent audit) {
-    Pending p{std::move(op), std::move(audit), {}};
-    auto fut = p.done.get_future();
+core::Result<void> Store::Enqueue(Pending* p) {
     {
         std::lock_guard lock(mu_);
         if (stopping_) {
@@ -293,9 +303,18 @@ core::Result<void> Store::Submit(Op op, AuditEvent audit) {
         if (queue_.size() >= opts_.max_queue) {
             return Fail(ErrorCode::kUnavailable, "too many writes queued; retry shortly");
         }
-        queue_.push_back(&p);
+        queue_.push_back(p);
     }
     cv_.notify_one();
+    return {};
+}
+
+core::Result<void> Store::Submit(Op op, AuditEvent audit) {
+    Pending p{std::move(op), std::move(audit), {}, {}};
+    auto fut = p.done.get_future();
+    if (auto q = Enqueue(&p); !q) {
+        return q;
+    }
     auto start = std::chrono::steady_clock::now();
     auto r = fut.get();
     if (timer_) {
@@ -384,7 +403,16 @@ void Store::WriterLoop() {
             results.assign(batch.size(), Fail(err));
         }
         for (size_t i = 0; i < batch.size(); ++i) {
-            batch[i]->done.set_value(std::move(results[i]));
+            if (batch[i]->then) {
+                try {
+                    batch[i]->then(std::move(results[i]));
+                } catch (const std::exception& e) {  // the writer carries on whatever a callback did
+                    core::LogError("a write's completion failed", {{"error", std::string_view(e.what())}});
+                }
+                delete batch[i];  // NOLINT(cppcoreguidelines-owning-memory): queued by CreateAsync
+            } else {
+                batch[i]->done.set_value(std::move(results[i]));
+            }
         }
         batch.clear();
         for (auto& fn : on_committed_) {
@@ -394,7 +422,7 @@ void Store::WriterLoop() {
 }
 
 core::Result<Store::CreateResult> Store::Create(
-    Object obj, const std::optional<Idempotency>& idem, AuditEvent audit
+    Object obj, const std::optional<Idempotency>& idem, AuditEvent audit, std::string_view blob
 ) {
     CreateResult out;
     auto r = Submit(
@@ -428,6 +456,9 @@ core::Result<Store::CreateResult> Store::Create(
             obj.generation = 1;
             std::string doc = ObjectToDoc(obj);
             tx.PutObject(obj, doc, /*insert=*/true);
+            if (!blob.empty()) {
+                tx.PutBlob(obj.id, blob);
+            }
             Stage(obj, doc);
             tx.AppendChange(Change{obj.revision, ChangeType::kAdded, obj.kind, obj.id, obj.tenant, doc});
             if (idem) {
@@ -442,6 +473,59 @@ core::Result<Store::CreateResult> Store::Create(
         return Fail(r.error());
     }
     return out;
+}
+
+void Store::CreateAsync(Object obj, AuditEvent audit, std::string blob, bool or_existing,
+                        std::function<void(core::Result<CreateResult>)> done) {
+    struct State {
+        Object obj;
+        std::string blob;
+        CreateResult out;
+    };
+    auto st = std::make_shared<State>(State{std::move(obj), std::move(blob), {}});
+    auto* p = new Pending{  // NOLINT(cppcoreguidelines-owning-memory): the writer deletes it
+        [this, st, or_existing](Tx& tx) -> core::Result<void> {
+            Object& o = st->obj;
+            if (tx.NameTaken(o.kind, NameScope(o), o.name)) {
+                if (or_existing) {
+                    if (auto doc = tx.FindDoc(o.kind, NameScope(o), o.name)) {
+                        auto prior = ObjectFromDoc(*doc);
+                        if (!prior) {
+                            return Fail(prior.error());
+                        }
+                        st->out.object = std::move(*prior);
+                        st->out.existed = true;
+                        return {};
+                    }
+                }
+                return Fail(ErrorCode::kAlreadyExists, fmt::format("a {} named \"{}\" already exists", o.kind, o.name));
+            }
+            o.revision = NextRevision();
+            o.generation = 1;
+            std::string doc = ObjectToDoc(o);
+            tx.PutObject(o, doc, /*insert=*/true);
+            if (!st->blob.empty()) {
+                tx.PutBlob(o.id, st->blob);
+            }
+            Stage(o, doc);
+            tx.AppendChange(Change{o.revision, ChangeType::kAdded, o.kind, o.id, o.tenant, doc});
+            st->out.object = o;
+            return {};
+        },
+        std::move(audit),
+        {},
+        [st, done = std::move(done)](core::Result<void> r) {
+            if (!r) {
+                done(Fail(r.error()));
+            } else {
+                done(std::move(st->out));
+            }
+        }};
+    if (auto q = Enqueue(p); !q) {
+        std::function<void(core::Result<void>)> then = std::move(p->then);
+        delete p;  // NOLINT(cppcoreguidelines-owning-memory)
+        then(Fail(q.error()));
+    }
 }
 
 namespace {

@@ -62,6 +62,8 @@ public:
                                               std::function<bool(const Object&)> filter = {});
     // The object of `kind` named `name` in a naming scope (a tenant id, or "" for platform-wide).
     core::Result<Object> FindByName(std::string_view kind, std::string_view scope, std::string_view name);
+    // The bytes created beside object `id`; NotFound when it has none.
+    core::Result<std::string> GetBlob(std::string_view id);
     // Live objects of `kind` in `tenant` counted by the value of spec.<field> (a quota's
     // usage without reading every object). `field` is lowercase letters and '_'.
     core::Result<std::vector<std::pair<std::string, int64_t>>> CountBy(
@@ -81,10 +83,18 @@ public:
     struct CreateResult {
         Object object;
         bool replayed = false;  // an Idempotency-Key retry answered with the first result
+        bool existed = false;   // CreateAsync with or_existing: the object already named so
     };
+    // `blob`: bytes kept beside the object, outside its document, the change log and the cache
+    // (a statistics report's document); read with GetBlob, deleted with the object.
     core::Result<CreateResult> Create(
-        Object obj, const std::optional<Idempotency>& idem, AuditEvent audit
+        Object obj, const std::optional<Idempotency>& idem, AuditEvent audit, std::string_view blob = {}
     );
+    // Create without waiting: `done` runs on the writer thread once the write is durable (or
+    // failed), so it must be quick. With `or_existing`, an object of the same kind and name
+    // answers in place of kAlreadyExists (CreateResult::existed).
+    void CreateAsync(Object obj, AuditEvent audit, std::string blob, bool or_existing,
+                     std::function<void(core::Result<CreateResult>)> done);
     // `mutate` runs inside the transaction on the current object; it may refuse with an error.
     // The store bumps revision, generation (when the spec changed) and updated_at.
     using Mutator = std::function<core::Result<void>(Object&)>;
@@ -115,6 +125,8 @@ private:
     auto Timed(std::string_view op, F&& f) -> decltype(f());
 
     struct Pending;
+    // Queues `p` (owned by the queue when p->then is set); fails when stopping or full.
+    core::Result<void> Enqueue(Pending* p);
     void Stage(const Object& o, const std::string& doc);
     int64_t NextRevision() { return ++batch_revision_; }  // writer thread, inside an op
     void StageErase(const std::string& id);

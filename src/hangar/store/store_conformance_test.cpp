@@ -127,6 +127,25 @@ TEST_P(StoreConformance, EveryWriteBumpsTheRevisionAndLandsInTheChangeLog) {
     EXPECT_EQ(store_->Get(o.id).error().code, core::ErrorCode::kNotFound);
 }
 
+TEST_P(StoreConformance, ABlobIsKeptBesideItsObjectOutsideTheChangeLogAndGoesWithIt) {
+    auto start = *store_->CurrentRevision();
+    std::string bytes("\x28\xb5\x2f\xfd\x00 binary, with a NUL", 27);
+    bytes += std::string(70000, 'z');
+    Object o = NewObject("Report", "ten_a", "r1");
+    auto c = store_->Create(o, std::nullopt, Audit("report.create", o.id), bytes);
+    ASSERT_TRUE(c) << c.error().message;
+    auto got = store_->GetBlob(o.id);
+    ASSERT_TRUE(got) << got.error().message;
+    EXPECT_EQ(*got, bytes);
+    auto changes = store_->ChangesAfter(start, 10);
+    ASSERT_TRUE(changes);
+    ASSERT_EQ(changes->size(), 1U);
+    EXPECT_LT((*changes)[0].doc.size(), 1000U) << "the change log carries the object, not its blob";
+    EXPECT_EQ(store_->GetBlob(MustCreate(NewObject("Report", "ten_a", "r2")).id).error().code, core::ErrorCode::kNotFound);
+    ASSERT_TRUE(store_->Delete(o.id, std::nullopt, nullptr, Audit("report.delete", o.id)));
+    EXPECT_EQ(store_->GetBlob(o.id).error().code, core::ErrorCode::kNotFound);
+}
+
 TEST_P(StoreConformance, StaleRevisionConflictsAndChangesNothing) {
     Object o = MustCreate(NewObject("Thing", "ten_a", "x"));
     auto first = store_->Update(o.id, o.revision, Now(), [](Object& x) -> core::Result<void> {

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "hangar/core/ids.hpp"
 #include "hangar/store/backend.hpp"
 #include "hangar/store/pool.hpp"
 #include "hangar/store/postgres/pg_conn.hpp"
@@ -46,6 +47,10 @@ CREATE TABLE audit (
     action TEXT NOT NULL, object TEXT NOT NULL, request_id TEXT NOT NULL, source TEXT NOT NULL,
     outcome TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
 CREATE INDEX audit_time ON audit (time);
+)sql",
+    // Bytes kept beside an object, as base64url text (libpq's text parameters carry no NUL).
+    R"sql(
+CREATE TABLE blobs (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 )sql",
 };
 
@@ -122,6 +127,13 @@ public:
         }
         return r.Text(0, 0);
     }
+    std::optional<std::string> FindDoc(std::string_view kind, std::string_view scope, std::string_view name) override {
+        auto r = c_.Exec("SELECT doc FROM objects WHERE kind = $1 AND scope = $2 AND name = $3", {kind, scope, name});
+        if (r.Rows() == 0) {
+            return std::nullopt;
+        }
+        return r.Text(0, 0);
+    }
     bool NameTaken(std::string_view kind, std::string_view scope, std::string_view name) override {
         return c_.Exec(
                      "SELECT 1 FROM objects WHERE kind = $1 AND scope = $2 AND name = $3",
@@ -140,6 +152,13 @@ public:
     }
     void DeleteObject(std::string_view id) override {
         c_.Exec("DELETE FROM objects WHERE id = $1", {id});
+        c_.Exec("DELETE FROM blobs WHERE id = $1", {id});
+    }
+    void PutBlob(std::string_view id, std::string_view bytes) override {
+        c_.Exec(
+            "INSERT INTO blobs (id, data) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+            {id, core::Base64UrlEncode(bytes)}
+        );
     }
     void AppendChange(const Change& c) override {
         c_.Exec(
@@ -249,6 +268,15 @@ public:
         return r.Text(0, 0);
     }
 
+    std::optional<std::string> GetBlob(std::string_view id) override {
+        auto c = pool_.Acquire();
+        auto r = c->Exec("SELECT data FROM blobs WHERE id = $1", {id});
+        std::string bytes;
+        if (r.Rows() == 0 || !core::Base64UrlDecode(r.Text(0, 0), bytes)) {
+            return std::nullopt;
+        }
+        return bytes;
+    }
     std::vector<std::pair<std::string, int64_t>> CountBy(
         std::string_view kind, std::string_view tenant, std::string_view field
     ) override {

@@ -49,6 +49,10 @@ CREATE TABLE audit (
     outcome TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
 CREATE INDEX audit_time ON audit (time);
 )sql",
+    // Bytes kept beside an object (a statistics report's document), outside its document.
+    R"sql(
+CREATE TABLE blobs (id TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
+)sql",
 };
 
 Token ReadToken(Stmt& s) {
@@ -122,6 +126,16 @@ public:
         s.Reset();
         return doc;
     }
+    std::optional<std::string> FindDoc(std::string_view kind, std::string_view scope, std::string_view name) override {
+        Stmt& s = db_.Prepare("SELECT doc FROM objects WHERE kind = ? AND scope = ? AND name = ?");
+        s.Bind(1, kind).Bind(2, scope).Bind(3, name);
+        if (!s.Step()) {
+            return std::nullopt;
+        }
+        std::string doc = s.Text(0);
+        s.Reset();
+        return doc;
+    }
     bool NameTaken(std::string_view kind, std::string_view scope, std::string_view name) override {
         Stmt& s = db_.Prepare("SELECT 1 FROM objects WHERE kind = ? AND scope = ? AND name = ?");
         s.Bind(1, kind).Bind(2, scope).Bind(3, name);
@@ -143,6 +157,10 @@ public:
     }
     void DeleteObject(std::string_view id) override {
         db_.Prepare("DELETE FROM objects WHERE id = ?").Bind(1, id).Run();
+        db_.Prepare("DELETE FROM blobs WHERE id = ?").Bind(1, id).Run();
+    }
+    void PutBlob(std::string_view id, std::string_view bytes) override {
+        db_.Prepare("INSERT OR REPLACE INTO blobs (id, data) VALUES (?, ?)").Bind(1, id).BindBlob(2, bytes).Run();
     }
     void AppendChange(const Change& c) override {
         Stmt& s = db_.Prepare(
@@ -254,6 +272,18 @@ public:
         std::string doc = s.Text(0);
         s.Reset();
         return doc;
+    }
+
+    std::optional<std::string> GetBlob(std::string_view id) override {
+        auto db = pool_.Acquire();
+        Stmt& s = db->Prepare("SELECT data FROM blobs WHERE id = ?");
+        s.Bind(1, id);
+        if (!s.Step()) {
+            return std::nullopt;
+        }
+        std::string bytes = s.Text(0);
+        s.Reset();
+        return bytes;
     }
 
     std::vector<std::pair<std::string, int64_t>> CountBy(

@@ -13,6 +13,13 @@ Stmt& Stmt::Bind(int i, std::string_view v) {
     return *this;
 }
 
+Stmt& Stmt::BindBlob(int i, std::string_view v) {
+    if (sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC) != SQLITE_OK) {
+        throw StoreFault(fmt::format("sqlite bind: {}", sqlite3_errmsg(db_)));
+    }
+    return *this;
+}
+
 Stmt& Stmt::Bind(int i, int64_t v) {
     if (sqlite3_bind_int64(s_, i, v) != SQLITE_OK) {
         throw StoreFault(fmt::format("sqlite bind: {}", sqlite3_errmsg(db_)));

@@ -20,6 +20,7 @@ public:
 
     Stmt& Bind(int i, std::string_view v);
     Stmt& Bind(int i, int64_t v);
+    Stmt& BindBlob(int i, std::string_view v);
     // True while there is a row; throws StoreFault on error.
     bool Step();
     void Run();  // steps to completion
