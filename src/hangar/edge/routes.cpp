@@ -84,24 +84,24 @@ http::Response Collect(EdgeDeps& deps, http::Request& req) {
 // On the I/O thread when the caller's token can be checked from memory: the report is written
 // without holding a worker, and the answer comes back when it is durable.
 bool CollectAsync(EdgeDeps& deps, http::Request& req, std::function<void(http::Response)> done) {
+    std::optional<WorkspaceAuth> who;
     if (req.Header("authorization").empty()) {
         if (auto limited = OverPublicRate(deps, req)) {
             done(std::move(*limited));
             return true;
         }
-        deps.collector.ReceiveAsync(nullptr, req.body, [done = std::move(done)](EdgeResult<json::object> r) { done(Answer(r)); });
-        return true;
+    } else {
+        auto auth = deps.workspaces.Authenticate(req.Header("authorization"), kStatsWrite, /*may_block=*/false);
+        if (!auth && auth.error().status == 0) {
+            return false;  // not in memory: the worker pool checks it
+        }
+        if (!auth) {
+            done(Error(auth.error()));
+            return true;
+        }
+        who = std::move(*auth);
     }
-    auto respond = [done = std::move(done)](EdgeResult<json::object> r) { done(Answer(r)); };
-    auto who = deps.workspaces.Authenticate(req.Header("authorization"), kStatsWrite, /*may_block=*/false);
-    if (!who && who.error().status == 0) {
-        return false;  // not in memory: the worker pool checks it
-    }
-    if (!who) {
-        respond(std::unexpected(who.error()));
-        return true;
-    }
-    deps.collector.ReceiveAsync(&*who, req.body, std::move(respond));
+    deps.collector.ReceiveAsync(who ? &*who : nullptr, req.body, [done = std::move(done)](EdgeResult<json::object> r) { done(Answer(r)); });
     return true;
 }
 

@@ -421,6 +421,26 @@ void Store::WriterLoop() {
     }
 }
 
+// A create's error when the name is taken.
+static core::Error NameTakenError(const Object& o) {
+    core::Error e = core::MakeError(ErrorCode::kAlreadyExists, fmt::format("a {} named \"{}\" already exists", o.kind, o.name));
+    e.With("field", "metadata.name");
+    return e;
+}
+
+std::string Store::Insert(Tx& tx, Object& obj, std::string_view blob) {
+    obj.revision = NextRevision();
+    obj.generation = 1;
+    std::string doc = ObjectToDoc(obj);
+    tx.PutObject(obj, doc, /*insert=*/true);
+    if (!blob.empty()) {
+        tx.PutBlob(obj.id, blob);
+    }
+    Stage(obj, doc);
+    tx.AppendChange(Change{obj.revision, ChangeType::kAdded, obj.kind, obj.id, obj.tenant, doc});
+    return doc;
+}
+
 core::Result<Store::CreateResult> Store::Create(
     Object obj, const std::optional<Idempotency>& idem, AuditEvent audit, std::string_view blob
 ) {
@@ -445,22 +465,9 @@ core::Result<Store::CreateResult> Store::Create(
                 }
             }
             if (tx.NameTaken(obj.kind, NameScope(obj), obj.name)) {
-                core::Error e = core::MakeError(
-                    ErrorCode::kAlreadyExists,
-                    fmt::format("a {} named \"{}\" already exists", obj.kind, obj.name)
-                );
-                e.With("field", "metadata.name");
-                return Fail(std::move(e));
+                return Fail(NameTakenError(obj));
             }
-            obj.revision = NextRevision();
-            obj.generation = 1;
-            std::string doc = ObjectToDoc(obj);
-            tx.PutObject(obj, doc, /*insert=*/true);
-            if (!blob.empty()) {
-                tx.PutBlob(obj.id, blob);
-            }
-            Stage(obj, doc);
-            tx.AppendChange(Change{obj.revision, ChangeType::kAdded, obj.kind, obj.id, obj.tenant, doc});
+            std::string doc = Insert(tx, obj, blob);
             if (idem) {
                 tx.PutIdempotency(*idem, doc, obj.created_at);
             }
@@ -487,28 +494,18 @@ void Store::CreateAsync(Object obj, AuditEvent audit, std::string blob, bool or_
         [this, st, or_existing](Tx& tx) -> core::Result<void> {
             Object& o = st->obj;
             if (tx.NameTaken(o.kind, NameScope(o), o.name)) {
-                if (or_existing) {
-                    if (auto doc = tx.FindDoc(o.kind, NameScope(o), o.name)) {
-                        auto prior = ObjectFromDoc(*doc);
-                        if (!prior) {
-                            return Fail(prior.error());
-                        }
-                        st->out.object = std::move(*prior);
-                        st->out.existed = true;
-                        return {};
+                if (auto doc = or_existing ? tx.FindDoc(o.kind, NameScope(o), o.name) : std::nullopt) {
+                    auto prior = ObjectFromDoc(*doc);
+                    if (!prior) {
+                        return Fail(prior.error());
                     }
+                    st->out.object = std::move(*prior);
+                    st->out.existed = true;
+                    return {};
                 }
-                return Fail(ErrorCode::kAlreadyExists, fmt::format("a {} named \"{}\" already exists", o.kind, o.name));
+                return Fail(NameTakenError(o));
             }
-            o.revision = NextRevision();
-            o.generation = 1;
-            std::string doc = ObjectToDoc(o);
-            tx.PutObject(o, doc, /*insert=*/true);
-            if (!st->blob.empty()) {
-                tx.PutBlob(o.id, st->blob);
-            }
-            Stage(o, doc);
-            tx.AppendChange(Change{o.revision, ChangeType::kAdded, o.kind, o.id, o.tenant, doc});
+            Insert(tx, o, st->blob);
             st->out.object = o;
             return {};
         },

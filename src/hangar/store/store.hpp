@@ -128,6 +128,9 @@ private:
     // Queues `p` (owned by the queue when p->then is set); fails when stopping or full.
     core::Result<void> Enqueue(Pending* p);
     void Stage(const Object& o, const std::string& doc);
+    // Writer thread, inside an op: inserts a new object (and its blob) with the next revision,
+    // logs and stages it; returns its document.
+    std::string Insert(Tx& tx, Object& obj, std::string_view blob);
     int64_t NextRevision() { return ++batch_revision_; }  // writer thread, inside an op
     void StageErase(const std::string& id);
     std::unique_ptr<Backend> backend_;
