@@ -129,7 +129,8 @@ TEST_P(StoreConformance, EveryWriteBumpsTheRevisionAndLandsInTheChangeLog) {
 
 TEST_P(StoreConformance, ABlobIsKeptBesideItsObjectOutsideTheChangeLogAndGoesWithIt) {
     auto start = *store_->CurrentRevision();
-    std::string bytes("\x28\xb5\x2f\xfd\x00 binary, with a NUL", 27);
+    constexpr char kHead[] = "\x28\xb5\x2f\xfd\x00 binary, with a NUL";
+    std::string bytes(kHead, sizeof(kHead) - 1);
     bytes += std::string(70000, 'z');
     Object o = NewObject("Report", "ten_a", "r1");
     auto c = store_->Create(o, std::nullopt, Audit("report.create", o.id), bytes);
