@@ -93,4 +93,19 @@ inline json::value WaitFor(Client&& c, const std::string& path, const std::funct
     return WaitFor(c, path, pred, tries);
 }
 
+// Deletes every instance and waits (bounded) until each is gone, so no test leaves a process
+// behind.
+inline void DeleteEveryInstance(LiveServer& s) {
+    auto admin = s.Admin();
+    auto list = admin.Do("GET", "/v1/instances?limit=1000").Json();
+    if (!list.is_object()) {
+        return;
+    }
+    for (const auto& item : list.at("items").as_array()) {
+        std::string id = Str(item, {"metadata", "id"});
+        admin.Do("DELETE", "/v1/instances/" + id);
+        WaitFor(admin, "/v1/instances/" + id, [](const json::value&) { return false; }, 200);
+    }
+}
+
 }  // namespace hangar::testing

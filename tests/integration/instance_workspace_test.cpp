@@ -33,17 +33,7 @@ protected:
         ASSERT_EQ(p.status, 201) << p.body;
         tenant_ = s_->Tenant("acme");
     }
-    void TearDown() override {
-        auto admin = s_->Admin();
-        auto list = admin.Do("GET", "/v1/instances?limit=1000").Json();
-        if (list.is_object()) {
-            for (const auto& item : list.at("items").as_array()) {
-                std::string id = Str(item, {"metadata", "id"});
-                admin.Do("DELETE", "/v1/instances/" + id);
-                WaitFor(admin, "/v1/instances/" + id, [](const json::value&) { return false; }, 200);
-            }
-        }
-    }
+    void TearDown() override { DeleteEveryInstance(*s_); }
     std::string Create(const std::string& name) {
         auto r = s_->Admin().Do("POST", "/v1/instances", json::serialize(json::object{
             {"metadata", {{"name", name}, {"tenant", tenant_}}}, {"spec", {{"product", "chat"}, {"plan", "small"}}}}));

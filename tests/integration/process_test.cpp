@@ -56,18 +56,7 @@ protected:
         ASSERT_EQ(crash.status, 201) << crash.body;
         tenant_ = s_->Tenant("proc");
     }
-    void TearDown() override {
-        // Tear every instance down so no test leaves a process behind.
-        auto admin = s_->Admin();
-        auto list = admin.Do("GET", "/v1/instances?limit=1000").Json();
-        if (list.is_object()) {
-            for (const auto& item : list.at("items").as_array()) {
-                std::string id = Str(item, {"metadata", "id"});
-                admin.Do("DELETE", "/v1/instances/" + id);
-                WaitFor(admin, "/v1/instances/" + id, [](const json::value&) { return false; }, 200);
-            }
-        }
-    }
+    void TearDown() override { DeleteEveryInstance(*s_); }
     std::string Create(const std::string& name, const std::string& product = "workspace") {
         auto r = s_->Admin().Do("POST", "/v1/instances", json::serialize(json::object{
             {"metadata", {{"name", name}, {"tenant", tenant_}}}, {"spec", {{"product", product}, {"plan", "small"}}}}));

@@ -73,6 +73,16 @@ Token ReadToken(Stmt& s) {
 constexpr const char* kTokenCols =
     "id, hash, tenant, role, name, user_id, created_at, expires_at, revoked_at, created_by";
 
+// The first column of the statement's one row, if it has a row.
+std::optional<std::string> OneText(Stmt& s) {
+    if (!s.Step()) {
+        return std::nullopt;
+    }
+    std::string text = s.Text(0);
+    s.Reset();
+    return text;
+}
+
 class SqliteTx final : public Tx {
 public:
     explicit SqliteTx(Db& db) : db_(db) { db_.Prepare("BEGIN IMMEDIATE").Run(); }
@@ -119,22 +129,12 @@ public:
     std::optional<std::string> GetDoc(std::string_view id) override {
         Stmt& s = db_.Prepare("SELECT doc FROM objects WHERE id = ?");
         s.Bind(1, id);
-        if (!s.Step()) {
-            return std::nullopt;
-        }
-        std::string doc = s.Text(0);
-        s.Reset();
-        return doc;
+        return OneText(s);
     }
     std::optional<std::string> FindDoc(std::string_view kind, std::string_view scope, std::string_view name) override {
         Stmt& s = db_.Prepare("SELECT doc FROM objects WHERE kind = ? AND scope = ? AND name = ?");
         s.Bind(1, kind).Bind(2, scope).Bind(3, name);
-        if (!s.Step()) {
-            return std::nullopt;
-        }
-        std::string doc = s.Text(0);
-        s.Reset();
-        return doc;
+        return OneText(s);
     }
     bool NameTaken(std::string_view kind, std::string_view scope, std::string_view name) override {
         Stmt& s = db_.Prepare("SELECT 1 FROM objects WHERE kind = ? AND scope = ? AND name = ?");
@@ -254,36 +254,21 @@ public:
         auto db = pool_.Acquire();
         Stmt& s = db->Prepare("SELECT doc FROM objects WHERE id = ?");
         s.Bind(1, id);
-        if (!s.Step()) {
-            return std::nullopt;
-        }
-        std::string doc = s.Text(0);
-        s.Reset();
-        return doc;
+        return OneText(s);
     }
 
     std::optional<std::string> FindDoc(std::string_view kind, std::string_view scope, std::string_view name) override {
         auto db = pool_.Acquire();
         Stmt& s = db->Prepare("SELECT doc FROM objects WHERE kind = ? AND scope = ? AND name = ?");
         s.Bind(1, kind).Bind(2, scope).Bind(3, name);
-        if (!s.Step()) {
-            return std::nullopt;
-        }
-        std::string doc = s.Text(0);
-        s.Reset();
-        return doc;
+        return OneText(s);
     }
 
     std::optional<std::string> GetBlob(std::string_view id) override {
         auto db = pool_.Acquire();
         Stmt& s = db->Prepare("SELECT data FROM blobs WHERE id = ?");
         s.Bind(1, id);
-        if (!s.Step()) {
-            return std::nullopt;
-        }
-        std::string bytes = s.Text(0);
-        s.Reset();
-        return bytes;
+        return OneText(s);
     }
 
     std::vector<std::pair<std::string, int64_t>> CountBy(
