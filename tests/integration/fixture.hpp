@@ -93,6 +93,15 @@ inline json::value WaitFor(Client&& c, const std::string& path, const std::funct
     return WaitFor(c, path, pred, tries);
 }
 
+// Creates an instance of `product` on `plan` in `tenant` as the admin; returns its id.
+inline std::string CreateInstance(LiveServer& s, const std::string& tenant, const std::string& name, const std::string& product,
+                                  const std::string& plan) {
+    auto r = s.Admin().Do("POST", "/v1/instances", json::serialize(json::object{
+        {"metadata", {{"name", name}, {"tenant", tenant}}}, {"spec", {{"product", product}, {"plan", plan}}}}));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return Str(r.Json(), {"metadata", "id"});
+}
+
 // Deletes every instance and waits (bounded) until each is gone, so no test leaves a process
 // behind.
 inline void DeleteEveryInstance(LiveServer& s) {

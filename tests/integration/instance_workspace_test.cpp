@@ -34,12 +34,7 @@ protected:
         tenant_ = s_->Tenant("acme");
     }
     void TearDown() override { DeleteEveryInstance(*s_); }
-    std::string Create(const std::string& name) {
-        auto r = s_->Admin().Do("POST", "/v1/instances", json::serialize(json::object{
-            {"metadata", {{"name", name}, {"tenant", tenant_}}}, {"spec", {{"product", "chat"}, {"plan", "small"}}}}));
-        EXPECT_EQ(r.status, 201) << r.body;
-        return Str(r.Json(), {"metadata", "id"});
-    }
+    std::string Create(const std::string& name) { return CreateInstance(*s_, tenant_, name, "chat", "small"); }
     // The workspace whose spec.instance is `instance` (null when there is none).
     json::value WorkspaceOf(const std::string& instance) {
         auto list = s_->Admin().Do("GET", "/v1/workspaces?limit=1000").Json();

@@ -58,10 +58,7 @@ protected:
     }
     void TearDown() override { DeleteEveryInstance(*s_); }
     std::string Create(const std::string& name, const std::string& product = "workspace") {
-        auto r = s_->Admin().Do("POST", "/v1/instances", json::serialize(json::object{
-            {"metadata", {{"name", name}, {"tenant", tenant_}}}, {"spec", {{"product", product}, {"plan", "small"}}}}));
-        EXPECT_EQ(r.status, 201) << r.body;
-        return Str(r.Json(), {"metadata", "id"});
+        return CreateInstance(*s_, tenant_, name, product, "small");
     }
     std::unique_ptr<LiveServer> s_;
     std::string tenant_;
