@@ -582,6 +582,7 @@ int RunServe(const ServeConfig& cfg) {
     }
     statistics_sweep.Start();
     collector.Start();
+    push.RunOn(server.io_context());
     push.Start();
     hub.Start();
     instance_loop.Start();

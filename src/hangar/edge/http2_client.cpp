@@ -1,20 +1,26 @@
 #include "hangar/edge/http2_client.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <nghttp2/nghttp2.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include <atomic>
 #include <cstring>
+#include <deque>
+#include <mutex>
+#include <optional>
 #include <unordered_map>
 
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <fmt/format.h>
 
 #include "hangar/core/log.hpp"
@@ -23,11 +29,39 @@ namespace hangar::edge {
 
 namespace {
 
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Strand = asio::strand<asio::io_context::executor_type>;
+using ErrorCode = boost::system::error_code;
+
+constexpr const char* kStopping = "the push client is stopping";
+constexpr size_t kMaxStreams = 10000;  // in flight on one connection; the rest wait their turn
+
+struct Pending {
+    H2Request req;
+    H2Callback done;
+    int attempts = 0;
+};
+
 struct Stream {
-    Http2Client::Pending p;
+    Pending p;
     H2Response resp;
     size_t body_off = 0;
 };
+
+void Fail(Pending& p, const std::string& why) {
+    H2Response r;
+    r.error = why;
+    p.done(std::move(r));
+}
+
+void FailAll(std::deque<Pending>& q, const std::string& why) {
+    std::deque<Pending> taken;
+    taken.swap(q);  // a callback may queue more
+    for (auto& p : taken) {
+        Fail(p, why);
+    }
+}
 
 bool IsIpLiteral(const std::string& host) {
     in6_addr a6{};
@@ -38,59 +72,44 @@ bool IsIpLiteral(const std::string& host) {
 std::string SslError() {
     unsigned long e = ERR_get_error();
     if (e == 0) {
-        return std::strerror(errno);
+        return "the connection was closed";
     }
     char buf[256];
     ERR_error_string_n(e, buf, sizeof buf);
     return buf;
 }
 
-// Waits for `events` on fd until `deadline`; false on timeout.
-bool WaitFd(int fd, short events, std::chrono::steady_clock::time_point deadline) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-    if (left <= 0) {
-        return false;
-    }
-    pollfd p{fd, events, 0};
-    return ::poll(&p, 1, static_cast<int>(left)) > 0;
-}
-
-}  // namespace
-
-std::string H2Response::Header(std::string_view name) const {
-    for (const auto& [k, v] : headers) {
-        if (k == name) {
-            return v;
-        }
-    }
-    return {};
-}
-
-struct Http2Client::Conn {
-    int fd = -1;
-    SSL_CTX* ctx = nullptr;
-    SSL* ssl = nullptr;
-    nghttp2_session* session = nullptr;
-    std::string out;  // bytes nghttp2 produced that TLS has not taken yet
-    std::unordered_map<int32_t, std::unique_ptr<Stream>> streams;
-    std::deque<Pending>* retry = nullptr;  // refused requests go back here
-    bool goaway = false;
-    bool dead = false;
-
+// One TLS connection and its nghttp2 session; touched only on the client's strand.
+struct Conn {
+    explicit Conn(const Strand& strand) : sock(strand), resolver(strand), timer(strand) {}
+    Conn(const Conn&) = delete;
+    Conn& operator=(const Conn&) = delete;
     ~Conn() {
         if (session != nullptr) {
             nghttp2_session_del(session);
         }
         if (ssl != nullptr) {
-            SSL_free(ssl);
+            SSL_free(ssl);  // the socket BIO does not own the descriptor: `sock` closes it
         }
         if (ctx != nullptr) {
             SSL_CTX_free(ctx);
         }
-        if (fd >= 0) {
-            ::close(fd);
-        }
     }
+
+    tcp::socket sock;
+    tcp::resolver resolver;
+    asio::steady_timer timer;  // the connect deadline
+    SSL_CTX* ctx = nullptr;
+    SSL* ssl = nullptr;
+    nghttp2_session* session = nullptr;
+    std::string authority;
+    std::string out;  // bytes nghttp2 produced that TLS has not taken yet
+    std::unordered_map<int32_t, std::unique_ptr<Stream>> streams;
+    std::deque<Pending>* retry = nullptr;  // refused requests go back here
+    bool open = false;                     // TLS and HTTP/2 are up
+    bool goaway = false;                   // no new streams: the next request takes a new connection
+    bool dead = false;
+    bool reading = false, writing = false;  // a readiness wait is armed
 
     static int OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen, const uint8_t* value, size_t valuelen,
                         uint8_t, void* user) {
@@ -134,9 +153,7 @@ struct Http2Client::Conn {
             s->p.attempts++;  // the server did not process it (GOAWAY): send it again
             c->retry->push_back(std::move(s->p));
         } else {
-            H2Response r;
-            r.error = fmt::format("stream closed without an answer ({})", nghttp2_http2_strerror(error_code));
-            s->p.done(std::move(r));
+            Fail(s->p, fmt::format("stream closed without an answer ({})", nghttp2_http2_strerror(error_code)));
         }
         return 0;
     }
@@ -165,21 +182,26 @@ struct Http2Client::Conn {
             }
             out.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
         }
-        while (!out.empty()) {
-            int n = SSL_write(ssl, out.data(), static_cast<int>(std::min<size_t>(out.size(), 1 << 20)));
+        size_t sent = 0;
+        while (sent < out.size()) {
+            ERR_clear_error();  // an I/O thread's error queue may hold someone else's errors
+            int n = SSL_write(ssl, out.data() + sent, static_cast<int>(std::min<size_t>(out.size() - sent, 1 << 20)));
             if (n <= 0) {
                 int err = SSL_get_error(ssl, n);
                 if (err != SSL_ERROR_WANT_WRITE && err != SSL_ERROR_WANT_READ) {
                     dead = true;
                 }
-                return;
+                break;
             }
-            out.erase(0, static_cast<size_t>(n));
+            sent += static_cast<size_t>(n);
         }
+        out.erase(0, sent);
     }
+    // Feeds nghttp2 everything TLS has, until the socket would block.
     void Read() {
         char buf[16384];
         for (;;) {
+            ERR_clear_error();
             int n = SSL_read(ssl, buf, sizeof buf);
             if (n <= 0) {
                 int err = SSL_get_error(ssl, n);
@@ -194,11 +216,14 @@ struct Http2Client::Conn {
             }
         }
     }
+    // Opens a stream for `p`; false when this connection can take no more (it goes back first
+    // in line).
     bool Submit(Pending p) {
         auto s = std::make_unique<Stream>();
         s->p = std::move(p);
         const H2Request& rq = s->p.req;
         std::vector<nghttp2_nv> nv;
+        nv.reserve(4 + rq.headers.size());
         auto add = [&nv](const std::string& n, const std::string& v) {
             nv.push_back(nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(n.data())), reinterpret_cast<uint8_t*>(const_cast<char*>(v.data())),
                                     n.size(), v.size(), NGHTTP2_NV_FLAG_NONE});
@@ -215,140 +240,211 @@ struct Http2Client::Conn {
         body.source.ptr = s.get();
         body.read_callback = ReadBody;
         int32_t id = nghttp2_submit_request(session, nullptr, nv.data(), nv.size(), rq.body.empty() ? nullptr : &body, nullptr);
-        if (id < 0) {
+        if (id == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE) {
+            goaway = true;  // stream ids used up: the next connection takes it
             retry->push_front(std::move(s->p));
             return false;
+        }
+        if (id < 0) {
+            Fail(s->p, fmt::format("the request could not be sent: {}", nghttp2_strerror(id)));
+            return true;
         }
         streams.emplace(id, std::move(s));
         return true;
     }
-    std::string authority;
 };
 
-Http2Client::Http2Client(H2Options opts) : opts_(std::move(opts)) {
-    std::string rest = opts_.url;
-    if (rest.starts_with("https://")) {
-        rest = rest.substr(8);
-    }
-    while (rest.ends_with('/')) {
-        rest.pop_back();
-    }
-    authority_ = rest;
-    if (rest.starts_with('[')) {
-        size_t close = rest.find(']');
-        host_ = rest.substr(1, close - 1);
-        port_ = close + 2 <= rest.size() ? rest.substr(close + 2) : "443";
-    } else if (size_t colon = rest.rfind(':'); colon != std::string::npos) {
-        host_ = rest.substr(0, colon);
-        port_ = rest.substr(colon + 1);
-    } else {
-        host_ = rest;
-        port_ = "443";
-    }
-    wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    thread_ = std::thread([this] { Run(); });
-}
+}  // namespace
 
-Http2Client::~Http2Client() {
-    {
-        std::lock_guard lock(mu_);
-        stop_ = true;
-    }
-    uint64_t one = 1;
-    (void)!::write(wake_fd_, &one, sizeof one);
-    thread_.join();
-    ::close(wake_fd_);
-}
+struct Http2Client::State : std::enable_shared_from_this<State> {
+    State(H2Options o, asio::io_context& context) : opts(std::move(o)), io(context), strand(asio::make_strand(context)) {}
 
-void Http2Client::Submit(H2Request req, H2Callback done) {
-    {
-        std::lock_guard lock(mu_);
-        if (!stop_ && queue_.size() < opts_.max_queue) {
-            queue_.push_back(Pending{std::move(req), std::move(done), 0});
-            if (!wake_pending_) {  // one wake-up per batch: the loop drains the whole queue
-                wake_pending_ = true;
-                uint64_t one = 1;
-                (void)!::write(wake_fd_, &one, sizeof one);
+    H2Options opts;
+    std::string host, port, authority;
+    asio::io_context& io;
+    Strand strand;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;  // only on the client's own io_context
+    std::atomic<uint64_t> connections{0};
+
+    // Any thread: requests not yet seen by the strand.
+    std::mutex mu;
+    std::deque<Pending> queue;
+    bool kicked = false;  // a Kick is posted and has not taken the queue yet
+    bool stopped = false;
+
+    // The strand only.
+    std::deque<Pending> waiting;  // taken from the queue, not yet on a connection
+    std::shared_ptr<Conn> conn;   // connecting or open
+
+    void Kick() {
+        {
+            std::lock_guard lock(mu);
+            kicked = false;
+            while (!queue.empty()) {
+                waiting.push_back(std::move(queue.front()));
+                queue.pop_front();
             }
+        }
+        Drive();
+    }
+
+    // Puts waiting requests on the connection, writes what it can and arms the waits; drops a
+    // connection that is dead or finished and starts the next one when requests wait.
+    void Drive() {
+        if (conn && conn->open) {
+            Conn& c = *conn;
+            if (!c.dead && !c.goaway) {
+                while (!waiting.empty() && c.streams.size() < kMaxStreams) {
+                    Pending p = std::move(waiting.front());
+                    waiting.pop_front();
+                    if (!c.Submit(std::move(p))) {
+                        break;
+                    }
+                }
+            }
+            if (!c.dead) {
+                c.Flush();
+            }
+            if (!c.dead && nghttp2_session_want_read(c.session) == 0 && nghttp2_session_want_write(c.session) == 0 && c.out.empty()) {
+                c.goaway = true;  // the session is over (GOAWAY handled and every stream closed)
+            }
+            if (c.dead || (c.goaway && c.streams.empty())) {
+                Drop("the connection to the provider was lost");
+            } else {
+                Arm(conn, false);
+                if (!c.out.empty()) {
+                    Arm(conn, true);
+                }
+            }
+        }
+        if (!conn && !waiting.empty()) {
+            Connect();
+        }
+    }
+
+    // Waits for the socket to be readable (or writable), then drives again.
+    void Arm(const std::shared_ptr<Conn>& c, bool write) {
+        bool& armed = write ? c->writing : c->reading;
+        if (armed) {
             return;
         }
+        armed = true;
+        c->sock.async_wait(write ? tcp::socket::wait_write : tcp::socket::wait_read,
+                           asio::bind_executor(strand, [self = shared_from_this(), c, write](ErrorCode ec) {
+                               (write ? c->writing : c->reading) = false;
+                               if (self->conn != c) {
+                                   return;  // dropped meanwhile
+                               }
+                               if (ec) {
+                                   c->dead = true;
+                               } else if (!write) {
+                                   c->Read();
+                               }
+                               self->Drive();
+                           }));
     }
-    H2Response r;
-    r.error = "too many requests waiting for the provider connection";
-    done(std::move(r));
-}
 
-void Http2Client::FailAll(std::deque<Pending>& q, const std::string& why) {
-    while (!q.empty()) {
-        Pending p = std::move(q.front());
-        q.pop_front();
-        H2Response r;
-        r.error = why;
-        p.done(std::move(r));
+    // Closes the current connection; its open streams fail with `why`.
+    void Drop(const std::string& why) {
+        std::shared_ptr<Conn> c = std::move(conn);
+        auto streams = std::move(c->streams);
+        c->streams.clear();
+        ErrorCode ignored;
+        c->timer.cancel();
+        c->resolver.cancel();
+        c->sock.close(ignored);  // armed waits end with operation_aborted and see they are stale
+        for (auto& [id, s] : streams) {
+            Fail(s->p, why);
+        }
     }
-}
 
-void Http2Client::Run() {
-    std::unique_ptr<Conn> c;
-    std::deque<Pending> waiting;  // taken from the queue, not yet on a connection
-    auto connect = [&]() -> std::string {
-        auto conn = std::make_unique<Conn>();
-        conn->retry = &waiting;
-        conn->authority = authority_;
-        auto deadline = std::chrono::steady_clock::now() + opts_.connect_timeout;
-        addrinfo hints{};
-        hints.ai_socktype = SOCK_STREAM;
-        addrinfo* res = nullptr;
-        if (int rc = getaddrinfo(host_.c_str(), port_.c_str(), &hints, &res); rc != 0) {
-            return fmt::format("cannot resolve {}: {}", host_, gai_strerror(rc));
-        }
-        conn->fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        int rc = ::connect(conn->fd, res->ai_addr, res->ai_addrlen);
-        freeaddrinfo(res);
-        if (rc != 0 && errno != EINPROGRESS) {
-            return fmt::format("cannot connect to {}: {}", authority_, std::strerror(errno));
-        }
-        int err = 0;
-        socklen_t len = sizeof err;
-        if (!WaitFd(conn->fd, POLLOUT, deadline) || getsockopt(conn->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
-            return fmt::format("cannot connect to {}: {}", authority_, err != 0 ? std::strerror(err) : "timed out");
-        }
-        conn->ctx = SSL_CTX_new(TLS_client_method());
-        SSL_CTX_set_min_proto_version(conn->ctx, TLS1_2_VERSION);
-        SSL_CTX_set_verify(conn->ctx, SSL_VERIFY_PEER, nullptr);
-        SSL_CTX_set_default_verify_paths(conn->ctx);
-        if (!opts_.ca_file.empty() && SSL_CTX_load_verify_locations(conn->ctx, opts_.ca_file.c_str(), nullptr) != 1) {
-            return fmt::format("cannot read the CA file {}: {}", opts_.ca_file, SslError());
+    void Connect() {
+        auto c = std::make_shared<Conn>(strand);
+        c->retry = &waiting;
+        c->authority = authority;
+        conn = c;
+        auto self = shared_from_this();
+        c->timer.expires_after(opts.connect_timeout);
+        c->timer.async_wait(asio::bind_executor(strand, [self, c](ErrorCode ec) {
+            if (!ec) {
+                self->ConnectFailed(c, fmt::format("cannot connect to {}: timed out", self->authority));
+            }
+        }));
+        c->resolver.async_resolve(host, port, asio::bind_executor(strand, [self, c](ErrorCode ec, const tcp::resolver::results_type& found) {
+            if (ec) {
+                self->ConnectFailed(c, fmt::format("cannot resolve {}: {}", self->host, ec.message()));
+                return;
+            }
+            asio::async_connect(c->sock, found, asio::bind_executor(self->strand, [self, c](ErrorCode ec2, const tcp::endpoint&) {
+                if (ec2) {
+                    self->ConnectFailed(c, fmt::format("cannot connect to {}: {}", self->authority, ec2.message()));
+                    return;
+                }
+                if (std::string err = self->StartTls(*c); !err.empty()) {
+                    self->ConnectFailed(c, err);
+                    return;
+                }
+                self->Handshake(c);
+            }));
+        }));
+    }
+
+    std::string StartTls(Conn& c) {
+        ErrorCode ec;
+        c.sock.non_blocking(true, ec);
+        c.sock.set_option(tcp::no_delay(true), ec);
+        c.ctx = SSL_CTX_new(TLS_client_method());
+        SSL_CTX_set_min_proto_version(c.ctx, TLS1_2_VERSION);
+        SSL_CTX_set_verify(c.ctx, SSL_VERIFY_PEER, nullptr);
+        SSL_CTX_set_default_verify_paths(c.ctx);
+        ERR_clear_error();
+        if (!opts.ca_file.empty() && SSL_CTX_load_verify_locations(c.ctx, opts.ca_file.c_str(), nullptr) != 1) {
+            return fmt::format("cannot read the CA file {}: {}", opts.ca_file, SslError());
         }
         static const unsigned char kAlpn[] = {2, 'h', '2'};
-        SSL_CTX_set_alpn_protos(conn->ctx, kAlpn, sizeof kAlpn);
-        SSL_CTX_set_mode(conn->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-        conn->ssl = SSL_new(conn->ctx);
-        SSL_set_fd(conn->ssl, conn->fd);
-        X509_VERIFY_PARAM* param = SSL_get0_param(conn->ssl);
-        if (IsIpLiteral(host_)) {
-            X509_VERIFY_PARAM_set1_ip_asc(param, host_.c_str());
+        SSL_CTX_set_alpn_protos(c.ctx, kAlpn, sizeof kAlpn);
+        SSL_CTX_set_mode(c.ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+        c.ssl = SSL_new(c.ctx);
+        SSL_set_fd(c.ssl, c.sock.native_handle());
+        X509_VERIFY_PARAM* param = SSL_get0_param(c.ssl);
+        if (IsIpLiteral(host)) {
+            X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
         } else {
-            SSL_set_tlsext_host_name(conn->ssl, host_.c_str());
-            X509_VERIFY_PARAM_set1_host(param, host_.c_str(), 0);
+            SSL_set_tlsext_host_name(c.ssl, host.c_str());
+            X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0);
         }
-        SSL_set_connect_state(conn->ssl);
-        for (;;) {
-            int r = SSL_do_handshake(conn->ssl);
-            if (r == 1) {
-                break;
+        SSL_set_connect_state(c.ssl);
+        return {};
+    }
+
+    void Handshake(const std::shared_ptr<Conn>& c) {
+        ERR_clear_error();
+        int r = SSL_do_handshake(c->ssl);
+        if (r != 1) {
+            int e = SSL_get_error(c->ssl, r);
+            if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+                ConnectFailed(c, fmt::format("TLS with {} failed: {}", authority, SslError()));
+                return;
             }
-            int e = SSL_get_error(conn->ssl, r);
-            if ((e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) ||
-                !WaitFd(conn->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline)) {
-                return fmt::format("TLS with {} failed: {}", authority_, e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? "timed out" : SslError());
-            }
+            c->sock.async_wait(e == SSL_ERROR_WANT_READ ? tcp::socket::wait_read : tcp::socket::wait_write,
+                               asio::bind_executor(strand, [self = shared_from_this(), c](ErrorCode ec) {
+                                   if (self->conn != c) {
+                                       return;
+                                   }
+                                   if (ec) {
+                                       self->ConnectFailed(c, fmt::format("TLS with {} failed: {}", self->authority, ec.message()));
+                                       return;
+                                   }
+                                   self->Handshake(c);
+                               }));
+            return;
         }
         const unsigned char* proto = nullptr;
         unsigned int plen = 0;
-        SSL_get0_alpn_selected(conn->ssl, &proto, &plen);
+        SSL_get0_alpn_selected(c->ssl, &proto, &plen);
         if (plen != 2 || std::memcmp(proto, "h2", 2) != 0) {
-            return fmt::format("{} does not speak HTTP/2 (ALPN)", authority_);
+            ConnectFailed(c, fmt::format("{} does not speak HTTP/2 (ALPN)", authority));
+            return;
         }
         nghttp2_session_callbacks* cbs = nullptr;
         nghttp2_session_callbacks_new(&cbs);
@@ -356,94 +452,125 @@ void Http2Client::Run() {
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, Conn::OnData);
         nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, Conn::OnFrame);
         nghttp2_session_callbacks_set_on_stream_close_callback(cbs, Conn::OnClose);
-        nghttp2_session_client_new(&conn->session, cbs, conn.get());
+        nghttp2_session_client_new(&c->session, cbs, c.get());
         nghttp2_session_callbacks_del(cbs);
         nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0}, {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20}};
-        nghttp2_submit_settings(conn->session, NGHTTP2_FLAG_NONE, settings, 2);
-        nghttp2_session_set_local_window_size(conn->session, NGHTTP2_FLAG_NONE, 0, 16 << 20);
-        c = std::move(conn);
-        connections_++;
-        return {};
-    };
-    auto fail_streams = [&](Conn& conn, const std::string& why) {
-        for (auto& [id, s] : conn.streams) {
-            H2Response r;
-            r.error = why;
-            s->p.done(std::move(r));
+        nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, settings, 2);
+        nghttp2_session_set_local_window_size(c->session, NGHTTP2_FLAG_NONE, 0, 16 << 20);
+        c->timer.cancel();
+        c->open = true;
+        connections++;
+        Drive();
+    }
+
+    // The connection being made failed: so do the requests waiting for it.
+    void ConnectFailed(const std::shared_ptr<Conn>& c, const std::string& why) {
+        if (conn != c || c->open) {
+            return;  // already given up on (the deadline and the aborted wait both report)
         }
-        conn.streams.clear();
-    };
-    for (;;) {
+        core::LogWarn("push provider connection failed", {{"provider", std::string_view(authority)}, {"error", std::string_view(why)}});
+        Drop(why);
+        FailAll(waiting, why);
+    }
+
+    // Fails everything queued, waiting or in flight, and closes the connection.
+    void Shutdown() {
         {
-            std::lock_guard lock(mu_);
-            if (stop_) {
-                break;
-            }
-            wake_pending_ = false;
-            while (!queue_.empty()) {
-                waiting.push_back(std::move(queue_.front()));
-                queue_.pop_front();
+            std::lock_guard lock(mu);
+            stopped = true;
+            while (!queue.empty()) {
+                waiting.push_back(std::move(queue.front()));
+                queue.pop_front();
             }
         }
-        if (c && (c->dead || (c->goaway && c->streams.empty()))) {
-            if (c->dead) {
-                fail_streams(*c, "the connection to the provider was lost");
-            }
-            c.reset();
+        if (conn) {
+            Drop(kStopping);
         }
-        if (!c && !waiting.empty()) {
-            if (std::string err = connect(); !err.empty()) {
-                core::LogWarn("push provider connection failed", {{"provider", std::string_view(authority_)}, {"error", std::string_view(err)}});
-                c.reset();
-                FailAll(waiting, err);
-                continue;
-            }
-        }
-        if (c && !c->goaway) {
-            while (!waiting.empty() && c->streams.size() < 10000) {
-                Pending p = std::move(waiting.front());
-                waiting.pop_front();
-                if (!c->Submit(std::move(p))) {
-                    break;
-                }
-            }
-        }
-        pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {-1, 0, 0}};
-        int nfds = 1;
-        if (c) {
-            c->Flush();
-            fds[1] = {c->fd, static_cast<short>(POLLIN | (c->out.empty() ? 0 : POLLOUT)), 0};
-            nfds = 2;
-        }
-        if (c && c->dead) {
-            continue;
-        }
-        if (::poll(fds, static_cast<nfds_t>(nfds), 1000) < 0 && errno != EINTR) {
-            break;
-        }
-        if ((fds[0].revents & POLLIN) != 0) {
-            uint64_t n = 0;
-            (void)!::read(wake_fd_, &n, sizeof n);
-        }
-        if (c && nfds == 2 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
-            c->Read();
-            if ((fds[1].revents & (POLLHUP | POLLERR)) != 0 && (fds[1].revents & POLLIN) == 0) {
-                c->dead = true;
-            }
-        }
-        if (c && !c->dead) {
-            c->Flush();
-            if (nghttp2_session_want_read(c->session) == 0 && nghttp2_session_want_write(c->session) == 0 && c->out.empty()) {
-                c->goaway = true;  // the session is over (GOAWAY handled and every stream closed)
-            }
+        FailAll(waiting, kStopping);
+        guard.reset();
+    }
+};
+
+std::string H2Response::Header(std::string_view name) const {
+    for (const auto& [k, v] : headers) {
+        if (k == name) {
+            return v;
         }
     }
-    if (c) {
-        fail_streams(*c, "the push client is stopping");
-    }
-    FailAll(waiting, "the push client is stopping");
-    std::lock_guard lock(mu_);
-    FailAll(queue_, "the push client is stopping");
+    return {};
 }
+
+Http2Client::Http2Client(H2Options opts, asio::io_context* io) {
+    if (io == nullptr) {
+        own_io_ = std::make_unique<asio::io_context>(1);
+        io = own_io_.get();
+    }
+    state_ = std::make_shared<State>(std::move(opts), *io);
+    State& st = *state_;
+    std::string rest = st.opts.url;
+    if (rest.starts_with("https://")) {
+        rest = rest.substr(8);
+    }
+    while (rest.ends_with('/')) {
+        rest.pop_back();
+    }
+    st.authority = rest;
+    if (rest.starts_with('[')) {
+        size_t close = rest.find(']');
+        st.host = rest.substr(1, close - 1);
+        st.port = close + 2 <= rest.size() ? rest.substr(close + 2) : "443";
+    } else if (size_t colon = rest.rfind(':'); colon != std::string::npos) {
+        st.host = rest.substr(0, colon);
+        st.port = rest.substr(colon + 1);
+    } else {
+        st.host = rest;
+        st.port = "443";
+    }
+    if (own_io_) {
+        st.guard.emplace(own_io_->get_executor());
+        thread_ = std::thread([ctx = own_io_.get()] { ctx->run(); });
+    }
+}
+
+Http2Client::~Http2Client() {
+    std::shared_ptr<State> st = std::move(state_);
+    if (own_io_) {
+        asio::post(st->strand, [st] { st->Shutdown(); });
+        thread_.join();  // run() returns once Shutdown let go of the guard and the aborted waits ran
+        st.reset();      // the strand must go before its io_context
+        return;
+    }
+    if (st->io.stopped()) {
+        st->Shutdown();  // nothing runs the strand any more: fail what is left here
+        return;
+    }
+    asio::post(st->strand, [st] { st->Shutdown(); });
+}
+
+void Http2Client::Submit(H2Request req, H2Callback done) {
+    State& st = *state_;
+    const char* refused = kStopping;
+    {
+        std::lock_guard lock(st.mu);
+        if (!st.stopped && st.queue.size() < st.opts.max_queue) {
+            st.queue.push_back(Pending{std::move(req), std::move(done), 0});
+            if (!st.kicked) {  // one hand-over per batch: the strand takes the whole queue
+                st.kicked = true;
+                asio::post(st.strand, [self = state_] { self->Kick(); });
+            }
+            return;
+        }
+        if (!st.stopped) {
+            refused = "too many requests waiting for the provider connection";
+        }
+    }
+    H2Response r;
+    r.error = refused;
+    done(std::move(r));
+}
+
+uint64_t Http2Client::connections() const { return state_->connections.load(); }
+
+const std::string& Http2Client::authority() const { return state_->authority; }
 
 }  // namespace hangar::edge

@@ -1,19 +1,24 @@
 #pragma once
 // An HTTP/2 client over TLS (nghttp2 and OpenSSL) holding one multiplexed connection, as APNs
-// wants: many requests in flight on one connection, a thread of its own driving it. When the
-// server sends GOAWAY, or the connection drops, requests the server did not process are sent
-// again on a new connection; the rest complete or fail with `retryable` set.
+// wants: many requests in flight on one connection. The connection is driven by asio readiness
+// waits on a strand of an io_context: the HTTP server's own (so a notification handed over on an
+// I/O thread costs no thread switch or wake-up), or, when none is given, one with a thread of
+// its own. When the server sends GOAWAY, or the connection drops, requests the server did not
+// process are sent again on a new connection; the rest complete or fail with `error` set.
 
-#include <atomic>
 #include <chrono>
-#include <deque>
+#include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace hangar::edge {
 
@@ -43,36 +48,27 @@ struct H2Options {
 
 class Http2Client {
 public:
-    explicit Http2Client(H2Options opts);
+    // With `io`, the connection runs on it. Destroy the client while `io` runs (requests still
+    // in flight then fail on it, later) or after its run() returned on every thread (they fail
+    // at once). Without `io`, the client runs an io_context on a thread of its own, and the
+    // destructor returns once every request has had its callback.
+    explicit Http2Client(H2Options opts, boost::asio::io_context* io = nullptr);
     ~Http2Client();
     Http2Client(const Http2Client&) = delete;
     Http2Client& operator=(const Http2Client&) = delete;
 
-    // Queues a request; `done` runs once, on the client's thread.
+    // Queues a request from any thread; `done` runs once, on the connection's strand. Never wait
+    // for it on a thread of `io` (Exchange below does: not on an I/O thread).
     void Submit(H2Request req, H2Callback done);
     // Connections made so far (a GOAWAY makes a new one).
-    uint64_t connections() const { return connections_.load(); }
-    const std::string& authority() const { return authority_; }
+    uint64_t connections() const;
+    const std::string& authority() const;
 
-    struct Conn;  // one TLS connection and its nghttp2 session (http2_client.cpp)
-    struct Pending {
-        H2Request req;
-        H2Callback done;
-        int attempts = 0;
-    };
+    struct State;  // the queue, the strand and the current connection (http2_client.cpp)
 
 private:
-    void Run();
-    void FailAll(std::deque<Pending>& q, const std::string& why);
-
-    H2Options opts_;
-    std::string host_, port_, authority_;
-    std::mutex mu_;
-    std::deque<Pending> queue_;
-    bool stop_ = false;
-    bool wake_pending_ = false;  // the eventfd was written and the loop has not drained the queue yet
-    int wake_fd_ = -1;
-    std::atomic<uint64_t> connections_{0};
+    std::shared_ptr<State> state_;
+    std::unique_ptr<boost::asio::io_context> own_io_;
     std::thread thread_;
 };
 

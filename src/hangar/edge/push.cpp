@@ -308,6 +308,18 @@ void PushGateway::Stop() {
     for (auto& t : retry_threads_) {
         t.join();
     }
+    // Close the provider connections now, while the io_context they may run on exists; with
+    // it stopped, notifications still in flight fail here. Callbacks of those hold their App,
+    // so the senders go explicitly rather than with the last reference.
+    std::unordered_map<std::string, std::shared_ptr<App>> apps;
+    {
+        std::lock_guard lock(apps_mu_);
+        apps.swap(senders_);
+    }
+    for (auto& [key, app] : apps) {
+        app->apns.reset();
+        app->fcm.reset();
+    }
     flusher_.Stop();
     Flush();
 }
@@ -402,7 +414,7 @@ std::shared_ptr<PushGateway::App> PushGateway::FindApp(const std::string& tenant
         app->topic = core::StrAt(cfg, "topic");
         std::string url = core::StrAt(cfg, "url");
         auto s = ApnsSender::Make(ApnsApp{secret, core::StrAt(cfg, "key_id"), core::StrAt(cfg, "team_id"), app->topic, url.empty() ? opts_.apns_url : url},
-                                  opts_.ca_file, clock_);
+                                  ProviderLink{opts_.ca_file, io_}, clock_);
         if (!s) {
             why = s.error().message;
             return nullptr;
@@ -413,7 +425,7 @@ std::shared_ptr<PushGateway::App> PushGateway::FindApp(const std::string& tenant
         std::string url = core::StrAt(cfg, "url");
         auto s = FcmSender::Make(FcmApp{core::StrAt(*sa, "private_key"), core::StrAt(cfg, "client_email"), core::StrAt(cfg, "project_id"),
                                         core::StrAt(cfg, "token_uri"), url.empty() ? opts_.fcm_url : url},
-                                 opts_.ca_file, clock_);
+                                 ProviderLink{opts_.ca_file, io_}, clock_);
         if (!s) {
             why = s.error().message;
             return nullptr;

@@ -76,7 +76,11 @@ public:
                    std::function<void(PushAnswer)> done);
     // Writes counted usage to the workspaces' status (and series); runs every flush_every.
     void Flush();
+    // Provider connections run on `io` (the HTTP server's I/O threads) rather than threads of
+    // their own. Call before the first notification; Stop() must come before `io` is destroyed.
+    void RunOn(boost::asio::io_context& io) { io_ = &io; }
     void Start() { flusher_.Start(); }
+    // Stops the retry threads and closes the provider connections.
     void Stop();
 
 private:
@@ -109,6 +113,7 @@ private:
     const core::Clock& clock_;
     metrics::Tsdb* tsdb_;
     PushOptions opts_;
+    boost::asio::io_context* io_ = nullptr;
     core::RateLimiter limiter_;
     core::CounterFamily* sent_ = nullptr;
     core::HistogramFamily* seconds_ = nullptr;

@@ -43,17 +43,17 @@ H2Response Exchange(Http2Client& client, H2Request req, Deadline deadline) {
     return future.get();
 }
 
-core::Result<std::unique_ptr<ApnsSender>> ApnsSender::Make(ApnsApp app, const std::string& ca_file, const core::Clock& clock) {
+core::Result<std::unique_ptr<ApnsSender>> ApnsSender::Make(ApnsApp app, const ProviderLink& link, const core::Clock& clock) {
     auto key = PrivateKey::FromPem(app.key_pem, "EC");
     if (!key) {
         return core::Fail(key.error());
     }
-    return std::unique_ptr<ApnsSender>(new ApnsSender(std::move(app), std::move(*key), ca_file, clock));
+    return std::unique_ptr<ApnsSender>(new ApnsSender(std::move(app), std::move(*key), link, clock));
 }
 
-ApnsSender::ApnsSender(ApnsApp app, PrivateKey key, const std::string& ca_file, const core::Clock& clock)
+ApnsSender::ApnsSender(ApnsApp app, PrivateKey key, const ProviderLink& link, const core::Clock& clock)
     : app_(std::move(app)), key_(std::move(key)), clock_(clock) {
-    client_ = std::make_unique<Http2Client>(H2Options{.url = app_.url, .ca_file = ca_file});
+    client_ = std::make_unique<Http2Client>(H2Options{.url = app_.url, .ca_file = link.ca_file}, link.io);
 }
 
 std::string ApnsSender::Token(bool renew) {
@@ -143,20 +143,20 @@ void ApnsSender::SendAsync(const std::string& device_token, const ApnsNote& note
     });
 }
 
-core::Result<std::unique_ptr<FcmSender>> FcmSender::Make(FcmApp app, const std::string& ca_file, const core::Clock& clock) {
+core::Result<std::unique_ptr<FcmSender>> FcmSender::Make(FcmApp app, const ProviderLink& link, const core::Clock& clock) {
     auto key = PrivateKey::FromPem(app.private_key_pem, "RSA");
     if (!key) {
         return core::Fail(key.error());
     }
-    return std::unique_ptr<FcmSender>(new FcmSender(std::move(app), std::move(*key), ca_file, clock));
+    return std::unique_ptr<FcmSender>(new FcmSender(std::move(app), std::move(*key), link, clock));
 }
 
-FcmSender::FcmSender(FcmApp app, PrivateKey key, const std::string& ca_file, const core::Clock& clock)
+FcmSender::FcmSender(FcmApp app, PrivateKey key, const ProviderLink& link, const core::Clock& clock)
     : app_(std::move(app)), key_(std::move(key)), clock_(clock) {
-    fcm_ = std::make_unique<Http2Client>(H2Options{.url = app_.url, .ca_file = ca_file});
+    fcm_ = std::make_unique<Http2Client>(H2Options{.url = app_.url, .ca_file = link.ca_file}, link.io);
     auto [origin, path] = SplitUrl(app_.token_uri);
     token_path_ = path;
-    oauth_ = std::make_unique<Http2Client>(H2Options{.url = origin, .ca_file = ca_file});
+    oauth_ = std::make_unique<Http2Client>(H2Options{.url = origin, .ca_file = link.ca_file}, link.io);
 }
 
 std::string FcmSender::AccessToken(bool renew, Deadline deadline, ProviderOutcome& why) {

@@ -35,6 +35,13 @@ struct ProviderOutcome {
 
 using Deadline = std::chrono::steady_clock::time_point;
 
+// How a sender reaches its provider: extra trusted roots, and the io_context its connections
+// run on (null: a thread of their own).
+struct ProviderLink {
+    std::string ca_file;
+    boost::asio::io_context* io = nullptr;
+};
+
 struct ApnsApp {
     std::string key_pem, key_id, team_id, topic;
     std::string url;  // https://api.push.apple.com
@@ -51,7 +58,7 @@ struct ApnsNote {
 
 class ApnsSender {
 public:
-    static core::Result<std::unique_ptr<ApnsSender>> Make(ApnsApp app, const std::string& ca_file, const core::Clock& clock);
+    static core::Result<std::unique_ptr<ApnsSender>> Make(ApnsApp app, const ProviderLink& link, const core::Clock& clock);
     ProviderOutcome Send(const std::string& device_token, const ApnsNote& note, Deadline deadline);
     // One attempt without waiting: `done` runs on the connection's thread. A refused provider
     // token comes back as kRetry (the blocking Send renews it).
@@ -59,7 +66,7 @@ public:
     uint64_t connections() const { return client_->connections(); }
 
 private:
-    ApnsSender(ApnsApp app, PrivateKey key, const std::string& ca_file, const core::Clock& clock);
+    ApnsSender(ApnsApp app, PrivateKey key, const ProviderLink& link, const core::Clock& clock);
     std::string Token(bool renew);
     ApnsApp app_;
     PrivateKey key_;
@@ -77,14 +84,14 @@ struct FcmApp {
 
 class FcmSender {
 public:
-    static core::Result<std::unique_ptr<FcmSender>> Make(FcmApp app, const std::string& ca_file, const core::Clock& clock);
+    static core::Result<std::unique_ptr<FcmSender>> Make(FcmApp app, const ProviderLink& link, const core::Clock& clock);
     // `message` is the JSON of FCM's Message without its token.
     ProviderOutcome Send(const std::string& device_token, const std::string& message_json, Deadline deadline);
     // One attempt without waiting, when an access token is at hand; false otherwise.
     bool SendAsync(const std::string& device_token, const std::string& message_json, std::function<void(ProviderOutcome)> done);
 
 private:
-    FcmSender(FcmApp app, PrivateKey key, const std::string& ca_file, const core::Clock& clock);
+    FcmSender(FcmApp app, PrivateKey key, const ProviderLink& link, const core::Clock& clock);
     // The cached access token, or a new one; empty with `why` set when the grant failed.
     std::string AccessToken(bool renew, Deadline deadline, ProviderOutcome& why);
     FcmApp app_;

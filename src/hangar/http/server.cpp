@@ -641,6 +641,8 @@ void Server::Run() {
 
 bool Server::Draining() const { return impl_->draining.load(); }
 
+asio::io_context& Server::io_context() { return impl_->ioc; }
+
 void Server::Stop() {
     asio::post(impl_->ioc, [im = impl_.get()] { im->BeginStop(); });
 }

@@ -12,6 +12,10 @@
 #include "hangar/core/metrics.hpp"
 #include "hangar/http/router.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace hangar::http {
 
 struct ServerOptions {
@@ -41,6 +45,9 @@ public:
     void Run();
     void Stop();
     bool Draining() const;
+    // The I/O threads' context, for clients whose sockets belong beside the server's (the push
+    // gateway's provider connections). It stops when Run() returns.
+    boost::asio::io_context& io_context();
 
 private:
     struct Impl;
