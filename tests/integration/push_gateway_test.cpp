@@ -245,18 +245,22 @@ TEST_F(PushGatewayTest, GoawayMovesToANewConnectionWithoutLosingNotifications) {
     ASSERT_EQ(Push("apn", access, Note(kDevice)).status, 200);  // the connection exists
     int before = fake_->connections();
     fake_->GoAwayAfter(4);
-    std::vector<std::future<int>> results;
+    std::vector<std::future<HttpResponse>> results;
     for (int i = 0; i < 16; ++i) {
-        results.push_back(std::async(std::launch::async, [&access, i] {
-            return Push("apn", access, Note(kDevice, {{"notId", i}})).status;
-        }));
+        results.push_back(std::async(std::launch::async, [&access, i] { return Push("apn", access, Note(kDevice, {{"notId", i}})); }));
     }
     int delivered = 0;
+    std::string others;
     for (auto& f : results) {
-        delivered += f.get() == 200 ? 1 : 0;
+        HttpResponse r = f.get();
+        delivered += r.status == 200 ? 1 : 0;
+        if (r.status != 200) {
+            others += fmt::format("{} {}\n", r.status, r.body);
+        }
     }
     fake_->GoAwayAfter(0);
-    EXPECT_EQ(delivered, 16);
+    std::string log = s_->process().Log();
+    EXPECT_EQ(delivered, 16) << others << "server log (end):\n" << log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
     EXPECT_GE(fake_->connections() - before, 3) << "each GOAWAY leads to a new connection";
 }
 

@@ -304,6 +304,11 @@ struct Http2Client::State : std::enable_shared_from_this<State> {
             }
             if (!c.dead) {
                 c.Flush();
+                if (c.dead) {
+                    // The peer hung up, maybe after a GOAWAY not read yet: read what is left, so
+                    // streams it refused go back in line instead of failing.
+                    c.Read();
+                }
             }
             if (!c.dead && nghttp2_session_want_read(c.session) == 0 && nghttp2_session_want_write(c.session) == 0 && c.out.empty()) {
                 c.goaway = true;  // the session is over (GOAWAY handled and every stream closed)

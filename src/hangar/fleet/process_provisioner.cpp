@@ -204,6 +204,9 @@ void WritePid(int fd, pid_t pid) {
 // In a forked child (its own session already): stdout and stderr appended to the logs, stdin
 // from /dev/null, in `cwd`, no inherited descriptors, then the program. Never returns.
 [[noreturn]] void ExecInChild(const char* out_log, const char* err_log, const char* cwd, char** argv, char** envp) {
+    struct sigaction dfl{};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(SIGPIPE, &dfl, nullptr);  // hangar ignores it; an ignored signal survives exec
     int out = ::open(out_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     int err = ::open(err_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     ::dup2(out, 1);
