@@ -326,5 +326,34 @@ TEST_F(PushGatewayTest, TheSampleWorkspacePushesToIosAndAndroid) {
     EXPECT_TRUE(saw_id_only);
 }
 
+TEST_F(PushGatewayTest, PlanShowsAnUnchangedKeyAsNoChangeAndNeverPrintsIt) {
+    // acme's two apps as a fleet file holds them: the key and the service account in clear.
+    TempDir dir;
+    auto write = [&](const std::string& pem) {
+        std::string path = dir.path() + "/apps.yaml";
+        std::ofstream(path) << "kind: PushApp\nmetadata: {name: ios, tenant: acme}\nspec:\n  apns: "
+                            << json::serialize(json::object{{"key_p8", pem}, {"key_id", fake_->apns_key_id}, {"team_id", fake_->apns_team_id},
+                                                            {"topic", "chat.hangar.ios"}})
+                            << "\n---\nkind: PushApp\nmetadata: {name: android, tenant: acme}\nspec:\n  fcm: {service_account: "
+                            << json::serialize(json::parse(fake_->ServiceAccountJson())) << "}\n";
+        return path;
+    };
+    std::string out, err;
+    auto plan = [&](const std::string& file) {
+        return RunCli({"--server", s_->Url(), "--token", s_->process().AdminToken(), "plan", "-f", file}, out, err);
+    };
+    ASSERT_EQ(plan(write(fake_->apns_key_pem)), 0) << err;
+    EXPECT_NE(out.find("No changes"), std::string::npos) << out;
+    // A new key is a change, shown by its SHA-256 only.
+    std::string other_key, other_public;
+    MakeEcKey(other_key, other_public);
+    ASSERT_EQ(plan(write(other_key)), 0) << err;
+    EXPECT_NE(out.find("~ update PushApp acme/ios"), std::string::npos) << out;
+    EXPECT_NE(out.find("key_sha256"), std::string::npos) << out;
+    EXPECT_EQ(out.find("update PushApp acme/android"), std::string::npos) << out;
+    EXPECT_EQ(out.find("PRIVATE KEY"), std::string::npos) << "the plan printed a key";
+    EXPECT_NE(out.find("1 change planned"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace hangar::testing

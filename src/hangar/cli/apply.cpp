@@ -16,6 +16,7 @@
 #include "hangar/cli/apply.hpp"
 #include "hangar/cli/client.hpp"
 #include "hangar/cli/output.hpp"
+#include "hangar/core/ids.hpp"
 
 namespace hangar::cli {
 
@@ -35,6 +36,30 @@ const std::vector<KindOrder> kKinds = {
     {"Schedule", "schedules", true}, {"EscalationPolicy", "escalationpolicies", true},
     {"NotificationPolicy", "notificationpolicies", true}, {"Runbook", "runbooks", true},
     {"Workspace", "workspaces", true}, {"PushApp", "pushapps", true}};
+
+// A spec as the server shows it, for comparing and printing: a PushApp's key or service-account
+// file becomes the SHA-256 the server keeps beside the sealed copy, so an unchanged key is no
+// change and the secret is never printed.
+json::object Comparable(const std::string& kind, json::object spec) {
+    if (kind != "PushApp") {
+        return spec;
+    }
+    if (auto* a = spec.if_contains("apns"); a != nullptr && a->is_object()) {
+        json::object& apns = a->as_object();
+        if (auto* pem = apns.if_contains("key_p8"); pem != nullptr && pem->is_string()) {
+            apns["key_sha256"] = core::Sha256Hex(pem->as_string());
+            apns.erase("key_p8");
+        }
+    }
+    if (auto* f = spec.if_contains("fcm"); f != nullptr && f->is_object()) {
+        json::object& fcm = f->as_object();
+        if (auto* sa = fcm.if_contains("service_account"); sa != nullptr) {
+            fcm["service_account_sha256"] = core::Sha256Hex(sa->is_string() ? std::string(sa->as_string()) : json::serialize(*sa));
+            fcm.erase("service_account");
+        }
+    }
+    return spec;
+}
 
 // True when `server` holds everything `file` sets: objects key by key (keys the file leaves
 // out are the server's defaults), arrays element by element, anything else equal.
@@ -255,7 +280,7 @@ public:
                 if (it == have.end()) {
                     ++changes;
                     fmt::print("+ create {}\n", label);
-                    for (const auto& kv : d.spec) {
+                    for (const auto& kv : Comparable(k.kind, d.spec)) {
                         fmt::print("    + spec.{}: {}\n", std::string_view(kv.key()), Show(kv.value()));
                     }
                     if (apply) {
@@ -277,7 +302,7 @@ public:
                 // Changed: a field the file sets that differs (at any depth: what the server
                 // filled in as a default is not a change), or other labels.
                 std::vector<std::string> diff;
-                for (const auto& kv : d.spec) {
+                for (const auto& kv : Comparable(k.kind, d.spec)) {
                     const json::value* now = it->second.spec.if_contains(kv.key());
                     if (now == nullptr || !Covers(kv.value(), *now)) {
                         diff.push_back(fmt::format("    ~ spec.{}: {} -> {}", std::string_view(kv.key()), now == nullptr ? "(unset)" : Show(*now), Show(kv.value())));

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "hangar/core/ids.hpp"
 #include "hangar/core/json.hpp"
 #include "hangar/core/log.hpp"
 #include "hangar/metrics/tsdb.hpp"
@@ -198,6 +199,7 @@ std::function<core::Result<json::object>(const json::object&)> PushAppValidator(
             auto team_id = a.String("team_id", true);
             auto topic = a.String("topic", true);
             auto url = a.String("url");
+            a.Any("key_sha256");  // what a read shows: recomputed below
             if (auto f = a.Finish(); !f) {
                 return Fail(f.error());
             }
@@ -221,6 +223,7 @@ std::function<core::Result<json::object>(const json::object&)> PushAppValidator(
                 return Fail(core::FieldError("spec.apns.url", "must be an https:// URL"));
             }
             o["key_sealed"] = keys.Seal(key);
+            o["key_sha256"] = core::Sha256Hex(key);  // lets `hangar plan` tell a changed key from the same one
             o["key_id"] = *key_id;
             o["team_id"] = *team_id;
             o["topic"] = *topic;
@@ -237,6 +240,7 @@ std::function<core::Result<json::object>(const json::object&)> PushAppValidator(
         f.Any("project_id");
         f.Any("client_email");
         f.Any("token_uri");
+        f.Any("service_account_sha256");
         if (auto fin = f.Finish(); !fin) {
             return Fail(fin.error());
         }
@@ -263,6 +267,7 @@ std::function<core::Result<json::object>(const json::object&)> PushAppValidator(
             return Fail(core::FieldError(url && !url_ok(*url) ? "spec.fcm.url" : "spec.fcm.service_account", "URLs must be https://"));
         }
         json::object o{{"service_account_sealed", keys.Seal(sa_text)},
+                       {"service_account_sha256", core::Sha256Hex(sa_text)},
                        {"project_id", core::StrAt(*sa, "project_id")},
                        {"client_email", core::StrAt(*sa, "client_email")},
                        {"token_uri", token_uri}};
