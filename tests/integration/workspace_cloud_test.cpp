@@ -246,8 +246,23 @@ TEST_F(WorkspaceCloudTest, CollectorStoresWholeDocumentsOnceAndFeedsTheFleetView
     EXPECT_NE(series.body.find("\"130\""), std::string::npos) << series.body;
 
     // An unregistered server may report too; platform admins see it.
-    auto anon = s_->Anonymous().Do("POST", "/collector", R"({"uniqueId":"self-hosted-9","version":"6.0.0"})");
+    auto anon = s_->Anonymous().Do("POST", "/collector", R"({"uniqueId":"self-hosted-9","version":"6.0.0","deploy":{"method":"docker"}})");
     EXPECT_EQ(anon.status, 200) << anon.body;
+    ASSERT_EQ(s_->Anonymous().Do("POST", "/collector", R"({"uniqueId":"self-hosted-9","version":"6.1.0","deploy":{"method":"docker"},"activeUsers":4})").status, 200);
+    auto platform = s_->Admin().Do("GET", "/v1/statistics/fleet").Json();
+    int rows = 0;
+    for (const auto& w : platform.at("workspaces").as_array()) {
+        if (Str(w, {"id"}) == "self-hosted-9") {
+            ++rows;
+            EXPECT_EQ(Str(w, {"registration"}), "Anonymous");
+            EXPECT_EQ(Str(w, {"version"}), "6.1.0") << "its newest report";
+            EXPECT_EQ(w.at("active_users").as_int64(), 4);
+        }
+    }
+    EXPECT_EQ(rows, 1) << json::serialize(platform);
+    EXPECT_NE(json::serialize(platform.at("versions")).find(R"({"value":"6.1.0","workspaces":1})"), std::string::npos) << json::serialize(platform);
+    EXPECT_EQ(json::serialize(platform.at("versions")).find("6.0.0"), std::string::npos) << "one server, counted once";
+    EXPECT_EQ(s_->As(viewer_).Do("GET", "/v1/statistics/fleet").body.find("self-hosted-9"), std::string::npos) << "a tenant sees only its own";
 }
 
 TEST_F(WorkspaceCloudTest, DeviceCodeFlowApprovedWithTheCli) {

@@ -350,6 +350,42 @@ core::Result<json::object> Collector::Fleet(const std::optional<std::string>& te
             {"last_report_at", core::StrAt(stats, "last_report_at")},
         });
     }
+    if (!tenant) {
+        // Servers that report without registering (no workspace, no tenant): the newest report
+        // of each, for the whole platform's view only.
+        auto anonymous = store_.ListAll(std::string(kKind), std::string());
+        if (!anonymous) {
+            return Fail(anonymous.error());
+        }
+        std::map<std::string, const store::Object*> newest;
+        for (const auto& r : *anonymous) {
+            const store::Object*& slot = newest[core::StrAt(r.spec, "workspace")];
+            if (slot == nullptr || core::StrAt(r.spec, "received_at") > core::StrAt(slot->spec, "received_at")) {
+                slot = &r;
+            }
+        }
+        for (const auto& [server, r] : newest) {
+            const json::object& st = r->spec;
+            for (auto [field, into] : {std::pair{"version", &versions}, {"deploy_method", &methods}, {"deploy_platform", &platforms}}) {
+                if (std::string v = core::StrAt(st, field); !v.empty()) {
+                    (*into)[v]++;
+                }
+            }
+            rows.push_back(json::object{
+                {"id", server},
+                {"name", ""},
+                {"tenant", ""},
+                {"registration", "Anonymous"},
+                {"version", core::StrAt(st, "version")},
+                {"deploy_method", core::StrAt(st, "deploy_method")},
+                {"seats", 0},
+                {"active_users", core::IntAt(st, "active_users")},
+                {"total_users", core::IntAt(st, "total_users")},
+                {"last_sync_at", ""},
+                {"last_report_at", core::StrAt(st, "received_at")},
+            });
+        }
+    }
     auto counts = [](const std::map<std::string, int64_t>& m) {
         json::array a;
         for (const auto& [k, n] : m) {
