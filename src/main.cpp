@@ -1,16 +1,11 @@
 // The `hangar` binary: the server (`hangar serve`) and its client, dispatched by subcommand.
 
-#include <csignal>
-
 #include <CLI/CLI.hpp>
 
 #include "hangar/api/serve.hpp"
 #include "hangar/cli/commands.hpp"
 
 int main(int argc, char** argv) {
-    // A peer that hangs up must cost a write its EPIPE, not the process: OpenSSL writes to
-    // provider connections with plain write(2). Instances get the default back before exec.
-    std::signal(SIGPIPE, SIG_IGN);
     CLI::App app{"Hangar: the control plane for a managed cloud of application instances"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "hangar 0.1.0");

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <thread>
 
@@ -275,6 +276,10 @@ void AddServeCommand(CLI::App& app) {
 }
 
 int RunServe(const ServeConfig& cfg) {
+    // A peer that hangs up must cost a write its EPIPE, not the server: OpenSSL writes to push
+    // providers with plain write(2). Instances get the default back before exec; the client
+    // commands keep it, so `hangar get ... | head` ends quietly.
+    std::signal(SIGPIPE, SIG_IGN);
     // Request bursts allocate and free a lot; without this glibc trims and regrows its heap
     // (madvise/brk) every few milliseconds.
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
