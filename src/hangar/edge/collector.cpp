@@ -303,52 +303,62 @@ core::Result<json::object> Collector::Fleet(const std::optional<std::string>& te
     };
     std::map<std::string, PerTenant> tenants;
     json::array rows;
+    // One server's row, counted in the distributions.
+    struct Row {
+        std::string id, name, tenant, registration, version, method, platform, last_sync_at, last_report_at;
+        int64_t seats = 0, active_users = 0, total_users = 0;
+    };
+    auto add = [&](const Row& r) {
+        for (auto [value, into] : {std::pair{&r.version, &versions}, {&r.method, &methods}, {&r.platform, &platforms}}) {
+            if (!value->empty()) {
+                (*into)[*value]++;
+            }
+        }
+        rows.push_back(json::object{
+            {"id", r.id},
+            {"name", r.name},
+            {"tenant", r.tenant},
+            {"registration", r.registration},
+            {"version", r.version},
+            {"deploy_method", r.method},
+            {"seats", r.seats},
+            {"active_users", r.active_users},
+            {"total_users", r.total_users},
+            {"last_sync_at", r.last_sync_at},
+            {"last_report_at", r.last_report_at},
+        });
+    };
     for (const auto& ws : *all) {
         const json::object* st = core::ObjectAt(ws.status, "statistics");
         json::object stats = st != nullptr ? *st : json::object();
-        std::string version = core::StrAt(stats, "version");
-        if (version.empty()) {
-            version = core::StrAt(ws.status, "version");
-        }
-        std::string method = core::StrAt(stats, "deploy_method");
-        if (method.empty()) {
-            method = core::StrAt(ws.status, "deployment_method");
-        }
-        std::string platform = core::StrAt(stats, "deploy_platform");
-        if (platform.empty()) {
-            platform = core::StrAt(ws.status, "deployment_platform");
-        }
-        std::string registration = core::StrAt(ws.status, "registration");
+        auto either = [&](const char* from_stats, const char* from_status) {
+            std::string v = core::StrAt(stats, from_stats);
+            return v.empty() ? core::StrAt(ws.status, from_status) : v;
+        };
+        Row r{.id = ws.id,
+              .name = ws.name,
+              .tenant = ws.tenant,
+              .registration = core::StrAt(ws.status, "registration"),
+              .version = either("version", "version"),
+              .method = either("deploy_method", "deployment_method"),
+              .platform = either("deploy_platform", "deployment_platform"),
+              .last_sync_at = core::StrAt(ws.status, "last_sync_at"),
+              .last_report_at = core::StrAt(stats, "last_report_at"),
+              .seats = core::IntAt(ws.status, "seats"),
+              .active_users = core::IntAt(stats, "active_users"),
+              .total_users = core::IntAt(stats, "total_users")};
         PerTenant& t = tenants[ws.tenant];
         t.workspaces++;
-        if (registration == "Registered") {
+        if (r.registration == "Registered") {
             t.registered++;
         }
-        t.seats += core::IntAt(ws.status, "seats");
-        t.active_users += core::IntAt(stats, "active_users");
-        t.total_users += core::IntAt(stats, "total_users");
-        if (!version.empty()) {
-            versions[version]++;
+        t.seats += r.seats;
+        t.active_users += r.active_users;
+        t.total_users += r.total_users;
+        if (r.registration.empty()) {
+            r.registration = "Unregistered";
         }
-        if (!method.empty()) {
-            methods[method]++;
-        }
-        if (!platform.empty()) {
-            platforms[platform]++;
-        }
-        rows.push_back(json::object{
-            {"id", ws.id},
-            {"name", ws.name},
-            {"tenant", ws.tenant},
-            {"registration", registration.empty() ? "Unregistered" : registration},
-            {"version", version},
-            {"deploy_method", method},
-            {"seats", core::IntAt(ws.status, "seats")},
-            {"active_users", core::IntAt(stats, "active_users")},
-            {"total_users", core::IntAt(stats, "total_users")},
-            {"last_sync_at", core::StrAt(ws.status, "last_sync_at")},
-            {"last_report_at", core::StrAt(stats, "last_report_at")},
-        });
+        add(r);
     }
     if (!tenant) {
         // Servers that report without registering (no workspace, no tenant): the newest report
@@ -364,26 +374,18 @@ core::Result<json::object> Collector::Fleet(const std::optional<std::string>& te
                 slot = &r;
             }
         }
-        for (const auto& [server, r] : newest) {
-            const json::object& st = r->spec;
-            for (auto [field, into] : {std::pair{"version", &versions}, {"deploy_method", &methods}, {"deploy_platform", &platforms}}) {
-                if (std::string v = core::StrAt(st, field); !v.empty()) {
-                    (*into)[v]++;
-                }
-            }
-            rows.push_back(json::object{
-                {"id", server},
-                {"name", ""},
-                {"tenant", ""},
-                {"registration", "Anonymous"},
-                {"version", core::StrAt(st, "version")},
-                {"deploy_method", core::StrAt(st, "deploy_method")},
-                {"seats", 0},
-                {"active_users", core::IntAt(st, "active_users")},
-                {"total_users", core::IntAt(st, "total_users")},
-                {"last_sync_at", ""},
-                {"last_report_at", core::StrAt(st, "received_at")},
-            });
+        for (const auto& [server, report] : newest) {
+            const json::object& st = report->spec;
+            Row r;
+            r.id = server;
+            r.registration = "Anonymous";
+            r.version = core::StrAt(st, "version");
+            r.method = core::StrAt(st, "deploy_method");
+            r.platform = core::StrAt(st, "deploy_platform");
+            r.last_report_at = core::StrAt(st, "received_at");
+            r.active_users = core::IntAt(st, "active_users");
+            r.total_users = core::IntAt(st, "total_users");
+            add(r);
         }
     }
     auto counts = [](const std::map<std::string, int64_t>& m) {
