@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstring>
 #include <deque>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -276,15 +277,17 @@ struct Http2Client::State : std::enable_shared_from_this<State> {
     std::deque<Pending> waiting;  // taken from the queue, not yet on a connection
     std::shared_ptr<Conn> conn;   // connecting or open
 
+    // Moves what Submit queued into the strand's own line; with `stop`, Submit takes no more.
+    void TakeQueue(bool stop) {
+        std::lock_guard lock(mu);
+        kicked = false;
+        stopped = stopped || stop;
+        std::move(queue.begin(), queue.end(), std::back_inserter(waiting));
+        queue.clear();
+    }
+
     void Kick() {
-        {
-            std::lock_guard lock(mu);
-            kicked = false;
-            while (!queue.empty()) {
-                waiting.push_back(std::move(queue.front()));
-                queue.pop_front();
-            }
-        }
+        TakeQueue(false);
         Drive();
     }
 
@@ -480,14 +483,7 @@ struct Http2Client::State : std::enable_shared_from_this<State> {
 
     // Fails everything queued, waiting or in flight, and closes the connection.
     void Shutdown() {
-        {
-            std::lock_guard lock(mu);
-            stopped = true;
-            while (!queue.empty()) {
-                waiting.push_back(std::move(queue.front()));
-                queue.pop_front();
-            }
-        }
+        TakeQueue(true);
         if (conn) {
             Drop(kStopping);
         }
