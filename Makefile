@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all setup build demo test test-asan bench clean format screenshots
+.PHONY: all setup build demo test test-asan fuzz bench clean format screenshots
 
 all: build
 
@@ -28,6 +28,11 @@ test-asan: setup $(ASAN_BUILD)/build.ninja
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS) --timeout 900
 
+# Each fuzz target for FUZZ_SECONDS (default 60) under libFuzzer with ASan and UBSan, from its
+# seed corpus (fuzz/corpus); the corpora also replay in `make test`.
+fuzz:
+	@scripts/fuzz
+
 demo: build
 	@scripts/demo $(BUILD)/src/hangar
 
@@ -49,4 +54,4 @@ format:
 	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

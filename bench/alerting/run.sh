@@ -28,7 +28,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_ready() { for _ in $(seq 1 300); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "bench: $1 never answered" >&2; exit 1; }
 
 hport=$(free_port)
-taskset -c 0 "$bin" serve --listen "127.0.0.1:$hport" --data-dir "$work/hangar" --log-level warn --tenant-rate 0 \
+taskset -c 0 "$bin" serve --listen "127.0.0.1:$hport" --data-dir "$work/hangar" --log-level warn --tenant-rate 0 --webhook-allow 127.0.0.1 \
     --provisioner simulated --rule-interval 15s --metrics-max-series 200000 >"$work/hangar.log" 2>&1 &
 hpid=$!; pids="$pids $hpid"
 "$driver" rules-yaml >"$work/rules.yml"
@@ -68,7 +68,7 @@ echo "## The on-call loop at default intervals (process instances, 64 MiB, leaki
 echo
 oport=$(free_port)
 sport=$(free_port)
-taskset -c 0 "$bin" serve --listen "127.0.0.1:$oport" --data-dir "$work/oom" --log-level warn --smtp-url "smtp://127.0.0.1:$sport" \
+taskset -c 0 "$bin" serve --listen "127.0.0.1:$oport" --data-dir "$work/oom" --log-level warn --webhook-allow 127.0.0.1 --smtp-url "smtp://127.0.0.1:$sport" \
     >"$work/oom.log" 2>&1 &
 opid=$!; pids="$opid"
 wait_ready "http://127.0.0.1:$oport/readyz"

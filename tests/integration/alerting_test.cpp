@@ -26,8 +26,8 @@ int64_t NowMs() {
 class AlertingTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        s_ = std::make_unique<LiveServer>(std::vector<std::string>{"--provisioner", "simulated", "--rule-interval", "1s", "--smtp-url", smtp_.Url(),
-                                                                   "--smtp-from", "pager@hangar.test"});
+        s_ = std::make_unique<LiveServer>(std::vector<std::string>{"--provisioner", "simulated", "--rule-interval", "1s", "--smtp-url", smtp_.Url(), "--webhook-allow", "127.0.0.1",
+                                                                   "--smtp-from", "pager@hangar.test", "--operator-tenant", "alert-acme"});
         ASSERT_TRUE(s_->Start()) << s_->process().Log();
         tenant_ = s_->Tenant("alert-acme");
         op_ = s_->Token(tenant_, "owner");

@@ -14,7 +14,7 @@ namespace {
 TEST(OomLoopTest, LeakToOomToPageToEscalationToResizeToResolvedWithATimeline) {
     SmtpServer smtp;
     WebhookReceiver hook;
-    LiveServer s({"--provisioner", "process", "--restart-backoff", "50ms", "--rule-interval", "1s", "--smtp-url", smtp.Url()});
+    LiveServer s({"--provisioner", "process", "--restart-backoff", "50ms", "--rule-interval", "1s", "--smtp-url", smtp.Url(), "--webhook-allow", "127.0.0.1"});
     ASSERT_TRUE(s.Start()) << s.process().Log();
     auto admin = s.Admin();
     for (auto [name, mb] : {std::pair{"small", 64}, {"medium", 128}}) {

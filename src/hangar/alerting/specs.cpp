@@ -8,6 +8,7 @@
 #include "hangar/core/clock.hpp"
 #include "hangar/core/json.hpp"
 #include "hangar/metrics/promql_ast.hpp"
+#include "hangar/core/destination.hpp"
 
 namespace hangar::alerting {
 
@@ -245,8 +246,8 @@ core::Result<json::object> ValidateNotificationPolicySpec(const json::object& sp
             }
             if (auto u = rr.String("webhook_url")) {
                 ++kinds;
-                if (!IsHttpUrl(*u)) {
-                    rr.SetError(path + ".webhook_url", "must be an http:// or https:// URL");
+                if (auto ok = core::DestinationPolicy::Global().CheckUrl(*u); !ok) {
+                    rr.SetError(path + ".webhook_url", ok.error().message);
                 }
                 one["webhook_url"] = *u;
             }

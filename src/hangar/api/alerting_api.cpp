@@ -230,18 +230,26 @@ Result<http::Response> EventsIntake(Deps& deps, Call& c) {
         existing->ends_at = now;
         deps.alerts->Receive({*existing});
     } else if (existing) {
-        // Acknowledge the open pages that carry this alert.
+        // Acknowledge the open pages that carry this alert and nothing but this tenant's
+        // alerts: a page that groups other tenants' alerts too (an operator's policy grouping
+        // by alertname) is acknowledged by its own responders, not by one tenant's intake.
         std::string fp = alerting::Fingerprint(existing->labels);
         auto pages = deps.store.ListAll("Page", std::nullopt, [&](const store::Object& o) {
             if (core::StrAt(o.status, "state") != "triggered") {
                 return false;
             }
-            for (const auto& a : o.spec.at("alerts").as_array()) {
-                if (core::StrAt(a.as_object(), "fingerprint") == fp && core::StrAt(a.as_object(), "tenant") == *tenant) {
-                    return true;
-                }
+            const json::value* alerts = o.spec.if_contains("alerts");
+            if (alerts == nullptr || !alerts->is_array()) {
+                return false;
             }
-            return false;
+            bool carries = false;
+            for (const auto& a : alerts->as_array()) {
+                if (!a.is_object() || core::StrAt(a.as_object(), "tenant") != *tenant) {
+                    return false;
+                }
+                carries = carries || core::StrAt(a.as_object(), "fingerprint") == fp;
+            }
+            return carries;
         });
         if (pages) {
             for (const auto& p : *pages) {

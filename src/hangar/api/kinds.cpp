@@ -10,6 +10,7 @@
 #include "hangar/observe/specs.hpp"
 #include "hangar/oncall/escalation.hpp"
 #include "hangar/oncall/schedule.hpp"
+#include "hangar/core/destination.hpp"
 
 namespace hangar::api {
 
@@ -108,8 +109,8 @@ core::Result<boost::json::object> ValidateUser(const boost::json::object& spec) 
     BoundedString(r, out, "display_name", 200);
     if (auto hook = r.String("webhook_url")) {
         // Where pages go besides email: a Slack-compatible incoming webhook.
-        if ((!hook->starts_with("http://") && !hook->starts_with("https://")) || hook->size() > 2048) {
-            r.SetError("spec.webhook_url", "must be an http:// or https:// URL");
+        if (auto ok = core::DestinationPolicy::Global().CheckUrl(*hook); !ok) {
+            r.SetError("spec.webhook_url", ok.error().message);
         }
         out["webhook_url"] = *hook;
     }
@@ -145,7 +146,9 @@ core::Result<boost::json::object> ValidateProduct(const boost::json::object& spe
 }  // namespace
 
 void AddBuiltinKinds(Kinds& kinds) {
-    kinds.Add(KindInfo{"Tenant", "tenants", "ten", Scope::kSelf, auth::Role::kOwner, true, ValidateTenant, false, {}, {}});
+    KindInfo tenant{"Tenant", "tenants", "ten", Scope::kSelf, auth::Role::kOwner, true, ValidateTenant, false, {}, {}};
+    tenant.platform_fields = {"plan", "suspended"};
+    kinds.Add(std::move(tenant));
     kinds.Add(KindInfo{"User", "users", "usr", Scope::kTenant, auth::Role::kOwner, false, ValidateUser, false, {}, {}});
 }
 
@@ -211,7 +214,9 @@ void AddAlertingKinds(Kinds& kinds) {
 }
 
 void AddEdgeKinds(Kinds& kinds, const edge::CloudKeys& keys) {
-    kinds.Add(KindInfo{"Workspace", "workspaces", "wks", Scope::kTenant, auth::Role::kOperator, false, edge::ValidateWorkspaceSpec, false, {}, {}});
+    KindInfo workspace{"Workspace", "workspaces", "wks", Scope::kTenant, auth::Role::kOperator, false, edge::ValidateWorkspaceSpec, false, {}, {}};
+    workspace.platform_fields = {"plan"};  // its licence and push quota follow the plan
+    kinds.Add(std::move(workspace));
     kinds.Add(KindInfo{"PushApp", "pushapps", "pap", Scope::kTenant, auth::Role::kOperator, false, edge::PushAppValidator(keys), false, {}, {}});
 }
 

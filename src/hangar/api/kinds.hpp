@@ -46,6 +46,10 @@ struct KindInfo {
     // Written only by Hangar itself (Alert, Page): the API reads, lists and watches them;
     // changes go through the kind's own routes.
     bool system_managed = false;
+    // Spec fields that only a platform admin may set or change (a tenant's plan and
+    // suspension belong to the platform, not to the customer). A tenant's write that leaves
+    // one out keeps its current value.
+    std::vector<std::string> platform_fields = {};
 };
 
 class Kinds {

@@ -97,7 +97,12 @@ http::Response PromError(const core::Error& e) {
         case ErrorCode::kUnauthenticated:
         case ErrorCode::kForbidden:
             return ErrorResponse(e);
-        default: type = "internal"; status = 500;
+        case ErrorCode::kInternal: type = "internal"; status = 500; break;
+        case ErrorCode::kUnavailable: type = "unavailable"; status = 503; break;
+        case ErrorCode::kRequestTimeout: type = "timeout"; status = 503; break;
+        // Everything else is the client's to fix (a wrong Content-Type, say): Prometheus
+        // answers those 400 bad_data.
+        default: break;
     }
     std::string body = "{\"status\":\"error\",\"errorType\":\"" + type + "\",\"error\":";
     AppendJsonString(body, e.message);

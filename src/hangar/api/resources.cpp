@@ -106,6 +106,30 @@ std::unique_lock<std::mutex> LockAdmission(const std::string& tenant) {
     return std::unique_lock<std::mutex>(stripes[std::hash<std::string>{}(tenant) % stripes.size()]);
 }
 
+// A tenant's caller may not set a platform field (create), nor change one (update); one it
+// leaves out keeps its current value, so that a customer's PUT cannot drop its own plan.
+Result<void> GuardPlatformFields(const KindInfo& kind, const auth::Principal& who, json::object& spec, const json::object* current) {
+    if (who.IsAdmin()) {
+        return {};
+    }
+    for (const std::string& field : kind.platform_fields) {
+        const json::value* now = current != nullptr ? current->if_contains(field) : nullptr;
+        const json::value* asked = spec.if_contains(field);
+        if (asked == nullptr) {
+            if (now != nullptr) {
+                spec[field] = *now;
+            }
+            continue;
+        }
+        if (now == nullptr || *now != *asked) {
+            core::Error e = core::MakeError(ErrorCode::kForbidden, fmt::format("spec.{}: only a platform admin may set a {}'s {}", field, kind.kind, field));
+            e.With("field", "spec." + field);
+            return Fail(std::move(e));
+        }
+    }
+    return {};
+}
+
 // The tenant a new object belongs to.
 Result<std::string> CreateTenant(
     Deps& deps, const KindInfo& kind, const auth::Principal& who, const std::optional<std::string>& asked
@@ -173,6 +197,9 @@ Result<http::Response> Create(Deps& deps, const KindInfo& kind, Call& c) {
     auto spec = kind.validate(spec_obj != nullptr ? *spec_obj : json::object());
     if (!spec) {
         return Fail(spec.error());
+    }
+    if (auto g = GuardPlatformFields(kind, c.who, *spec, nullptr); !g) {
+        return Fail(g.error());
     }
 
     store::Object o;
@@ -459,6 +486,9 @@ Result<http::Response> Update(Deps& deps, const KindInfo& kind, Call& c) {
         if (!s) {
             return Fail(s.error());
         }
+        if (auto g = GuardPlatformFields(kind, c.who, *s, &current->spec); !g) {
+            return Fail(g.error());
+        }
         spec = std::move(*s);
     }
     std::optional<int64_t> expected = if_match ? if_match : body_revision;
@@ -718,11 +748,22 @@ void AddResourceRoutes(http::Router& router, Deps& deps, const Kinds& kinds, Wat
             return r;
         });
         for (const auto& [action, change] : kind.actions) {
-            router.Add("POST", base + "/{id}:" + action, Wrap(deps, lower + "." + action, [&deps, &kind, &change = change](Call& c) -> Result<http::Response> {
+            router.Add("POST", base + "/{id}:" + action, Wrap(deps, lower + "." + action, [&deps, &kind, &change = change, name = action](Call& c) -> Result<http::Response> {
                 std::string id(c.req.Param("id"));
                 auto target = PrepareWrite(deps, kind, c, id, "change", false);
                 if (!target) {
                     return Fail(target.error());
+                }
+                // An action takes no parameters: no body, or an empty JSON object. Anything
+                // else is refused rather than silently ignored.
+                if (!c.req.body.empty()) {
+                    auto body = BodyObject(c.req);
+                    if (!body) {
+                        return Fail(body.error());
+                    }
+                    if (!body->empty()) {
+                        return Fail(core::FieldError(std::string(body->begin()->key()), fmt::format("is not a parameter of :{} (it takes none)", name)));
+                    }
                 }
                 auto updated = deps.store.Update(id, target->if_match, c.now, [&](store::Object& o) -> Result<void> {
                     if (!o.deletion_requested_at.empty()) {

@@ -13,6 +13,8 @@
 
 #include "hangar/api/call.hpp"
 #include "hangar/api/kinds.hpp"
+#include "hangar/core/destination.hpp"
+#include "hangar/core/json.hpp"
 #include "hangar/api/probe_metrics.hpp"
 #include "hangar/api/resources.hpp"
 #include "hangar/api/routes.hpp"
@@ -99,6 +101,18 @@ void LoadYaml(const std::string& path, ServeConfig& cfg) {
             cfg.idle_timeout = v.as<std::string>();
         } else if (key == "drain_timeout") {
             cfg.drain_timeout = v.as<std::string>();
+        } else if (key == "request_timeout") {
+            cfg.request_timeout = v.as<std::string>();
+        } else if (key == "max_connections_per_address") {
+            cfg.max_connections_per_address = v.as<size_t>();
+        } else if (key == "json_max_depth") {
+            cfg.json_max_depth = v.as<size_t>();
+        } else if (key == "json_max_values") {
+            cfg.json_max_values = v.as<size_t>();
+        } else if (key == "json_max_string") {
+            cfg.json_max_string = v.as<size_t>();
+        } else if (key == "webhook_allow") {
+            cfg.webhook_allow = v.as<std::vector<std::string>>();
         } else if (key == "provisioner") {
             cfg.provisioner = v.as<std::string>();
         } else if (key == "restart_backoff") {
@@ -215,6 +229,17 @@ void AddServeCommand(CLI::App& app) {
     add("--header-timeout", &ServeConfig::header_timeout, "Time allowed to send request headers", "HANGAR_HEADER_TIMEOUT");
     add("--idle-timeout", &ServeConfig::idle_timeout, "Idle keep-alive connections close after this", "HANGAR_IDLE_TIMEOUT");
     add("--drain-timeout", &ServeConfig::drain_timeout, "On SIGTERM, how long in-flight requests may finish", "HANGAR_DRAIN_TIMEOUT");
+    add("--request-timeout", &ServeConfig::request_timeout, "Time from a request's first byte to its last, headers and body together (408 past it)", "HANGAR_REQUEST_TIMEOUT");
+    add("--max-connections-per-address", &ServeConfig::max_connections_per_address, "Open connections one client address may hold (503 past it)", "HANGAR_MAX_CONNECTIONS_PER_ADDRESS")
+        ->check(CLI::Range(size_t{1}, size_t{1000000}));
+    add("--json-max-depth", &ServeConfig::json_max_depth, "Request bodies: deepest nesting of arrays and objects", "HANGAR_JSON_MAX_DEPTH")
+        ->check(CLI::Range(size_t{8}, size_t{512}));
+    add("--json-max-values", &ServeConfig::json_max_values, "Request bodies: values in one JSON document", "HANGAR_JSON_MAX_VALUES")
+        ->check(CLI::Range(size_t{100}, size_t{100000000}));
+    add("--json-max-string", &ServeConfig::json_max_string, "Request bodies: bytes in one JSON string", "HANGAR_JSON_MAX_STRING")
+        ->check(CLI::Range(size_t{256}, size_t{1} << 30));
+    add("--webhook-allow", &ServeConfig::webhook_allow, "A private or loopback destination webhooks may reach (host, IP or CIDR; repeat for more)", "HANGAR_WEBHOOK_ALLOW")
+        ->delimiter(',');
     add("--changelog-keep", &ServeConfig::changelog_keep, "Change-log entries kept for watch resumption", "HANGAR_CHANGELOG_KEEP")
         ->check(CLI::Range(int64_t{100}, int64_t{100000000}));
     add("--tenant-rate", &ServeConfig::tenant_rate, "Requests a second per tenant, bursts of twice that (0: unlimited)", "HANGAR_TENANT_RATE")
@@ -296,10 +321,19 @@ int RunServe(const ServeConfig& cfg) {
     sopts.workers = cfg.workers;
     sopts.io_threads = cfg.io_threads;
     sopts.body_limit = cfg.body_limit;
+    sopts.max_connections_per_address = cfg.max_connections_per_address;
+    core::SetJsonLimits(core::JsonLimits{cfg.json_max_depth, cfg.json_max_values, cfg.json_max_string, true});
+    auto destinations = core::DestinationPolicy::Make(cfg.webhook_allow);
+    if (!destinations) {
+        fmt::print(stderr, "hangar serve: {}\n", destinations.error().message);
+        return 2;
+    }
+    core::DestinationPolicy::SetGlobal(std::move(*destinations));
     for (auto [name, text, dest] :
          {std::tuple{"--header-timeout", &cfg.header_timeout, &sopts.header_timeout},
           std::tuple{"--idle-timeout", &cfg.idle_timeout, &sopts.idle_timeout},
-          std::tuple{"--drain-timeout", &cfg.drain_timeout, &sopts.drain_timeout}}) {
+          std::tuple{"--drain-timeout", &cfg.drain_timeout, &sopts.drain_timeout},
+          std::tuple{"--request-timeout", &cfg.request_timeout, &sopts.request_timeout}}) {
         auto d = ParseMillis(*text);
         if (!d || d->count() == 0) {
             fmt::print(stderr, "hangar serve: {} \"{}\": use a duration such as 500ms, 10s or 2m\n", name, *text);
@@ -308,11 +342,21 @@ int RunServe(const ServeConfig& cfg) {
         *dest = *d;
     }
 
+    // Every tenant's data is in here: nobody but this user reads it, whatever the umask was.
+    // (Instances get the usual 022 back before exec.)
+    ::umask(077);
     std::error_code ec;
     std::filesystem::create_directories(cfg.data_dir, ec);
     if (ec) {
         fmt::print(stderr, "hangar serve: cannot create --data-dir {}: {}\n", cfg.data_dir, ec.message());
         return 2;
+    }
+    std::filesystem::permissions(cfg.data_dir, std::filesystem::perms::owner_all, ec);
+    for (const char* f : {"hangar.db", "hangar.db-wal", "hangar.db-shm", "admin-token", "master-key"}) {
+        std::filesystem::path p = std::filesystem::path(cfg.data_dir) / f;
+        if (std::filesystem::exists(p, ec)) {  // made by an older Hangar with the umask's modes
+            std::filesystem::permissions(p, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
+        }
     }
     std::string url = cfg.store.empty() ? "sqlite:" + (std::filesystem::path(cfg.data_dir) / "hangar.db").string()
                                         : cfg.store;
@@ -483,6 +527,13 @@ int RunServe(const ServeConfig& cfg) {
 
     // The workspace cloud services.
     std::string key_path = cfg.master_key_file.empty() ? (std::filesystem::path(cfg.data_dir) / "master-key").string() : cfg.master_key_file;
+    if (cfg.master_key_file.empty()) {
+        core::LogWarn(
+            "the master key lives beside the data: a copy of the data folder (a backup) then carries the key that opens "
+            "its secrets; keep it elsewhere with --master-key-file",
+            {{"master_key", std::string_view(key_path)}}
+        );
+    }
     auto keys = edge::CloudKeys::LoadOrCreate(key_path);
     if (!keys) {
         fmt::print(stderr, "hangar serve: --master-key-file: {}\n", keys.error().message);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -20,6 +21,12 @@ struct ServeConfig {
     std::string header_timeout = "10s";
     std::string idle_timeout = "30s";
     std::string drain_timeout = "15s";
+    std::string request_timeout = "30s";      // a request's first byte to its last
+    size_t max_connections_per_address = 256;  // open connections from one client address
+    size_t json_max_depth = 64;                // request bodies: nesting
+    size_t json_max_values = 100000;           // request bodies: values in one document
+    size_t json_max_string = 1 << 20;          // request bodies: bytes in one string
+    std::vector<std::string> webhook_allow;    // destinations webhooks may reach despite being private (host, IP or CIDR)
     int64_t changelog_keep = 100000;
     double tenant_rate = 1000;  // requests a second per tenant (0: unlimited)
     std::string provisioner = "process";  // process (local processes) or simulated

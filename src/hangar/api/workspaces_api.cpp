@@ -106,6 +106,9 @@ void AddWorkspaceRoutes(http::Router& router, Deps& deps) {
             if (auto f = r.Finish(); !f) {
                 return Fail(f.error());
             }
+            if (auto t = deps.workspaces->ThrottleCodeGuess(c.who.token_id.empty() ? c.who.Actor() : c.who.token_id); !t) {
+                return Fail(t.error());
+            }
             if (verb == "reject") {
                 c.audited = true;
                 if (auto res = deps.workspaces->Reject(*code, c.audit); !res) {

@@ -18,10 +18,30 @@ namespace hangar::core {
 
 namespace json = boost::json;
 
-// Parses a request body; the error names the byte offset of malformed input.
+// Bounds on one JSON document. Requests get the defaults (settable at start-up with
+// SetJsonLimits); documents Hangar wrote itself are read with LenientLimits().
+struct JsonLimits {
+    size_t max_depth = 64;          // nested arrays and objects
+    size_t max_elements = 100'000;  // values of any kind in the whole document
+    size_t max_string = 1 << 20;    // bytes in one string or key
+    bool refuse_duplicate_keys = true;
+};
+void SetJsonLimits(JsonLimits limits);
+JsonLimits RequestJsonLimits();
+JsonLimits LenientLimits();
+
+// Parses a request body strictly: malformed text (with its byte offset), duplicate keys,
+// numbers no double can hold (1e999), NUL characters in strings and anything past the limits
+// are refused, each error naming the field's path ("spec.config.x").
+Result<json::value> ParseJson(std::string_view text, const JsonLimits& limits);
 Result<json::value> ParseJson(std::string_view text);
 // Parses and requires an object at the top.
+Result<json::object> ParseJsonObject(std::string_view text, const JsonLimits& limits);
 Result<json::object> ParseJsonObject(std::string_view text);
+// The path of the first number that is not finite (NaN, ±Infinity) in `v`, if any: such a
+// number has no JSON spelling, so nothing holding one may be stored or sent.
+std::optional<std::string> FindNonFinite(const json::value& v, std::string path = {});
+std::optional<std::string> FindNonFinite(const json::object& o, std::string path = {});
 std::string ToJson(const json::value& v);
 // Invalid UTF-8 sequences and control characters become U+FFFD, so text echoed from a client
 // can go into a JSON document.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace hangar::core {
 
 namespace {
@@ -60,6 +62,41 @@ TEST(ParseJson, RejectsMalformedAndTooDeepInput) {
     EXPECT_FALSE(ParseJsonObject("[1,2]"));
     EXPECT_FALSE(ParseJson(std::string(100, '[') + std::string(100, ']')));
     EXPECT_TRUE(ParseJson(R"({"a":[1,2,{"b":null}]})"));
+}
+
+// Each refusal names the field, so a client knows what to fix.
+TEST(ParseJson, RefusesWhatCouldNotBeStoredOrReadBack) {
+    auto message = [](std::string_view text) {
+        auto r = ParseJson(text);
+        return r ? std::string("accepted") : r.error().message;
+    };
+    EXPECT_EQ(message(R"({"config":{"x":-1e999}})"), "config.x: is a number too large for a double (the largest is about 1.8e308)");
+    EXPECT_EQ(message(R"({"a":[1,2,1e400]})"), "a[2]: is a number too large for a double (the largest is about 1.8e308)");
+    EXPECT_EQ(message(R"({"metadata":{"name":"a"},"metadata":{"name":"b"}})"), "metadata: appears twice in one object (duplicate keys are refused)");
+    EXPECT_EQ(message(R"({"a":{"b":1,"c":2,"b":3}})"), "a.b: appears twice in one object (duplicate keys are refused)");
+    EXPECT_EQ(message("{\"name\":\"a\\u0000b\"}"), "name: a string holds a NUL character");
+    EXPECT_EQ(message(std::string(70, '[') + std::string(70, ']')), "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]: nests deeper than 64 levels");
+    EXPECT_EQ(message("{} x"), "malformed JSON at byte 3: more text after the document");
+    // Huge integers that still fit a double are numbers, and tiny ones round to zero.
+    EXPECT_EQ(message(R"({"n":123456789012345678901234567890,"t":1e-999})"), "accepted");
+    // The same key in two objects is no duplicate.
+    EXPECT_EQ(message(R"({"a":{"k":1},"b":{"k":1}})"), "accepted");
+
+    JsonLimits small{.max_depth = 8, .max_elements = 5, .max_string = 4};
+    auto limited = [&](std::string_view text) {
+        auto r = ParseJson(text, small);
+        return r ? std::string("accepted") : r.error().message;
+    };
+    EXPECT_EQ(limited("[1,2,3,4,5]"), "[4]: the document holds more than 5 values");
+    EXPECT_EQ(limited(R"({"k":"12345"})"), "k: a string is longer than 4 bytes");
+    EXPECT_EQ(limited(R"({"k":"1234"})"), "accepted");
+}
+
+TEST(FindNonFinite, NamesThePathOfTheFirstNonFiniteNumber) {
+    json::object o{{"a", json::array{1, 2, std::numeric_limits<double>::infinity()}}, {"b", 1.5}};
+    EXPECT_EQ(FindNonFinite(o, "spec"), "spec.a[2]");
+    o["a"] = json::array{1};
+    EXPECT_EQ(FindNonFinite(o, "spec"), std::nullopt);
 }
 
 TEST(ErrorToJson, HasCodeMessageAndDetails) {

@@ -12,7 +12,9 @@ namespace hangar::edge {
 
 core::Result<PrivateKey> PrivateKey::FromPem(std::string_view pem, std::string_view want) {
     BIO* b = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-    EVP_PKEY* k = PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr);
+    // A passphrase callback that refuses: without one OpenSSL would prompt on the terminal, inside
+    // a request, for an encrypted key.
+    EVP_PKEY* k = PEM_read_bio_PrivateKey(b, nullptr, [](char*, int, int, void*) { return -1; }, nullptr);
     BIO_free(b);
     if (k == nullptr) {
         return core::Fail(core::ErrorCode::kInvalidArgument, "is not a PEM private key");

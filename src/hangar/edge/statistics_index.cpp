@@ -7,6 +7,8 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 
+#include <fmt/format.h>
+
 namespace hangar::edge {
 
 namespace {
@@ -44,6 +46,7 @@ public:
 
     json::object out;
     bool root_is_object = false;
+    bool non_finite = false;
 
     bool on_document_begin(error_code&) { return true; }
     bool on_document_end(error_code&) { return true; }
@@ -103,7 +106,14 @@ public:
     bool on_number_part(json::string_view, error_code&) { return true; }
     bool on_int64(int64_t v, json::string_view, error_code&) { return Number(static_cast<double>(v), v); }
     bool on_uint64(uint64_t v, json::string_view, error_code&) { return Number(static_cast<double>(v), std::nullopt); }
-    bool on_double(double v, json::string_view, error_code&) { return Number(v, std::nullopt); }
+    bool on_double(double v, json::string_view, error_code& ec) {
+        if (!std::isfinite(v)) {  // 1e999: no reader downstream could hold it
+            non_finite = true;
+            ec = json::error::exponent_overflow;
+            return false;
+        }
+        return Number(v, std::nullopt);
+    }
     bool on_bool(bool, error_code&) { return true; }
     bool on_null(error_code&) { return true; }
     bool on_comment_part(json::string_view, error_code&) { return true; }
@@ -150,6 +160,9 @@ core::Result<json::object> IndexStatistics(std::string_view text) {
     size_t n = p.write_some(false, text.data(), text.size(), ec);
     if (!ec && n < text.size()) {
         ec = json::error::extra_data;
+    }
+    if (p.handler().non_finite) {
+        return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("a number at byte {} is too large for a double", n));
     }
     if (ec) {
         return core::Fail(core::ErrorCode::kInvalidArgument, ec.message());

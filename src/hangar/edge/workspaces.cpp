@@ -579,6 +579,16 @@ EdgeResult<json::object> Workspaces::Poll(std::string_view device_code) {
     return json::object{{"successful", true}, {"payload", Credentials(*r, client_secret)}};
 }
 
+core::Result<void> Workspaces::ThrottleCodeGuess(const std::string& caller) {
+    std::chrono::seconds retry{1};
+    if (code_guesses_.Allow(caller, retry)) {
+        return {};
+    }
+    core::Error e = core::MakeError(ErrorCode::kTooManyRequests, fmt::format("too many user codes tried; retry in {} s", retry.count()));
+    e.With("retry_after", std::to_string(retry.count()));
+    return Fail(std::move(e));
+}
+
 core::Result<store::Object> Workspaces::Approve(std::string_view user_code, const std::string& tenant, std::string name, store::AuditEvent audit) {
     auto code = NormalizeUserCode(user_code);
     if (!code) {

@@ -23,6 +23,7 @@
 
 #include "hangar/core/clock.hpp"
 #include "hangar/core/error.hpp"
+#include "hangar/core/rate_limit.hpp"
 #include "hangar/edge/keys.hpp"
 #include "hangar/store/store.hpp"
 
@@ -88,6 +89,9 @@ public:
     // Once the listener is bound (its port may have been 0), when no public URL was configured.
     void SetBaseUrl(std::string url) { opts_.base_url = std::move(url); }
     const WorkspaceOptions& options() const { return opts_; }
+    // A user code is 8 letters: guessing must be slow. Each approve or reject by `caller`
+    // (a token) takes one of 10 tries, refilled one every 6 s; past them, 429 with Retry-After.
+    core::Result<void> ThrottleCodeGuess(const std::string& caller);
 
     // ---- the operator's side (Hangar API)
     // A one-time registration token for workspace `id`: {"token", "expires_at", "workspace"}.
@@ -138,6 +142,7 @@ private:
         bool disabled = false;
         std::chrono::steady_clock::time_point fetched;
     };
+    core::RateLimiter code_guesses_{1.0 / 6, 10};
     mutable std::mutex auth_mu_;
     mutable std::unordered_map<std::string, AuthInfo> auth_cache_;
 };

@@ -207,6 +207,7 @@ void WritePid(int fd, pid_t pid) {
     struct sigaction dfl{};
     dfl.sa_handler = SIG_DFL;
     ::sigaction(SIGPIPE, &dfl, nullptr);  // hangar ignores it; an ignored signal survives exec
+    ::umask(022);                          // hangar's own 077 is for its data, not the instance's
     int out = ::open(out_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     int err = ::open(err_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     ::dup2(out, 1);

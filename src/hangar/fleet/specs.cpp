@@ -1,6 +1,8 @@
 #include "hangar/fleet/specs.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -446,9 +448,31 @@ core::Result<void> AdmitInstance(store::Store& store, store::Object& candidate) 
     if (!plan) {
         return Fail(FieldError("spec.plan", fmt::format("there is no plan \"{}\"", StrAt(spec, "plan"))));
     }
-    // Quotas: the tenant's other instances plus this one, against this plan's entitlements.
+    // Quotas: the tenant's other instances (of every plan) plus this one, against the
+    // entitlements of the tenant's own plan, and of the instance's plan too: a tenant allowed
+    // one instance cannot get a second by asking for it on another plan.
+    const store::Object* quota_plan = &*plan;
     int64_t max_instances = IntIn(plan->spec, "entitlements", "max_instances");
     int64_t max_memory = IntIn(plan->spec, "entitlements", "max_total_memory_mb");
+    std::optional<store::Object> tenant_plan;
+    if (auto tenant = store.Get(candidate.tenant); tenant && tenant->kind == "Tenant") {
+        if (std::string name = StrAt(tenant->spec, "plan"); !name.empty()) {
+            if (auto tp = store.FindByName("Plan", "", name)) {
+                tenant_plan = std::move(*tp);
+            }
+        }
+    }
+    if (tenant_plan) {
+        // The stricter of the two, each naming the plan it comes from.
+        auto tighter = [](int64_t a, int64_t b) { return a == 0 ? b : (b == 0 ? a : std::min(a, b)); };
+        int64_t ti = IntIn(tenant_plan->spec, "entitlements", "max_instances");
+        int64_t tm = IntIn(tenant_plan->spec, "entitlements", "max_total_memory_mb");
+        if (tighter(max_instances, ti) != max_instances || tighter(max_memory, tm) != max_memory) {
+            quota_plan = &*tenant_plan;
+        }
+        max_instances = tighter(max_instances, ti);
+        max_memory = tighter(max_memory, tm);
+    }
     if (max_instances == 0 && max_memory == 0) {
         return {};
     }
@@ -478,7 +502,7 @@ core::Result<void> AdmitInstance(store::Store& store, store::Object& candidate) 
     if (max_instances > 0 && count > max_instances) {
         core::Error e = core::MakeError(
             ErrorCode::kUnprocessable,
-            fmt::format("plan {} allows {} instances per tenant; this would be instance {}", plan->name, max_instances, count)
+            fmt::format("plan {} allows {} instances per tenant; this would be instance {}", quota_plan->name, max_instances, count)
         );
         e.With("quota", "max_instances").With("limit", std::to_string(max_instances));
         return Fail(std::move(e));
@@ -486,7 +510,7 @@ core::Result<void> AdmitInstance(store::Store& store, store::Object& candidate) 
     if (max_memory > 0 && memory > max_memory) {
         core::Error e = core::MakeError(
             ErrorCode::kUnprocessable,
-            fmt::format("plan {} allows {} MiB in total per tenant; this would make {} MiB", plan->name, max_memory, memory)
+            fmt::format("plan {} allows {} MiB in total per tenant; this would make {} MiB", quota_plan->name, max_memory, memory)
         );
         e.With("quota", "max_total_memory_mb").With("limit", std::to_string(max_memory));
         return Fail(std::move(e));

@@ -6,6 +6,7 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -20,6 +21,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
@@ -141,6 +143,8 @@ struct Server::Impl {
     std::atomic<bool> draining{false};
     std::mutex streams_mu;
     std::vector<std::weak_ptr<SseSink>> streams;
+    std::mutex per_address_mu;
+    std::unordered_map<std::string, size_t> per_address;  // open connections by client address
 
     core::CounterFamily& requests;
     core::HistogramFamily& latency;
@@ -170,7 +174,8 @@ struct Server::Impl {
           )) {}
 
     awaitable<void> Accept();
-    awaitable<void> Session(tcp::socket sock);
+    // `address` is the client's, counted in per_address (empty: not counted).
+    awaitable<void> Session(tcp::socket sock, std::string address);
     awaitable<void> Stream(beast::tcp_stream& stream, Response& res, const std::string& rid);
     std::optional<Response> Route(Request& req, const Router::Route*& route);
     Response Dispatch(Request& req, const Router::Route& route);
@@ -231,17 +236,51 @@ awaitable<void> Server::Impl::Accept() {
             continue;  // EMFILE and friends: keep serving the connections we have
         }
         sock.set_option(tcp::no_delay(true));
+        boost::system::error_code rec;
+        std::string address = sock.remote_endpoint(rec).address().to_string();
+        if (rec) {
+            address.clear();  // not counted, so never uncounted
+        } else {
+            std::lock_guard lock(per_address_mu);
+            size_t& n = per_address[address];
+            if (n >= opts.max_connections_per_address) {
+                // Refused before any read: one address cannot hold every connection slot.
+                rejected.Inc({"connections_per_address"});
+                static const std::string kRefusal = [] {
+                    std::string body = ErrorBody(core::ErrorCode::kUnavailable, "too many open connections from this address");
+                    return fmt::format(
+                        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+                        "Connection: close\r\nContent-Length: {}\r\n\r\n{}",
+                        body.size(), body);
+                }();
+                boost::system::error_code ignored;
+                sock.non_blocking(true, ignored);
+                sock.write_some(asio::buffer(kRefusal), ignored);
+                sock.close(ignored);
+                continue;
+            }
+            ++n;
+        }
         auto strand = asio::make_strand(ioc);
-        asio::co_spawn(strand, Session(std::move(sock)), asio::detached);
+        asio::co_spawn(strand, Session(std::move(sock), std::move(address)), asio::detached);
     }
 }
 
-awaitable<void> Server::Impl::Session(tcp::socket sock) {
+awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
     sessions++;
     struct Guard {
-        std::atomic<size_t>& n;
-        ~Guard() { n--; }
-    } guard{sessions};
+        Impl& impl;
+        std::string address;
+        ~Guard() {
+            impl.sessions--;
+            if (!address.empty()) {
+                std::lock_guard lock(impl.per_address_mu);
+                if (auto it = impl.per_address.find(address); it != impl.per_address.end() && --it->second == 0) {
+                    impl.per_address.erase(it);
+                }
+            }
+        }
+    } guard{*this, address};
     beast::tcp_stream stream(std::move(sock));
     std::string remote;
     {
@@ -258,19 +297,36 @@ awaitable<void> Server::Impl::Session(tcp::socket sock) {
         parser.header_limit(16 * 1024);
         parser.body_limit(opts.body_limit);
         // Our own timer, not tcp_stream's expiry: that one closes the socket, and a client
-        // that dribbles its headers (slow-loris) should still be told 408.
+        // that dribbles its headers (slow-loris) should still be told 408. It cancels the
+        // socket's operations at `when`.
         stream.expires_never();
         auto deadline_state = std::make_shared<HeaderDeadline>();
         asio::steady_timer deadline(co_await asio::this_coro::executor);
-        deadline.expires_after(first ? opts.header_timeout : opts.idle_timeout);
-        first = false;
-        deadline.async_wait([deadline_state, &stream](const boost::system::error_code& ec) {
-            if (!ec && !deadline_state->done) {
-                deadline_state->fired = true;
-                boost::system::error_code ignored;
-                stream.socket().cancel(ignored);
+        auto arm = [&](std::chrono::steady_clock::time_point when) {
+            deadline_state = std::make_shared<HeaderDeadline>();
+            deadline.expires_at(when);
+            deadline.async_wait([state = deadline_state, &stream](const boost::system::error_code& ec) {
+                if (!ec && !state->done) {
+                    state->fired = true;
+                    boost::system::error_code ignored;
+                    stream.socket().cancel(ignored);
+                }
+            });
+        };
+        // Between requests the connection is idle; the request's clock starts at its first byte.
+        if (buf.size() == 0) {
+            arm(std::chrono::steady_clock::now() + (first ? opts.header_timeout : opts.idle_timeout));
+            auto [wec] = co_await stream.socket().async_wait(tcp::socket::wait_read, kTuple);
+            deadline_state->done = true;
+            deadline.cancel();
+            if (wec || deadline_state->fired) {
+                co_return;  // an idle keep-alive connection, or one that never spoke: close quietly
             }
-        });
+        }
+        first = false;
+        auto request_start = std::chrono::steady_clock::now();
+        auto request_end = request_start + opts.request_timeout;
+        arm(std::min(request_start + opts.header_timeout, request_end));
         auto [hec, hn] = co_await bhttp::async_read_header(stream, buf, parser, kTuple);
         deadline_state->done = true;
         deadline.cancel();
@@ -295,9 +351,6 @@ awaitable<void> Server::Impl::Session(tcp::socket sock) {
                 co_return;
             }
             if (hec == beast::error::timeout) {
-                if (buf.size() == 0) {
-                    co_return;  // an idle keep-alive connection: close quietly
-                }
                 fail(408, core::ErrorCode::kRequestTimeout, "request headers took too long", "header_timeout");
             } else if (hec == bhttp::error::body_limit) {
                 fail(413, core::ErrorCode::kPayloadTooLarge, fmt::format("request body exceeds {} bytes", opts.body_limit), "body_limit");
@@ -322,6 +375,16 @@ awaitable<void> Server::Impl::Session(tcp::socket sock) {
             stream.socket().shutdown(tcp::socket::shutdown_both);
             co_return;
         }
+        // Only "chunked" is a transfer coding we read. Any other (xchunked, gzip) would leave
+        // the body unread and parsed as the next request: a request-smuggling building block
+        // behind a proxy. Refuse it and close.
+        if (auto te = hdr.find(bhttp::field::transfer_encoding); te != hdr.end() && !beast::iequals(te->value(), "chunked")) {
+            fail(400, core::ErrorCode::kInvalidArgument, fmt::format("Transfer-Encoding \"{}\" is not supported; send chunked or a Content-Length", core::ToValidUtf8(std::string_view(te->value()).substr(0, 64))), "transfer_encoding");
+            stream.expires_after(std::chrono::seconds(5));
+            co_await bhttp::async_write(stream, res, kTuple);
+            stream.socket().shutdown(tcp::socket::shutdown_both);
+            co_return;
+        }
         if (hdr[bhttp::field::expect] == "100-continue") {
             bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
             co_await bhttp::async_write(stream, cont, kTuple);
@@ -331,8 +394,15 @@ awaitable<void> Server::Impl::Session(tcp::socket sock) {
         if (auto len = parser.content_length(); len && *len > buf.capacity() - buf.size()) {
             buf.reserve(buf.size() + static_cast<size_t>(std::min<uint64_t>(*len, 64 * 1024)));
         }
-        stream.expires_after(opts.body_timeout);
+        // The same cancelling timer as for the headers (tcp_stream's expiry would close the
+        // socket, and the client would never see its 408).
+        arm(std::min(std::chrono::steady_clock::now() + opts.body_timeout, request_end));
         auto [bec, bn] = co_await bhttp::async_read(stream, buf, parser, kTuple);
+        deadline_state->done = true;
+        deadline.cancel();
+        if (deadline_state->fired) {
+            bec = beast::error::timeout;
+        }
         if (bec) {
             if (bec == bhttp::error::body_limit) {
                 fail(413, core::ErrorCode::kPayloadTooLarge, fmt::format("request body exceeds {} bytes", opts.body_limit), "body_limit");

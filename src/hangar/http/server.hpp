@@ -1,7 +1,8 @@
 #pragma once
 // HTTP/1.1 server on Boost.Beast: I/O threads (one per core) parse and write; handlers run on a
 // bounded worker pool so nothing blocks an I/O thread. Limits: body size, header time
-// (slow-loris), idle keep-alive time, worker queue depth (503 with Retry-After past it).
+// (slow-loris), the whole request's time, idle keep-alive time, connections per client
+// address, worker queue depth (503 with Retry-After past it).
 
 #include <chrono>
 #include <cstdint>
@@ -27,6 +28,10 @@ struct ServerOptions {
     std::chrono::milliseconds header_timeout{10000};
     std::chrono::milliseconds idle_timeout{30000};
     std::chrono::milliseconds body_timeout{30000};
+    // From a request's first byte to its last (headers and body together): a client that
+    // dribbles its body a byte at a time is answered 408 and closed once this has passed.
+    std::chrono::milliseconds request_timeout{30000};
+    size_t max_connections_per_address = 256;  // open connections from one client address
     std::chrono::milliseconds drain_timeout{15000};
     std::chrono::milliseconds heartbeat{15000};  // SSE comment lines keep streams alive
 };

@@ -533,15 +533,20 @@ std::string Incidents::PostmortemMarkdown(const store::Object& inc) {
 
 std::string Incidents::StatusPageHtml() {
     auto now = clock_.Now();
-    // With an operator tenant, the status page is the cloud team's: only its incidents.
+    // The status page is the cloud team's: only the operator tenant's incidents. Without one
+    // it shows none; a customer's incident marked public is for its own status page, not the
+    // platform's.
     std::string op = OperatorId();
-    auto incidents = ListKind(store_, "Incident", op.empty() ? std::nullopt : std::optional(op), [&](const store::Object& o) {
-        if (!core::BoolAt(o.spec, "public")) {
-            return false;
-        }
-        auto resolved = core::ParseRfc3339(core::StrAt(o.status, "resolved_at"));
-        return core::StrAt(o.spec, "status") != "resolved" || (resolved && now - *resolved < std::chrono::days(14));
-    });
+    std::vector<store::Object> incidents;
+    if (!op.empty()) {
+        incidents = ListKind(store_, "Incident", std::optional(op), [&](const store::Object& o) {
+            if (!core::BoolAt(o.spec, "public")) {
+                return false;
+            }
+            auto resolved = core::ParseRfc3339(core::StrAt(o.status, "resolved_at"));
+            return core::StrAt(o.spec, "status") != "resolved" || (resolved && now - *resolved < std::chrono::days(14));
+        });
+    }
     std::sort(incidents.begin(), incidents.end(), [](const store::Object& a, const store::Object& b) { return a.created_at > b.created_at; });
     std::string open, recent;
     for (const auto& inc : incidents) {

@@ -44,11 +44,18 @@ struct Expr {
     bool without = false;
     bool return_bool = false;
     std::optional<VectorMatching> matching;
+    // Longest path to a leaf (1 for a leaf); the parser bounds it so that evaluation, printing
+    // and destruction, all recursive, cannot run out of stack.
+    int height = 1;
 
     std::string ToString() const;
 };
 
 using ExprPtr = std::unique_ptr<Expr>;
+
+// How deeply a query may nest (parentheses, calls, operator chains): deeper is refused with a
+// parse error, never a stack overflow.
+inline constexpr int kMaxQueryDepth = 128;
 
 // Parses and type-checks a query; errors say where ("1:12: ...") and what was expected.
 core::Result<ExprPtr> Parse(std::string_view query);

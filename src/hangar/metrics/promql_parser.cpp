@@ -73,10 +73,16 @@ std::optional<int64_t> ParseDuration(std::string_view s) {
         }
         last_unit = rank == 0 ? -1 : rank;
         i += kUnits[unit].first.size();
-        if (n > std::numeric_limits<int64_t>::max() / kUnits[unit].second) {
+        if (n > std::numeric_limits<int64_t>::max() / kUnits[unit].second ||
+            total > std::numeric_limits<int64_t>::max() - n * kUnits[unit].second) {
             return std::nullopt;
         }
         total += n * kUnits[unit].second;
+    }
+    // The lexer carries durations as doubles: past 2^53 ms (285,000 years) the cast back to
+    // milliseconds would not be exact, nor, at 2^63, defined.
+    if (total > (int64_t{1} << 53)) {
+        return std::nullopt;
     }
     return total;
 }
@@ -340,7 +346,31 @@ private:
         return {};
     }
 
+    // Every descent passes through here, so one counter bounds the parser's recursion; heights
+    // bound the tree itself (a long chain of "1+1+..." is deep without recursing here).
     Result<ExprPtr> ParseExpr(int min_prec) {
+        if (depth_ >= kMaxQueryDepth) {
+            return Err(Peek(), fmt::format("the query nests deeper than {} levels", kMaxQueryDepth));
+        }
+        ++depth_;
+        auto e = ParseChain(min_prec);
+        --depth_;
+        if (e && (*e)->height > kMaxQueryDepth) {
+            return Err(Peek(), fmt::format("the query nests deeper than {} levels", kMaxQueryDepth));
+        }
+        return e;
+    }
+
+    // A node's height from its children's (they were bounded when they were made).
+    static void SetHeight(Expr& e) {
+        int h = e.param ? e.param->height : 0;
+        for (const auto& a : e.args) {
+            h = std::max(h, a->height);
+        }
+        e.height = h + 1;
+    }
+
+    Result<ExprPtr> ParseChain(int min_prec) {
         auto lhs = ParseUnary();
         if (!lhs) {
             return lhs;
@@ -394,6 +424,10 @@ private:
             }
             e->args.push_back(std::move(*lhs));
             e->args.push_back(std::move(*rhs));
+            SetHeight(*e);
+            if (e->height > kMaxQueryDepth) {
+                return Err(opt, fmt::format("the query nests deeper than {} levels", kMaxQueryDepth));
+            }
             if (auto c = CheckBinary(*e, opt); !c) {
                 return Fail(c.error());
             }
@@ -479,6 +513,7 @@ private:
             e->text = "-";
             e->type = (*operand)->type;
             e->args.push_back(std::move(*operand));
+            SetHeight(*e);
             return e;
         }
         return ParsePostfix();
@@ -577,6 +612,7 @@ private:
                 e->kind = Expr::Kind::kParen;
                 e->type = (*inner)->type;
                 e->args.push_back(std::move(*inner));
+                SetHeight(*e);
                 return e;
             }
             case Tok::kLBrace:
@@ -717,6 +753,7 @@ private:
                 return Fail(after.error());
             }
         }
+        SetHeight(*e);
         return e;
     }
 
@@ -755,12 +792,14 @@ private:
                 return Err(name, fmt::format("expected type {} in call to function \"{}\", got {}", ValueTypeName(sig.args[i]), name.text, ValueTypeName(e->args[i]->type)));
             }
         }
+        SetHeight(*e);
         return e;
     }
 
     std::string_view q_;
     std::vector<Token> toks_;
     size_t p_ = 0;
+    int depth_ = 0;
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "hangar/metrics/promql_ast.hpp"
@@ -249,6 +250,35 @@ TEST_F(PromqlTest, ParseErrorsSayWhereAndWhat) {
     EXPECT_EQ(Error("\"unterminated"), "1:1: parse error: unterminated quoted string");
     EXPECT_EQ(Error(""), "query is empty");
     EXPECT_EQ(Error("stddev(temp)"), "1:1: parse error: aggregation \"stddev\" is not in Hangar's PromQL subset");
+}
+
+// 5,000 levels once killed the server with a stack overflow; each shape is refused by name.
+TEST_F(PromqlTest, DeepNestingIsRefusedNotAStackOverflow) {
+    auto repeat = [](std::string_view s, int n) {
+        std::string out;
+        for (int i = 0; i < n; ++i) {
+            out += s;
+        }
+        return out;
+    };
+    std::string limit = fmt::format("the query nests deeper than {} levels", kMaxQueryDepth);
+    for (const std::string& q : {
+             repeat("(", 5000) + "1" + repeat(")", 5000),
+             repeat("sum(", 5000) + "temp" + repeat(")", 5000),
+             repeat("abs(", 5000) + "temp" + repeat(")", 5000),
+             repeat("-", 5000) + "1",
+             "1" + repeat(" + 1", 10000),
+             "2" + repeat(" ^ 2", 10000),
+             repeat("(", 5000),
+         }) {
+        auto r = Parse(q);
+        ASSERT_FALSE(r) << q.substr(0, 40);
+        EXPECT_NE(r.error().message.find(limit), std::string::npos) << r.error().message;
+    }
+    // Nesting within the limit still parses and evaluates.
+    auto ok = Parse(repeat("(", 100) + "1" + repeat(")", 100));
+    ASSERT_TRUE(ok) << ok.error().message;
+    EXPECT_TRUE(Parse("1" + repeat(" + 1", 100)));
 }
 
 TEST_F(PromqlTest, DurationsParseAndPrint) {

@@ -341,6 +341,10 @@ Result<void> Tsdb::Load() {
     return {};
 }
 
+namespace {
+constexpr int64_t kMaxSampleTime = 253'402'300'799'999;  // 9999-12-31T23:59:59.999Z
+}  // namespace
+
 Result<AppendResult> Tsdb::Append(std::string_view tenant_name, WriteBatch& batch) {
     AppendResult res;
     std::lock_guard append(append_mu_);
@@ -395,6 +399,15 @@ Result<AppendResult> Tsdb::Append(std::string_view tenant_name, WriteBatch& batc
             HeadSeries& s = *t.series[id];
             for (const Sample& smp : samples) {
                 uint64_t bits = std::bit_cast<uint64_t>(smp.v);
+                // Years 1970 to 9999: chunks store deltas of deltas, which timestamps near the
+                // ends of int64 would overflow.
+                if (smp.t < 0 || smp.t > kMaxSampleTime) {
+                    ++res.invalid;
+                    if (res.first_error.empty()) {
+                        res.first_error = fmt::format("sample at {} ms is outside the years 1970 to 9999", smp.t);
+                    }
+                    continue;
+                }
                 if (smp.t < min_valid) {
                     ++res.too_old;
                     if (res.first_error.empty()) {

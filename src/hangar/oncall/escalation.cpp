@@ -5,6 +5,7 @@
 
 #include "hangar/core/clock.hpp"
 #include "hangar/core/json.hpp"
+#include "hangar/core/destination.hpp"
 
 namespace hangar::oncall {
 
@@ -48,9 +49,10 @@ core::Result<json::object> ValidateEscalationPolicySpec(const json::object& spec
                     if (t.size() != 1 && tr.ok()) {
                         tr.SetError(tpath, "needs exactly one of schedule, user or webhook_url");
                     }
-                    if (const auto* u = t.if_contains("webhook_url"); u != nullptr && !u->as_string().starts_with("http://") &&
-                                                                      !u->as_string().starts_with("https://")) {
-                        tr.SetError(tpath + ".webhook_url", "must be an http:// or https:// URL");
+                    if (const auto* u = t.if_contains("webhook_url"); u != nullptr && u->is_string()) {
+                        if (auto ok = core::DestinationPolicy::Global().CheckUrl(u->as_string()); !ok) {
+                            tr.SetError(tpath + ".webhook_url", ok.error().message);
+                        }
                     }
                     sr.Absorb(tr.Finish());
                     targets.push_back(std::move(t));

@@ -9,6 +9,7 @@
 
 #include "hangar/core/ids.hpp"
 #include "hangar/core/log.hpp"
+#include "hangar/core/destination.hpp"
 
 namespace hangar::oncall {
 
@@ -17,6 +18,15 @@ namespace json = boost::json;
 namespace {
 
 size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
+
+// curl's socket opener: refuses an address the destination policy does not allow.
+curl_socket_t OpenCheckedSocket(void* host, curlsocktype, curl_sockaddr* addr) {
+    if (!core::DestinationPolicy::Global().AllowsConnect(&addr->addr, *static_cast<std::string*>(host))) {
+        core::LogWarn("webhook refused: its address is private, loopback or link-local", {{"host", std::string_view(*static_cast<std::string*>(host))}});
+        return CURL_SOCKET_BAD;
+    }
+    return socket(addr->family, addr->socktype, addr->protocol);
+}
 
 struct Upload {
     std::string_view data;
@@ -183,6 +193,14 @@ bool Notifier::Deliver(const Message& m, std::string& detail) {
         list = curl_slist_append(list, "Content-Type: application/json");
         curl_easy_setopt(curl, CURLOPT_URL, m.target.c_str());
         curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+        // The destination is checked again on the address curl connects to, after its own DNS
+        // lookup: a name that resolves to a private address is refused there. No proxy from
+        // the environment, no redirects: the checked address is the one called.
+        std::string host = core::UrlHost(m.target);
+        curl_easy_setopt(curl, CURLOPT_PROXY, "");
+        curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, OpenCheckedSocket);
+        curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &host);
         curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));

@@ -388,7 +388,11 @@ void Pager::RecordOutcome(const Message& m, bool delivered, const std::string& d
         }
         json::object& e = h->as_array()[static_cast<size_t>(m.seq)].as_object();
         e["delivery"] = delivered ? "delivered" : "failed";
-        e["delivery_detail"] = detail;
+        // A webhook's failure detail ("connection refused", "HTTP 404") would tell a tenant
+        // what listens where inside the operator's network: only the log has it.
+        if (m.channel == Message::Channel::kEmail) {
+            e["delivery_detail"] = detail;
+        }
         e["delivered_at"] = now;
         return {};
     });

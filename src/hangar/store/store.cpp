@@ -96,6 +96,17 @@ auto Store::Timed(std::string_view op, F&& f) -> decltype(f()) {
 
 // ---------------------------------------------------------------- reads
 
+// The id of a stored document that no longer parses: ObjectToDoc writes metadata.id first.
+static std::string IdOfDoc(std::string_view doc) {
+    constexpr std::string_view kHead = R"({"metadata":{"id":")";
+    if (doc.substr(0, kHead.size()) != kHead) {
+        return {};
+    }
+    size_t end = doc.find('"', kHead.size());
+    return end == std::string_view::npos ? std::string() : std::string(doc.substr(kHead.size(), end - kHead.size()));
+}
+
+
 std::shared_ptr<const CachedDoc> Store::Cached(std::string_view id) const {
     return cache_ ? cache_->Find(id) : nullptr;
 }
@@ -110,6 +121,7 @@ core::Result<std::string> Store::GetDoc(std::string_view id) {
         if (!doc) {
             return Fail(ErrorCode::kNotFound, fmt::format("{} not found", id));
         }
+        *doc = RepairDoc(std::move(*doc));
         if (cache_) {
             if (auto o = ObjectFromDoc(*doc)) {
                 cache_->InsertIfUnchanged(
@@ -180,7 +192,15 @@ core::Result<ListResult> Store::List(const ListQuery& q) {
             for (const auto& doc : docs) {
                 auto o = ObjectFromDoc(doc);
                 if (!o) {
-                    return Fail(o.error());
+                    // One unreadable object must not fail every list of its kind: skip it,
+                    // say so in the log, and page on past it.
+                    std::string id = IdOfDoc(doc);
+                    core::LogError("store: skipped an unreadable object in a list", {{"id", std::string_view(id)}, {"error", std::string_view(o.error().message)}});
+                    if (id.empty()) {
+                        return Fail(o.error());
+                    }
+                    page.after_id = id;
+                    continue;
                 }
                 page.after_id = o->id;
                 if (q.filter && !q.filter(*o)) {
@@ -428,6 +448,19 @@ static core::Error NameTakenError(const Object& o) {
     return e;
 }
 
+// JSON has no spelling for NaN or ±Infinity: an object holding one could be written but never
+// read back, and one such object would fail every list of its kind. Refuse it at the door.
+static core::Result<void> CheckWritable(const Object& o) {
+    for (auto [part, doc] : {std::pair<std::string_view, const json::object*>{"spec", &o.spec}, {"status", &o.status}}) {
+        if (auto at = core::FindNonFinite(*doc, std::string(part))) {
+            core::Error e = core::MakeError(ErrorCode::kInvalidArgument, fmt::format("{}: is not a finite number (JSON cannot hold NaN or Infinity)", *at));
+            e.With("field", *at);
+            return Fail(std::move(e));
+        }
+    }
+    return {};
+}
+
 std::string Store::Insert(Tx& tx, Object& obj, std::string_view blob) {
     obj.revision = NextRevision();
     obj.generation = 1;
@@ -444,6 +477,9 @@ std::string Store::Insert(Tx& tx, Object& obj, std::string_view blob) {
 core::Result<Store::CreateResult> Store::Create(
     Object obj, const std::optional<Idempotency>& idem, AuditEvent audit, std::string_view blob
 ) {
+    if (auto w = CheckWritable(obj); !w) {
+        return Fail(w.error());
+    }
     CreateResult out;
     auto r = Submit(
         [&](Tx& tx) -> core::Result<void> {
@@ -484,6 +520,10 @@ core::Result<Store::CreateResult> Store::Create(
 
 void Store::CreateAsync(Object obj, AuditEvent audit, std::string blob, bool or_existing,
                         std::function<void(core::Result<CreateResult>)> done) {
+    if (auto w = CheckWritable(obj); !w) {
+        done(Fail(w.error()));
+        return;
+    }
     struct State {
         Object obj;
         std::string blob;
@@ -583,6 +623,9 @@ core::Result<Object> Store::Update(
                     ErrorCode::kAlreadyExists,
                     fmt::format("a {} named \"{}\" already exists", next.kind, next.name)
                 );
+            }
+            if (auto w = CheckWritable(next); !w) {
+                return Fail(w.error());
             }
             next.revision = NextRevision();
             next.generation = cur->generation + (next.spec != cur->spec ? 1 : 0);

@@ -47,8 +47,65 @@ json::object ObjectToJson(const Object& o) {
 
 std::string ObjectToDoc(const Object& o) { return json::serialize(ObjectToJson(o)); }
 
+namespace {
+
+// Before non-finite numbers were refused, one could be stored, serialized as a bare Infinity,
+// -Infinity or NaN that no JSON reader takes. Such a token outside a string reads as null, so
+// the object can still be listed, fixed or deleted.
+std::string NullNonFinite(std::string_view doc) {
+    std::string out;
+    out.reserve(doc.size());
+    bool in_string = false;
+    for (size_t i = 0; i < doc.size(); ++i) {
+        char c = doc[i];
+        if (in_string) {
+            out += c;
+            if (c == '\\' && i + 1 < doc.size()) {
+                out += doc[++i];
+            } else if (c == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+            out += c;
+            continue;
+        }
+        bool replaced = false;
+        for (std::string_view token : {"-Infinity", "Infinity", "NaN"}) {
+            if (doc.substr(i, token.size()) == token) {
+                out += "null";
+                i += token.size() - 1;
+                replaced = true;
+                break;
+            }
+        }
+        if (!replaced) {
+            out += c;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string RepairDoc(std::string doc) {
+    if (doc.find("Infinity") == std::string::npos && doc.find("NaN") == std::string::npos) {
+        return doc;  // the common case: one fast scan
+    }
+    if (core::ParseJson(doc, core::LenientLimits())) {
+        return doc;  // the words are inside strings
+    }
+    return NullNonFinite(doc);
+}
+
 Result<Object> ObjectFromDoc(std::string_view doc) {
-    auto parsed = core::ParseJsonObject(doc);
+    // Hangar wrote it: no request limits, no duplicate-key bookkeeping.
+    auto parsed = core::ParseJsonObject(doc, core::LenientLimits());
+    if (!parsed) {
+        parsed = core::ParseJsonObject(NullNonFinite(doc), core::LenientLimits());
+    }
     if (!parsed) {
         return core::Fail(core::ErrorCode::kInternal, "stored object is not valid JSON");
     }

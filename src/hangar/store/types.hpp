@@ -39,6 +39,9 @@ inline std::string NameScope(const Object& o) { return o.tenant == o.id ? std::s
 json::object ObjectToJson(const Object& o);
 std::string ObjectToDoc(const Object& o);
 core::Result<Object> ObjectFromDoc(std::string_view doc);
+// A stored document as JSON a client can read: one written before non-finite numbers were
+// refused has its bare Infinity, -Infinity or NaN read as null.
+std::string RepairDoc(std::string doc);
 
 enum class ChangeType { kAdded, kModified, kDeleted };
 std::string_view ChangeTypeName(ChangeType t);
