@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
 
     // Hangar on core 0, trusting the fake's CA; no per-workspace limit in the way.
     ServerProcess server(work + "/hangar", {"--provisioner", "simulated", "--log-level", "warn", "--push-ca-file", fake.CaFile(), "--apns-url",
-                                            fake.Url(), "--push-rate", "1000000000", "--tenant-rate", "0"});
+                                            fake.Url(), "--push-rate", "1000000000", "--tenant-rate", "0", "--webhook-allow", "127.0.0.1"});
     if (!server.Start()) {
         std::fprintf(stderr, "push_bench: hangar did not start\n%s\n", server.Log().c_str());
         return 1;

@@ -27,7 +27,7 @@ protected:
         fake_dir_ = new TempDir();
         fake_ = new FakePushProviders(fake_dir_->path());
         s_ = new LiveServer({"--provisioner", "simulated", "--push-ca-file", fake_->CaFile(), "--apns-url", fake_->Url(), "--fcm-url", fake_->Url(),
-                             "--push-deadline", "1500ms", "--push-rate", "20"});
+                             "--push-deadline", "1500ms", "--push-rate", "20", "--webhook-allow", "127.0.0.1"});
         ASSERT_TRUE(s_->Start()) << s_->process().Log();
         Client admin = s_->Admin();
         ASSERT_EQ(admin.Do("POST", "/v1/plans", R"({"metadata":{"name":"tiny"},"spec":{"memory_mb":64,"cpu_millis":100,"entitlements":{"monthly_push_notifications":3}}})").status, 201);

@@ -122,6 +122,8 @@ core::Result<Val> Operand(std::string_view t, const metrics::Labels* labels, dou
     return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("\"{}\": use $value or $labels.<name>", t));
 }
 
+constexpr size_t kMaxTemplateOutput = 64 * 1024;
+
 core::Result<std::string> Expand(std::string_view text, const metrics::Labels* labels, double value) {
     std::string out;
     size_t pos = 0;
@@ -168,6 +170,10 @@ core::Result<std::string> Expand(std::string_view text, const metrics::Labels* l
             }
         }
         out += v->Text();
+        // 10,000 actions each naming a long label would make megabytes of every page and mail.
+        if (out.size() > kMaxTemplateOutput) {
+            return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("the template expands to more than {} bytes", kMaxTemplateOutput));
+        }
         pos = close + 2;
     }
     return core::Fail(core::ErrorCode::kInvalidArgument, "template has too many actions");

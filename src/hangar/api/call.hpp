@@ -4,6 +4,7 @@
 // content type, maps errors to their status and JSON body, and makes sure every mutating
 // request leaves exactly one audit event (the store writes it with the change when there is one).
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -65,6 +66,7 @@ struct Deps {
     incidents::Incidents* incidents = nullptr;
     edge::Workspaces* workspaces = nullptr;  // workspace cloud services; null: none
     edge::Collector* collector = nullptr;
+    std::chrono::milliseconds query_timeout{120'000};  // a PromQL query's evaluation time
 };
 
 // 429 when the caller's tenant is over its request rate (platform admins are exempt).

@@ -99,7 +99,9 @@ http::Response PromError(const core::Error& e) {
             return ErrorResponse(e);
         case ErrorCode::kInternal: type = "internal"; status = 500; break;
         case ErrorCode::kUnavailable: type = "unavailable"; status = 503; break;
-        case ErrorCode::kRequestTimeout: type = "timeout"; status = 503; break;
+        // The query's own cost, not the server's state: 422, so that no query a client sends
+        // is answered 5xx (Prometheus says 503 here).
+        case ErrorCode::kRequestTimeout: type = "timeout"; status = 422; break;
         // Everything else is the client's to fix (a wrong Content-Type, say): Prometheus
         // answers those 400 bad_data.
         default: break;
@@ -411,7 +413,7 @@ void AddMetricsRoutes(http::Router& router, Deps& deps) {
         if (!t) {
             return Fail(t.error());
         }
-        promql::Engine engine(*deps.tsdb);
+        promql::Engine engine(*deps.tsdb, promql::QueryOptions{.timeout = deps.query_timeout});
         auto r = engine.Instant(tenant, *q, *t);
         if (!r) {
             return Fail(r.error());
@@ -443,7 +445,7 @@ void AddMetricsRoutes(http::Router& router, Deps& deps) {
         if (!step) {
             return Fail(step.error());
         }
-        promql::Engine engine(*deps.tsdb);
+        promql::Engine engine(*deps.tsdb, promql::QueryOptions{.timeout = deps.query_timeout});
         auto r = engine.Range(tenant, *q, *start, *end, *step);
         if (!r) {
             return Fail(r.error());

@@ -103,6 +103,8 @@ void LoadYaml(const std::string& path, ServeConfig& cfg) {
             cfg.drain_timeout = v.as<std::string>();
         } else if (key == "request_timeout") {
             cfg.request_timeout = v.as<std::string>();
+        } else if (key == "query_timeout") {
+            cfg.query_timeout = v.as<std::string>();
         } else if (key == "max_connections_per_address") {
             cfg.max_connections_per_address = v.as<size_t>();
         } else if (key == "json_max_depth") {
@@ -230,6 +232,7 @@ void AddServeCommand(CLI::App& app) {
     add("--idle-timeout", &ServeConfig::idle_timeout, "Idle keep-alive connections close after this", "HANGAR_IDLE_TIMEOUT");
     add("--drain-timeout", &ServeConfig::drain_timeout, "On SIGTERM, how long in-flight requests may finish", "HANGAR_DRAIN_TIMEOUT");
     add("--request-timeout", &ServeConfig::request_timeout, "Time from a request's first byte to its last, headers and body together (408 past it)", "HANGAR_REQUEST_TIMEOUT");
+    add("--query-timeout", &ServeConfig::query_timeout, "A PromQL query's evaluation time (422 with errorType timeout past it)", "HANGAR_QUERY_TIMEOUT");
     add("--max-connections-per-address", &ServeConfig::max_connections_per_address, "Open connections one client address may hold (503 past it)", "HANGAR_MAX_CONNECTIONS_PER_ADDRESS")
         ->check(CLI::Range(size_t{1}, size_t{1000000}));
     add("--json-max-depth", &ServeConfig::json_max_depth, "Request bodies: deepest nesting of arrays and objects", "HANGAR_JSON_MAX_DEPTH")
@@ -601,7 +604,12 @@ int RunServe(const ServeConfig& cfg) {
     edge::EdgeDeps edge_deps{workspaces, collector, &public_limiter, &push};
 
     core::RateLimiter limiter(cfg.tenant_rate, cfg.tenant_rate * 2);
-    Deps deps{store, tokens, clock, &limiter, provisioner.get(), tsdb->get(), &dispatcher, &pager, &remediator, &incidents, &workspaces, &collector};
+    auto query_timeout = ParseMillis(cfg.query_timeout);
+    if (!query_timeout || query_timeout->count() == 0) {
+        fmt::print(stderr, "hangar serve: --query-timeout \"{}\": use a duration such as 30s or 2m\n", cfg.query_timeout);
+        return 2;
+    }
+    Deps deps{store, tokens, clock, &limiter, provisioner.get(), tsdb->get(), &dispatcher, &pager, &remediator, &incidents, &workspaces, &collector, *query_timeout};
     http::Router router;
     http::Server* server_ptr = nullptr;
     std::atomic<bool> ready{false};

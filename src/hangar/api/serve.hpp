@@ -22,6 +22,7 @@ struct ServeConfig {
     std::string idle_timeout = "30s";
     std::string drain_timeout = "15s";
     std::string request_timeout = "30s";      // a request's first byte to its last
+    std::string query_timeout = "2m";         // a PromQL query's evaluation time (422 timeout past it)
     size_t max_connections_per_address = 256;  // open connections from one client address
     size_t json_max_depth = 64;                // request bodies: nesting
     size_t json_max_values = 100000;           // request bodies: values in one document

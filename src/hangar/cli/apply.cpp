@@ -3,8 +3,11 @@
 // kind, tenant and name; `--prune -l <selector>` deletes objects with those labels that left
 // the files. Plan prints what apply would do, as a readable diff of specs.
 
+#include <charconv>
+#include <cmath>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <set>
@@ -102,48 +105,76 @@ const KindOrder* FindKind(const std::string& k) {
 }
 
 // Plain scalars become numbers and booleans where they read as such; quoted ones stay strings
-// (quote versions: "1.0").
-json::value FromYaml(const YAML::Node& n) {
-    switch (n.Type()) {
-        case YAML::NodeType::Map: {
-            json::object o;
-            for (const auto& kv : n) {
-                o[kv.first.as<std::string>()] = FromYaml(kv.second);
-            }
-            return o;
+// (quote versions: "1.0"). Bounded: an alias may point at its own ancestor (a: &a [1, *a]) or
+// be repeated into a billion nodes, so depth and the nodes visited are counted.
+class YamlToJson {
+public:
+    core::Result<json::value> Convert(const YAML::Node& n, size_t depth = 0) {
+        if (depth > kMaxDepth) {
+            return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("nests deeper than {} levels (or an alias refers to its own ancestor)", kMaxDepth));
         }
-        case YAML::NodeType::Sequence: {
-            json::array a;
-            for (const auto& e : n) {
-                a.push_back(FromYaml(e));
-            }
-            return a;
+        if (++nodes_ > kMaxNodes) {
+            return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("holds more than {} values once its aliases are expanded", kMaxNodes));
         }
-        case YAML::NodeType::Scalar: {
-            std::string s = n.Scalar();
-            if (n.Tag() != "!") {
-                if (s == "true" || s == "false") {
-                    return s == "true";
+        switch (n.Type()) {
+            case YAML::NodeType::Map: {
+                json::object o;
+                for (const auto& kv : n) {
+                    if (!kv.first.IsScalar()) {
+                        return core::Fail(core::ErrorCode::kInvalidArgument, "a mapping key must be a plain string");
+                    }
+                    auto v = Convert(kv.second, depth + 1);
+                    if (!v) {
+                        return v;
+                    }
+                    o[kv.first.Scalar()] = std::move(*v);
                 }
-                if (s == "null" || s == "~") {
-                    return nullptr;
-                }
-                char* end = nullptr;
-                long long i = std::strtoll(s.c_str(), &end, 10);
-                if (!s.empty() && *end == '\0') {
-                    return static_cast<int64_t>(i);
-                }
-                double d = std::strtod(s.c_str(), &end);
-                if (!s.empty() && *end == '\0') {
-                    return d;
-                }
+                return o;
             }
+            case YAML::NodeType::Sequence: {
+                json::array a;
+                for (const auto& e : n) {
+                    auto v = Convert(e, depth + 1);
+                    if (!v) {
+                        return v;
+                    }
+                    a.push_back(std::move(*v));
+                }
+                return a;
+            }
+            case YAML::NodeType::Scalar: return Scalar(n);
+            default: return nullptr;
+        }
+    }
+
+private:
+    static json::value Scalar(const YAML::Node& n) {
+        const std::string& s = n.Scalar();
+        if (n.Tag() == "!" || s.empty()) {
             return json::string(s);
         }
-        default:
+        if (s == "true" || s == "false") {
+            return s == "true";
+        }
+        if (s == "null" || s == "~") {
             return nullptr;
+        }
+        int64_t i = 0;
+        auto [ip, iec] = std::from_chars(s.data(), s.data() + s.size(), i);
+        if (iec == std::errc() && ip == s.data() + s.size()) {
+            return i;
+        }
+        double d = 0;
+        auto [dp, dec] = std::from_chars(s.data(), s.data() + s.size(), d);
+        if (dec == std::errc() && dp == s.data() + s.size() && std::isfinite(d)) {
+            return d;
+        }
+        return json::string(s);
     }
-}
+    static constexpr size_t kMaxDepth = 64;
+    static constexpr size_t kMaxNodes = 1'000'000;
+    size_t nodes_ = 0;
+};
 
 struct Doc {
     const KindOrder* kind;
@@ -172,18 +203,21 @@ public:
 
     core::Result<void> Load(const std::vector<std::string>& files) {
         for (const auto& file : files) {
-            std::vector<YAML::Node> nodes;
-            try {
-                nodes = YAML::LoadAllFromFile(file);
-            } catch (const YAML::Exception& e) {
-                return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("{}: {}", file, e.what()));
+            std::ifstream in(file, std::ios::binary);
+            if (!in) {
+                return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("{}: cannot be read", file));
             }
-            for (size_t i = 0; i < nodes.size(); ++i) {
-                if (!nodes[i] || nodes[i].IsNull()) {
+            std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            auto docs = ParseFleetDocuments(text);
+            if (!docs) {
+                return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("{}: {}", file, docs.error().message));
+            }
+            for (size_t i = 0; i < docs->size(); ++i) {
+                const json::value& v = (*docs)[i];
+                if (v.is_null()) {
                     continue;
                 }
                 std::string where = fmt::format("{} (document {})", file, i + 1);
-                json::value v = FromYaml(nodes[i]);
                 if (!v.is_object()) {
                     return core::Fail(core::ErrorCode::kInvalidArgument, where + ": a document must be a mapping");
                 }
@@ -374,6 +408,29 @@ private:
 };
 
 }  // namespace
+
+core::Result<std::vector<json::value>> ParseFleetDocuments(std::string_view text) {
+    std::vector<YAML::Node> nodes;
+    try {
+        nodes = YAML::LoadAll(std::string(text));
+    } catch (const YAML::Exception& e) {
+        return core::Fail(core::ErrorCode::kInvalidArgument, e.what());
+    }
+    std::vector<json::value> out;
+    for (size_t i = 0; i < nodes.size(); ++i) {
+        if (!nodes[i] || nodes[i].IsNull()) {
+            out.emplace_back(nullptr);
+            continue;
+        }
+        YamlToJson convert;
+        auto v = convert.Convert(nodes[i]);
+        if (!v) {
+            return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("document {}: {}", i + 1, v.error().message));
+        }
+        out.push_back(std::move(*v));
+    }
+    return out;
+}
 
 int PlanOrApply(Client& client, const std::vector<std::string>& files, bool apply, bool prune, const std::string& selector) {
     Planner p(client, prune, selector);

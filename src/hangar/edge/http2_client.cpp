@@ -24,6 +24,7 @@
 #include <boost/asio/strand.hpp>
 #include <fmt/format.h>
 
+#include "hangar/core/destination.hpp"
 #include "hangar/core/log.hpp"
 
 namespace hangar::edge {
@@ -383,7 +384,21 @@ struct Http2Client::State : std::enable_shared_from_this<State> {
                 self->ConnectFailed(c, fmt::format("cannot resolve {}: {}", self->host, ec.message()));
                 return;
             }
-            asio::async_connect(c->sock, found, asio::bind_executor(self->strand, [self, c](ErrorCode ec2, const tcp::endpoint&) {
+            tcp::resolver::results_type allowed = found;
+            if (self->opts.check_destination) {
+                std::vector<tcp::endpoint> ok;
+                for (const auto& e : found) {
+                    if (core::DestinationPolicy::Global().AllowsConnect(e.endpoint().data(), self->host)) {
+                        ok.push_back(e.endpoint());
+                    }
+                }
+                if (ok.empty()) {
+                    self->ConnectFailed(c, fmt::format("{} is a private, loopback or link-local address (an operator can allow it with --webhook-allow)", self->host));
+                    return;
+                }
+                allowed = tcp::resolver::results_type::create(ok.begin(), ok.end(), self->host, self->port);
+            }
+            asio::async_connect(c->sock, allowed, asio::bind_executor(self->strand, [self, c](ErrorCode ec2, const tcp::endpoint&) {
                 if (ec2) {
                     self->ConnectFailed(c, fmt::format("cannot connect to {}: {}", self->authority, ec2.message()));
                     return;

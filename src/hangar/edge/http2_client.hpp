@@ -44,6 +44,9 @@ struct H2Options {
     std::string ca_file;  // trust these roots too (tests' own CA); system roots otherwise
     std::chrono::milliseconds connect_timeout{5000};
     size_t max_queue = 20000;  // requests waiting beyond this fail at once
+    // A URL a tenant named (its push app's): connect only to the addresses the destination
+    // policy allows (core/destination.hpp), checked on what the name resolved to.
+    bool check_destination = false;
 };
 
 class Http2Client {

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "hangar/core/destination.hpp"
 #include "hangar/core/ids.hpp"
 #include "hangar/core/json.hpp"
 #include "hangar/core/log.hpp"
@@ -189,7 +190,10 @@ std::function<core::Result<json::object>(const json::object&)> PushAppValidator(
         if ((apns == nullptr) == (fcm == nullptr)) {
             return Fail(core::FieldError("spec", "must have exactly one of apns (an iOS app) or fcm (an Android app)"));
         }
-        auto url_ok = [](const std::string& u) { return u.starts_with("https://") && u.size() > 8 && u.size() < 512; };
+        // A tenant's URL: https, and not into the operator's network (checked again at connect).
+        auto url_ok = [](const std::string& u) {
+            return u.starts_with("https://") && u.size() > 8 && u.size() < 512 && core::DestinationPolicy::Global().CheckUrl(u);
+        };
         if (apns != nullptr) {
             core::ObjectReader a(*apns, "spec.apns");
             json::object o;
@@ -220,7 +224,7 @@ std::function<core::Result<json::object>(const json::object&)> PushAppValidator(
                 return Fail(core::FieldError("spec.apns.topic", "must be the app's bundle id"));
             }
             if (url && !url_ok(*url)) {
-                return Fail(core::FieldError("spec.apns.url", "must be an https:// URL"));
+                return Fail(core::FieldError("spec.apns.url", "must be an https:// URL of a public address (an operator can allow others with --webhook-allow)"));
             }
             o["key_sealed"] = keys.Seal(key);
             o["key_sha256"] = core::Sha256Hex(key);  // lets `hangar plan` tell a changed key from the same one
@@ -264,7 +268,7 @@ std::function<core::Result<json::object>(const json::object&)> PushAppValidator(
             token_uri = "https://oauth2.googleapis.com/token";
         }
         if (!url_ok(token_uri) || (url && !url_ok(*url))) {
-            return Fail(core::FieldError(url && !url_ok(*url) ? "spec.fcm.url" : "spec.fcm.service_account", "URLs must be https://"));
+            return Fail(core::FieldError(url && !url_ok(*url) ? "spec.fcm.url" : "spec.fcm.service_account", "URLs must be https:// URLs of public addresses (an operator can allow others with --webhook-allow)"));
         }
         json::object o{{"service_account_sealed", keys.Seal(sa_text)},
                        {"service_account_sha256", core::Sha256Hex(sa_text)},
@@ -418,7 +422,7 @@ std::shared_ptr<PushGateway::App> PushGateway::FindApp(const std::string& tenant
     if (kind == "apns") {
         app->topic = core::StrAt(cfg, "topic");
         std::string url = core::StrAt(cfg, "url");
-        auto s = ApnsSender::Make(ApnsApp{secret, core::StrAt(cfg, "key_id"), core::StrAt(cfg, "team_id"), app->topic, url.empty() ? opts_.apns_url : url},
+        auto s = ApnsSender::Make(ApnsApp{secret, core::StrAt(cfg, "key_id"), core::StrAt(cfg, "team_id"), app->topic, url.empty() ? opts_.apns_url : url, !url.empty()},
                                   ProviderLink{opts_.ca_file, io_}, clock_);
         if (!s) {
             why = s.error().message;
@@ -429,7 +433,7 @@ std::shared_ptr<PushGateway::App> PushGateway::FindApp(const std::string& tenant
         auto sa = core::ParseJsonObject(secret);
         std::string url = core::StrAt(cfg, "url");
         auto s = FcmSender::Make(FcmApp{core::StrAt(*sa, "private_key"), core::StrAt(cfg, "client_email"), core::StrAt(cfg, "project_id"),
-                                        core::StrAt(cfg, "token_uri"), url.empty() ? opts_.fcm_url : url},
+                                        core::StrAt(cfg, "token_uri"), url.empty() ? opts_.fcm_url : url, !url.empty()},
                                  ProviderLink{opts_.ca_file, io_}, clock_);
         if (!s) {
             why = s.error().message;

@@ -1,10 +1,13 @@
 #include "hangar/edge/push_providers.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <future>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "hangar/core/json.hpp"
 #include "hangar/core/strings.hpp"
 
 namespace hangar::edge {
@@ -25,8 +28,12 @@ std::pair<std::string, std::string> SplitUrl(const std::string& url) {
 
 std::chrono::milliseconds RetryAfter(const H2Response& r) {
     std::string v = r.Header("retry-after");
-    int s = std::atoi(v.c_str());
-    return std::chrono::milliseconds(std::clamp(s, 0, 3600) * 1000);
+    int64_t s = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), s);
+    if (ec == std::errc::result_out_of_range) {
+        s = 3600;
+    }
+    return std::chrono::milliseconds(std::clamp<int64_t>(s, 0, 3600) * 1000);
 }
 
 }  // namespace
@@ -53,7 +60,7 @@ core::Result<std::unique_ptr<ApnsSender>> ApnsSender::Make(ApnsApp app, const Pr
 
 ApnsSender::ApnsSender(ApnsApp app, PrivateKey key, const ProviderLink& link, const core::Clock& clock)
     : app_(std::move(app)), key_(std::move(key)), clock_(clock) {
-    client_ = std::make_unique<Http2Client>(H2Options{.url = app_.url, .ca_file = link.ca_file}, link.io);
+    client_ = std::make_unique<Http2Client>(H2Options{.url = app_.url, .ca_file = link.ca_file, .check_destination = app_.url_from_tenant}, link.io);
 }
 
 std::string ApnsSender::Token(bool renew) {
@@ -88,6 +95,8 @@ H2Request ApnsRequest(const std::string& device_token, const ApnsNote& note, con
     return req;
 }
 
+}  // namespace
+
 // What an APNs answer means; `token_refused` is set for a provider token to renew.
 ProviderOutcome ApnsOutcome(const H2Response& r, bool& token_refused) {
     ProviderOutcome out;
@@ -118,7 +127,6 @@ ProviderOutcome ApnsOutcome(const H2Response& r, bool& token_refused) {
     return out;
 }
 
-}  // namespace
 
 ProviderOutcome ApnsSender::Send(const std::string& device_token, const ApnsNote& note, Deadline deadline) {
     ProviderOutcome out;
@@ -153,10 +161,10 @@ core::Result<std::unique_ptr<FcmSender>> FcmSender::Make(FcmApp app, const Provi
 
 FcmSender::FcmSender(FcmApp app, PrivateKey key, const ProviderLink& link, const core::Clock& clock)
     : app_(std::move(app)), key_(std::move(key)), clock_(clock) {
-    fcm_ = std::make_unique<Http2Client>(H2Options{.url = app_.url, .ca_file = link.ca_file}, link.io);
+    fcm_ = std::make_unique<Http2Client>(H2Options{.url = app_.url, .ca_file = link.ca_file, .check_destination = app_.url_from_tenant}, link.io);
     auto [origin, path] = SplitUrl(app_.token_uri);
     token_path_ = path;
-    oauth_ = std::make_unique<Http2Client>(H2Options{.url = origin, .ca_file = link.ca_file}, link.io);
+    oauth_ = std::make_unique<Http2Client>(H2Options{.url = origin, .ca_file = link.ca_file, .check_destination = true}, link.io);
 }
 
 std::string FcmSender::AccessToken(bool renew, Deadline deadline, ProviderOutcome& why) {
@@ -177,21 +185,32 @@ std::string FcmSender::AccessToken(bool renew, Deadline deadline, ProviderOutcom
     req.headers = {{"content-type", "application/x-www-form-urlencoded"}};
     req.body = "grant_type=" + core::UrlEncode("urn:ietf:params:oauth:grant-type:jwt-bearer") + "&assertion=" + key_.SignJwt(header, claims);
     H2Response r = Exchange(*oauth_, std::move(req), deadline);
-    boost::system::error_code ec;
-    json::value body = r.body.empty() ? json::value() : json::parse(r.body, ec);
-    if (r.status != 200 || !body.is_object() || !body.as_object().contains("access_token")) {
+    auto grant = r.status == 200 ? ReadOAuthGrant(r.body) : std::nullopt;
+    if (!grant) {
         why.provider_status = r.status;
         why.kind = r.status == 0 || r.status == 429 || r.status >= 500 ? ProviderOutcome::kRetry : ProviderOutcome::kFailed;
-        why.reason = r.status == 0 ? r.error : fmt::format("the OAuth2 grant answered {}: {}", r.status, r.body.substr(0, 200));
+        why.reason = r.status == 0 ? r.error : fmt::format("the OAuth2 grant answered {}: {}", r.status, core::ToValidUtf8(r.body.substr(0, 200)));
         return {};
     }
-    access_ = std::string(body.at("access_token").as_string());
-    int64_t ttl = body.as_object().contains("expires_in") && body.at("expires_in").is_int64() ? body.at("expires_in").as_int64() : 3600;
-    access_until_ = now + std::chrono::seconds(std::max<int64_t>(ttl - 300, 1));  // renew 5 minutes early
+    access_ = std::move(grant->access_token);
+    access_until_ = now + std::chrono::seconds(std::max<int64_t>(grant->expires_in - 300, 1));  // renew 5 minutes early
     return access_;
 }
 
-namespace {
+std::optional<OAuthGrant> ReadOAuthGrant(std::string_view body) {
+    boost::system::error_code ec;
+    json::value v = json::parse(body, ec);
+    const json::object* o = ec ? nullptr : v.if_object();
+    const json::value* token = o != nullptr ? o->if_contains("access_token") : nullptr;
+    if (token == nullptr || !token->is_string() || token->as_string().empty() || token->as_string().size() > 8192) {
+        return std::nullopt;
+    }
+    OAuthGrant g{std::string(token->as_string()), 3600};
+    if (const json::value* e = o->if_contains("expires_in"); e != nullptr && e->is_int64()) {
+        g.expires_in = std::clamp<int64_t>(e->as_int64(), 1, 86400);  // a day at most: no overflow, no stale token kept for ever
+    }
+    return g;
+}
 
 ProviderOutcome FcmOutcome(const H2Response& r) {
     ProviderOutcome out;
@@ -233,6 +252,8 @@ ProviderOutcome FcmOutcome(const H2Response& r) {
     }
     return out;
 }
+
+namespace {
 
 std::string FcmBody(const std::string& device_token, const std::string& message_json) {
     boost::system::error_code ec;

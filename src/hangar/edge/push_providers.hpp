@@ -9,7 +9,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "hangar/core/clock.hpp"
 #include "hangar/core/error.hpp"
@@ -45,6 +47,7 @@ struct ProviderLink {
 struct ApnsApp {
     std::string key_pem, key_id, team_id, topic;
     std::string url;  // https://api.push.apple.com
+    bool url_from_tenant = false;  // the push app named it: the destination policy applies
 };
 
 struct ApnsNote {
@@ -80,6 +83,7 @@ private:
 struct FcmApp {
     std::string private_key_pem, client_email, project_id, token_uri;
     std::string url;  // https://fcm.googleapis.com
+    bool url_from_tenant = false;  // the push app named it (token_uri always comes from the tenant)
 };
 
 class FcmSender {
@@ -106,5 +110,15 @@ private:
 
 // Sends one request on `client` and waits for the answer until `deadline`.
 H2Response Exchange(Http2Client& client, H2Request req, Deadline deadline);
+
+// How a provider's answer reads. The answer may be APNs' or FCM's, or whatever answers at the
+// URL a tenant gave its push app: nothing in it may throw, overflow or be trusted for size.
+ProviderOutcome ApnsOutcome(const H2Response& r, bool& token_refused);
+ProviderOutcome FcmOutcome(const H2Response& r);
+struct OAuthGrant {
+    std::string access_token;
+    int64_t expires_in = 3600;  // seconds, 1 to 86,400
+};
+std::optional<OAuthGrant> ReadOAuthGrant(std::string_view body);
 
 }  // namespace hangar::edge

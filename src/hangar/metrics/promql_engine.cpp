@@ -308,7 +308,17 @@ std::vector<Elem> TopK(const std::vector<Elem>& in, int64_t k, bool top) {
 
 class Evaluator {
 public:
-    Evaluator(const Tsdb& db, std::string_view tenant, const QueryOptions& o) : db_(db), tenant_(tenant), opts_(o) {}
+    Evaluator(const Tsdb& db, std::string_view tenant, const QueryOptions& o)
+        : db_(db), tenant_(tenant), opts_(o), deadline_(std::chrono::steady_clock::now() + o.timeout) {}
+
+    // Checked every node and every series: a query is cut off at its deadline, whatever its
+    // shape, and the clock is read once every 256 checks.
+    Result<void> InTime() {
+        if ((++checks_ & 255U) == 0 && std::chrono::steady_clock::now() > deadline_) {
+            return Fail(ErrorCode::kRequestTimeout, fmt::format("query timed out in expression evaluation (the limit is {} ms)", opts_.timeout.count()));
+        }
+        return {};
+    }
 
     Result<void> Prefetch(const Expr& e, int64_t start, int64_t end) {
         if (e.kind == Kind::kVectorSelector || e.kind == Kind::kMatrixSelector) {
@@ -318,6 +328,9 @@ public:
             // (unsorted select); topk's ties depend on it.
             Fetched f;
             for (auto& s : data) {
+                if (auto t = InTime(); !t) {
+                    return t;
+                }
                 loaded_ += s.samples.size();
                 if (loaded_ > opts_.max_samples) {
                     return ExecError("query processing would load too many samples into memory in query execution");
@@ -348,6 +361,9 @@ public:
     }
 
     Result<Val> Eval(const Expr& e, int64_t ts) {
+        if (auto t = InTime(); !t) {
+            return Fail(t.error());
+        }
         switch (e.kind) {
             case Kind::kNumber: return Val{ValueType::kScalar, e.number, {}, {}, {}};
             case Kind::kString: return Val{ValueType::kString, 0, {}, {}, e.text};
@@ -964,6 +980,8 @@ private:
     const Tsdb& db_;
     std::string_view tenant_;
     const QueryOptions& opts_;
+    std::chrono::steady_clock::time_point deadline_;
+    uint32_t checks_ = 0;
     uint64_t loaded_ = 0;
     LabelsPtr empty_labels_ = std::make_shared<const Labels>();
     std::unordered_map<const Expr*, Fetched> fetched_;

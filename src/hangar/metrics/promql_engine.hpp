@@ -4,6 +4,7 @@
 // rate/increase/delta, and label handling of functions, aggregations and vector matching.
 // A query sees only its tenant's series.
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -19,6 +20,7 @@ struct QueryOptions {
     int64_t lookback_ms = 5 * kMinute;
     uint64_t max_samples = 50'000'000;  // samples a query may load
     uint64_t max_points = 11'000;       // steps per range query, as Prometheus
+    std::chrono::milliseconds timeout{120'000};  // a query's evaluation time, as Prometheus's 2m
 };
 
 struct QueryResult {
@@ -33,7 +35,8 @@ public:
     explicit Engine(const Tsdb& db, QueryOptions opts = {}) : db_(db), opts_(opts) {}
 
     // Errors: kInvalidArgument for a bad query (Prometheus's bad_data), kUnprocessable for
-    // one that fails while running (execution), kTooManyRequests past max_samples.
+    // one that fails while running (execution), kTooManyRequests past max_samples,
+    // kRequestTimeout past the timeout.
     core::Result<QueryResult> Instant(std::string_view tenant, std::string_view query, int64_t t_ms) const;
     core::Result<QueryResult> Range(
         std::string_view tenant, std::string_view query, int64_t start_ms, int64_t end_ms, int64_t step_ms

@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
+#include <initializer_list>
 #include <charconv>
 
 #include <boost/json.hpp>
@@ -45,9 +47,14 @@ bool LoadTimeZone(const std::string& name, cctz::time_zone* zone) {
 constexpr std::string_view kDays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 constexpr size_t kMaxLayers = 10, kMaxUsers = 100, kMaxOverrides = 500, kMaxRestrictions = 14;
 
+// Digits only: from_chars would read a sign ("-1:00", "00:-5").
+bool AllDigitsAt(std::string_view s, std::initializer_list<size_t> at) {
+    return std::all_of(at.begin(), at.end(), [&](size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '9'; });
+}
+
 std::optional<int> ParseClock(std::string_view s) {  // "HH:MM", 00:00..24:00
     int h = 0, m = 0;
-    if (s.size() != 5 || s[2] != ':' || std::from_chars(s.data(), s.data() + 2, h).ptr != s.data() + 2 ||
+    if (s.size() != 5 || !AllDigitsAt(s, {0, 1, 3, 4}) || s[2] != ':' || std::from_chars(s.data(), s.data() + 2, h).ptr != s.data() + 2 ||
         std::from_chars(s.data() + 3, s.data() + 5, m).ptr != s.data() + 5 || h > 24 || m > 59 || (h == 24 && m != 0)) {
         return std::nullopt;
     }
@@ -59,7 +66,7 @@ std::optional<cctz::civil_second> ParseCivil(std::string_view s) {  // "YYYY-MM-
     auto num = [&](size_t at, size_t len, int& out) {
         return at + len <= s.size() && std::from_chars(s.data() + at, s.data() + at + len, out).ptr == s.data() + at + len;
     };
-    if (s.size() != 16 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || !num(0, 4, y) || !num(5, 2, mo) ||
+    if (s.size() != 16 || !AllDigitsAt(s, {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15}) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || !num(0, 4, y) || !num(5, 2, mo) ||
         !num(8, 2, d) || !num(11, 2, h) || !num(14, 2, mi)) {
         return std::nullopt;
     }
