@@ -57,6 +57,11 @@ std::optional<TimePoint> ParseRfc3339(std::string_view s) {
     if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) {
         return std::nullopt;
     }
+    // Nanoseconds since 1970 in 64 bits reach the years 1677 to 2262; past them the
+    // conversion would overflow (found by the core_text fuzz target).
+    if (year < 1900 || year > 2200) {
+        return std::nullopt;
+    }
     size_t pos = 19;
     int64_t nanos = 0;
     if (pos < s.size() && s[pos] == '.') {
@@ -116,13 +121,19 @@ std::optional<std::chrono::seconds> ParseDuration(std::string_view s) {
     if (r.ec != std::errc() || r.ptr != s.data() + s.size() - 1 || n < 0 || n > 36500LL * 86400) {
         return std::nullopt;
     }
+    int64_t unit = 0;
     switch (s.back()) {
-        case 's': return std::chrono::seconds(n);
-        case 'm': return std::chrono::seconds(n * 60);
-        case 'h': return std::chrono::seconds(n * 3600);
-        case 'd': return std::chrono::seconds(n * 86400);
+        case 's': unit = 1; break;
+        case 'm': unit = 60; break;
+        case 'h': unit = 3600; break;
+        case 'd': unit = 86400; break;
         default: return std::nullopt;
     }
+    // At most 100 years in all: added to a time in nanoseconds, more would overflow.
+    if (n > 36500LL * 86400 / unit) {
+        return std::nullopt;
+    }
+    return std::chrono::seconds(n * unit);
 }
 
 }  // namespace hangar::core

@@ -26,6 +26,15 @@ TEST(Rfc3339, RejectsMalformedTimes) {
     }
 }
 
+// Found by fuzzing: years past 2262 overflowed the nanosecond clock (undefined behaviour).
+TEST(Rfc3339, RefusesYearsTheClockCannotHold) {
+    EXPECT_FALSE(ParseRfc3339("5999-03-29T01:29:00+05:45"));
+    EXPECT_FALSE(ParseRfc3339("0001-01-01T00:00:00Z"));
+    EXPECT_TRUE(ParseRfc3339("2199-12-31T23:59:59Z"));
+    EXPECT_FALSE(ParseDuration("99999999d"));
+    EXPECT_TRUE(ParseDuration("36500d"));
+}
+
 TEST(Duration, ParsesUnits) {
     EXPECT_EQ(ParseDuration("30s")->count(), 30);
     EXPECT_EQ(ParseDuration("15m")->count(), 900);

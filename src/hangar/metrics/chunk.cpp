@@ -1,5 +1,6 @@
 #include "hangar/metrics/chunk.hpp"
 
+#include <cstdint>
 #include <bit>
 #include <cstring>
 
@@ -248,7 +249,8 @@ bool ChunkIterator::Next() {
         uint64_t d = 0;
         ok = Uvarint(d);
         t_delta_ = static_cast<int64_t>(d);
-        t_ += t_delta_;
+        // A corrupted chunk can hold any bits: an overflowing time is an error, not UB.
+        ok = ok && d <= static_cast<uint64_t>(INT64_MAX) && !__builtin_add_overflow(t_, t_delta_, &t_);
         ok = ok && ReadValue();
     } else {
         int prefix = 0;
@@ -273,8 +275,7 @@ bool ChunkIterator::Next() {
             }
             dod = static_cast<int64_t>(raw);
         }
-        t_delta_ += dod;
-        t_ += t_delta_;
+        ok = ok && !__builtin_add_overflow(t_delta_, dod, &t_delta_) && !__builtin_add_overflow(t_, t_delta_, &t_);
         ok = ok && ReadValue();
     }
     if (!ok) {
