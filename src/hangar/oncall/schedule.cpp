@@ -70,6 +70,9 @@ std::optional<cctz::civil_second> ParseCivil(std::string_view s) {  // "YYYY-MM-
         !num(8, 2, d) || !num(11, 2, h) || !num(14, 2, mi)) {
         return std::nullopt;
     }
+    if (y < 1900 || y > 2200) {
+        return std::nullopt;  // beyond the nanosecond clock's years (1677 to 2262) it overflows
+    }
     cctz::civil_second cs(y, mo, d, h, mi, 0);
     if (cs.year() != y || cs.month() != mo || cs.day() != d || cs.hour() != h || cs.minute() != mi) {
         return std::nullopt;  // 2026-02-30 normalises to March: refuse it
