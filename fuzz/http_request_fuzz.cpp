@@ -120,7 +120,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             break;
         }
     }
-    if (!ec && !parser.is_done()) {
+    if (!ec && !parser.is_done() && parser.got_some()) {
         parser.put_eof(ec);  // the client closed the connection here
     }
     if (parser.is_header_done()) {
