@@ -3,7 +3,7 @@
 // same steps in the same order with the same libraries and limits:
 //   boost::beast::http::request_parser<string_body>, header_limit 16 KiB, body_limit 1 MiB
 //   (ServerOptions' default), the Content-Length check; the Request filled as Session fills it
-//   (lower-cased header names); the lenient re-escaping of the query Session applies;
+//   (lower-cased header names); http::LenientTarget, the re-escaping of the query Session applies;
 //   boost::urls::parse_origin_form; the decoded path and query; then Hangar's own code:
 //   hangar::http::Router::Find over the API's route patterns, and the api layer's request
 //   readers BodyObject, QueryInt and KnownQuery.
@@ -77,22 +77,6 @@ const http::Router& Routes() {
     return router;
 }
 
-// server.cpp: "Be lenient as Go's net/url is: clients send "match[]=" and "{job="x"}" unescaped."
-std::string LenientTarget(const std::string& target) {
-    size_t q = target.find('?');
-    if (q == std::string::npos) {
-        return target;
-    }
-    std::string fixed = target.substr(0, q + 1);
-    for (char c : std::string_view(target).substr(q + 1)) {
-        if (std::string_view("[]{}|\"^`\\<> ").find(c) != std::string_view::npos) {
-            fixed += fmt::format("%{:02X}", static_cast<unsigned char>(c));
-        } else {
-            fixed += c;
-        }
-    }
-    return fixed;
-}
 
 }  // namespace
 
@@ -148,7 +132,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     req.body = std::move(msg.body());
     (void)msg.keep_alive();
 
-    std::string target = LenientTarget(req.target);  // the view below points into it
+    std::string target = http::LenientTarget(req.target);  // the view below points into it
     auto parsed = boost::urls::parse_origin_form(target);
     if (!parsed) {
         return 0;  // 400 "malformed request target"

@@ -1,5 +1,7 @@
 #include "hangar/http/router.hpp"
 
+#include <fmt/format.h>
+
 namespace hangar::http {
 
 std::string_view Request::Header(std::string_view lower_name) const {
@@ -117,6 +119,22 @@ Router::Match Router::Find(Request& req, const Route*& out, std::string& allow) 
         }
     }
     return path_found ? Match::kNoMethod : Match::kNoPath;
+}
+
+std::string LenientTarget(std::string_view target) {
+    size_t q = target.find('?');
+    if (q == std::string_view::npos) {
+        return std::string(target);
+    }
+    std::string fixed(target.substr(0, q + 1));
+    for (char c : target.substr(q + 1)) {
+        if (std::string_view("[]{}|\"^`\\<> ").find(c) != std::string_view::npos) {
+            fixed += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+        } else {
+            fixed += c;
+        }
+    }
+    return fixed;
 }
 
 }  // namespace hangar::http

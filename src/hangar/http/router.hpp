@@ -47,5 +47,9 @@ private:
 };
 
 std::vector<std::string_view> SplitPath(std::string_view path);
+// A request target with the query's unescaped [ ] { } | " ^ ` \ < > and spaces percent-encoded,
+// so that it parses as a URL: lenient as Go's net/url is, since clients send "match[]=" and
+// {job="x"} as they are.
+std::string LenientTarget(std::string_view target);
 
 }  // namespace hangar::http

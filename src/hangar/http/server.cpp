@@ -436,19 +436,7 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
         bool keep_alive = msg.keep_alive() && !draining;
 
         Response out;
-        // Be lenient as Go's net/url is: clients send "match[]=" and "{job="x"}" unescaped.
-        std::string target = req->target;
-        if (size_t q = target.find('?'); q != std::string::npos) {
-            std::string fixed = target.substr(0, q + 1);
-            for (char c : std::string_view(target).substr(q + 1)) {
-                if (std::string_view("[]{}|\"^`\\<> ").find(c) != std::string_view::npos) {
-                    fixed += fmt::format("%{:02X}", static_cast<unsigned char>(c));
-                } else {
-                    fixed += c;
-                }
-            }
-            target = std::move(fixed);
-        }
+        std::string target = LenientTarget(req->target);  // the parsed view points into it
         auto parsed = boost::urls::parse_origin_form(target);
         if (!parsed) {
             req->route = "unmatched";
