@@ -263,6 +263,26 @@ TEST(WebhookAllowTest, AnOperatorCanAllowAPrivateDestination) {
     EXPECT_EQ(still.status, 400) << still.body;
 }
 
+// The new settings refuse what they cannot use, before the server starts.
+TEST(SecuritySettingsTest, BadLimitsAndAllowListsStopTheServerWithAUsageError) {
+    TempDir dir;
+    for (const std::vector<std::string>& bad : {
+             std::vector<std::string>{"--webhook-allow", "10.0.0.0/99"},
+             std::vector<std::string>{"--webhook-allow", "host/8"},
+             std::vector<std::string>{"--json-max-depth", "2"},
+             std::vector<std::string>{"--max-connections-per-address", "0"},
+             std::vector<std::string>{"--request-timeout", "soon"},
+             std::vector<std::string>{"--query-timeout", "0s"},
+         }) {
+        std::vector<std::string> args{"serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path() + "/data"};
+        args.insert(args.end(), bad.begin(), bad.end());
+        std::string out, err;
+        int code = RunCli(args, out, err);
+        EXPECT_NE(code, 0) << bad[0] << " " << bad[1];
+        EXPECT_NE(err.find(bad[0]), std::string::npos) << err;
+    }
+}
+
 // Defect 9: the data folder and the database were readable by every local user.
 TEST_F(SecurityTest, TheDataFolderAndDatabaseAreTheServersAlone) {
     struct stat st{};
