@@ -77,7 +77,6 @@ const http::Router& Routes() {
     return router;
 }
 
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

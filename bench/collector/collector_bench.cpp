@@ -6,14 +6,14 @@
 // on core 1; Hangar's CPU per document.
 // Usage: collector_bench <hangar> <work dir> <n> <concurrency>
 
-#include <signal.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <signal.h>
+
+#include <boost/json.hpp>
 
 #include "bench_support.hpp"
 #include "cloud_support.hpp"
@@ -28,23 +28,38 @@ namespace {
 
 // A statistics document like a chat server's, about 30 KB; `i` makes it unique.
 std::string Document(int i) {
-    json::object doc{{"uniqueId", "bench-workspace"}, {"version", "6.12.1"}, {"installedAt", "2025-01-01T00:00:00.000Z"},
-                     {"totalUsers", 1000 + i % 50}, {"activeUsers", 300 + i % 40}, {"totalMessages", 500000 + i},
-                     {"deploy", {{"method", "docker"}, {"platform", "linux"}}}, {"push", i % 1000}, {"host", "https://chat.bench.test"},
-                     {"day", i}};
+    json::object doc{
+        {"uniqueId", "bench-workspace"},
+        {"version", "6.12.1"},
+        {"installedAt", "2025-01-01T00:00:00.000Z"},
+        {"totalUsers", 1000 + i % 50},
+        {"activeUsers", 300 + i % 40},
+        {"totalMessages", 500000 + i},
+        {"deploy", {{"method", "docker"}, {"platform", "linux"}}},
+        {"push", i % 1000},
+        {"host", "https://chat.bench.test"},
+        {"day", i}};
     json::array rooms;
     for (int r = 0; r < 220; ++r) {
-        rooms.push_back(json::object{{"id", fmt::format("room-{:04}", r)}, {"name", fmt::format("team-channel-{}", r)}, {"messages", (r * 7919 + i) % 100000},
-                                     {"type", r % 3 == 0 ? "c" : "p"}, {"lastActivity", fmt::format("2026-11-{:02}T10:{:02}:00.000Z", 1 + r % 28, r % 60)},
-                                     {"members", (r * 31 + i) % 500}});
+        rooms.push_back(json::object{
+            {"id", fmt::format("room-{:04}", r)},
+            {"name", fmt::format("team-channel-{}", r)},
+            {"messages", (r * 7919 + i) % 100000},
+            {"type", r % 3 == 0 ? "c" : "p"},
+            {"lastActivity", fmt::format("2026-11-{:02}T10:{:02}:00.000Z", 1 + r % 28, r % 60)},
+            {"members", (r * 31 + i) % 500}});
     }
     doc["rooms"] = std::move(rooms);
     return json::serialize(doc);
 }
 
-std::string Field(const HttpResponse& r, std::initializer_list<const char*> path) { return Str(r.Json(), path); }
+std::string Field(const HttpResponse& r, std::initializer_list<const char*> path) {
+    return Str(r.Json(), path);
+}
 
-bool TokenOk(const std::string& head, const std::string& body) { return head.starts_with("HTTP/1.1 200") && body.starts_with("{\"statsToken\":\""); }
+bool TokenOk(const std::string& head, const std::string& body) {
+    return head.starts_with("HTTP/1.1 200") && body.starts_with("{\"statsToken\":\"");
+}
 
 }  // namespace
 
@@ -56,7 +71,17 @@ int main(int argc, char** argv) {
     std::string work = argv[2];
     int n = std::atoi(argv[3]), conc = std::atoi(argv[4]);
     signal(SIGPIPE, SIG_IGN);
-    ServerProcess server(work + "/hangar", {"--provisioner", "simulated", "--log-level", "warn", "--tenant-rate", "0", "--body-limit", "4194304"});
+    ServerProcess server(
+        work + "/hangar",
+        {"--provisioner",
+         "simulated",
+         "--log-level",
+         "warn",
+         "--tenant-rate",
+         "0",
+         "--body-limit",
+         "4194304"}
+    );
     if (!server.Start()) {
         std::fprintf(stderr, "collector_bench: hangar did not start\n%s\n", server.Log().c_str());
         return 1;
@@ -64,9 +89,19 @@ int main(int argc, char** argv) {
     std::system(fmt::format("taskset -a -p -c 0 {} >/dev/null", server.pid()).c_str());
     Client admin("127.0.0.1", server.port());
     admin.SetToken(server.AdminToken());
-    std::string tenant = Field(admin.Do("POST", "/v1/tenants", R"({"metadata":{"name":"acme"},"spec":{}})"), {"metadata", "id"});
+    std::string tenant = Field(
+        admin.Do("POST", "/v1/tenants", R"({"metadata":{"name":"acme"},"spec":{}})"),
+        {"metadata", "id"}
+    );
     Client op("127.0.0.1", server.port());
-    op.SetToken(Field(admin.Do("POST", "/v1/tokens", json::serialize(json::object{{"role", "operator"}, {"tenant", tenant}})), {"token"}));
+    op.SetToken(Field(
+        admin.Do(
+            "POST",
+            "/v1/tokens",
+            json::serialize(json::object{{"role", "operator"}, {"tenant", tenant}})
+        ),
+        {"token"}
+    ));
     RegisteredWorkspace w = RegisterWorkspace(op, "bench", "workspace:stats:write");
     std::string ws = w.id, access = w.access;
     std::vector<std::string> requests;
@@ -74,8 +109,13 @@ int main(int argc, char** argv) {
     for (int i = 0; i < n; ++i) {
         std::string body = Document(i);
         bytes += body.size();
-        requests.push_back(fmt::format("POST /collector HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
-                                       access, body.size(), body));
+        requests.push_back(fmt::format(
+            "POST /collector HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+            "{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+            access,
+            body.size(),
+            body
+        ));
     }
     double cpu0 = CpuSeconds(server.pid());
     LoadResult fresh = Load(server.port(), requests, n, conc, TokenOk);
@@ -103,17 +143,52 @@ int main(int argc, char** argv) {
         }
     }
     server.Stop();
-    std::printf("| run | documents | KB each | answered 200 + statsToken | s | documents/s | Hangar CPU µs/document | p50 ms | p99 ms |\n");
+    std::printf(
+        "| run | documents | KB each | answered 200 + statsToken | s | documents/s | Hangar CPU "
+        "µs/document | p50 ms | p99 ms |\n"
+    );
     std::printf("|---|---|---|---|---|---|---|---|---|\n");
-    std::printf("| new documents | %d | %.1f | %d | %.2f | **%.0f** | %.0f | %.2f | %.2f |\n", n, bytes / 1024.0 / n, fresh.ok, fresh.seconds, fresh.ok / fresh.seconds,
-                cpu_fresh / n * 1e6, Pct(fresh.latencies_ms, 0.5), Pct(fresh.latencies_ms, 0.99));
-    std::printf("| the same documents resent | %d | %.1f | %d | %.2f | **%.0f** | %.0f | %.2f | %.2f |\n", n, bytes / 1024.0 / n, again.ok, again.seconds,
-                again.ok / again.seconds, cpu_again / n * 1e6, Pct(again.latencies_ms, 0.5), Pct(again.latencies_ms, 0.99));
-    std::printf("\nReports stored: %lld of %d documents (resends stored once); database and WAL: %.1f MB for %.1f MB of documents.\n",
-                static_cast<long long>(reports), n, db_bytes / 1048576.0, bytes / 1048576.0);
+    std::printf(
+        "| new documents | %d | %.1f | %d | %.2f | **%.0f** | %.0f | %.2f | %.2f |\n",
+        n,
+        bytes / 1024.0 / n,
+        fresh.ok,
+        fresh.seconds,
+        fresh.ok / fresh.seconds,
+        cpu_fresh / n * 1e6,
+        Pct(fresh.latencies_ms, 0.5),
+        Pct(fresh.latencies_ms, 0.99)
+    );
+    std::printf(
+        "| the same documents resent | %d | %.1f | %d | %.2f | **%.0f** | %.0f | %.2f | %.2f |\n",
+        n,
+        bytes / 1024.0 / n,
+        again.ok,
+        again.seconds,
+        again.ok / again.seconds,
+        cpu_again / n * 1e6,
+        Pct(again.latencies_ms, 0.5),
+        Pct(again.latencies_ms, 0.99)
+    );
+    std::printf(
+        "\nReports stored: %lld of %d documents (resends stored once); database and WAL: %.1f MB "
+        "for %.1f MB of documents.\n",
+        static_cast<long long>(reports),
+        n,
+        db_bytes / 1048576.0,
+        bytes / 1048576.0
+    );
     if (fresh.bad > 0 || again.bad > 0 || reports != n) {
-        std::fprintf(stderr, "collector_bench: answers or reports do not add up (bad %d + %d, reports %lld); first bad:\n%s%s\n", fresh.bad, again.bad,
-                     static_cast<long long>(reports), fresh.first_bad.c_str(), again.first_bad.c_str());
+        std::fprintf(
+            stderr,
+            "collector_bench: answers or reports do not add up (bad %d + %d, reports %lld); first "
+            "bad:\n%s%s\n",
+            fresh.bad,
+            again.bad,
+            static_cast<long long>(reports),
+            fresh.first_bad.c_str(),
+            again.first_bad.c_str()
+        );
         return 1;
     }
     return 0;

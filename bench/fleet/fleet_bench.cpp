@@ -3,8 +3,6 @@
 // Prints one Markdown row: creates/s, time to converge, reconciles/s, Hangar's RSS and CPU.
 // Usage: fleet_bench PORT ADMIN_TOKEN HANGAR_PID INSTANCES TENANTS CONNS
 
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -15,6 +13,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "http_client.hpp"
 
@@ -24,11 +23,21 @@ using hangar::testing::Client;
 using hangar::testing::Connection;
 using Clock = std::chrono::steady_clock;
 
-std::string Request(const std::string& method, const std::string& path, const std::string& token, const std::string& body) {
+std::string Request(
+    const std::string& method,
+    const std::string& path,
+    const std::string& token,
+    const std::string& body
+) {
     return fmt::format(
-        "{} {} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n"
+        "{} {} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nContent-Type: "
+        "application/json\r\n"
         "Content-Length: {}\r\n\r\n{}",
-        method, path, token, body.size(), body
+        method,
+        path,
+        token,
+        body.size(),
+        body
     );
 }
 
@@ -50,8 +59,10 @@ double CpuSeconds(int pid) {
     std::string field;
     long utime = 0, stime = 0;
     for (int i = 3; i <= 15 && rest >> field; ++i) {
-        if (i == 14) utime = std::stol(field);
-        if (i == 15) stime = std::stol(field);
+        if (i == 14)
+            utime = std::stol(field);
+        if (i == 15)
+            stime = std::stol(field);
     }
     return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
@@ -69,7 +80,9 @@ double Metric(const std::string& body, const std::string& series) {
 
 int main(int argc, char** argv) {
     if (argc != 7) {
-        std::fprintf(stderr, "usage: fleet_bench PORT ADMIN_TOKEN HANGAR_PID INSTANCES TENANTS CONNS\n");
+        std::fprintf(
+            stderr, "usage: fleet_bench PORT ADMIN_TOKEN HANGAR_PID INSTANCES TENANTS CONNS\n"
+        );
         return 2;
     }
     int port = std::stoi(argv[1]);
@@ -83,15 +96,46 @@ int main(int argc, char** argv) {
 
     // The catalogue and the tenants (not timed).
     std::string tag = fmt::format("b{}", n);
-    auto plan = c.Do("POST", "/v1/plans", fmt::format(R"({{"metadata":{{"name":"{}"}},"spec":{{"memory_mb":64,"cpu_millis":100,"entitlements":{{"max_instances":{}}}}}}})", tag, n / tenants + 1));
-    auto product = c.Do("POST", "/v1/products", fmt::format(R"({{"metadata":{{"name":"{}"}},"spec":{{"versions":[{{"version":"1.0.0","run":{{"simulated":{{}}}}}}]}}}})", tag));
+    auto plan = c.Do(
+        "POST",
+        "/v1/plans",
+        fmt::format(
+            R"({{"metadata":{{"name":"{}"}},"spec":{{"memory_mb":64,"cpu_millis":100,"entitlements":{{"max_instances":{}}}}}}})",
+            tag,
+            n / tenants + 1
+        )
+    );
+    auto product = c.Do(
+        "POST",
+        "/v1/products",
+        fmt::format(
+            R"({{"metadata":{{"name":"{}"}},"spec":{{"versions":[{{"version":"1.0.0","run":{{"simulated":{{}}}}}}]}}}})",
+            tag
+        )
+    );
     if (plan.status != 201 || product.status != 201) {
-        std::fprintf(stderr, "fleet_bench: catalogue: %d %s / %d %s\n", plan.status, plan.body.c_str(), product.status, product.body.c_str());
+        std::fprintf(
+            stderr,
+            "fleet_bench: catalogue: %d %s / %d %s\n",
+            plan.status,
+            plan.body.c_str(),
+            product.status,
+            product.body.c_str()
+        );
         return 1;
     }
     std::vector<std::string> tenant_ids;
     for (int t = 0; t < tenants; ++t) {
-        auto r = c.Do("POST", "/v1/tenants", fmt::format(R"({{"metadata":{{"name":"{}-t{}"}},"spec":{{"display_name":"Bench {}"}}}})", tag, t, t));
+        auto r = c.Do(
+            "POST",
+            "/v1/tenants",
+            fmt::format(
+                R"({{"metadata":{{"name":"{}-t{}"}},"spec":{{"display_name":"Bench {}"}}}})",
+                tag,
+                t,
+                t
+            )
+        );
         if (r.status != 201) {
             std::fprintf(stderr, "fleet_bench: tenant: %d %s\n", r.status, r.body.c_str());
             return 1;
@@ -99,8 +143,10 @@ int main(int argc, char** argv) {
         tenant_ids.push_back(r.Json().at("metadata").at("id").as_string().c_str());
     }
     auto metrics_before = c.Do("GET", "/metrics").body;
-    double reconciles_before = Metric(metrics_before, R"(hangar_reconciles_total{controller="instance",result="ok"})");
-    double running_before = std::max(0.0, Metric(metrics_before, R"(hangar_instances{phase="Running"})"));
+    double reconciles_before =
+        Metric(metrics_before, R"(hangar_reconciles_total{controller="instance",result="ok"})");
+    double running_before =
+        std::max(0.0, Metric(metrics_before, R"(hangar_instances{phase="Running"})"));
     long rss_before = RssKiB(pid);
     double cpu_before = CpuSeconds(pid);
 
@@ -114,7 +160,11 @@ int main(int argc, char** argv) {
             for (int i = next++; i < n; i = next++) {
                 std::string body = fmt::format(
                     R"({{"metadata":{{"name":"i{}","tenant":"{}","labels":{{"bench":"{}"}}}},"spec":{{"product":"{}","plan":"{}"}}}})",
-                    i, tenant_ids[static_cast<size_t>(i % tenants)], tag, tag, tag
+                    i,
+                    tenant_ids[static_cast<size_t>(i % tenants)],
+                    tag,
+                    tag,
+                    tag
                 );
                 if (!conn.SendRaw(Request("POST", "/v1/instances", admin, body))) {
                     bad++;
@@ -123,7 +173,13 @@ int main(int argc, char** argv) {
                 auto r = conn.Read(std::chrono::seconds(30));
                 if (!r || r->status != 201) {
                     if (bad++ < 3) {
-                        std::fprintf(stderr, "fleet_bench: create %d: %d %s\n", i, r ? r->status : 0, r ? r->body.c_str() : "(no answer)");
+                        std::fprintf(
+                            stderr,
+                            "fleet_bench: create %d: %d %s\n",
+                            i,
+                            r ? r->status : 0,
+                            r ? r->body.c_str() : "(no answer)"
+                        );
                     }
                 }
             }
@@ -152,7 +208,8 @@ int main(int argc, char** argv) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     double converge_s = std::chrono::duration<double>(Clock::now() - start).count();
-    reconciles = Metric(m, R"(hangar_reconciles_total{controller="instance",result="ok"})") - std::max(0.0, reconciles_before);
+    reconciles = Metric(m, R"(hangar_reconciles_total{controller="instance",result="ok"})") -
+                 std::max(0.0, reconciles_before);
     double cpu = CpuSeconds(pid) - cpu_before;
     long rss_after = RssKiB(pid);
     if (running < n) {
@@ -161,8 +218,17 @@ int main(int argc, char** argv) {
     }
     std::printf(
         "| %d | %d | %.1f | %.0f | %.1f | %.0f | %.0f | %.1f | %.2f | %ld | %.0f |\n",
-        n, tenants, create_s, n / create_s, converge_s, reconciles, reconciles / converge_s, cpu, cpu * 1e6 / n,
-        rss_after / 1024, static_cast<double>(rss_after - rss_before) * 1024.0 / n
+        n,
+        tenants,
+        create_s,
+        n / create_s,
+        converge_s,
+        reconciles,
+        reconciles / converge_s,
+        cpu,
+        cpu * 1e6 / n,
+        rss_after / 1024,
+        static_cast<double>(rss_after - rss_before) * 1024.0 / n
     );
     (void)rss_peak;
     return 0;

@@ -1,14 +1,14 @@
 #include "cloud_client.hpp"
 
-#include <curl/curl.h>
-#include <sodium.h>
-
 #include <atomic>
 #include <chrono>
 #include <fstream>
 #include <mutex>
 #include <sstream>
 #include <thread>
+
+#include <curl/curl.h>
+#include <sodium.h>
 
 #include <boost/json.hpp>
 
@@ -26,8 +26,12 @@ void Set(std::string_view key, json::value v) {
     std::lock_guard lock(g_mu);
     g_state[key] = std::move(v);
 }
-void Set(std::string_view key, const std::string& v) { Set(key, json::value(json::string(v))); }
-void Set(std::string_view key, const char* v) { Set(key, json::value(json::string(v))); }
+void Set(std::string_view key, const std::string& v) {
+    Set(key, json::value(json::string(v)));
+}
+void Set(std::string_view key, const char* v) {
+    Set(key, json::value(json::string(v)));
+}
 
 size_t Collect(char* p, size_t n, size_t m, void* out) {
     static_cast<std::string*>(out)->append(p, n * m);
@@ -39,8 +43,13 @@ struct Reply {
     std::string body;
 };
 
-Reply Call(const std::string& method, const std::string& url, const std::string& body, const std::string& content_type,
-           const std::string& bearer) {
+Reply Call(
+    const std::string& method,
+    const std::string& url,
+    const std::string& body,
+    const std::string& content_type,
+    const std::string& bearer
+) {
     Reply r;
     CURL* c = curl_easy_init();
     curl_slist* h = nullptr;
@@ -75,10 +84,23 @@ std::string Str(const json::object& o, std::string_view k) {
 }
 
 // "<base64url(payload)>.<base64url(signature)>" checked against the standard-base64 key.
-bool VerifySigned(const std::string& signed_text, const std::string& public_b64, std::string& payload) {
+bool VerifySigned(
+    const std::string& signed_text,
+    const std::string& public_b64,
+    std::string& payload
+) {
     unsigned char pk[crypto_sign_PUBLICKEYBYTES];
     size_t len = 0;
-    if (sodium_base642bin(pk, sizeof(pk), public_b64.data(), public_b64.size(), nullptr, &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+    if (sodium_base642bin(
+            pk,
+            sizeof(pk),
+            public_b64.data(),
+            public_b64.size(),
+            nullptr,
+            &len,
+            nullptr,
+            sodium_base64_VARIANT_ORIGINAL
+        ) != 0 ||
         len != sizeof(pk)) {
         return false;
     }
@@ -89,42 +111,72 @@ bool VerifySigned(const std::string& signed_text, const std::string& public_b64,
     auto decode = [](std::string_view in, std::string& out) {
         out.assign(in.size(), '\0');
         size_t n = 0;
-        if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), in.data(), in.size(), nullptr, &n, nullptr,
-                              sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
+        if (sodium_base642bin(
+                reinterpret_cast<unsigned char*>(out.data()),
+                out.size(),
+                in.data(),
+                in.size(),
+                nullptr,
+                &n,
+                nullptr,
+                sodium_base64_VARIANT_URLSAFE_NO_PADDING
+            ) != 0) {
             return false;
         }
         out.resize(n);
         return true;
     };
     std::string sig;
-    if (!decode(std::string_view(signed_text).substr(0, dot), payload) || !decode(std::string_view(signed_text).substr(dot + 1), sig) ||
+    if (!decode(std::string_view(signed_text).substr(0, dot), payload) ||
+        !decode(std::string_view(signed_text).substr(dot + 1), sig) ||
         sig.size() != crypto_sign_BYTES) {
         return false;
     }
-    return crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(sig.data()), reinterpret_cast<const unsigned char*>(payload.data()),
-                                       payload.size(), pk) == 0;
+    return crypto_sign_verify_detached(
+               reinterpret_cast<const unsigned char*>(sig.data()),
+               reinterpret_cast<const unsigned char*>(payload.data()),
+               payload.size(),
+               pk
+           ) == 0;
 }
 
 json::object Record(const CloudConfig& cfg) {
     return json::object{
-        {"uniqueId", cfg.unique_id},     {"address", cfg.address},      {"siteName", cfg.site_name},
-        {"contactEmail", "admin@example.test"}, {"seats", 42},          {"MAC", 7},
-        {"workspaceType", "community"}, {"deploymentMethod", "hangar"}, {"deploymentPlatform", "linux"},
-        {"version", cfg.version},       {"setupComplete", true},       {"connectionDisable", false},
+        {"uniqueId", cfg.unique_id},
+        {"address", cfg.address},
+        {"siteName", cfg.site_name},
+        {"contactEmail", "admin@example.test"},
+        {"seats", 42},
+        {"MAC", 7},
+        {"workspaceType", "community"},
+        {"deploymentMethod", "hangar"},
+        {"deploymentPlatform", "linux"},
+        {"version", cfg.version},
+        {"setupComplete", true},
+        {"connectionDisable", false},
     };
 }
 
 // A statistics document shaped like a chat server's: the indexed fields and some 30 KB of the rest.
 std::string StatisticsDocument(const CloudConfig& cfg, int day) {
     json::object doc{
-        {"uniqueId", cfg.unique_id}, {"version", cfg.version}, {"installedAt", "2026-01-01T00:00:00.000Z"},
-        {"totalUsers", 120},         {"activeUsers", 42 + day}, {"totalMessages", 10000 + day * 100},
-        {"deploy", json::object{{"method", "hangar"}, {"platform", "linux"}}}, {"push", 5 * day}, {"host", cfg.address},
+        {"uniqueId", cfg.unique_id},
+        {"version", cfg.version},
+        {"installedAt", "2026-01-01T00:00:00.000Z"},
+        {"totalUsers", 120},
+        {"activeUsers", 42 + day},
+        {"totalMessages", 10000 + day * 100},
+        {"deploy", json::object{{"method", "hangar"}, {"platform", "linux"}}},
+        {"push", 5 * day},
+        {"host", cfg.address},
     };
     json::array rooms;
     for (int i = 0; i < 300; ++i) {
-        rooms.push_back(json::object{{"id", "room-" + std::to_string(i)}, {"messages", i * 7 + day}, {"type", i % 3 == 0 ? "c" : "p"},
-                                     {"lastActivity", "2026-11-2" + std::to_string(i % 10) + "T10:00:00.000Z"}});
+        rooms.push_back(json::object{
+            {"id", "room-" + std::to_string(i)},
+            {"messages", i * 7 + day},
+            {"type", i % 3 == 0 ? "c" : "p"},
+            {"lastActivity", "2026-11-2" + std::to_string(i % 10) + "T10:00:00.000Z"}});
     }
     doc["rooms"] = std::move(rooms);
     return json::serialize(doc);
@@ -150,8 +202,17 @@ void Loop(CloudConfig cfg) {
     json::object creds;
     if (!LoadState(cfg, creds)) {
         Set("state", "registering");
-        json::object body{{"email", "admin@example.test"}, {"client_name", cfg.site_name}, {"redirect_uris", json::array{cfg.address + "/admin/cloud/oauth-callback"}}};
-        Reply r = Call("POST", cfg.cloud_url + "/api/oauth/clients", json::serialize(body), "application/json", cfg.registration_token);
+        json::object body{
+            {"email", "admin@example.test"},
+            {"client_name", cfg.site_name},
+            {"redirect_uris", json::array{cfg.address + "/admin/cloud/oauth-callback"}}};
+        Reply r = Call(
+            "POST",
+            cfg.cloud_url + "/api/oauth/clients",
+            json::serialize(body),
+            "application/json",
+            cfg.registration_token
+        );
         if (r.status != 201) {
             Set("state", "error");
             Set("last_error", "registration answered " + std::to_string(r.status) + ": " + r.body);
@@ -162,9 +223,17 @@ void Loop(CloudConfig cfg) {
     }
     Set("workspace_id", Str(creds, "workspaceId"));
     for (int day = 0; !Str(creds, "client_id").empty(); ++day) {
-        std::string form = "client_id=" + Str(creds, "client_id") + "&client_secret=" + Str(creds, "client_secret") +
-                           "&grant_type=client_credentials&scope=workspace:license:read%20workspace:stats:write%20workspace:push:send&redirect_uri=";
-        Reply t = Call("POST", cfg.cloud_url + "/api/oauth/token", form, "application/x-www-form-urlencoded", "");
+        std::string form = "client_id=" + Str(creds, "client_id") +
+                           "&client_secret=" + Str(creds, "client_secret") +
+                           "&grant_type=client_credentials&scope=workspace:license:read%"
+                           "20workspace:stats:write%20workspace:push:send&redirect_uri=";
+        Reply t = Call(
+            "POST",
+            cfg.cloud_url + "/api/oauth/token",
+            form,
+            "application/x-www-form-urlencoded",
+            ""
+        );
         if (t.status != 200) {
             Set("state", "error");
             Set("last_error", "token answered " + std::to_string(t.status) + ": " + t.body);
@@ -172,7 +241,13 @@ void Loop(CloudConfig cfg) {
         }
         std::string access = Str(json::parse(t.body).as_object(), "access_token");
         Set("access_token", access);
-        Reply s = Call("POST", Str(creds, "registration_client_uri") + "/sync", json::serialize(Record(cfg)), "application/json", access);
+        Reply s = Call(
+            "POST",
+            Str(creds, "registration_client_uri") + "/sync",
+            json::serialize(Record(cfg)),
+            "application/json",
+            access
+        );
         if (s.status != 200) {
             Set("state", "error");
             Set("last_error", "sync answered " + std::to_string(s.status) + ": " + s.body);
@@ -186,8 +261,10 @@ void Loop(CloudConfig cfg) {
             Set("license", json::parse(payload));
         }
         Set("syncs", day + 1);
-        std::string collector = cfg.collector_url.empty() ? cfg.cloud_url + "/collector" : cfg.collector_url;
-        Reply st = Call("POST", collector, StatisticsDocument(cfg, day), "application/json", access);
+        std::string collector =
+            cfg.collector_url.empty() ? cfg.cloud_url + "/collector" : cfg.collector_url;
+        Reply st =
+            Call("POST", collector, StatisticsDocument(cfg, day), "application/json", access);
         if (st.status == 200) {
             std::string token = Str(json::parse(st.body).as_object(), "statsToken");
             std::string tp;
@@ -203,7 +280,12 @@ void Loop(CloudConfig cfg) {
 
 }  // namespace
 
-long Push(const std::string& service, const std::string& device_token, bool id_only, std::string& body) {
+long Push(
+    const std::string& service,
+    const std::string& device_token,
+    bool id_only,
+    std::string& body
+) {
     std::string access;
     {
         std::lock_guard lock(g_mu);
@@ -213,20 +295,39 @@ long Push(const std::string& service, const std::string& device_token, bool id_o
         body = R"({"error":"not registered with a cloud"})";
         return 503;
     }
-    json::object payload{{"host", g_cfg.address}, {"messageId", "msg-42"}, {"rid", "GENERAL"}, {"type", "c"},
-                         {"sender", json::object{{"_id", "u1"}, {"username", "alice"}}},
-                         {"notificationType", id_only ? "message-id-only" : "message"}};
-    json::object options{{"uniqueId", g_cfg.unique_id}, {"from", "push"}, {"badge", 1}, {"sound", "default"}, {"notId", 12345},
-                         {"title", id_only ? "You have a new message" : "alice"}, {"text", id_only ? "" : "Lunch at noon?"},
-                         {"userId", "u2"}, {"createdAt", "2026-11-23T12:00:00.000Z"}, {"createdBy", "<SERVER>"}, {"payload", payload}};
+    json::object payload{
+        {"host", g_cfg.address},
+        {"messageId", "msg-42"},
+        {"rid", "GENERAL"},
+        {"type", "c"},
+        {"sender", json::object{{"_id", "u1"}, {"username", "alice"}}},
+        {"notificationType", id_only ? "message-id-only" : "message"}};
+    json::object options{
+        {"uniqueId", g_cfg.unique_id},
+        {"from", "push"},
+        {"badge", 1},
+        {"sound", "default"},
+        {"notId", 12345},
+        {"title", id_only ? "You have a new message" : "alice"},
+        {"text", id_only ? "" : "Lunch at noon?"},
+        {"userId", "u2"},
+        {"createdAt", "2026-11-23T12:00:00.000Z"},
+        {"createdBy", "<SERVER>"},
+        {"payload", payload}};
     if (service == "apn") {
         options["topic"] = "chat.hangar.ios";
         options["apn"] = json::object{{"category", "MESSAGE"}};
     } else {
-        options["gcm"] = json::object{{"style", "inbox"}, {"image", "https://example.test/icon.png"}};
+        options["gcm"] =
+            json::object{{"style", "inbox"}, {"image", "https://example.test/icon.png"}};
     }
-    Reply r = Call("POST", g_cfg.cloud_url + "/push/" + service + "/send",
-                   json::serialize(json::object{{"token", device_token}, {"options", options}}), "application/json", access);
+    Reply r = Call(
+        "POST",
+        g_cfg.cloud_url + "/push/" + service + "/send",
+        json::serialize(json::object{{"token", device_token}, {"options", options}}),
+        "application/json",
+        access
+    );
     body = r.body;
     return r.status;
 }

@@ -23,6 +23,11 @@ std::string CloudStateJson();
 // Pushes a chat notification to a device through the cloud's gateway (service "apn" or "gcm"),
 // as a chat server does for a new message; `id_only` sends only the message id. Returns the
 // gateway's status and fills its body.
-long Push(const std::string& service, const std::string& device_token, bool id_only, std::string& body);
+long Push(
+    const std::string& service,
+    const std::string& device_token,
+    bool id_only,
+    std::string& body
+);
 
 }  // namespace workspace

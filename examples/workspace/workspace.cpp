@@ -8,11 +8,6 @@
 //
 // Usage: hangar-workspace --port N [--data-dir DIR]   (PORT and DATA_DIR in the environment too)
 
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -23,6 +18,11 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "cloud_client.hpp"
 
@@ -52,7 +52,8 @@ void Leak(long mb) {
 std::string Reply(int status, const std::string& type, const std::string& body) {
     const char* reason = status == 200 ? "OK" : status == 404 ? "Not Found" : "Other";
     return "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\nContent-Type: " + type +
-           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
+           body;
 }
 
 std::string Handle(const std::string& req) {
@@ -68,11 +69,17 @@ std::string Handle(const std::string& req) {
     }
     if (method == "GET" && target == "/metrics") {
         std::string m =
-            "# HELP workspace_users Registered users.\n# TYPE workspace_users gauge\nworkspace_users 42\n"
-            "# HELP workspace_messages_total Messages sent.\n# TYPE workspace_messages_total counter\n"
-            "workspace_messages_total " + std::to_string(g_messages.load()) + "\n"
-            "# HELP workspace_resident_memory_bytes Resident memory.\n# TYPE workspace_resident_memory_bytes gauge\n"
-            "workspace_resident_memory_bytes " + std::to_string(RssBytes()) + "\n";
+            "# HELP workspace_users Registered users.\n# TYPE workspace_users "
+            "gauge\nworkspace_users 42\n"
+            "# HELP workspace_messages_total Messages sent.\n# TYPE workspace_messages_total "
+            "counter\n"
+            "workspace_messages_total " +
+            std::to_string(g_messages.load()) +
+            "\n"
+            "# HELP workspace_resident_memory_bytes Resident memory.\n# TYPE "
+            "workspace_resident_memory_bytes gauge\n"
+            "workspace_resident_memory_bytes " +
+            std::to_string(RssBytes()) + "\n";
         return Reply(200, "text/plain; version=0.0.4", m);
     }
     if (method == "GET" && target == "/cloud") {
@@ -86,10 +93,14 @@ std::string Handle(const std::string& req) {
                 return std::string();
             }
             size_t end = target.find('&', at);
-            return target.substr(at + name.size() + 1, end == std::string::npos ? std::string::npos : end - at - name.size() - 1);
+            return target.substr(
+                at + name.size() + 1,
+                end == std::string::npos ? std::string::npos : end - at - name.size() - 1
+            );
         };
         std::string body;
-        long status = workspace::Push(param("service"), param("token"), param("idonly") == "1", body);
+        long status =
+            workspace::Push(param("service"), param("token"), param("idonly") == "1", body);
         return Reply(static_cast<int>(status), "application/json", body);
     }
     if (method == "POST" && target == "/messages") {
@@ -102,7 +113,9 @@ std::string Handle(const std::string& req) {
             return Reply(400, "text/plain", "mb must be 1..65536\n");
         }
         Leak(mb);
-        return Reply(200, "application/json", "{\"leaked_mb\":" + std::to_string(g_leaked_mb.load()) + "}");
+        return Reply(
+            200, "application/json", "{\"leaked_mb\":" + std::to_string(g_leaked_mb.load()) + "}"
+        );
     }
     return Reply(404, "text/plain", "not found\n");
 }
@@ -110,8 +123,11 @@ std::string Handle(const std::string& req) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    int port = std::getenv("PORT") != nullptr ? std::atoi(std::getenv("PORT")) : 0;  // NOLINT(concurrency-mt-unsafe)
-    std::string data_dir = std::getenv("DATA_DIR") != nullptr ? std::getenv("DATA_DIR") : ".";  // NOLINT(concurrency-mt-unsafe)
+    int port = std::getenv("PORT") != nullptr ? std::atoi(std::getenv("PORT"))
+                                              : 0;  // NOLINT(concurrency-mt-unsafe)
+    std::string data_dir = std::getenv("DATA_DIR") != nullptr
+                               ? std::getenv("DATA_DIR")
+                               : ".";  // NOLINT(concurrency-mt-unsafe)
     for (int i = 1; i + 1 < argc; ++i) {
         if (std::strcmp(argv[i], "--port") == 0) {
             port = std::atoi(argv[i + 1]);
@@ -138,7 +154,8 @@ int main(int argc, char** argv) {
     }
     std::printf("hangar-workspace listening on 127.0.0.1:%d\n", port);
     std::fflush(stdout);
-    if (const char* rate = std::getenv("WORKSPACE_LEAK_MB_PER_SEC")) {  // NOLINT(concurrency-mt-unsafe)
+    if (const char* rate =
+            std::getenv("WORKSPACE_LEAK_MB_PER_SEC")) {  // NOLINT(concurrency-mt-unsafe)
         long mb = std::atol(rate);
         std::thread([mb] {
             while (!g_stop) {
@@ -157,7 +174,9 @@ int main(int argc, char** argv) {
     cloud.collector_url = env("HANGAR_COLLECTOR_URL", "");
     cloud.state_file = data_dir + "/cloud.json";
     // A managed instance is unique by its instance id; a hand-started one by its port.
-    cloud.unique_id = env("WORKSPACE_UNIQUE_ID", env("INSTANCE_ID", ("workspace-" + std::to_string(port)).c_str()).c_str());
+    cloud.unique_id =
+        env("WORKSPACE_UNIQUE_ID",
+            env("INSTANCE_ID", ("workspace-" + std::to_string(port)).c_str()).c_str());
     cloud.site_name = env("WORKSPACE_SITE_NAME", "Sample workspace");
     cloud.version = env("WORKSPACE_VERSION", "1.0.0");
     cloud.address = "http://127.0.0.1:" + std::to_string(port);

@@ -32,7 +32,11 @@ TEST_F(ApiTest, HealthReadinessAndMetrics) {
     auto m = c.Do("GET", "/metrics");
     EXPECT_EQ(m.status, 200);
     EXPECT_NE(m.body.find("# TYPE hangar_http_requests_total counter"), std::string::npos);
-    EXPECT_NE(m.body.find("hangar_http_requests_total{route=\"/v1/tenants\",method=\"GET\",code=\"401\"}"), std::string::npos);
+    EXPECT_NE(
+        m.body.find("hangar_http_requests_total{route=\"/v1/tenants\",method=\"GET\",code=\"401\"}"
+        ),
+        std::string::npos
+    );
     EXPECT_NE(m.body.find("hangar_http_request_duration_seconds_bucket"), std::string::npos);
     EXPECT_NE(m.body.find("hangar_store_operation_duration_seconds"), std::string::npos);
     EXPECT_FALSE(m.headers["content-type"].empty());
@@ -62,13 +66,19 @@ TEST_F(ApiTest, TheDashboardIsBuiltInWithItsSecurityHeaders) {
     EXPECT_EQ(again.status, 304);
     EXPECT_TRUE(again.body.empty());
     // The npm libraries are in the binary too.
-    for (const char* lib : {"/ui/preact.mjs", "/ui/hooks.mjs", "/ui/htm.mjs", "/ui/uPlot.esm.js", "/ui/marked.esm.js"}) {
+    for (const char* lib :
+         {"/ui/preact.mjs",
+          "/ui/hooks.mjs",
+          "/ui/htm.mjs",
+          "/ui/uPlot.esm.js",
+          "/ui/marked.esm.js"}) {
         auto r = c.Do("GET", lib);
         EXPECT_EQ(r.status, 200) << lib;
         EXPECT_GT(r.body.size(), 1000U) << lib;
     }
     EXPECT_EQ(c.Do("GET", "/ui/uPlot.min.css").headers["content-type"], "text/css; charset=utf-8");
-    for (const char* bad : {"/ui/nope.js", "/ui/..%2F..%2Fetc%2Fpasswd", "/ui/main.js%00.png", "/ui/"}) {
+    for (const char* bad :
+         {"/ui/nope.js", "/ui/..%2F..%2Fetc%2Fpasswd", "/ui/main.js%00.png", "/ui/"}) {
         auto r = c.Do("GET", bad);
         EXPECT_EQ(r.status, 404) << bad;
     }
@@ -78,7 +88,11 @@ TEST_F(ApiTest, TheDashboardIsBuiltInWithItsSecurityHeaders) {
 
 TEST_F(ApiTest, TenantLifecycleWithRevisionsAndIfMatch) {
     auto admin = server_->Admin();
-    auto created = admin.Do("POST", "/v1/tenants", R"({"metadata":{"name":"lifecycle","labels":{"tier":"gold"}},"spec":{"display_name":"Life Cycle","contact_email":"ops@example.com"}})");
+    auto created = admin.Do(
+        "POST",
+        "/v1/tenants",
+        R"({"metadata":{"name":"lifecycle","labels":{"tier":"gold"}},"spec":{"display_name":"Life Cycle","contact_email":"ops@example.com"}})"
+    );
     ASSERT_EQ(created.status, 201) << created.body;
     std::string id = Str(created.Json(), {"metadata", "id"});
     EXPECT_EQ(id.rfind("ten_", 0), 0U);
@@ -92,16 +106,29 @@ TEST_F(ApiTest, TenantLifecycleWithRevisionsAndIfMatch) {
     EXPECT_EQ(got.status, 200);
     EXPECT_EQ(Str(got.Json(), {"spec", "display_name"}), "Life Cycle");
 
-    auto updated = admin.Do("PUT", "/v1/tenants/" + id, R"({"spec":{"display_name":"Renamed"}})", {{"If-Match", "\"" + rev + "\""}});
+    auto updated = admin.Do(
+        "PUT",
+        "/v1/tenants/" + id,
+        R"({"spec":{"display_name":"Renamed"}})",
+        {{"If-Match", "\"" + rev + "\""}}
+    );
     ASSERT_EQ(updated.status, 200) << updated.body;
     EXPECT_EQ(Str(updated.Json(), {"spec", "display_name"}), "Renamed");
     EXPECT_EQ(Str(updated.Json(), {"metadata", "generation"}), "2");
-    EXPECT_EQ(Str(updated.Json(), {"metadata", "labels", "tier"}), "gold") << "labels left out are kept";
+    EXPECT_EQ(Str(updated.Json(), {"metadata", "labels", "tier"}), "gold")
+        << "labels left out are kept";
 
-    auto stale = admin.Do("PUT", "/v1/tenants/" + id, R"({"spec":{"display_name":"Lost update"}})", {{"If-Match", rev}});
+    auto stale = admin.Do(
+        "PUT",
+        "/v1/tenants/" + id,
+        R"({"spec":{"display_name":"Lost update"}})",
+        {{"If-Match", rev}}
+    );
     EXPECT_EQ(stale.status, 409);
     EXPECT_EQ(stale.ErrorCode(), "conflict");
-    EXPECT_EQ(Str(admin.Do("GET", "/v1/tenants/" + id).Json(), {"spec", "display_name"}), "Renamed");
+    EXPECT_EQ(
+        Str(admin.Do("GET", "/v1/tenants/" + id).Json(), {"spec", "display_name"}), "Renamed"
+    );
 
     // A whole object read back and sent again uses its own revision.
     json::value back = admin.Do("GET", "/v1/tenants/" + id).Json();
@@ -121,16 +148,27 @@ TEST_F(ApiTest, ListPagesWithCursorAndFiltersBySelector) {
     std::string t = server_->Tenant("paging");
     auto admin = server_->Admin();
     for (int i = 0; i < 12; ++i) {
-        auto r = admin.Do("POST", "/v1/users", json::serialize(json::object{
-            {"metadata", {{"name", "u" + std::to_string(i)}, {"tenant", t}, {"labels", {{"team", i % 3 == 0 ? "red" : "blue"}}}}},
-            {"spec", {{"email", "u" + std::to_string(i) + "@example.com"}, {"role", "viewer"}}}}));
+        auto r = admin.Do(
+            "POST",
+            "/v1/users",
+            json::serialize(json::object{
+                {"metadata",
+                 {{"name", "u" + std::to_string(i)},
+                  {"tenant", t},
+                  {"labels", {{"team", i % 3 == 0 ? "red" : "blue"}}}}},
+                {"spec", {{"email", "u" + std::to_string(i) + "@example.com"}, {"role", "viewer"}}}}
+            )
+        );
         ASSERT_EQ(r.status, 201) << r.body;
     }
     std::set<std::string> seen;
     std::string cursor;
     int pages = 0;
     do {
-        auto page = admin.Do("GET", "/v1/users?tenant=" + t + "&limit=5" + (cursor.empty() ? "" : "&cursor=" + cursor));
+        auto page = admin.Do(
+            "GET",
+            "/v1/users?tenant=" + t + "&limit=5" + (cursor.empty() ? "" : "&cursor=" + cursor)
+        );
         ASSERT_EQ(page.status, 200) << page.body;
         ++pages;
         json::value body = page.Json();
@@ -157,7 +195,12 @@ TEST_F(ApiTest, IdempotencyKeyReturnsTheFirstResult) {
     EXPECT_EQ(b.status, 201);
     EXPECT_EQ(b.headers["idempotent-replayed"], "true");
     EXPECT_EQ(Str(b.Json(), {"metadata", "id"}), Str(a.Json(), {"metadata", "id"}));
-    auto c = admin.Do("POST", "/v1/tenants", R"({"metadata":{"name":"idem-other"}})", {{"Idempotency-Key", "create-idem-1"}});
+    auto c = admin.Do(
+        "POST",
+        "/v1/tenants",
+        R"({"metadata":{"name":"idem-other"}})",
+        {{"Idempotency-Key", "create-idem-1"}}
+    );
     EXPECT_EQ(c.status, 422);
     auto d = admin.Do("POST", "/v1/tenants", body);
     EXPECT_EQ(d.status, 409) << "without a key, a second create is a duplicate name";
@@ -171,7 +214,11 @@ TEST_F(ApiTest, TenantsSeeOnlyTheirOwnObjectsAndViewersCannotWrite) {
     auto viewer_a = server_->As(server_->Token(a, "viewer"));
     auto owner_b = server_->As(server_->Token(b, "owner"));
 
-    auto user = owner_b.Do("POST", "/v1/users", R"({"metadata":{"name":"bob"},"spec":{"email":"bob@b.example","role":"operator"}})");
+    auto user = owner_b.Do(
+        "POST",
+        "/v1/users",
+        R"({"metadata":{"name":"bob"},"spec":{"email":"bob@b.example","role":"operator"}})"
+    );
     ASSERT_EQ(user.status, 201) << user.body;
     std::string uid = Str(user.Json(), {"metadata", "id"});
     EXPECT_EQ(Str(user.Json(), {"metadata", "tenant"}), b);
@@ -181,7 +228,11 @@ TEST_F(ApiTest, TenantsSeeOnlyTheirOwnObjectsAndViewersCannotWrite) {
     EXPECT_EQ(cross.status, 404);
     EXPECT_EQ(missing.status, 404);
     EXPECT_EQ(Str(cross.Json(), {"error", "code"}), Str(missing.Json(), {"error", "code"}));
-    EXPECT_EQ(owner_a.Do("PUT", "/v1/users/" + uid, R"({"spec":{"email":"x@a.example","role":"owner"}})").status, 404);
+    EXPECT_EQ(
+        owner_a.Do("PUT", "/v1/users/" + uid, R"({"spec":{"email":"x@a.example","role":"owner"}})")
+            .status,
+        404
+    );
     EXPECT_EQ(owner_a.Do("DELETE", "/v1/users/" + uid).status, 404);
     EXPECT_EQ(owner_a.Do("GET", "/v1/tenants/" + b).status, 404);
     auto list = owner_a.Do("GET", "/v1/users");
@@ -191,12 +242,23 @@ TEST_F(ApiTest, TenantsSeeOnlyTheirOwnObjectsAndViewersCannotWrite) {
     EXPECT_EQ(Str(tenants.Json().at("items").as_array()[0], {"metadata", "id"}), a);
     EXPECT_EQ(owner_a.Do("GET", "/v1/users?tenant=" + b).status, 400);
 
-    auto denied = viewer_a.Do("POST", "/v1/users", R"({"metadata":{"name":"eve"},"spec":{"email":"eve@a.example","role":"viewer"}})");
+    auto denied = viewer_a.Do(
+        "POST",
+        "/v1/users",
+        R"({"metadata":{"name":"eve"},"spec":{"email":"eve@a.example","role":"viewer"}})"
+    );
     EXPECT_EQ(denied.status, 403);
     EXPECT_EQ(denied.ErrorCode(), "forbidden");
     EXPECT_EQ(viewer_a.Do("GET", "/v1/users").status, 200);
     EXPECT_EQ(owner_a.Do("POST", "/v1/tenants", R"({"metadata":{"name":"sneaky"}})").status, 403);
-    EXPECT_EQ(owner_a.Do("POST", "/v1/tokens", json::serialize(json::object{{"tenant", b}, {"role", "viewer"}})).status, 403);
+    EXPECT_EQ(
+        owner_a
+            .Do("POST",
+                "/v1/tokens",
+                json::serialize(json::object{{"tenant", b}, {"role", "viewer"}}))
+            .status,
+        403
+    );
     EXPECT_EQ(owner_a.Do("POST", "/v1/tokens", R"({"role":"admin"})").status, 403);
     auto minted = owner_a.Do("POST", "/v1/tokens", R"({"role":"operator","name":"ci"})");
     EXPECT_EQ(minted.status, 201) << minted.body;
@@ -227,7 +289,11 @@ TEST_F(ApiTest, TokensAreShownOnceRevocableAndExpire) {
     EXPECT_NE(after.body.find("revoked"), std::string::npos);
     EXPECT_FALSE(after.headers["www-authenticate"].empty());
 
-    auto soon = server_->Admin().Do("POST", "/v1/tokens", json::serialize(json::object{{"tenant", t}, {"role", "viewer"}, {"expires_in", "1s"}}));
+    auto soon = server_->Admin().Do(
+        "POST",
+        "/v1/tokens",
+        json::serialize(json::object{{"tenant", t}, {"role", "viewer"}, {"expires_in", "1s"}})
+    );
     ASSERT_EQ(soon.status, 201);
     auto short_lived = server_->As(Str(soon.Json(), {"token"}));
     int status = 200;
@@ -250,9 +316,17 @@ TEST_F(ApiTest, DeletingATenantRevokesItsTokens) {
 TEST_F(ApiTest, AuditRecordsEveryMutationWithItsOutcome) {
     std::string t = server_->Tenant("audited");
     auto viewer = server_->As(server_->Token(t, "viewer"));
-    viewer.Do("POST", "/v1/users", R"({"metadata":{"name":"x"},"spec":{"email":"x@x.example","role":"viewer"}})");
+    viewer.Do(
+        "POST",
+        "/v1/users",
+        R"({"metadata":{"name":"x"},"spec":{"email":"x@x.example","role":"viewer"}})"
+    );
     auto owner = server_->As(server_->Token(t, "owner"));
-    owner.Do("POST", "/v1/users", R"({"metadata":{"name":"y"},"spec":{"email":"y@x.example","role":"viewer"}})");
+    owner.Do(
+        "POST",
+        "/v1/users",
+        R"({"metadata":{"name":"y"},"spec":{"email":"y@x.example","role":"viewer"}})"
+    );
     auto events = server_->Admin().Do("GET", "/v1/audit?tenant=" + t + "&limit=1000");
     ASSERT_EQ(events.status, 200);
     std::vector<std::pair<std::string, std::string>> seen;
@@ -278,7 +352,9 @@ TEST_F(ApiTest, AuditRecordsEveryMutationWithItsOutcome) {
     for (const auto& e : owned.at("items").as_array()) {
         EXPECT_EQ(Str(e, {"tenant"}), t);
     }
-    auto window = server_->Admin().Do("GET", "/v1/audit?since=2000-01-01T00:00:00Z&until=2001-01-01T00:00:00Z");
+    auto window = server_->Admin().Do(
+        "GET", "/v1/audit?since=2000-01-01T00:00:00Z&until=2001-01-01T00:00:00Z"
+    );
     EXPECT_EQ(window.Json().at("items").as_array().size(), 0U);
 }
 
@@ -290,14 +366,27 @@ TEST_F(ApiTest, WatchStreamsChangesAndResumesFromARevision) {
     std::string rev = Str(list.Json(), {"revision"});
 
     Connection sse("127.0.0.1", server_->port());
-    sse.SendRaw("GET /v1/users?watch=1&since=" + rev + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n\r\n");
-    auto created = owner.Do("POST", "/v1/users", R"({"metadata":{"name":"w1","labels":{"k":"v"}},"spec":{"email":"w1@w.example","role":"viewer"}})");
+    sse.SendRaw(
+        "GET /v1/users?watch=1&since=" + rev + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+        token + "\r\n\r\n"
+    );
+    auto created = owner.Do(
+        "POST",
+        "/v1/users",
+        R"({"metadata":{"name":"w1","labels":{"k":"v"}},"spec":{"email":"w1@w.example","role":"viewer"}})"
+    );
     ASSERT_EQ(created.status, 201);
     std::string uid = Str(created.Json(), {"metadata", "id"});
     owner.Do("DELETE", "/v1/users/" + uid);
     // Another tenant's change must not show up in this stream.
     std::string other = server_->Tenant("watched-other");
-    server_->Admin().Do("POST", "/v1/users", json::serialize(json::object{{"metadata", {{"name", "z"}, {"tenant", other}}}, {"spec", {{"email", "z@z.example"}, {"role", "viewer"}}}}));
+    server_->Admin().Do(
+        "POST",
+        "/v1/users",
+        json::serialize(json::object{
+            {"metadata", {{"name", "z"}, {"tenant", other}}},
+            {"spec", {{"email", "z@z.example"}, {"role", "viewer"}}}})
+    );
 
     std::string got;
     for (int i = 0; i < 50 && got.find("event: DELETED") == std::string::npos; ++i) {
@@ -308,11 +397,15 @@ TEST_F(ApiTest, WatchStreamsChangesAndResumesFromARevision) {
     EXPECT_NE(got.find("event: ADDED"), std::string::npos) << got;
     EXPECT_NE(got.find("event: DELETED"), std::string::npos) << got;
     EXPECT_NE(got.find(uid), std::string::npos);
-    EXPECT_EQ(got.find("z@z.example"), std::string::npos) << "another tenant's change leaked into the stream";
+    EXPECT_EQ(got.find("z@z.example"), std::string::npos)
+        << "another tenant's change leaked into the stream";
 
     // Resuming from the list's revision replays both events.
     Connection again("127.0.0.1", server_->port());
-    again.SendRaw("GET /v1/users?watch=1 HTTP/1.1\r\nHost: x\r\nLast-Event-ID: " + rev + "\r\nAuthorization: Bearer " + token + "\r\n\r\n");
+    again.SendRaw(
+        "GET /v1/users?watch=1 HTTP/1.1\r\nHost: x\r\nLast-Event-ID: " + rev +
+        "\r\nAuthorization: Bearer " + token + "\r\n\r\n"
+    );
     std::string replay;
     for (int i = 0; i < 50 && replay.find("event: DELETED") == std::string::npos; ++i) {
         replay += again.ReadSome(std::chrono::milliseconds(100));
@@ -323,7 +416,11 @@ TEST_F(ApiTest, WatchStreamsChangesAndResumesFromARevision) {
     // The change log keeps 100 entries here: push revision 1 out of it, then ask for it.
     auto admin = server_->Admin();
     for (int i = 0; i < 120; ++i) {
-        admin.Do("PUT", "/v1/tenants/" + t, json::serialize(json::object{{"spec", {{"display_name", "n" + std::to_string(i)}}}}));
+        admin.Do(
+            "PUT",
+            "/v1/tenants/" + t,
+            json::serialize(json::object{{"spec", {{"display_name", "n" + std::to_string(i)}}}})
+        );
     }
     auto gone = owner.Do("GET", "/v1/users?watch=1&since=1");
     EXPECT_EQ(gone.status, 410);

@@ -33,7 +33,9 @@ protected:
 LiveServer* CliTest::s_ = nullptr;
 
 TEST_F(CliTest, TenantCreateAndListInEveryOutputFormat) {
-    ASSERT_EQ(Run({"tenant", "create", "cli-acme", "--display-name", "Acme Corp", "-l", "tier=gold"}), 0) << err_;
+    ASSERT_EQ(
+        Run({"tenant", "create", "cli-acme", "--display-name", "Acme Corp", "-l", "tier=gold"}), 0
+    ) << err_;
     EXPECT_NE(out_.find("NAME"), std::string::npos);
     EXPECT_NE(out_.find("cli-acme"), std::string::npos);
     EXPECT_NE(out_.find("Acme Corp"), std::string::npos);
@@ -49,13 +51,28 @@ TEST_F(CliTest, TenantCreateAndListInEveryOutputFormat) {
 TEST_F(CliTest, TokensCreateUseAndRevoke) {
     ASSERT_EQ(Run({"-o", "json", "tenant", "create", "cli-tok"}), 0) << err_;
     std::string tenant = Str(json::parse(out_), {"metadata", "id"});
-    ASSERT_EQ(Run({"token", "create", "--role", "viewer", "--tenant", tenant, "--name", "ci", "--expires", "1d"}), 0) << err_;
+    ASSERT_EQ(
+        Run(
+            {"token",
+             "create",
+             "--role",
+             "viewer",
+             "--tenant",
+             tenant,
+             "--name",
+             "ci",
+             "--expires",
+             "1d"}
+        ),
+        0
+    ) << err_;
     auto pos = out_.find("secret (shown only now): ");
     ASSERT_NE(pos, std::string::npos) << out_;
     std::string secret = out_.substr(pos + 25);
     secret = secret.substr(0, secret.find('\n'));
     ASSERT_EQ(Run({"-o", "json", "get", "tenants"}, secret), 0) << err_;
-    EXPECT_EQ(json::parse(out_).at("items").as_array().size(), 1U) << "a tenant token sees only its tenant";
+    EXPECT_EQ(json::parse(out_).at("items").as_array().size(), 1U)
+        << "a tenant token sees only its tenant";
     EXPECT_EQ(Run({"tenant", "create", "nope"}, secret), 5) << "forbidden";
     EXPECT_NE(err_.find("only platform admins"), std::string::npos) << err_;
     ASSERT_EQ(Run({"-o", "json", "token", "list", "--tenant", tenant}), 0) << err_;
@@ -90,7 +107,9 @@ TEST_F(CliTest, AuditListAndVerify) {
 TEST_F(CliTest, ErrorsSayWhatToDoAndExitWithMeaningfulCodes) {
     EXPECT_EQ(Run({"get", "tenants"}, ""), 4);
     EXPECT_NE(err_.find("HANGAR_TOKEN"), std::string::npos) << err_;
-    EXPECT_EQ(RunCli({"--server", "http://127.0.0.1:1", "--token", "x", "get", "tenants"}, out_, err_), 2);
+    EXPECT_EQ(
+        RunCli({"--server", "http://127.0.0.1:1", "--token", "x", "get", "tenants"}, out_, err_), 2
+    );
     EXPECT_NE(err_.find("cannot reach http://127.0.0.1:1"), std::string::npos) << err_;
     EXPECT_EQ(RunCli({"tenant"}, out_, err_), 1) << "a missing subcommand is a usage error";
     EXPECT_EQ(RunCli({"token", "create", "--role", "god"}, out_, err_), 1);
@@ -102,9 +121,18 @@ TEST_F(CliTest, ConfigFileAndEnvironmentProvideServerAndToken) {
     TempDir home;
     std::filesystem::create_directories(home.path() + "/.config/hangar");
     std::ofstream(home.path() + "/token") << s_->process().AdminToken() << "\n";
-    std::ofstream(home.path() + "/.config/hangar/config.yaml") << "server: " << s_->Url() << "\ntoken_file: " << home.path() << "/token\n";
+    std::ofstream(home.path() + "/.config/hangar/config.yaml")
+        << "server: " << s_->Url() << "\ntoken_file: " << home.path() << "/token\n";
     EXPECT_EQ(RunCli({"get", "tenants"}, out_, err_, {{"HOME", home.path()}}), 0) << err_;
-    EXPECT_EQ(RunCli({"get", "tenants"}, out_, err_, {{"HANGAR_SERVER", s_->Url()}, {"HANGAR_TOKEN", s_->process().AdminToken()}}), 0) << err_;
+    EXPECT_EQ(
+        RunCli(
+            {"get", "tenants"},
+            out_,
+            err_,
+            {{"HANGAR_SERVER", s_->Url()}, {"HANGAR_TOKEN", s_->process().AdminToken()}}
+        ),
+        0
+    ) << err_;
 }
 
 }  // namespace

@@ -2,13 +2,13 @@
 // A real `hangar serve` per test suite, on a loopback port, plus helpers to make tenants and
 // tokens through the public API.
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <thread>
 #include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
@@ -22,7 +22,10 @@ namespace json = boost::json;
 
 class LiveServer {
 public:
-    explicit LiveServer(std::vector<std::string> flags = {}, std::map<std::string, std::string> env = {})
+    explicit LiveServer(
+        std::vector<std::string> flags = {},
+        std::map<std::string, std::string> env = {}
+    )
         : server_(dir_.path() + "/data", std::move(flags), std::move(env)) {}
     bool Start() { return server_.Start(); }
     ServerProcess& process() { return server_; }
@@ -38,12 +41,18 @@ public:
 
     // Creates a tenant; returns its id.
     std::string Tenant(const std::string& name) {
-        auto r = Admin().Do("POST", "/v1/tenants", json::serialize(json::object{{"metadata", {{"name", name}}}, {"spec", {{"display_name", name}}}}));
+        auto r = Admin().Do(
+            "POST",
+            "/v1/tenants",
+            json::serialize(json::object{
+                {"metadata", {{"name", name}}}, {"spec", {{"display_name", name}}}})
+        );
         EXPECT_EQ(r.status, 201) << r.body;
         return r.status == 201 ? std::string(r.Json().at("metadata").at("id").as_string()) : "";
     }
     // Creates a token; returns its secret (and its id in *id).
-    std::string Token(const std::string& tenant, const std::string& role, std::string* id = nullptr) {
+    std::string
+    Token(const std::string& tenant, const std::string& role, std::string* id = nullptr) {
         json::object body{{"role", role}};
         if (!tenant.empty()) {
             body["tenant"] = tenant;
@@ -65,7 +74,9 @@ private:
 };
 
 // An instance's phase, and the port of its endpoint (0 when it has none).
-inline std::string Phase(const json::value& v) { return Str(v, {"status", "phase"}); }
+inline std::string Phase(const json::value& v) {
+    return Str(v, {"status", "phase"});
+}
 inline int EndpointPort(const json::value& v) {
     std::string ep = Str(v, {"status", "endpoint"});
     auto colon = ep.rfind(':');
@@ -74,7 +85,12 @@ inline int EndpointPort(const json::value& v) {
 
 // GETs `path` until `pred` holds (or the answer is 404), 50 ms apart, at most `tries` times (30 s
 // by default: slow under ASan on a busy machine); returns the last body.
-inline json::value WaitFor(Client& c, const std::string& path, const std::function<bool(const json::value&)>& pred, int tries = 600) {
+inline json::value WaitFor(
+    Client& c,
+    const std::string& path,
+    const std::function<bool(const json::value&)>& pred,
+    int tries = 600
+) {
     json::value last;
     for (int i = 0; i < tries; ++i) {
         auto r = c.Do("GET", path);
@@ -89,15 +105,30 @@ inline json::value WaitFor(Client& c, const std::string& path, const std::functi
     }
     return last;
 }
-inline json::value WaitFor(Client&& c, const std::string& path, const std::function<bool(const json::value&)>& pred, int tries = 600) {
+inline json::value WaitFor(
+    Client&& c,
+    const std::string& path,
+    const std::function<bool(const json::value&)>& pred,
+    int tries = 600
+) {
     return WaitFor(c, path, pred, tries);
 }
 
 // Creates an instance of `product` on `plan` in `tenant` as the admin; returns its id.
-inline std::string CreateInstance(LiveServer& s, const std::string& tenant, const std::string& name, const std::string& product,
-                                  const std::string& plan) {
-    auto r = s.Admin().Do("POST", "/v1/instances", json::serialize(json::object{
-        {"metadata", {{"name", name}, {"tenant", tenant}}}, {"spec", {{"product", product}, {"plan", plan}}}}));
+inline std::string CreateInstance(
+    LiveServer& s,
+    const std::string& tenant,
+    const std::string& name,
+    const std::string& product,
+    const std::string& plan
+) {
+    auto r = s.Admin().Do(
+        "POST",
+        "/v1/instances",
+        json::serialize(json::object{
+            {"metadata", {{"name", name}, {"tenant", tenant}}},
+            {"spec", {{"product", product}, {"plan", plan}}}})
+    );
     EXPECT_EQ(r.status, 201) << r.body;
     return Str(r.Json(), {"metadata", "id"});
 }
@@ -113,7 +144,9 @@ inline void DeleteEveryInstance(LiveServer& s) {
     for (const auto& item : list.at("items").as_array()) {
         std::string id = Str(item, {"metadata", "id"});
         admin.Do("DELETE", "/v1/instances/" + id);
-        WaitFor(admin, "/v1/instances/" + id, [](const json::value&) { return false; }, 200);
+        WaitFor(
+            admin, "/v1/instances/" + id, [](const json::value&) { return false; }, 200
+        );
     }
 }
 

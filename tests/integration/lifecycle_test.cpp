@@ -1,10 +1,10 @@
 // The server's life: configuration, bootstrap, graceful shutdown, crashes, PostgreSQL replicas.
 
-#include <sys/stat.h>
-
 #include <csignal>
 #include <fstream>
 #include <thread>
+
+#include <sys/stat.h>
 
 #include "fixture.hpp"
 #include "pg_cluster.hpp"
@@ -16,7 +16,7 @@ TEST(Lifecycle, FirstStartWritesAnAdminTokenReadableOnlyByItsOwner) {
     LiveServer s;
     ASSERT_TRUE(s.Start()) << s.process().Log();
     std::string path = s.process().data_dir() + "/admin-token";
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::stat(path.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600U);
     EXPECT_EQ(s.Admin().Do("GET", "/v1/whoami").status, 200);
@@ -42,24 +42,35 @@ TEST(Lifecycle, YamlConfigIsReadAndFlagsOverrideIt) {
     // --listen on the command line (from ServerProcess) wins over the file's.
     LiveServer s({"--config", cfg});
     ASSERT_TRUE(s.Start()) << s.process().Log();
-    auto big = s.Admin().Do("POST", "/v1/tenants", R"({"metadata":{"name":"x"},"spec":{"display_name":")" + std::string(3000, 'x') + "\"}}");
+    auto big = s.Admin().Do(
+        "POST",
+        "/v1/tenants",
+        R"({"metadata":{"name":"x"},"spec":{"display_name":")" + std::string(3000, 'x') + "\"}}"
+    );
     EXPECT_EQ(big.status, 413) << "body_limit from the file applies";
-    EXPECT_EQ(s.process().Log().find("\"msg\":\"request\""), std::string::npos) << "log_level warn from the file applies";
+    EXPECT_EQ(s.process().Log().find("\"msg\":\"request\""), std::string::npos)
+        << "log_level warn from the file applies";
 
     std::ofstream(cfg) << "listen: 127.0.0.1:0\nnot_a_setting: 1\n";
     std::string out, err;
     int code = RunCli({"serve", "--config", cfg, "--data-dir", dir.path() + "/d"}, out, err);
     EXPECT_NE(code, 0);
     EXPECT_NE(err.find("unknown setting \"not_a_setting\""), std::string::npos) << err;
-    code = RunCli({"serve", "--listen", "127.0.0.1:99999", "--data-dir", dir.path() + "/d"}, out, err);
+    code =
+        RunCli({"serve", "--listen", "127.0.0.1:99999", "--data-dir", dir.path() + "/d"}, out, err);
     EXPECT_EQ(code, 2);
     EXPECT_NE(err.find("bad port"), std::string::npos) << err;
     code = RunCli({"serve", "--store", "mysql://x", "--data-dir", dir.path() + "/d"}, out, err);
     EXPECT_EQ(code, 2);
     EXPECT_NE(err.find("sqlite:PATH or postgres://"), std::string::npos) << err;
-    code = RunCli({"serve", "--listen", "127.0.0.1:0", "--resync", "10ms", "--data-dir", dir.path() + "/d"}, out, err);
+    code = RunCli(
+        {"serve", "--listen", "127.0.0.1:0", "--resync", "10ms", "--data-dir", dir.path() + "/d"},
+        out,
+        err
+    );
     EXPECT_EQ(code, 2);
-    EXPECT_NE(err.find("--resync \"10ms\": use a duration of at least 1s"), std::string::npos) << err;
+    EXPECT_NE(err.find("--resync \"10ms\": use a duration of at least 1s"), std::string::npos)
+        << err;
 }
 
 TEST(Lifecycle, EachTenantHasItsOwnRateLimit) {
@@ -84,7 +95,8 @@ TEST(Lifecycle, EachTenantHasItsOwnRateLimit) {
     EXPECT_FALSE(limited.headers["retry-after"].empty());
     EXPECT_EQ(quiet.Do("GET", "/v1/tenants").status, 200) << "another tenant is not slowed down";
     for (int i = 0; i < 30; ++i) {
-        ASSERT_EQ(s.Admin().Do("GET", "/v1/tenants").status, 200) << "platform admins are not limited";
+        ASSERT_EQ(s.Admin().Do("GET", "/v1/tenants").status, 200)
+            << "platform admins are not limited";
     }
 }
 
@@ -95,8 +107,11 @@ TEST(Lifecycle, SigtermFinishesInFlightRequestsAndExitsZero) {
     std::string body = R"({"metadata":{"name":"during-shutdown"}})";
     Connection c("127.0.0.1", s.port());
     // Half a request is in flight when SIGTERM arrives...
-    c.SendRaw("POST /v1/tenants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
-              "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10));
+    c.SendRaw(
+        "POST /v1/tenants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\n\r\n" + body.substr(0, 10)
+    );
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     ::kill(s.process().pid(), SIGTERM);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -128,7 +143,12 @@ TEST(Lifecycle, KillNineDuringABurstLosesNoAcknowledgedCreate) {
             Client c("127.0.0.1", port);
             c.SetToken(token);
             for (int i = 0; i < 2000 && !stop; ++i) {  // bounded
-                auto r = c.Do("POST", "/v1/tenants", R"({"metadata":{"name":"burst-)" + std::to_string(t) + "-" + std::to_string(i) + R"("}})");
+                auto r = c.Do(
+                    "POST",
+                    "/v1/tenants",
+                    R"({"metadata":{"name":"burst-)" + std::to_string(t) + "-" + std::to_string(i) +
+                        R"("}})"
+                );
                 if (r.status == 201) {
                     std::lock_guard lock(mu);
                     acked.push_back(Str(r.Json(), {"metadata", "id"}));
@@ -163,7 +183,8 @@ TEST(Lifecycle, KillNineDuringABurstLosesNoAcknowledgedCreate) {
     std::string cursor;
     size_t total = 0;
     for (int page = 0; page < 100; ++page) {
-        auto r = admin.Do("GET", "/v1/tenants?limit=1000" + (cursor.empty() ? "" : "&cursor=" + cursor));
+        auto r =
+            admin.Do("GET", "/v1/tenants?limit=1000" + (cursor.empty() ? "" : "&cursor=" + cursor));
         ASSERT_EQ(r.status, 200);
         json::value body = r.Json();
         for (const auto& item : body.at("items").as_array()) {
@@ -192,19 +213,23 @@ TEST(Lifecycle, TamperingWithTheAuditLogIsFound) {
     }
     std::string token = s.process().AdminToken();
     std::string out, err;
-    ASSERT_EQ(RunCli({"--server", s.Url(), "--token", token, "audit", "verify"}, out, err), 0) << out << err;
+    ASSERT_EQ(RunCli({"--server", s.Url(), "--token", token, "audit", "verify"}, out, err), 0)
+        << out << err;
     std::string db = s.process().data_dir() + "/hangar.db";
     auto sql = [&](const std::string& stmt) {
-        return std::system(("sqlite3 " + db + " \"" + stmt + "\"").c_str());  // NOLINT(concurrency-mt-unsafe)
+        return std::system(("sqlite3 " + db + " \"" + stmt + "\"").c_str()
+        );  // NOLINT(concurrency-mt-unsafe)
     };
     // Edited.
     ASSERT_EQ(sql("UPDATE audit SET outcome = 'forbidden' WHERE seq = 3"), 0);
-    int code = RunCli({"--server", s.Url(), "--token", token, "-o", "json", "audit", "verify"}, out, err);
+    int code =
+        RunCli({"--server", s.Url(), "--token", token, "-o", "json", "audit", "verify"}, out, err);
     EXPECT_EQ(code, 11);
     EXPECT_NE(out.find("\"first_bad_seq\": 3"), std::string::npos) << out;
     EXPECT_NE(out.find("edited"), std::string::npos) << out;
     ASSERT_EQ(sql("UPDATE audit SET outcome = 'success' WHERE seq = 3"), 0);
-    ASSERT_EQ(RunCli({"--server", s.Url(), "--token", token, "audit", "verify"}, out, err), 0) << out;
+    ASSERT_EQ(RunCli({"--server", s.Url(), "--token", token, "audit", "verify"}, out, err), 0)
+        << out;
     // Removed.
     ASSERT_EQ(sql("DELETE FROM audit WHERE seq = 4"), 0);
     code = RunCli({"--server", s.Url(), "--token", token, "audit", "verify"}, out, err);
@@ -227,7 +252,10 @@ TEST(Lifecycle, PostgresReplicasShareStateAndWatches) {
     std::string rev = Str(list.Json(), {"revision"});
 
     Connection sse("127.0.0.1", b.port());
-    sse.SendRaw("GET /v1/tenants?watch=1&since=" + rev + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer hgr_shared-admin\r\n\r\n");
+    sse.SendRaw(
+        "GET /v1/tenants?watch=1&since=" + rev +
+        " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer hgr_shared-admin\r\n\r\n"
+    );
     auto created = on_a.Do("POST", "/v1/tenants", R"({"metadata":{"name":"from-a"}})");
     ASSERT_EQ(created.status, 201) << created.body;
     std::string id = Str(created.Json(), {"metadata", "id"});
@@ -241,7 +269,10 @@ TEST(Lifecycle, PostgresReplicasShareStateAndWatches) {
     auto dup = on_b.Do("POST", "/v1/tenants", R"({"metadata":{"name":"from-a"}})");
     EXPECT_EQ(dup.status, 409);
     std::string out, err;
-    EXPECT_EQ(RunCli({"--server", b.Url(), "--token", "hgr_shared-admin", "audit", "verify"}, out, err), 0) << out << err;
+    EXPECT_EQ(
+        RunCli({"--server", b.Url(), "--token", "hgr_shared-admin", "audit", "verify"}, out, err), 0
+    ) << out
+      << err;
     EXPECT_EQ(a.process().Stop(), 0);
     EXPECT_EQ(b.process().Stop(), 0);
 }

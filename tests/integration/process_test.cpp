@@ -2,22 +2,23 @@
 // health passing, upgrade, OOM kill, crash loop, adoption after kill -9, and a teardown that
 // leaves no process, port or file behind.
 
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
-#include <map>
-#include <set>
-#include <sstream>
-#include <functional>
-#include <thread>
+#include "hangar/metrics/remote_write.hpp"
 
 #include "fixture.hpp"
-#include "hangar/metrics/remote_write.hpp"
 
 namespace hangar::testing {
 namespace {
@@ -45,14 +46,32 @@ bool PortOpen(int port) {
 class ProcessTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        s_ = std::make_unique<LiveServer>(std::vector<std::string>{"--provisioner", "process", "--restart-backoff", "50ms", "--rule-interval", "1s"});
+        s_ = std::make_unique<LiveServer>(std::vector<std::string>{
+            "--provisioner", "process", "--restart-backoff", "50ms", "--rule-interval", "1s"});
         ASSERT_TRUE(s_->Start()) << s_->process().Log();
         auto admin = s_->Admin();
-        ASSERT_EQ(admin.Do("POST", "/v1/plans", R"({"metadata":{"name":"small"},"spec":{"memory_mb":64,"cpu_millis":100}})").status, 201);
-        std::string run = R"("run":{"process":{"command":["hangar-workspace","--port","{port}"]}},"health":{"http":{"path":"/healthz"}})";
-        auto p = admin.Do("POST", "/v1/products", R"({"metadata":{"name":"workspace"},"spec":{"versions":[{"version":"1.0",)" + run + R"(},{"version":"1.1",)" + run + R"(}],"default_version":"1.0"}})");
+        ASSERT_EQ(
+            admin
+                .Do("POST",
+                    "/v1/plans",
+                    R"({"metadata":{"name":"small"},"spec":{"memory_mb":64,"cpu_millis":100}})")
+                .status,
+            201
+        );
+        std::string run =
+            R"("run":{"process":{"command":["hangar-workspace","--port","{port}"]}},"health":{"http":{"path":"/healthz"}})";
+        auto p = admin.Do(
+            "POST",
+            "/v1/products",
+            R"({"metadata":{"name":"workspace"},"spec":{"versions":[{"version":"1.0",)" + run +
+                R"(},{"version":"1.1",)" + run + R"(}],"default_version":"1.0"}})"
+        );
         ASSERT_EQ(p.status, 201) << p.body;
-        auto crash = admin.Do("POST", "/v1/products", R"({"metadata":{"name":"crasher"},"spec":{"versions":[{"version":"1","run":{"process":{"command":["sh","-c","echo starting; exit 3"]}}}]}})");
+        auto crash = admin.Do(
+            "POST",
+            "/v1/products",
+            R"({"metadata":{"name":"crasher"},"spec":{"versions":[{"version":"1","run":{"process":{"command":["sh","-c","echo starting; exit 3"]}}}]}})"
+        );
         ASSERT_EQ(crash.status, 201) << crash.body;
         tenant_ = s_->Tenant("proc");
     }
@@ -67,7 +86,9 @@ protected:
 TEST_F(ProcessTest, RunsUpgradesAndTearsDownWithoutLeftovers) {
     auto admin = s_->Admin();
     std::string id = Create("w1");
-    auto running = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) { return Phase(v) == "Running"; });
+    auto running = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) {
+        return Phase(v) == "Running";
+    });
     ASSERT_EQ(Phase(running), "Running") << json::serialize(running);
     int port = EndpointPort(running);
     ASSERT_GT(port, 0);
@@ -79,7 +100,11 @@ TEST_F(ProcessTest, RunsUpgradesAndTearsDownWithoutLeftovers) {
     std::string dir = s_->process().data_dir() + "/instances/" + id;
     EXPECT_TRUE(std::filesystem::exists(dir + "/logs/stdout.log"));
 
-    auto up = admin.Do("PUT", "/v1/instances/" + id, R"({"spec":{"product":"workspace","plan":"small","version":"1.1"}})");
+    auto up = admin.Do(
+        "PUT",
+        "/v1/instances/" + id,
+        R"({"spec":{"product":"workspace","plan":"small","version":"1.1"}})"
+    );
     ASSERT_EQ(up.status, 200) << up.body;
     auto upgraded = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) {
         return Phase(v) == "Running" && Str(v, {"status", "version"}) == "1.1";
@@ -100,12 +125,18 @@ TEST_F(ProcessTest, RunsUpgradesAndTearsDownWithoutLeftovers) {
 
 TEST_F(ProcessTest, TeardownRunsTheBackupCommandFirstAndTheBackupOutlivesTheInstance) {
     auto admin = s_->Admin();
-    auto p = admin.Do("POST", "/v1/products", R"({"metadata":{"name":"notes"},"spec":{"versions":[{"version":"1",)"
+    auto p = admin.Do(
+        "POST",
+        "/v1/products",
+        R"({"metadata":{"name":"notes"},"spec":{"versions":[{"version":"1",)"
         R"("run":{"process":{"command":["hangar-workspace","--port","{port}"]}},"health":{"http":{"path":"/healthz"}},)"
-        R"("backup_command":["sh","-c","cp -a {data_dir}/. {backup_dir}/ && echo copied {instance_id}"]}]}})");
+        R"("backup_command":["sh","-c","cp -a {data_dir}/. {backup_dir}/ && echo copied {instance_id}"]}]}})"
+    );
     ASSERT_EQ(p.status, 201) << p.body;
     std::string id = Create("n1", "notes");
-    auto running = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) { return Phase(v) == "Running"; });
+    auto running = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) {
+        return Phase(v) == "Running";
+    });
     ASSERT_EQ(Phase(running), "Running") << json::serialize(running);
     std::string dir = s_->process().data_dir() + "/instances/" + id;
     std::ofstream(dir + "/data/note.txt") << "customer data\n";
@@ -129,18 +160,27 @@ TEST_F(ProcessTest, TeardownRunsTheBackupCommandFirstAndTheBackupOutlivesTheInst
 
 TEST_F(ProcessTest, AnExecHealthCheckReallyRunsItsCommand) {
     auto admin = s_->Admin();
-    auto p = admin.Do("POST", "/v1/products", R"({"metadata":{"name":"gated"},"spec":{"versions":[{"version":"1",)"
+    auto p = admin.Do(
+        "POST",
+        "/v1/products",
+        R"({"metadata":{"name":"gated"},"spec":{"versions":[{"version":"1",)"
         R"("run":{"process":{"command":["hangar-workspace","--port","{port}"]}},)"
-        R"("health":{"exec":{"command":["test","-f","{data_dir}/ready"]}}}]}})");
+        R"("health":{"exec":{"command":["test","-f","{data_dir}/ready"]}}}]}})"
+    );
     ASSERT_EQ(p.status, 201) << p.body;
     std::string id = Create("g1", "gated");
     std::string ready = s_->process().data_dir() + "/instances/" + id + "/data/ready";
-    auto starting = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) { return Phase(v) == "Provisioning"; });
+    auto starting = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) {
+        return Phase(v) == "Provisioning";
+    });
     ASSERT_EQ(Phase(starting), "Provisioning");
     std::this_thread::sleep_for(std::chrono::milliseconds(600));
-    EXPECT_EQ(Phase(admin.Do("GET", "/v1/instances/" + id).Json()), "Provisioning") << "its check fails: no ready file";
+    EXPECT_EQ(Phase(admin.Do("GET", "/v1/instances/" + id).Json()), "Provisioning")
+        << "its check fails: no ready file";
     std::ofstream(ready) << "ok\n";
-    auto running = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) { return Phase(v) == "Running"; });
+    auto running = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) {
+        return Phase(v) == "Running";
+    });
     EXPECT_EQ(Phase(running), "Running") << json::serialize(running);
 }
 
@@ -150,19 +190,38 @@ TEST(SampleFleet, EveryExampleProductRunsAndPassesItsHealthCheck) {
     LiveServer s({"--provisioner", "process"});
     ASSERT_TRUE(s.Start()) << s.process().Log();
     std::string out, err;
-    ASSERT_EQ(RunCli({"--server", s.Url(), "--token", s.process().AdminToken(), "apply", "-f",
-                      std::string(HANGAR_SOURCE_DIR) + "/examples/fleet.yaml"}, out, err), 0) << err;
+    ASSERT_EQ(
+        RunCli(
+            {"--server",
+             s.Url(),
+             "--token",
+             s.process().AdminToken(),
+             "apply",
+             "-f",
+             std::string(HANGAR_SOURCE_DIR) + "/examples/fleet.yaml"},
+            out,
+            err
+        ),
+        0
+    ) << err;
     auto admin = s.Admin();
     auto list = admin.Do("GET", "/v1/instances").Json().at("items").as_array();
     ASSERT_EQ(list.size(), 4U);
-    std::map<std::string, std::string> health = {{"workspace", "/healthz"}, {"jupyterhub", "/hub/health"}};
+    std::map<std::string, std::string> health = {
+        {"workspace", "/healthz"}, {"jupyterhub", "/hub/health"}};
     std::set<std::string> products;
     for (const auto& item : list) {
         std::string id = Str(item, {"metadata", "id"});
         std::string product = Str(item, {"spec", "product"});
         products.insert(product);
-        auto v = WaitFor(admin, "/v1/instances/" + id, [](const json::value& x) { return Phase(x) == "Running"; }, 600);
-        ASSERT_EQ(Phase(v), "Running") << product << ": " << json::serialize(v) << "\n" << s.process().Log();
+        auto v = WaitFor(
+            admin,
+            "/v1/instances/" + id,
+            [](const json::value& x) { return Phase(x) == "Running"; },
+            600
+        );
+        ASSERT_EQ(Phase(v), "Running") << product << ": " << json::serialize(v) << "\n"
+                                       << s.process().Log();
         int port = EndpointPort(v);
         if (health.contains(product)) {
             EXPECT_EQ(Client("127.0.0.1", port).Do("GET", health[product]).status, 200) << product;
@@ -177,22 +236,33 @@ TEST(SampleFleet, EveryExampleProductRunsAndPassesItsHealthCheck) {
     }
     for (const auto& item : list) {
         std::string id = Str(item, {"metadata", "id"});
-        WaitFor(admin, "/v1/instances/" + id, [](const json::value&) { return false; }, 400);
+        WaitFor(
+            admin, "/v1/instances/" + id, [](const json::value&) { return false; }, 400
+        );
         EXPECT_EQ(admin.Do("GET", "/v1/instances/" + id).status, 404);
-        EXPECT_FALSE(std::filesystem::exists(s.process().data_dir() + "/instances/" + id)) << "no file is left";
+        EXPECT_FALSE(std::filesystem::exists(s.process().data_dir() + "/instances/" + id))
+            << "no file is left";
     }
 }
 
 TEST_F(ProcessTest, LogsAndDescribeShowWhatTheInstanceDid) {
     auto admin = s_->Admin();
     std::string id = Create("chatty");
-    auto running = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) { return Phase(v) == "Running"; });
+    auto running = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) {
+        return Phase(v) == "Running";
+    });
     ASSERT_EQ(Phase(running), "Running");
     auto logs = admin.Do("GET", "/v1/instances/" + id + "/logs?tail=5");
     ASSERT_EQ(logs.status, 200);
-    EXPECT_NE(logs.body.find("hangar-workspace listening on 127.0.0.1:" + std::to_string(EndpointPort(running))), std::string::npos) << logs.body;
+    EXPECT_NE(
+        logs.body.find(
+            "hangar-workspace listening on 127.0.0.1:" + std::to_string(EndpointPort(running))
+        ),
+        std::string::npos
+    ) << logs.body;
     std::string offset = logs.headers["x-log-offset"];
-    EXPECT_EQ(admin.Do("GET", "/v1/instances/" + id + "/logs?offset=" + offset).body, "") << "nothing new since";
+    EXPECT_EQ(admin.Do("GET", "/v1/instances/" + id + "/logs?offset=" + offset).body, "")
+        << "nothing new since";
     EXPECT_EQ(admin.Do("GET", "/v1/instances/" + id + "/logs?stream=both").status, 400);
     auto other = s_->As(s_->Token(s_->Tenant("proc-other"), "owner"));
     EXPECT_EQ(other.Do("GET", "/v1/instances/" + id + "/logs").status, 404);
@@ -201,7 +271,9 @@ TEST_F(ProcessTest, LogsAndDescribeShowWhatTheInstanceDid) {
     std::string token = s_->process().AdminToken();
     ASSERT_EQ(RunCli({"--server", s_->Url(), "--token", token, "logs", id}, out, err), 0) << err;
     EXPECT_NE(out.find("hangar-workspace listening"), std::string::npos) << out;
-    ASSERT_EQ(RunCli({"--server", s_->Url(), "--token", token, "describe", "instance", id}, out, err), 0) << err;
+    ASSERT_EQ(
+        RunCli({"--server", s_->Url(), "--token", token, "describe", "instance", id}, out, err), 0
+    ) << err;
     EXPECT_NE(out.find("phase:"), std::string::npos) << out;
     EXPECT_NE(out.find("Running"), std::string::npos) << out;
     EXPECT_NE(out.find("Conditions:"), std::string::npos) << out;
@@ -211,7 +283,9 @@ TEST_F(ProcessTest, LogsAndDescribeShowWhatTheInstanceDid) {
 TEST_F(ProcessTest, AnInstanceLeakingToItsLimitIsOomKilledReportedAndRestarted) {
     auto admin = s_->Admin();
     std::string id = Create("leaky");
-    auto running = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) { return Phase(v) == "Running"; });
+    auto running = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) {
+        return Phase(v) == "Running";
+    });
     ASSERT_EQ(Phase(running), "Running");
     Client app("127.0.0.1", EndpointPort(running));
     app.Do("POST", "/leak?mb=200");  // 200 MiB against a 64 MiB limit
@@ -229,49 +303,85 @@ TEST_F(ProcessTest, AnInstanceLeakingToItsLimitIsOomKilledReportedAndRestarted) 
         }
         EXPECT_TRUE(event) << json::serialize(after);
         auto metrics = s_->Anonymous().Do("GET", "/metrics");
-        EXPECT_NE(metrics.body.find("hangar_instance_oom_kills_total{tenant=\"" + tenant_ + "\",instance=\"" + id + "\",product=\"workspace\"} 1"), std::string::npos);
+        EXPECT_NE(
+            metrics.body.find(
+                "hangar_instance_oom_kills_total{tenant=\"" + tenant_ + "\",instance=\"" + id +
+                "\",product=\"workspace\"} 1"
+            ),
+            std::string::npos
+        );
     } else {
-        GTEST_LOG_(INFO) << "no writable cgroup here (" << mode << "): the kill is an allocation failure, not counted as OOM";
+        GTEST_LOG_(INFO) << "no writable cgroup here (" << mode
+                         << "): the kill is an allocation failure, not counted as OOM";
     }
 }
 
 TEST_F(ProcessTest, AnExecRunbookRunsItsCommandForTheAlertsInstance) {
     auto admin = s_->Admin();
     std::string id = Create("flushy");
-    auto running = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) { return Phase(v) == "Running"; });
+    auto running = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) {
+        return Phase(v) == "Running";
+    });
     ASSERT_EQ(Phase(running), "Running");
     auto post = [&](const std::string& plural, const std::string& name, const json::object& spec) {
-        auto r = admin.Do("POST", "/v1/" + plural, json::serialize(json::object{{"metadata", {{"name", name}, {"tenant", tenant_}}}, {"spec", spec}}));
+        auto r = admin.Do(
+            "POST",
+            "/v1/" + plural,
+            json::serialize(json::object{
+                {"metadata", {{"name", name}, {"tenant", tenant_}}}, {"spec", spec}})
+        );
         ASSERT_EQ(r.status, 201) << r.body;
     };
-    post("runbooks", "flush", {{"matchers", {"alertname=\"NeedsFlush\""}}, {"action", "exec"},
-                               {"command", {"sh", "-c", "echo flushed on port $PORT > flushed.txt; echo done"}}});
+    post(
+        "runbooks",
+        "flush",
+        {{"matchers", {"alertname=\"NeedsFlush\""}},
+         {"action", "exec"},
+         {"command", {"sh", "-c", "echo flushed on port $PORT > flushed.txt; echo done"}}}
+    );
     post("alertrules", "needs-flush", {{"alert", "NeedsFlush"}, {"expr", "needs_flush > 0"}});
     std::vector<metrics::SeriesData> batch(1);
     batch[0].labels = {{"__name__", "needs_flush"}, {"instance", id}};
-    batch[0].samples.push_back({std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count(), 1});
-    auto w = admin.Do("POST", "/api/v1/write", metrics::EncodeWriteRequest(batch),
-                      {{"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "snappy"}, {"X-Scope-OrgID", tenant_}});
+    batch[0].samples.push_back(
+        {std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch()
+         )
+             .count(),
+         1}
+    );
+    auto w = admin.Do(
+        "POST",
+        "/api/v1/write",
+        metrics::EncodeWriteRequest(batch),
+        {{"Content-Type", "application/x-protobuf"},
+         {"Content-Encoding", "snappy"},
+         {"X-Scope-OrgID", tenant_}}
+    );
     ASSERT_EQ(w.status, 204) << w.body;
-    auto alert = WaitFor(admin, "/v1/alerts?selector=alertname%3DNeedsFlush", [](const json::value& v) {
-        return !v.at("items").as_array().empty() && v.at("items").as_array()[0].at("status").as_object().contains("remediations");
-    });
+    auto alert =
+        WaitFor(admin, "/v1/alerts?selector=alertname%3DNeedsFlush", [](const json::value& v) {
+            return !v.at("items").as_array().empty() &&
+                   v.at("items").as_array()[0].at("status").as_object().contains("remediations");
+        });
     ASSERT_FALSE(alert.at("items").as_array().empty()) << alert;
     const auto& rem = alert.at("items").as_array()[0].at("status").at("remediations").as_array()[0];
     EXPECT_EQ(Str(rem, {"result"}), "done") << rem;
     EXPECT_NE(Str(rem, {"detail"}), "") << rem;
-    EXPECT_NE(Str(rem, {"detail"}).find("done"), std::string::npos) << "what the command printed: " << rem;
+    EXPECT_NE(Str(rem, {"detail"}).find("done"), std::string::npos)
+        << "what the command printed: " << rem;
     std::ifstream in(s_->process().data_dir() + "/instances/" + id + "/data/flushed.txt");
     std::string line;
     std::getline(in, line);
-    EXPECT_EQ(line, "flushed on port " + std::to_string(EndpointPort(running))) << "run in the instance's folder with its environment";
+    EXPECT_EQ(line, "flushed on port " + std::to_string(EndpointPort(running)))
+        << "run in the instance's folder with its environment";
 }
 
 TEST_F(ProcessTest, ACrashingInstanceGetsItsCrashLoopCondition) {
     auto admin = s_->Admin();
     std::string id = Create("crashy", "crasher");
     auto looping = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) {
-        if (!v.is_object() || !v.as_object().contains("status") || !v.at("status").as_object().contains("conditions")) {
+        if (!v.is_object() || !v.as_object().contains("status") ||
+            !v.at("status").as_object().contains("conditions")) {
             return false;
         }
         for (const auto& c : v.at("status").at("conditions").as_array()) {
@@ -282,7 +392,8 @@ TEST_F(ProcessTest, ACrashingInstanceGetsItsCrashLoopCondition) {
         return false;
     });
     EXPECT_EQ(Phase(looping), "Failed") << json::serialize(looping);
-    EXPECT_NE(Str(looping, {"status", "last_exit"}).find("exited with status 3"), std::string::npos) << json::serialize(looping);
+    EXPECT_NE(Str(looping, {"status", "last_exit"}).find("exited with status 3"), std::string::npos)
+        << json::serialize(looping);
     std::ifstream log(s_->process().data_dir() + "/instances/" + id + "/logs/stdout.log");
     std::string first;
     std::getline(log, first);
@@ -292,13 +403,20 @@ TEST_F(ProcessTest, ACrashingInstanceGetsItsCrashLoopCondition) {
 TEST_F(ProcessTest, AfterKillNineHangarAdoptsRunningInstancesInsteadOfStartingThemTwice) {
     auto admin = s_->Admin();
     std::string id = Create("adopted");
-    ASSERT_EQ(Phase(WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) { return Phase(v) == "Running"; })), "Running");
+    ASSERT_EQ(
+        Phase(WaitFor(
+            admin, "/v1/instances/" + id, [](const json::value& v) { return Phase(v) == "Running"; }
+        )),
+        "Running"
+    );
     int pid = StatePid(*s_, id);
     s_->process().Kill();
     EXPECT_EQ(::kill(pid, 0), 0) << "instances outlive a Hangar crash";
     ASSERT_TRUE(s_->Start()) << s_->process().Log();
     auto again = s_->Admin();
-    auto running = WaitFor(again, "/v1/instances/" + id, [](const json::value& v) { return Phase(v) == "Running"; });
+    auto running = WaitFor(again, "/v1/instances/" + id, [](const json::value& v) {
+        return Phase(v) == "Running";
+    });
     EXPECT_EQ(Phase(running), "Running");
     // The stored phase says Running from before the crash; wait for the controller to have
     // looked at the instance (bounded: 600 × 50 ms), which may be slow on a loaded machine.
@@ -313,14 +431,18 @@ TEST_F(ProcessTest, AfterKillNineHangarAdoptsRunningInstancesInsteadOfStartingTh
     EXPECT_EQ(StatePid(*s_, id), pid) << "the same process, adopted";
 }
 
-
 TEST_F(ProcessTest, ProbesDriveTheHealthConditionAndUpAndScrapeTheInstancesMetrics) {
     auto admin = s_->Admin();
     // Healthy while {data_dir}/down does not exist; probed every second, down after two failures.
-    std::string version = R"({"version":"1","run":{"process":{"command":["hangar-workspace","--port","{port}"]}},)"
-                          R"("health":{"exec":{"command":["sh","-c","test ! -e {data_dir}/down"]},"interval_seconds":1,)"
-                          R"("failure_threshold":2,"success_threshold":1},"metrics_path":"/metrics"})";
-    auto p = admin.Do("POST", "/v1/products", R"({"metadata":{"name":"probed"},"spec":{"versions":[)" + version + "]}}");
+    std::string version =
+        R"({"version":"1","run":{"process":{"command":["hangar-workspace","--port","{port}"]}},)"
+        R"("health":{"exec":{"command":["sh","-c","test ! -e {data_dir}/down"]},"interval_seconds":1,)"
+        R"("failure_threshold":2,"success_threshold":1},"metrics_path":"/metrics"})";
+    auto p = admin.Do(
+        "POST",
+        "/v1/products",
+        R"({"metadata":{"name":"probed"},"spec":{"versions":[)" + version + "]}}"
+    );
     ASSERT_EQ(p.status, 201) << p.body;
     std::string id = Create("probed-1", "probed");
     auto health = [&](const json::value& v) {
@@ -335,55 +457,90 @@ TEST_F(ProcessTest, ProbesDriveTheHealthConditionAndUpAndScrapeTheInstancesMetri
         return std::string();
     };
     auto up = [&] {
-        auto r = admin.Do("GET", "/api/v1/query?query=up%7Binstance%3D%22" + id + "%22%7D", "", {{"X-Scope-OrgID", tenant_}});
+        auto r = admin.Do(
+            "GET",
+            "/api/v1/query?query=up%7Binstance%3D%22" + id + "%22%7D",
+            "",
+            {{"X-Scope-OrgID", tenant_}}
+        );
         auto doc = r.Json();
         const auto& result = doc.at("data").at("result").as_array();
-        return result.empty() ? std::string("none") : std::string(result[0].at("value").as_array()[1].as_string());
+        return result.empty() ? std::string("none")
+                              : std::string(result[0].at("value").as_array()[1].as_string());
     };
-    auto healthy = WaitFor(admin, "/v1/instances/" + id, [&](const json::value& v) { return health(v) == "True"; });
+    auto healthy = WaitFor(admin, "/v1/instances/" + id, [&](const json::value& v) {
+        return health(v) == "True";
+    });
     ASSERT_EQ(health(healthy), "True") << json::serialize(healthy);
     EXPECT_EQ(up(), "1");
-    auto scraped = admin.Do("GET", "/api/v1/query?query=workspace_users", "", {{"X-Scope-OrgID", tenant_}});
+    auto scraped =
+        admin.Do("GET", "/api/v1/query?query=workspace_users", "", {{"X-Scope-OrgID", tenant_}});
     EXPECT_NE(scraped.body.find("\"instance\":\"" + id + "\""), std::string::npos) << scraped.body;
     EXPECT_NE(scraped.body.find("\"product\":\"probed\""), std::string::npos) << scraped.body;
-    EXPECT_NE(scraped.body.find("\"42\""), std::string::npos) << "the instance's own metric: " << scraped.body;
-    auto rss = admin.Do("GET", "/api/v1/query?query=instance_memory_rss_bytes%20%3E%200", "", {{"X-Scope-OrgID", tenant_}});
+    EXPECT_NE(scraped.body.find("\"42\""), std::string::npos)
+        << "the instance's own metric: " << scraped.body;
+    auto rss = admin.Do(
+        "GET",
+        "/api/v1/query?query=instance_memory_rss_bytes%20%3E%200",
+        "",
+        {{"X-Scope-OrgID", tenant_}}
+    );
     EXPECT_NE(rss.body.find(id), std::string::npos) << "process samples: " << rss.body;
     // The plan's memory, which the built-in "near the memory limit" rule divides by.
-    auto limit = admin.Do("GET", "/api/v1/query?query=instance_memory_limit_bytes", "", {{"X-Scope-OrgID", tenant_}});
+    auto limit = admin.Do(
+        "GET", "/api/v1/query?query=instance_memory_limit_bytes", "", {{"X-Scope-OrgID", tenant_}}
+    );
     EXPECT_NE(limit.body.find(id), std::string::npos) << limit.body;
     EXPECT_NE(limit.body.find("\"67108864\""), std::string::npos) << "64 MiB: " << limit.body;
 
     std::string down = s_->process().data_dir() + "/instances/" + id + "/data/down";
     { std::ofstream(down) << "x"; }
-    auto sick = WaitFor(admin, "/v1/instances/" + id, [&](const json::value& v) { return health(v) == "False"; });
+    auto sick = WaitFor(admin, "/v1/instances/" + id, [&](const json::value& v) {
+        return health(v) == "False";
+    });
     ASSERT_EQ(health(sick), "False") << json::serialize(sick);
-    EXPECT_NE(json::serialize(sick).find("\"Unhealthy\""), std::string::npos) << "an event marks the change";
+    EXPECT_NE(json::serialize(sick).find("\"Unhealthy\""), std::string::npos)
+        << "an event marks the change";
     EXPECT_EQ(Phase(sick), "Running") << "unhealthy is not stopped";
     EXPECT_EQ(up(), "0");
 
     std::filesystem::remove(down);
-    auto back = WaitFor(admin, "/v1/instances/" + id, [&](const json::value& v) { return health(v) == "True"; });
+    auto back = WaitFor(admin, "/v1/instances/" + id, [&](const json::value& v) {
+        return health(v) == "True";
+    });
     ASSERT_EQ(health(back), "True") << json::serialize(back);
     EXPECT_NE(json::serialize(back).find("\"Healthy\""), std::string::npos);
     EXPECT_EQ(up(), "1");
     // The series holds the whole story: down at some point, up now.
-    auto low = admin.Do("GET", "/api/v1/query?query=min_over_time(up%7Binstance%3D%22" + id + "%22%7D%5B10m%5D)", "", {{"X-Scope-OrgID", tenant_}});
+    auto low = admin.Do(
+        "GET",
+        "/api/v1/query?query=min_over_time(up%7Binstance%3D%22" + id + "%22%7D%5B10m%5D)",
+        "",
+        {{"X-Scope-OrgID", tenant_}}
+    );
     EXPECT_NE(low.body.find("\"0\"]"), std::string::npos) << low.body;
     auto other = s_->Anonymous().Do("GET", "/api/v1/query?query=up");
     EXPECT_EQ(other.status, 401);
 }
 
-
 TEST_F(ProcessTest, AHealthCheckSlowerThanItsTimeoutFails) {
     auto admin = s_->Admin();
     // The check would pass after 2 s, but may take 1 s: the instance never becomes Running.
-    auto p = admin.Do("POST", "/v1/products", R"({"metadata":{"name":"slowcheck"},"spec":{"versions":[{"version":"1",)"
-                                                R"("run":{"process":{"command":["hangar-workspace","--port","{port}"]}},)"
-                                                R"("health":{"exec":{"command":["sleep","2"]},"timeout_seconds":1}}]}})");
+    auto p = admin.Do(
+        "POST",
+        "/v1/products",
+        R"({"metadata":{"name":"slowcheck"},"spec":{"versions":[{"version":"1",)"
+        R"("run":{"process":{"command":["hangar-workspace","--port","{port}"]}},)"
+        R"("health":{"exec":{"command":["sleep","2"]},"timeout_seconds":1}}]}})"
+    );
     ASSERT_EQ(p.status, 201) << p.body;
     std::string id = Create("slow-1", "slowcheck");
-    auto v = WaitFor(admin, "/v1/instances/" + id, [](const json::value& x) { return Phase(x) == "Running"; }, 120);  // 6 s
+    auto v = WaitFor(
+        admin,
+        "/v1/instances/" + id,
+        [](const json::value& x) { return Phase(x) == "Running"; },
+        120
+    );  // 6 s
     EXPECT_EQ(Phase(v), "Provisioning") << json::serialize(v);
 }
 

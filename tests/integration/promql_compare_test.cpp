@@ -1,8 +1,9 @@
 // The same data, remote-written to Hangar and to a real Prometheus 2.42; the same queries,
 // instant and range, against both; the answers must agree (values to 1e-9 relative).
 
-#include "fixture.hpp"
 #include "hangar/metrics/remote_write.hpp"
+
+#include "fixture.hpp"
 #include "metrics_data.hpp"
 #include "metrics_helpers.hpp"
 #include "prom_answer.hpp"
@@ -21,7 +22,10 @@ protected:
         s_ = new LiveServer();
         ASSERT_TRUE(s_->Start()) << s_->process().Log();
         // An hour ending a minute ago (Prometheus refuses samples far behind its head).
-        auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+        auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()
+        )
+                       .count();
         SyntheticOptions o;
         o.start_ms = (now / 60'000) * 60'000 - 61 * 60'000;
         start_ = o.start_ms;
@@ -31,8 +35,10 @@ protected:
         for (const auto& batch : SyntheticBatches(o)) {
             std::string body = metrics::EncodeWriteRequest(batch);
             std::vector<std::pair<std::string, std::string>> h = {
-                {"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "snappy"},
-                {"X-Prometheus-Remote-Write-Version", "0.1.0"}, {"X-Scope-OrgID", "compare"}};
+                {"Content-Type", "application/x-protobuf"},
+                {"Content-Encoding", "snappy"},
+                {"X-Prometheus-Remote-Write-Version", "0.1.0"},
+                {"X-Scope-OrgID", "compare"}};
             auto a = hangar.Do("POST", "/api/v1/write", body, h);
             ASSERT_EQ(a.status, 204) << a.body;
             auto b = prom.Do("POST", "/api/v1/write", body, h);
@@ -70,7 +76,8 @@ protected:
     }
     // Agreement on empty answers proves nothing; most answers must hold data.
     static void ExpectMostAnswersHoldData() {
-        EXPECT_GE(answered_ * 10, checked_ * 9) << answered_ << " of " << checked_ << " answers held data";
+        EXPECT_GE(answered_ * 10, checked_ * 9)
+            << answered_ << " of " << checked_ << " answers held data";
         answered_ = checked_ = 0;
     }
     static inline int answered_ = 0, checked_ = 0;
@@ -135,7 +142,12 @@ const char* const kTieQueries[] = {
 
 TEST_F(PromqlCompareTest, InstantQueriesAgreeWithPrometheus) {
     // On and off the sample grid, early (little lookback data) and late.
-    for (int64_t t : {end_, end_ - 7 * 60'000, end_ - 23 * 60'000 + 17'321, start_ + 10 * 60'000, start_ + 30'000}) {
+    for (int64_t t :
+         {end_,
+          end_ - 7 * 60'000,
+          end_ - 23 * 60'000 + 17'321,
+          start_ + 10 * 60'000,
+          start_ + 30'000}) {
         std::string params = fmt::format("&time={}.{:03d}", t / 1000, t % 1000);
         for (const char* q : kQueries) {
             EXPECT_EQ(Check(q, params), "") << q << " at " << t;
@@ -149,7 +161,8 @@ TEST_F(PromqlCompareTest, InstantQueriesAgreeWithPrometheus) {
 
 TEST_F(PromqlCompareTest, RangeQueriesAgreeWithPrometheus) {
     for (auto [from, step] : {std::pair{start_ + 5 * 60'000, 60'000}, std::pair{start_, 37'000}}) {
-        std::string params = fmt::format("&start={}&end={}&step={}s", from / 1000, end_ / 1000, step / 1000);
+        std::string params =
+            fmt::format("&start={}&end={}&step={}s", from / 1000, end_ / 1000, step / 1000);
         for (const char* q : kQueries) {
             EXPECT_EQ(Check(q, params), "") << q << params;
         }
@@ -158,8 +171,11 @@ TEST_F(PromqlCompareTest, RangeQueriesAgreeWithPrometheus) {
 }
 
 TEST_F(PromqlCompareTest, SeriesAndLabelsAgreeWithPrometheus) {
-    for (const std::string& path : std::vector<std::string>{"/api/v1/labels", "/api/v1/label/instance/values", "/api/v1/label/__name__/values",
-                             "/api/v1/series?match[]=" + UrlEncode("demo_requests_total{code=\"500\"}")}) {
+    for (const std::string& path : std::vector<std::string>{
+             "/api/v1/labels",
+             "/api/v1/label/instance/values",
+             "/api/v1/label/__name__/values",
+             "/api/v1/series?match[]=" + UrlEncode("demo_requests_total{code=\"500\"}")}) {
         auto h = s_->Admin().Do("GET", path, "", {{"X-Scope-OrgID", "compare"}});
         auto p = Client("127.0.0.1", prom_->port()).Do("GET", path);
         EXPECT_EQ(h.body, p.body) << path;

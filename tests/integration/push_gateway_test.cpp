@@ -4,11 +4,11 @@
 // retried and then reported, GOAWAY handled on a new connection, and the sample workspace
 // pushing to iOS and Android devices.
 
-#include <signal.h>
-#include <sys/wait.h>
-
 #include <filesystem>
 #include <future>
+
+#include <signal.h>
+#include <sys/wait.h>
 
 #include "cloud_support.hpp"
 #include "fake_push.hpp"
@@ -26,19 +26,49 @@ protected:
     static void SetUpTestSuite() {
         fake_dir_ = new TempDir();
         fake_ = new FakePushProviders(fake_dir_->path());
-        s_ = new LiveServer({"--provisioner", "simulated", "--push-ca-file", fake_->CaFile(), "--apns-url", fake_->Url(), "--fcm-url", fake_->Url(),
-                             "--push-deadline", "1500ms", "--push-rate", "20", "--webhook-allow", "127.0.0.1"});
+        s_ = new LiveServer(
+            {"--provisioner",
+             "simulated",
+             "--push-ca-file",
+             fake_->CaFile(),
+             "--apns-url",
+             fake_->Url(),
+             "--fcm-url",
+             fake_->Url(),
+             "--push-deadline",
+             "1500ms",
+             "--push-rate",
+             "20",
+             "--webhook-allow",
+             "127.0.0.1"}
+        );
         ASSERT_TRUE(s_->Start()) << s_->process().Log();
         Client admin = s_->Admin();
-        ASSERT_EQ(admin.Do("POST", "/v1/plans", R"({"metadata":{"name":"tiny"},"spec":{"memory_mb":64,"cpu_millis":100,"entitlements":{"monthly_push_notifications":3}}})").status, 201);
+        ASSERT_EQ(
+            admin
+                .Do("POST",
+                    "/v1/plans",
+                    R"({"metadata":{"name":"tiny"},"spec":{"memory_mb":64,"cpu_millis":100,"entitlements":{"monthly_push_notifications":3}}})"
+                )
+                .status,
+            201
+        );
         acme_ = s_->Tenant("acme");
         op_ = s_->Token(acme_, "operator");
         // acme's iOS and Android apps.
-        json::object ios{{"metadata", {{"name", "ios"}}},
-                         {"spec", {{"apns", {{"key_p8", fake_->apns_key_pem}, {"key_id", fake_->apns_key_id}, {"team_id", fake_->apns_team_id}, {"topic", "chat.hangar.ios"}}}}}};
+        json::object ios{
+            {"metadata", {{"name", "ios"}}},
+            {"spec",
+             {{"apns",
+               {{"key_p8", fake_->apns_key_pem},
+                {"key_id", fake_->apns_key_id},
+                {"team_id", fake_->apns_team_id},
+                {"topic", "chat.hangar.ios"}}}}}};
         auto a = s_->As(op_).Do("POST", "/v1/pushapps", json::serialize(ios));
         ASSERT_EQ(a.status, 201) << a.body;
-        json::object android{{"metadata", {{"name", "android"}}}, {"spec", {{"fcm", {{"service_account", json::parse(fake_->ServiceAccountJson())}}}}}};
+        json::object android{
+            {"metadata", {{"name", "android"}}},
+            {"spec", {{"fcm", {{"service_account", json::parse(fake_->ServiceAccountJson())}}}}}};
         auto b = s_->As(op_).Do("POST", "/v1/pushapps", json::serialize(android));
         ASSERT_EQ(b.status, 201) << b.body;
     }
@@ -49,19 +79,38 @@ protected:
     }
 
     // A registered workspace of `tenant_op`'s tenant and an access token with `scope`.
-    static std::pair<std::string, std::string> Workspace(const std::string& tenant_op, const std::string& name,
-                                                         const std::string& scope = "workspace:push:send") {
+    static std::pair<std::string, std::string> Workspace(
+        const std::string& tenant_op,
+        const std::string& name,
+        const std::string& scope = "workspace:push:send"
+    ) {
         Client op = s_->As(tenant_op);
         RegisteredWorkspace w = RegisterWorkspace(op, name, scope);
         EXPECT_FALSE(w.access.empty()) << name;
         return {w.id, w.access};
     }
-    static HttpResponse Push(const std::string& service, const std::string& access, const json::object& body) {
-        return s_->Anonymous().Do("POST", "/push/" + service + "/send", json::serialize(body), {{"Authorization", "Bearer " + access}});
+    static HttpResponse
+    Push(const std::string& service, const std::string& access, const json::object& body) {
+        return s_->Anonymous().Do(
+            "POST",
+            "/push/" + service + "/send",
+            json::serialize(body),
+            {{"Authorization", "Bearer " + access}}
+        );
     }
     static json::object Note(const std::string& device, json::object extra = {}) {
-        json::object options{{"title", "alice"}, {"text", "Lunch?"}, {"badge", 2}, {"sound", "default"}, {"topic", "chat.hangar.ios"}, {"notId", 7},
-                             {"payload", {{"host", "https://chat.acme.test"}, {"messageId", "m1"}, {"rid", "r1"}, {"notificationType", "message"}}}};
+        json::object options{
+            {"title", "alice"},
+            {"text", "Lunch?"},
+            {"badge", 2},
+            {"sound", "default"},
+            {"topic", "chat.hangar.ios"},
+            {"notId", 7},
+            {"payload",
+             {{"host", "https://chat.acme.test"},
+              {"messageId", "m1"},
+              {"rid", "r1"},
+              {"notificationType", "message"}}}};
         for (auto& [k, v] : extra) {
             options[k] = v;
         }
@@ -81,7 +130,8 @@ std::string PushGatewayTest::acme_, PushGatewayTest::op_;
 TEST_F(PushGatewayTest, CredentialsAreSealedAtRest) {
     auto list = s_->As(op_).Do("GET", "/v1/pushapps");
     ASSERT_EQ(list.status, 200);
-    EXPECT_EQ(list.body.find("PRIVATE KEY"), std::string::npos) << "no key in clear through the API";
+    EXPECT_EQ(list.body.find("PRIVATE KEY"), std::string::npos)
+        << "no key in clear through the API";
     EXPECT_NE(list.body.find("key_sealed"), std::string::npos);
     EXPECT_NE(list.body.find("service_account_sealed"), std::string::npos);
     // Nor in the database file.
@@ -94,7 +144,11 @@ TEST_F(PushGatewayTest, CredentialsAreSealedAtRest) {
     ASSERT_FALSE(raw.empty());
     EXPECT_EQ(raw.find("BEGIN PRIVATE KEY"), std::string::npos);
     // Bad credentials are refused with the field named.
-    auto bad = s_->As(op_).Do("POST", "/v1/pushapps", R"({"metadata":{"name":"x"},"spec":{"apns":{"key_p8":"nope","key_id":"KEY1234567","team_id":"TEAM123456","topic":"t"}}})");
+    auto bad = s_->As(op_).Do(
+        "POST",
+        "/v1/pushapps",
+        R"({"metadata":{"name":"x"},"spec":{"apns":{"key_p8":"nope","key_id":"KEY1234567","team_id":"TEAM123456","topic":"t"}}})"
+    );
     EXPECT_EQ(bad.status, 400);
     EXPECT_NE(bad.body.find("spec.apns.key_p8"), std::string::npos) << bad.body;
     auto both = s_->As(op_).Do("POST", "/v1/pushapps", R"({"metadata":{"name":"y"},"spec":{}})");
@@ -103,10 +157,18 @@ TEST_F(PushGatewayTest, CredentialsAreSealedAtRest) {
 
 TEST_F(PushGatewayTest, ApnsAndFcmDeliverAndIdOnlyPayloadsPassThroughIntact) {
     auto [id, access] = Workspace(op_, "deliver");
-    json::object payload{{"host", "https://chat.acme.test"}, {"messageId", "Xy7"}, {"notificationType", "message-id-only"}, {"rid", "GENERAL"},
-                         {"sender", {{"_id", "u1"}, {"username", "alice"}, {"name", "Alice Ä"}}}, {"type", "d"}, {"name", "general"}};
+    json::object payload{
+        {"host", "https://chat.acme.test"},
+        {"messageId", "Xy7"},
+        {"notificationType", "message-id-only"},
+        {"rid", "GENERAL"},
+        {"sender", {{"_id", "u1"}, {"username", "alice"}, {"name", "Alice Ä"}}},
+        {"type", "d"},
+        {"name", "general"}};
     auto before = fake_->Records().size();
-    auto r = Push("apn", access, Note(kDevice, {{"payload", payload}, {"apn", {{"category", "MESSAGE"}}}}));
+    auto r = Push(
+        "apn", access, Note(kDevice, {{"payload", payload}, {"apn", {{"category", "MESSAGE"}}}})
+    );
     ASSERT_EQ(r.status, 200) << r.body;
     auto recs = fake_->Records();
     ASSERT_EQ(recs.size(), before + 1);
@@ -117,7 +179,8 @@ TEST_F(PushGatewayTest, ApnsAndFcmDeliverAndIdOnlyPayloadsPassThroughIntact) {
     EXPECT_EQ(a.priority, "10");
     EXPECT_EQ(a.collapse_id, "7");
     json::value note = json::parse(a.payload);
-    EXPECT_EQ(json::parse(note.at("ejson").as_string()), json::value(payload)) << "the payload must reach the device unchanged";
+    EXPECT_EQ(json::parse(note.at("ejson").as_string()), json::value(payload))
+        << "the payload must reach the device unchanged";
     EXPECT_EQ(note.at("aps").at("mutable-content").as_int64(), 1);
     EXPECT_EQ(note.at("aps").at("category"), "MESSAGE");
     EXPECT_EQ(note.at("aps").at("badge").as_int64(), 2);
@@ -125,7 +188,14 @@ TEST_F(PushGatewayTest, ApnsAndFcmDeliverAndIdOnlyPayloadsPassThroughIntact) {
 
     int grants = fake_->grants();
     for (int i = 0; i < 3; ++i) {
-        auto g = Push("gcm", access, Note("fcm-token-" + std::to_string(i) + ":APA91b", {{"payload", payload}, {"gcm", {{"style", "inbox"}}}}));
+        auto g = Push(
+            "gcm",
+            access,
+            Note(
+                "fcm-token-" + std::to_string(i) + ":APA91b",
+                {{"payload", payload}, {"gcm", {{"style", "inbox"}}}}
+            )
+        );
         ASSERT_EQ(g.status, 200) << g.body;
     }
     EXPECT_LE(fake_->grants(), grants + 1) << "the FCM access token is cached";
@@ -138,7 +208,10 @@ TEST_F(PushGatewayTest, ApnsAndFcmDeliverAndIdOnlyPayloadsPassThroughIntact) {
     EXPECT_EQ(m.at("data").at("style"), "inbox");
     // Counted as metrics.
     auto metrics = s_->Anonymous().Do("GET", "/metrics");
-    EXPECT_NE(metrics.body.find(R"(hangar_push_notifications_total{service="apn",result="delivered"})"), std::string::npos) << metrics.body.substr(0, 500);
+    EXPECT_NE(
+        metrics.body.find(R"(hangar_push_notifications_total{service="apn",result="delivered"})"),
+        std::string::npos
+    ) << metrics.body.substr(0, 500);
 }
 
 TEST_F(PushGatewayTest, DeadDeviceTokensAnswer406AndNothingElseDoes) {
@@ -162,10 +235,24 @@ TEST_F(PushGatewayTest, DeadDeviceTokensAnswer406AndNothingElseDoes) {
 
 TEST_F(PushGatewayTest, MonthlyQuotaAndBadNotificationsAnswer422) {
     std::string tenant = s_->Tenant("tinyco");
-    ASSERT_EQ(s_->Admin().Do("PUT", "/v1/tenants/" + tenant, json::serialize(json::object{{"metadata", {{"name", "tinyco"}}}, {"spec", {{"plan", "tiny"}}}})).status, 200);
+    ASSERT_EQ(
+        s_->Admin()
+            .Do("PUT",
+                "/v1/tenants/" + tenant,
+                json::serialize(json::object{
+                    {"metadata", {{"name", "tinyco"}}}, {"spec", {{"plan", "tiny"}}}}))
+            .status,
+        200
+    );
     std::string op = s_->Token(tenant, "operator");
-    json::object ios{{"metadata", {{"name", "ios"}}},
-                     {"spec", {{"apns", {{"key_p8", fake_->apns_key_pem}, {"key_id", fake_->apns_key_id}, {"team_id", fake_->apns_team_id}, {"topic", "chat.hangar.ios"}}}}}};
+    json::object ios{
+        {"metadata", {{"name", "ios"}}},
+        {"spec",
+         {{"apns",
+           {{"key_p8", fake_->apns_key_pem},
+            {"key_id", fake_->apns_key_id},
+            {"team_id", fake_->apns_team_id},
+            {"topic", "chat.hangar.ios"}}}}}};
     ASSERT_EQ(s_->As(op).Do("POST", "/v1/pushapps", json::serialize(ios)).status, 201);
     auto [id, access] = Workspace(op, "small");
     for (int i = 0; i < 3; ++i) {
@@ -175,12 +262,18 @@ TEST_F(PushGatewayTest, MonthlyQuotaAndBadNotificationsAnswer422) {
     auto over = Push("apn", access, Note(kDevice));
     EXPECT_EQ(over.status, 422) << over.body;
     EXPECT_EQ(over.Json().at("code").as_int64(), 4);
-    EXPECT_NE(Str(over.Json(), {"error"}).find("monthly push quota of 3"), std::string::npos) << over.body;
+    EXPECT_NE(Str(over.Json(), {"error"}).find("monthly push quota of 3"), std::string::npos)
+        << over.body;
     // Usage reaches the workspace's status (written every few seconds).
-    json::value ws = WaitFor(s_->As(op), "/v1/workspaces/" + id, [](const json::value& v) {
-        const auto* p = v.at("status").as_object().if_contains("push");
-        return p != nullptr && p->as_object().contains("sent") && p->at("sent").as_int64() == 3;
-    }, 200);
+    json::value ws = WaitFor(
+        s_->As(op),
+        "/v1/workspaces/" + id,
+        [](const json::value& v) {
+            const auto* p = v.at("status").as_object().if_contains("push");
+            return p != nullptr && p->as_object().contains("sent") && p->at("sent").as_int64() == 3;
+        },
+        200
+    );
     EXPECT_EQ(ws.at("status").at("push").at("sent").as_int64(), 3);
 
     auto [id2, access2] = Workspace(op_, "badnotes");
@@ -196,21 +289,31 @@ TEST_F(PushGatewayTest, MonthlyQuotaAndBadNotificationsAnswer422) {
         {"no token", "apn", R"({"options":{}})", 422},
         {"token with a slash", "apn", R"({"token":"../../x","options":{}})", 422},
         {"title over 65", "apn", json::serialize(Note(kDevice, {{"title", long_title}})), 422},
-        {"text over 240", "gcm", json::serialize(Note("t1", {{"text", std::string(241, 'x')}})), 422},
+        {"text over 240",
+         "gcm",
+         json::serialize(Note("t1", {{"text", std::string(241, 'x')}})),
+         422},
         {"badge not a number", "apn", json::serialize(Note(kDevice, {{"badge", "two"}})), 422},
-        {"payload over 4 KiB", "apn", json::serialize(Note(kDevice, {{"payload", huge_payload}})), 422},
+        {"payload over 4 KiB",
+         "apn",
+         json::serialize(Note(kDevice, {{"payload", huge_payload}})),
+         422},
         {"options not an object", "gcm", R"({"token":"t1","options":[]})", 422},
         {"unknown service", "wns", json::serialize(Note(kDevice)), 404},
     };
     for (const auto& c : cases) {
-        auto r = s_->Anonymous().Do("POST", "/push/" + c.service + "/send", c.body, {{"Authorization", "Bearer " + access2}});
+        auto r = s_->Anonymous().Do(
+            "POST", "/push/" + c.service + "/send", c.body, {{"Authorization", "Bearer " + access2}}
+        );
         EXPECT_EQ(r.status, c.status) << c.name << ": " << r.body;
         EXPECT_EQ(r.Json().at("status").as_int64(), c.status) << c.name;
         EXPECT_FALSE(Str(r.Json(), {"error"}).empty()) << c.name;
     }
-    // Workspace tokens: none, made up, or without the push scope: 401, so the server does not retry.
+    // Workspace tokens: none, made up, or without the push scope: 401, so the server does not
+    // retry.
     auto [id3, stats_only] = Workspace(op_, "statsonly", "workspace:stats:write");
-    for (const auto& auth : std::vector<std::string>{"", "Bearer hwa_made.up", "Bearer " + stats_only}) {
+    for (const auto& auth :
+         std::vector<std::string>{"", "Bearer hwa_made.up", "Bearer " + stats_only}) {
         Headers h;
         if (!auth.empty()) {
             h.emplace_back("Authorization", auth);
@@ -230,13 +333,15 @@ TEST_F(PushGatewayTest, ProviderOutagesAreRetriedThenReported) {
     EXPECT_EQ(fake_->sends() - sends, 3) << "two 503s retried, then delivered";
     fake_->FailNext(2, 429);
     EXPECT_EQ(Push("gcm", access, Note("fcm-t:1")).status, 200);
-    // A longer outage outlasts the gateway's deadline: 503 with Retry-After, so the server retries later.
+    // A longer outage outlasts the gateway's deadline: 503 with Retry-After, so the server retries
+    // later.
     fake_->FailNext(1000, 503);
     auto down = Push("apn", access, Note(kDevice));
     fake_->FailNext(0);
     EXPECT_EQ(down.status, 503) << down.body;
     EXPECT_EQ(down.Json().at("code").as_int64(), 6);
-    EXPECT_NE(Str(down.Json(), {"error"}).find("503 ServiceUnavailable"), std::string::npos) << down.body;
+    EXPECT_NE(Str(down.Json(), {"error"}).find("503 ServiceUnavailable"), std::string::npos)
+        << down.body;
     EXPECT_FALSE(down.headers["retry-after"].empty());
 }
 
@@ -247,7 +352,9 @@ TEST_F(PushGatewayTest, GoawayMovesToANewConnectionWithoutLosingNotifications) {
     fake_->GoAwayAfter(4);
     std::vector<std::future<HttpResponse>> results;
     for (int i = 0; i < 16; ++i) {
-        results.push_back(std::async(std::launch::async, [&access, i] { return Push("apn", access, Note(kDevice, {{"notId", i}})); }));
+        results.push_back(std::async(std::launch::async, [&access, i] {
+            return Push("apn", access, Note(kDevice, {{"notId", i}}));
+        }));
     }
     int delivered = 0;
     std::string others;
@@ -260,7 +367,8 @@ TEST_F(PushGatewayTest, GoawayMovesToANewConnectionWithoutLosingNotifications) {
     }
     fake_->GoAwayAfter(0);
     std::string log = s_->process().Log();
-    EXPECT_EQ(delivered, 16) << others << "server log (end):\n" << log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
+    EXPECT_EQ(delivered, 16) << others << "server log (end):\n"
+                             << log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
     EXPECT_GE(fake_->connections() - before, 3) << "each GOAWAY leads to a new connection";
 }
 
@@ -272,7 +380,9 @@ TEST_F(PushGatewayTest, AWorkspaceOverItsRateGets429) {
     for (int round = 0; round < 10 && limited == 0; ++round) {
         std::vector<std::future<int>> results;
         for (int i = 0; i < 60; ++i) {
-            results.push_back(std::async(std::launch::async, [&access] { return Push("apn", access, Note(kDevice)).status; }));
+            results.push_back(std::async(std::launch::async, [&access] {
+                return Push("apn", access, Note(kDevice)).status;
+            }));
         }
         for (auto& f : results) {
             int st = f.get();
@@ -287,14 +397,24 @@ TEST_F(PushGatewayTest, AWorkspaceOverItsRateGets429) {
 }
 
 TEST_F(PushGatewayTest, TheSampleWorkspacePushesToIosAndAndroid) {
-    auto c = s_->As(op_).Do("POST", "/v1/workspaces", R"({"metadata":{"name":"sample-push"},"spec":{}})");
+    auto c = s_->As(op_).Do(
+        "POST", "/v1/workspaces", R"({"metadata":{"name":"sample-push"},"spec":{}})"
+    );
     std::string id = Str(c.Json(), {"metadata", "id"});
-    std::string token = Str(s_->As(op_).Do("POST", "/v1/workspaces/" + id + ":registration-token").Json(), {"token"});
+    std::string token =
+        Str(s_->As(op_).Do("POST", "/v1/workspaces/" + id + ":registration-token").Json(),
+            {"token"});
     TempDir dir;
     int port = FreeLoopbackPort();
-    pid_t pid = SpawnLogged({(std::filesystem::path(HangarBinary()).parent_path() / "hangar-workspace").string(), "--port", std::to_string(port),
-                             "--data-dir", dir.path()},
-                            dir.path() + "/log", {{"HANGAR_CLOUD_URL", s_->Url()}, {"HANGAR_REGISTRATION_TOKEN", token}});
+    pid_t pid = SpawnLogged(
+        {(std::filesystem::path(HangarBinary()).parent_path() / "hangar-workspace").string(),
+         "--port",
+         std::to_string(port),
+         "--data-dir",
+         dir.path()},
+        dir.path() + "/log",
+        {{"HANGAR_CLOUD_URL", s_->Url()}, {"HANGAR_REGISTRATION_TOKEN", token}}
+    );
     ASSERT_GT(pid, 0);
     Client app("127.0.0.1", port);
     json::value state;
@@ -319,7 +439,8 @@ TEST_F(PushGatewayTest, TheSampleWorkspacePushesToIosAndAndroid) {
     EXPECT_EQ(dead.status, 406) << dead.body;
     bool saw_id_only = false;
     for (const auto& r : fake_->Records()) {
-        if (r.service == "apns" && r.payload.find("msg-42") != std::string::npos && r.payload.find("message-id-only") != std::string::npos) {
+        if (r.service == "apns" && r.payload.find("msg-42") != std::string::npos &&
+            r.payload.find("message-id-only") != std::string::npos) {
             saw_id_only = true;
         }
     }
@@ -332,15 +453,23 @@ TEST_F(PushGatewayTest, PlanShowsAnUnchangedKeyAsNoChangeAndNeverPrintsIt) {
     auto write = [&](const std::string& pem) {
         std::string path = dir.path() + "/apps.yaml";
         std::ofstream(path) << "kind: PushApp\nmetadata: {name: ios, tenant: acme}\nspec:\n  apns: "
-                            << json::serialize(json::object{{"key_p8", pem}, {"key_id", fake_->apns_key_id}, {"team_id", fake_->apns_team_id},
-                                                            {"topic", "chat.hangar.ios"}})
-                            << "\n---\nkind: PushApp\nmetadata: {name: android, tenant: acme}\nspec:\n  fcm: {service_account: "
+                            << json::serialize(json::object{
+                                   {"key_p8", pem},
+                                   {"key_id", fake_->apns_key_id},
+                                   {"team_id", fake_->apns_team_id},
+                                   {"topic", "chat.hangar.ios"}})
+                            << "\n---\nkind: PushApp\nmetadata: {name: android, tenant: "
+                               "acme}\nspec:\n  fcm: {service_account: "
                             << json::serialize(json::parse(fake_->ServiceAccountJson())) << "}\n";
         return path;
     };
     std::string out, err;
     auto plan = [&](const std::string& file) {
-        return RunCli({"--server", s_->Url(), "--token", s_->process().AdminToken(), "plan", "-f", file}, out, err);
+        return RunCli(
+            {"--server", s_->Url(), "--token", s_->process().AdminToken(), "plan", "-f", file},
+            out,
+            err
+        );
     };
     ASSERT_EQ(plan(write(fake_->apns_key_pem)), 0) << err;
     EXPECT_NE(out.find("No changes"), std::string::npos) << out;

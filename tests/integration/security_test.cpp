@@ -1,16 +1,16 @@
 // The defects a hostile tenant found (issue 17), one test each: every one of these once
 // crashed the server, poisoned a list, crossed a tenant boundary or held a connection.
 
-#include <sys/stat.h>
-
 #include <cstdlib>
 #include <fstream>
 #include <thread>
 
 #include <fmt/format.h>
+#include <sys/stat.h>
+
+#include "hangar/core/strings.hpp"
 
 #include "fixture.hpp"
-#include "hangar/core/strings.hpp"
 
 namespace hangar::testing {
 namespace {
@@ -34,20 +34,48 @@ std::string Message(const HttpResponse& r) {
 class SecurityTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        s_ = new LiveServer({"--provisioner", "simulated", "--request-timeout", "2s", "--header-timeout", "1s"});
+        s_ = new LiveServer(
+            {"--provisioner", "simulated", "--request-timeout", "2s", "--header-timeout", "1s"}
+        );
         ASSERT_TRUE(s_->Start()) << s_->process().Log();
         a_ = s_->Tenant("sec-a");
         b_ = s_->Tenant("sec-b");
         auto admin = s_->Admin();
-        ASSERT_EQ(admin.Do("POST", "/v1/plans", R"({"metadata":{"name":"small"},"spec":{"memory_mb":64,"cpu_millis":100}})").status, 201);
-        ASSERT_EQ(admin.Do("POST", "/v1/plans", R"({"metadata":{"name":"one"},"spec":{"memory_mb":64,"cpu_millis":100,"entitlements":{"max_instances":1}}})").status, 201);
-        ASSERT_EQ(admin.Do("POST", "/v1/products", R"({"metadata":{"name":"app"},"spec":{"versions":[{"version":"1","run":{"simulated":{}}}]}})").status, 201);
+        ASSERT_EQ(
+            admin
+                .Do("POST",
+                    "/v1/plans",
+                    R"({"metadata":{"name":"small"},"spec":{"memory_mb":64,"cpu_millis":100}})")
+                .status,
+            201
+        );
+        ASSERT_EQ(
+            admin
+                .Do("POST",
+                    "/v1/plans",
+                    R"({"metadata":{"name":"one"},"spec":{"memory_mb":64,"cpu_millis":100,"entitlements":{"max_instances":1}}})"
+                )
+                .status,
+            201
+        );
+        ASSERT_EQ(
+            admin
+                .Do("POST",
+                    "/v1/products",
+                    R"({"metadata":{"name":"app"},"spec":{"versions":[{"version":"1","run":{"simulated":{}}}]}})"
+                )
+                .status,
+            201
+        );
     }
     static void TearDownTestSuite() {
         delete s_;
         s_ = nullptr;
     }
-    static void ExpectAlive() { EXPECT_EQ(s_->Anonymous().Do("GET", "/healthz").status, 200) << "the server stopped answering"; }
+    static void ExpectAlive() {
+        EXPECT_EQ(s_->Anonymous().Do("GET", "/healthz").status, 200)
+            << "the server stopped answering";
+    }
 
     static LiveServer* s_;
     static std::string a_, b_;
@@ -61,19 +89,34 @@ TEST_F(SecurityTest, DeeplyNestedPromqlIsA400ForAViewerAndThroughAnAlertRule) {
     auto expect_refused = [&](const HttpResponse& r) {
         EXPECT_EQ(r.status, 400) << r.body.substr(0, 300);
         EXPECT_EQ(Str(r.Json(), {"errorType"}), "bad_data");
-        EXPECT_NE(r.body.find("nests deeper than 128 levels"), std::string::npos) << r.body.substr(0, 300);
+        EXPECT_NE(r.body.find("nests deeper than 128 levels"), std::string::npos)
+            << r.body.substr(0, 300);
         ExpectAlive();
     };
     // As Grafana sends a long query: a form POST.
-    for (const std::string& q : {Repeat("(", 5000) + "1" + Repeat(")", 5000), Repeat("sum(", 5000) + "up" + Repeat(")", 5000),
-                                 "1" + Repeat("+1", 10000)}) {
-        expect_refused(viewer.Do("POST", "/api/v1/query", "query=" + core::UrlEncode(q), {{"Content-Type", "application/x-www-form-urlencoded"}}));
+    for (const std::string& q :
+         {Repeat("(", 5000) + "1" + Repeat(")", 5000),
+          Repeat("sum(", 5000) + "up" + Repeat(")", 5000),
+          "1" + Repeat("+1", 10000)}) {
+        expect_refused(viewer.Do(
+            "POST",
+            "/api/v1/query",
+            "query=" + core::UrlEncode(q),
+            {{"Content-Type", "application/x-www-form-urlencoded"}}
+        ));
     }
     // And in the URL, unescaped as curl sends it (10 KB fits the 16 KiB request head).
-    expect_refused(viewer.Do("GET", "/api/v1/query?query=" + Repeat("(", 5000) + "1" + Repeat(")", 5000)));
+    expect_refused(
+        viewer.Do("GET", "/api/v1/query?query=" + Repeat("(", 5000) + "1" + Repeat(")", 5000))
+    );
     auto owner = s_->As(s_->Token(a_, "owner"));
-    auto rule = owner.Do("POST", "/v1/alertrules", json::serialize(json::object{
-        {"metadata", {{"name", "deep"}}}, {"spec", {{"alert", "Deep"}, {"expr", Repeat("(", 5000) + "up" + Repeat(")", 5000)}}}}));
+    auto rule = owner.Do(
+        "POST",
+        "/v1/alertrules",
+        json::serialize(json::object{
+            {"metadata", {{"name", "deep"}}},
+            {"spec", {{"alert", "Deep"}, {"expr", Repeat("(", 5000) + "up" + Repeat(")", 5000)}}}})
+    );
     EXPECT_EQ(rule.status, 400) << rule.body.substr(0, 300);
     EXPECT_NE(Message(rule).find("nests deeper"), std::string::npos) << rule.body.substr(0, 300);
     ExpectAlive();
@@ -82,16 +125,36 @@ TEST_F(SecurityTest, DeeplyNestedPromqlIsA400ForAViewerAndThroughAnAlertRule) {
 // Defect 2: -1e999 was stored as -Infinity and every later read of the list answered 500.
 TEST_F(SecurityTest, NumbersJsonCannotHoldAndDuplicateKeysAreRefusedByPath) {
     auto owner = s_->As(s_->Token(a_, "owner"));
-    auto inf = owner.Do("POST", "/v1/instances", R"({"metadata":{"name":"inf"},"spec":{"product":"app","plan":"small","config":{"x":-1e999}}})");
+    auto inf = owner.Do(
+        "POST",
+        "/v1/instances",
+        R"({"metadata":{"name":"inf"},"spec":{"product":"app","plan":"small","config":{"x":-1e999}}})"
+    );
     EXPECT_EQ(inf.status, 400) << inf.body;
-    EXPECT_EQ(Message(inf), "spec.config.x: is a number too large for a double (the largest is about 1.8e308)");
-    auto dup = owner.Do("POST", "/v1/instances", R"({"metadata":{"name":"dup"},"metadata":{"name":"dup2"},"spec":{"product":"app","plan":"small"}})");
+    EXPECT_EQ(
+        Message(inf),
+        "spec.config.x: is a number too large for a double (the largest is about 1.8e308)"
+    );
+    auto dup = owner.Do(
+        "POST",
+        "/v1/instances",
+        R"({"metadata":{"name":"dup"},"metadata":{"name":"dup2"},"spec":{"product":"app","plan":"small"}})"
+    );
     EXPECT_EQ(dup.status, 400) << dup.body;
     EXPECT_EQ(Message(dup), "metadata: appears twice in one object (duplicate keys are refused)");
-    auto nul = owner.Do("POST", "/v1/instances", R"({"metadata":{"name":"nul"},"spec":{"product":"app","plan":"small","config":{"x":"a\u0000b"}}})");
+    auto nul = owner.Do(
+        "POST",
+        "/v1/instances",
+        R"({"metadata":{"name":"nul"},"spec":{"product":"app","plan":"small","config":{"x":"a\u0000b"}}})"
+    );
     EXPECT_EQ(nul.status, 400) << nul.body;
     EXPECT_EQ(Message(nul), "spec.config.x: a string holds a NUL character");
-    auto deep = owner.Do("POST", "/v1/instances", R"({"metadata":{"name":"deep"},"spec":{"product":"app","plan":"small","config":)" + Repeat("[", 100) + Repeat("]", 100) + "}}");
+    auto deep = owner.Do(
+        "POST",
+        "/v1/instances",
+        R"({"metadata":{"name":"deep"},"spec":{"product":"app","plan":"small","config":)" +
+            Repeat("[", 100) + Repeat("]", 100) + "}}"
+    );
     EXPECT_EQ(deep.status, 400) << deep.body;
     EXPECT_NE(Message(deep).find("nests deeper than 64 levels"), std::string::npos) << deep.body;
     EXPECT_EQ(s_->Admin().Do("GET", "/v1/instances").status, 200);
@@ -104,19 +167,43 @@ TEST(PoisonedRowTest, AnObjectStoredWithInfinityIsReadListedAndDeletable) {
     ASSERT_TRUE(s.Start()) << s.process().Log();
     std::string a = s.Tenant("poison-a"), b = s.Tenant("poison-b");
     auto admin = s.Admin();
-    ASSERT_EQ(admin.Do("POST", "/v1/plans", R"({"metadata":{"name":"small"},"spec":{"memory_mb":64,"cpu_millis":100}})").status, 201);
-    ASSERT_EQ(admin.Do("POST", "/v1/products", R"({"metadata":{"name":"app"},"spec":{"versions":[{"version":"1","run":{"simulated":{}}}]}})").status, 201);
+    ASSERT_EQ(
+        admin
+            .Do("POST",
+                "/v1/plans",
+                R"({"metadata":{"name":"small"},"spec":{"memory_mb":64,"cpu_millis":100}})")
+            .status,
+        201
+    );
+    ASSERT_EQ(
+        admin
+            .Do("POST",
+                "/v1/products",
+                R"({"metadata":{"name":"app"},"spec":{"versions":[{"version":"1","run":{"simulated":{}}}]}})"
+            )
+            .status,
+        201
+    );
     std::string owner_a = s.Token(a, "owner"), owner_b = s.Token(b, "owner");
-    auto made = s.As(owner_a).Do("POST", "/v1/instances", R"({"metadata":{"name":"victim"},"spec":{"product":"app","plan":"small"}})");
+    auto made = s.As(owner_a).Do(
+        "POST",
+        "/v1/instances",
+        R"({"metadata":{"name":"victim"},"spec":{"product":"app","plan":"small"}})"
+    );
     ASSERT_EQ(made.status, 201) << made.body;
     std::string id = Str(made.Json(), {"metadata", "id"});
     ASSERT_EQ(s.process().Stop(), 0);
     std::string sql_file = s.process().data_dir() + "/../poison.sql";
     {
         std::ofstream f(sql_file);
-        f << fmt::format(R"(UPDATE objects SET doc = replace(doc, '"spec":{{', '"spec":{{"poison":-Infinity,') WHERE id = '{}';)", id) << "\n";
+        f << fmt::format(
+                 R"(UPDATE objects SET doc = replace(doc, '"spec":{{', '"spec":{{"poison":-Infinity,') WHERE id = '{}';)",
+                 id
+             )
+          << "\n";
     }
-    std::string cmd = fmt::format("sqlite3 '{}/hangar.db' < '{}'", s.process().data_dir(), sql_file);
+    std::string cmd =
+        fmt::format("sqlite3 '{}/hangar.db' < '{}'", s.process().data_dir(), sql_file);
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     ASSERT_TRUE(s.Start()) << s.process().Log();
     auto list = s.Admin().Do("GET", "/v1/instances");
@@ -135,18 +222,34 @@ TEST(PoisonedRowTest, AnObjectStoredWithInfinityIsReadListedAndDeletable) {
 TEST_F(SecurityTest, EntitlementsFollowTheTenantsPlanAndItsPlatformFieldsAreTheAdminsToChange) {
     auto admin = s_->Admin();
     std::string t = s_->Tenant("sec-quota");
-    ASSERT_EQ(admin.Do("PUT", "/v1/tenants/" + t, R"({"spec":{"display_name":"Quota","plan":"one"}})").status, 200);
+    ASSERT_EQ(
+        admin.Do("PUT", "/v1/tenants/" + t, R"({"spec":{"display_name":"Quota","plan":"one"}})")
+            .status,
+        200
+    );
     auto owner = s_->As(s_->Token(t, "owner"));
-    auto first = owner.Do("POST", "/v1/instances", R"({"metadata":{"name":"first"},"spec":{"product":"app","plan":"one"}})");
+    auto first = owner.Do(
+        "POST",
+        "/v1/instances",
+        R"({"metadata":{"name":"first"},"spec":{"product":"app","plan":"one"}})"
+    );
     ASSERT_EQ(first.status, 201) << first.body;
-    auto second = owner.Do("POST", "/v1/instances", R"({"metadata":{"name":"second"},"spec":{"product":"app","plan":"small"}})");
+    auto second = owner.Do(
+        "POST",
+        "/v1/instances",
+        R"({"metadata":{"name":"second"},"spec":{"product":"app","plan":"small"}})"
+    );
     EXPECT_EQ(second.status, 422) << second.body;
-    EXPECT_NE(Message(second).find("plan one allows 1 instances per tenant"), std::string::npos) << second.body;
+    EXPECT_NE(Message(second).find("plan one allows 1 instances per tenant"), std::string::npos)
+        << second.body;
 
-    auto plan = owner.Do("PUT", "/v1/tenants/" + t, R"({"spec":{"display_name":"Quota","plan":"small"}})");
+    auto plan =
+        owner.Do("PUT", "/v1/tenants/" + t, R"({"spec":{"display_name":"Quota","plan":"small"}})");
     EXPECT_EQ(plan.status, 403) << plan.body;
     EXPECT_EQ(Message(plan), "spec.plan: only a platform admin may set a Tenant's plan");
-    auto unsuspend = owner.Do("PUT", "/v1/tenants/" + t, R"({"spec":{"display_name":"Quota","suspended":false}})");
+    auto unsuspend = owner.Do(
+        "PUT", "/v1/tenants/" + t, R"({"spec":{"display_name":"Quota","suspended":false}})"
+    );
     EXPECT_EQ(unsuspend.status, 403) << unsuspend.body;
     // Leaving the fields out keeps them.
     auto rename = owner.Do("PUT", "/v1/tenants/" + t, R"({"spec":{"display_name":"Renamed"}})");
@@ -154,7 +257,8 @@ TEST_F(SecurityTest, EntitlementsFollowTheTenantsPlanAndItsPlatformFieldsAreTheA
     EXPECT_EQ(Str(rename.Json(), {"spec", "plan"}), "one");
 
     auto op = s_->As(s_->Token(t, "operator"));
-    auto ws = op.Do("POST", "/v1/workspaces", R"({"metadata":{"name":"ws"},"spec":{"plan":"small"}})");
+    auto ws =
+        op.Do("POST", "/v1/workspaces", R"({"metadata":{"name":"ws"},"spec":{"plan":"small"}})");
     EXPECT_EQ(ws.status, 403) << ws.body;
     auto plain = op.Do("POST", "/v1/workspaces", R"({"metadata":{"name":"ws"},"spec":{}})");
     ASSERT_EQ(plain.status, 201) << plain.body;
@@ -166,7 +270,10 @@ TEST_F(SecurityTest, EntitlementsFollowTheTenantsPlanAndItsPlatformFieldsAreTheA
 // Defect 5: a body sent a byte every 0.4 s held the connection for ever.
 TEST_F(SecurityTest, ADribbledBodyIsCutOffAtTheRequestTimeout) {
     Connection c("127.0.0.1", s_->port());
-    ASSERT_TRUE(c.SendRaw("POST /v1/tenants HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"));
+    ASSERT_TRUE(
+        c.SendRaw("POST /v1/tenants HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                  "application/json\r\nContent-Length: 100\r\n\r\n")
+    );
     std::optional<HttpResponse> r;
     for (int i = 0; i < 25 && !r; ++i) {  // at most 10 s; the limit is 2 s
         if (!c.SendRaw("{")) {
@@ -211,19 +318,27 @@ TEST(ConnectionLimitTest, OneAddressCannotHoldEveryConnection) {
 // Defect 6: an unknown transfer coding left the body to be read as a second request.
 TEST_F(SecurityTest, AnUnknownTransferEncodingIsRefusedAndTheConnectionClosed) {
     Connection c("127.0.0.1", s_->port());
-    ASSERT_TRUE(c.SendRaw("POST /v1/tenants HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_TRUE(
+        c.SendRaw("POST /v1/tenants HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\nGET "
+                  "/healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    );
     auto r = c.Read();
     ASSERT_TRUE(r.has_value());
     EXPECT_EQ(r->status, 400) << r->body;
-    EXPECT_NE(r->body.find("Transfer-Encoding \\\"xchunked\\\" is not supported"), std::string::npos) << r->body;
-    EXPECT_TRUE(c.WaitClosed(std::chrono::seconds(2))) << "the smuggled request must not be answered";
+    EXPECT_NE(
+        r->body.find("Transfer-Encoding \\\"xchunked\\\" is not supported"), std::string::npos
+    ) << r->body;
+    EXPECT_TRUE(c.WaitClosed(std::chrono::seconds(2)))
+        << "the smuggled request must not be answered";
 }
 
 // Defect 7: a JSON content type on the Prometheus API answered 500.
 TEST_F(SecurityTest, TheWrongContentTypeOnThePrometheusApiIsABadRequest) {
     auto viewer = s_->As(s_->Token(a_, "viewer"));
-    for (const char* path : {"/api/v1/query", "/api/v1/query_range", "/api/v1/series", "/api/v1/labels"}) {
-        auto r = viewer.Do("POST", path, R"({"query":"up"})", {{"Content-Type", "application/json"}});
+    for (const char* path :
+         {"/api/v1/query", "/api/v1/query_range", "/api/v1/series", "/api/v1/labels"}) {
+        auto r =
+            viewer.Do("POST", path, R"({"query":"up"})", {{"Content-Type", "application/json"}});
         EXPECT_EQ(r.status, 400) << path << " " << r.body;
         EXPECT_EQ(Str(r.Json(), {"errorType"}), "bad_data") << path;
     }
@@ -233,19 +348,45 @@ TEST_F(SecurityTest, TheWrongContentTypeOnThePrometheusApiIsABadRequest) {
 TEST_F(SecurityTest, WebhooksToPrivateAddressesAreRefusedHoweverSpelled) {
     auto owner = s_->As(s_->Token(a_, "owner"));
     int n = 0;
-    for (const char* url : {"http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:22/", "http://2130706433/", "http://0x7f.1/",
-                            "http://[::1]:8080/", "http://[::ffff:127.0.0.1]/", "http://localhost:9/", "http://10.1.2.3/", "http://192.168.1.1/",
-                            "http://user@127.0.0.1/", "http://0/"}) {
-        auto r = owner.Do("POST", "/v1/users", json::serialize(json::object{
-            {"metadata", {{"name", fmt::format("hook-{}", n++)}}}, {"spec", {{"email", "x@a.test"}, {"role", "viewer"}, {"webhook_url", url}}}}));
+    for (const char* url :
+         {"http://169.254.169.254/latest/meta-data/",
+          "http://127.0.0.1:22/",
+          "http://2130706433/",
+          "http://0x7f.1/",
+          "http://[::1]:8080/",
+          "http://[::ffff:127.0.0.1]/",
+          "http://localhost:9/",
+          "http://10.1.2.3/",
+          "http://192.168.1.1/",
+          "http://user@127.0.0.1/",
+          "http://0/"}) {
+        auto r = owner.Do(
+            "POST",
+            "/v1/users",
+            json::serialize(json::object{
+                {"metadata", {{"name", fmt::format("hook-{}", n++)}}},
+                {"spec", {{"email", "x@a.test"}, {"role", "viewer"}, {"webhook_url", url}}}})
+        );
         EXPECT_EQ(r.status, 400) << url << " " << r.body;
         EXPECT_EQ(Str(r.Json(), {"error", "details", "field"}), "spec.webhook_url") << url;
     }
-    auto esc = owner.Do("POST", "/v1/escalationpolicies", R"({"metadata":{"name":"p"},"spec":{"steps":[{"targets":[{"webhook_url":"http://169.254.169.254/"}]}]}})");
+    auto esc = owner.Do(
+        "POST",
+        "/v1/escalationpolicies",
+        R"({"metadata":{"name":"p"},"spec":{"steps":[{"targets":[{"webhook_url":"http://169.254.169.254/"}]}]}})"
+    );
     EXPECT_EQ(esc.status, 400) << esc.body;
-    auto pol = owner.Do("POST", "/v1/notificationpolicies", R"({"metadata":{"name":"n"},"spec":{"route":{"receiver":"r"},"receivers":[{"name":"r","webhook_url":"http://[::1]/"}]}})");
+    auto pol = owner.Do(
+        "POST",
+        "/v1/notificationpolicies",
+        R"({"metadata":{"name":"n"},"spec":{"route":{"receiver":"r"},"receivers":[{"name":"r","webhook_url":"http://[::1]/"}]}})"
+    );
     EXPECT_EQ(pol.status, 400) << pol.body;
-    auto ok = owner.Do("POST", "/v1/users", R"({"metadata":{"name":"public-hook"},"spec":{"email":"y@a.test","role":"viewer","webhook_url":"https://hooks.example.com/services/x"}})");
+    auto ok = owner.Do(
+        "POST",
+        "/v1/users",
+        R"({"metadata":{"name":"public-hook"},"spec":{"email":"y@a.test","role":"viewer","webhook_url":"https://hooks.example.com/services/x"}})"
+    );
     EXPECT_EQ(ok.status, 201) << ok.body;
 }
 
@@ -255,11 +396,20 @@ TEST(WebhookAllowTest, AnOperatorCanAllowAPrivateDestination) {
     auto owner = s.As(s.Token(s.Tenant("allow"), "owner"));
     int n = 0;
     for (const char* url : {"http://127.0.0.1:9/", "http://10.9.8.7/"}) {
-        auto r = owner.Do("POST", "/v1/users", json::serialize(json::object{
-            {"metadata", {{"name", fmt::format("u{}", n++)}}}, {"spec", {{"email", "x@a.test"}, {"role", "viewer"}, {"webhook_url", url}}}}));
+        auto r = owner.Do(
+            "POST",
+            "/v1/users",
+            json::serialize(json::object{
+                {"metadata", {{"name", fmt::format("u{}", n++)}}},
+                {"spec", {{"email", "x@a.test"}, {"role", "viewer"}, {"webhook_url", url}}}})
+        );
         EXPECT_EQ(r.status, 201) << url << " " << r.body;
     }
-    auto still = owner.Do("POST", "/v1/users", R"({"metadata":{"name":"u9"},"spec":{"email":"x@a.test","role":"viewer","webhook_url":"http://169.254.169.254/"}})");
+    auto still = owner.Do(
+        "POST",
+        "/v1/users",
+        R"({"metadata":{"name":"u9"},"spec":{"email":"x@a.test","role":"viewer","webhook_url":"http://169.254.169.254/"}})"
+    );
     EXPECT_EQ(still.status, 400) << still.body;
 }
 
@@ -274,7 +424,8 @@ TEST(SecuritySettingsTest, BadLimitsAndAllowListsStopTheServerWithAUsageError) {
              std::vector<std::string>{"--request-timeout", "soon"},
              std::vector<std::string>{"--query-timeout", "0s"},
          }) {
-        std::vector<std::string> args{"serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path() + "/data"};
+        std::vector<std::string> args{
+            "serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path() + "/data"};
         args.insert(args.end(), bad.begin(), bad.end());
         std::string out, err;
         int code = RunCli(args, out, err);
@@ -285,7 +436,7 @@ TEST(SecuritySettingsTest, BadLimitsAndAllowListsStopTheServerWithAUsageError) {
 
 // Defect 9: the data folder and the database were readable by every local user.
 TEST_F(SecurityTest, TheDataFolderAndDatabaseAreTheServersAlone) {
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::stat(s_->process().data_dir().c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0700u);
     for (const char* f : {"hangar.db", "hangar.db-wal", "admin-token", "master-key"}) {
@@ -316,7 +467,11 @@ TEST_F(SecurityTest, UserCodeGuessesAreThrottled) {
 
 TEST_F(SecurityTest, ActionsRefuseABodyTheyCannotRead) {
     auto owner = s_->As(s_->Token(b_, "owner"));
-    auto made = owner.Do("POST", "/v1/instances", R"({"metadata":{"name":"acted"},"spec":{"product":"app","plan":"small"}})");
+    auto made = owner.Do(
+        "POST",
+        "/v1/instances",
+        R"({"metadata":{"name":"acted"},"spec":{"product":"app","plan":"small"}})"
+    );
     ASSERT_EQ(made.status, 201) << made.body;
     std::string id = Str(made.Json(), {"metadata", "id"});
     EXPECT_EQ(owner.Do("POST", "/v1/instances/" + id + ":restart", "{").status, 400);
@@ -329,7 +484,11 @@ TEST_F(SecurityTest, ActionsRefuseABodyTheyCannotRead) {
 
 TEST_F(SecurityTest, WithoutAnOperatorTenantNoCustomersIncidentIsOnThePlatformsStatusPage) {
     auto owner = s_->As(s_->Token(a_, "owner"));
-    auto inc = owner.Do("POST", "/v1/incidents", R"({"metadata":{"name":"ours"},"spec":{"title":"Customer says hello","public":true}})");
+    auto inc = owner.Do(
+        "POST",
+        "/v1/incidents",
+        R"({"metadata":{"name":"ours"},"spec":{"title":"Customer says hello","public":true}})"
+    );
     ASSERT_EQ(inc.status, 201) << inc.body;
     auto page = s_->Anonymous().Do("GET", "/status");
     EXPECT_EQ(page.status, 200);
@@ -347,14 +506,36 @@ TEST(IntakeBoundaryTest, ATenantsIntakeCannotAcknowledgeAPageThatGroupsAnotherTe
         auto r = c.Do("POST", "/v1/" + plural, body);
         EXPECT_EQ(r.status, 201) << plural << " " << r.body;
     };
-    post(team, "users", R"({"metadata":{"name":"sre"},"spec":{"email":"sre@cloud.test","role":"operator"}})");
-    post(team, "escalationpolicies", R"({"metadata":{"name":"default"},"spec":{"steps":[{"targets":[{"user":"sre"}],"wait":"1h"}]}})");
-    post(team, "notificationpolicies", R"({"metadata":{"name":"by-name"},"spec":{"route":{"receiver":"oncall","group_by":["alertname"],"group_wait":"1s","group_interval":"1s"},"receivers":[{"name":"oncall","escalation_policy":"default"}]}})");
+    post(
+        team,
+        "users",
+        R"({"metadata":{"name":"sre"},"spec":{"email":"sre@cloud.test","role":"operator"}})"
+    );
+    post(
+        team,
+        "escalationpolicies",
+        R"({"metadata":{"name":"default"},"spec":{"steps":[{"targets":[{"user":"sre"}],"wait":"1h"}]}})"
+    );
+    post(
+        team,
+        "notificationpolicies",
+        R"({"metadata":{"name":"by-name"},"spec":{"route":{"receiver":"oncall","group_by":["alertname"],"group_wait":"1s","group_interval":"1s"},"receivers":[{"name":"oncall","escalation_policy":"default"}]}})"
+    );
     std::string key_a = s.Token(a, "operator"), key_b = s.Token(b, "operator");
     for (auto [key, dedup] : {std::pair{key_a, "a-disk"}, {key_b, "b-disk"}}) {
-        auto r = s.Anonymous().Do("POST", "/v1/intake/events", json::serialize(json::object{
-            {"routing_key", key}, {"event_action", "trigger"}, {"dedup_key", dedup},
-            {"payload", {{"summary", "Disk full"}, {"source", "db"}, {"severity", "critical"}, {"class", "DiskFull"}}}}));
+        auto r = s.Anonymous().Do(
+            "POST",
+            "/v1/intake/events",
+            json::serialize(json::object{
+                {"routing_key", key},
+                {"event_action", "trigger"},
+                {"dedup_key", dedup},
+                {"payload",
+                 {{"summary", "Disk full"},
+                  {"source", "db"},
+                  {"severity", "critical"},
+                  {"class", "DiskFull"}}}})
+        );
         ASSERT_EQ(r.status, 202) << r.body;
     }
     auto pages = WaitFor(team, "/v1/pages", [](const json::value& v) {
@@ -363,11 +544,18 @@ TEST(IntakeBoundaryTest, ATenantsIntakeCannotAcknowledgeAPageThatGroupsAnotherTe
     });
     ASSERT_EQ(pages.at("items").as_array().size(), 1u) << pages;
     std::string page = Str(pages.at("items").as_array()[0], {"metadata", "id"});
-    auto ack = s.Anonymous().Do("POST", "/v1/intake/events", json::serialize(json::object{{"routing_key", key_a}, {"event_action", "acknowledge"}, {"dedup_key", "a-disk"}}));
+    auto ack = s.Anonymous().Do(
+        "POST",
+        "/v1/intake/events",
+        json::serialize(json::object{
+            {"routing_key", key_a}, {"event_action", "acknowledge"}, {"dedup_key", "a-disk"}})
+    );
     EXPECT_EQ(ack.status, 202) << ack.body;
     auto after = team.Do("GET", "/v1/pages/" + page);
-    EXPECT_EQ(Str(after.Json(), {"status", "state"}), "triggered") << "B's alert is still unanswered: " << after.body;
-    EXPECT_EQ(team.Do("POST", "/v1/pages/" + page + ":acknowledge").status, 200) << "the page's own responders acknowledge it";
+    EXPECT_EQ(Str(after.Json(), {"status", "state"}), "triggered")
+        << "B's alert is still unanswered: " << after.body;
+    EXPECT_EQ(team.Do("POST", "/v1/pages/" + page + ":acknowledge").status, 200)
+        << "the page's own responders acknowledge it";
 }
 
 }  // namespace

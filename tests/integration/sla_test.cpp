@@ -1,8 +1,9 @@
 // The monthly SLA report: a month with a known outage, a maintenance window and a monitoring
 // gap, written as probe series by remote-write, gives the right minutes and the plan's credit.
 
-#include "fixture.hpp"
 #include "hangar/metrics/remote_write.hpp"
+
+#include "fixture.hpp"
 #include "metrics_helpers.hpp"
 
 namespace hangar::testing {
@@ -11,37 +12,73 @@ namespace {
 constexpr int64_t kOct = 1'790'812'800'000;  // 2026-10-01T00:00:00Z
 constexpr int64_t kMin = 60'000;
 
-int64_t At(int day, int hour, int minute) { return kOct + ((day - 1) * 1440 + hour * 60 + minute) * kMin; }
+int64_t At(int day, int hour, int minute) {
+    return kOct + ((day - 1) * 1440 + hour * 60 + minute) * kMin;
+}
 
 class SlaTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        s_ = std::make_unique<LiveServer>(std::vector<std::string>{"--provisioner", "simulated", "--metrics-retention", "400d"});
+        s_ = std::make_unique<LiveServer>(std::vector<std::string>{
+            "--provisioner", "simulated", "--metrics-retention", "400d"});
         ASSERT_TRUE(s_->Start()) << s_->process().Log();
         auto admin = s_->Admin();
-        auto plan = admin.Do("POST", "/v1/plans", R"({"metadata":{"name":"gold"},"spec":{"memory_mb":64,"cpu_millis":100,)"
-                                                   R"("sla":{"target_percent":99.9,"credits":[{"below_percent":99.9,"credit_percent":10},{"below_percent":99,"credit_percent":25}]}}})");
+        auto plan = admin.Do(
+            "POST",
+            "/v1/plans",
+            R"({"metadata":{"name":"gold"},"spec":{"memory_mb":64,"cpu_millis":100,)"
+            R"("sla":{"target_percent":99.9,"credits":[{"below_percent":99.9,"credit_percent":10},{"below_percent":99,"credit_percent":25}]}}})"
+        );
         ASSERT_EQ(plan.status, 201) << plan.body;
-        ASSERT_EQ(admin.Do("POST", "/v1/products", R"({"metadata":{"name":"app"},"spec":{"versions":[{"version":"1","run":{"simulated":{}}}]}})").status, 201);
+        ASSERT_EQ(
+            admin
+                .Do("POST",
+                    "/v1/products",
+                    R"({"metadata":{"name":"app"},"spec":{"versions":[{"version":"1","run":{"simulated":{}}}]}})"
+                )
+                .status,
+            201
+        );
         tenant_ = s_->Tenant("sla-acme");
         for (auto* id : {&a_, &b_}) {
-            auto r = admin.Do("POST", "/v1/instances", json::serialize(json::object{
-                {"metadata", {{"name", id == &a_ ? "shop" : "blog"}, {"tenant", tenant_}}}, {"spec", {{"product", "app"}, {"plan", "gold"}}}}));
+            auto r = admin.Do(
+                "POST",
+                "/v1/instances",
+                json::serialize(json::object{
+                    {"metadata", {{"name", id == &a_ ? "shop" : "blog"}, {"tenant", tenant_}}},
+                    {"spec", {{"product", "app"}, {"plan", "gold"}}}})
+            );
             ASSERT_EQ(r.status, 201) << r.body;
             *id = Str(r.Json(), {"metadata", "id"});
         }
     }
     // October's probes every 2 minutes; `value(t)` says up (1) or down (0), nullopt for no probe.
-    void WriteProbes(const std::string& id, const std::string& name, const std::function<std::optional<double>(int64_t)>& value) {
+    void WriteProbes(
+        const std::string& id,
+        const std::string& name,
+        const std::function<std::optional<double>(int64_t)>& value
+    ) {
         std::vector<metrics::SeriesData> batch(1);
-        batch[0].labels = {{"__name__", "up"}, {"instance", id}, {"instance_name", name}, {"job", "hangar-probe"}, {"product", "app"}, {"tenant", tenant_}};
+        batch[0].labels = {
+            {"__name__", "up"},
+            {"instance", id},
+            {"instance_name", name},
+            {"job", "hangar-probe"},
+            {"product", "app"},
+            {"tenant", tenant_}};
         for (int64_t t = kOct; t < At(32, 0, 0); t += 2 * kMin) {
             if (auto v = value(t)) {
                 batch[0].samples.push_back({t, *v});
             }
             if (batch[0].samples.size() == 2000 || t + 2 * kMin >= At(32, 0, 0)) {
-                auto r = s_->Admin().Do("POST", "/api/v1/write", metrics::EncodeWriteRequest(batch),
-                                        {{"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "snappy"}, {"X-Scope-OrgID", tenant_}});
+                auto r = s_->Admin().Do(
+                    "POST",
+                    "/api/v1/write",
+                    metrics::EncodeWriteRequest(batch),
+                    {{"Content-Type", "application/x-protobuf"},
+                     {"Content-Encoding", "snappy"},
+                     {"X-Scope-OrgID", tenant_}}
+                );
                 ASSERT_EQ(r.status, 204) << r.body;
                 batch[0].samples.clear();
             }
@@ -75,10 +112,17 @@ TEST_F(SlaTest, AMonthWithAnOutageAndAMaintenanceWindowGivesTheRightMinutesAndCr
         return 1;
     });
     auto admin = s_->Admin();
-    auto mw = admin.Do("POST", "/v1/maintenancewindows", json::serialize(json::object{
-        {"metadata", {{"name", "db-upgrade"}, {"tenant", tenant_}}},
-        {"spec", {{"starts_at", "2026-10-20T02:00:00Z"}, {"ends_at", "2026-10-20T03:00:00Z"}, {"reason", "database upgrade"},
-                  {"selector", "{instance_name=\"shop\"}"}}}}));
+    auto mw = admin.Do(
+        "POST",
+        "/v1/maintenancewindows",
+        json::serialize(json::object{
+            {"metadata", {{"name", "db-upgrade"}, {"tenant", tenant_}}},
+            {"spec",
+             {{"starts_at", "2026-10-20T02:00:00Z"},
+              {"ends_at", "2026-10-20T03:00:00Z"},
+              {"reason", "database upgrade"},
+              {"selector", "{instance_name=\"shop\"}"}}}})
+    );
     ASSERT_EQ(mw.status, 201) << mw.body;
 
     auto r = admin.Do("GET", "/v1/tenants/" + tenant_ + "/sla?month=2026-10");
@@ -108,7 +152,23 @@ TEST_F(SlaTest, AMonthWithAnOutageAndAMaintenanceWindowGivesTheRightMinutesAndCr
     EXPECT_EQ(blog.at("credit_percent").to_number<double>(), 0);
 
     std::string out, err;
-    ASSERT_EQ(RunCli({"--server", s_->Url(), "--token", s_->process().AdminToken(), "sla", "report", "--tenant", tenant_, "--month", "2026-10"}, out, err), 0) << err;
+    ASSERT_EQ(
+        RunCli(
+            {"--server",
+             s_->Url(),
+             "--token",
+             s_->process().AdminToken(),
+             "sla",
+             "report",
+             "--tenant",
+             tenant_,
+             "--month",
+             "2026-10"},
+            out,
+            err
+        ),
+        0
+    ) << err;
     EXPECT_NE(out.find("99.798"), std::string::npos) << out;
     EXPECT_NE(out.find("shop"), std::string::npos) << out;
 
@@ -120,12 +180,22 @@ TEST_F(SlaTest, AMonthWithAnOutageAndAMaintenanceWindowGivesTheRightMinutesAndCr
     EXPECT_NE(future.body.find("has not begun"), std::string::npos);
     std::string other = s_->Tenant("sla-other");
     std::string viewer = s_->Token(other, "viewer");
-    EXPECT_EQ(s_->As(viewer).Do("GET", "/v1/tenants/" + tenant_ + "/sla?month=2026-10").status, 404);
-    auto bad_window = admin.Do("POST", "/v1/maintenancewindows", json::serialize(json::object{
-        {"metadata", {{"name", "backwards"}, {"tenant", tenant_}}},
-        {"spec", {{"starts_at", "2026-10-20T03:00:00Z"}, {"ends_at", "2026-10-20T02:00:00Z"}, {"reason", "x"}}}}));
+    EXPECT_EQ(
+        s_->As(viewer).Do("GET", "/v1/tenants/" + tenant_ + "/sla?month=2026-10").status, 404
+    );
+    auto bad_window = admin.Do(
+        "POST",
+        "/v1/maintenancewindows",
+        json::serialize(json::object{
+            {"metadata", {{"name", "backwards"}, {"tenant", tenant_}}},
+            {"spec",
+             {{"starts_at", "2026-10-20T03:00:00Z"},
+              {"ends_at", "2026-10-20T02:00:00Z"},
+              {"reason", "x"}}}})
+    );
     EXPECT_EQ(bad_window.status, 400);
-    EXPECT_NE(bad_window.body.find("must be after starts_at"), std::string::npos) << bad_window.body;
+    EXPECT_NE(bad_window.body.find("must be after starts_at"), std::string::npos)
+        << bad_window.body;
 }
 
 }  // namespace
@@ -140,22 +210,47 @@ TEST(SloTest, BurnRatesAndTheErrorBudgetFollowTheProbes) {
     auto admin = s.Admin();
     std::string tenant = s.Tenant("slo-acme");
     // Six hours of probes a minute apart ending now; the last ten failed.
-    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch()
+    )
+                   .count();
     now -= now % 60'000;
     std::vector<metrics::SeriesData> batch(1);
-    batch[0].labels = {{"__name__", "up"}, {"instance", "ins_x"}, {"instance_name", "shop"}, {"job", "hangar-probe"}, {"product", "app"}, {"tenant", tenant}};
+    batch[0].labels = {
+        {"__name__", "up"},
+        {"instance", "ins_x"},
+        {"instance_name", "shop"},
+        {"job", "hangar-probe"},
+        {"product", "app"},
+        {"tenant", tenant}};
     for (int i = 360; i >= 0; --i) {
         batch[0].samples.push_back({now - i * 60'000, i < 10 ? 0.0 : 1.0});
     }
-    auto w = admin.Do("POST", "/api/v1/write", metrics::EncodeWriteRequest(batch),
-                      {{"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "snappy"}, {"X-Scope-OrgID", tenant}});
+    auto w = admin.Do(
+        "POST",
+        "/api/v1/write",
+        metrics::EncodeWriteRequest(batch),
+        {{"Content-Type", "application/x-protobuf"},
+         {"Content-Encoding", "snappy"},
+         {"X-Scope-OrgID", tenant}}
+    );
     ASSERT_EQ(w.status, 204) << w.body;
-    auto bad = admin.Do("POST", "/v1/slos", json::serialize(json::object{
-        {"metadata", {{"name", "impossible"}, {"tenant", tenant}}}, {"spec", {{"target_percent", 100}}}}));
+    auto bad = admin.Do(
+        "POST",
+        "/v1/slos",
+        json::serialize(json::object{
+            {"metadata", {{"name", "impossible"}, {"tenant", tenant}}},
+            {"spec", {{"target_percent", 100}}}})
+    );
     EXPECT_EQ(bad.status, 400);
     EXPECT_NE(bad.body.find("spec.target_percent"), std::string::npos) << bad.body;
-    auto c = admin.Do("POST", "/v1/slos", json::serialize(json::object{
-        {"metadata", {{"name", "shop-availability"}, {"tenant", tenant}}}, {"spec", {{"target_percent", 99.9}, {"instance", "ins_x"}}}}));
+    auto c = admin.Do(
+        "POST",
+        "/v1/slos",
+        json::serialize(json::object{
+            {"metadata", {{"name", "shop-availability"}, {"tenant", tenant}}},
+            {"spec", {{"target_percent", 99.9}, {"instance", "ins_x"}}}})
+    );
     ASSERT_EQ(c.status, 201) << c.body;
     std::string id = Str(c.Json(), {"metadata", "id"});
     json::value slo;
@@ -170,12 +265,19 @@ TEST(SloTest, BurnRatesAndTheErrorBudgetFollowTheProbes) {
     EXPECT_EQ(Str(slo, {"status", "state"}), "BudgetExhausted") << json::serialize(slo);
     EXPECT_EQ(Str(slo, {"status", "fast_burn"}), "true") << "1 h and 5 m both burn above 14.4×";
     EXPECT_EQ(Str(slo, {"status", "slow_burn"}), "true") << "6 h and 30 m both above 6×";
-    EXPECT_EQ(Str(slo, {"status", "burn_rates", "5m"}), "1E3") << "every probe in the last 5 m failed: 1 / 0.001";
+    EXPECT_EQ(Str(slo, {"status", "burn_rates", "5m"}), "1E3")
+        << "every probe in the last 5 m failed: 1 / 0.001";
     double budget = slo.at("status").at("error_budget_remaining").to_number<double>();
     EXPECT_NEAR(budget, 1 - (10.0 / 361) / 0.001, 1e-3);
-    auto series = admin.Do("GET", "/api/v1/query?query=" + UrlEncode("slo_burn_rate{slo=\"shop-availability\",window=\"1h\"} > 14.4"), "",
-                           {{"X-Scope-OrgID", tenant}});
-    EXPECT_NE(series.body.find("\"window\":\"1h\""), std::string::npos) << "alert rules can use the series: " << series.body;
+    auto series = admin.Do(
+        "GET",
+        "/api/v1/query?query=" +
+            UrlEncode("slo_burn_rate{slo=\"shop-availability\",window=\"1h\"} > 14.4"),
+        "",
+        {{"X-Scope-OrgID", tenant}}
+    );
+    EXPECT_NE(series.body.find("\"window\":\"1h\""), std::string::npos)
+        << "alert rules can use the series: " << series.body;
 }
 
 }  // namespace

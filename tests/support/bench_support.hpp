@@ -1,15 +1,15 @@
 #pragma once
 // Small helpers the tests and the benchmark drivers share.
 
-#include <unistd.h>
-
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
 #include <string>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
 
 namespace hangar::testing {
 

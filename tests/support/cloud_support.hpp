@@ -17,15 +17,27 @@ struct RegisteredWorkspace {
 
 // Creates workspace `name` with `op` (an operator's client), registers it with a one-time
 // registration token, and gets an access token for `scope` ("": every scope it may hold).
-inline RegisteredWorkspace RegisterWorkspace(Client& op, const std::string& name, const std::string& scope) {
+inline RegisteredWorkspace
+RegisterWorkspace(Client& op, const std::string& name, const std::string& scope) {
     RegisteredWorkspace w;
-    auto c = op.Do("POST", "/v1/workspaces", boost::json::serialize(boost::json::object{{"metadata", {{"name", name}}}, {"spec", boost::json::object{}}}));
+    auto c = op.Do(
+        "POST",
+        "/v1/workspaces",
+        boost::json::serialize(boost::json::object{
+            {"metadata", {{"name", name}}}, {"spec", boost::json::object{}}})
+    );
     w.id = Str(c.Json(), {"metadata", "id"});
-    std::string token = Str(op.Do("POST", "/v1/workspaces/" + w.id + ":registration-token").Json(), {"token"});
+    std::string token =
+        Str(op.Do("POST", "/v1/workspaces/" + w.id + ":registration-token").Json(), {"token"});
     auto creds = op.Do("POST", "/api/oauth/clients", "{}", {{"Authorization", "Bearer " + token}});
     w.secret = Str(creds.Json(), {"client_secret"});
-    auto t = op.Do("POST", "/api/oauth/token", "client_id=" + w.id + "&client_secret=" + w.secret + "&grant_type=client_credentials&scope=" + scope,
-                   {{"Content-Type", "application/x-www-form-urlencoded"}});
+    auto t = op.Do(
+        "POST",
+        "/api/oauth/token",
+        "client_id=" + w.id + "&client_secret=" + w.secret +
+            "&grant_type=client_credentials&scope=" + scope,
+        {{"Content-Type", "application/x-www-form-urlencoded"}}
+    );
     w.access = Str(t.Json(), {"access_token"});
     return w;
 }

@@ -1,5 +1,12 @@
 #include "fake_h2_server.hpp"
 
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <unordered_map>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -13,13 +20,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <csignal>
-#include <cstring>
-#include <fstream>
-#include <memory>
-#include <stdexcept>
-#include <unordered_map>
 
 namespace hangar::testing {
 
@@ -51,7 +51,14 @@ std::string CertPem(X509* x) {
     return Pem([&](BIO* b) { PEM_write_bio_X509(b, x); });
 }
 
-X509* MakeCert(EVP_PKEY* key, EVP_PKEY* issuer_key, X509* issuer, const char* cn, bool ca, long serial) {
+X509* MakeCert(
+    EVP_PKEY* key,
+    EVP_PKEY* issuer_key,
+    X509* issuer,
+    const char* cn,
+    bool ca,
+    long serial
+) {
     X509* x = X509_new();
     X509_set_version(x, 2);
     ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
@@ -59,7 +66,9 @@ X509* MakeCert(EVP_PKEY* key, EVP_PKEY* issuer_key, X509* issuer, const char* cn
     X509_gmtime_adj(X509_getm_notAfter(x), 7 * 24 * 3600);
     X509_set_pubkey(x, key);
     X509_NAME* name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(
+        name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn), -1, -1, 0
+    );
     X509_set_issuer_name(x, issuer != nullptr ? X509_get_subject_name(issuer) : name);
     X509V3_CTX v3;
     X509V3_set_ctx_nodb(&v3);
@@ -89,11 +98,16 @@ std::string B64UrlDecode(std::string in) {
         in.push_back('=');
     }
     std::string out(in.size(), '\0');
-    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+    int n = EVP_DecodeBlock(
+        reinterpret_cast<unsigned char*>(out.data()),
+        reinterpret_cast<const unsigned char*>(in.data()),
+        static_cast<int>(in.size())
+    );
     if (n < 0) {
         return {};
     }
-    size_t pad = in.size() >= 2 && in[in.size() - 1] == '=' ? (in[in.size() - 2] == '=' ? 2 : 1) : 0;
+    size_t pad =
+        in.size() >= 2 && in[in.size() - 1] == '=' ? (in[in.size() - 2] == '=' ? 2 : 1) : 0;
     out.resize(static_cast<size_t>(n) - pad);
     return out;
 }
@@ -113,7 +127,8 @@ struct Session {
     nghttp2_session* session = nullptr;
 };
 
-ssize_t ReadOut(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags, nghttp2_data_source* source, void*) {
+ssize_t
+ReadOut(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags, nghttp2_data_source* source, void*) {
     auto* s = static_cast<Stream*>(source->ptr);
     size_t n = std::min(length, s->out.size() - s->off);
     std::memcpy(buf, s->out.data() + s->off, n);
@@ -134,8 +149,12 @@ void Respond(Session& ss, int32_t id) {
     std::string status = std::to_string(r.status);
     std::vector<nghttp2_nv> nv;
     auto add = [&nv](const std::string& n, const std::string& v) {
-        nv.push_back(nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(n.data())), reinterpret_cast<uint8_t*>(const_cast<char*>(v.data())), n.size(),
-                                v.size(), NGHTTP2_NV_FLAG_NONE});
+        nv.push_back(nghttp2_nv{
+            reinterpret_cast<uint8_t*>(const_cast<char*>(n.data())),
+            reinterpret_cast<uint8_t*>(const_cast<char*>(v.data())),
+            n.size(),
+            v.size(),
+            NGHTTP2_NV_FLAG_NONE});
     };
     static const std::string kStatus = ":status";
     add(kStatus, status);
@@ -171,7 +190,12 @@ void MakeRsaKey(std::string& private_pem, std::string& public_pem) {
     EVP_PKEY_free(k);
 }
 
-bool VerifyJwt(const std::string& jwt, const std::string& public_pem, std::string& header, std::string& claims) {
+bool VerifyJwt(
+    const std::string& jwt,
+    const std::string& public_pem,
+    std::string& header,
+    std::string& claims
+) {
     size_t d1 = jwt.find('.'), d2 = jwt.rfind('.');
     if (d1 == std::string::npos || d1 == d2) {
         return false;
@@ -191,8 +215,11 @@ bool VerifyJwt(const std::string& jwt, const std::string& public_pem, std::strin
             return false;
         }
         ECDSA_SIG* es = ECDSA_SIG_new();
-        ECDSA_SIG_set0(es, BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()), 32, nullptr),
-                       BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()) + 32, 32, nullptr));
+        ECDSA_SIG_set0(
+            es,
+            BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()), 32, nullptr),
+            BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()) + 32, 32, nullptr)
+        );
         unsigned char* der = nullptr;
         int len = i2d_ECDSA_SIG(es, &der);
         sig.assign(reinterpret_cast<char*>(der), static_cast<size_t>(len));
@@ -205,8 +232,13 @@ bool VerifyJwt(const std::string& jwt, const std::string& public_pem, std::strin
     std::string signed_part = jwt.substr(0, d2);
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     bool ok = EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
-              EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
-                               reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size()) == 1;
+              EVP_DigestVerify(
+                  ctx,
+                  reinterpret_cast<const unsigned char*>(sig.data()),
+                  sig.size(),
+                  reinterpret_cast<const unsigned char*>(signed_part.data()),
+                  signed_part.size()
+              ) == 1;
     EVP_MD_CTX_free(ctx);
     EVP_PKEY_free(key);
     return ok;
@@ -226,7 +258,12 @@ FakeH2Server::FakeH2Server(std::string dir, Handler handler) : handler_(std::mov
     SSL_CTX_use_PrivateKey(ctx, key);
     SSL_CTX_set_alpn_select_cb(
         ctx,
-        [](SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned int inlen, void*) {
+        [](SSL*,
+           const unsigned char** out,
+           unsigned char* outlen,
+           const unsigned char* in,
+           unsigned int inlen,
+           void*) {
             unsigned char* sel = nullptr;
             if (nghttp2_select_next_protocol(&sel, outlen, in, inlen) != 1) {
                 return SSL_TLSEXT_ERR_NOACK;
@@ -234,7 +271,8 @@ FakeH2Server::FakeH2Server(std::string dir, Handler handler) : handler_(std::mov
             *out = sel;
             return SSL_TLSEXT_ERR_OK;
         },
-        nullptr);
+        nullptr
+    );
     ctx_ = ctx;
     X509_free(cert);
     X509_free(ca);
@@ -246,7 +284,8 @@ FakeH2Server::FakeH2Server(std::string dir, Handler handler) : handler_(std::mov
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof a;
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(listen_fd_, 64) != 0) {
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::listen(listen_fd_, 64) != 0) {
         throw std::runtime_error("fake h2 server: cannot listen");
     }
     getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
@@ -297,20 +336,32 @@ void FakeH2Server::Serve(int fd) {
     Session ss{&handler_, &goaway_after_, {}, 0, false, nullptr};
     nghttp2_session_callbacks* cbs = nullptr;
     nghttp2_session_callbacks_new(&cbs);
-    nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, [](nghttp2_session*, const nghttp2_frame* f, void* u) {
-        if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST) {
-            static_cast<Session*>(u)->streams[f->hd.stream_id] = std::make_unique<Stream>();
+    nghttp2_session_callbacks_set_on_begin_headers_callback(
+        cbs,
+        [](nghttp2_session*, const nghttp2_frame* f, void* u) {
+            if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST) {
+                static_cast<Session*>(u)->streams[f->hd.stream_id] = std::make_unique<Stream>();
+            }
+            return 0;
         }
-        return 0;
-    });
+    );
     nghttp2_session_callbacks_set_on_header_callback(
-        cbs, [](nghttp2_session*, const nghttp2_frame* f, const uint8_t* n, size_t nl, const uint8_t* v, size_t vl, uint8_t, void* u) {
+        cbs,
+        [](nghttp2_session*,
+           const nghttp2_frame* f,
+           const uint8_t* n,
+           size_t nl,
+           const uint8_t* v,
+           size_t vl,
+           uint8_t,
+           void* u) {
             auto* ss = static_cast<Session*>(u);
             auto it = ss->streams.find(f->hd.stream_id);
             if (it == ss->streams.end()) {
                 return 0;
             }
-            std::string name(reinterpret_cast<const char*>(n), nl), value(reinterpret_cast<const char*>(v), vl);
+            std::string name(reinterpret_cast<const char*>(n), nl),
+                value(reinterpret_cast<const char*>(v), vl);
             if (name == ":method") {
                 it->second->req.method = value;
             } else if (name == ":path") {
@@ -319,27 +370,40 @@ void FakeH2Server::Serve(int fd) {
                 it->second->req.headers[name] = value;
             }
             return 0;
-        });
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, [](nghttp2_session*, uint8_t, int32_t id, const uint8_t* d, size_t len, void* u) {
-        auto* ss = static_cast<Session*>(u);
-        if (auto it = ss->streams.find(id); it != ss->streams.end()) {
-            it->second->req.body.append(reinterpret_cast<const char*>(d), len);
         }
-        return 0;
-    });
-    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, [](nghttp2_session*, const nghttp2_frame* f, void* u) {
-        if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) && (f->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
-            Respond(*static_cast<Session*>(u), f->hd.stream_id);
+    );
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(
+        cbs,
+        [](nghttp2_session*, uint8_t, int32_t id, const uint8_t* d, size_t len, void* u) {
+            auto* ss = static_cast<Session*>(u);
+            if (auto it = ss->streams.find(id); it != ss->streams.end()) {
+                it->second->req.body.append(reinterpret_cast<const char*>(d), len);
+            }
+            return 0;
         }
-        return 0;
-    });
-    nghttp2_session_callbacks_set_on_stream_close_callback(cbs, [](nghttp2_session*, int32_t id, uint32_t, void* u) {
-        static_cast<Session*>(u)->streams.erase(id);
-        return 0;
-    });
+    );
+    nghttp2_session_callbacks_set_on_frame_recv_callback(
+        cbs,
+        [](nghttp2_session*, const nghttp2_frame* f, void* u) {
+            if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) &&
+                (f->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
+                Respond(*static_cast<Session*>(u), f->hd.stream_id);
+            }
+            return 0;
+        }
+    );
+    nghttp2_session_callbacks_set_on_stream_close_callback(
+        cbs,
+        [](nghttp2_session*, int32_t id, uint32_t, void* u) {
+            static_cast<Session*>(u)->streams.erase(id);
+            return 0;
+        }
+    );
     nghttp2_session_server_new(&ss.session, cbs, &ss);
     nghttp2_session_callbacks_del(cbs);
-    nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 1000}, {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20}};
+    nghttp2_settings_entry settings[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 1000},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20}};
     nghttp2_submit_settings(ss.session, NGHTTP2_FLAG_NONE, settings, 2);
     std::string out;
     char buf[16384];
@@ -367,7 +431,8 @@ void FakeH2Server::Serve(int fd) {
             }
             out.erase(0, static_cast<size_t>(n));
         }
-        if (nghttp2_session_want_read(ss.session) == 0 && nghttp2_session_want_write(ss.session) == 0) {
+        if (nghttp2_session_want_read(ss.session) == 0 &&
+            nghttp2_session_want_write(ss.session) == 0) {
             break;
         }
         pollfd p{fd, POLLIN, 0};
@@ -383,7 +448,9 @@ void FakeH2Server::Serve(int fd) {
                 }
                 break;
             }
-            if (nghttp2_session_mem_recv(ss.session, reinterpret_cast<uint8_t*>(buf), static_cast<size_t>(n)) < 0) {
+            if (nghttp2_session_mem_recv(
+                    ss.session, reinterpret_cast<uint8_t*>(buf), static_cast<size_t>(n)
+                ) < 0) {
                 dead = true;
                 break;
             }

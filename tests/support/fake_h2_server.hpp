@@ -63,6 +63,11 @@ void MakeEcKey(std::string& private_pem, std::string& public_pem);
 void MakeRsaKey(std::string& private_pem, std::string& public_pem);
 // Checks a JWT's signature (ES256 or RS256, by its header) against a public key in PEM; fills
 // the decoded header and claims.
-bool VerifyJwt(const std::string& jwt, const std::string& public_pem, std::string& header, std::string& claims);
+bool VerifyJwt(
+    const std::string& jwt,
+    const std::string& public_pem,
+    std::string& header,
+    std::string& claims
+);
 
 }  // namespace hangar::testing

@@ -39,13 +39,13 @@ public:
     // An FCM service-account key file (JSON) the fake accepts.
     std::string ServiceAccountJson() const;
 
-    void KillDevice(const std::string& token);             // Unregistered / UNREGISTERED from now on
-    void FailNext(int n, int status = 503);                // the next n sends fail with status
+    void KillDevice(const std::string& token);  // Unregistered / UNREGISTERED from now on
+    void FailNext(int n, int status = 503);     // the next n sends fail with status
     void GoAwayAfter(int streams) { server_->GoAwayAfter(streams); }
     std::vector<PushRecord> Records();
-    int sends() const { return sends_.load(); }            // send requests seen, failed ones too
-    int grants() const { return grants_.load(); }          // FCM access tokens issued
-    int delivered() const { return delivered_.load(); }    // sends answered 200
+    int sends() const { return sends_.load(); }          // send requests seen, failed ones too
+    int grants() const { return grants_.load(); }        // FCM access tokens issued
+    int delivered() const { return delivered_.load(); }  // sends answered 200
     int connections() const { return server_->connections(); }
 
 private:

@@ -1,13 +1,13 @@
 #include "fake_receivers.hpp"
 
+#include <cstring>
+#include <stdexcept>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <cstring>
-#include <stdexcept>
 
 namespace hangar::testing {
 
@@ -83,7 +83,8 @@ LoopbackServer::LoopbackServer(int port) {
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = htons(static_cast<uint16_t>(port));
-    if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(listen_fd_, 64) != 0) {
+    if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        listen(listen_fd_, 64) != 0) {
         throw std::runtime_error("fake receiver: cannot listen on 127.0.0.1");
     }
     socklen_t len = sizeof addr;
@@ -122,8 +123,12 @@ void LoopbackServer::StopThread() {
     }
 }
 
-WebhookReceiver::WebhookReceiver(int status) : status_(status) { StartThread(); }
-WebhookReceiver::~WebhookReceiver() { StopThread(); }
+WebhookReceiver::WebhookReceiver(int status) : status_(status) {
+    StartThread();
+}
+WebhookReceiver::~WebhookReceiver() {
+    StopThread();
+}
 
 void WebhookReceiver::Serve(int fd) {
     std::string buf;
@@ -157,7 +162,11 @@ void WebhookReceiver::Serve(int fd) {
             requests_.push_back(std::move(r));
         }
         cv_.notify_all();
-        WriteAll(fd, "HTTP/1.1 " + std::to_string(status_) + " OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok");
+        WriteAll(
+            fd,
+            "HTTP/1.1 " + std::to_string(status_) +
+                " OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
+        );
     }
 }
 
@@ -171,8 +180,12 @@ bool WebhookReceiver::WaitFor(size_t n, std::chrono::milliseconds timeout) {
     return cv_.wait_for(lock, timeout, [&] { return requests_.size() >= n; });
 }
 
-SmtpServer::SmtpServer(int port) : LoopbackServer(port) { StartThread(); }
-SmtpServer::~SmtpServer() { StopThread(); }
+SmtpServer::SmtpServer(int port) : LoopbackServer(port) {
+    StartThread();
+}
+SmtpServer::~SmtpServer() {
+    StopThread();
+}
 
 void SmtpServer::Serve(int fd) {
     std::string buf, line;
@@ -187,11 +200,14 @@ void SmtpServer::Serve(int fd) {
         } else if (verb == "mail") {
             m = MailRecord{};
             auto a = line.find('<'), b = line.find('>');
-            m.from = a != std::string::npos && b != std::string::npos ? line.substr(a + 1, b - a - 1) : "";
+            m.from = a != std::string::npos && b != std::string::npos
+                         ? line.substr(a + 1, b - a - 1)
+                         : "";
             WriteAll(fd, "250 2.1.0 Ok\r\n");
         } else if (verb == "rcpt") {
             auto a = line.find('<'), b = line.find('>');
-            if (a == std::string::npos || b == std::string::npos || line.find('@') == std::string::npos) {
+            if (a == std::string::npos || b == std::string::npos ||
+                line.find('@') == std::string::npos) {
                 WriteAll(fd, "501 5.1.3 Bad recipient address syntax\r\n");
                 continue;
             }

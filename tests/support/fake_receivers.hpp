@@ -45,7 +45,9 @@ class WebhookReceiver : public LoopbackServer {
 public:
     explicit WebhookReceiver(int status = 200);
     ~WebhookReceiver() override;
-    std::string Url(const std::string& path = "/hook") const { return "http://127.0.0.1:" + std::to_string(port()) + path; }
+    std::string Url(const std::string& path = "/hook") const {
+        return "http://127.0.0.1:" + std::to_string(port()) + path;
+    }
     std::vector<HttpRecord> Requests();
     // Waits (bounded) until at least n requests arrived; true if they did.
     bool WaitFor(size_t n, std::chrono::milliseconds timeout);

@@ -66,7 +66,9 @@ bool Connection::SendRaw(const std::string& bytes) {
 namespace {
 // Reads more bytes into buf; false on timeout/close.
 bool Fill(int fd, std::string& buf, std::chrono::steady_clock::time_point deadline) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now()
+    );
     if (left.count() <= 0) {
         return false;
     }
@@ -129,7 +131,8 @@ std::optional<HttpResponse> Connection::Read(std::chrono::milliseconds timeout) 
         r.body = buf_.substr(0, len);
         buf_.erase(0, len);
     } else if (r.headers["transfer-encoding"].find("chunked") != std::string::npos) {
-        // Peers such as Prometheus stream large answers in chunks: size CRLF data CRLF ... 0 CRLF CRLF.
+        // Peers such as Prometheus stream large answers in chunks: size CRLF data CRLF ... 0 CRLF
+        // CRLF.
         for (int guard = 0; guard < 1'000'000; ++guard) {
             size_t eol = std::string::npos;
             while ((eol = buf_.find("\r\n")) == std::string::npos) {
@@ -188,7 +191,8 @@ HttpResponse Client::Do(
     if (!c.ok()) {
         return HttpResponse{};
     }
-    std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + host_ + "\r\nConnection: close\r\n";
+    std::string req =
+        method + " " + path + " HTTP/1.1\r\nHost: " + host_ + "\r\nConnection: close\r\n";
     bool has_ct = false;
     bool has_auth = false;
     for (const auto& [k, v] : headers) {

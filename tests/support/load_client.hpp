@@ -2,13 +2,6 @@
 // A closed-loop HTTP/1.1 load generator for the benchmark drivers: keep-alive connections on one
 // epoll loop, one request in flight on each, every answer judged and timed.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +9,13 @@
 #include <functional>
 #include <string>
 #include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace hangar::testing {
 
@@ -45,8 +45,13 @@ inline int Connect(int port) {
 
 // `n` requests over `conns` keep-alive connections, one in flight on each; `ok` judges each
 // answer (status line and headers, body). `requests` may hold one request or one per request.
-inline LoadResult Load(int port, const std::vector<std::string>& requests, int n, int conns,
-                       const std::function<bool(const std::string&, const std::string&)>& ok) {
+inline LoadResult Load(
+    int port,
+    const std::vector<std::string>& requests,
+    int n,
+    int conns,
+    const std::function<bool(const std::string&, const std::string&)>& ok
+) {
     struct Conn {
         int fd;
         std::string in;
@@ -60,7 +65,8 @@ inline LoadResult Load(int port, const std::vector<std::string>& requests, int n
         c.sent = Clock::now();
         c.in.clear();
         const std::string& request = requests[static_cast<size_t>(started) % requests.size()];
-        if (::send(c.fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
+        if (::send(c.fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+            static_cast<ssize_t>(request.size())) {
             std::perror("send");
             std::exit(1);
         }
@@ -111,7 +117,9 @@ inline LoadResult Load(int port, const std::vector<std::string>& requests, int n
                     res.first_bad = c.in.substr(0, 400);
                 }
             }
-            res.latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - c.sent).count());
+            res.latencies_ms.push_back(
+                std::chrono::duration<double, std::milli>(Clock::now() - c.sent).count()
+            );
             ++done;
             if (started < n) {
                 send_one(c);
@@ -128,7 +136,13 @@ inline LoadResult Load(int port, const std::vector<std::string>& requests, int n
     return res;
 }
 
-inline LoadResult Load(int port, const std::string& request, int n, int conns, const std::function<bool(const std::string&, const std::string&)>& ok) {
+inline LoadResult Load(
+    int port,
+    const std::string& request,
+    int n,
+    int conns,
+    const std::function<bool(const std::string&, const std::string&)>& ok
+) {
     return Load(port, std::vector<std::string>{request}, n, conns, ok);
 }
 

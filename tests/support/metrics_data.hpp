@@ -13,15 +13,17 @@
 namespace hangar::testing {
 
 struct SyntheticOptions {
-    int instances = 5;          // each has 2 counters, 1 gauge and a 6-bucket histogram (10 series)
+    int instances = 5;  // each has 2 counters, 1 gauge and a 6-bucket histogram (10 series)
     int64_t start_ms = 0;
     int64_t step_ms = 15'000;
-    int steps = 240;            // one hour at 15 s
-    int64_t jitter_ms = 400;    // ± per series, fixed like a scrape offset, plus a little noise
+    int steps = 240;          // one hour at 15 s
+    int64_t jitter_ms = 400;  // ± per series, fixed like a scrape offset, plus a little noise
     uint64_t seed = 42;
 };
 
-inline int SeriesPerInstance() { return 10; }
+inline int SeriesPerInstance() {
+    return 10;
+}
 
 // Produces one step at a time, so a benchmark's 10,000 series × 240 steps never sit in memory
 // at once.
@@ -31,13 +33,27 @@ public:
         for (int i = 0; i < o.instances; ++i) {
             std::string inst = "i" + std::to_string(i);
             std::string room = "r" + std::to_string(i % 4);
-            Add({{"__name__", "demo_requests_total"}, {"code", "200"}, {"instance", inst}, {"job", "api"}}, static_cast<double>(rng_() % 1000));
-            Add({{"__name__", "demo_requests_total"}, {"code", "500"}, {"instance", inst}, {"job", "api"}}, static_cast<double>(rng_() % 50));
-            Add({{"__name__", "demo_temperature"}, {"instance", inst}, {"room", room}}, 20 + unit_(rng_) * 5);
+            Add({{"__name__", "demo_requests_total"},
+                 {"code", "200"},
+                 {"instance", inst},
+                 {"job", "api"}},
+                static_cast<double>(rng_() % 1000));
+            Add({{"__name__", "demo_requests_total"},
+                 {"code", "500"},
+                 {"instance", inst},
+                 {"job", "api"}},
+                static_cast<double>(rng_() % 50));
+            Add({{"__name__", "demo_temperature"}, {"instance", inst}, {"room", room}},
+                20 + unit_(rng_) * 5);
             for (int b = 0; b < 6; ++b) {
-                Add({{"__name__", "demo_latency_seconds_bucket"}, {"instance", inst}, {"job", "api"}, {"le", kLe[b]}}, 0);
+                Add({{"__name__", "demo_latency_seconds_bucket"},
+                     {"instance", inst},
+                     {"job", "api"},
+                     {"le", kLe[b]}},
+                    0);
             }
-            Add({{"__name__", "demo_latency_seconds_count"}, {"instance", inst}, {"job", "api"}}, 0);
+            Add({{"__name__", "demo_latency_seconds_count"}, {"instance", inst}, {"job", "api"}},
+                0);
         }
     }
     size_t series() const { return series_.size(); }
@@ -67,7 +83,8 @@ public:
         out.resize(series_.size());
         for (size_t i = 0; i < series_.size(); ++i) {
             int64_t jitter = o_.jitter_ms == 0 ? 0 : noise_(rng_);
-            out[i] = {o_.start_ms + step_ * o_.step_ms + series_[i].offset + jitter, series_[i].value};
+            out[i] = {
+                o_.start_ms + step_ * o_.step_ms + series_[i].offset + jitter, series_[i].value};
         }
         ++step_;
         return true;
@@ -82,7 +99,11 @@ private:
         double value = 0;
     };
     void Add(metrics::Labels l, double start) {
-        int64_t off = o_.jitter_ms == 0 ? 0 : static_cast<int64_t>(rng_() % static_cast<uint64_t>(2 * o_.jitter_ms + 1)) - o_.jitter_ms;
+        int64_t off =
+            o_.jitter_ms == 0
+                ? 0
+                : static_cast<int64_t>(rng_() % static_cast<uint64_t>(2 * o_.jitter_ms + 1)) -
+                      o_.jitter_ms;
         series_.push_back({std::move(l), off, start});
     }
     SyntheticOptions o_;

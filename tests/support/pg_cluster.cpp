@@ -1,14 +1,13 @@
 #include "pg_cluster.hpp"
 
-#include <netinet/in.h>
-#include <pwd.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace hangar::testing {
 
@@ -59,14 +58,27 @@ PgCluster::PgCluster() {
     }
     port_ = FreePort();
     std::string data = dir_ + "/data";
-    if (Run(fmt::format("{}/initdb -D {} -U hangar -A trust --no-sync -E UTF8 >{}/initdb.log 2>&1", bin_, data, dir_)) != 0) {
+    if (Run(fmt::format(
+            "{}/initdb -D {} -U hangar -A trust --no-sync -E UTF8 >{}/initdb.log 2>&1",
+            bin_,
+            data,
+            dir_
+        )) != 0) {
         error_ = "initdb failed; see " + dir_ + "/initdb.log";
         return;
     }
     std::string opts = fmt::format(
-        "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=64MB", port_, dir_
+        "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=64MB",
+        port_,
+        dir_
     );
-    if (Run(fmt::format("{}/pg_ctl -D {} -o \"{}\" -l {}/pg.log -w -t 60 start >/dev/null", bin_, data, opts, dir_)) != 0) {
+    if (Run(fmt::format(
+            "{}/pg_ctl -D {} -o \"{}\" -l {}/pg.log -w -t 60 start >/dev/null",
+            bin_,
+            data,
+            opts,
+            dir_
+        )) != 0) {
         error_ = "pg_ctl start failed; see " + dir_ + "/pg.log";
         return;
     }

@@ -8,8 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <boost/json.hpp>
 
 namespace hangar::testing {
 
@@ -23,7 +24,9 @@ inline Answer Normalize(const json::value& doc) {
     const auto& data = doc.at("data").as_object();
     std::string type(data.at("resultType").as_string());
     auto point = [](const json::value& p) {
-        return std::make_pair(json::serialize(p.as_array()[0]), std::string(p.as_array()[1].as_string()));
+        return std::make_pair(
+            json::serialize(p.as_array()[0]), std::string(p.as_array()[1].as_string())
+        );
     };
     if (type == "scalar") {
         out["scalar"].push_back(point(data.at("result")));
@@ -62,12 +65,22 @@ inline std::string Diff(const Answer& hangar, const Answer& prom) {
             return "Hangar lacks series " + k;
         }
         if (it->second.size() != pts.size()) {
-            return fmt::format("{}: Hangar has {} points, Prometheus {}", k, it->second.size(), pts.size());
+            return fmt::format(
+                "{}: Hangar has {} points, Prometheus {}", k, it->second.size(), pts.size()
+            );
         }
         for (size_t i = 0; i < pts.size(); ++i) {
-            if (it->second[i].first != pts[i].first || !Close(it->second[i].second, pts[i].second)) {
-                return fmt::format("{} point {}: Hangar [{}, {}], Prometheus [{}, {}]", k, i, it->second[i].first,
-                                   it->second[i].second, pts[i].first, pts[i].second);
+            if (it->second[i].first != pts[i].first ||
+                !Close(it->second[i].second, pts[i].second)) {
+                return fmt::format(
+                    "{} point {}: Hangar [{}, {}], Prometheus [{}, {}]",
+                    k,
+                    i,
+                    it->second[i].first,
+                    it->second[i].second,
+                    pts[i].first,
+                    pts[i].second
+                );
             }
         }
     }

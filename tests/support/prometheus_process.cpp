@@ -1,18 +1,18 @@
 #include "prometheus_process.hpp"
 
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 #include <vector>
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "http_client.hpp"
 #include "server_process.hpp"
@@ -22,7 +22,7 @@ namespace hangar::testing {
 namespace {
 constexpr const char* kBinary = "/usr/bin/prometheus";
 constexpr const char* kAlertmanager = "/usr/bin/prometheus-alertmanager";
-}
+}  // namespace
 
 int FreeLoopbackPort() {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -38,8 +38,12 @@ int FreeLoopbackPort() {
     return port;
 }
 
-bool PrometheusProcess::Installed() { return ::access(kBinary, X_OK) == 0; }
-bool PrometheusProcess::AlertmanagerInstalled() { return ::access(kAlertmanager, X_OK) == 0; }
+bool PrometheusProcess::Installed() {
+    return ::access(kBinary, X_OK) == 0;
+}
+bool PrometheusProcess::AlertmanagerInstalled() {
+    return ::access(kAlertmanager, X_OK) == 0;
+}
 
 PrometheusProcess PrometheusProcess::Alertmanager(std::string dir, std::string config_yaml) {
     PrometheusProcess p(std::move(dir), std::move(config_yaml));
@@ -50,7 +54,9 @@ PrometheusProcess PrometheusProcess::Alertmanager(std::string dir, std::string c
 PrometheusProcess::PrometheusProcess(std::string dir, std::string config_yaml)
     : dir_(std::move(dir)), config_(std::move(config_yaml)) {}
 
-PrometheusProcess::~PrometheusProcess() { Stop(); }
+PrometheusProcess::~PrometheusProcess() {
+    Stop();
+}
 
 std::string PrometheusProcess::Log() const {
     std::ifstream in(dir_ + "/prometheus.log");
@@ -77,8 +83,13 @@ bool PrometheusProcess::Start() {
         };
         if (alertmanager_) {
             // An empty cluster address turns gossip off (it would listen on every interface).
-            args = {kAlertmanager, "--config.file=" + dir_ + "/prometheus.yml", "--storage.path=" + dir_ + "/data",
-                    "--web.listen-address=127.0.0.1:" + std::to_string(port_), "--cluster.listen-address=", "--log.level=warn"};
+            args = {
+                kAlertmanager,
+                "--config.file=" + dir_ + "/prometheus.yml",
+                "--storage.path=" + dir_ + "/data",
+                "--web.listen-address=127.0.0.1:" + std::to_string(port_),
+                "--cluster.listen-address=",
+                "--log.level=warn"};
         }
         pid_ = SpawnLogged(args, dir_ + "/prometheus.log");
         auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);

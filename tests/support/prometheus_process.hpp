@@ -3,23 +3,30 @@
 // as the peer the metrics tests and benchmarks compare Hangar with; or, made by Alertmanager(),
 // Debian's real Alertmanager (0.25), clustering off, for the alert intake tests.
 
-#include <sys/types.h>
-
 #include <string>
+
+#include <sys/types.h>
 
 namespace hangar::testing {
 
 class PrometheusProcess {
 public:
     // `config_yaml` is Prometheus's configuration file; remote-write receiving is enabled.
-    explicit PrometheusProcess(std::string dir, std::string config_yaml = "global:\n  scrape_interval: 15s\n");
+    explicit PrometheusProcess(
+        std::string dir,
+        std::string config_yaml = "global:\n  scrape_interval: 15s\n"
+    );
     ~PrometheusProcess();
     PrometheusProcess(const PrometheusProcess&) = delete;
     PrometheusProcess& operator=(const PrometheusProcess&) = delete;
 
     static PrometheusProcess Alertmanager(std::string dir, std::string config_yaml);
     PrometheusProcess(PrometheusProcess&& o) noexcept
-        : dir_(std::move(o.dir_)), config_(std::move(o.config_)), alertmanager_(o.alertmanager_), pid_(o.pid_), port_(o.port_) {
+        : dir_(std::move(o.dir_)),
+          config_(std::move(o.config_)),
+          alertmanager_(o.alertmanager_),
+          pid_(o.pid_),
+          port_(o.port_) {
         o.pid_ = -1;
     }
 

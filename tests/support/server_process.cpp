@@ -1,11 +1,5 @@
 #include "server_process.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <sys/prctl.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +7,12 @@
 #include <regex>
 #include <sstream>
 #include <thread>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace hangar::testing {
 
@@ -35,7 +35,11 @@ TempDir::~TempDir() {
     std::filesystem::remove_all(path_, ec);
 }
 
-ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extra, std::map<std::string, std::string> env)
+ServerProcess::ServerProcess(
+    std::string data_dir,
+    std::vector<std::string> extra,
+    std::map<std::string, std::string> env
+)
     : data_dir_(std::move(data_dir)), extra_(std::move(extra)), env_(std::move(env)) {
     log_path_ = data_dir_ + "/server.log";
 }
@@ -55,7 +59,11 @@ std::string ReadFile(const std::string& path) {
 }
 }  // namespace
 
-pid_t SpawnLogged(std::vector<std::string> args, const std::string& log_path, const std::map<std::string, std::string>& env) {
+pid_t SpawnLogged(
+    std::vector<std::string> args,
+    const std::string& log_path,
+    const std::map<std::string, std::string>& env
+) {
     std::vector<char*> argv;
     for (auto& a : args) {
         argv.push_back(a.data());
@@ -80,8 +88,10 @@ pid_t SpawnLogged(std::vector<std::string> args, const std::string& log_path, co
 bool ServerProcess::Start() {
     std::filesystem::create_directories(data_dir_);
     // Each start appends; the port is read from the last "listening" line.
-    size_t log_offset = std::filesystem::exists(log_path_) ? std::filesystem::file_size(log_path_) : 0;
-    std::vector<std::string> args = {HangarBinary(), "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir_};
+    size_t log_offset =
+        std::filesystem::exists(log_path_) ? std::filesystem::file_size(log_path_) : 0;
+    std::vector<std::string> args = {
+        HangarBinary(), "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir_};
     args.insert(args.end(), extra_.begin(), extra_.end());
     pid_ = SpawnLogged(args, log_path_, env_);
     std::regex re(R"("msg":"listening".*"port":(\d+))");
@@ -150,9 +160,16 @@ std::string ServerProcess::AdminToken() const {
     return t;
 }
 
-std::string ServerProcess::Log() const { return ReadFile(log_path_); }
+std::string ServerProcess::Log() const {
+    return ReadFile(log_path_);
+}
 
-int RunCli(const std::vector<std::string>& args, std::string& out, std::string& err, std::map<std::string, std::string> env) {
+int RunCli(
+    const std::vector<std::string>& args,
+    std::string& out,
+    std::string& err,
+    std::map<std::string, std::string> env
+) {
     TempDir tmp;
     std::string out_path = tmp.path() + "/out";
     std::string err_path = tmp.path() + "/err";
@@ -162,8 +179,8 @@ int RunCli(const std::vector<std::string>& args, std::string& out, std::string& 
         int e = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         ::dup2(o, 1);
         ::dup2(e, 2);
-        ::unsetenv("HANGAR_SERVER");  // NOLINT(concurrency-mt-unsafe)
-        ::unsetenv("HANGAR_TOKEN");   // NOLINT(concurrency-mt-unsafe)
+        ::unsetenv("HANGAR_SERVER");              // NOLINT(concurrency-mt-unsafe)
+        ::unsetenv("HANGAR_TOKEN");               // NOLINT(concurrency-mt-unsafe)
         ::setenv("HOME", tmp.path().c_str(), 1);  // NOLINT(concurrency-mt-unsafe)
         for (const auto& [k, v] : env) {
             ::setenv(k.c_str(), v.c_str(), 1);  // NOLINT(concurrency-mt-unsafe)

@@ -2,11 +2,11 @@
 // Starts the real `hangar serve` on a loopback port (port 0; the port is read from its log)
 // with its own data folder, and stops it (SIGTERM, or SIGKILL for crash tests).
 
-#include <sys/types.h>
-
 #include <map>
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 namespace hangar::testing {
 
@@ -27,7 +27,11 @@ private:
 class ServerProcess {
 public:
     // `data_dir` is kept across restarts; `extra` are more serve flags.
-    explicit ServerProcess(std::string data_dir, std::vector<std::string> extra = {}, std::map<std::string, std::string> env = {});
+    explicit ServerProcess(
+        std::string data_dir,
+        std::vector<std::string> extra = {},
+        std::map<std::string, std::string> env = {}
+    );
     ~ServerProcess();
     ServerProcess(const ServerProcess&) = delete;
     ServerProcess& operator=(const ServerProcess&) = delete;
@@ -53,9 +57,18 @@ private:
 
 // Forks and execs `args` (args[0] a path) with stdout and stderr appended to `log_path` and
 // `env` set; returns the child's pid (or -1).
-pid_t SpawnLogged(std::vector<std::string> args, const std::string& log_path, const std::map<std::string, std::string>& env = {});
+pid_t SpawnLogged(
+    std::vector<std::string> args,
+    const std::string& log_path,
+    const std::map<std::string, std::string>& env = {}
+);
 
 // Runs the hangar CLI; returns exit code, stdout in `out`, stderr in `err`.
-int RunCli(const std::vector<std::string>& args, std::string& out, std::string& err, std::map<std::string, std::string> env = {});
+int RunCli(
+    const std::vector<std::string>& args,
+    std::string& out,
+    std::string& err,
+    std::map<std::string, std::string> env = {}
+);
 
 }  // namespace hangar::testing

@@ -8,7 +8,9 @@
 
 namespace hangar::alerting {
 
-std::string Fingerprint(const metrics::Labels& labels) { return fmt::format("{:016x}", metrics::HashLabels(labels)); }
+std::string Fingerprint(const metrics::Labels& labels) {
+    return fmt::format("{:016x}", metrics::HashLabels(labels));
+}
 
 std::string PriorityOf(const metrics::Labels& labels) {
     std::string_view p = metrics::Get(labels, "priority");
@@ -51,11 +53,17 @@ core::Result<std::vector<metrics::Matcher>> ParseMatchers(const std::vector<std:
         // A PromQL selector needs one matcher that rejects "": lend it one, then drop it.
         constexpr std::string_view kAnchor = "__hangar_anchor__";
         auto e = metrics::promql::Parse(fmt::format("{{{}=\"1\",{}}}", kAnchor, t));
-        if (!e || (*e)->kind != metrics::promql::Expr::Kind::kVectorSelector || (*e)->matchers.size() != 2 ||
-            (*e)->matchers[1].name() == kAnchor) {
-            return core::Fail(core::ErrorCode::kInvalidArgument,
-                              fmt::format("\"{}\" is not a matcher such as severity=\"critical\" or alertname=~\"Instance.*\"{}", text,
-                                          e ? "" : ": " + e.error().message));
+        if (!e || (*e)->kind != metrics::promql::Expr::Kind::kVectorSelector ||
+            (*e)->matchers.size() != 2 || (*e)->matchers[1].name() == kAnchor) {
+            return core::Fail(
+                core::ErrorCode::kInvalidArgument,
+                fmt::format(
+                    "\"{}\" is not a matcher such as severity=\"critical\" or "
+                    "alertname=~\"Instance.*\"{}",
+                    text,
+                    e ? "" : ": " + e.error().message
+                )
+            );
         }
         out.push_back((*e)->matchers[1]);
     }
@@ -63,7 +71,9 @@ core::Result<std::vector<metrics::Matcher>> ParseMatchers(const std::vector<std:
 }
 
 bool Matches(const metrics::Labels& labels, const std::vector<metrics::Matcher>& matchers) {
-    return std::all_of(matchers.begin(), matchers.end(), [&](const metrics::Matcher& m) { return m.Matches(metrics::Get(labels, m.name())); });
+    return std::all_of(matchers.begin(), matchers.end(), [&](const metrics::Matcher& m) {
+        return m.Matches(metrics::Get(labels, m.name()));
+    });
 }
 
 }  // namespace hangar::alerting

@@ -20,8 +20,8 @@ struct Alert {
     std::map<std::string, std::string> annotations;
     core::TimePoint starts_at{};
     std::optional<core::TimePoint> ends_at;  // set: resolved at that time
-    std::string source;         // "rule", "alertmanager" or "events"
-    std::string generator_url;  // the rule's or the sender's link
+    std::string source;                      // "rule", "alertmanager" or "events"
+    std::string generator_url;               // the rule's or the sender's link
     double value = 0;
     bool resolved() const { return ends_at.has_value(); }
 };

@@ -14,7 +14,9 @@ metrics::Labels L(std::initializer_list<metrics::Label> l) {
 
 TEST(TemplateTest, ExpandsLabelsValuesAndFunctions) {
     auto labels = L({{"instance", "shop"}, {"queue", "mail"}});
-    EXPECT_EQ(*ExpandTemplate("{{ $labels.queue }} holds {{ $value }}", labels, 500), "mail holds 500");
+    EXPECT_EQ(
+        *ExpandTemplate("{{ $labels.queue }} holds {{ $value }}", labels, 500), "mail holds 500"
+    );
     EXPECT_EQ(*ExpandTemplate("{{$labels.missing}}|", labels, 0), "|");
     EXPECT_EQ(*ExpandTemplate("{{ $value | humanize }}", labels, 1234567), "1.235M");
     EXPECT_EQ(*ExpandTemplate("{{ humanize $value }}", labels, 0.005), "5m");

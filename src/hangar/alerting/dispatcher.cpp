@@ -1,10 +1,10 @@
 #include "hangar/alerting/dispatcher.hpp"
 
-#include "hangar/alerting/remediator.hpp"
-
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <boost/json.hpp>
+
+#include "hangar/alerting/remediator.hpp"
 #include "hangar/core/json.hpp"
 #include "hangar/core/log.hpp"
 #include "hangar/metrics/promql_ast.hpp"
@@ -53,7 +53,8 @@ struct TenantConfig {
 };
 
 std::vector<store::Object> ListAll(store::Store& store, const std::string& kind) {
-    return store.ListAll(kind).value_or(std::vector<store::Object>{});  // unreadable: as if none, this round
+    return store.ListAll(kind).value_or(std::vector<store::Object>{}
+    );  // unreadable: as if none, this round
 }
 
 std::vector<std::string> Strings(const json::value* v) {
@@ -71,12 +72,18 @@ std::vector<metrics::Matcher> MatchersAt(const json::object& o, std::string_view
     return m ? *m : std::vector<metrics::Matcher>{};
 }
 
-Dispatcher::Route BuildRoute(const json::object& in, const Dispatcher::Route* parent, const std::string& path, const DispatcherOptions& d) {
+Dispatcher::Route BuildRoute(
+    const json::object& in,
+    const Dispatcher::Route* parent,
+    const std::string& path,
+    const DispatcherOptions& d
+) {
     Dispatcher::Route r;
     r.path = path;
     r.matchers = MatchersAt(in, "matchers");
     r.cont = core::BoolAt(in, "continue");
-    r.receiver = in.contains("receiver") ? core::StrAt(in, "receiver") : (parent != nullptr ? parent->receiver : "");
+    r.receiver = in.contains("receiver") ? core::StrAt(in, "receiver")
+                                         : (parent != nullptr ? parent->receiver : "");
     if (const auto* g = in.if_contains("group_by")) {
         r.group_by = Strings(g);
         r.group_all = std::find(r.group_by.begin(), r.group_by.end(), "...") != r.group_by.end();
@@ -104,7 +111,12 @@ Dispatcher::Route BuildRoute(const json::object& in, const Dispatcher::Route* pa
 
 // Alertmanager's walk: a node that matches hands the alert to its first matching child (and
 // on, past children with `continue`); if no child takes it, the node does.
-void MatchRoute(const Dispatcher::Route& r, const metrics::Labels& labels, bool root, std::vector<const Dispatcher::Route*>& out) {
+void MatchRoute(
+    const Dispatcher::Route& r,
+    const metrics::Labels& labels,
+    bool root,
+    std::vector<const Dispatcher::Route*>& out
+) {
     if (!root && !Matches(labels, r.matchers)) {
         return;
     }
@@ -131,7 +143,10 @@ std::string EqualTuple(const metrics::Labels& l, const std::vector<std::string>&
 }
 
 const Inhibit& BuiltinInhibit() {
-    static const Inhibit rule{*ParseMatchers({"alertname=\"InstanceDown\""}), *ParseMatchers({"alertname!=\"InstanceDown\""}), {"tenant", "instance"}};
+    static const Inhibit rule{
+        *ParseMatchers({"alertname=\"InstanceDown\""}),
+        *ParseMatchers({"alertname!=\"InstanceDown\""}),
+        {"tenant", "instance"}};
     return rule;
 }
 
@@ -144,9 +159,10 @@ std::string Summary(const Alert& a) {
     if (name.empty()) {
         name = metrics::Get(a.labels, "instance");
     }
-    return fmt::format("{}{}", metrics::Get(a.labels, "alertname"), name.empty() ? "" : " " + std::string(name));
+    return fmt::format(
+        "{}{}", metrics::Get(a.labels, "alertname"), name.empty() ? "" : " " + std::string(name)
+    );
 }
-
 
 }  // namespace
 
@@ -155,8 +171,19 @@ struct Dispatcher::Config {
     std::string operator_id;
 };
 
-Dispatcher::Dispatcher(store::Store& store, oncall::Pager& pager, oncall::Notifier& notifier, const core::Clock& clock, DispatcherOptions opts)
-    : store_(store), pager_(pager), notifier_(notifier), clock_(clock), opts_(std::move(opts)), loop_(opts_.tick, [this] { Tick(); }) {}
+Dispatcher::Dispatcher(
+    store::Store& store,
+    oncall::Pager& pager,
+    oncall::Notifier& notifier,
+    const core::Clock& clock,
+    DispatcherOptions opts
+)
+    : store_(store),
+      pager_(pager),
+      notifier_(notifier),
+      clock_(clock),
+      opts_(std::move(opts)),
+      loop_(opts_.tick, [this] { Tick(); }) {}
 
 void Dispatcher::Persist(const Entry& e, bool new_firing) {
     const Alert& a = e.alert;
@@ -175,7 +202,11 @@ void Dispatcher::Persist(const Entry& e, bool new_firing) {
     meta["state"] = state;
     auto fill = [&](store::Object& o) {
         o.labels = meta;
-        o.spec = json::object{{"labels", labels}, {"annotations", annotations}, {"source", a.source}, {"generator_url", a.generator_url}};
+        o.spec = json::object{
+            {"labels", labels},
+            {"annotations", annotations},
+            {"source", a.source},
+            {"generator_url", a.generator_url}};
         o.status["state"] = state;
         o.status["priority"] = PriorityOf(a.labels);
         o.status["value"] = a.value;
@@ -184,7 +215,9 @@ void Dispatcher::Persist(const Entry& e, bool new_firing) {
             o.status["starts_at"] = core::FormatRfc3339(a.starts_at);
             o.status["ends_at"] = "";
             o.status["fire_count"] = core::IntAt(o.status, "fire_count") + 1;
-            json::array& firings = o.status["firings"].is_array() ? o.status["firings"].as_array() : o.status["firings"].emplace_array();
+            json::array& firings = o.status["firings"].is_array()
+                                       ? o.status["firings"].as_array()
+                                       : o.status["firings"].emplace_array();
             firings.push_back(json::value(core::FormatRfc3339(a.starts_at)));
             if (firings.size() > 50) {
                 firings.erase(firings.begin());
@@ -196,12 +229,21 @@ void Dispatcher::Persist(const Entry& e, bool new_firing) {
     };
     auto existing = store_.FindByName("Alert", a.tenant, e.fp);
     if (existing) {
-        auto u = store_.Update(existing->id, std::nullopt, now, [&](store::Object& o) -> core::Result<void> {
-            fill(o);
-            return {};
-        }, store::SystemAudit(now, "controller:alerts", a.tenant, existing->id));
+        auto u = store_.Update(
+            existing->id,
+            std::nullopt,
+            now,
+            [&](store::Object& o) -> core::Result<void> {
+                fill(o);
+                return {};
+            },
+            store::SystemAudit(now, "controller:alerts", a.tenant, existing->id)
+        );
         if (!u) {
-            core::LogWarn("updating an alert failed", {{"alert", std::string_view(e.fp)}, {"error", u.error().message}});
+            core::LogWarn(
+                "updating an alert failed",
+                {{"alert", std::string_view(e.fp)}, {"error", u.error().message}}
+            );
         }
         return;
     }
@@ -211,9 +253,14 @@ void Dispatcher::Persist(const Entry& e, bool new_firing) {
     store::Object o = store::NewSystemObject("Alert", "alr", a.tenant, now);
     o.name = e.fp;  // an alert is named by its fingerprint: one object per label set
     fill(o);
-    auto c = store_.Create(o, std::nullopt, store::SystemAudit(now, "controller:alerts", a.tenant, o.id));
+    auto c = store_.Create(
+        o, std::nullopt, store::SystemAudit(now, "controller:alerts", a.tenant, o.id)
+    );
     if (!c) {
-        core::LogWarn("recording an alert failed", {{"alert", std::string_view(e.fp)}, {"error", c.error().message}});
+        core::LogWarn(
+            "recording an alert failed",
+            {{"alert", std::string_view(e.fp)}, {"error", c.error().message}}
+        );
     }
 }
 
@@ -288,9 +335,12 @@ void Dispatcher::PersistAll(const std::vector<std::pair<const Entry*, bool>>& wr
     }
 }
 
-std::optional<Alert> Dispatcher::FindByLabel(const std::string& tenant, std::string_view name, std::string_view value) {
+std::optional<Alert>
+Dispatcher::FindByLabel(const std::string& tenant, std::string_view name, std::string_view value) {
     std::lock_guard lock(mu_);
-    for (auto it = alerts_.lower_bound({tenant, ""}); it != alerts_.end() && it->first.first == tenant; ++it) {
+    for (auto it = alerts_.lower_bound({tenant, ""});
+         it != alerts_.end() && it->first.first == tenant;
+         ++it) {
         if (!it->second.alert.resolved() && metrics::Get(it->second.alert.labels, name) == value) {
             return it->second.alert;
         }
@@ -307,7 +357,8 @@ void Dispatcher::Tick() {
         tenant_ids[t.name] = t.id;
     }
     if (!opts_.operator_tenant.empty()) {
-        cfg.operator_id = tenant_ids.contains(opts_.operator_tenant) ? tenant_ids[opts_.operator_tenant] : "";
+        cfg.operator_id =
+            tenant_ids.contains(opts_.operator_tenant) ? tenant_ids[opts_.operator_tenant] : "";
     }
     for (const auto& p : ListAll(store_, "NotificationPolicy")) {
         if (p.name != "default") {
@@ -320,7 +371,11 @@ void Dispatcher::Tick() {
         }
         for (const auto& i : p.spec.at("inhibit_rules").as_array()) {
             const json::object& o = i.as_object();
-            tc.inhibit.push_back({MatchersAt(o, "source_matchers"), MatchersAt(o, "target_matchers"), Strings(o.if_contains("equal"))});
+            tc.inhibit.push_back(
+                {MatchersAt(o, "source_matchers"),
+                 MatchersAt(o, "target_matchers"),
+                 Strings(o.if_contains("equal"))}
+            );
         }
     }
     for (const auto& e : ListAll(store_, "EscalationPolicy")) {
@@ -328,25 +383,37 @@ void Dispatcher::Tick() {
         TenantConfig& tc = cfg.tenants[e.tenant];
         if (e.name == "default" && !tc.root) {
             tc.root = BuildRoute(json::object{{"receiver", "default"}}, nullptr, "route", opts_);
-            tc.receivers["default"] = json::object{{"name", "default"}, {"escalation_policy", "default"}};
+            tc.receivers["default"] =
+                json::object{{"name", "default"}, {"escalation_policy", "default"}};
         }
     }
     for (const auto& s : ListAll(store_, "Silence")) {
         auto start = core::ParseRfc3339(core::StrAt(s.spec, "starts_at"));
         auto end = core::ParseRfc3339(core::StrAt(s.spec, "ends_at"));
-        Silence sil{s.id, s.name, core::StrAt(s.spec, "comment"), MatchersAt(s.spec, "matchers"),
-                    start.value_or(core::ParseRfc3339(s.created_at).value_or(now)), end.value_or(now)};
+        Silence sil{
+            s.id,
+            s.name,
+            core::StrAt(s.spec, "comment"),
+            MatchersAt(s.spec, "matchers"),
+            start.value_or(core::ParseRfc3339(s.created_at).value_or(now)),
+            end.value_or(now)};
         if (now >= sil.start && now < sil.end) {
             cfg.tenants[s.tenant].silences.push_back(std::move(sil));
         }
         std::string state = now < sil.start ? "pending" : now < sil.end ? "active" : "expired";
         if (core::StrAt(s.status, "state") != state) {
             std::string t = core::FormatRfc3339(now);
-            (void)store_.Update(s.id, s.revision, t, [&](store::Object& o) -> core::Result<void> {
-                o.status["state"] = state;
-                o.status["changed_at"] = t;
-                return {};
-            }, store::SystemAudit(t, "controller:alerts", s.tenant, s.id));
+            (void)store_.Update(
+                s.id,
+                s.revision,
+                t,
+                [&](store::Object& o) -> core::Result<void> {
+                    o.status["state"] = state;
+                    o.status["changed_at"] = t;
+                    return {};
+                },
+                store::SystemAudit(t, "controller:alerts", s.tenant, s.id)
+            );
         }
     }
     for (const auto& m : ListAll(store_, "MaintenanceWindow")) {
@@ -357,7 +424,8 @@ void Dispatcher::Tick() {
         }
         Maintenance mw{m.name, core::StrAt(m.spec, "reason"), {}, *start, *end};
         if (auto sel = core::StrAt(m.spec, "selector"); !sel.empty()) {
-            if (auto e = metrics::promql::Parse(sel); e && (*e)->kind == metrics::promql::Expr::Kind::kVectorSelector) {
+            if (auto e = metrics::promql::Parse(sel);
+                e && (*e)->kind == metrics::promql::Expr::Kind::kVectorSelector) {
                 mw.matchers = (*e)->matchers;
             }
         }
@@ -404,7 +472,8 @@ void Dispatcher::Tick() {
             }
             auto t = s->second.find(EqualTuple(a.labels, rule.equal));
             // An alert that is itself a source is inhibited only by another one.
-            return t != s->second.end() && t->second > (Matches(a.labels, rule.source) && !a.resolved() ? 1 : 0);
+            return t != s->second.end() &&
+                   t->second > (Matches(a.labels, rule.source) && !a.resolved() ? 1 : 0);
         };
         if (check(BuiltinInhibit())) {
             return true;
@@ -416,8 +485,11 @@ void Dispatcher::Tick() {
         const Alert& a = e.alert;
         std::string own_suppression;
         if (!a.resolved() && !e.remediated && remediator_ != nullptr) {
-            bool in_maintenance = std::any_of(cfg.tenants[a.tenant].maintenance.begin(), cfg.tenants[a.tenant].maintenance.end(),
-                                              [&](const Maintenance& m) { return Matches(a.labels, m.matchers); });
+            bool in_maintenance = std::any_of(
+                cfg.tenants[a.tenant].maintenance.begin(),
+                cfg.tenants[a.tenant].maintenance.end(),
+                [&](const Maintenance& m) { return Matches(a.labels, m.matchers); }
+            );
             if (!in_maintenance) {
                 remediator_->Enqueue(a, routing_tenants(a));
                 e.remediated = true;
@@ -457,7 +529,11 @@ void Dispatcher::Tick() {
                     gkey += metrics::FormatLabels(a.labels);
                 } else {
                     for (const auto& name : route->group_by) {
-                        gkey += fmt::format("{}=\"{}\",", name, metrics::EscapeLabelValue(metrics::Get(a.labels, name)));
+                        gkey += fmt::format(
+                            "{}=\"{}\",",
+                            name,
+                            metrics::EscapeLabelValue(metrics::Get(a.labels, name))
+                        );
                     }
                 }
                 auto [git, created] = groups_.try_emplace(gkey);
@@ -480,10 +556,16 @@ void Dispatcher::Tick() {
             // Remembered once written, so a failed write is tried again next round.
             if (auto o = store_.FindByName("Alert", a.tenant, e.fp)) {
                 std::string t = core::FormatRfc3339(now);
-                auto u = store_.Update(o->id, o->revision, t, [&](store::Object& obj) -> core::Result<void> {
-                    obj.status["suppressed_by"] = own_suppression;
-                    return {};
-                }, store::SystemAudit(t, "controller:alerts", a.tenant, o->id));
+                auto u = store_.Update(
+                    o->id,
+                    o->revision,
+                    t,
+                    [&](store::Object& obj) -> core::Result<void> {
+                        obj.status["suppressed_by"] = own_suppression;
+                        return {};
+                    },
+                    store::SystemAudit(t, "controller:alerts", a.tenant, o->id)
+                );
                 if (u) {
                     e.suppressed = own_suppression;
                 }
@@ -540,7 +622,12 @@ void Dispatcher::Tick() {
     pager_.Tick();
 }
 
-void Dispatcher::Flush(Group& g, const std::vector<const Entry*>& members, bool repeat, core::TimePoint now) {
+void Dispatcher::Flush(
+    Group& g,
+    const std::vector<const Entry*>& members,
+    bool repeat,
+    core::TimePoint now
+) {
     std::vector<const Entry*> firing, resolved;
     std::string firing_key;
     for (const Entry* e : members) {
@@ -563,7 +650,13 @@ void Dispatcher::Flush(Group& g, const std::vector<const Entry*>& members, bool 
     }
     auto line = [&](const Entry* e, std::string_view state) {
         const Alert& a = e->alert;
-        details += fmt::format("{} {} [{}] {}", state, metrics::Get(a.labels, "alertname"), PriorityOf(a.labels), Summary(a));
+        details += fmt::format(
+            "{} {} [{}] {}",
+            state,
+            metrics::Get(a.labels, "alertname"),
+            PriorityOf(a.labels),
+            Summary(a)
+        );
         if (auto tn = metrics::Get(a.labels, "tenant"); !tn.empty()) {
             details += fmt::format(" (tenant {})", tn);
         }
@@ -572,8 +665,12 @@ void Dispatcher::Flush(Group& g, const std::vector<const Entry*>& members, bool 
             details += " · runbook " + it->second;
         }
         details += "\n";
-        alerts.push_back(json::object{{"tenant", a.tenant}, {"fingerprint", e->fp}, {"alertname", metrics::Get(a.labels, "alertname")},
-                                      {"state", state == "FIRING" ? "firing" : "resolved"}, {"summary", Summary(a)}});
+        alerts.push_back(json::object{
+            {"tenant", a.tenant},
+            {"fingerprint", e->fp},
+            {"alertname", metrics::Get(a.labels, "alertname")},
+            {"state", state == "FIRING" ? "firing" : "resolved"},
+            {"summary", Summary(a)}});
     };
     for (const Entry* e : firing) {
         line(e, "FIRING");
@@ -585,9 +682,15 @@ void Dispatcher::Flush(Group& g, const std::vector<const Entry*>& members, bool 
     if (firing.size() == 1) {
         title = fmt::format("[{}] {}", priority, Summary(firing[0]->alert));
     } else if (!firing.empty()) {
-        title = fmt::format("[{}] {} alerts firing: {}", priority, firing.size(), metrics::Get(firing[0]->alert.labels, "alertname"));
+        title = fmt::format(
+            "[{}] {} alerts firing: {}",
+            priority,
+            firing.size(),
+            metrics::Get(firing[0]->alert.labels, "alertname")
+        );
     } else {
-        title = fmt::format("[RESOLVED] {}", resolved.empty() ? "alerts" : Summary(resolved[0]->alert));
+        title =
+            fmt::format("[RESOLVED] {}", resolved.empty() ? "alerts" : Summary(resolved[0]->alert));
     }
     const json::object& recv = g.receiver_spec;
     if (auto policy = core::StrAt(recv, "escalation_policy"); !policy.empty()) {
@@ -598,15 +701,20 @@ void Dispatcher::Flush(Group& g, const std::vector<const Entry*>& members, bool 
         } else {
             oncall::PageRequest req{g.tenant, g.key, title, details, priority, policy, alerts, ""};
             if (auto p = pager_.Trigger(req); !p) {
-                core::LogWarn("opening a page failed", {{"tenant", std::string_view(g.tenant)}, {"error", p.error().message}});
+                core::LogWarn(
+                    "opening a page failed",
+                    {{"tenant", std::string_view(g.tenant)}, {"error", p.error().message}}
+                );
             }
         }
         return;
     }
     if (auto hook = core::StrAt(recv, "webhook_url"); !hook.empty()) {
-        notifier_.Enqueue(oncall::Message{oncall::Message::Channel::kWebhook, hook, title, details, "", ""});
+        notifier_.Enqueue(oncall::Message{
+            oncall::Message::Channel::kWebhook, hook, title, details, "", ""});
     } else if (auto mail = core::StrAt(recv, "email"); !mail.empty()) {
-        notifier_.Enqueue(oncall::Message{oncall::Message::Channel::kEmail, mail, title, details, "", ""});
+        notifier_.Enqueue(oncall::Message{
+            oncall::Message::Channel::kEmail, mail, title, details, "", ""});
     }
 }
 

@@ -42,7 +42,13 @@ struct DispatcherOptions {
 
 class Dispatcher {
 public:
-    Dispatcher(store::Store& store, oncall::Pager& pager, oncall::Notifier& notifier, const core::Clock& clock, DispatcherOptions opts);
+    Dispatcher(
+        store::Store& store,
+        oncall::Pager& pager,
+        oncall::Notifier& notifier,
+        const core::Clock& clock,
+        DispatcherOptions opts
+    );
     // Alerts that start firing (outside maintenance) go to the remediator's runbooks.
     void SetRemediator(Remediator* r) { remediator_ = r; }
     void Start() { loop_.Start(); }
@@ -50,7 +56,8 @@ public:
     // Firing alerts (again and again) and resolved ones; thread-safe.
     void Receive(std::vector<Alert> alerts);
     // The active alert of a tenant carrying label name=value (PagerDuty dedup keys).
-    std::optional<Alert> FindByLabel(const std::string& tenant, std::string_view name, std::string_view value);
+    std::optional<Alert>
+    FindByLabel(const std::string& tenant, std::string_view name, std::string_view value);
     // One round: reload configuration, regroup, notify the groups that are due, escalate pages.
     void Tick();
 
@@ -60,14 +67,15 @@ private:
     struct Entry {
         Alert alert;
         std::string fp;
-        std::string suppressed;  // why, as last written to the Alert object ("" = not)
+        std::string suppressed;   // why, as last written to the Alert object ("" = not)
         bool remediated = false;  // handed to the runbooks this firing episode
     };
     struct Group {
         std::string tenant, key, receiver;
         boost::json::object receiver_spec;
         std::chrono::seconds wait{}, interval{}, repeat{};
-        std::vector<std::pair<std::string, std::string>> members;  // (tenant, fingerprint), this round
+        std::vector<std::pair<std::string, std::string>>
+            members;  // (tenant, fingerprint), this round
         core::TimePoint created{}, last_flush{}, last_notify{};
         bool flushed = false;
         std::string last_firing;  // the firing fingerprints last notified
@@ -75,7 +83,8 @@ private:
     struct Config;
     void Persist(const Entry& e, bool new_firing);
     void PersistAll(const std::vector<std::pair<const Entry*, bool>>& writes);
-    void Flush(Group& g, const std::vector<const Entry*>& members, bool repeat, core::TimePoint now);
+    void
+    Flush(Group& g, const std::vector<const Entry*>& members, bool repeat, core::TimePoint now);
     store::Store& store_;
     oncall::Pager& pager_;
     oncall::Notifier& notifier_;

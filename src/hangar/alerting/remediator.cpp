@@ -1,7 +1,8 @@
 #include "hangar/alerting/remediator.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <boost/json.hpp>
 
 #include "hangar/alerting/specs.hpp"
 #include "hangar/core/json.hpp"
@@ -21,10 +22,17 @@ struct RunbookRef {
 };
 
 const RunbookRef& BuiltinRunbook() {
-    static const RunbookRef r{"", "", "oom-resize-up", *ValidateRunbookSpec(json::object{
-        {"matchers", json::array{"alertname=~\"InstanceOOMKilled|InstanceMemoryNearLimit\""}},
-        {"action", "resize_up"}, {"max_per_hour", 1},
-        {"description", "An instance killed at, or living near, its memory limit moves to the next larger plan."}})};
+    static const RunbookRef r{
+        "",
+        "",
+        "oom-resize-up",
+        *ValidateRunbookSpec(json::object{
+            {"matchers", json::array{"alertname=~\"InstanceOOMKilled|InstanceMemoryNearLimit\""}},
+            {"action", "resize_up"},
+            {"max_per_hour", 1},
+            {"description",
+             "An instance killed at, or living near, its memory limit moves to the next larger "
+             "plan."}})};
     return r;
 }
 
@@ -56,9 +64,12 @@ std::vector<metrics::Matcher> MatchersOf(const json::object& spec) {
 
 }  // namespace
 
-Remediator::Remediator(store::Store& store, const core::Clock& clock, ExecFn exec) : store_(store), clock_(clock), exec_(std::move(exec)) {}
+Remediator::Remediator(store::Store& store, const core::Clock& clock, ExecFn exec)
+    : store_(store), clock_(clock), exec_(std::move(exec)) {}
 
-Remediator::~Remediator() { Stop(); }
+Remediator::~Remediator() {
+    Stop();
+}
 
 void Remediator::Start() {
     thread_ = std::thread([this] {
@@ -86,7 +97,9 @@ void Remediator::Stop() {
 void Remediator::Enqueue(const Alert& a, std::vector<std::string> tenants) {
     std::lock_guard lock(mu_);
     if (queue_.size() >= 10000) {
-        core::LogWarn("remediation dropped: the queue is full", {{"tenant", std::string_view(a.tenant)}});
+        core::LogWarn(
+            "remediation dropped: the queue is full", {{"tenant", std::string_view(a.tenant)}}
+        );
         return;
     }
     queue_.push_back({a, std::move(tenants)});
@@ -115,26 +128,43 @@ void Remediator::Record(const Alert& a, json::object entry) {
     }
     std::string now = core::FormatRfc3339(clock_.Now());
     entry["at"] = now;
-    (void)store_.Update(obj->id, std::nullopt, now, [&](store::Object& o) -> core::Result<void> {
-        json::array& list = o.status["remediations"].is_array() ? o.status["remediations"].as_array() : o.status["remediations"].emplace_array();
-        if (list.size() >= 100) {
-            list.erase(list.begin());
-        }
-        list.push_back(entry);
-        return {};
-    }, store::SystemAudit(now, "controller:runbooks", a.tenant, obj->id));
+    (void)store_.Update(
+        obj->id,
+        std::nullopt,
+        now,
+        [&](store::Object& o) -> core::Result<void> {
+            json::array& list = o.status["remediations"].is_array()
+                                    ? o.status["remediations"].as_array()
+                                    : o.status["remediations"].emplace_array();
+            if (list.size() >= 100) {
+                list.erase(list.begin());
+            }
+            list.push_back(entry);
+            return {};
+        },
+        store::SystemAudit(now, "controller:runbooks", a.tenant, obj->id)
+    );
 }
 
-core::Result<std::string> Remediator::Act(const json::object& runbook, const std::string& runbook_name, store::Object instance, const std::string& actor) {
+core::Result<std::string> Remediator::Act(
+    const json::object& runbook,
+    const std::string& runbook_name,
+    store::Object instance,
+    const std::string& actor
+) {
     std::string action = core::StrAt(runbook, "action");
     std::string now = core::FormatRfc3339(clock_.Now());
-    store::AuditEvent audit{0, now, actor, instance.tenant, "runbook." + action, instance.id, "", "local", ""};
+    store::AuditEvent audit{
+        0, now, actor, instance.tenant, "runbook." + action, instance.id, "", "local", ""};
     if (action == "exec") {
         std::vector<std::string> argv;
         for (const auto& a : runbook.at("command").as_array()) {
             argv.emplace_back(a.as_string());
         }
-        auto out = exec_ ? exec_(instance, argv) : core::Result<std::string>(Fail(ErrorCode::kUnavailable, "no provisioner can run commands"));
+        auto out = exec_ ? exec_(instance, argv)
+                         : core::Result<std::string>(
+                               Fail(ErrorCode::kUnavailable, "no provisioner can run commands")
+                           );
         audit.outcome = out ? "success" : std::string(core::CodeString(out.error().code));
         (void)store_.AppendAudit(audit);
         if (!out) {
@@ -162,25 +192,45 @@ core::Result<std::string> Remediator::Act(const json::object& runbook, const std
         if (!next) {
             audit.outcome = "conflict";
             (void)store_.AppendAudit(audit);
-            return Fail(ErrorCode::kConflict, fmt::format("{} is on the largest plan ({}, {} MiB)", instance.name, current, memory));
+            return Fail(
+                ErrorCode::kConflict,
+                fmt::format(
+                    "{} is on the largest plan ({}, {} MiB)", instance.name, current, memory
+                )
+            );
         }
     }
-    auto updated = store_.Update(instance.id, std::nullopt, now, [&](store::Object& o) -> core::Result<void> {
-        if (!o.deletion_requested_at.empty()) {
-            return Fail(ErrorCode::kConflict, fmt::format("instance {} is being deleted", o.name));
-        }
-        if (action == "restart") {
-            o.spec["restart_nonce"] = core::IntAt(o.spec, "restart_nonce") + 1;
-            detail = fmt::format("restarted {}", o.name);
+    auto updated = store_.Update(
+        instance.id,
+        std::nullopt,
+        now,
+        [&](store::Object& o) -> core::Result<void> {
+            if (!o.deletion_requested_at.empty()) {
+                return Fail(
+                    ErrorCode::kConflict, fmt::format("instance {} is being deleted", o.name)
+                );
+            }
+            if (action == "restart") {
+                o.spec["restart_nonce"] = core::IntAt(o.spec, "restart_nonce") + 1;
+                detail = fmt::format("restarted {}", o.name);
+                return {};
+            }
+            if (core::StrAt(o.spec, "plan") != current) {
+                return Fail(ErrorCode::kConflict, fmt::format("{} changed plan meanwhile", o.name));
+            }
+            o.spec["plan"] = next->name;
+            detail = fmt::format(
+                "resized {} from plan {} ({} MiB) to {} ({} MiB)",
+                o.name,
+                current,
+                memory,
+                next->name,
+                core::IntAt(next->spec, "memory_mb")
+            );
             return {};
-        }
-        if (core::StrAt(o.spec, "plan") != current) {
-            return Fail(ErrorCode::kConflict, fmt::format("{} changed plan meanwhile", o.name));
-        }
-        o.spec["plan"] = next->name;
-        detail = fmt::format("resized {} from plan {} ({} MiB) to {} ({} MiB)", o.name, current, memory, next->name, core::IntAt(next->spec, "memory_mb"));
-        return {};
-    }, audit);
+        },
+        audit
+    );
     if (!updated) {
         return Fail(updated.error());
     }
@@ -213,24 +263,42 @@ void Remediator::Handle(const Work& w) {
         }
         if (static_cast<int64_t>(times.size()) >= core::IntAt(rb.spec, "max_per_hour")) {
             entry["result"] = "rate_limited";
-            entry["detail"] = fmt::format("runbook {} already acted {} time(s) on this instance in the last hour", rb.name, times.size());
+            entry["detail"] = fmt::format(
+                "runbook {} already acted {} time(s) on this instance in the last hour",
+                rb.name,
+                times.size()
+            );
             Record(a, entry);
             continue;
         }
         if (core::BoolAt(rb.spec, "requires_approval") && !rb.id.empty()) {
             std::string t = core::FormatRfc3339(now);
-            (void)store_.Update(rb.id, std::nullopt, t, [&](store::Object& o) -> core::Result<void> {
-                json::array& pending = o.status["pending"].is_array() ? o.status["pending"].as_array() : o.status["pending"].emplace_array();
-                for (const auto& p : pending) {
-                    if (core::StrAt(p.as_object(), "instance") == instance_id) {
-                        return {};
+            (void)store_.Update(
+                rb.id,
+                std::nullopt,
+                t,
+                [&](store::Object& o) -> core::Result<void> {
+                    json::array& pending = o.status["pending"].is_array()
+                                               ? o.status["pending"].as_array()
+                                               : o.status["pending"].emplace_array();
+                    for (const auto& p : pending) {
+                        if (core::StrAt(p.as_object(), "instance") == instance_id) {
+                            return {};
+                        }
                     }
-                }
-                pending.push_back(json::object{{"instance", instance_id}, {"alert", Fingerprint(a.labels)}, {"alert_tenant", a.tenant}, {"requested_at", t}});
-                return {};
-            }, store::SystemAudit(t, "controller:runbooks", rb.tenant, rb.id));
+                    pending.push_back(json::object{
+                        {"instance", instance_id},
+                        {"alert", Fingerprint(a.labels)},
+                        {"alert_tenant", a.tenant},
+                        {"requested_at", t}});
+                    return {};
+                },
+                store::SystemAudit(t, "controller:runbooks", rb.tenant, rb.id)
+            );
             entry["result"] = "awaiting_approval";
-            entry["detail"] = fmt::format("POST /v1/runbooks/{}:approve with {{\"instance\": \"{}\"}}", rb.id, instance_id);
+            entry["detail"] = fmt::format(
+                "POST /v1/runbooks/{}:approve with {{\"instance\": \"{}\"}}", rb.id, instance_id
+            );
             Record(a, entry);
             continue;
         }
@@ -238,12 +306,22 @@ void Remediator::Handle(const Work& w) {
         auto r = Act(rb.spec, rb.name, *instance, "controller:runbooks");
         entry["result"] = r ? "done" : "failed";
         entry["detail"] = r ? *r : r.error().message;
-        core::LogInfo("runbook acted", {{"runbook", std::string_view(rb.name)}, {"instance", std::string_view(instance_id)}, {"result", entry["detail"].as_string()}});
+        core::LogInfo(
+            "runbook acted",
+            {{"runbook", std::string_view(rb.name)},
+             {"instance", std::string_view(instance_id)},
+             {"result", entry["detail"].as_string()}}
+        );
         Record(a, entry);
     }
 }
 
-core::Result<store::Object> Remediator::Approve(const std::string& runbook_id, const std::string& instance, const std::string& by, store::AuditEvent audit) {
+core::Result<store::Object> Remediator::Approve(
+    const std::string& runbook_id,
+    const std::string& instance,
+    const std::string& by,
+    store::AuditEvent audit
+) {
     auto rb = store_.Get(runbook_id);
     if (!rb || rb->kind != "Runbook") {
         return Fail(ErrorCode::kNotFound, fmt::format("there is no runbook {}", runbook_id));
@@ -257,7 +335,10 @@ core::Result<store::Object> Remediator::Approve(const std::string& runbook_id, c
         }
     }
     if (pending.empty()) {
-        return Fail(core::FieldError("instance", fmt::format("runbook {} has no action waiting for instance \"{}\"", rb->name, instance)));
+        return Fail(core::FieldError(
+            "instance",
+            fmt::format("runbook {} has no action waiting for instance \"{}\"", rb->name, instance)
+        ));
     }
     auto target = store_.Get(instance);
     if (!target || target->kind != "Instance") {
@@ -265,16 +346,22 @@ core::Result<store::Object> Remediator::Approve(const std::string& runbook_id, c
     }
     auto r = Act(rb->spec, rb->name, *target, "approved-by:" + by);
     std::string now = core::FormatRfc3339(clock_.Now());
-    auto updated = store_.Update(runbook_id, std::nullopt, now, [&](store::Object& o) -> core::Result<void> {
-        json::array& list = o.status["pending"].as_array();
-        for (auto it = list.begin(); it != list.end(); ++it) {
-            if (core::StrAt(it->as_object(), "instance") == instance) {
-                list.erase(it);
-                break;
+    auto updated = store_.Update(
+        runbook_id,
+        std::nullopt,
+        now,
+        [&](store::Object& o) -> core::Result<void> {
+            json::array& list = o.status["pending"].as_array();
+            for (auto it = list.begin(); it != list.end(); ++it) {
+                if (core::StrAt(it->as_object(), "instance") == instance) {
+                    list.erase(it);
+                    break;
+                }
             }
-        }
-        return {};
-    }, std::move(audit));
+            return {};
+        },
+        std::move(audit)
+    );
     Alert a;
     a.tenant = core::StrAt(pending, "alert_tenant");
     if (auto alert = store_.FindByName("Alert", a.tenant, core::StrAt(pending, "alert"))) {
@@ -282,8 +369,16 @@ core::Result<store::Object> Remediator::Approve(const std::string& runbook_id, c
             a.labels.push_back({std::string(k), std::string(v.as_string())});
         }
         (void)metrics::NormalizeLabelSet(a.labels);
-        Record(a, json::object{{"runbook", rb->name}, {"action", core::StrAt(rb->spec, "action")}, {"instance", instance},
-                               {"result", r ? "done" : "failed"}, {"detail", r ? *r : r.error().message}, {"approved_by", by}});
+        Record(
+            a,
+            json::object{
+                {"runbook", rb->name},
+                {"action", core::StrAt(rb->spec, "action")},
+                {"instance", instance},
+                {"result", r ? "done" : "failed"},
+                {"detail", r ? *r : r.error().message},
+                {"approved_by", by}}
+        );
     }
     if (!r) {
         return Fail(r.error());

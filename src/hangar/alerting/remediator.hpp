@@ -22,7 +22,8 @@
 namespace hangar::alerting {
 
 // Runs a command for an instance (the provisioner's Exec); returns what it printed.
-using ExecFn = std::function<core::Result<std::string>(const store::Object& instance, const std::vector<std::string>& argv)>;
+using ExecFn = std::function<
+    core::Result<std::string>(const store::Object& instance, const std::vector<std::string>& argv)>;
 
 class Remediator {
 public:
@@ -35,7 +36,12 @@ public:
     // Handles what is queued now (the worker does this; tests may call it).
     void Drain();
     // Runs a pending action of a runbook that requires approval.
-    core::Result<store::Object> Approve(const std::string& runbook_id, const std::string& instance, const std::string& by, store::AuditEvent audit);
+    core::Result<store::Object> Approve(
+        const std::string& runbook_id,
+        const std::string& instance,
+        const std::string& by,
+        store::AuditEvent audit
+    );
 
 private:
     struct Work {
@@ -44,7 +50,12 @@ private:
     };
     void Handle(const Work& w);
     // Performs the action; returns what happened (for the records) or the error.
-    core::Result<std::string> Act(const boost::json::object& runbook, const std::string& runbook_name, store::Object instance, const std::string& actor);
+    core::Result<std::string> Act(
+        const boost::json::object& runbook,
+        const std::string& runbook_name,
+        store::Object instance,
+        const std::string& actor
+    );
     void Record(const Alert& a, boost::json::object entry);
     store::Store& store_;
     const core::Clock& clock_;
@@ -53,7 +64,8 @@ private:
     std::condition_variable cv_;
     std::deque<Work> queue_;
     bool stop_ = false;
-    std::map<std::pair<std::string, std::string>, std::deque<core::TimePoint>> recent_;  // (runbook, instance) → action times
+    std::map<std::pair<std::string, std::string>, std::deque<core::TimePoint>>
+        recent_;  // (runbook, instance) → action times
     std::thread thread_;
 };
 

@@ -1,7 +1,8 @@
 #include "hangar/alerting/rule_evaluator.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <boost/json.hpp>
 
 #include "hangar/alerting/template.hpp"
 #include "hangar/core/json.hpp"
@@ -20,19 +21,36 @@ std::chrono::seconds DurationAt(const json::object& spec, std::string_view key) 
 
 }  // namespace
 
-RuleEvaluator::RuleEvaluator(store::Store& store, metrics::Tsdb& db, const core::Clock& clock, std::chrono::milliseconds interval, Sink sink)
+RuleEvaluator::RuleEvaluator(
+    store::Store& store,
+    metrics::Tsdb& db,
+    const core::Clock& clock,
+    std::chrono::milliseconds interval,
+    Sink sink
+)
     : store_(store),
       db_(db),
       clock_(clock),
       sink_(std::move(sink)),
       // Passes start every interval (as Prometheus's groups do), not an interval after the last
       // one ended; a pass longer than the interval delays the next, which then starts at once.
-      loop_(interval, [this] { Pass(); }, core::Periodic::Cadence::kFixedRate) {}
+      loop_(
+          interval,
+          [this] { Pass(); },
+          core::Periodic::Cadence::kFixedRate
+      ) {}
 
 void RuleEvaluator::SetMetrics(core::MetricsRegistry& registry) {
-    last_seconds_ = &registry.Gauge("hangar_rule_evaluation_seconds", "How long the last pass over every alert rule took.", {});
-    passes_ = &registry.Counter("hangar_rule_evaluations_total", "Passes over every alert rule.", {});
-    rules_ = &registry.Gauge("hangar_rules", "Alert rules evaluated in the last pass (built-in ones once per tenant).", {});
+    last_seconds_ = &registry.Gauge(
+        "hangar_rule_evaluation_seconds", "How long the last pass over every alert rule took.", {}
+    );
+    passes_ =
+        &registry.Counter("hangar_rule_evaluations_total", "Passes over every alert rule.", {});
+    rules_ = &registry.Gauge(
+        "hangar_rules",
+        "Alert rules evaluated in the last pass (built-in ones once per tenant).",
+        {}
+    );
     alerts_ = &registry.Gauge("hangar_alerts", "Alerts the rules hold, by state.", {"state"});
 }
 
@@ -47,9 +65,16 @@ void RuleEvaluator::Pass() {
     }
 }
 
-void RuleEvaluator::Evaluate(const std::string& tenant, const std::string& rule_key, const RuleDef& rule, const store::Object* object,
-                             core::TimePoint now, std::vector<Alert>& out, metrics::WriteBatch& alerts_series,
-                             EvaluationStats& stats) {
+void RuleEvaluator::Evaluate(
+    const std::string& tenant,
+    const std::string& rule_key,
+    const RuleDef& rule,
+    const store::Object* object,
+    core::TimePoint now,
+    std::vector<Alert>& out,
+    metrics::WriteBatch& alerts_series,
+    EvaluationStats& stats
+) {
     RuleState& state = states_[tenant + "/" + rule_key];
     const json::object& spec = rule.spec;
     std::string expr = core::StrAt(spec, "expr");
@@ -64,7 +89,8 @@ void RuleEvaluator::Evaluate(const std::string& tenant, const std::string& rule_
             error = e.error().message;
         }
     }
-    int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    int64_t now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
     if (error.empty()) {
         metrics::promql::Engine engine(db_);
         auto r = engine.Instant(tenant, *it->second, now_ms);
@@ -103,14 +129,18 @@ void RuleEvaluator::Evaluate(const std::string& tenant, const std::string& rule_
             }
         }
         for (const auto& [k, v] : rule_labels) {
-            auto pos = std::find_if(labels.begin(), labels.end(), [&](const metrics::Label& l) { return l.name == k; });
+            auto pos = std::find_if(labels.begin(), labels.end(), [&](const metrics::Label& l) {
+                return l.name == k;
+            });
             if (pos != labels.end()) {
                 pos->value = v.as_string();
             } else {
                 labels.push_back({std::string(k), std::string(v.as_string())});
             }
         }
-        auto pos = std::find_if(labels.begin(), labels.end(), [](const metrics::Label& l) { return l.name == "alertname"; });
+        auto pos = std::find_if(labels.begin(), labels.end(), [](const metrics::Label& l) {
+            return l.name == "alertname";
+        });
         if (pos != labels.end()) {
             pos->value = alertname;
         } else {
@@ -119,7 +149,8 @@ void RuleEvaluator::Evaluate(const std::string& tenant, const std::string& rule_
         (void)metrics::NormalizeLabelSet(labels);
         std::string fp = Fingerprint(labels);
         if (!seen.insert(fp).second) {
-            continue;  // two series gave one label set (Prometheus calls this an error; the first wins)
+            continue;  // two series gave one label set (Prometheus calls this an error; the first
+                       // wins)
         }
         double value = s.samples.empty() ? 0 : s.samples.back().v;
         Active& a = state.active[fp];
@@ -152,7 +183,8 @@ void RuleEvaluator::Evaluate(const std::string& tenant, const std::string& rule_
         if (!present) {
             if (a.firing) {
                 Alert r{tenant, a.labels, a.annotations, a.fired_at, now, "rule", "", a.value};
-                r.generator_url = object != nullptr ? "/v1/alertrules/" + object->id : "builtin:" + rule.name;
+                r.generator_url =
+                    object != nullptr ? "/v1/alertrules/" + object->id : "builtin:" + rule.name;
                 out.push_back(std::move(r));
             }
             i = state.active.erase(i);
@@ -161,10 +193,12 @@ void RuleEvaluator::Evaluate(const std::string& tenant, const std::string& rule_
         a.firing ? ++firing : ++pending;
         if (a.firing) {
             Alert f{tenant, a.labels, a.annotations, a.fired_at, std::nullopt, "rule", "", a.value};
-            f.generator_url = object != nullptr ? "/v1/alertrules/" + object->id : "builtin:" + rule.name;
+            f.generator_url =
+                object != nullptr ? "/v1/alertrules/" + object->id : "builtin:" + rule.name;
             out.push_back(std::move(f));
         }
-        std::vector<metrics::LabelView> views = {{metrics::kMetricName, "ALERTS"}, {"alertstate", a.firing ? "firing" : "pending"}};
+        std::vector<metrics::LabelView> views = {
+            {metrics::kMetricName, "ALERTS"}, {"alertstate", a.firing ? "firing" : "pending"}};
         for (const auto& l : a.labels) {
             if (l.name != "alertstate") {
                 views.push_back({l.name, l.value});
@@ -179,7 +213,10 @@ void RuleEvaluator::Evaluate(const std::string& tenant, const std::string& rule_
     stats.pending += pending;
     stats.firing += firing;
     if (object != nullptr) {
-        json::object status{{"health", error.empty() ? "ok" : "error"}, {"pending", static_cast<int64_t>(pending)}, {"firing", static_cast<int64_t>(firing)}};
+        json::object status{
+            {"health", error.empty() ? "ok" : "error"},
+            {"pending", static_cast<int64_t>(pending)},
+            {"firing", static_cast<int64_t>(firing)}};
         if (!error.empty()) {
             status["last_error"] = error;
         }
@@ -187,11 +224,18 @@ void RuleEvaluator::Evaluate(const std::string& tenant, const std::string& rule_
         if (key != state.status_key) {
             std::string now_text = core::FormatRfc3339(now);
             status["changed_at"] = now_text;
-            store::AuditEvent system = store::SystemAudit(now_text, "controller:rules", tenant, object->id);
-            auto u = store_.Update(object->id, std::nullopt, now_text, [&](store::Object& o) -> core::Result<void> {
-                o.status = status;
-                return {};
-            }, system);
+            store::AuditEvent system =
+                store::SystemAudit(now_text, "controller:rules", tenant, object->id);
+            auto u = store_.Update(
+                object->id,
+                std::nullopt,
+                now_text,
+                [&](store::Object& o) -> core::Result<void> {
+                    o.status = status;
+                    return {};
+                },
+                system
+            );
             if (u) {
                 state.status_key = key;
             }
@@ -234,7 +278,10 @@ EvaluationStats RuleEvaluator::EvaluateAll() {
         }
         if (!series.series.empty()) {
             if (auto a = db_.Append(tenant, series); !a) {
-                core::LogWarn("storing ALERTS series failed", {{"tenant", std::string_view(tenant)}, {"error", a.error().message}});
+                core::LogWarn(
+                    "storing ALERTS series failed",
+                    {{"tenant", std::string_view(tenant)}, {"error", a.error().message}}
+                );
             }
         }
     }
@@ -247,7 +294,8 @@ EvaluationStats RuleEvaluator::EvaluateAll() {
         std::string tenant = it->first.substr(0, it->first.find('/'));
         for (auto& [fp, a] : it->second.active) {
             if (a.firing) {
-                out.push_back(Alert{tenant, a.labels, a.annotations, a.fired_at, now, "rule", "", a.value});
+                out.push_back(Alert{
+                    tenant, a.labels, a.annotations, a.fired_at, now, "rule", "", a.value});
             }
         }
         it = states_.erase(it);
@@ -255,7 +303,8 @@ EvaluationStats RuleEvaluator::EvaluateAll() {
     if (parsed_.size() > 10000) {
         parsed_.clear();  // edited rules leave old expressions behind
     }
-    stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    stats.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (sink_ && !out.empty()) {
         sink_(std::move(out));
     }

@@ -16,8 +16,8 @@
 
 #include "hangar/alerting/alert.hpp"
 #include "hangar/core/clock.hpp"
-#include "hangar/core/periodic.hpp"
 #include "hangar/core/metrics.hpp"
+#include "hangar/core/periodic.hpp"
 #include "hangar/metrics/promql_ast.hpp"
 #include "hangar/metrics/tsdb.hpp"
 #include "hangar/store/store.hpp"
@@ -25,7 +25,7 @@
 namespace hangar::alerting {
 
 struct RuleDef {
-    std::string name;  // the AlertRule's metadata.name (the built-in's name)
+    std::string name;          // the AlertRule's metadata.name (the built-in's name)
     boost::json::object spec;  // a validated AlertRule spec
 };
 
@@ -41,7 +41,13 @@ struct EvaluationStats {
 class RuleEvaluator {
 public:
     using Sink = std::function<void(std::vector<Alert>)>;
-    RuleEvaluator(store::Store& store, metrics::Tsdb& db, const core::Clock& clock, std::chrono::milliseconds interval, Sink sink);
+    RuleEvaluator(
+        store::Store& store,
+        metrics::Tsdb& db,
+        const core::Clock& clock,
+        std::chrono::milliseconds interval,
+        Sink sink
+    );
     // hangar_rule_evaluation_seconds (the last pass), hangar_rule_evaluations_total,
     // hangar_rules and hangar_alerts{state}; call before Start.
     void SetMetrics(core::MetricsRegistry& registry);
@@ -60,11 +66,18 @@ private:
     };
     struct RuleState {
         std::map<std::string, Active> active;  // by fingerprint
-        std::string status_key;                 // what was last written to the rule's status
+        std::string status_key;                // what was last written to the rule's status
     };
-    void Evaluate(const std::string& tenant, const std::string& rule_key, const RuleDef& rule, const store::Object* object,
-                  core::TimePoint now, std::vector<Alert>& out, metrics::WriteBatch& alerts_series,
-                  EvaluationStats& stats);
+    void Evaluate(
+        const std::string& tenant,
+        const std::string& rule_key,
+        const RuleDef& rule,
+        const store::Object* object,
+        core::TimePoint now,
+        std::vector<Alert>& out,
+        metrics::WriteBatch& alerts_series,
+        EvaluationStats& stats
+    );
     // A pass on the loop, with its metrics.
     void Pass();
     store::Store& store_;

@@ -1,14 +1,15 @@
 #include "hangar/alerting/specs.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <boost/json.hpp>
 
 #include "hangar/alerting/alert.hpp"
 #include "hangar/alerting/template.hpp"
 #include "hangar/core/clock.hpp"
+#include "hangar/core/destination.hpp"
 #include "hangar/core/json.hpp"
 #include "hangar/metrics/promql_ast.hpp"
-#include "hangar/core/destination.hpp"
 
 namespace hangar::alerting {
 
@@ -18,11 +19,20 @@ using core::ObjectReader;
 
 namespace {
 
-void Duration(ObjectReader& r, json::object& out, std::string_view key, std::string_view dflt, int64_t max_seconds) {
+void Duration(
+    ObjectReader& r,
+    json::object& out,
+    std::string_view key,
+    std::string_view dflt,
+    int64_t max_seconds
+) {
     std::string text = r.String(key).value_or(std::string(dflt));
     auto d = core::ParseDuration(text);
     if (!d || d->count() > max_seconds) {
-        r.SetError(r.PathOf(key), fmt::format("must be a duration such as 30s, 5m or 1h (at most {}s)", max_seconds));
+        r.SetError(
+            r.PathOf(key),
+            fmt::format("must be a duration such as 30s, 5m or 1h (at most {}s)", max_seconds)
+        );
     }
     out[key] = text;
 }
@@ -58,7 +68,8 @@ json::array LabelNames(ObjectReader& r, std::string_view key) {
     json::array out;
     if (const json::array* a = r.Array(key)) {
         for (const auto& v : *a) {
-            if (!v.is_string() || (!metrics::ValidLabelName(v.as_string()) && v.as_string() != "...")) {
+            if (!v.is_string() ||
+                (!metrics::ValidLabelName(v.as_string()) && v.as_string() != "...")) {
                 r.SetError(r.PathOf(key), "must be label names (or \"...\" for every label)");
                 break;
             }
@@ -76,7 +87,10 @@ void LabelMap(ObjectReader& r, json::object& out, std::string_view key, bool tem
     json::object o;
     for (const auto& [k, v] : *m) {
         if (!metrics::ValidLabelName(k)) {
-            r.SetError(fmt::format("{}.{}", r.PathOf(key), k), "is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)");
+            r.SetError(
+                fmt::format("{}.{}", r.PathOf(key), k),
+                "is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)"
+            );
         } else if (v.size() > 4096) {
             r.SetError(fmt::format("{}.{}", r.PathOf(key), k), "is longer than 4096 bytes");
         } else if (auto t = CheckTemplate(v); templates && !t) {
@@ -87,14 +101,26 @@ void LabelMap(ObjectReader& r, json::object& out, std::string_view key, bool tem
     out[key] = std::move(o);
 }
 
-bool IsHttpUrl(std::string_view u) { return (u.starts_with("http://") || u.starts_with("https://")) && u.size() > 8 && u.size() < 2048; }
+bool IsHttpUrl(std::string_view u) {
+    return (u.starts_with("http://") || u.starts_with("https://")) && u.size() > 8 &&
+           u.size() < 2048;
+}
 
-void Route(ObjectReader& r, const json::object& in, const std::string& path, int depth, json::object& out) {
+void Route(
+    ObjectReader& r,
+    const json::object& in,
+    const std::string& path,
+    int depth,
+    json::object& out
+) {
     ObjectReader rr(in, path);
     if (auto recv = rr.String("receiver")) {
         out["receiver"] = *recv;
     } else if (depth == 0) {
-        rr.SetError(path + ".receiver", "is required at the root: the receiver for alerts no other route takes");
+        rr.SetError(
+            path + ".receiver",
+            "is required at the root: the receiver for alerts no other route takes"
+        );
     }
     if (depth > 0) {
         out["matchers"] = Matchers(rr, "matchers", false);
@@ -103,7 +129,10 @@ void Route(ObjectReader& r, const json::object& in, const std::string& path, int
     if (rr.Any("group_by") != nullptr) {
         out["group_by"] = LabelNames(rr, "group_by");
     }
-    for (auto [key, max] : {std::pair{"group_wait", 3600}, {"group_interval", 86400}, {"repeat_interval", 30 * 86400}}) {
+    for (auto [key, max] :
+         {std::pair{"group_wait", 3600},
+          {"group_interval", 86400},
+          {"repeat_interval", 30 * 86400}}) {
         if (rr.Any(key) != nullptr) {
             Duration(rr, out, key, "", max);
         }
@@ -111,7 +140,9 @@ void Route(ObjectReader& r, const json::object& in, const std::string& path, int
     json::array children;
     if (const json::array* routes = rr.Array("routes")) {
         if (depth >= 8 || routes->size() > 100) {
-            rr.SetError(path + ".routes", "routes nest at most 8 deep and hold at most 100 children");
+            rr.SetError(
+                path + ".routes", "routes nest at most 8 deep and hold at most 100 children"
+            );
         }
         for (size_t i = 0; i < routes->size() && rr.ok(); ++i) {
             std::string cpath = fmt::format("{}.routes[{}]", path, i);
@@ -128,7 +159,11 @@ void Route(ObjectReader& r, const json::object& in, const std::string& path, int
     r.Absorb(rr.Finish());
 }
 
-void CollectReceivers(const json::object& route, std::vector<std::pair<std::string, std::string>>& used, const std::string& path) {
+void CollectReceivers(
+    const json::object& route,
+    std::vector<std::pair<std::string, std::string>>& used,
+    const std::string& path
+) {
     if (const auto* recv = route.if_contains("receiver")) {
         used.emplace_back(std::string(recv->as_string()), path + ".receiver");
     }
@@ -145,7 +180,10 @@ core::Result<json::object> ValidateAlertRuleSpec(const json::object& spec) {
     json::object out;
     if (auto alert = r.String("alert")) {
         if (!metrics::ValidLabelName(*alert)) {
-            r.SetError("spec.alert", "must be an alert name such as InstanceMemoryHigh ([a-zA-Z_][a-zA-Z0-9_]*)");
+            r.SetError(
+                "spec.alert",
+                "must be an alert name such as InstanceMemoryHigh ([a-zA-Z_][a-zA-Z0-9_]*)"
+            );
         }
         out["alert"] = *alert;
     }
@@ -209,7 +247,11 @@ core::Result<json::object> ValidateSilenceSpec(const json::object& spec) {
     for (const char* key : {"author", "comment"}) {
         if (auto v = r.String(key, true)) {
             if (v->empty() || v->size() > 2000) {
-                r.SetError(r.PathOf(key), std::string(key) == "author" ? "must say who silenced" : "must say why (1 to 2000 characters)");
+                r.SetError(
+                    r.PathOf(key),
+                    std::string(key) == "author" ? "must say who silenced"
+                                                 : "must say why (1 to 2000 characters)"
+                );
             }
             out[key] = *v;
         }
@@ -236,7 +278,9 @@ core::Result<json::object> ValidateNotificationPolicySpec(const json::object& sp
             json::object one;
             auto name = rr.String("name", true);
             if (name && !names.insert(*name).second) {
-                rr.SetError(path + ".name", fmt::format("\"{}\" is used by an earlier receiver", *name));
+                rr.SetError(
+                    path + ".name", fmt::format("\"{}\" is used by an earlier receiver", *name)
+                );
             }
             one["name"] = name.value_or("");
             int kinds = 0;
@@ -253,7 +297,8 @@ core::Result<json::object> ValidateNotificationPolicySpec(const json::object& sp
             }
             if (auto e = rr.String("email")) {
                 ++kinds;
-                if (e->find('@') == std::string::npos || e->find_first_of(" <>\r\n") != std::string::npos) {
+                if (e->find('@') == std::string::npos ||
+                    e->find_first_of(" <>\r\n") != std::string::npos) {
                     rr.SetError(path + ".email", "must be an email address");
                 }
                 one["email"] = *e;
@@ -273,7 +318,9 @@ core::Result<json::object> ValidateNotificationPolicySpec(const json::object& sp
             CollectReceivers(route, used, "spec.route");
             for (const auto& [name, path] : used) {
                 if (!names.contains(name)) {
-                    r.SetError(path, fmt::format("there is no receiver \"{}\" in spec.receivers", name));
+                    r.SetError(
+                        path, fmt::format("there is no receiver \"{}\" in spec.receivers", name)
+                    );
                     break;
                 }
             }
@@ -310,18 +357,25 @@ core::Result<json::object> ValidateRunbookSpec(const json::object& spec) {
     json::object out;
     out["matchers"] = Matchers(r, "matchers", true);
     if (r.ok() && out["matchers"].as_array().empty()) {
-        r.SetError("spec.matchers", "needs at least one matcher: which alerts this runbook answers");
+        r.SetError(
+            "spec.matchers", "needs at least one matcher: which alerts this runbook answers"
+        );
     }
     std::string action = r.String("action", true).value_or("");
     if (r.ok() && action != "restart" && action != "resize_up" && action != "exec") {
-        r.SetError("spec.action", "must be restart, resize_up (the next larger plan) or exec (run spec.command)");
+        r.SetError(
+            "spec.action",
+            "must be restart, resize_up (the next larger plan) or exec (run spec.command)"
+        );
     }
     out["action"] = action;
     if (const json::array* cmd = r.Array("command")) {
         json::array argv;
         for (const auto& a : *cmd) {
             if (!a.is_string() || a.as_string().empty()) {
-                r.SetError("spec.command", "must be the program and its arguments, as non-empty strings");
+                r.SetError(
+                    "spec.command", "must be the program and its arguments, as non-empty strings"
+                );
                 break;
             }
             argv.push_back(a);
@@ -332,7 +386,10 @@ core::Result<json::object> ValidateRunbookSpec(const json::object& spec) {
         out["command"] = std::move(argv);
     }
     if (r.ok() && (action == "exec") != out.contains("command")) {
-        r.SetError("spec.command", action == "exec" ? "is required for the exec action" : "is only for the exec action");
+        r.SetError(
+            "spec.command",
+            action == "exec" ? "is required for the exec action" : "is only for the exec action"
+        );
     }
     auto max = r.Int("max_per_hour");
     if (max && (*max < 1 || *max > 100)) {

@@ -1,6 +1,7 @@
 #pragma once
-// Spec validators of the alerting kinds: AlertRule, Silence, NotificationPolicy, Runbook. Each reads
-// strictly (unknown fields are errors, naming the field's path) and returns the spec normalised.
+// Spec validators of the alerting kinds: AlertRule, Silence, NotificationPolicy, Runbook. Each
+// reads strictly (unknown fields are errors, naming the field's path) and returns the spec
+// normalised.
 
 #include <boost/json/object.hpp>
 

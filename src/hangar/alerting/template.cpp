@@ -1,9 +1,10 @@
-#include "hangar/core/strings.hpp"
 #include "hangar/alerting/template.hpp"
 
 #include <cmath>
 
 #include <fmt/format.h>
+
+#include "hangar/core/strings.hpp"
 
 namespace hangar::alerting {
 
@@ -77,11 +78,15 @@ core::Result<Val> Apply(std::string_view fn, Val v) {
         char* end = nullptr;
         double d = std::strtod(v.text.c_str(), &end);
         if (v.text.empty() || end != v.text.c_str() + v.text.size()) {
-            return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("{} needs a number, not \"{}\"", fn, v.text));
+            return core::Fail(
+                core::ErrorCode::kInvalidArgument,
+                fmt::format("{} needs a number, not \"{}\"", fn, v.text)
+            );
         }
         return d;
     };
-    if (fn == "humanize" || fn == "humanize1024" || fn == "humanizePercentage" || fn == "humanizeDuration") {
+    if (fn == "humanize" || fn == "humanize1024" || fn == "humanizePercentage" ||
+        fn == "humanizeDuration") {
         auto n = number();
         if (!n) {
             return core::Fail(n.error());
@@ -100,12 +105,21 @@ core::Result<Val> Apply(std::string_view fn, Val v) {
     if (fn == "toUpper" || fn == "toLower") {
         std::string t = v.Text();
         for (char& c : t) {
-            c = static_cast<char>(fn == "toUpper" ? std::toupper(static_cast<unsigned char>(c)) : std::tolower(static_cast<unsigned char>(c)));
+            c = static_cast<char>(
+                fn == "toUpper" ? std::toupper(static_cast<unsigned char>(c))
+                                : std::tolower(static_cast<unsigned char>(c))
+            );
         }
         return Val{false, 0, t};
     }
-    return core::Fail(core::ErrorCode::kInvalidArgument,
-                      fmt::format("unknown function \"{}\" (known: humanize, humanize1024, humanizePercentage, humanizeDuration, toUpper, toLower)", fn));
+    return core::Fail(
+        core::ErrorCode::kInvalidArgument,
+        fmt::format(
+            "unknown function \"{}\" (known: humanize, humanize1024, humanizePercentage, "
+            "humanizeDuration, toUpper, toLower)",
+            fn
+        )
+    );
 }
 
 core::Result<Val> Operand(std::string_view t, const metrics::Labels* labels, double value) {
@@ -115,16 +129,21 @@ core::Result<Val> Operand(std::string_view t, const metrics::Labels* labels, dou
     if (t.starts_with("$labels.")) {
         std::string_view name = t.substr(8);
         if (!metrics::ValidLabelName(name)) {
-            return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("\"{}\" is not a label name", name));
+            return core::Fail(
+                core::ErrorCode::kInvalidArgument, fmt::format("\"{}\" is not a label name", name)
+            );
         }
         return Val{false, 0, labels != nullptr ? std::string(metrics::Get(*labels, name)) : ""};
     }
-    return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("\"{}\": use $value or $labels.<name>", t));
+    return core::Fail(
+        core::ErrorCode::kInvalidArgument, fmt::format("\"{}\": use $value or $labels.<name>", t)
+    );
 }
 
 constexpr size_t kMaxTemplateOutput = 64 * 1024;
 
-core::Result<std::string> Expand(std::string_view text, const metrics::Labels* labels, double value) {
+core::Result<std::string>
+Expand(std::string_view text, const metrics::Labels* labels, double value) {
     std::string out;
     size_t pos = 0;
     for (int guard = 0; guard < 10000; ++guard) {
@@ -136,13 +155,17 @@ core::Result<std::string> Expand(std::string_view text, const metrics::Labels* l
         out.append(text.substr(pos, open - pos));
         size_t close = text.find("}}", open + 2);
         if (close == std::string_view::npos) {
-            return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("unclosed {{{{ at offset {}", open));
+            return core::Fail(
+                core::ErrorCode::kInvalidArgument, fmt::format("unclosed {{{{ at offset {}", open)
+            );
         }
         std::string_view action = core::TrimSpaces(text.substr(open + 2, close - open - 2));
         std::vector<std::string_view> stages;
         for (size_t start = 0;;) {
             size_t bar = action.find('|', start);
-            stages.push_back(core::TrimSpaces(action.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start)));
+            stages.push_back(core::TrimSpaces(action.substr(
+                start, bar == std::string_view::npos ? std::string_view::npos : bar - start
+            )));
             if (bar == std::string_view::npos) {
                 break;
             }
@@ -172,7 +195,10 @@ core::Result<std::string> Expand(std::string_view text, const metrics::Labels* l
         out += v->Text();
         // 10,000 actions each naming a long label would make megabytes of every page and mail.
         if (out.size() > kMaxTemplateOutput) {
-            return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("the template expands to more than {} bytes", kMaxTemplateOutput));
+            return core::Fail(
+                core::ErrorCode::kInvalidArgument,
+                fmt::format("the template expands to more than {} bytes", kMaxTemplateOutput)
+            );
         }
         pos = close + 2;
     }
@@ -181,7 +207,8 @@ core::Result<std::string> Expand(std::string_view text, const metrics::Labels* l
 
 }  // namespace
 
-core::Result<std::string> ExpandTemplate(std::string_view text, const metrics::Labels& labels, double value) {
+core::Result<std::string>
+ExpandTemplate(std::string_view text, const metrics::Labels& labels, double value) {
     return Expand(text, &labels, value);
 }
 

@@ -11,7 +11,8 @@
 
 namespace hangar::alerting {
 
-core::Result<std::string> ExpandTemplate(std::string_view text, const metrics::Labels& labels, double value);
+core::Result<std::string>
+ExpandTemplate(std::string_view text, const metrics::Labels& labels, double value);
 // Checks a template without data (a missing label expands to "").
 core::Result<void> CheckTemplate(std::string_view text);
 

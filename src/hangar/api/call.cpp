@@ -2,9 +2,9 @@
 
 #include <charconv>
 
-#include <boost/json/serialize.hpp>
-
 #include <fmt/format.h>
+
+#include <boost/json/serialize.hpp>
 
 #include "hangar/core/json.hpp"
 #include "hangar/core/log.hpp"
@@ -64,7 +64,9 @@ Result<std::string> TenantOf(const Call& c) {
     }
     std::string tenant(c.req.Query("tenant").value_or(""));
     if (tenant.empty()) {
-        return Fail(core::FieldError("tenant", "a platform token must name the tenant: ?tenant=<id>"));
+        return Fail(
+            core::FieldError("tenant", "a platform token must name the tenant: ?tenant=<id>")
+        );
     }
     return tenant;
 }
@@ -92,9 +94,8 @@ Result<json::object> BodyObject(const http::Request& req) {
     return core::ParseJsonObject(req.body);
 }
 
-Result<std::optional<int64_t>> QueryInt(
-    const http::Request& req, std::string_view name, int64_t min, int64_t max
-) {
+Result<std::optional<int64_t>>
+QueryInt(const http::Request& req, std::string_view name, int64_t min, int64_t max) {
     auto v = req.Query(name);
     if (!v) {
         return std::optional<int64_t>();
@@ -171,7 +172,9 @@ http::Handler Wrap(Deps& deps, std::string action, ApiHandler h, Access access) 
                     {{"request_id", std::string_view(req.request_id)},
                      {"error", std::string_view(e.what())}}
                 );
-                result = Fail(ErrorCode::kInternal, "internal error; see the server log with the request id");
+                result = Fail(
+                    ErrorCode::kInternal, "internal error; see the server log with the request id"
+                );
             }
         }
         if (!action.empty() && !call.audited) {

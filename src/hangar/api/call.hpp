@@ -12,10 +12,10 @@
 
 #include "hangar/auth/principal.hpp"
 #include "hangar/auth/tokens.hpp"
-#include "hangar/fleet/provisioner.hpp"
 #include "hangar/core/clock.hpp"
 #include "hangar/core/error.hpp"
 #include "hangar/core/rate_limit.hpp"
+#include "hangar/fleet/provisioner.hpp"
 #include "hangar/http/message.hpp"
 #include "hangar/http/router.hpp"
 #include "hangar/store/store.hpp"
@@ -26,7 +26,7 @@ class Tsdb;
 namespace hangar::alerting {
 class Dispatcher;
 class Remediator;
-}
+}  // namespace hangar::alerting
 namespace hangar::oncall {
 class Pager;
 }
@@ -36,7 +36,7 @@ class Incidents;
 namespace hangar::edge {
 class Workspaces;
 class Collector;
-}
+}  // namespace hangar::edge
 
 namespace hangar::api {
 
@@ -57,7 +57,7 @@ struct Deps {
     store::Store& store;
     auth::TokenService& tokens;
     const core::Clock& clock;
-    core::RateLimiter* limiter = nullptr;  // per-tenant request rate; null: unlimited
+    core::RateLimiter* limiter = nullptr;       // per-tenant request rate; null: unlimited
     fleet::Provisioner* provisioner = nullptr;  // for instance logs
     metrics::Tsdb* tsdb = nullptr;              // the metrics store; null: no metrics API
     alerting::Dispatcher* alerts = nullptr;     // alert intake; null: no alerting routes
@@ -75,7 +75,8 @@ Result<void> CheckRate(Deps& deps, const auth::Principal& who);
 enum class Access { kPublic, kAuthenticated };
 
 // `action` non-empty marks a mutating route ("tenant.create"); it is audited.
-http::Handler Wrap(Deps& deps, std::string action, ApiHandler h, Access access = Access::kAuthenticated);
+http::Handler
+Wrap(Deps& deps, std::string action, ApiHandler h, Access access = Access::kAuthenticated);
 
 http::Response JsonResponse(int status, const json::value& body);
 http::Response RawJsonResponse(int status, std::string body);
@@ -91,7 +92,8 @@ Result<std::string> TenantOf(const Call& c);
 // Who did it, for histories and timelines: the token's user's name, else "token:<id>".
 std::string ActorName(Deps& deps, const auth::Principal& who);
 // An integer query parameter within [min, max].
-Result<std::optional<int64_t>> QueryInt(const http::Request& req, std::string_view name, int64_t min, int64_t max);
+Result<std::optional<int64_t>>
+QueryInt(const http::Request& req, std::string_view name, int64_t min, int64_t max);
 // Rejects query parameters a route does not know.
 Result<void> KnownQuery(const http::Request& req, std::initializer_list<std::string_view> names);
 

@@ -14,7 +14,9 @@ namespace hangar::api {
 namespace {
 
 std::string_view ContentType(std::string_view name) {
-    auto ends = [&](std::string_view ext) { return name.ends_with(ext); };
+    auto ends = [&](std::string_view ext) {
+        return name.ends_with(ext);
+    };
     if (ends(".html")) {
         return "text/html; charset=utf-8";
     }
@@ -61,7 +63,8 @@ http::Response Serve(const WebAsset& a, const http::Request& req, const std::str
     if (req.Header("if-none-match") == a.etag) {
         return http::Response{304, std::string(ContentType(a.name)), std::move(h), {}, {}};
     }
-    return http::Response{200, std::string(ContentType(a.name)), std::move(h), std::string(a.body), {}};
+    return http::Response{
+        200, std::string(ContentType(a.name)), std::move(h), std::string(a.body), {}};
 }
 
 }  // namespace
@@ -77,11 +80,16 @@ void AddDashboardRoutes(http::Router& router) {
     }
     const WebAsset* index_asset = index->second;
     auto csp = std::make_shared<const std::string>(ContentSecurityPolicy(index_asset->body));
-    router.Add("GET", "/", [index_asset, csp](http::Request& req) { return Serve(*index_asset, req, *csp); });
+    router.Add("GET", "/", [index_asset, csp](http::Request& req) {
+        return Serve(*index_asset, req, *csp);
+    });
     router.Add("GET", "/ui/{file}", [by_name, csp](http::Request& req) {
         auto it = by_name->find(req.Param("file"));
         if (it == by_name->end()) {
-            return ErrorResponse(core::MakeError(core::ErrorCode::kNotFound, "the dashboard has no file \"" + std::string(req.Param("file")) + "\""));
+            return ErrorResponse(core::MakeError(
+                core::ErrorCode::kNotFound,
+                "the dashboard has no file \"" + std::string(req.Param("file")) + "\""
+            ));
         }
         return Serve(*it->second, req, *csp);
     });

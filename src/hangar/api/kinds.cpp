@@ -2,15 +2,15 @@
 
 #include <fmt/format.h>
 
+#include "hangar/alerting/specs.hpp"
+#include "hangar/core/destination.hpp"
 #include "hangar/edge/push.hpp"
 #include "hangar/edge/workspaces.hpp"
 #include "hangar/fleet/specs.hpp"
-#include "hangar/alerting/specs.hpp"
 #include "hangar/incidents/incidents.hpp"
 #include "hangar/observe/specs.hpp"
 #include "hangar/oncall/escalation.hpp"
 #include "hangar/oncall/schedule.hpp"
-#include "hangar/core/destination.hpp"
 
 namespace hangar::api {
 
@@ -46,7 +46,9 @@ bool IsValidName(std::string_view s) {
     if (s.empty() || s.size() > 63) {
         return false;
     }
-    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+    auto alnum = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    };
     if (!alnum(s.front()) || !alnum(s.back())) {
         return false;
     }
@@ -60,11 +62,18 @@ bool LooksLikeEmail(std::string_view s) {
     // No spaces, controls or angle brackets: the address goes into mail headers as it is.
     return s.size() <= 254 && at != std::string_view::npos && at > 0 && at + 1 < s.size() &&
            s.find('@', at + 1) == std::string_view::npos &&
-           std::none_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == '<' || c == '>' || c == ',' || c == 0x7f; });
+           std::none_of(s.begin(), s.end(), [](char c) {
+               return static_cast<unsigned char>(c) <= 0x20 || c == '<' || c == '>' || c == ',' ||
+                      c == 0x7f;
+           });
 }
 
 void BoundedString(
-    ObjectReader& r, boost::json::object& out, std::string_view key, size_t max, bool required = false
+    ObjectReader& r,
+    boost::json::object& out,
+    std::string_view key,
+    size_t max,
+    bool required = false
 ) {
     auto v = r.String(key, required);
     if (!v) {
@@ -146,20 +155,78 @@ core::Result<boost::json::object> ValidateProduct(const boost::json::object& spe
 }  // namespace
 
 void AddBuiltinKinds(Kinds& kinds) {
-    KindInfo tenant{"Tenant", "tenants", "ten", Scope::kSelf, auth::Role::kOwner, true, ValidateTenant, false, {}, {}};
+    KindInfo tenant{
+        "Tenant",
+        "tenants",
+        "ten",
+        Scope::kSelf,
+        auth::Role::kOwner,
+        true,
+        ValidateTenant,
+        false,
+        {},
+        {}};
     tenant.platform_fields = {"plan", "suspended"};
     kinds.Add(std::move(tenant));
-    kinds.Add(KindInfo{"User", "users", "usr", Scope::kTenant, auth::Role::kOwner, false, ValidateUser, false, {}, {}});
+    kinds.Add(KindInfo{
+        "User",
+        "users",
+        "usr",
+        Scope::kTenant,
+        auth::Role::kOwner,
+        false,
+        ValidateUser,
+        false,
+        {},
+        {}});
 }
 
 void AddFleetKinds(Kinds& kinds, store::Store& store) {
-    kinds.Add(KindInfo{"Product", "products", "prd", Scope::kPlatform, auth::Role::kAdmin, true, ValidateProduct, false, {}, {}});
-    kinds.Add(KindInfo{"Plan", "plans", "pln", Scope::kPlatform, auth::Role::kAdmin, true, fleet::ValidatePlanSpec, false, {}, {}});
-    KindInfo instance{"Instance", "instances", "ins", Scope::kTenant, auth::Role::kOperator, false, fleet::ValidateInstanceSpec, true, {}, {}};
-    instance.admit = [&store](store::Object& candidate) { return fleet::AdmitInstance(store, candidate); };
+    kinds.Add(KindInfo{
+        "Product",
+        "products",
+        "prd",
+        Scope::kPlatform,
+        auth::Role::kAdmin,
+        true,
+        ValidateProduct,
+        false,
+        {},
+        {}});
+    kinds.Add(KindInfo{
+        "Plan",
+        "plans",
+        "pln",
+        Scope::kPlatform,
+        auth::Role::kAdmin,
+        true,
+        fleet::ValidatePlanSpec,
+        false,
+        {},
+        {}});
+    KindInfo instance{
+        "Instance",
+        "instances",
+        "ins",
+        Scope::kTenant,
+        auth::Role::kOperator,
+        false,
+        fleet::ValidateInstanceSpec,
+        true,
+        {},
+        {}};
+    instance.admit = [&store](store::Object& candidate) {
+        return fleet::AdmitInstance(store, candidate);
+    };
     instance.actions = {
-        {"suspend", [](boost::json::object& spec) { spec["suspended"] = true; }},
-        {"resume", [](boost::json::object& spec) { spec["suspended"] = false; }},
+        {"suspend",
+         [](boost::json::object& spec) {
+             spec["suspended"] = true;
+         }},
+        {"resume",
+         [](boost::json::object& spec) {
+             spec["suspended"] = false;
+         }},
         {"restart",
          [](boost::json::object& spec) {
              const auto* n = spec.if_contains("restart_nonce");
@@ -167,57 +234,197 @@ void AddFleetKinds(Kinds& kinds, store::Store& store) {
          }},
     };
     kinds.Add(std::move(instance));
-    KindInfo rollout{"Rollout", "rollouts", "rol", Scope::kPlatform, auth::Role::kAdmin, true, fleet::ValidateRolloutSpec, false, {}, {}};
+    KindInfo rollout{
+        "Rollout",
+        "rollouts",
+        "rol",
+        Scope::kPlatform,
+        auth::Role::kAdmin,
+        true,
+        fleet::ValidateRolloutSpec,
+        false,
+        {},
+        {}};
     rollout.admit = [&store](store::Object& candidate) -> core::Result<void> {
         const auto& spec = candidate.spec;
         auto product = store.FindByName("Product", "", spec.at("product").as_string());
         if (!product) {
-            return core::Fail(core::FieldError("spec.product", fmt::format("there is no product \"{}\"", std::string_view(spec.at("product").as_string()))));
+            return core::Fail(core::FieldError(
+                "spec.product",
+                fmt::format(
+                    "there is no product \"{}\"", std::string_view(spec.at("product").as_string())
+                )
+            ));
         }
         for (const auto& v : product->spec.at("versions").as_array()) {
             if (v.at("version") == spec.at("target_version")) {
                 return {};
             }
         }
-        return core::Fail(core::FieldError("spec.target_version", fmt::format("product {} has no version \"{}\"", product->name, std::string_view(spec.at("target_version").as_string()))));
+        return core::Fail(core::FieldError(
+            "spec.target_version",
+            fmt::format(
+                "product {} has no version \"{}\"",
+                product->name,
+                std::string_view(spec.at("target_version").as_string())
+            )
+        ));
     };
     rollout.actions = {
-        {"pause", [](boost::json::object& spec) { spec["paused"] = true; }},
-        {"resume", [](boost::json::object& spec) { spec["paused"] = false; }},
-        {"abort", [](boost::json::object& spec) { spec["aborted"] = true; }},
+        {"pause",
+         [](boost::json::object& spec) {
+             spec["paused"] = true;
+         }},
+        {"resume",
+         [](boost::json::object& spec) {
+             spec["paused"] = false;
+         }},
+        {"abort",
+         [](boost::json::object& spec) {
+             spec["aborted"] = true;
+         }},
     };
     kinds.Add(std::move(rollout));
 }
 
 void AddObserveKinds(Kinds& kinds) {
-    kinds.Add(KindInfo{"SLO", "slos", "slo", Scope::kTenant, auth::Role::kOperator, false, observe::ValidateSloSpec, false, {}, {}});
-    kinds.Add(KindInfo{"MaintenanceWindow", "maintenancewindows", "mtw", Scope::kTenant, auth::Role::kOperator, false,
-                       observe::ValidateMaintenanceWindowSpec, false, {}, {}});
+    kinds.Add(KindInfo{
+        "SLO",
+        "slos",
+        "slo",
+        Scope::kTenant,
+        auth::Role::kOperator,
+        false,
+        observe::ValidateSloSpec,
+        false,
+        {},
+        {}});
+    kinds.Add(KindInfo{
+        "MaintenanceWindow",
+        "maintenancewindows",
+        "mtw",
+        Scope::kTenant,
+        auth::Role::kOperator,
+        false,
+        observe::ValidateMaintenanceWindowSpec,
+        false,
+        {},
+        {}});
 }
 
 void AddAlertingKinds(Kinds& kinds) {
-    kinds.Add(KindInfo{"AlertRule", "alertrules", "arl", Scope::kTenant, auth::Role::kOperator, false, alerting::ValidateAlertRuleSpec, false, {}, {}});
-    kinds.Add(KindInfo{"Silence", "silences", "sil", Scope::kTenant, auth::Role::kOperator, false, alerting::ValidateSilenceSpec, false, {}, {}});
-    kinds.Add(KindInfo{"NotificationPolicy", "notificationpolicies", "ntp", Scope::kTenant, auth::Role::kOperator, false,
-                       alerting::ValidateNotificationPolicySpec, false, {}, {}});
-    kinds.Add(KindInfo{"Schedule", "schedules", "sch", Scope::kTenant, auth::Role::kOperator, false, oncall::ValidateScheduleSpec, false, {}, {}});
-    kinds.Add(KindInfo{"EscalationPolicy", "escalationpolicies", "esc", Scope::kTenant, auth::Role::kOperator, false,
-                       oncall::ValidateEscalationPolicySpec, false, {}, {}});
-    kinds.Add(KindInfo{"Runbook", "runbooks", "rbk", Scope::kTenant, auth::Role::kOperator, false, alerting::ValidateRunbookSpec, false, {}, {}});
-    kinds.Add(KindInfo{"Incident", "incidents", "inc", Scope::kTenant, auth::Role::kOperator, false, incidents::ValidateIncidentSpec, false, {}, {}});
-    KindInfo alert{"Alert", "alerts", "alr", Scope::kTenant, auth::Role::kAdmin, true, nullptr, false, {}, {}};
+    kinds.Add(KindInfo{
+        "AlertRule",
+        "alertrules",
+        "arl",
+        Scope::kTenant,
+        auth::Role::kOperator,
+        false,
+        alerting::ValidateAlertRuleSpec,
+        false,
+        {},
+        {}});
+    kinds.Add(KindInfo{
+        "Silence",
+        "silences",
+        "sil",
+        Scope::kTenant,
+        auth::Role::kOperator,
+        false,
+        alerting::ValidateSilenceSpec,
+        false,
+        {},
+        {}});
+    kinds.Add(KindInfo{
+        "NotificationPolicy",
+        "notificationpolicies",
+        "ntp",
+        Scope::kTenant,
+        auth::Role::kOperator,
+        false,
+        alerting::ValidateNotificationPolicySpec,
+        false,
+        {},
+        {}});
+    kinds.Add(KindInfo{
+        "Schedule",
+        "schedules",
+        "sch",
+        Scope::kTenant,
+        auth::Role::kOperator,
+        false,
+        oncall::ValidateScheduleSpec,
+        false,
+        {},
+        {}});
+    kinds.Add(KindInfo{
+        "EscalationPolicy",
+        "escalationpolicies",
+        "esc",
+        Scope::kTenant,
+        auth::Role::kOperator,
+        false,
+        oncall::ValidateEscalationPolicySpec,
+        false,
+        {},
+        {}});
+    kinds.Add(KindInfo{
+        "Runbook",
+        "runbooks",
+        "rbk",
+        Scope::kTenant,
+        auth::Role::kOperator,
+        false,
+        alerting::ValidateRunbookSpec,
+        false,
+        {},
+        {}});
+    kinds.Add(KindInfo{
+        "Incident",
+        "incidents",
+        "inc",
+        Scope::kTenant,
+        auth::Role::kOperator,
+        false,
+        incidents::ValidateIncidentSpec,
+        false,
+        {},
+        {}});
+    KindInfo alert{
+        "Alert", "alerts", "alr", Scope::kTenant, auth::Role::kAdmin, true, nullptr, false, {}, {}};
     alert.system_managed = true;
     kinds.Add(std::move(alert));
-    KindInfo page{"Page", "pages", "pag", Scope::kTenant, auth::Role::kAdmin, true, nullptr, false, {}, {}};
+    KindInfo page{
+        "Page", "pages", "pag", Scope::kTenant, auth::Role::kAdmin, true, nullptr, false, {}, {}};
     page.system_managed = true;
     kinds.Add(std::move(page));
 }
 
 void AddEdgeKinds(Kinds& kinds, const edge::CloudKeys& keys) {
-    KindInfo workspace{"Workspace", "workspaces", "wks", Scope::kTenant, auth::Role::kOperator, false, edge::ValidateWorkspaceSpec, false, {}, {}};
+    KindInfo workspace{
+        "Workspace",
+        "workspaces",
+        "wks",
+        Scope::kTenant,
+        auth::Role::kOperator,
+        false,
+        edge::ValidateWorkspaceSpec,
+        false,
+        {},
+        {}};
     workspace.platform_fields = {"plan"};  // its licence and push quota follow the plan
     kinds.Add(std::move(workspace));
-    kinds.Add(KindInfo{"PushApp", "pushapps", "pap", Scope::kTenant, auth::Role::kOperator, false, edge::PushAppValidator(keys), false, {}, {}});
+    kinds.Add(KindInfo{
+        "PushApp",
+        "pushapps",
+        "pap",
+        Scope::kTenant,
+        auth::Role::kOperator,
+        false,
+        edge::PushAppValidator(keys),
+        false,
+        {},
+        {}});
 }
 
 }  // namespace hangar::api

@@ -24,7 +24,8 @@ namespace hangar::api {
 enum class Scope {
     kTenant,    // one tenant's (User, Instance)
     kSelf,      // its own tenant (Tenant)
-    kPlatform,  // everyone's: a catalogue platform admins write and every tenant reads (Product, Plan)
+    kPlatform,  // everyone's: a catalogue platform admins write and every tenant reads (Product,
+                // Plan)
 };
 
 struct KindInfo {

@@ -5,12 +5,13 @@
 // X-Scope-OrgID header (the Cortex/Mimir convention) or, without it, sees Hangar's own series.
 
 #include <charconv>
+#include <cmath>
 #include <map>
 #include <set>
-#include <cmath>
+
+#include <fmt/format.h>
 
 #include <boost/json/serialize.hpp>
-#include <fmt/format.h>
 
 #include "hangar/api/routes.hpp"
 #include "hangar/metrics/promql_engine.hpp"
@@ -91,20 +92,37 @@ http::Response PromError(const core::Error& e) {
     std::string type = "bad_data";
     int status = 400;
     switch (e.code) {
-        case ErrorCode::kInvalidArgument: break;
-        case ErrorCode::kUnprocessable: type = "execution"; status = 422; break;
-        case ErrorCode::kTooManyRequests: type = "execution"; status = 429; break;
+        case ErrorCode::kInvalidArgument:
+            break;
+        case ErrorCode::kUnprocessable:
+            type = "execution";
+            status = 422;
+            break;
+        case ErrorCode::kTooManyRequests:
+            type = "execution";
+            status = 429;
+            break;
         case ErrorCode::kUnauthenticated:
         case ErrorCode::kForbidden:
             return ErrorResponse(e);
-        case ErrorCode::kInternal: type = "internal"; status = 500; break;
-        case ErrorCode::kUnavailable: type = "unavailable"; status = 503; break;
+        case ErrorCode::kInternal:
+            type = "internal";
+            status = 500;
+            break;
+        case ErrorCode::kUnavailable:
+            type = "unavailable";
+            status = 503;
+            break;
         // The query's own cost, not the server's state: 422, so that no query a client sends
         // is answered 5xx (Prometheus says 503 here).
-        case ErrorCode::kRequestTimeout: type = "timeout"; status = 422; break;
+        case ErrorCode::kRequestTimeout:
+            type = "timeout";
+            status = 422;
+            break;
         // Everything else is the client's to fix (a wrong Content-Type, say): Prometheus
         // answers those 400 bad_data.
-        default: break;
+        default:
+            break;
     }
     std::string body = "{\"status\":\"error\",\"errorType\":\"" + type + "\",\"error\":";
     AppendJsonString(body, e.message);
@@ -164,7 +182,10 @@ Result<Params> ReadParams(const http::Request& req) {
     if (req.method == "POST") {
         std::string_view ct = req.Header("content-type");
         if (!ct.starts_with("application/x-www-form-urlencoded")) {
-            return Fail(ErrorCode::kUnsupportedMediaType, "POST the parameters as application/x-www-form-urlencoded");
+            return Fail(
+                ErrorCode::kUnsupportedMediaType,
+                "POST the parameters as application/x-www-form-urlencoded"
+            );
         }
         std::string_view body = req.body;
         while (!body.empty()) {
@@ -178,7 +199,10 @@ Result<Params> ReadParams(const http::Request& req) {
             auto key = FormDecode(pair.substr(0, eq));
             auto value = FormDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
             if (!key || !value) {
-                return Fail(ErrorCode::kInvalidArgument, "the form body is not valid application/x-www-form-urlencoded");
+                return Fail(
+                    ErrorCode::kInvalidArgument,
+                    "the form body is not valid application/x-www-form-urlencoded"
+                );
             }
             p.all.emplace_back(std::move(*key), std::move(*value));
         }
@@ -196,7 +220,10 @@ Result<int64_t> ParseTime(std::string_view name, const std::string& s) {
     if (auto t = core::ParseRfc3339(s)) {
         return std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count();
     }
-    return Fail(ErrorCode::kInvalidArgument, fmt::format("invalid parameter \"{}\": cannot parse \"{}\" to a valid timestamp", name, s));
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        fmt::format("invalid parameter \"{}\": cannot parse \"{}\" to a valid timestamp", name, s)
+    );
 }
 
 Result<int64_t> ParseStep(const std::string& s) {
@@ -208,9 +235,11 @@ Result<int64_t> ParseStep(const std::string& s) {
     if (auto d = promql::ParseDuration(s)) {
         return *d;
     }
-    return Fail(ErrorCode::kInvalidArgument, fmt::format("invalid parameter \"step\": cannot parse \"{}\" to a valid duration", s));
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        fmt::format("invalid parameter \"step\": cannot parse \"{}\" to a valid duration", s)
+    );
 }
-
 
 Result<int64_t> OptionalTime(const Params& p, std::string_view name, int64_t fallback) {
     auto v = p.Get(name);
@@ -227,7 +256,10 @@ Result<std::string> MetricsTenant(const Call& c) {
         return std::string(scope);  // "" is the platform's own series
     }
     if (!scope.empty() && scope != c.who.tenant) {
-        return Fail(ErrorCode::kForbidden, "X-Scope-OrgID names another tenant; a tenant token reaches only its own metrics");
+        return Fail(
+            ErrorCode::kForbidden,
+            "X-Scope-OrgID names another tenant; a tenant token reaches only its own metrics"
+        );
     }
     return c.who.tenant;
 }
@@ -244,7 +276,10 @@ Result<std::vector<std::vector<metrics::Matcher>>> ParseMatches(const Params& p,
             return Fail(e.error());
         }
         if ((*e)->kind != promql::Expr::Kind::kVectorSelector) {
-            return Fail(ErrorCode::kInvalidArgument, fmt::format("match[] \"{}\" must be a series selector", m));
+            return Fail(
+                ErrorCode::kInvalidArgument,
+                fmt::format("match[] \"{}\" must be a series selector", m)
+            );
         }
         out.push_back(std::move((*e)->matchers));
     }
@@ -301,7 +336,8 @@ std::string ResultJson(const promql::QueryResult& r) {
             }
             return out + "]}";
         }
-        case promql::ValueType::kMatrix: return MatrixJson(r.series);
+        case promql::ValueType::kMatrix:
+            return MatrixJson(r.series);
     }
     return "null";
 }
@@ -339,7 +375,8 @@ std::string StringList(const std::vector<std::string>& v) {
     return out + "]";
 }
 
-using PromHandler = std::function<Result<std::string>(Call&, const Params&, const std::string& tenant)>;
+using PromHandler =
+    std::function<Result<std::string>(Call&, const Params&, const std::string& tenant)>;
 
 // Wraps a read endpoint: parameters, tenant, Prometheus's envelope for answers and errors.
 http::Handler PromRead(Deps& deps, PromHandler h) {
@@ -361,7 +398,9 @@ http::Handler PromRead(Deps& deps, PromHandler h) {
 }
 
 int64_t NowMs(const Deps& deps) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(deps.clock.Now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(deps.clock.Now().time_since_epoch()
+    )
+        .count();
 }
 
 }  // namespace
@@ -371,146 +410,185 @@ void AddMetricsRoutes(http::Router& router, Deps& deps) {
         return;
     }
     router.Add("POST", "/api/v1/write", Wrap(deps, "", [&deps](Call& c) -> Result<http::Response> {
-        if (auto r = RequireRole(c.who, auth::Role::kOperator, "write metrics"); !r) {
-            return Fail(r.error());
-        }
-        auto tenant = MetricsTenant(c);
-        if (!tenant) {
-            return Fail(tenant.error());
-        }
-        std::string_view enc = c.req.Header("content-encoding");
-        if (!enc.empty() && enc != "snappy") {
-            return Fail(ErrorCode::kUnsupportedMediaType, fmt::format("Content-Encoding must be snappy, not \"{}\"", enc));
-        }
-        std::string_view ct = c.req.Header("content-type");
-        if (!ct.empty() && !ct.starts_with("application/x-protobuf")) {
-            return Fail(ErrorCode::kUnsupportedMediaType, fmt::format("Content-Type must be application/x-protobuf, not \"{}\"", ct));
-        }
-        thread_local std::string raw;
-        thread_local metrics::WriteBatch batch;
-        if (auto d = metrics::DecodeWriteRequest(c.req.body, raw, batch); !d) {
-            return Fail(d.error());
-        }
-        auto r = deps.tsdb->Append(*tenant, batch);
-        if (!r) {
-            return Fail(r.error());
-        }
-        if (r->Refused() > 0) {
-            // As Prometheus's receiver: the rest is stored, the sender is told (400: do not retry).
-            return Fail(ErrorCode::kInvalidArgument, fmt::format(
-                "stored {} samples, refused {}: {}", r->samples, r->Refused(), r->first_error
-            ));
-        }
-        return http::Response{204, "text/plain", {}, "", {}};
-    }));
+                   if (auto r = RequireRole(c.who, auth::Role::kOperator, "write metrics"); !r) {
+                       return Fail(r.error());
+                   }
+                   auto tenant = MetricsTenant(c);
+                   if (!tenant) {
+                       return Fail(tenant.error());
+                   }
+                   std::string_view enc = c.req.Header("content-encoding");
+                   if (!enc.empty() && enc != "snappy") {
+                       return Fail(
+                           ErrorCode::kUnsupportedMediaType,
+                           fmt::format("Content-Encoding must be snappy, not \"{}\"", enc)
+                       );
+                   }
+                   std::string_view ct = c.req.Header("content-type");
+                   if (!ct.empty() && !ct.starts_with("application/x-protobuf")) {
+                       return Fail(
+                           ErrorCode::kUnsupportedMediaType,
+                           fmt::format(
+                               "Content-Type must be application/x-protobuf, not \"{}\"", ct
+                           )
+                       );
+                   }
+                   thread_local std::string raw;
+                   thread_local metrics::WriteBatch batch;
+                   if (auto d = metrics::DecodeWriteRequest(c.req.body, raw, batch); !d) {
+                       return Fail(d.error());
+                   }
+                   auto r = deps.tsdb->Append(*tenant, batch);
+                   if (!r) {
+                       return Fail(r.error());
+                   }
+                   if (r->Refused() > 0) {
+                       // As Prometheus's receiver: the rest is stored, the sender is told (400: do
+                       // not retry).
+                       return Fail(
+                           ErrorCode::kInvalidArgument,
+                           fmt::format(
+                               "stored {} samples, refused {}: {}",
+                               r->samples,
+                               r->Refused(),
+                               r->first_error
+                           )
+                       );
+                   }
+                   return http::Response{204, "text/plain", {}, "", {}};
+               }));
 
-    auto query = PromRead(deps, [&deps](Call&, const Params& p, const std::string& tenant) -> Result<std::string> {
-        auto q = p.Get("query");
-        if (!q) {
-            return Fail(ErrorCode::kInvalidArgument, "invalid parameter \"query\": missing");
+    auto query = PromRead(
+        deps,
+        [&deps](Call&, const Params& p, const std::string& tenant) -> Result<std::string> {
+            auto q = p.Get("query");
+            if (!q) {
+                return Fail(ErrorCode::kInvalidArgument, "invalid parameter \"query\": missing");
+            }
+            auto t = OptionalTime(p, "time", NowMs(deps));
+            if (!t) {
+                return Fail(t.error());
+            }
+            promql::Engine engine(*deps.tsdb, promql::QueryOptions{.timeout = deps.query_timeout});
+            auto r = engine.Instant(tenant, *q, *t);
+            if (!r) {
+                return Fail(r.error());
+            }
+            return ResultJson(*r);
         }
-        auto t = OptionalTime(p, "time", NowMs(deps));
-        if (!t) {
-            return Fail(t.error());
-        }
-        promql::Engine engine(*deps.tsdb, promql::QueryOptions{.timeout = deps.query_timeout});
-        auto r = engine.Instant(tenant, *q, *t);
-        if (!r) {
-            return Fail(r.error());
-        }
-        return ResultJson(*r);
-    });
+    );
     router.Add("GET", "/api/v1/query", query);
     router.Add("POST", "/api/v1/query", query);
 
-    auto range = PromRead(deps, [&deps](Call&, const Params& p, const std::string& tenant) -> Result<std::string> {
-        auto q = p.Get("query");
-        if (!q) {
-            return Fail(ErrorCode::kInvalidArgument, "invalid parameter \"query\": missing");
-        }
-        for (const char* name : {"start", "end", "step"}) {
-            if (!p.Get(name)) {
-                return Fail(ErrorCode::kInvalidArgument, fmt::format("invalid parameter \"{}\": missing", name));
+    auto range = PromRead(
+        deps,
+        [&deps](Call&, const Params& p, const std::string& tenant) -> Result<std::string> {
+            auto q = p.Get("query");
+            if (!q) {
+                return Fail(ErrorCode::kInvalidArgument, "invalid parameter \"query\": missing");
             }
+            for (const char* name : {"start", "end", "step"}) {
+                if (!p.Get(name)) {
+                    return Fail(
+                        ErrorCode::kInvalidArgument,
+                        fmt::format("invalid parameter \"{}\": missing", name)
+                    );
+                }
+            }
+            auto start = ParseTime("start", *p.Get("start"));
+            if (!start) {
+                return Fail(start.error());
+            }
+            auto end = ParseTime("end", *p.Get("end"));
+            if (!end) {
+                return Fail(end.error());
+            }
+            auto step = ParseStep(*p.Get("step"));
+            if (!step) {
+                return Fail(step.error());
+            }
+            promql::Engine engine(*deps.tsdb, promql::QueryOptions{.timeout = deps.query_timeout});
+            auto r = engine.Range(tenant, *q, *start, *end, *step);
+            if (!r) {
+                return Fail(r.error());
+            }
+            return ResultJson(*r);
         }
-        auto start = ParseTime("start", *p.Get("start"));
-        if (!start) {
-            return Fail(start.error());
-        }
-        auto end = ParseTime("end", *p.Get("end"));
-        if (!end) {
-            return Fail(end.error());
-        }
-        auto step = ParseStep(*p.Get("step"));
-        if (!step) {
-            return Fail(step.error());
-        }
-        promql::Engine engine(*deps.tsdb, promql::QueryOptions{.timeout = deps.query_timeout});
-        auto r = engine.Range(tenant, *q, *start, *end, *step);
-        if (!r) {
-            return Fail(r.error());
-        }
-        return ResultJson(*r);
-    });
+    );
     router.Add("GET", "/api/v1/query_range", range);
     router.Add("POST", "/api/v1/query_range", range);
 
-    auto series = PromRead(deps, [&deps](Call&, const Params& p, const std::string& tenant) -> Result<std::string> {
-        auto q = ReadSeriesQuery(p, true);
-        if (!q) {
-            return Fail(q.error());
-        }
-        std::map<std::string, metrics::Labels> found;
-        for (const auto& ms : q->matches) {
-            for (auto& l : deps.tsdb->SelectSeries(tenant, ms, q->start, q->end)) {
-                found.emplace(metrics::FormatLabels(l), std::move(l));
+    auto series = PromRead(
+        deps,
+        [&deps](Call&, const Params& p, const std::string& tenant) -> Result<std::string> {
+            auto q = ReadSeriesQuery(p, true);
+            if (!q) {
+                return Fail(q.error());
             }
+            std::map<std::string, metrics::Labels> found;
+            for (const auto& ms : q->matches) {
+                for (auto& l : deps.tsdb->SelectSeries(tenant, ms, q->start, q->end)) {
+                    found.emplace(metrics::FormatLabels(l), std::move(l));
+                }
+            }
+            std::string out = "[";
+            bool first = true;
+            for (const auto& [k, l] : found) {
+                out += first ? "" : ",";
+                first = false;
+                AppendLabels(out, l);
+            }
+            return out + "]";
         }
-        std::string out = "[";
-        bool first = true;
-        for (const auto& [k, l] : found) {
-            out += first ? "" : ",";
-            first = false;
-            AppendLabels(out, l);
-        }
-        return out + "]";
-    });
+    );
     router.Add("GET", "/api/v1/series", series);
     router.Add("POST", "/api/v1/series", series);
 
-    auto labels = PromRead(deps, [&deps](Call&, const Params& p, const std::string& tenant) -> Result<std::string> {
-        auto q = ReadSeriesQuery(p, false);
-        if (!q) {
-            return Fail(q.error());
-        }
-        std::set<std::string> names;
-        for (const auto& ms : q->matches) {
-            for (auto& n : deps.tsdb->LabelNames(tenant, ms, q->start, q->end)) {
-                names.insert(std::move(n));
+    auto labels = PromRead(
+        deps,
+        [&deps](Call&, const Params& p, const std::string& tenant) -> Result<std::string> {
+            auto q = ReadSeriesQuery(p, false);
+            if (!q) {
+                return Fail(q.error());
             }
+            std::set<std::string> names;
+            for (const auto& ms : q->matches) {
+                for (auto& n : deps.tsdb->LabelNames(tenant, ms, q->start, q->end)) {
+                    names.insert(std::move(n));
+                }
+            }
+            return StringList({names.begin(), names.end()});
         }
-        return StringList({names.begin(), names.end()});
-    });
+    );
     router.Add("GET", "/api/v1/labels", labels);
     router.Add("POST", "/api/v1/labels", labels);
 
-    router.Add("GET", "/api/v1/label/{name}/values", PromRead(deps, [&deps](Call& c, const Params& p, const std::string& tenant) -> Result<std::string> {
-        std::string name(c.req.Param("name"));
-        if (!metrics::ValidLabelName(name) && name != metrics::kMetricName) {
-            return Fail(ErrorCode::kInvalidArgument, fmt::format("invalid label name: \"{}\"", name));
-        }
-        auto q = ReadSeriesQuery(p, false);
-        if (!q) {
-            return Fail(q.error());
-        }
-        std::set<std::string> values;
-        for (const auto& ms : q->matches) {
-            for (auto& v : deps.tsdb->LabelValues(tenant, name, ms, q->start, q->end)) {
-                values.insert(std::move(v));
+    router.Add(
+        "GET",
+        "/api/v1/label/{name}/values",
+        PromRead(
+            deps,
+            [&deps](Call& c, const Params& p, const std::string& tenant) -> Result<std::string> {
+                std::string name(c.req.Param("name"));
+                if (!metrics::ValidLabelName(name) && name != metrics::kMetricName) {
+                    return Fail(
+                        ErrorCode::kInvalidArgument, fmt::format("invalid label name: \"{}\"", name)
+                    );
+                }
+                auto q = ReadSeriesQuery(p, false);
+                if (!q) {
+                    return Fail(q.error());
+                }
+                std::set<std::string> values;
+                for (const auto& ms : q->matches) {
+                    for (auto& v : deps.tsdb->LabelValues(tenant, name, ms, q->start, q->end)) {
+                        values.insert(std::move(v));
+                    }
+                }
+                return StringList({values.begin(), values.end()});
             }
-        }
-        return StringList({values.begin(), values.end()});
-    }));
+        )
+    );
 }
 
 }  // namespace hangar::api

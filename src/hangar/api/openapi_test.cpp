@@ -1,14 +1,17 @@
 // The OpenAPI document and the router must agree: a route missing from the document, or a
 // documented path nobody serves, fails here.
 
-#include <gtest/gtest.h>
-
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
 #include "hangar/alerting/dispatcher.hpp"
 #include "hangar/alerting/remediator.hpp"
+#include "hangar/api/kinds.hpp"
+#include "hangar/api/routes.hpp"
+#include "hangar/api/watch_hub.hpp"
 #include "hangar/edge/collector.hpp"
 #include "hangar/edge/keys.hpp"
 #include "hangar/edge/push.hpp"
@@ -16,9 +19,7 @@
 #include "hangar/edge/workspaces.hpp"
 #include "hangar/incidents/incidents.hpp"
 #include "hangar/metrics/tsdb.hpp"
-#include "hangar/api/kinds.hpp"
-#include "hangar/api/routes.hpp"
-#include "hangar/api/watch_hub.hpp"
+
 #include "server_process.hpp"
 
 namespace hangar::api {
@@ -47,7 +48,19 @@ TEST(OpenApi, DocumentsEveryRouteAndNothingElse) {
     incidents::Incidents incidents(**store, tsdb->get(), clock);
     edge::Workspaces workspaces(**store, *keys, clock, {});
     edge::Collector collector(**store, *keys, clock, tsdb->get(), {});
-    Deps deps{**store, tokens, clock, nullptr, nullptr, tsdb->get(), &dispatcher, &pager, &remediator, &incidents, &workspaces, &collector};
+    Deps deps{
+        **store,
+        tokens,
+        clock,
+        nullptr,
+        nullptr,
+        tsdb->get(),
+        &dispatcher,
+        &pager,
+        &remediator,
+        &incidents,
+        &workspaces,
+        &collector};
     core::MetricsRegistry metrics;
     http::Router router;
     AddAllRoutes(router, deps, kinds, hub, metrics, [] { return true; });
@@ -74,10 +87,12 @@ TEST(OpenApi, DocumentsEveryRouteAndNothingElse) {
     std::set<std::pair<std::string, std::string>> routed;
     for (const auto& r : router.routes()) {
         routed.emplace(r.method, r.pattern);
-        EXPECT_TRUE(documented.count({r.method, r.pattern})) << r.method << " " << r.pattern << " is not in docs/openapi.json";
+        EXPECT_TRUE(documented.count({r.method, r.pattern}))
+            << r.method << " " << r.pattern << " is not in docs/openapi.json";
     }
     for (const auto& d : documented) {
-        EXPECT_TRUE(routed.count(d)) << d.first << " " << d.second << " is documented but not served";
+        EXPECT_TRUE(routed.count(d))
+            << d.first << " " << d.second << " is documented but not served";
     }
 }
 

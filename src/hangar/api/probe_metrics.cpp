@@ -10,7 +10,8 @@ namespace hangar::api {
 
 namespace {
 
-constexpr std::string_view kTargetLabels[] = {"instance", "instance_name", "job", "product", "tenant"};
+constexpr std::string_view kTargetLabels[] =
+    {"instance", "instance_name", "job", "product", "tenant"};
 
 }  // namespace
 
@@ -18,7 +19,11 @@ std::function<void(const fleet::ProbeReport&)> ProbeMetricsSink(metrics::Tsdb& d
     return [&db](const fleet::ProbeReport& r) {
         metrics::WriteBatch batch;
         std::vector<metrics::LabelView> target = {
-            {"instance", r.instance}, {"instance_name", r.name}, {"job", "hangar-probe"}, {"product", r.product}, {"tenant", r.tenant},
+            {"instance", r.instance},
+            {"instance_name", r.name},
+            {"job", "hangar-probe"},
+            {"product", r.product},
+            {"tenant", r.tenant},
         };
         std::vector<metrics::LabelView> labels;
         std::vector<metrics::Sample> one(1);
@@ -40,13 +45,18 @@ std::function<void(const fleet::ProbeReport&)> ProbeMetricsSink(metrics::Tsdb& d
         }
         add("instance_restarts_total", static_cast<double>(r.restarts));
         add("instance_oom_kills_total", static_cast<double>(r.oom_kills));
-        // The instance's own metrics, with the target's labels; clashing ones are kept as exported_*.
-        std::deque<std::string> renamed;  // owns exported_* names while the batch points at them (stable addresses)
+        // The instance's own metrics, with the target's labels; clashing ones are kept as
+        // exported_*.
+        std::deque<std::string>
+            renamed;  // owns exported_* names while the batch points at them (stable addresses)
         metrics::Exposition scraped;
         if (!r.result.metrics.empty()) {
             auto parsed = metrics::ParseExposition(r.result.metrics);
             if (!parsed) {
-                core::LogWarn("instance metrics do not parse", {{"instance", std::string_view(r.instance)}, {"error", parsed.error().message}});
+                core::LogWarn(
+                    "instance metrics do not parse",
+                    {{"instance", std::string_view(r.instance)}, {"error", parsed.error().message}}
+                );
             } else {
                 scraped = std::move(*parsed);
             }
@@ -54,7 +64,9 @@ std::function<void(const fleet::ProbeReport&)> ProbeMetricsSink(metrics::Tsdb& d
         for (const auto& s : scraped.samples) {
             labels.clear();
             for (const auto& l : s.labels) {
-                bool clash = std::find(std::begin(kTargetLabels), std::end(kTargetLabels), l.name) != std::end(kTargetLabels);
+                bool clash =
+                    std::find(std::begin(kTargetLabels), std::end(kTargetLabels), l.name) !=
+                    std::end(kTargetLabels);
                 if (clash) {
                     renamed.push_back("exported_" + l.name);
                     labels.push_back({renamed.back(), l.value});
@@ -68,9 +80,16 @@ std::function<void(const fleet::ProbeReport&)> ProbeMetricsSink(metrics::Tsdb& d
         }
         auto res = db.Append(r.tenant, batch);
         if (!res) {
-            core::LogWarn("storing probe results failed", {{"instance", std::string_view(r.instance)}, {"error", res.error().message}});
+            core::LogWarn(
+                "storing probe results failed",
+                {{"instance", std::string_view(r.instance)}, {"error", res.error().message}}
+            );
         } else if (res->Refused() > 0) {
-            core::LogWarn("some instance samples were refused", {{"instance", std::string_view(r.instance)}, {"error", std::string_view(res->first_error)}});
+            core::LogWarn(
+                "some instance samples were refused",
+                {{"instance", std::string_view(r.instance)},
+                 {"error", std::string_view(res->first_error)}}
+            );
         }
     };
 }

@@ -5,9 +5,9 @@
 #include <fstream>
 #include <mutex>
 
-#include <boost/json/serialize.hpp>
-
 #include <fmt/format.h>
+
+#include <boost/json/serialize.hpp>
 
 #include "hangar/core/ids.hpp"
 #include "hangar/core/json.hpp"
@@ -83,7 +83,8 @@ Result<std::optional<int64_t>> IfMatch(const http::Request& req) {
     auto r = std::from_chars(v.data(), v.data() + v.size(), n);
     if (r.ec != std::errc() || r.ptr != v.data() + v.size() || n < 1) {
         core::Error e = core::MakeError(
-            ErrorCode::kInvalidArgument, "If-Match must be an object revision, e.g. \"If-Match: 42\""
+            ErrorCode::kInvalidArgument,
+            "If-Match must be an object revision, e.g. \"If-Match: 42\""
         );
         e.With("field", "If-Match");
         return Fail(std::move(e));
@@ -108,7 +109,12 @@ std::unique_lock<std::mutex> LockAdmission(const std::string& tenant) {
 
 // A tenant's caller may not set a platform field (create), nor change one (update); one it
 // leaves out keeps its current value, so that a customer's PUT cannot drop its own plan.
-Result<void> GuardPlatformFields(const KindInfo& kind, const auth::Principal& who, json::object& spec, const json::object* current) {
+Result<void> GuardPlatformFields(
+    const KindInfo& kind,
+    const auth::Principal& who,
+    json::object& spec,
+    const json::object* current
+) {
     if (who.IsAdmin()) {
         return {};
     }
@@ -122,7 +128,12 @@ Result<void> GuardPlatformFields(const KindInfo& kind, const auth::Principal& wh
             continue;
         }
         if (now == nullptr || *now != *asked) {
-            core::Error e = core::MakeError(ErrorCode::kForbidden, fmt::format("spec.{}: only a platform admin may set a {}'s {}", field, kind.kind, field));
+            core::Error e = core::MakeError(
+                ErrorCode::kForbidden,
+                fmt::format(
+                    "spec.{}: only a platform admin may set a {}'s {}", field, kind.kind, field
+                )
+            );
             e.With("field", "spec." + field);
             return Fail(std::move(e));
         }
@@ -132,7 +143,10 @@ Result<void> GuardPlatformFields(const KindInfo& kind, const auth::Principal& wh
 
 // The tenant a new object belongs to.
 Result<std::string> CreateTenant(
-    Deps& deps, const KindInfo& kind, const auth::Principal& who, const std::optional<std::string>& asked
+    Deps& deps,
+    const KindInfo& kind,
+    const auth::Principal& who,
+    const std::optional<std::string>& asked
 ) {
     if (!who.IsAdmin()) {
         if (asked && *asked != who.tenant) {
@@ -145,7 +159,9 @@ Result<std::string> CreateTenant(
     if (!asked) {
         return Fail(core::FieldError(
             "metadata.tenant",
-            fmt::format("is required: a platform admin must say which tenant the {} belongs to", kind.kind)
+            fmt::format(
+                "is required: a platform admin must say which tenant the {} belongs to", kind.kind
+            )
         ));
     }
     if (!core::IsValidId(*asked, "ten")) {
@@ -153,7 +169,9 @@ Result<std::string> CreateTenant(
     }
     auto t = deps.store.Get(*asked);
     if (!t || t->kind != "Tenant") {
-        return Fail(core::FieldError("metadata.tenant", fmt::format("tenant {} does not exist", *asked)));
+        return Fail(
+            core::FieldError("metadata.tenant", fmt::format("tenant {} does not exist", *asked))
+        );
     }
     return *asked;
 }
@@ -191,7 +209,8 @@ Result<http::Response> Create(Deps& deps, const KindInfo& kind, Call& c) {
     if (!IsValidName(*name)) {
         return Fail(core::FieldError(
             "metadata.name",
-            "must be 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit"
+            "must be 1-63 lowercase letters, digits or '-', starting and ending with a letter or "
+            "digit"
         ));
     }
     auto spec = kind.validate(spec_obj != nullptr ? *spec_obj : json::object());
@@ -255,7 +274,8 @@ Result<http::Response> Create(Deps& deps, const KindInfo& kind, Call& c) {
     return r;
 }
 
-Result<http::Response> Watch(Deps& deps, const KindInfo& kind, Call& c, WatchHub& hub, store::Selector sel) {
+Result<http::Response>
+Watch(Deps& deps, const KindInfo& kind, Call& c, WatchHub& hub, store::Selector sel) {
     int64_t since = 0;
     auto q = QueryInt(c.req, "since", 0, INT64_MAX);
     if (!q) {
@@ -313,7 +333,8 @@ Result<http::Response> Watch(Deps& deps, const KindInfo& kind, Call& c, WatchHub
 }
 
 Result<http::Response> List(Deps& deps, const KindInfo& kind, Call& c, WatchHub& hub) {
-    if (auto r = KnownQuery(c.req, {"selector", "limit", "cursor", "watch", "since", "tenant"}); !r) {
+    if (auto r = KnownQuery(c.req, {"selector", "limit", "cursor", "watch", "since", "tenant"});
+        !r) {
         return Fail(r.error());
     }
     auto sel = store::Selector::Parse(c.req.Query("selector").value_or(""));
@@ -356,7 +377,9 @@ Result<http::Response> List(Deps& deps, const KindInfo& kind, Call& c, WatchHub&
         // Tenants are their own tenant: filter by id instead.
         std::string only = *q.tenant;
         q.tenant.reset();
-        q.filter = [only](const store::Object& o) { return o.id == only; };
+        q.filter = [only](const store::Object& o) {
+            return o.id == only;
+        };
     }
     if (!sel->empty()) {
         auto prev = q.filter;
@@ -406,7 +429,12 @@ struct WriteTarget {
 };
 
 Result<WriteTarget> PrepareWrite(
-    Deps& deps, const KindInfo& kind, Call& c, const std::string& id, std::string_view verb, bool admin_only
+    Deps& deps,
+    const KindInfo& kind,
+    Call& c,
+    const std::string& id,
+    std::string_view verb,
+    bool admin_only
 ) {
     auto current = TargetOf(deps, kind, c, id);
     if (!current) {
@@ -415,7 +443,12 @@ Result<WriteTarget> PrepareWrite(
     if (admin_only && !c.who.IsAdmin()) {
         return Fail(Forbidden(fmt::format("only platform admins {} {}s", verb, kind.kind)));
     }
-    if (auto r = RequireRole(c.who, kind.write_role, fmt::format("{} a {}", verb == "delete" ? "deleting" : "changing", kind.kind)); !r) {
+    if (auto r = RequireRole(
+            c.who,
+            kind.write_role,
+            fmt::format("{} a {}", verb == "delete" ? "deleting" : "changing", kind.kind)
+        );
+        !r) {
         return Fail(r.error());
     }
     auto if_match = IfMatch(c.req);
@@ -511,7 +544,9 @@ Result<http::Response> Update(Deps& deps, const KindInfo& kind, Call& c) {
                 return Fail(NotFound(kind.kind, id));
             }
             if (spec && !o.deletion_requested_at.empty()) {
-                return Fail(ErrorCode::kConflict, fmt::format("{} {} is being deleted", kind.kind, id));
+                return Fail(
+                    ErrorCode::kConflict, fmt::format("{} {} is being deleted", kind.kind, id)
+                );
             }
             if (labels) {
                 o.labels = *labels;
@@ -570,7 +605,12 @@ Result<http::Response> Delete(Deps& deps, const KindInfo& kind, Call& c, const K
                 if (p != nullptr && p->is_bool() && p->as_bool()) {
                     return Fail(
                         ErrorCode::kConflict,
-                        fmt::format("{} {} has deletion protection on; turn spec.deletion_protection off first", kind.kind, id)
+                        fmt::format(
+                            "{} {} has deletion protection on; turn spec.deletion_protection off "
+                            "first",
+                            kind.kind,
+                            id
+                        )
                     );
                 }
                 if (o.deletion_requested_at.empty()) {
@@ -610,7 +650,9 @@ Result<http::Response> Delete(Deps& deps, const KindInfo& kind, Call& c, const K
                     a.action = "token.revoke";
                     a.object = t.id;
                     a.outcome.clear();
-                    (void)deps.store.RevokeToken(t.id, c.now, [](const store::Token&) -> Result<void> { return {}; }, a);
+                    (void)deps.store.RevokeToken(
+                        t.id, c.now, [](const store::Token&) -> Result<void> { return {}; }, a
+                    );
                 }
             }
             deps.tokens.ForgetAll();
@@ -621,7 +663,8 @@ Result<http::Response> Delete(Deps& deps, const KindInfo& kind, Call& c, const K
 
 }  // namespace
 
-Result<store::Object> GetVisible(Deps& deps, const KindInfo& kind, const auth::Principal& who, std::string_view id) {
+Result<store::Object>
+GetVisible(Deps& deps, const KindInfo& kind, const auth::Principal& who, std::string_view id) {
     if (auto r = CheckId(kind, id); !r) {
         return Fail(r.error());
     }
@@ -643,67 +686,82 @@ void AddInstanceLogRoute(http::Router& router, Deps& deps, const Kinds& kinds) {
     if (kind == nullptr) {
         return;
     }
-    router.Add("GET", "/v1/instances/{id}/logs", Wrap(deps, "", [&deps, kind](Call& c) -> Result<http::Response> {
-        if (auto r = KnownQuery(c.req, {"stream", "tail", "offset"}); !r) {
-            return Fail(r.error());
-        }
-        std::string id(c.req.Param("id"));
-        auto inst = GetVisible(deps, *kind, c.who, id);
-        if (!inst) {
-            return Fail(inst.error());
-        }
-        std::string stream = c.req.Query("stream").value_or("stdout");
-        if (stream != "stdout" && stream != "stderr") {
-            return Fail(core::FieldError("stream", "must be stdout or stderr"));
-        }
-        auto tail = QueryInt(c.req, "tail", 1, 100000);
-        auto offset = QueryInt(c.req, "offset", 0, INT64_MAX);
-        if (!tail) {
-            return Fail(tail.error());
-        }
-        if (!offset) {
-            return Fail(offset.error());
-        }
-        std::string path = deps.provisioner != nullptr ? deps.provisioner->LogPath(id, stream) : "";
-        std::string text;
-        int64_t size = 0;
-        if (!path.empty()) {
-            std::ifstream f(path, std::ios::binary | std::ios::ate);
-            if (f) {
-                size = static_cast<int64_t>(f.tellg());
-                constexpr int64_t kMax = 1 << 20;
-                int64_t from = 0;
-                if (*offset) {
-                    from = **offset <= size ? **offset : 0;  // the log was rotated: start over
-                } else {
-                    from = std::max<int64_t>(0, size - kMax);
+    router.Add(
+        "GET",
+        "/v1/instances/{id}/logs",
+        Wrap(
+            deps,
+            "",
+            [&deps, kind](Call& c) -> Result<http::Response> {
+                if (auto r = KnownQuery(c.req, {"stream", "tail", "offset"}); !r) {
+                    return Fail(r.error());
                 }
-                from = std::max(from, size - kMax);
-                f.seekg(from);
-                text.resize(static_cast<size_t>(size - from));
-                f.read(text.data(), static_cast<std::streamsize>(text.size()));
-                if (!*offset) {
-                    // The last `tail` lines.
-                    size_t lines = static_cast<size_t>(tail->value_or(100));
-                    size_t pos = text.size();
-                    if (!text.empty() && text.back() == '\n') {
-                        --pos;
-                    }
-                    while (lines > 0 && pos > 0) {
-                        pos = text.rfind('\n', pos - 1);
-                        if (pos == std::string::npos) {
-                            pos = 0;
-                            break;
+                std::string id(c.req.Param("id"));
+                auto inst = GetVisible(deps, *kind, c.who, id);
+                if (!inst) {
+                    return Fail(inst.error());
+                }
+                std::string stream = c.req.Query("stream").value_or("stdout");
+                if (stream != "stdout" && stream != "stderr") {
+                    return Fail(core::FieldError("stream", "must be stdout or stderr"));
+                }
+                auto tail = QueryInt(c.req, "tail", 1, 100000);
+                auto offset = QueryInt(c.req, "offset", 0, INT64_MAX);
+                if (!tail) {
+                    return Fail(tail.error());
+                }
+                if (!offset) {
+                    return Fail(offset.error());
+                }
+                std::string path =
+                    deps.provisioner != nullptr ? deps.provisioner->LogPath(id, stream) : "";
+                std::string text;
+                int64_t size = 0;
+                if (!path.empty()) {
+                    std::ifstream f(path, std::ios::binary | std::ios::ate);
+                    if (f) {
+                        size = static_cast<int64_t>(f.tellg());
+                        constexpr int64_t kMax = 1 << 20;
+                        int64_t from = 0;
+                        if (*offset) {
+                            from =
+                                **offset <= size ? **offset : 0;  // the log was rotated: start over
+                        } else {
+                            from = std::max<int64_t>(0, size - kMax);
                         }
-                        --lines;
+                        from = std::max(from, size - kMax);
+                        f.seekg(from);
+                        text.resize(static_cast<size_t>(size - from));
+                        f.read(text.data(), static_cast<std::streamsize>(text.size()));
+                        if (!*offset) {
+                            // The last `tail` lines.
+                            size_t lines = static_cast<size_t>(tail->value_or(100));
+                            size_t pos = text.size();
+                            if (!text.empty() && text.back() == '\n') {
+                                --pos;
+                            }
+                            while (lines > 0 && pos > 0) {
+                                pos = text.rfind('\n', pos - 1);
+                                if (pos == std::string::npos) {
+                                    pos = 0;
+                                    break;
+                                }
+                                --lines;
+                            }
+                            text = text.substr(pos == 0 ? 0 : pos + 1);
+                        }
                     }
-                    text = text.substr(pos == 0 ? 0 : pos + 1);
                 }
+                http::Response r{
+                    200,
+                    "text/plain; charset=utf-8",
+                    {{"x-log-offset", std::to_string(size)}},
+                    std::move(text),
+                    {}};
+                return r;
             }
-        }
-        http::Response r{200, "text/plain; charset=utf-8", {{"x-log-offset", std::to_string(size)}}, std::move(text), {}};
-        return r;
-    }));
+        )
+    );
 }
 
 void AddResourceRoutes(http::Router& router, Deps& deps, const Kinds& kinds, WatchHub& hub) {
@@ -714,80 +772,118 @@ void AddResourceRoutes(http::Router& router, Deps& deps, const Kinds& kinds, Wat
         std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
         if (!kind.system_managed) {
             router.Add("POST", base, Wrap(deps, lower + ".create", [&deps, &kind](Call& c) {
-                return Create(deps, kind, c);
-            }));
+                           return Create(deps, kind, c);
+                       }));
         }
         router.Add("GET", base, Wrap(deps, "", [&deps, &kind, &hub](Call& c) {
-            return List(deps, kind, c, hub);
-        }));
-        router.Add("GET", base + "/{id}", Wrap(deps, "", [&deps, &kind](Call& c) -> Result<http::Response> {
-            if (auto r = KnownQuery(c.req, {}); !r) {
-                return Fail(r.error());
+                       return List(deps, kind, c, hub);
+                   }));
+        router.Add(
+            "GET",
+            base + "/{id}",
+            Wrap(
+                deps,
+                "",
+                [&deps, &kind](Call& c) -> Result<http::Response> {
+                    if (auto r = KnownQuery(c.req, {}); !r) {
+                        return Fail(r.error());
+                    }
+                    auto o = GetVisible(deps, kind, c.who, c.req.Param("id"));
+                    if (!o) {
+                        return Fail(o.error());
+                    }
+                    return ObjectResponse(200, *o);
+                }
+            ),
+            [&deps, &kind](http::Request& req) -> std::optional<http::Response> {
+                // The hot read: a cached token and a cached document, answered on the I/O thread.
+                // Anything else (errors included) takes the full path above.
+                if (!req.query.empty()) {
+                    return std::nullopt;
+                }
+                auto who = deps.tokens.AuthenticateCached(req.Header("authorization"));
+                if (!who || !CheckRate(deps, *who)) {
+                    return std::nullopt;  // the full path gives the 401/429 (and charges no second
+                                          // token)
+                }
+                auto doc = deps.store.Cached(req.Param("id"));
+                if (!doc || doc->kind != kind.kind ||
+                    (kind.scope != Scope::kPlatform && !who->Sees(doc->tenant))) {
+                    return std::nullopt;
+                }
+                http::Response r = RawJsonResponse(200, doc->doc);
+                r.headers.emplace_back("etag", fmt::format("\"{}\"", doc->revision));
+                return r;
             }
-            auto o = GetVisible(deps, kind, c.who, c.req.Param("id"));
-            if (!o) {
-                return Fail(o.error());
-            }
-            return ObjectResponse(200, *o);
-        }), [&deps, &kind](http::Request& req) -> std::optional<http::Response> {
-            // The hot read: a cached token and a cached document, answered on the I/O thread.
-            // Anything else (errors included) takes the full path above.
-            if (!req.query.empty()) {
-                return std::nullopt;
-            }
-            auto who = deps.tokens.AuthenticateCached(req.Header("authorization"));
-            if (!who || !CheckRate(deps, *who)) {
-                return std::nullopt;  // the full path gives the 401/429 (and charges no second token)
-            }
-            auto doc = deps.store.Cached(req.Param("id"));
-            if (!doc || doc->kind != kind.kind || (kind.scope != Scope::kPlatform && !who->Sees(doc->tenant))) {
-                return std::nullopt;
-            }
-            http::Response r = RawJsonResponse(200, doc->doc);
-            r.headers.emplace_back("etag", fmt::format("\"{}\"", doc->revision));
-            return r;
-        });
+        );
         for (const auto& [action, change] : kind.actions) {
-            router.Add("POST", base + "/{id}:" + action, Wrap(deps, lower + "." + action, [&deps, &kind, &change = change, name = action](Call& c) -> Result<http::Response> {
-                std::string id(c.req.Param("id"));
-                auto target = PrepareWrite(deps, kind, c, id, "change", false);
-                if (!target) {
-                    return Fail(target.error());
-                }
-                // An action takes no parameters: no body, or an empty JSON object. Anything
-                // else is refused rather than silently ignored.
-                if (!c.req.body.empty()) {
-                    auto body = BodyObject(c.req);
-                    if (!body) {
-                        return Fail(body.error());
+            router.Add(
+                "POST",
+                base + "/{id}:" + action,
+                Wrap(
+                    deps,
+                    lower + "." + action,
+                    [&deps, &kind, &change = change, name = action](Call& c
+                    ) -> Result<http::Response> {
+                        std::string id(c.req.Param("id"));
+                        auto target = PrepareWrite(deps, kind, c, id, "change", false);
+                        if (!target) {
+                            return Fail(target.error());
+                        }
+                        // An action takes no parameters: no body, or an empty JSON object. Anything
+                        // else is refused rather than silently ignored.
+                        if (!c.req.body.empty()) {
+                            auto body = BodyObject(c.req);
+                            if (!body) {
+                                return Fail(body.error());
+                            }
+                            if (!body->empty()) {
+                                return Fail(core::FieldError(
+                                    std::string(body->begin()->key()),
+                                    fmt::format("is not a parameter of :{} (it takes none)", name)
+                                ));
+                            }
+                        }
+                        auto updated = deps.store.Update(
+                            id,
+                            target->if_match,
+                            c.now,
+                            [&](store::Object& o) -> Result<void> {
+                                if (!o.deletion_requested_at.empty()) {
+                                    return Fail(
+                                        ErrorCode::kConflict,
+                                        fmt::format("{} {} is being deleted", kind.kind, id)
+                                    );
+                                }
+                                change(o.spec);
+                                return {};
+                            },
+                            c.audit
+                        );
+                        c.audited = true;
+                        if (!updated) {
+                            return Fail(updated.error());
+                        }
+                        return ObjectResponse(200, *updated);
                     }
-                    if (!body->empty()) {
-                        return Fail(core::FieldError(std::string(body->begin()->key()), fmt::format("is not a parameter of :{} (it takes none)", name)));
-                    }
-                }
-                auto updated = deps.store.Update(id, target->if_match, c.now, [&](store::Object& o) -> Result<void> {
-                    if (!o.deletion_requested_at.empty()) {
-                        return Fail(ErrorCode::kConflict, fmt::format("{} {} is being deleted", kind.kind, id));
-                    }
-                    change(o.spec);
-                    return {};
-                }, c.audit);
-                c.audited = true;
-                if (!updated) {
-                    return Fail(updated.error());
-                }
-                return ObjectResponse(200, *updated);
-            }));
+                )
+            );
         }
         if (kind.system_managed) {
             continue;
         }
         router.Add("PUT", base + "/{id}", Wrap(deps, lower + ".update", [&deps, &kind](Call& c) {
-            return Update(deps, kind, c);
-        }));
-        router.Add("DELETE", base + "/{id}", Wrap(deps, lower + ".delete", [&deps, &kind, &kinds](Call& c) {
-            return Delete(deps, kind, c, kinds);
-        }));
+                       return Update(deps, kind, c);
+                   }));
+        router.Add(
+            "DELETE",
+            base + "/{id}",
+            Wrap(
+                deps,
+                lower + ".delete",
+                [&deps, &kind, &kinds](Call& c) { return Delete(deps, kind, c, kinds); }
+            )
+        );
     }
 }
 

@@ -15,6 +15,7 @@ void AddResourceRoutes(http::Router& router, Deps& deps, const Kinds& kinds, Wat
 void AddInstanceLogRoute(http::Router& router, Deps& deps, const Kinds& kinds);
 
 // Reads an object of a kind the caller may see; another tenant's object is "not found".
-Result<store::Object> GetVisible(Deps& deps, const KindInfo& kind, const auth::Principal& who, std::string_view id);
+Result<store::Object>
+GetVisible(Deps& deps, const KindInfo& kind, const auth::Principal& who, std::string_view id);
 
 }  // namespace hangar::api

@@ -25,7 +25,10 @@ void AddWorkspaceRoutes(http::Router& router, Deps& deps);
 void AddDashboardRoutes(http::Router& router);
 // `ready` says whether the server takes traffic (false while starting or draining).
 void AddSystemRoutes(
-    http::Router& router, Deps& deps, core::MetricsRegistry& metrics, std::function<bool()> ready
+    http::Router& router,
+    Deps& deps,
+    core::MetricsRegistry& metrics,
+    std::function<bool()> ready
 );
 
 class Kinds;

@@ -1,35 +1,29 @@
 #include "hangar/api/serve.hpp"
 
-#include <malloc.h>
-#include <sys/stat.h>
-
 #include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <thread>
 
 #include <fmt/format.h>
+#include <malloc.h>
+#include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
+#include "hangar/alerting/dispatcher.hpp"
+#include "hangar/alerting/remediator.hpp"
+#include "hangar/alerting/rule_evaluator.hpp"
 #include "hangar/api/call.hpp"
 #include "hangar/api/kinds.hpp"
-#include "hangar/core/destination.hpp"
-#include "hangar/core/json.hpp"
 #include "hangar/api/probe_metrics.hpp"
 #include "hangar/api/resources.hpp"
 #include "hangar/api/routes.hpp"
 #include "hangar/api/watch_hub.hpp"
 #include "hangar/auth/tokens.hpp"
+#include "hangar/core/destination.hpp"
+#include "hangar/core/json.hpp"
 #include "hangar/core/log.hpp"
 #include "hangar/core/metrics.hpp"
-#include "hangar/fleet/instance_controller.hpp"
-#include "hangar/fleet/process_provisioner.hpp"
-#include "hangar/fleet/rollout_controller.hpp"
-#include "hangar/fleet/simulated.hpp"
-#include "hangar/metrics/housekeeper.hpp"
-#include "hangar/metrics/remote_write_sender.hpp"
-#include "hangar/metrics/tsdb.hpp"
-#include "hangar/alerting/dispatcher.hpp"
 #include "hangar/core/periodic.hpp"
 #include "hangar/edge/collector.hpp"
 #include "hangar/edge/instance_workspaces.hpp"
@@ -37,14 +31,19 @@
 #include "hangar/edge/push.hpp"
 #include "hangar/edge/routes.hpp"
 #include "hangar/edge/workspaces.hpp"
-#include "hangar/alerting/remediator.hpp"
-#include "hangar/alerting/rule_evaluator.hpp"
+#include "hangar/fleet/instance_controller.hpp"
+#include "hangar/fleet/process_provisioner.hpp"
+#include "hangar/fleet/rollout_controller.hpp"
+#include "hangar/fleet/simulated.hpp"
+#include "hangar/http/server.hpp"
 #include "hangar/incidents/incidents.hpp"
+#include "hangar/metrics/housekeeper.hpp"
+#include "hangar/metrics/remote_write_sender.hpp"
+#include "hangar/metrics/tsdb.hpp"
 #include "hangar/observe/slo.hpp"
 #include "hangar/oncall/notifier.hpp"
 #include "hangar/oncall/pager.hpp"
 #include "hangar/reconcile/controller.hpp"
-#include "hangar/http/server.hpp"
 #include "hangar/store/store.hpp"
 
 namespace hangar::api {
@@ -76,7 +75,9 @@ std::optional<std::chrono::milliseconds> ParseMillis(const std::string& s) {
 void LoadYaml(const std::string& path, ServeConfig& cfg) {
     YAML::Node root = YAML::LoadFile(path);
     if (!root.IsMap()) {
-        throw CLI::ValidationError("--config", fmt::format("{}: the top level must be a mapping", path));
+        throw CLI::ValidationError(
+            "--config", fmt::format("{}: the top level must be a mapping", path)
+        );
     }
     for (auto it : root) {
         auto key = it.first.as<std::string>();
@@ -176,7 +177,9 @@ void LoadYaml(const std::string& path, ServeConfig& cfg) {
         } else if (key == "changelog_keep") {
             cfg.changelog_keep = v.as<int64_t>();
         } else {
-            throw CLI::ValidationError("--config", fmt::format("{}: unknown setting \"{}\"", path, key));
+            throw CLI::ValidationError(
+                "--config", fmt::format("{}: unknown setting \"{}\"", path, key)
+            );
         }
     }
 }
@@ -208,9 +211,13 @@ void AddServeCommand(CLI::App& app) {
     auto flags = std::make_shared<ServeConfig>();
     auto config_file = std::make_shared<std::string>();
     // Each option, and how to copy its value from the flags into the effective configuration.
-    auto given = std::make_shared<std::vector<std::pair<CLI::Option*, std::function<void(ServeConfig&)>>>>();
+    auto given =
+        std::make_shared<std::vector<std::pair<CLI::Option*, std::function<void(ServeConfig&)>>>>();
     CLI::App* serve = app.add_subcommand("serve", "Run the Hangar server");
-    serve->add_option("--config", *config_file, "YAML configuration file (flags and HANGAR_* override it)")
+    serve
+        ->add_option(
+            "--config", *config_file, "YAML configuration file (flags and HANGAR_* override it)"
+        )
         ->envname("HANGAR_CONFIG")
         ->check(CLI::ExistingFile);
     auto add = [&](const char* name, auto member, const char* help, const char* env) {
@@ -218,68 +225,206 @@ void AddServeCommand(CLI::App& app) {
         given->emplace_back(o, [flags, member](ServeConfig& to) { to.*member = (*flags).*member; });
         return o;
     };
-    add("--listen", &ServeConfig::listen, "HOST:PORT to listen on (port 0: any free port)", "HANGAR_LISTEN");
-    add("--data-dir", &ServeConfig::data_dir, "Folder for the embedded store and the admin token", "HANGAR_DATA_DIR");
-    add("--store", &ServeConfig::store, "sqlite:PATH or postgres://... (default: sqlite:<data-dir>/hangar.db)", "HANGAR_STORE");
+    add("--listen",
+        &ServeConfig::listen,
+        "HOST:PORT to listen on (port 0: any free port)",
+        "HANGAR_LISTEN");
+    add("--data-dir",
+        &ServeConfig::data_dir,
+        "Folder for the embedded store and the admin token",
+        "HANGAR_DATA_DIR");
+    add("--store",
+        &ServeConfig::store,
+        "sqlite:PATH or postgres://... (default: sqlite:<data-dir>/hangar.db)",
+        "HANGAR_STORE");
     add("--log-level", &ServeConfig::log_level, "debug, info, warn or error", "HANGAR_LOG_LEVEL")
         ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
-    add("--workers", &ServeConfig::workers, "Handler worker threads", "HANGAR_WORKERS")->check(CLI::Range(1, 1024));
-    add("--io-threads", &ServeConfig::io_threads, "I/O threads (0: one per usable CPU)", "HANGAR_IO_THREADS")
+    add("--workers", &ServeConfig::workers, "Handler worker threads", "HANGAR_WORKERS")
+        ->check(CLI::Range(1, 1024));
+    add("--io-threads",
+        &ServeConfig::io_threads,
+        "I/O threads (0: one per usable CPU)",
+        "HANGAR_IO_THREADS")
         ->check(CLI::Range(0, 256));
-    add("--body-limit", &ServeConfig::body_limit, "Largest request body in bytes", "HANGAR_BODY_LIMIT")
+    add("--body-limit",
+        &ServeConfig::body_limit,
+        "Largest request body in bytes",
+        "HANGAR_BODY_LIMIT")
         ->check(CLI::Range(1024, 64 << 20));
-    add("--header-timeout", &ServeConfig::header_timeout, "Time allowed to send request headers", "HANGAR_HEADER_TIMEOUT");
-    add("--idle-timeout", &ServeConfig::idle_timeout, "Idle keep-alive connections close after this", "HANGAR_IDLE_TIMEOUT");
-    add("--drain-timeout", &ServeConfig::drain_timeout, "On SIGTERM, how long in-flight requests may finish", "HANGAR_DRAIN_TIMEOUT");
-    add("--request-timeout", &ServeConfig::request_timeout, "Time from a request's first byte to its last, headers and body together (408 past it)", "HANGAR_REQUEST_TIMEOUT");
-    add("--query-timeout", &ServeConfig::query_timeout, "A PromQL query's evaluation time (422 with errorType timeout past it)", "HANGAR_QUERY_TIMEOUT");
-    add("--max-connections-per-address", &ServeConfig::max_connections_per_address, "Open connections one client address may hold (503 past it)", "HANGAR_MAX_CONNECTIONS_PER_ADDRESS")
+    add("--header-timeout",
+        &ServeConfig::header_timeout,
+        "Time allowed to send request headers",
+        "HANGAR_HEADER_TIMEOUT");
+    add("--idle-timeout",
+        &ServeConfig::idle_timeout,
+        "Idle keep-alive connections close after this",
+        "HANGAR_IDLE_TIMEOUT");
+    add("--drain-timeout",
+        &ServeConfig::drain_timeout,
+        "On SIGTERM, how long in-flight requests may finish",
+        "HANGAR_DRAIN_TIMEOUT");
+    add("--request-timeout",
+        &ServeConfig::request_timeout,
+        "Time from a request's first byte to its last, headers and body together (408 past it)",
+        "HANGAR_REQUEST_TIMEOUT");
+    add("--query-timeout",
+        &ServeConfig::query_timeout,
+        "A PromQL query's evaluation time (422 with errorType timeout past it)",
+        "HANGAR_QUERY_TIMEOUT");
+    add("--max-connections-per-address",
+        &ServeConfig::max_connections_per_address,
+        "Open connections one client address may hold (503 past it)",
+        "HANGAR_MAX_CONNECTIONS_PER_ADDRESS")
         ->check(CLI::Range(size_t{1}, size_t{1000000}));
-    add("--json-max-depth", &ServeConfig::json_max_depth, "Request bodies: deepest nesting of arrays and objects", "HANGAR_JSON_MAX_DEPTH")
+    add("--json-max-depth",
+        &ServeConfig::json_max_depth,
+        "Request bodies: deepest nesting of arrays and objects",
+        "HANGAR_JSON_MAX_DEPTH")
         ->check(CLI::Range(size_t{8}, size_t{512}));
-    add("--json-max-values", &ServeConfig::json_max_values, "Request bodies: values in one JSON document", "HANGAR_JSON_MAX_VALUES")
+    add("--json-max-values",
+        &ServeConfig::json_max_values,
+        "Request bodies: values in one JSON document",
+        "HANGAR_JSON_MAX_VALUES")
         ->check(CLI::Range(size_t{100}, size_t{100000000}));
-    add("--json-max-string", &ServeConfig::json_max_string, "Request bodies: bytes in one JSON string", "HANGAR_JSON_MAX_STRING")
+    add("--json-max-string",
+        &ServeConfig::json_max_string,
+        "Request bodies: bytes in one JSON string",
+        "HANGAR_JSON_MAX_STRING")
         ->check(CLI::Range(size_t{256}, size_t{1} << 30));
-    add("--webhook-allow", &ServeConfig::webhook_allow, "A private or loopback destination webhooks may reach (host, IP or CIDR; repeat for more)", "HANGAR_WEBHOOK_ALLOW")
+    add("--webhook-allow",
+        &ServeConfig::webhook_allow,
+        "A private or loopback destination webhooks may reach (host, IP or CIDR; repeat for more)",
+        "HANGAR_WEBHOOK_ALLOW")
         ->delimiter(',');
-    add("--changelog-keep", &ServeConfig::changelog_keep, "Change-log entries kept for watch resumption", "HANGAR_CHANGELOG_KEEP")
+    add("--changelog-keep",
+        &ServeConfig::changelog_keep,
+        "Change-log entries kept for watch resumption",
+        "HANGAR_CHANGELOG_KEEP")
         ->check(CLI::Range(int64_t{100}, int64_t{100000000}));
-    add("--tenant-rate", &ServeConfig::tenant_rate, "Requests a second per tenant, bursts of twice that (0: unlimited)", "HANGAR_TENANT_RATE")
+    add("--tenant-rate",
+        &ServeConfig::tenant_rate,
+        "Requests a second per tenant, bursts of twice that (0: unlimited)",
+        "HANGAR_TENANT_RATE")
         ->check(CLI::Range(0.0, 1e9));
-    add("--provisioner", &ServeConfig::provisioner, "What runs instances: process (local processes) or simulated (an in-memory cloud)", "HANGAR_PROVISIONER")
+    add("--provisioner",
+        &ServeConfig::provisioner,
+        "What runs instances: process (local processes) or simulated (an in-memory cloud)",
+        "HANGAR_PROVISIONER")
         ->check(CLI::IsMember({"process", "simulated"}));
-    add("--restart-backoff", &ServeConfig::restart_backoff, "Process provisioner: wait after a crash before restarting (doubles per crash, up to 60 s)", "HANGAR_RESTART_BACKOFF");
-    add("--resync", &ServeConfig::resync, "Controllers re-check every object this often (besides every change)", "HANGAR_RESYNC");
-    add("--controller-workers", &ServeConfig::controller_workers, "Instance reconcile workers", "HANGAR_CONTROLLER_WORKERS")
+    add("--restart-backoff",
+        &ServeConfig::restart_backoff,
+        "Process provisioner: wait after a crash before restarting (doubles per crash, up to 60 s)",
+        "HANGAR_RESTART_BACKOFF");
+    add("--resync",
+        &ServeConfig::resync,
+        "Controllers re-check every object this often (besides every change)",
+        "HANGAR_RESYNC");
+    add("--controller-workers",
+        &ServeConfig::controller_workers,
+        "Instance reconcile workers",
+        "HANGAR_CONTROLLER_WORKERS")
         ->check(CLI::Range(1, 256));
-    add("--metrics-retention", &ServeConfig::metrics_retention, "Metrics store: how long samples are kept", "HANGAR_METRICS_RETENTION");
-    add("--metrics-rollup-retention", &ServeConfig::metrics_rollup_retention, "Metrics store: how long 5-minute rollups are kept", "HANGAR_METRICS_ROLLUP_RETENTION");
-    add("--metrics-max-series", &ServeConfig::metrics_max_series, "Metrics store: active series per tenant", "HANGAR_METRICS_MAX_SERIES")
+    add("--metrics-retention",
+        &ServeConfig::metrics_retention,
+        "Metrics store: how long samples are kept",
+        "HANGAR_METRICS_RETENTION");
+    add("--metrics-rollup-retention",
+        &ServeConfig::metrics_rollup_retention,
+        "Metrics store: how long 5-minute rollups are kept",
+        "HANGAR_METRICS_ROLLUP_RETENTION");
+    add("--metrics-max-series",
+        &ServeConfig::metrics_max_series,
+        "Metrics store: active series per tenant",
+        "HANGAR_METRICS_MAX_SERIES")
         ->check(CLI::Range(size_t{1}, size_t{100000000}));
-    add("--self-scrape", &ServeConfig::self_scrape, "How often Hangar stores its own metrics in the metrics store", "HANGAR_SELF_SCRAPE");
-    add("--remote-write-url", &ServeConfig::remote_write_url, "Forward every stored sample to this Prometheus remote-write URL", "HANGAR_REMOTE_WRITE_URL");
-    add("--remote-write-token", &ServeConfig::remote_write_token, "Bearer token for --remote-write-url", "HANGAR_REMOTE_WRITE_TOKEN");
-    add("--slo-interval", &ServeConfig::slo_interval, "How often SLOs are evaluated (burn rates, error budgets)", "HANGAR_SLO_INTERVAL");
-    add("--rule-interval", &ServeConfig::rule_interval, "How often alert rules are evaluated", "HANGAR_RULE_INTERVAL");
-    add("--operator-tenant", &ServeConfig::operator_tenant, "The cloud team's tenant (by name): its notification policy routes every tenant's alerts", "HANGAR_OPERATOR_TENANT");
-    add("--smtp-url", &ServeConfig::smtp_url, "SMTP server for email notifications, such as smtp://127.0.0.1:25", "HANGAR_SMTP_URL");
-    add("--smtp-from", &ServeConfig::smtp_from, "Sender address of notification emails", "HANGAR_SMTP_FROM");
-    add("--public-url", &ServeConfig::public_url, "How people reach this server, for links in pages (default: http://<listen>)", "HANGAR_PUBLIC_URL");
-    add("--master-key-file", &ServeConfig::master_key_file, "The cloud's master key (64 hex characters; created if missing; default <data-dir>/master-key). Replicas share it", "HANGAR_MASTER_KEY_FILE");
-    add("--workspace-token-ttl", &ServeConfig::workspace_token_ttl, "Lifetime of workspace access tokens", "HANGAR_WORKSPACE_TOKEN_TTL");
-    add("--workspace-secret-ttl", &ServeConfig::workspace_secret_ttl, "Lifetime of workspace client secrets", "HANGAR_WORKSPACE_SECRET_TTL");
-    add("--collector-listen", &ServeConfig::collector_listen, "HOST:PORT where the statistics collector also answers POST / (besides /collector)", "HANGAR_COLLECTOR_LISTEN");
-    add("--statistics-retention", &ServeConfig::statistics_retention, "How long statistics reports are kept", "HANGAR_STATISTICS_RETENTION");
-    add("--public-rate", &ServeConfig::public_rate, "Unauthenticated workspace cloud calls a second per client address, bursts of twice that (0: unlimited)", "HANGAR_PUBLIC_RATE")
+    add("--self-scrape",
+        &ServeConfig::self_scrape,
+        "How often Hangar stores its own metrics in the metrics store",
+        "HANGAR_SELF_SCRAPE");
+    add("--remote-write-url",
+        &ServeConfig::remote_write_url,
+        "Forward every stored sample to this Prometheus remote-write URL",
+        "HANGAR_REMOTE_WRITE_URL");
+    add("--remote-write-token",
+        &ServeConfig::remote_write_token,
+        "Bearer token for --remote-write-url",
+        "HANGAR_REMOTE_WRITE_TOKEN");
+    add("--slo-interval",
+        &ServeConfig::slo_interval,
+        "How often SLOs are evaluated (burn rates, error budgets)",
+        "HANGAR_SLO_INTERVAL");
+    add("--rule-interval",
+        &ServeConfig::rule_interval,
+        "How often alert rules are evaluated",
+        "HANGAR_RULE_INTERVAL");
+    add("--operator-tenant",
+        &ServeConfig::operator_tenant,
+        "The cloud team's tenant (by name): its notification policy routes every tenant's alerts",
+        "HANGAR_OPERATOR_TENANT");
+    add("--smtp-url",
+        &ServeConfig::smtp_url,
+        "SMTP server for email notifications, such as smtp://127.0.0.1:25",
+        "HANGAR_SMTP_URL");
+    add("--smtp-from",
+        &ServeConfig::smtp_from,
+        "Sender address of notification emails",
+        "HANGAR_SMTP_FROM");
+    add("--public-url",
+        &ServeConfig::public_url,
+        "How people reach this server, for links in pages (default: http://<listen>)",
+        "HANGAR_PUBLIC_URL");
+    add("--master-key-file",
+        &ServeConfig::master_key_file,
+        "The cloud's master key (64 hex characters; created if missing; default "
+        "<data-dir>/master-key). Replicas share it",
+        "HANGAR_MASTER_KEY_FILE");
+    add("--workspace-token-ttl",
+        &ServeConfig::workspace_token_ttl,
+        "Lifetime of workspace access tokens",
+        "HANGAR_WORKSPACE_TOKEN_TTL");
+    add("--workspace-secret-ttl",
+        &ServeConfig::workspace_secret_ttl,
+        "Lifetime of workspace client secrets",
+        "HANGAR_WORKSPACE_SECRET_TTL");
+    add("--collector-listen",
+        &ServeConfig::collector_listen,
+        "HOST:PORT where the statistics collector also answers POST / (besides /collector)",
+        "HANGAR_COLLECTOR_LISTEN");
+    add("--statistics-retention",
+        &ServeConfig::statistics_retention,
+        "How long statistics reports are kept",
+        "HANGAR_STATISTICS_RETENTION");
+    add("--public-rate",
+        &ServeConfig::public_rate,
+        "Unauthenticated workspace cloud calls a second per client address, bursts of twice that "
+        "(0: unlimited)",
+        "HANGAR_PUBLIC_RATE")
         ->check(CLI::Range(0.0, 1e9));
-    add("--apns-url", &ServeConfig::apns_url, "APNs base URL (a push app's own url wins)", "HANGAR_APNS_URL");
-    add("--fcm-url", &ServeConfig::fcm_url, "FCM base URL (a push app's own url wins)", "HANGAR_FCM_URL");
-    add("--push-ca-file", &ServeConfig::push_ca_file, "PEM roots to trust for push providers, besides the system's", "HANGAR_PUSH_CA_FILE");
-    add("--push-deadline", &ServeConfig::push_deadline, "How long the gateway may spend on one notification, retries included", "HANGAR_PUSH_DEADLINE");
-    add("--push-rate", &ServeConfig::push_rate, "Push notifications a second per workspace, bursts of twice that", "HANGAR_PUSH_RATE")
+    add("--apns-url",
+        &ServeConfig::apns_url,
+        "APNs base URL (a push app's own url wins)",
+        "HANGAR_APNS_URL");
+    add("--fcm-url",
+        &ServeConfig::fcm_url,
+        "FCM base URL (a push app's own url wins)",
+        "HANGAR_FCM_URL");
+    add("--push-ca-file",
+        &ServeConfig::push_ca_file,
+        "PEM roots to trust for push providers, besides the system's",
+        "HANGAR_PUSH_CA_FILE");
+    add("--push-deadline",
+        &ServeConfig::push_deadline,
+        "How long the gateway may spend on one notification, retries included",
+        "HANGAR_PUSH_DEADLINE");
+    add("--push-rate",
+        &ServeConfig::push_rate,
+        "Push notifications a second per workspace, bursts of twice that",
+        "HANGAR_PUSH_RATE")
         ->check(CLI::Range(0.001, 1e9));
-    add("--sim-latency", &ServeConfig::sim_latency, "Simulated provisioner: time an instance takes to start", "HANGAR_SIM_LATENCY");
+    add("--sim-latency",
+        &ServeConfig::sim_latency,
+        "Simulated provisioner: time an instance takes to start",
+        "HANGAR_SIM_LATENCY");
     serve->final_callback([flags, config_file, given] {
         ServeConfig cfg = *flags;
         if (!config_file->empty()) {
@@ -325,7 +470,8 @@ int RunServe(const ServeConfig& cfg) {
     sopts.io_threads = cfg.io_threads;
     sopts.body_limit = cfg.body_limit;
     sopts.max_connections_per_address = cfg.max_connections_per_address;
-    core::SetJsonLimits(core::JsonLimits{cfg.json_max_depth, cfg.json_max_values, cfg.json_max_string, true});
+    core::SetJsonLimits(core::JsonLimits{
+        cfg.json_max_depth, cfg.json_max_values, cfg.json_max_string, true});
     auto destinations = core::DestinationPolicy::Make(cfg.webhook_allow);
     if (!destinations) {
         fmt::print(stderr, "hangar serve: {}\n", destinations.error().message);
@@ -339,7 +485,12 @@ int RunServe(const ServeConfig& cfg) {
           std::tuple{"--request-timeout", &cfg.request_timeout, &sopts.request_timeout}}) {
         auto d = ParseMillis(*text);
         if (!d || d->count() == 0) {
-            fmt::print(stderr, "hangar serve: {} \"{}\": use a duration such as 500ms, 10s or 2m\n", name, *text);
+            fmt::print(
+                stderr,
+                "hangar serve: {} \"{}\": use a duration such as 500ms, 10s or 2m\n",
+                name,
+                *text
+            );
             return 2;
         }
         *dest = *d;
@@ -351,18 +502,24 @@ int RunServe(const ServeConfig& cfg) {
     std::error_code ec;
     std::filesystem::create_directories(cfg.data_dir, ec);
     if (ec) {
-        fmt::print(stderr, "hangar serve: cannot create --data-dir {}: {}\n", cfg.data_dir, ec.message());
+        fmt::print(
+            stderr, "hangar serve: cannot create --data-dir {}: {}\n", cfg.data_dir, ec.message()
+        );
         return 2;
     }
     std::filesystem::permissions(cfg.data_dir, std::filesystem::perms::owner_all, ec);
-    for (const char* f : {"hangar.db", "hangar.db-wal", "hangar.db-shm", "admin-token", "master-key"}) {
+    for (const char* f :
+         {"hangar.db", "hangar.db-wal", "hangar.db-shm", "admin-token", "master-key"}) {
         std::filesystem::path p = std::filesystem::path(cfg.data_dir) / f;
         if (std::filesystem::exists(p, ec)) {  // made by an older Hangar with the umask's modes
-            std::filesystem::permissions(p, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
+            std::filesystem::permissions(
+                p, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec
+            );
         }
     }
-    std::string url = cfg.store.empty() ? "sqlite:" + (std::filesystem::path(cfg.data_dir) / "hangar.db").string()
-                                        : cfg.store;
+    std::string url = cfg.store.empty()
+                          ? "sqlite:" + (std::filesystem::path(cfg.data_dir) / "hangar.db").string()
+                          : cfg.store;
     store::StoreOptions stopts;
     stopts.changelog_keep = cfg.changelog_keep;
     stopts.compact_every = std::clamp<int64_t>(cfg.changelog_keep / 10, 1, 1024);
@@ -405,12 +562,17 @@ int RunServe(const ServeConfig& cfg) {
     AddAlertingKinds(kinds);
     auto sim_latency = ParseMillis(cfg.sim_latency);
     if (!sim_latency) {
-        fmt::print(stderr, "hangar serve: --sim-latency \"{}\": use a duration such as 200ms or 2s\n", cfg.sim_latency);
+        fmt::print(
+            stderr,
+            "hangar serve: --sim-latency \"{}\": use a duration such as 200ms or 2s\n",
+            cfg.sim_latency
+        );
         return 2;
     }
     std::unique_ptr<fleet::Provisioner> provisioner;
     if (cfg.provisioner == "simulated") {
-        provisioner = std::make_unique<fleet::SimulatedProvisioner>(fleet::SimulatedOptions{*sim_latency, 0, 1000000});
+        provisioner = std::make_unique<fleet::SimulatedProvisioner>(fleet::SimulatedOptions{
+            *sim_latency, 0, 1000000});
     } else {
         fleet::ProcessOptions popts;
         popts.root = (std::filesystem::path(cfg.data_dir) / "instances").string();
@@ -419,28 +581,43 @@ int RunServe(const ServeConfig& cfg) {
         popts.extra_path = std::filesystem::canonical("/proc/self/exe").parent_path().string();
         auto backoff = ParseMillis(cfg.restart_backoff);
         if (!backoff || backoff->count() == 0) {
-            fmt::print(stderr, "hangar serve: --restart-backoff \"{}\": use a duration such as 500ms or 2s\n", cfg.restart_backoff);
+            fmt::print(
+                stderr,
+                "hangar serve: --restart-backoff \"{}\": use a duration such as 500ms or 2s\n",
+                cfg.restart_backoff
+            );
             return 2;
         }
         popts.restart_backoff = *backoff;
         provisioner = std::make_unique<fleet::ProcessProvisioner>(popts);
     }
     auto& oom_kills = metrics.Counter(
-        "hangar_instance_oom_kills_total", "Instances killed at their memory limit.", {"tenant", "instance", "product"}
+        "hangar_instance_oom_kills_total",
+        "Instances killed at their memory limit.",
+        {"tenant", "instance", "product"}
     );
     auto resync = ParseMillis(cfg.resync);
     if (!resync || resync->count() < 1000) {
-        fmt::print(stderr, "hangar serve: --resync \"{}\": use a duration of at least 1s, such as 30s or 5m\n", cfg.resync);
+        fmt::print(
+            stderr,
+            "hangar serve: --resync \"{}\": use a duration of at least 1s, such as 30s or 5m\n",
+            cfg.resync
+        );
         return 2;
     }
-    auto& phases = metrics.Gauge("hangar_instances", "Instances by the phase their controller last saw.", {"phase"});
+    auto& phases = metrics.Gauge(
+        "hangar_instances", "Instances by the phase their controller last saw.", {"phase"}
+    );
     auto& reconciles = metrics.Counter(
-        "hangar_reconciles_total", "Reconcile calls by controller and result (ok, error).", {"controller", "result"}
+        "hangar_reconciles_total",
+        "Reconcile calls by controller and result (ok, error).",
+        {"controller", "result"}
     );
     fleet::InstanceController instances(store, *provisioner, clock, &oom_kills, &phases);
     reconcile::Controller instance_loop(
         store,
-        reconcile::ControllerOptions{"instance", cfg.controller_workers, *resync, {"Instance"}, &reconciles},
+        reconcile::ControllerOptions{
+            "instance", cfg.controller_workers, *resync, {"Instance"}, &reconciles},
         [&instances](const std::string& id) { return instances.Reconcile(id); },
         [&instances] { return instances.List(); }
     );
@@ -457,17 +634,31 @@ int RunServe(const ServeConfig& cfg) {
     });
     auto retention = ParseMillis(cfg.metrics_retention);
     if (!retention || retention->count() < 3'600'000) {
-        fmt::print(stderr, "hangar serve: --metrics-retention \"{}\": use a duration of at least 1h, such as 15d\n", cfg.metrics_retention);
+        fmt::print(
+            stderr,
+            "hangar serve: --metrics-retention \"{}\": use a duration of at least 1h, such as "
+            "15d\n",
+            cfg.metrics_retention
+        );
         return 2;
     }
     auto rollup_retention = ParseMillis(cfg.metrics_rollup_retention);
     if (!rollup_retention || *rollup_retention < *retention) {
-        fmt::print(stderr, "hangar serve: --metrics-rollup-retention \"{}\": use a duration no shorter than --metrics-retention, such as 400d\n", cfg.metrics_rollup_retention);
+        fmt::print(
+            stderr,
+            "hangar serve: --metrics-rollup-retention \"{}\": use a duration no shorter than "
+            "--metrics-retention, such as 400d\n",
+            cfg.metrics_rollup_retention
+        );
         return 2;
     }
     auto self_scrape = ParseMillis(cfg.self_scrape);
     if (!self_scrape || self_scrape->count() < 1000) {
-        fmt::print(stderr, "hangar serve: --self-scrape \"{}\": use a duration of at least 1s, such as 15s\n", cfg.self_scrape);
+        fmt::print(
+            stderr,
+            "hangar serve: --self-scrape \"{}\": use a duration of at least 1s, such as 15s\n",
+            cfg.self_scrape
+        );
         return 2;
     }
     metrics::TsdbOptions mopts;
@@ -482,14 +673,22 @@ int RunServe(const ServeConfig& cfg) {
     }
     std::unique_ptr<metrics::RemoteWriteSender> forward;
     if (!cfg.remote_write_url.empty()) {
-        if (!cfg.remote_write_url.starts_with("http://") && !cfg.remote_write_url.starts_with("https://")) {
-            fmt::print(stderr, "hangar serve: --remote-write-url \"{}\": use an http:// or https:// URL\n", cfg.remote_write_url);
+        if (!cfg.remote_write_url.starts_with("http://") &&
+            !cfg.remote_write_url.starts_with("https://")) {
+            fmt::print(
+                stderr,
+                "hangar serve: --remote-write-url \"{}\": use an http:// or https:// URL\n",
+                cfg.remote_write_url
+            );
             return 2;
         }
-        forward = std::make_unique<metrics::RemoteWriteSender>(metrics::RemoteWriteOptions{.url = cfg.remote_write_url, .bearer_token = cfg.remote_write_token});
-        (*tsdb)->SetAppendObserver([s = forward.get()](std::string_view tenant, std::span<const metrics::LabelView> l, std::span<const metrics::Sample> v) {
-            s->Enqueue(tenant, l, v);
-        });
+        forward = std::make_unique<metrics::RemoteWriteSender>(metrics::RemoteWriteOptions{
+            .url = cfg.remote_write_url, .bearer_token = cfg.remote_write_token});
+        (*tsdb)->SetAppendObserver([s = forward.get()](
+                                       std::string_view tenant,
+                                       std::span<const metrics::LabelView> l,
+                                       std::span<const metrics::Sample> v
+                                   ) { s->Enqueue(tenant, l, v); });
         forward->Start();
     }
     metrics::Housekeeper housekeeper(**tsdb, metrics, clock, *self_scrape, cfg.listen);
@@ -497,20 +696,35 @@ int RunServe(const ServeConfig& cfg) {
     instances.SetProbeSink(ProbeMetricsSink(**tsdb));
     auto slo_interval = ParseMillis(cfg.slo_interval);
     if (!slo_interval || slo_interval->count() < 1000) {
-        fmt::print(stderr, "hangar serve: --slo-interval \"{}\": use a duration of at least 1s, such as 30s\n", cfg.slo_interval);
+        fmt::print(
+            stderr,
+            "hangar serve: --slo-interval \"{}\": use a duration of at least 1s, such as 30s\n",
+            cfg.slo_interval
+        );
         return 2;
     }
     observe::SloEvaluator slos(store, **tsdb, clock, *slo_interval);
     auto rule_interval = ParseMillis(cfg.rule_interval);
     if (!rule_interval || rule_interval->count() < 1000) {
-        fmt::print(stderr, "hangar serve: --rule-interval \"{}\": use a duration of at least 1s, such as 10s\n", cfg.rule_interval);
+        fmt::print(
+            stderr,
+            "hangar serve: --rule-interval \"{}\": use a duration of at least 1s, such as 10s\n",
+            cfg.rule_interval
+        );
         return 2;
     }
-    if (!cfg.smtp_url.empty() && !cfg.smtp_url.starts_with("smtp://") && !cfg.smtp_url.starts_with("smtps://")) {
-        fmt::print(stderr, "hangar serve: --smtp-url \"{}\": use smtp://host:port or smtps://host:port\n", cfg.smtp_url);
+    if (!cfg.smtp_url.empty() && !cfg.smtp_url.starts_with("smtp://") &&
+        !cfg.smtp_url.starts_with("smtps://")) {
+        fmt::print(
+            stderr,
+            "hangar serve: --smtp-url \"{}\": use smtp://host:port or smtps://host:port\n",
+            cfg.smtp_url
+        );
         return 2;
     }
-    oncall::Notifier notifier(oncall::NotifierOptions{.smtp_url = cfg.smtp_url, .smtp_from = cfg.smtp_from}, &metrics);
+    oncall::Notifier notifier(
+        oncall::NotifierOptions{.smtp_url = cfg.smtp_url, .smtp_from = cfg.smtp_from}, &metrics
+    );
     std::string public_url = cfg.public_url.empty() ? "http://" + cfg.listen : cfg.public_url;
     while (public_url.ends_with('/')) {
         public_url.pop_back();
@@ -518,21 +732,42 @@ int RunServe(const ServeConfig& cfg) {
     oncall::Pager pager(store, notifier, clock, public_url);
     incidents::Incidents incidents(store, tsdb->get(), clock, cfg.operator_tenant);
     pager.SetOnOpened([&incidents](const store::Object& page) { incidents.DeclareFromPage(page); });
-    notifier.SetOutcome([&pager](const oncall::Message& m, bool ok, const std::string& detail) { pager.RecordOutcome(m, ok, detail); });
-    pager.Load();
-    alerting::Dispatcher dispatcher(store, pager, notifier, clock, alerting::DispatcherOptions{.operator_tenant = cfg.operator_tenant});
-    alerting::Remediator remediator(store, clock, [&instances, &provisioner](const store::Object& ins, const std::vector<std::string>& argv) {
-        return provisioner->Exec(instances.DesiredFor(ins), argv);
+    notifier.SetOutcome([&pager](const oncall::Message& m, bool ok, const std::string& detail) {
+        pager.RecordOutcome(m, ok, detail);
     });
+    pager.Load();
+    alerting::Dispatcher dispatcher(
+        store,
+        pager,
+        notifier,
+        clock,
+        alerting::DispatcherOptions{.operator_tenant = cfg.operator_tenant}
+    );
+    alerting::Remediator remediator(
+        store,
+        clock,
+        [&instances, &provisioner](const store::Object& ins, const std::vector<std::string>& argv) {
+            return provisioner->Exec(instances.DesiredFor(ins), argv);
+        }
+    );
     dispatcher.SetRemediator(&remediator);
-    alerting::RuleEvaluator rules(store, **tsdb, clock, *rule_interval, [&dispatcher](std::vector<alerting::Alert> a) { dispatcher.Receive(std::move(a)); });
+    alerting::RuleEvaluator rules(
+        store,
+        **tsdb,
+        clock,
+        *rule_interval,
+        [&dispatcher](std::vector<alerting::Alert> a) { dispatcher.Receive(std::move(a)); }
+    );
     rules.SetMetrics(metrics);
 
     // The workspace cloud services.
-    std::string key_path = cfg.master_key_file.empty() ? (std::filesystem::path(cfg.data_dir) / "master-key").string() : cfg.master_key_file;
+    std::string key_path = cfg.master_key_file.empty()
+                               ? (std::filesystem::path(cfg.data_dir) / "master-key").string()
+                               : cfg.master_key_file;
     if (cfg.master_key_file.empty()) {
         core::LogWarn(
-            "the master key lives beside the data: a copy of the data folder (a backup) then carries the key that opens "
+            "the master key lives beside the data: a copy of the data folder (a backup) then "
+            "carries the key that opens "
             "its secrets; keep it elsewhere with --master-key-file",
             {{"master_key", std::string_view(key_path)}}
         );
@@ -549,25 +784,42 @@ int RunServe(const ServeConfig& cfg) {
           std::tuple{"--workspace-secret-ttl", &cfg.workspace_secret_ttl, &wopts.secret_ttl}}) {
         auto d = core::ParseDuration(*text);
         if (!d || d->count() < 1) {
-            fmt::print(stderr, "hangar serve: {} \"{}\": use a duration such as 1h or 90d\n", name, *text);
+            fmt::print(
+                stderr, "hangar serve: {} \"{}\": use a duration such as 1h or 90d\n", name, *text
+            );
             return 2;
         }
         *dest = *d;
     }
     auto stats_retention = core::ParseDuration(cfg.statistics_retention);
     if (!stats_retention || stats_retention->count() < 3600) {
-        fmt::print(stderr, "hangar serve: --statistics-retention \"{}\": use a duration of at least 1h, such as 400d\n", cfg.statistics_retention);
+        fmt::print(
+            stderr,
+            "hangar serve: --statistics-retention \"{}\": use a duration of at least 1h, such as "
+            "400d\n",
+            cfg.statistics_retention
+        );
         return 2;
     }
     AddEdgeKinds(kinds, *keys);
     auto push_deadline = ParseMillis(cfg.push_deadline);
     if (!push_deadline || push_deadline->count() < 100 || push_deadline->count() > 60000) {
-        fmt::print(stderr, "hangar serve: --push-deadline \"{}\": use a duration from 100ms to 60s, such as 5s\n", cfg.push_deadline);
+        fmt::print(
+            stderr,
+            "hangar serve: --push-deadline \"{}\": use a duration from 100ms to 60s, such as 5s\n",
+            cfg.push_deadline
+        );
         return 2;
     }
-    for (auto [name, url] : {std::pair{"--apns-url", &cfg.apns_url}, std::pair{"--fcm-url", &cfg.fcm_url}}) {
+    for (auto [name, url] :
+         {std::pair{"--apns-url", &cfg.apns_url}, std::pair{"--fcm-url", &cfg.fcm_url}}) {
         if (!url->starts_with("https://")) {
-            fmt::print(stderr, "hangar serve: {} \"{}\": providers speak HTTP/2 over TLS; use an https:// URL\n", name, *url);
+            fmt::print(
+                stderr,
+                "hangar serve: {} \"{}\": providers speak HTTP/2 over TLS; use an https:// URL\n",
+                name,
+                *url
+            );
             return 2;
         }
     }
@@ -578,7 +830,8 @@ int RunServe(const ServeConfig& cfg) {
     // Instances of products with a "workspace" block get a Workspace and start registered-to-be.
     edge::InstanceWorkspaces instance_workspaces(store, workspaces, clock);
     instances.SetHooks(fleet::InstanceController::Hooks{
-        .prepare = [&instance_workspaces](const store::Object& ins, fleet::Desired& want) -> core::Result<void> {
+        .prepare = [&instance_workspaces](const store::Object& ins, fleet::Desired& want)
+            -> core::Result<void> {
             if (!want.workspace) {
                 return {};
             }
@@ -589,27 +842,63 @@ int RunServe(const ServeConfig& cfg) {
             want.env = std::move(*env);
             return {};
         },
-        .release = [&instance_workspaces](const store::Object& ins) { return instance_workspaces.Release(ins); },
+        .release = [&instance_workspaces](const store::Object& ins
+                   ) { return instance_workspaces.Release(ins); },
     });
-    edge::Collector collector(store, *keys, clock, tsdb->get(), edge::CollectorOptions{.retention = *stats_retention, .max_document = cfg.body_limit});
+    edge::Collector collector(
+        store,
+        *keys,
+        clock,
+        tsdb->get(),
+        edge::CollectorOptions{.retention = *stats_retention, .max_document = cfg.body_limit}
+    );
     core::Periodic statistics_sweep(std::chrono::hours(1), [&collector] {
         if (size_t n = collector.Sweep(); n > 0) {
             core::LogInfo("statistics retention", {{"deleted", static_cast<int64_t>(n)}});
         }
     });
     core::RateLimiter public_limiter(cfg.public_rate, cfg.public_rate * 2);
-    edge::PushGateway push(store, workspaces, *keys, clock, &metrics, tsdb->get(),
-                           edge::PushOptions{.apns_url = cfg.apns_url, .fcm_url = cfg.fcm_url, .ca_file = cfg.push_ca_file,
-                                             .deadline = *push_deadline, .rate = cfg.push_rate, .operator_tenant = cfg.operator_tenant});
+    edge::PushGateway push(
+        store,
+        workspaces,
+        *keys,
+        clock,
+        &metrics,
+        tsdb->get(),
+        edge::PushOptions{
+            .apns_url = cfg.apns_url,
+            .fcm_url = cfg.fcm_url,
+            .ca_file = cfg.push_ca_file,
+            .deadline = *push_deadline,
+            .rate = cfg.push_rate,
+            .operator_tenant = cfg.operator_tenant}
+    );
     edge::EdgeDeps edge_deps{workspaces, collector, &public_limiter, &push};
 
     core::RateLimiter limiter(cfg.tenant_rate, cfg.tenant_rate * 2);
     auto query_timeout = ParseMillis(cfg.query_timeout);
     if (!query_timeout || query_timeout->count() == 0) {
-        fmt::print(stderr, "hangar serve: --query-timeout \"{}\": use a duration such as 30s or 2m\n", cfg.query_timeout);
+        fmt::print(
+            stderr,
+            "hangar serve: --query-timeout \"{}\": use a duration such as 30s or 2m\n",
+            cfg.query_timeout
+        );
         return 2;
     }
-    Deps deps{store, tokens, clock, &limiter, provisioner.get(), tsdb->get(), &dispatcher, &pager, &remediator, &incidents, &workspaces, &collector, *query_timeout};
+    Deps deps{
+        store,
+        tokens,
+        clock,
+        &limiter,
+        provisioner.get(),
+        tsdb->get(),
+        &dispatcher,
+        &pager,
+        &remediator,
+        &incidents,
+        &workspaces,
+        &collector,
+        *query_timeout};
     http::Router router;
     http::Server* server_ptr = nullptr;
     std::atomic<bool> ready{false};
@@ -625,7 +914,9 @@ int RunServe(const ServeConfig& cfg) {
         return 2;
     }
     if (cfg.public_url.empty()) {
-        workspaces.SetBaseUrl(fmt::format("http://{}:{}", cfg.listen.substr(0, cfg.listen.rfind(':')), server.port()));
+        workspaces.SetBaseUrl(
+            fmt::format("http://{}:{}", cfg.listen.substr(0, cfg.listen.rfind(':')), server.port())
+        );
     }
     // The collector on a listener of its own, for servers whose collector URL is a bare host.
     std::unique_ptr<http::Server> collector_server;
@@ -641,7 +932,11 @@ int RunServe(const ServeConfig& cfg) {
             fmt::print(stderr, "hangar serve: --collector-listen: {}\n", b.error().message);
             return 2;
         }
-        core::LogInfo("collector listening", {{"address", std::string_view(cfg.collector_listen)}, {"port", static_cast<int64_t>(collector_server->port())}});
+        core::LogInfo(
+            "collector listening",
+            {{"address", std::string_view(cfg.collector_listen)},
+             {"port", static_cast<int64_t>(collector_server->port())}}
+        );
         collector_thread = std::thread([&collector_server] { collector_server->Run(); });
     }
     statistics_sweep.Start();

@@ -1,8 +1,8 @@
 // /v1/tokens: create (the secret is in this one answer only), list, get, revoke.
 
-#include <boost/json/object.hpp>
-
 #include <fmt/format.h>
+
+#include <boost/json/object.hpp>
 
 #include "hangar/api/routes.hpp"
 #include "hangar/core/ids.hpp"
@@ -70,11 +70,15 @@ Result<http::Response> CreateToken(Deps& deps, Call& c) {
             return Fail(Forbidden("only platform admins create admin tokens"));
         }
         if (!t.empty()) {
-            return Fail(core::FieldError("tenant", "an admin token belongs to no tenant; leave it out"));
+            return Fail(
+                core::FieldError("tenant", "an admin token belongs to no tenant; leave it out")
+            );
         }
     } else {
         if (t.empty()) {
-            return Fail(core::FieldError("tenant", "is required for owner, operator and viewer tokens"));
+            return Fail(
+                core::FieldError("tenant", "is required for owner, operator and viewer tokens")
+            );
         }
         if (!core::IsValidId(t, "ten")) {
             return Fail(core::FieldError("tenant", "is not a tenant id"));
@@ -97,7 +101,9 @@ Result<http::Response> CreateToken(Deps& deps, Call& c) {
     if (user) {
         auto u = deps.store.Get(*user);
         if (!core::IsValidId(*user, "usr") || !u || u->kind != "User" || u->tenant != t) {
-            return Fail(core::FieldError("user", fmt::format("user {} does not exist in this tenant", *user)));
+            return Fail(core::FieldError(
+                "user", fmt::format("user {} does not exist in this tenant", *user)
+            ));
         }
         user_id = *user;
     }
@@ -108,7 +114,9 @@ Result<http::Response> CreateToken(Deps& deps, Call& c) {
     if (expires_in) {
         auto d = core::ParseDuration(*expires_in);
         if (!d || d->count() == 0) {
-            return Fail(core::FieldError("expires_in", "must be a duration such as 3600s, 90m, 12h or 30d"));
+            return Fail(
+                core::FieldError("expires_in", "must be a duration such as 3600s, 90m, 12h or 30d")
+            );
         }
         exp = deps.clock.Now() + *d;
     } else if (expires_at) {
@@ -134,7 +142,9 @@ Result<http::Response> CreateToken(Deps& deps, Call& c) {
 
 Result<store::Token> VisibleToken(Deps& deps, const auth::Principal& who, std::string_view id) {
     if (!core::IsValidId(id, "tok")) {
-        core::Error e = core::MakeError(ErrorCode::kInvalidArgument, fmt::format("\"{}\" is not a token id", id.substr(0, 64)));
+        core::Error e = core::MakeError(
+            ErrorCode::kInvalidArgument, fmt::format("\"{}\" is not a token id", id.substr(0, 64))
+        );
         e.With("field", "id");
         return Fail(std::move(e));
     }
@@ -155,63 +165,73 @@ Result<store::Token> VisibleToken(Deps& deps, const auth::Principal& who, std::s
 }  // namespace
 
 void AddTokenRoutes(http::Router& router, Deps& deps) {
-    router.Add("POST", "/v1/tokens", Wrap(deps, "token.create", [&deps](Call& c) { return CreateToken(deps, c); }));
+    router.Add("POST", "/v1/tokens", Wrap(deps, "token.create", [&deps](Call& c) {
+                   return CreateToken(deps, c);
+               }));
     router.Add("GET", "/v1/tokens", Wrap(deps, "", [&deps](Call& c) -> Result<http::Response> {
-        if (auto r = KnownQuery(c.req, {"tenant"}); !r) {
-            return Fail(r.error());
-        }
-        std::optional<std::string> tenant = c.req.Query("tenant");
-        if (!c.who.IsAdmin()) {
-            if (auto m = MayManage(c.who, tenant.value_or(c.who.tenant)); !m) {
-                return Fail(m.error());
-            }
-            tenant = c.who.tenant;
-        }
-        auto list = deps.store.ListTokens(tenant);
-        if (!list) {
-            return Fail(list.error());
-        }
-        json::array items;
-        for (const auto& t : *list) {
-            items.push_back(TokenJson(t));
-        }
-        json::object out;
-        out["kind"] = "TokenList";
-        out["items"] = std::move(items);
-        return JsonResponse(200, out);
-    }));
+                   if (auto r = KnownQuery(c.req, {"tenant"}); !r) {
+                       return Fail(r.error());
+                   }
+                   std::optional<std::string> tenant = c.req.Query("tenant");
+                   if (!c.who.IsAdmin()) {
+                       if (auto m = MayManage(c.who, tenant.value_or(c.who.tenant)); !m) {
+                           return Fail(m.error());
+                       }
+                       tenant = c.who.tenant;
+                   }
+                   auto list = deps.store.ListTokens(tenant);
+                   if (!list) {
+                       return Fail(list.error());
+                   }
+                   json::array items;
+                   for (const auto& t : *list) {
+                       items.push_back(TokenJson(t));
+                   }
+                   json::object out;
+                   out["kind"] = "TokenList";
+                   out["items"] = std::move(items);
+                   return JsonResponse(200, out);
+               }));
     router.Add("GET", "/v1/tokens/{id}", Wrap(deps, "", [&deps](Call& c) -> Result<http::Response> {
-        auto t = VisibleToken(deps, c.who, c.req.Param("id"));
-        if (!t) {
-            return Fail(t.error());
-        }
-        return JsonResponse(200, TokenJson(*t));
-    }));
-    router.Add("DELETE", "/v1/tokens/{id}", Wrap(deps, "token.revoke", [&deps](Call& c) -> Result<http::Response> {
-        std::string id(c.req.Param("id"));
-        auto t = VisibleToken(deps, c.who, id);
-        if (core::IsValidId(id, "tok")) {
-            c.audit.object = id;
-        }
-        if (!t) {
-            return Fail(t.error());
-        }
-        c.audit.tenant = t->tenant;
-        if (t->id != c.who.token_id) {  // anyone may revoke the token they hold
-            if (auto m = MayManage(c.who, t->tenant); !m) {
-                return Fail(m.error());
+                   auto t = VisibleToken(deps, c.who, c.req.Param("id"));
+                   if (!t) {
+                       return Fail(t.error());
+                   }
+                   return JsonResponse(200, TokenJson(*t));
+               }));
+    router.Add(
+        "DELETE",
+        "/v1/tokens/{id}",
+        Wrap(
+            deps,
+            "token.revoke",
+            [&deps](Call& c) -> Result<http::Response> {
+                std::string id(c.req.Param("id"));
+                auto t = VisibleToken(deps, c.who, id);
+                if (core::IsValidId(id, "tok")) {
+                    c.audit.object = id;
+                }
+                if (!t) {
+                    return Fail(t.error());
+                }
+                c.audit.tenant = t->tenant;
+                if (t->id != c.who.token_id) {  // anyone may revoke the token they hold
+                    if (auto m = MayManage(c.who, t->tenant); !m) {
+                        return Fail(m.error());
+                    }
+                }
+                auto revoked = deps.store.RevokeToken(
+                    id, c.now, [](const store::Token&) -> Result<void> { return {}; }, c.audit
+                );
+                c.audited = true;
+                if (!revoked) {
+                    return Fail(revoked.error());
+                }
+                deps.tokens.Forget(revoked->hash);
+                return JsonResponse(200, TokenJson(*revoked));
             }
-        }
-        auto revoked = deps.store.RevokeToken(
-            id, c.now, [](const store::Token&) -> Result<void> { return {}; }, c.audit
-        );
-        c.audited = true;
-        if (!revoked) {
-            return Fail(revoked.error());
-        }
-        deps.tokens.Forget(revoked->hash);
-        return JsonResponse(200, TokenJson(*revoked));
-    }));
+        )
+    );
 }
 
 }  // namespace hangar::api

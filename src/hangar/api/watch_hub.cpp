@@ -12,7 +12,9 @@ constexpr size_t kChunk = 1000;
 
 WatchHub::WatchHub(store::Store& store) : store_(store) {}
 
-WatchHub::~WatchHub() { Stop(); }
+WatchHub::~WatchHub() {
+    Stop();
+}
 
 void WatchHub::Start() {
     auto rev = store_.CurrentRevision();

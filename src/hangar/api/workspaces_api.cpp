@@ -1,8 +1,9 @@
 // The operator's side of the workspace cloud services: registration tokens, secret rotation,
 // device-flow approvals, and the statistics the collector kept.
 
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+
+#include <boost/json/serialize.hpp>
 
 #include "hangar/api/kinds.hpp"
 #include "hangar/api/routes.hpp"
@@ -45,147 +46,223 @@ void AddWorkspaceRoutes(http::Router& router, Deps& deps) {
     if (deps.workspaces == nullptr) {
         return;
     }
-    router.Add("POST", "/v1/workspaces/{id}:registration-token", Wrap(deps, "workspace.registration-token", [&deps](Call& c) -> Result<http::Response> {
-        auto ws = WorkspaceFor(deps, c, auth::Role::kOperator, "issue registration tokens");
-        if (!ws) {
-            return Fail(ws.error());
-        }
-        auto body = OptionalBody(c.req);
-        if (!body) {
-            return Fail(body.error());
-        }
-        core::ObjectReader r(*body, "body");
-        std::chrono::seconds ttl = deps.workspaces->options().registration_token_ttl;
-        if (auto t = r.String("ttl")) {
-            auto d = core::ParseDuration(*t);
-            if (!d || d->count() < 60 || d->count() > 30LL * 24 * 3600) {
-                return Fail(core::FieldError("ttl", "must be a duration from 1m to 30d, such as 24h"));
-            }
-            ttl = *d;
-        }
-        if (auto f = r.Finish(); !f) {
-            return Fail(f.error());
-        }
-        c.audited = true;
-        auto t = deps.workspaces->IssueRegistrationToken(ws->id, ttl, c.audit);
-        if (!t) {
-            return Fail(t.error());
-        }
-        return JsonResponse(201, *t);
-    }));
-    router.Add("POST", "/v1/workspaces/{id}:rotate-secret", Wrap(deps, "workspace.rotate-secret", [&deps](Call& c) -> Result<http::Response> {
-        auto ws = WorkspaceFor(deps, c, auth::Role::kOperator, "rotate workspace secrets");
-        if (!ws) {
-            return Fail(ws.error());
-        }
-        c.audited = true;
-        auto r = deps.workspaces->RotateSecret(ws->id, c.audit);
-        if (!r) {
-            return Fail(r.error());
-        }
-        return JsonResponse(200, *r);
-    }));
-    for (std::string verb : {"approve", "reject"}) {
-        router.Add("POST", "/v1/workspaces:" + verb, Wrap(deps, "workspace." + verb, [&deps, verb](Call& c) -> Result<http::Response> {
-            if (auto r = RequireRole(c.who, auth::Role::kOperator, verb + " workspace registrations"); !r) {
-                return Fail(r.error());
-            }
-            auto body = BodyObject(c.req);
-            if (!body) {
-                return Fail(body.error());
-            }
-            core::ObjectReader r(*body, "body");
-            auto code = r.String("user_code", true);
-            std::optional<std::string> name;
-            if (verb == "approve") {
-                name = r.String("name");
-                if (name && !IsValidName(*name)) {
-                    return Fail(core::FieldError("name", "must be a name of 1 to 63 lowercase letters, digits and '-'"));
+    router.Add(
+        "POST",
+        "/v1/workspaces/{id}:registration-token",
+        Wrap(
+            deps,
+            "workspace.registration-token",
+            [&deps](Call& c) -> Result<http::Response> {
+                auto ws = WorkspaceFor(deps, c, auth::Role::kOperator, "issue registration tokens");
+                if (!ws) {
+                    return Fail(ws.error());
                 }
-            }
-            if (auto f = r.Finish(); !f) {
-                return Fail(f.error());
-            }
-            if (auto t = deps.workspaces->ThrottleCodeGuess(c.who.token_id.empty() ? c.who.Actor() : c.who.token_id); !t) {
-                return Fail(t.error());
-            }
-            if (verb == "reject") {
+                auto body = OptionalBody(c.req);
+                if (!body) {
+                    return Fail(body.error());
+                }
+                core::ObjectReader r(*body, "body");
+                std::chrono::seconds ttl = deps.workspaces->options().registration_token_ttl;
+                if (auto t = r.String("ttl")) {
+                    auto d = core::ParseDuration(*t);
+                    if (!d || d->count() < 60 || d->count() > 30LL * 24 * 3600) {
+                        return Fail(core::FieldError(
+                            "ttl", "must be a duration from 1m to 30d, such as 24h"
+                        ));
+                    }
+                    ttl = *d;
+                }
+                if (auto f = r.Finish(); !f) {
+                    return Fail(f.error());
+                }
                 c.audited = true;
-                if (auto res = deps.workspaces->Reject(*code, c.audit); !res) {
-                    return Fail(res.error());
+                auto t = deps.workspaces->IssueRegistrationToken(ws->id, ttl, c.audit);
+                if (!t) {
+                    return Fail(t.error());
                 }
-                return JsonResponse(200, json::object{{"user_code", *code}, {"state", "rejected"}});
+                return JsonResponse(201, *t);
             }
-            auto tenant = TenantOf(c);
-            if (!tenant) {
-                return Fail(tenant.error());
+        )
+    );
+    router.Add(
+        "POST",
+        "/v1/workspaces/{id}:rotate-secret",
+        Wrap(
+            deps,
+            "workspace.rotate-secret",
+            [&deps](Call& c) -> Result<http::Response> {
+                auto ws = WorkspaceFor(deps, c, auth::Role::kOperator, "rotate workspace secrets");
+                if (!ws) {
+                    return Fail(ws.error());
+                }
+                c.audited = true;
+                auto r = deps.workspaces->RotateSecret(ws->id, c.audit);
+                if (!r) {
+                    return Fail(r.error());
+                }
+                return JsonResponse(200, *r);
             }
-            c.audited = true;
-            auto ws = deps.workspaces->Approve(*code, *tenant, name.value_or(""), c.audit);
-            if (!ws) {
-                return Fail(ws.error());
-            }
-            return RawJsonResponse(201, store::ObjectToDoc(*ws));
-        }));
+        )
+    );
+    for (std::string verb : {"approve", "reject"}) {
+        router.Add(
+            "POST",
+            "/v1/workspaces:" + verb,
+            Wrap(
+                deps,
+                "workspace." + verb,
+                [&deps, verb](Call& c) -> Result<http::Response> {
+                    if (auto r = RequireRole(
+                            c.who, auth::Role::kOperator, verb + " workspace registrations"
+                        );
+                        !r) {
+                        return Fail(r.error());
+                    }
+                    auto body = BodyObject(c.req);
+                    if (!body) {
+                        return Fail(body.error());
+                    }
+                    core::ObjectReader r(*body, "body");
+                    auto code = r.String("user_code", true);
+                    std::optional<std::string> name;
+                    if (verb == "approve") {
+                        name = r.String("name");
+                        if (name && !IsValidName(*name)) {
+                            return Fail(core::FieldError(
+                                "name",
+                                "must be a name of 1 to 63 lowercase letters, digits and '-'"
+                            ));
+                        }
+                    }
+                    if (auto f = r.Finish(); !f) {
+                        return Fail(f.error());
+                    }
+                    if (auto t = deps.workspaces->ThrottleCodeGuess(
+                            c.who.token_id.empty() ? c.who.Actor() : c.who.token_id
+                        );
+                        !t) {
+                        return Fail(t.error());
+                    }
+                    if (verb == "reject") {
+                        c.audited = true;
+                        if (auto res = deps.workspaces->Reject(*code, c.audit); !res) {
+                            return Fail(res.error());
+                        }
+                        return JsonResponse(
+                            200, json::object{{"user_code", *code}, {"state", "rejected"}}
+                        );
+                    }
+                    auto tenant = TenantOf(c);
+                    if (!tenant) {
+                        return Fail(tenant.error());
+                    }
+                    c.audited = true;
+                    auto ws = deps.workspaces->Approve(*code, *tenant, name.value_or(""), c.audit);
+                    if (!ws) {
+                        return Fail(ws.error());
+                    }
+                    return RawJsonResponse(201, store::ObjectToDoc(*ws));
+                }
+            )
+        );
     }
-    router.Add("GET", "/v1/workspaces:pending", Wrap(deps, "", [&deps](Call& c) -> Result<http::Response> {
-        if (!c.who.IsAdmin()) {
-            return Fail(Forbidden("pending registrations are listed to platform admins; operators approve by user code"));
-        }
-        auto list = deps.workspaces->PendingIntents();
-        if (!list) {
-            return Fail(list.error());
-        }
-        return JsonResponse(200, json::object{{"items", std::move(*list)}});
-    }));
+    router.Add(
+        "GET",
+        "/v1/workspaces:pending",
+        Wrap(
+            deps,
+            "",
+            [&deps](Call& c) -> Result<http::Response> {
+                if (!c.who.IsAdmin()) {
+                    return Fail(
+                        Forbidden("pending registrations are listed to platform admins; operators "
+                                  "approve by user code")
+                    );
+                }
+                auto list = deps.workspaces->PendingIntents();
+                if (!list) {
+                    return Fail(list.error());
+                }
+                return JsonResponse(200, json::object{{"items", std::move(*list)}});
+            }
+        )
+    );
     if (deps.collector == nullptr) {
         return;
     }
-    router.Add("GET", "/v1/workspaces/{id}/statistics", Wrap(deps, "", [&deps](Call& c) -> Result<http::Response> {
-        if (auto k = KnownQuery(c.req, {"limit"}); !k) {
-            return Fail(k.error());
-        }
-        auto limit = QueryInt(c.req, "limit", 1, 1000);
-        if (!limit) {
-            return Fail(limit.error());
-        }
-        auto ws = WorkspaceFor(deps, c, auth::Role::kViewer, "read statistics");
-        if (!ws) {
-            return Fail(ws.error());
-        }
-        auto h = deps.collector->History(ws->tenant, ws->id, static_cast<size_t>(limit->value_or(100)));
-        if (!h) {
-            return Fail(h.error());
-        }
-        return JsonResponse(200, json::object{{"workspace", ws->id}, {"items", std::move(*h)}});
-    }));
-    router.Add("GET", "/v1/statistics/reports/{id}", Wrap(deps, "", [&deps](Call& c) -> Result<http::Response> {
-        std::optional<std::string> tenant;
-        if (!c.who.IsAdmin()) {
-            tenant = c.who.tenant;
-        }
-        auto doc = deps.collector->Document(std::string(c.req.Param("id")), tenant);
-        if (!doc) {
-            return Fail(doc.error());
-        }
-        return RawJsonResponse(200, std::move(*doc));
-    }));
-    router.Add("GET", "/v1/statistics/fleet", Wrap(deps, "", [&deps](Call& c) -> Result<http::Response> {
-        if (auto k = KnownQuery(c.req, {"tenant"}); !k) {
-            return Fail(k.error());
-        }
-        std::optional<std::string> tenant;
-        if (!c.who.IsAdmin()) {
-            tenant = c.who.tenant;
-        } else if (auto t = c.req.Query("tenant")) {
-            tenant = *t;
-        }
-        auto f = deps.collector->Fleet(tenant);
-        if (!f) {
-            return Fail(f.error());
-        }
-        return JsonResponse(200, *f);
-    }));
+    router.Add(
+        "GET",
+        "/v1/workspaces/{id}/statistics",
+        Wrap(
+            deps,
+            "",
+            [&deps](Call& c) -> Result<http::Response> {
+                if (auto k = KnownQuery(c.req, {"limit"}); !k) {
+                    return Fail(k.error());
+                }
+                auto limit = QueryInt(c.req, "limit", 1, 1000);
+                if (!limit) {
+                    return Fail(limit.error());
+                }
+                auto ws = WorkspaceFor(deps, c, auth::Role::kViewer, "read statistics");
+                if (!ws) {
+                    return Fail(ws.error());
+                }
+                auto h = deps.collector->History(
+                    ws->tenant, ws->id, static_cast<size_t>(limit->value_or(100))
+                );
+                if (!h) {
+                    return Fail(h.error());
+                }
+                return JsonResponse(
+                    200, json::object{{"workspace", ws->id}, {"items", std::move(*h)}}
+                );
+            }
+        )
+    );
+    router.Add(
+        "GET",
+        "/v1/statistics/reports/{id}",
+        Wrap(
+            deps,
+            "",
+            [&deps](Call& c) -> Result<http::Response> {
+                std::optional<std::string> tenant;
+                if (!c.who.IsAdmin()) {
+                    tenant = c.who.tenant;
+                }
+                auto doc = deps.collector->Document(std::string(c.req.Param("id")), tenant);
+                if (!doc) {
+                    return Fail(doc.error());
+                }
+                return RawJsonResponse(200, std::move(*doc));
+            }
+        )
+    );
+    router.Add(
+        "GET",
+        "/v1/statistics/fleet",
+        Wrap(
+            deps,
+            "",
+            [&deps](Call& c) -> Result<http::Response> {
+                if (auto k = KnownQuery(c.req, {"tenant"}); !k) {
+                    return Fail(k.error());
+                }
+                std::optional<std::string> tenant;
+                if (!c.who.IsAdmin()) {
+                    tenant = c.who.tenant;
+                } else if (auto t = c.req.Query("tenant")) {
+                    tenant = *t;
+                }
+                auto f = deps.collector->Fleet(tenant);
+                if (!f) {
+                    return Fail(f.error());
+                }
+                return JsonResponse(200, *f);
+            }
+        )
+    );
 }
 
 }  // namespace hangar::api

@@ -4,10 +4,14 @@ namespace hangar::auth {
 
 std::string_view RoleName(Role r) {
     switch (r) {
-        case Role::kViewer: return "viewer";
-        case Role::kOperator: return "operator";
-        case Role::kOwner: return "owner";
-        case Role::kAdmin: return "admin";
+        case Role::kViewer:
+            return "viewer";
+        case Role::kOperator:
+            return "operator";
+        case Role::kOwner:
+            return "owner";
+        case Role::kAdmin:
+            return "admin";
     }
     return "viewer";
 }

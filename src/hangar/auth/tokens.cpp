@@ -1,14 +1,12 @@
 #include "hangar/auth/tokens.hpp"
 
-#include "hangar/core/strings.hpp"
-
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
-
 #include "hangar/core/ids.hpp"
+#include "hangar/core/strings.hpp"
 
 namespace hangar::auth {
 
@@ -136,7 +134,8 @@ core::Result<NewToken> TokenService::Create(
     return out;
 }
 
-core::Result<std::string> TokenService::Bootstrap(const std::string& secret, const std::string& path) {
+core::Result<std::string>
+TokenService::Bootstrap(const std::string& secret, const std::string& path) {
     auto now = core::FormatRfc3339(clock_.Now());
     store::AuditEvent audit{0, now, "system", "", "token.bootstrap", "", "", "local", ""};
     if (!secret.empty()) {
@@ -166,7 +165,9 @@ core::Result<std::string> TokenService::Bootstrap(const std::string& secret, con
     }
     for (const auto& t : *all) {
         if (t.role == "admin" && t.revoked_at.empty()) {
-            return fmt::format("an admin token exists; its secret was written to {} on first start", path);
+            return fmt::format(
+                "an admin token exists; its secret was written to {} on first start", path
+            );
         }
     }
     Principal system;

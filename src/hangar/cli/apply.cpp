@@ -3,6 +3,8 @@
 // kind, tenant and name; `--prune -l <selector>` deletes objects with those labels that left
 // the files. Plan prints what apply would do, as a readable diff of specs.
 
+#include "hangar/cli/apply.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -12,11 +14,11 @@
 #include <random>
 #include <set>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include "hangar/cli/apply.hpp"
+#include <boost/json.hpp>
+
 #include "hangar/cli/client.hpp"
 #include "hangar/cli/output.hpp"
 #include "hangar/core/ids.hpp"
@@ -33,12 +35,21 @@ struct KindOrder {
 };
 // Creates in this order (what others refer to first); deletes in the reverse.
 const std::vector<KindOrder> kKinds = {
-    {"Tenant", "tenants", false}, {"Plan", "plans", false}, {"Product", "products", false},
-    {"User", "users", true}, {"Instance", "instances", true}, {"SLO", "slos", true},
-    {"MaintenanceWindow", "maintenancewindows", true}, {"AlertRule", "alertrules", true}, {"Silence", "silences", true},
-    {"Schedule", "schedules", true}, {"EscalationPolicy", "escalationpolicies", true},
-    {"NotificationPolicy", "notificationpolicies", true}, {"Runbook", "runbooks", true},
-    {"Workspace", "workspaces", true}, {"PushApp", "pushapps", true}};
+    {"Tenant", "tenants", false},
+    {"Plan", "plans", false},
+    {"Product", "products", false},
+    {"User", "users", true},
+    {"Instance", "instances", true},
+    {"SLO", "slos", true},
+    {"MaintenanceWindow", "maintenancewindows", true},
+    {"AlertRule", "alertrules", true},
+    {"Silence", "silences", true},
+    {"Schedule", "schedules", true},
+    {"EscalationPolicy", "escalationpolicies", true},
+    {"NotificationPolicy", "notificationpolicies", true},
+    {"Runbook", "runbooks", true},
+    {"Workspace", "workspaces", true},
+    {"PushApp", "pushapps", true}};
 
 // A spec as the server shows it, for comparing and printing: a PushApp's key or service-account
 // file becomes the SHA-256 the server keeps beside the sealed copy, so an unchanged key is no
@@ -57,7 +68,9 @@ json::object Comparable(const std::string& kind, json::object spec) {
     if (auto* f = spec.if_contains("fcm"); f != nullptr && f->is_object()) {
         json::object& fcm = f->as_object();
         if (auto* sa = fcm.if_contains("service_account"); sa != nullptr) {
-            fcm["service_account_sha256"] = core::Sha256Hex(sa->is_string() ? std::string(sa->as_string()) : json::serialize(*sa));
+            fcm["service_account_sha256"] = core::Sha256Hex(
+                sa->is_string() ? std::string(sa->as_string()) : json::serialize(*sa)
+            );
             fcm.erase("service_account");
         }
     }
@@ -111,17 +124,29 @@ class YamlToJson {
 public:
     core::Result<json::value> Convert(const YAML::Node& n, size_t depth = 0) {
         if (depth > kMaxDepth) {
-            return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("nests deeper than {} levels (or an alias refers to its own ancestor)", kMaxDepth));
+            return core::Fail(
+                core::ErrorCode::kInvalidArgument,
+                fmt::format(
+                    "nests deeper than {} levels (or an alias refers to its own ancestor)",
+                    kMaxDepth
+                )
+            );
         }
         if (++nodes_ > kMaxNodes) {
-            return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("holds more than {} values once its aliases are expanded", kMaxNodes));
+            return core::Fail(
+                core::ErrorCode::kInvalidArgument,
+                fmt::format("holds more than {} values once its aliases are expanded", kMaxNodes)
+            );
         }
         switch (n.Type()) {
             case YAML::NodeType::Map: {
                 json::object o;
                 for (const auto& kv : n) {
                     if (!kv.first.IsScalar()) {
-                        return core::Fail(core::ErrorCode::kInvalidArgument, "a mapping key must be a plain string");
+                        return core::Fail(
+                            core::ErrorCode::kInvalidArgument,
+                            "a mapping key must be a plain string"
+                        );
                     }
                     auto v = Convert(kv.second, depth + 1);
                     if (!v) {
@@ -142,8 +167,10 @@ public:
                 }
                 return a;
             }
-            case YAML::NodeType::Scalar: return Scalar(n);
-            default: return nullptr;
+            case YAML::NodeType::Scalar:
+                return Scalar(n);
+            default:
+                return nullptr;
         }
     }
 
@@ -189,11 +216,14 @@ struct Existing {
     json::object labels, spec;
 };
 
-std::string Show(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : json::serialize(v); }
+std::string Show(const json::value& v) {
+    return v.is_string() ? std::string(v.as_string()) : json::serialize(v);
+}
 
 class Planner {
 public:
-    Planner(Client& c, bool prune, std::string selector) : c_(c), prune_(prune), selector_(std::move(selector)) {
+    Planner(Client& c, bool prune, std::string selector)
+        : c_(c), prune_(prune), selector_(std::move(selector)) {
         // One key per object per run: a retried request within this apply is safe, and an
         // object deleted since an earlier apply is created again instead of the server
         // replaying that earlier apply's answer.
@@ -205,12 +235,19 @@ public:
         for (const auto& file : files) {
             std::ifstream in(file, std::ios::binary);
             if (!in) {
-                return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("{}: cannot be read", file));
+                return core::Fail(
+                    core::ErrorCode::kInvalidArgument, fmt::format("{}: cannot be read", file)
+                );
             }
-            std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            std::string text(
+                (std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()
+            );
             auto docs = ParseFleetDocuments(text);
             if (!docs) {
-                return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("{}: {}", file, docs.error().message));
+                return core::Fail(
+                    core::ErrorCode::kInvalidArgument,
+                    fmt::format("{}: {}", file, docs.error().message)
+                );
             }
             for (size_t i = 0; i < docs->size(); ++i) {
                 const json::value& v = (*docs)[i];
@@ -219,33 +256,57 @@ public:
                 }
                 std::string where = fmt::format("{} (document {})", file, i + 1);
                 if (!v.is_object()) {
-                    return core::Fail(core::ErrorCode::kInvalidArgument, where + ": a document must be a mapping");
+                    return core::Fail(
+                        core::ErrorCode::kInvalidArgument, where + ": a document must be a mapping"
+                    );
                 }
                 const json::object& o = v.as_object();
                 Doc d;
                 d.where = where;
                 for (const auto& kv : o) {
                     if (kv.key() != "kind" && kv.key() != "metadata" && kv.key() != "spec") {
-                        return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("{}: unknown field \"{}\"", where, std::string_view(kv.key())));
+                        return core::Fail(
+                            core::ErrorCode::kInvalidArgument,
+                            fmt::format(
+                                "{}: unknown field \"{}\"", where, std::string_view(kv.key())
+                            )
+                        );
                     }
                 }
-                std::string kind = o.contains("kind") && o.at("kind").is_string() ? std::string(o.at("kind").as_string()) : "";
+                std::string kind = o.contains("kind") && o.at("kind").is_string()
+                                       ? std::string(o.at("kind").as_string())
+                                       : "";
                 d.kind = FindKind(kind);
                 if (d.kind == nullptr) {
-                    return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("{}: kind \"{}\" is not one of Tenant, Plan, Product, User, Instance", where, kind));
+                    return core::Fail(
+                        core::ErrorCode::kInvalidArgument,
+                        fmt::format(
+                            "{}: kind \"{}\" is not one of Tenant, Plan, Product, User, Instance",
+                            where,
+                            kind
+                        )
+                    );
                 }
                 const json::value* md = o.if_contains("metadata");
-                if (md == nullptr || !md->is_object() || !md->as_object().contains("name") || !md->at("name").is_string()) {
-                    return core::Fail(core::ErrorCode::kInvalidArgument, where + ": metadata.name is required");
+                if (md == nullptr || !md->is_object() || !md->as_object().contains("name") ||
+                    !md->at("name").is_string()) {
+                    return core::Fail(
+                        core::ErrorCode::kInvalidArgument, where + ": metadata.name is required"
+                    );
                 }
                 d.name = std::string(md->at("name").as_string());
-                if (const auto* t = md->as_object().if_contains("tenant"); t != nullptr && t->is_string()) {
+                if (const auto* t = md->as_object().if_contains("tenant");
+                    t != nullptr && t->is_string()) {
                     d.tenant_name = std::string(t->as_string());
                 }
                 if (d.kind->tenant_scoped && d.tenant_name.empty()) {
-                    return core::Fail(core::ErrorCode::kInvalidArgument, where + ": metadata.tenant (the tenant's name) is required for " + kind);
+                    return core::Fail(
+                        core::ErrorCode::kInvalidArgument,
+                        where + ": metadata.tenant (the tenant's name) is required for " + kind
+                    );
                 }
-                if (const auto* l = md->as_object().if_contains("labels"); l != nullptr && l->is_object()) {
+                if (const auto* l = md->as_object().if_contains("labels");
+                    l != nullptr && l->is_object()) {
                     d.labels = l->as_object();
                 }
                 if (const auto* s = o.if_contains("spec"); s != nullptr && s->is_object()) {
@@ -262,7 +323,10 @@ public:
         for (const auto& k : kKinds) {
             std::string cursor;
             do {
-                auto page = c_.Call("GET", "/v1/" + k.plural + "?limit=1000" + (cursor.empty() ? "" : "&cursor=" + cursor));
+                auto page = c_.Call(
+                    "GET",
+                    "/v1/" + k.plural + "?limit=1000" + (cursor.empty() ? "" : "&cursor=" + cursor)
+                );
                 if (!page) {
                     return core::Fail(page.error());
                 }
@@ -303,29 +367,43 @@ public:
                     if (tenant_id.empty() && !apply) {
                         tenant_id = "(new " + d.tenant_name + ")";
                     } else if (tenant_id.empty()) {
-                        return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("{}: there is no tenant \"{}\"", d.where, d.tenant_name));
+                        return core::Fail(
+                            core::ErrorCode::kInvalidArgument,
+                            fmt::format("{}: there is no tenant \"{}\"", d.where, d.tenant_name)
+                        );
                     }
                 }
                 std::string key = Key(k, tenant_id, d.name);
                 wanted.insert(k.kind + "/" + key);
                 auto& have = existing_[k.kind];
                 auto it = have.find(key);
-                std::string label = fmt::format("{} {}{}", k.kind, k.tenant_scoped ? d.tenant_name + "/" : "", d.name);
+                std::string label = fmt::format(
+                    "{} {}{}", k.kind, k.tenant_scoped ? d.tenant_name + "/" : "", d.name
+                );
                 if (it == have.end()) {
                     ++changes;
                     fmt::print("+ create {}\n", label);
                     for (const auto& kv : Comparable(k.kind, d.spec)) {
-                        fmt::print("    + spec.{}: {}\n", std::string_view(kv.key()), Show(kv.value()));
+                        fmt::print(
+                            "    + spec.{}: {}\n", std::string_view(kv.key()), Show(kv.value())
+                        );
                     }
                     if (apply) {
                         json::object md{{"name", d.name}, {"labels", d.labels}};
                         if (k.tenant_scoped) {
                             md["tenant"] = tenant_id;
                         }
-                        auto r = c_.Call("POST", "/v1/" + k.plural, json::serialize(json::object{{"metadata", md}, {"spec", d.spec}}),
-                                         {"Idempotency-Key: apply-" + run_ + "-" + k.kind + "-" + tenant_id + "-" + d.name});
+                        auto r = c_.Call(
+                            "POST",
+                            "/v1/" + k.plural,
+                            json::serialize(json::object{{"metadata", md}, {"spec", d.spec}}),
+                            {"Idempotency-Key: apply-" + run_ + "-" + k.kind + "-" + tenant_id +
+                             "-" + d.name}
+                        );
                         if (!r) {
-                            return core::Fail(core::MakeError(r.error().code, fmt::format("{}: {}", d.where, r.error().message)));
+                            return core::Fail(core::MakeError(
+                                r.error().code, fmt::format("{}: {}", d.where, r.error().message)
+                            ));
                         }
                         if (k.kind == "Tenant") {
                             tenant_ids_[d.name] = At(*r, "metadata.id");
@@ -339,11 +417,20 @@ public:
                 for (const auto& kv : Comparable(k.kind, d.spec)) {
                     const json::value* now = it->second.spec.if_contains(kv.key());
                     if (now == nullptr || !Covers(kv.value(), *now)) {
-                        diff.push_back(fmt::format("    ~ spec.{}: {} -> {}", std::string_view(kv.key()), now == nullptr ? "(unset)" : Show(*now), Show(kv.value())));
+                        diff.push_back(fmt::format(
+                            "    ~ spec.{}: {} -> {}",
+                            std::string_view(kv.key()),
+                            now == nullptr ? "(unset)" : Show(*now),
+                            Show(kv.value())
+                        ));
                     }
                 }
                 if (it->second.labels != d.labels) {
-                    diff.push_back(fmt::format("    ~ labels: {} -> {}", json::serialize(it->second.labels), json::serialize(d.labels)));
+                    diff.push_back(fmt::format(
+                        "    ~ labels: {} -> {}",
+                        json::serialize(it->second.labels),
+                        json::serialize(d.labels)
+                    ));
                 }
                 if (diff.empty()) {
                     continue;
@@ -358,31 +445,46 @@ public:
                     for (const auto& kv : d.spec) {
                         spec[kv.key()] = kv.value();
                     }
-                    auto r = c_.Call("PUT", "/v1/" + k.plural + "/" + it->second.id,
-                                     json::serialize(json::object{{"metadata", {{"labels", d.labels}}}, {"spec", spec}}),
-                                     {"If-Match: " + std::to_string(it->second.revision)});
+                    auto r = c_.Call(
+                        "PUT",
+                        "/v1/" + k.plural + "/" + it->second.id,
+                        json::serialize(json::object{
+                            {"metadata", {{"labels", d.labels}}}, {"spec", spec}}),
+                        {"If-Match: " + std::to_string(it->second.revision)}
+                    );
                     if (!r) {
-                        return core::Fail(core::MakeError(r.error().code, fmt::format("{}: {}", d.where, r.error().message)));
+                        return core::Fail(core::MakeError(
+                            r.error().code, fmt::format("{}: {}", d.where, r.error().message)
+                        ));
                     }
                 }
             }
         }
         if (prune_) {
             for (auto k = kKinds.rbegin(); k != kKinds.rend(); ++k) {
-                auto page = c_.Call("GET", "/v1/" + k->plural + "?limit=1000&selector=" + UrlEncode(selector_));
+                auto page = c_.Call(
+                    "GET", "/v1/" + k->plural + "?limit=1000&selector=" + UrlEncode(selector_)
+                );
                 if (!page) {
                     return core::Fail(page.error());
                 }
                 for (const auto& item : page->at("items").as_array()) {
                     std::string tenant = At(item, "metadata.tenant");
                     std::string key = Key(*k, tenant, At(item, "metadata.name"));
-                    if (wanted.contains(k->kind + "/" + key) || !At(item, "metadata.deletion_requested_at").empty()) {
+                    if (wanted.contains(k->kind + "/" + key) ||
+                        !At(item, "metadata.deletion_requested_at").empty()) {
                         continue;
                     }
                     ++changes;
-                    fmt::print("- delete {} {}{}\n", k->kind, k->tenant_scoped ? tenant_names_[tenant] + "/" : "", At(item, "metadata.name"));
+                    fmt::print(
+                        "- delete {} {}{}\n",
+                        k->kind,
+                        k->tenant_scoped ? tenant_names_[tenant] + "/" : "",
+                        At(item, "metadata.name")
+                    );
                     if (apply) {
-                        auto r = c_.Call("DELETE", "/v1/" + k->plural + "/" + At(item, "metadata.id"));
+                        auto r =
+                            c_.Call("DELETE", "/v1/" + k->plural + "/" + At(item, "metadata.id"));
                         if (!r) {
                             return core::Fail(r.error());
                         }
@@ -425,14 +527,23 @@ core::Result<std::vector<json::value>> ParseFleetDocuments(std::string_view text
         YamlToJson convert;
         auto v = convert.Convert(nodes[i]);
         if (!v) {
-            return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("document {}: {}", i + 1, v.error().message));
+            return core::Fail(
+                core::ErrorCode::kInvalidArgument,
+                fmt::format("document {}: {}", i + 1, v.error().message)
+            );
         }
         out.push_back(std::move(*v));
     }
     return out;
 }
 
-int PlanOrApply(Client& client, const std::vector<std::string>& files, bool apply, bool prune, const std::string& selector) {
+int PlanOrApply(
+    Client& client,
+    const std::vector<std::string>& files,
+    bool apply,
+    bool prune,
+    const std::string& selector
+) {
     Planner p(client, prune, selector);
     auto fail = [](const core::Error& e) {
         fmt::print(stderr, "hangar: {}\n", e.message);
@@ -451,7 +562,12 @@ int PlanOrApply(Client& client, const std::vector<std::string>& files, bool appl
     if (*changes == 0) {
         fmt::print("No changes: the fleet matches the files.\n");
     } else {
-        fmt::print("\n{} change{} {}.\n", *changes, *changes == 1 ? "" : "s", apply ? "applied" : "planned; run `hangar apply` to make them");
+        fmt::print(
+            "\n{} change{} {}.\n",
+            *changes,
+            *changes == 1 ? "" : "s",
+            apply ? "applied" : "planned; run `hangar apply` to make them"
+        );
     }
     return 0;
 }

@@ -15,6 +15,12 @@ namespace hangar::cli {
 core::Result<std::vector<boost::json::value>> ParseFleetDocuments(std::string_view text);
 
 // Prints what would change (plan) or changes it (apply); returns the exit code.
-int PlanOrApply(Client& client, const std::vector<std::string>& files, bool apply, bool prune, const std::string& selector);
+int PlanOrApply(
+    Client& client,
+    const std::vector<std::string>& files,
+    bool apply,
+    bool prune,
+    const std::string& selector
+);
 
 }  // namespace hangar::cli

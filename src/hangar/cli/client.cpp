@@ -1,9 +1,8 @@
 #include "hangar/cli/client.hpp"
 
 #include <curl/curl.h>
-#include <strings.h>
-
 #include <fmt/format.h>
+#include <strings.h>
 
 #include "hangar/core/json.hpp"
 
@@ -39,7 +38,10 @@ struct CurlGlobal {
 }  // namespace
 
 core::Result<HttpResult> Client::Send(
-    const std::string& method, const std::string& path, const std::string& body, const std::vector<std::string>& headers
+    const std::string& method,
+    const std::string& path,
+    const std::string& body,
+    const std::vector<std::string>& headers
 ) {
     static CurlGlobal global;
     CURL* curl = curl_easy_init();
@@ -86,7 +88,8 @@ core::Result<HttpResult> Client::Send(
         return Fail(
             ErrorCode::kUnavailable,
             fmt::format(
-                "cannot reach {} ({}). Is `hangar serve` running there? Set --server or HANGAR_SERVER.",
+                "cannot reach {} ({}). Is `hangar serve` running there? Set --server or "
+                "HANGAR_SERVER.",
                 cfg_.server,
                 curl_easy_strerror(rc)
             )
@@ -108,7 +111,10 @@ core::Result<HttpResult> Client::Text(const std::string& path) {
 }
 
 core::Result<boost::json::value> Client::Call(
-    const std::string& method, const std::string& path, const std::string& body, const std::vector<std::string>& headers
+    const std::string& method,
+    const std::string& path,
+    const std::string& body,
+    const std::vector<std::string>& headers
 ) {
     auto r = Send(method, path, body, headers);
     if (!r) {
@@ -117,13 +123,19 @@ core::Result<boost::json::value> Client::Call(
     auto parsed = core::ParseJson(r->body);
     if (r->status >= 200 && r->status < 300) {
         if (!parsed) {
-            return Fail(ErrorCode::kInternal, fmt::format("the server answered {} with a body that is not JSON", r->status));
+            return Fail(
+                ErrorCode::kInternal,
+                fmt::format("the server answered {} with a body that is not JSON", r->status)
+            );
         }
         return std::move(*parsed);
     }
-    core::Error e = core::MakeError(ErrorCode::kInternal, fmt::format("the server answered HTTP {}", r->status));
+    core::Error e = core::MakeError(
+        ErrorCode::kInternal, fmt::format("the server answered HTTP {}", r->status)
+    );
     if (parsed && parsed->is_object()) {
-        if (const auto* err = parsed->as_object().if_contains("error"); err != nullptr && err->is_object()) {
+        if (const auto* err = parsed->as_object().if_contains("error");
+            err != nullptr && err->is_object()) {
             const auto& eo = err->as_object();
             if (const auto* c = eo.if_contains("code"); c != nullptr && c->is_string()) {
                 e.code = core::CodeFromString(std::string(c->as_string()));
@@ -134,10 +146,11 @@ core::Result<boost::json::value> Client::Call(
         }
     }
     if (e.code == ErrorCode::kUnauthenticated) {
-        e.message += cfg_.token.empty()
-                         ? ". Give a token with --token or HANGAR_TOKEN (the first admin token is in "
-                           "<data-dir>/admin-token)."
-                         : ". Check --token / HANGAR_TOKEN.";
+        e.message +=
+            cfg_.token.empty()
+                ? ". Give a token with --token or HANGAR_TOKEN (the first admin token is in "
+                  "<data-dir>/admin-token)."
+                : ". Check --token / HANGAR_TOKEN.";
     }
     return Fail(std::move(e));
 }

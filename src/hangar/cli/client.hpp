@@ -39,7 +39,10 @@ public:
 
 private:
     core::Result<HttpResult> Send(
-        const std::string& method, const std::string& path, const std::string& body, const std::vector<std::string>& headers
+        const std::string& method,
+        const std::string& path,
+        const std::string& body,
+        const std::vector<std::string>& headers
     );
     ClientConfig cfg_;
 };

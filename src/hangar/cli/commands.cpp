@@ -4,13 +4,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-
-#include <unistd.h>
 #include <thread>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
+
+#include <boost/json.hpp>
 
 #include "hangar/cli/apply.hpp"
 #include "hangar/cli/client.hpp"
@@ -59,7 +59,9 @@ ClientConfig Resolve(const Globals& g) {
                 std::getline(f, cfg.token);
             }
         } catch (const YAML::Exception& e) {
-            Exit(core::MakeError(core::ErrorCode::kInvalidArgument, fmt::format("{}: {}", path, e.what())));
+            Exit(core::MakeError(
+                core::ErrorCode::kInvalidArgument, fmt::format("{}: {}", path, e.what())
+            ));
         }
     }
     if (!g.server.empty()) {
@@ -72,7 +74,12 @@ ClientConfig Resolve(const Globals& g) {
     return cfg;
 }
 
-json::value CallOrExit(Client& c, const std::string& method, const std::string& path, const std::string& body = "") {
+json::value CallOrExit(
+    Client& c,
+    const std::string& method,
+    const std::string& path,
+    const std::string& body = ""
+) {
     auto r = c.Call(method, path, body);
     if (!r) {
         Exit(r.error());
@@ -81,36 +88,84 @@ json::value CallOrExit(Client& c, const std::string& method, const std::string& 
 }
 
 const std::vector<Column> kObjectCols = {
-    {"ID", "metadata.id"}, {"NAME", "metadata.name"}, {"TENANT", "metadata.tenant"},
-    {"REVISION", "metadata.revision"}, {"LABELS", "metadata.labels"}, {"CREATED", "metadata.created_at"}};
+    {"ID", "metadata.id"},
+    {"NAME", "metadata.name"},
+    {"TENANT", "metadata.tenant"},
+    {"REVISION", "metadata.revision"},
+    {"LABELS", "metadata.labels"},
+    {"CREATED", "metadata.created_at"}};
 const std::vector<Column> kTenantCols = {
-    {"ID", "metadata.id"}, {"NAME", "metadata.name"}, {"DISPLAY NAME", "spec.display_name"},
-    {"PLAN", "spec.plan"}, {"LABELS", "metadata.labels"}, {"CREATED", "metadata.created_at"}};
+    {"ID", "metadata.id"},
+    {"NAME", "metadata.name"},
+    {"DISPLAY NAME", "spec.display_name"},
+    {"PLAN", "spec.plan"},
+    {"LABELS", "metadata.labels"},
+    {"CREATED", "metadata.created_at"}};
 const std::vector<Column> kInstanceCols = {
-    {"ID", "metadata.id"}, {"NAME", "metadata.name"}, {"TENANT", "metadata.tenant"},
-    {"PRODUCT", "spec.product"}, {"VERSION", "spec.version"}, {"PLAN", "spec.plan"},
-    {"PHASE", "status.phase"}, {"ENDPOINT", "status.endpoint"}};
+    {"ID", "metadata.id"},
+    {"NAME", "metadata.name"},
+    {"TENANT", "metadata.tenant"},
+    {"PRODUCT", "spec.product"},
+    {"VERSION", "spec.version"},
+    {"PLAN", "spec.plan"},
+    {"PHASE", "status.phase"},
+    {"ENDPOINT", "status.endpoint"}};
 const std::vector<Column> kRolloutCols = {
-    {"ID", "metadata.id"}, {"NAME", "metadata.name"}, {"PRODUCT", "spec.product"}, {"TARGET", "spec.target_version"},
-    {"PHASE", "status.phase"}, {"UPGRADED", "status.upgraded"}, {"TOTAL", "status.total"}, {"WAVE", "status.current_wave"}};
+    {"ID", "metadata.id"},
+    {"NAME", "metadata.name"},
+    {"PRODUCT", "spec.product"},
+    {"TARGET", "spec.target_version"},
+    {"PHASE", "status.phase"},
+    {"UPGRADED", "status.upgraded"},
+    {"TOTAL", "status.total"},
+    {"WAVE", "status.current_wave"}};
 const std::vector<Column> kAlertCols = {
-    {"ALERT", "spec.labels.alertname"}, {"STATE", "status.state"}, {"PRIORITY", "status.priority"}, {"INSTANCE", "spec.labels.instance_name"},
-    {"SINCE", "status.starts_at"}, {"FIRED", "status.fire_count"}, {"SUMMARY", "spec.annotations.summary"}, {"MUTED BY", "status.suppressed_by"}};
+    {"ALERT", "spec.labels.alertname"},
+    {"STATE", "status.state"},
+    {"PRIORITY", "status.priority"},
+    {"INSTANCE", "spec.labels.instance_name"},
+    {"SINCE", "status.starts_at"},
+    {"FIRED", "status.fire_count"},
+    {"SUMMARY", "spec.annotations.summary"},
+    {"MUTED BY", "status.suppressed_by"}};
 const std::vector<Column> kPageCols = {
-    {"ID", "metadata.id"}, {"STATE", "status.state"}, {"PRIORITY", "spec.priority"}, {"ASSIGNEE", "status.assignee"},
-    {"TRIGGERED", "status.triggered_at"}, {"TITLE", "spec.title"}};
+    {"ID", "metadata.id"},
+    {"STATE", "status.state"},
+    {"PRIORITY", "spec.priority"},
+    {"ASSIGNEE", "status.assignee"},
+    {"TRIGGERED", "status.triggered_at"},
+    {"TITLE", "spec.title"}};
 const std::vector<Column> kIncidentCols = {
-    {"ID", "metadata.id"}, {"SEVERITY", "spec.severity"}, {"STATUS", "spec.status"}, {"LEAD", "spec.roles.lead"},
-    {"OPENED", "metadata.created_at"}, {"POST-MORTEM", "spec.postmortem.state"}, {"TITLE", "spec.title"}};
+    {"ID", "metadata.id"},
+    {"SEVERITY", "spec.severity"},
+    {"STATUS", "spec.status"},
+    {"LEAD", "spec.roles.lead"},
+    {"OPENED", "metadata.created_at"},
+    {"POST-MORTEM", "spec.postmortem.state"},
+    {"TITLE", "spec.title"}};
 const std::vector<Column> kWorkspaceCols = {
-    {"ID", "metadata.id"}, {"NAME", "metadata.name"}, {"TENANT", "metadata.tenant"}, {"REGISTRATION", "status.registration"},
-    {"VERSION", "status.version"}, {"SEATS", "status.seats"}, {"LAST SYNC", "status.last_sync_at"}};
+    {"ID", "metadata.id"},
+    {"NAME", "metadata.name"},
+    {"TENANT", "metadata.tenant"},
+    {"REGISTRATION", "status.registration"},
+    {"VERSION", "status.version"},
+    {"SEATS", "status.seats"},
+    {"LAST SYNC", "status.last_sync_at"}};
 const std::vector<Column> kTokenCols = {
-    {"ID", "id"}, {"ROLE", "role"}, {"TENANT", "tenant"}, {"NAME", "name"},
-    {"EXPIRES", "expires_at"}, {"REVOKED", "revoked_at"}};
+    {"ID", "id"},
+    {"ROLE", "role"},
+    {"TENANT", "tenant"},
+    {"NAME", "name"},
+    {"EXPIRES", "expires_at"},
+    {"REVOKED", "revoked_at"}};
 const std::vector<Column> kAuditCols = {
-    {"SEQ", "seq"}, {"TIME", "time"}, {"ACTOR", "actor"}, {"ACTION", "action"},
-    {"OBJECT", "object"}, {"TENANT", "tenant"}, {"OUTCOME", "outcome"}};
+    {"SEQ", "seq"},
+    {"TIME", "time"},
+    {"ACTOR", "actor"},
+    {"ACTION", "action"},
+    {"OBJECT", "object"},
+    {"TENANT", "tenant"},
+    {"OUTCOME", "outcome"}};
 
 void Print(const ClientConfig& cfg, const json::value& v, const std::vector<Column>& cols) {
     if (cfg.output == "json") {
@@ -145,7 +200,8 @@ KindRef ResolveKind(const std::string& k) {
         {{"alertrule", "alertrules", "arl"}, {"alertrules", &kObjectCols}},
         {{"alert", "alerts", "alr"}, {"alerts", &kAlertCols}},
         {{"silence", "silences", "sil"}, {"silences", &kObjectCols}},
-        {{"notificationpolicy", "notificationpolicies", "ntp"}, {"notificationpolicies", &kObjectCols}},
+        {{"notificationpolicy", "notificationpolicies", "ntp"},
+         {"notificationpolicies", &kObjectCols}},
         {{"schedule", "schedules", "sch"}, {"schedules", &kObjectCols}},
         {{"escalationpolicy", "escalationpolicies", "esc"}, {"escalationpolicies", &kObjectCols}},
         {{"page", "pages", "pag"}, {"pages", &kPageCols}},
@@ -160,9 +216,14 @@ KindRef ResolveKind(const std::string& k) {
         }
     }
     Exit(core::MakeError(
-        core::ErrorCode::kInvalidArgument, fmt::format("unknown kind \"{}\"; known kinds: tenants, users, tokens, products, plans, instances, rollouts, slos, "
-                                                          "maintenancewindows, alertrules, alerts, silences, notificationpolicies, schedules, "
-                                                          "escalationpolicies, pages, runbooks, incidents, workspaces, pushapps", k)
+        core::ErrorCode::kInvalidArgument,
+        fmt::format(
+            "unknown kind \"{}\"; known kinds: tenants, users, tokens, products, plans, instances, "
+            "rollouts, slos, "
+            "maintenancewindows, alertrules, alerts, silences, notificationpolicies, schedules, "
+            "escalationpolicies, pages, runbooks, incidents, workspaces, pushapps",
+            k
+        )
     ));
 }
 
@@ -202,9 +263,11 @@ void AddTenant(CLI::App& app, Globals& g) {
     CLI::App* tenant = app.add_subcommand("tenant", "Manage tenants (customer organizations)");
     tenant->require_subcommand(1);
 
-    auto create = std::make_shared<std::tuple<std::string, std::string, std::string, std::string, std::vector<std::string>>>();
+    auto create = std::make_shared<
+        std::tuple<std::string, std::string, std::string, std::string, std::vector<std::string>>>();
     CLI::App* c = tenant->add_subcommand("create", "Create a tenant (platform admins)");
-    c->add_option("name", std::get<0>(*create), "Tenant name: lowercase letters, digits and '-'")->required();
+    c->add_option("name", std::get<0>(*create), "Tenant name: lowercase letters, digits and '-'")
+        ->required();
     c->add_option("--display-name", std::get<1>(*create), "Human-readable name");
     c->add_option("--contact-email", std::get<2>(*create), "Who to contact");
     c->add_option("--plan", std::get<3>(*create), "Plan name");
@@ -227,7 +290,10 @@ void AddTenant(CLI::App& app, Globals& g) {
         for (const auto& l : labels) {
             auto eq = l.find('=');
             if (eq == std::string::npos) {
-                Exit(core::MakeError(core::ErrorCode::kInvalidArgument, fmt::format("--label \"{}\": use KEY=VALUE", l)));
+                Exit(core::MakeError(
+                    core::ErrorCode::kInvalidArgument,
+                    fmt::format("--label \"{}\": use KEY=VALUE", l)
+                ));
             }
             lab[l.substr(0, eq)] = l.substr(eq + 1);
         }
@@ -302,7 +368,9 @@ void AddToken(CLI::App& app, Globals& g) {
     l->callback([&g, tenant] {
         ClientConfig cfg = Resolve(g);
         Client client(cfg);
-        Print(cfg, CallOrExit(client, "GET", "/v1/tokens" + Query({{"tenant", *tenant}})), kTokenCols);
+        Print(
+            cfg, CallOrExit(client, "GET", "/v1/tokens" + Query({{"tenant", *tenant}})), kTokenCols
+        );
     });
 }
 
@@ -326,7 +394,11 @@ void AddGetDelete(CLI::App& app, Globals& g) {
         } else if (k.plural == "tokens") {
             Print(cfg, CallOrExit(client, "GET", path + Query({{"tenant", o->tenant}})), *k.cols);
         } else {
-            Print(cfg, ListAll(client, path, Query({{"selector", o->selector}, {"tenant", o->tenant}})), *k.cols);
+            Print(
+                cfg,
+                ListAll(client, path, Query({{"selector", o->selector}, {"tenant", o->tenant}})),
+                *k.cols
+            );
         }
     });
 
@@ -338,7 +410,9 @@ void AddGetDelete(CLI::App& app, Globals& g) {
         ClientConfig cfg = Resolve(g);
         Client client(cfg);
         KindRef k = ResolveKind(d->kind);
-        Print(cfg, CallOrExit(client, "DELETE", "/v1/" + k.plural + "/" + UrlEncode(d->id)), *k.cols);
+        Print(
+            cfg, CallOrExit(client, "DELETE", "/v1/" + k.plural + "/" + UrlEncode(d->id)), *k.cols
+        );
     });
 }
 
@@ -382,16 +456,23 @@ void AddAudit(CLI::App& app, Globals& g) {
         int64_t after = 0;
         int64_t checked = 0;
         auto report = [&](int64_t seq, const std::string& what) {
-            json::object r{{"ok", false}, {"checked", checked}, {"first_bad_seq", seq}, {"problem", what}};
+            json::object r{
+                {"ok", false}, {"checked", checked}, {"first_bad_seq", seq}, {"problem", what}};
             if (cfg.output == "table") {
-                fmt::print("audit chain BROKEN at event {}: {} ({} events verified before it)\n", seq, what, checked);
+                fmt::print(
+                    "audit chain BROKEN at event {}: {} ({} events verified before it)\n",
+                    seq,
+                    what,
+                    checked
+                );
             } else {
                 Print(cfg, r, {});
             }
             throw CLI::RuntimeError(11);
         };
         while (true) {
-            json::value page = CallOrExit(client, "GET", fmt::format("/v1/audit?after={}&limit=1000", after));
+            json::value page =
+                CallOrExit(client, "GET", fmt::format("/v1/audit?after={}&limit=1000", after));
             const auto& items = page.as_object().at("items").as_array();
             for (const auto& item : items) {
                 core::AuditFields f;
@@ -407,8 +488,9 @@ void AddAudit(CLI::App& app, Globals& g) {
                 if (f.seq != expected_seq) {
                     report(
                         expected_seq,
-                        f.seq > expected_seq ? fmt::format("events {}..{} are missing", expected_seq, f.seq - 1)
-                                             : "events are out of order"
+                        f.seq > expected_seq
+                            ? fmt::format("events {}..{} are missing", expected_seq, f.seq - 1)
+                            : "events are out of order"
                     );
                 }
                 if (At(item, "prev_hash") != prev) {
@@ -442,7 +524,8 @@ void AddLogsAndDescribe(CLI::App& app, Globals& g) {
         int tail = 100;
     };
     auto lo = std::make_shared<LogOpts>();
-    CLI::App* logs = app.add_subcommand("logs", "Print an instance's log (stdout, or --stderr); -f follows it");
+    CLI::App* logs =
+        app.add_subcommand("logs", "Print an instance's log (stdout, or --stderr); -f follows it");
     logs->add_option("instance", lo->id, "Instance id (ins_...)")->required();
     logs->add_flag("--stderr", lo->stderr_stream, "The stderr log instead of stdout");
     logs->add_option("--tail", lo->tail, "Lines to start with")->check(CLI::Range(1, 100000));
@@ -450,7 +533,8 @@ void AddLogsAndDescribe(CLI::App& app, Globals& g) {
     logs->callback([&g, lo] {
         ClientConfig cfg = Resolve(g);
         Client client(cfg);
-        std::string base = "/v1/instances/" + UrlEncode(lo->id) + "/logs?stream=" + (lo->stderr_stream ? "stderr" : "stdout");
+        std::string base = "/v1/instances/" + UrlEncode(lo->id) +
+                           "/logs?stream=" + (lo->stderr_stream ? "stderr" : "stdout");
         auto r = client.Text(base + "&tail=" + std::to_string(lo->tail));
         if (!r) {
             Exit(r.error());
@@ -472,8 +556,10 @@ void AddLogsAndDescribe(CLI::App& app, Globals& g) {
         std::string kind, id;
     };
     auto d = std::make_shared<DescOpts>();
-    CLI::App* describe = app.add_subcommand("describe", "Show one object in full: spec, status, conditions, events");
-    describe->add_option("kind", d->kind, "instances, tenants, users, products or plans")->required();
+    CLI::App* describe =
+        app.add_subcommand("describe", "Show one object in full: spec, status, conditions, events");
+    describe->add_option("kind", d->kind, "instances, tenants, users, products or plans")
+        ->required();
     describe->add_option("id", d->id, "The object's id")->required();
     describe->callback([&g, d] {
         ClientConfig cfg = Resolve(g);
@@ -500,20 +586,46 @@ void AddLogsAndDescribe(CLI::App& app, Globals& g) {
         line("Deletion requested", At(o, "metadata.deletion_requested_at"));
         fmt::print("Spec:\n");
         for (const auto& kv : o.at("spec").as_object()) {
-            fmt::print("  {:<18}{}\n", std::string(kv.key()) + ":", kv.value().is_string() ? std::string(kv.value().as_string()) : json::serialize(kv.value()));
+            fmt::print(
+                "  {:<18}{}\n",
+                std::string(kv.key()) + ":",
+                kv.value().is_string() ? std::string(kv.value().as_string())
+                                       : json::serialize(kv.value())
+            );
         }
         const json::object& st = o.at("status").as_object();
         fmt::print("Status:\n");
         for (const auto& kv : st) {
             if (kv.key() != "conditions" && kv.key() != "events") {
-                fmt::print("  {:<18}{}\n", std::string(kv.key()) + ":", kv.value().is_string() ? std::string(kv.value().as_string()) : json::serialize(kv.value()));
+                fmt::print(
+                    "  {:<18}{}\n",
+                    std::string(kv.key()) + ":",
+                    kv.value().is_string() ? std::string(kv.value().as_string())
+                                           : json::serialize(kv.value())
+                );
             }
         }
         if (st.contains("conditions")) {
-            fmt::print("Conditions:\n{}", RenderTable(st.at("conditions").as_array(), {{"TYPE", "type"}, {"STATUS", "status"}, {"REASON", "reason"}, {"SINCE", "last_transition_time"}, {"MESSAGE", "message"}}));
+            fmt::print(
+                "Conditions:\n{}",
+                RenderTable(
+                    st.at("conditions").as_array(),
+                    {{"TYPE", "type"},
+                     {"STATUS", "status"},
+                     {"REASON", "reason"},
+                     {"SINCE", "last_transition_time"},
+                     {"MESSAGE", "message"}}
+                )
+            );
         }
         if (st.contains("events")) {
-            fmt::print("Events:\n{}", RenderTable(st.at("events").as_array(), {{"TIME", "time"}, {"REASON", "reason"}, {"MESSAGE", "message"}}));
+            fmt::print(
+                "Events:\n{}",
+                RenderTable(
+                    st.at("events").as_array(),
+                    {{"TIME", "time"}, {"REASON", "reason"}, {"MESSAGE", "message"}}
+                )
+            );
         }
     });
 }
@@ -525,23 +637,43 @@ void AddSla(CLI::App& app, Globals& g) {
         std::string tenant, month;
     };
     auto o = std::make_shared<SlaOpts>();
-    CLI::App* report = sla->add_subcommand("report", "A tenant's monthly SLA report: uptime per instance and the credit owed");
+    CLI::App* report = sla->add_subcommand(
+        "report", "A tenant's monthly SLA report: uptime per instance and the credit owed"
+    );
     report->add_option("--tenant", o->tenant, "Tenant id (ten_...)")->required();
     report->add_option("--month", o->month, "YYYY-MM (UTC)")->required();
     report->callback([&g, o] {
         ClientConfig cfg = Resolve(g);
         Client client(cfg);
-        json::value r = CallOrExit(client, "GET", "/v1/tenants/" + UrlEncode(o->tenant) + "/sla?month=" + UrlEncode(o->month));
+        json::value r = CallOrExit(
+            client,
+            "GET",
+            "/v1/tenants/" + UrlEncode(o->tenant) + "/sla?month=" + UrlEncode(o->month)
+        );
         if (cfg.output != "table") {
             Print(cfg, r, {});
             return;
         }
-        fmt::print("SLA report for {} from {} to {}\n", At(r, "tenant"), At(r, "from"), At(r, "to"));
-        fmt::print("{}", RenderTable(r.at("instances").as_array(),
-                                     {{"INSTANCE", "instance"}, {"NAME", "name"}, {"PRODUCT", "product"}, {"PLAN", "plan"},
-                                      {"UPTIME %", "uptime_percent"}, {"TARGET %", "sla_target_percent"}, {"MET", "met"},
-                                      {"DOWN MIN", "down_minutes"}, {"MAINT MIN", "maintenance_minutes"},
-                                      {"UNMONITORED MIN", "unmonitored_minutes"}, {"CREDIT %", "credit_percent"}}));
+        fmt::print(
+            "SLA report for {} from {} to {}\n", At(r, "tenant"), At(r, "from"), At(r, "to")
+        );
+        fmt::print(
+            "{}",
+            RenderTable(
+                r.at("instances").as_array(),
+                {{"INSTANCE", "instance"},
+                 {"NAME", "name"},
+                 {"PRODUCT", "product"},
+                 {"PLAN", "plan"},
+                 {"UPTIME %", "uptime_percent"},
+                 {"TARGET %", "sla_target_percent"},
+                 {"MET", "met"},
+                 {"DOWN MIN", "down_minutes"},
+                 {"MAINT MIN", "maintenance_minutes"},
+                 {"UNMONITORED MIN", "unmonitored_minutes"},
+                 {"CREDIT %", "credit_percent"}}
+            )
+        );
     });
 }
 
@@ -554,30 +686,58 @@ void AddOnCall(CLI::App& app, Globals& g) {
         std::string schedule, at, tenant;
     };
     auto o = std::make_shared<Opts>();
-    CLI::App* who = oncall->add_subcommand("who", "Who is on call now (or --at a time) and who is next, per schedule");
+    CLI::App* who = oncall->add_subcommand(
+        "who", "Who is on call now (or --at a time) and who is next, per schedule"
+    );
     who->add_option("--schedule", o->schedule, "Only this schedule (by name)");
     who->add_option("--at", o->at, "Another time than now (RFC 3339)");
     who->add_option("--tenant", o->tenant, "Platform admins: whose schedules (ten_...)");
     who->callback([&g, o] {
         ClientConfig cfg = Resolve(g);
         Client client(cfg);
-        json::value r = CallOrExit(client, "GET", "/v1/oncall/now" + Query({{"schedule", o->schedule}, {"at", o->at}, {"tenant", o->tenant}}));
+        json::value r = CallOrExit(
+            client,
+            "GET",
+            "/v1/oncall/now" +
+                Query({{"schedule", o->schedule}, {"at", o->at}, {"tenant", o->tenant}})
+        );
         if (cfg.output != "table") {
             Print(cfg, r, {});
             return;
         }
-        fmt::print("{}", RenderTable(r.at("schedules").as_array(), {{"SCHEDULE", "schedule"}, {"ON CALL", "on_call.user"}, {"LAYER", "on_call.layer"},
-                                                                    {"UNTIL", "on_call.end"}, {"NEXT", "next.user"}, {"FROM", "next.start"}}));
+        fmt::print(
+            "{}",
+            RenderTable(
+                r.at("schedules").as_array(),
+                {{"SCHEDULE", "schedule"},
+                 {"ON CALL", "on_call.user"},
+                 {"LAYER", "on_call.layer"},
+                 {"UNTIL", "on_call.end"},
+                 {"NEXT", "next.user"},
+                 {"FROM", "next.start"}}
+            )
+        );
     });
     auto h = std::make_shared<Opts>();
-    CLI::App* handoff = oncall->add_subcommand("handoff", "The shift hand-off as Markdown: open incidents, noisy alerts, silences, rollouts, maintenance");
-    handoff->add_option("--from", h->schedule, "Start of the shift (RFC 3339; default 12 hours before --to)");
+    CLI::App* handoff = oncall->add_subcommand(
+        "handoff",
+        "The shift hand-off as Markdown: open incidents, noisy alerts, silences, rollouts, "
+        "maintenance"
+    );
+    handoff->add_option(
+        "--from", h->schedule, "Start of the shift (RFC 3339; default 12 hours before --to)"
+    );
     handoff->add_option("--to", h->at, "End of the shift (RFC 3339; default now)");
     handoff->add_option("--tenant", h->tenant, "Platform admins: whose hand-off (ten_...)");
     handoff->callback([&g, h] {
         ClientConfig cfg = Resolve(g);
         Client client(cfg);
-        json::value r = CallOrExit(client, "GET", "/v1/oncall/handoff" + Query({{"from", h->schedule}, {"to", h->at}, {"tenant", h->tenant}}));
+        json::value r = CallOrExit(
+            client,
+            "GET",
+            "/v1/oncall/handoff" +
+                Query({{"from", h->schedule}, {"to", h->at}, {"tenant", h->tenant}})
+        );
         if (cfg.output != "table") {
             Print(cfg, r, {});
             return;
@@ -588,42 +748,80 @@ void AddOnCall(CLI::App& app, Globals& g) {
 
 // The hand-off report as Markdown, to paste into the shift channel.
 std::string HandoffMarkdown(const json::value& r) {
-    std::string md = fmt::format("# Hand-off {} → {}\n\n## Open incidents\n\n", At(r, "from"), At(r, "to"));
-    auto list = [&](const char* key) -> const json::array& { return r.at(key).as_array(); };
+    std::string md =
+        fmt::format("# Hand-off {} → {}\n\n## Open incidents\n\n", At(r, "from"), At(r, "to"));
+    auto list = [&](const char* key) -> const json::array& {
+        return r.at(key).as_array();
+    };
     if (list("open_incidents").empty()) {
         md += "None.\n";
     }
     for (const auto& i : list("open_incidents")) {
-        md += fmt::format("- **{}** {} ({}, lead {}): next: {}\n", At(i, "severity"), At(i, "title"), At(i, "status"),
-                          At(i, "lead").empty() ? "none" : At(i, "lead"), At(i, "next_step"));
+        md += fmt::format(
+            "- **{}** {} ({}, lead {}): next: {}\n",
+            At(i, "severity"),
+            At(i, "title"),
+            At(i, "status"),
+            At(i, "lead").empty() ? "none" : At(i, "lead"),
+            At(i, "next_step")
+        );
     }
     md += "\n## Alerts that fired (noisiest first)\n\n";
     if (list("alerts").empty()) {
         md += "None.\n";
     }
     for (const auto& a : list("alerts")) {
-        md += fmt::format("- {}× {} {} ({}, last {}): {}\n", At(a, "fired"), At(a, "alertname"), At(a, "instance"), At(a, "state"), At(a, "last_fired"), At(a, "summary"));
+        md += fmt::format(
+            "- {}× {} {} ({}, last {}): {}\n",
+            At(a, "fired"),
+            At(a, "alertname"),
+            At(a, "instance"),
+            At(a, "state"),
+            At(a, "last_fired"),
+            At(a, "summary")
+        );
     }
     md += "\n## Active silences\n\n";
     if (list("silences").empty()) {
         md += "None.\n";
     }
     for (const auto& s : list("silences")) {
-        md += fmt::format("- {} by {} until {}: {}\n", At(s, "name"), At(s, "author"), At(s, "ends_at"), At(s, "comment"));
+        md += fmt::format(
+            "- {} by {} until {}: {}\n",
+            At(s, "name"),
+            At(s, "author"),
+            At(s, "ends_at"),
+            At(s, "comment")
+        );
     }
     md += "\n## Rollouts in flight\n\n";
     if (list("rollouts_in_flight").empty()) {
         md += "None.\n";
     }
     for (const auto& o : list("rollouts_in_flight")) {
-        md += fmt::format("- {}: {} to {}, {} ({}/{})\n", At(o, "name"), At(o, "product"), At(o, "target_version"), At(o, "phase"), At(o, "upgraded"), At(o, "total"));
+        md += fmt::format(
+            "- {}: {} to {}, {} ({}/{})\n",
+            At(o, "name"),
+            At(o, "product"),
+            At(o, "target_version"),
+            At(o, "phase"),
+            At(o, "upgraded"),
+            At(o, "total")
+        );
     }
     md += "\n## Maintenance coming up\n\n";
     if (list("maintenance").empty()) {
         md += "None.\n";
     }
     for (const auto& m : list("maintenance")) {
-        md += fmt::format("- {} {} → {}: {}{}\n", At(m, "name"), At(m, "starts_at"), At(m, "ends_at"), At(m, "reason"), At(m, "active") == "true" ? " (now)" : "");
+        md += fmt::format(
+            "- {} {} → {}: {}{}\n",
+            At(m, "name"),
+            At(m, "starts_at"),
+            At(m, "ends_at"),
+            At(m, "reason"),
+            At(m, "active") == "true" ? " (now)" : ""
+        );
     }
     return md;
 }
@@ -637,9 +835,12 @@ void AddPage(CLI::App& app, Globals& g) {
     auto o = std::make_shared<Opts>();
     for (const char* action : {"ack", "resolve", "reassign"}) {
         std::string name = action;
-        CLI::App* cmd = page->add_subcommand(name, name == "ack" ? "Acknowledge a page: its escalation stops"
-                                                   : name == "resolve" ? "Resolve a page"
-                                                                      : "Give a page to another user, who is notified");
+        CLI::App* cmd = page->add_subcommand(
+            name,
+            name == "ack"       ? "Acknowledge a page: its escalation stops"
+            : name == "resolve" ? "Resolve a page"
+                                : "Give a page to another user, who is notified"
+        );
         cmd->add_option("id", o->id, "Page id (pag_...)")->required();
         if (name == "reassign") {
             cmd->add_option("--to", o->to, "User name")->required();
@@ -647,15 +848,21 @@ void AddPage(CLI::App& app, Globals& g) {
         cmd->callback([&g, o, name] {
             ClientConfig cfg = Resolve(g);
             Client client(cfg);
-            std::string path = "/v1/pages/" + UrlEncode(o->id) + ":" + (name == "ack" ? "acknowledge" : name);
-            std::string body = name == "reassign" ? json::serialize(json::object{{"user", o->to}}) : "";
+            std::string path =
+                "/v1/pages/" + UrlEncode(o->id) + ":" + (name == "ack" ? "acknowledge" : name);
+            std::string body =
+                name == "reassign" ? json::serialize(json::object{{"user", o->to}}) : "";
             Print(cfg, CallOrExit(client, "POST", path, body), kPageCols);
         });
     }
 }
 
 void AddWorkspace(CLI::App& app, Globals& g) {
-    CLI::App* ws = app.add_subcommand("workspace", "Workspace cloud services: registrations, tokens, secrets, statistics (get workspaces lists them)");
+    CLI::App* ws = app.add_subcommand(
+        "workspace",
+        "Workspace cloud services: registrations, tokens, secrets, statistics (get workspaces "
+        "lists them)"
+    );
     ws->require_subcommand(1);
     struct Opts {
         std::string code, name, tenant, id, ttl;
@@ -663,11 +870,17 @@ void AddWorkspace(CLI::App& app, Globals& g) {
     auto o = std::make_shared<Opts>();
     for (const char* verb : {"approve", "reject"}) {
         std::string v = verb;
-        CLI::App* cmd = ws->add_subcommand(v, v == "approve" ? "Approve a device-flow registration by the user code the workspace shows"
-                                                             : "Reject a device-flow registration");
+        CLI::App* cmd = ws->add_subcommand(
+            v,
+            v == "approve"
+                ? "Approve a device-flow registration by the user code the workspace shows"
+                : "Reject a device-flow registration"
+        );
         cmd->add_option("user_code", o->code, "The code, such as BCDF-GHJK")->required();
         if (v == "approve") {
-            cmd->add_option("--name", o->name, "Name of the new workspace (default: from its site name)");
+            cmd->add_option(
+                "--name", o->name, "Name of the new workspace (default: from its site name)"
+            );
             cmd->add_option("--tenant", o->tenant, "Tenant id (platform tokens must name one)");
         }
         cmd->callback([&g, o, v] {
@@ -677,7 +890,12 @@ void AddWorkspace(CLI::App& app, Globals& g) {
             if (!o->name.empty()) {
                 body["name"] = o->name;
             }
-            json::value r = CallOrExit(client, "POST", "/v1/workspaces:" + v + Query({{"tenant", o->tenant}}), json::serialize(body));
+            json::value r = CallOrExit(
+                client,
+                "POST",
+                "/v1/workspaces:" + v + Query({{"tenant", o->tenant}}),
+                json::serialize(body)
+            );
             if (v == "approve") {
                 Print(cfg, r, kWorkspaceCols);
             } else {
@@ -685,44 +903,81 @@ void AddWorkspace(CLI::App& app, Globals& g) {
             }
         });
     }
-    CLI::App* pending = ws->add_subcommand("pending", "Device-flow registrations waiting for approval (platform admins)");
+    CLI::App* pending = ws->add_subcommand(
+        "pending", "Device-flow registrations waiting for approval (platform admins)"
+    );
     pending->callback([&g] {
         ClientConfig cfg = Resolve(g);
         Client client(cfg);
-        Print(cfg, CallOrExit(client, "GET", "/v1/workspaces:pending", ""),
-              {{"USER CODE", "user_code"}, {"SITE", "site_name"}, {"ADDRESS", "address"}, {"CONTACT", "contact_email"}, {"EXPIRES", "expires_at"}});
+        Print(
+            cfg,
+            CallOrExit(client, "GET", "/v1/workspaces:pending", ""),
+            {{"USER CODE", "user_code"},
+             {"SITE", "site_name"},
+             {"ADDRESS", "address"},
+             {"CONTACT", "contact_email"},
+             {"EXPIRES", "expires_at"}}
+        );
     });
-    CLI::App* token = ws->add_subcommand("token", "Issue a one-time registration token for a workspace; printed once");
+    CLI::App* token = ws->add_subcommand(
+        "token", "Issue a one-time registration token for a workspace; printed once"
+    );
     token->add_option("id", o->id, "Workspace id (wks_...)")->required();
     token->add_option("--ttl", o->ttl, "How long it may be used, such as 24h");
     token->callback([&g, o] {
         ClientConfig cfg = Resolve(g);
         Client client(cfg);
         std::string body = o->ttl.empty() ? "" : json::serialize(json::object{{"ttl", o->ttl}});
-        json::value r = CallOrExit(client, "POST", "/v1/workspaces/" + UrlEncode(o->id) + ":registration-token", body);
+        json::value r = CallOrExit(
+            client, "POST", "/v1/workspaces/" + UrlEncode(o->id) + ":registration-token", body
+        );
         Print(cfg, r, {{"TOKEN", "token"}, {"EXPIRES", "expires_at"}});
     });
-    CLI::App* rotate = ws->add_subcommand("rotate", "Give a workspace a new client secret (printed once); the old one works for a grace period");
+    CLI::App* rotate = ws->add_subcommand(
+        "rotate",
+        "Give a workspace a new client secret (printed once); the old one works for a grace period"
+    );
     rotate->add_option("id", o->id, "Workspace id (wks_...)")->required();
     rotate->callback([&g, o] {
         ClientConfig cfg = Resolve(g);
         Client client(cfg);
-        json::value r = CallOrExit(client, "POST", "/v1/workspaces/" + UrlEncode(o->id) + ":rotate-secret", "");
-        Print(cfg, r, {{"CLIENT ID", "client_id"}, {"CLIENT SECRET", "client_secret"}, {"OLD SECRET UNTIL", "previous_secret_valid_until"}});
+        json::value r =
+            CallOrExit(client, "POST", "/v1/workspaces/" + UrlEncode(o->id) + ":rotate-secret", "");
+        Print(
+            cfg,
+            r,
+            {{"CLIENT ID", "client_id"},
+             {"CLIENT SECRET", "client_secret"},
+             {"OLD SECRET UNTIL", "previous_secret_valid_until"}}
+        );
     });
-    CLI::App* fleet = ws->add_subcommand("fleet", "The fleet as workspaces report it: version, seats, active users");
+    CLI::App* fleet = ws->add_subcommand(
+        "fleet", "The fleet as workspaces report it: version, seats, active users"
+    );
     fleet->add_option("--tenant", o->tenant, "Only this tenant (platform tokens)");
     fleet->callback([&g, o] {
         ClientConfig cfg = Resolve(g);
         Client client(cfg);
-        json::value r = CallOrExit(client, "GET", "/v1/statistics/fleet" + Query({{"tenant", o->tenant}}), "");
+        json::value r =
+            CallOrExit(client, "GET", "/v1/statistics/fleet" + Query({{"tenant", o->tenant}}), "");
         if (cfg.output != "table") {
             Print(cfg, r, {});
             return;
         }
         json::object rows{{"items", r.as_object().at("workspaces")}};
-        Print(cfg, rows, {{"ID", "id"}, {"NAME", "name"}, {"TENANT", "tenant"}, {"REGISTRATION", "registration"}, {"VERSION", "version"},
-                          {"DEPLOY", "deploy_method"}, {"SEATS", "seats"}, {"ACTIVE", "active_users"}, {"LAST REPORT", "last_report_at"}});
+        Print(
+            cfg,
+            rows,
+            {{"ID", "id"},
+             {"NAME", "name"},
+             {"TENANT", "tenant"},
+             {"REGISTRATION", "registration"},
+             {"VERSION", "version"},
+             {"DEPLOY", "deploy_method"},
+             {"SEATS", "seats"},
+             {"ACTIVE", "active_users"},
+             {"LAST REPORT", "last_report_at"}}
+        );
     });
 }
 
@@ -734,9 +989,13 @@ void AddRollout(CLI::App& app, Globals& g) {
         bool watch = false;
     };
     auto o = std::make_shared<Opts>();
-    CLI::App* st = rollout->add_subcommand("status", "A rollout's progress; --watch draws it live until it ends");
+    CLI::App* st = rollout->add_subcommand(
+        "status", "A rollout's progress; --watch draws it live until it ends"
+    );
     st->add_option("id", o->id, "Rollout id (rol_...)")->required();
-    st->add_flag("-w,--watch", o->watch, "Keep drawing until the rollout completes, halts or is aborted");
+    st->add_flag(
+        "-w,--watch", o->watch, "Keep drawing until the rollout completes, halts or is aborted"
+    );
     st->callback([&g, o] {
         ClientConfig cfg = Resolve(g);
         Client client(cfg);
@@ -750,11 +1009,22 @@ void AddRollout(CLI::App& app, Globals& g) {
                 Print(cfg, r, {});
             } else {
                 constexpr int kWidth = 30;
-                int filled = total > 0 ? static_cast<int>(kWidth * done / total) : (phase == "Completed" ? kWidth : 0);
-                std::string bar = std::string(static_cast<size_t>(filled), '#') + std::string(static_cast<size_t>(kWidth - filled), '.');
-                fmt::print("{}{} [{}] {}/{} to {}, wave {}: {}{}", tty && i > 0 ? "\r\x1b[K" : "", At(r, "metadata.name"), bar, done, total,
-                           At(r, "spec.target_version"), At(r, "status.current_wave"), phase.empty() ? "Pending" : phase,
-                           At(r, "status.message").empty() ? "" : " (" + At(r, "status.message") + ")");
+                int filled = total > 0 ? static_cast<int>(kWidth * done / total)
+                                       : (phase == "Completed" ? kWidth : 0);
+                std::string bar = std::string(static_cast<size_t>(filled), '#') +
+                                  std::string(static_cast<size_t>(kWidth - filled), '.');
+                fmt::print(
+                    "{}{} [{}] {}/{} to {}, wave {}: {}{}",
+                    tty && i > 0 ? "\r\x1b[K" : "",
+                    At(r, "metadata.name"),
+                    bar,
+                    done,
+                    total,
+                    At(r, "spec.target_version"),
+                    At(r, "status.current_wave"),
+                    phase.empty() ? "Pending" : phase,
+                    At(r, "status.message").empty() ? "" : " (" + At(r, "status.message") + ")"
+                );
                 std::fputs(tty && o->watch ? "" : "\n", stdout);
                 std::fflush(stdout);
             }
@@ -786,12 +1056,21 @@ void AddPlanApply(CLI::App& app, Globals& g) {
             apply ? "Make the fleet match YAML files (create, update, and with --prune delete)"
                   : "Show what `apply` would create, change or delete"
         );
-        cmd->add_option("-f,--file", o->files, "YAML file(s), several documents each")->required()->check(CLI::ExistingFile);
+        cmd->add_option("-f,--file", o->files, "YAML file(s), several documents each")
+            ->required()
+            ->check(CLI::ExistingFile);
         cmd->add_flag("--prune", o->prune, "Delete objects matching -l that are not in the files");
-        cmd->add_option("-l,--selector", o->selector, "With --prune: which objects the files own, e.g. managed-by=fleet-repo");
+        cmd->add_option(
+            "-l,--selector",
+            o->selector,
+            "With --prune: which objects the files own, e.g. managed-by=fleet-repo"
+        );
         cmd->callback([&g, o, apply] {
             if (o->prune && o->selector.empty()) {
-                Exit(core::MakeError(core::ErrorCode::kInvalidArgument, "--prune needs -l <selector>: it deletes only objects with those labels"));
+                Exit(core::MakeError(
+                    core::ErrorCode::kInvalidArgument,
+                    "--prune needs -l <selector>: it deletes only objects with those labels"
+                ));
             }
             ClientConfig cfg = Resolve(g);
             Client client(cfg);
@@ -807,10 +1086,14 @@ void AddPlanApply(CLI::App& app, Globals& g) {
 
 void AddClientCommands(CLI::App& app) {
     static Globals g;
-    app.add_option("--server", g.server, "Hangar server URL (default http://127.0.0.1:8080)")->envname("HANGAR_SERVER");
+    app.add_option("--server", g.server, "Hangar server URL (default http://127.0.0.1:8080)")
+        ->envname("HANGAR_SERVER");
     app.add_option("--token", g.token, "API token")->envname("HANGAR_TOKEN");
-    app.add_option("-o,--output", g.output, "table, json or yaml")->check(CLI::IsMember({"table", "json", "yaml"}));
-    app.add_option("--client-config", g.config, "CLI config file (default ~/.config/hangar/config.yaml)")
+    app.add_option("-o,--output", g.output, "table, json or yaml")
+        ->check(CLI::IsMember({"table", "json", "yaml"}));
+    app.add_option(
+           "--client-config", g.config, "CLI config file (default ~/.config/hangar/config.yaml)"
+    )
         ->envname("HANGAR_CLI_CONFIG");
     AddTenant(app, g);
     AddToken(app, g);

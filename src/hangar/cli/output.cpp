@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <sstream>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
+
+#include <boost/json.hpp>
 
 namespace hangar::cli {
 
@@ -16,7 +17,8 @@ std::string At(const json::value& v, const std::string& path) {
     size_t start = 0;
     while (start <= path.size()) {
         size_t dot = path.find('.', start);
-        std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        std::string key =
+            path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
         if (!cur->is_object()) {
             return "";
         }
@@ -45,7 +47,8 @@ std::string At(const json::value& v, const std::string& path) {
         std::string out;
         for (const auto& kv : cur->as_object()) {
             out += (out.empty() ? "" : ",") + std::string(kv.key()) + "=" +
-                   (kv.value().is_string() ? std::string(kv.value().as_string()) : json::serialize(kv.value()));
+                   (kv.value().is_string() ? std::string(kv.value().as_string())
+                                           : json::serialize(kv.value()));
         }
         return out;
     }
@@ -92,12 +95,18 @@ namespace {
 
 YAML::Node ToYaml(const json::value& v) {
     switch (v.kind()) {
-        case json::kind::null: return YAML::Node(YAML::NodeType::Null);
-        case json::kind::bool_: return YAML::Node(v.as_bool());
-        case json::kind::int64: return YAML::Node(v.as_int64());
-        case json::kind::uint64: return YAML::Node(v.as_uint64());
-        case json::kind::double_: return YAML::Node(v.as_double());
-        case json::kind::string: return YAML::Node(std::string(v.as_string()));
+        case json::kind::null:
+            return YAML::Node(YAML::NodeType::Null);
+        case json::kind::bool_:
+            return YAML::Node(v.as_bool());
+        case json::kind::int64:
+            return YAML::Node(v.as_int64());
+        case json::kind::uint64:
+            return YAML::Node(v.as_uint64());
+        case json::kind::double_:
+            return YAML::Node(v.as_double());
+        case json::kind::string:
+            return YAML::Node(std::string(v.as_string()));
         case json::kind::array: {
             YAML::Node n(YAML::NodeType::Sequence);
             for (const auto& e : v.as_array()) {

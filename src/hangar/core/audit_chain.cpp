@@ -19,7 +19,14 @@ std::string AuditChainHash(std::string_view prev_hash, const AuditFields& e) {
     Field(buf, prev_hash);
     Field(buf, std::to_string(e.seq));
     for (const std::string* f :
-         {&e.time, &e.actor, &e.tenant, &e.action, &e.object, &e.request_id, &e.source, &e.outcome}) {
+         {&e.time,
+          &e.actor,
+          &e.tenant,
+          &e.action,
+          &e.object,
+          &e.request_id,
+          &e.source,
+          &e.outcome}) {
         Field(buf, *f);
     }
     return Sha256Hex(buf);

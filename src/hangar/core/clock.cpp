@@ -123,11 +123,20 @@ std::optional<std::chrono::seconds> ParseDuration(std::string_view s) {
     }
     int64_t unit = 0;
     switch (s.back()) {
-        case 's': unit = 1; break;
-        case 'm': unit = 60; break;
-        case 'h': unit = 3600; break;
-        case 'd': unit = 86400; break;
-        default: return std::nullopt;
+        case 's':
+            unit = 1;
+            break;
+        case 'm':
+            unit = 60;
+            break;
+        case 'h':
+            unit = 3600;
+            break;
+        case 'd':
+            unit = 86400;
+            break;
+        default:
+            return std::nullopt;
     }
     // At most 100 years in all: added to a time in nanoseconds, more would overflow.
     if (n > 36500LL * 86400 / unit) {

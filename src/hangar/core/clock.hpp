@@ -38,8 +38,12 @@ std::string FormatRfc3339(TimePoint t);
 // Accepts RFC 3339 with Z or a numeric offset, with or without fractional seconds.
 std::optional<TimePoint> ParseRfc3339(std::string_view s);
 // Seconds and milliseconds since the Unix epoch (JWT claims, sample timestamps).
-inline int64_t UnixSeconds(TimePoint t) { return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count(); }
-inline int64_t UnixMillis(TimePoint t) { return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count(); }
+inline int64_t UnixSeconds(TimePoint t) {
+    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+inline int64_t UnixMillis(TimePoint t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
 // Accepts "30s", "15m", "24h", "7d", "90d".
 std::optional<std::chrono::seconds> ParseDuration(std::string_view s);
 

@@ -15,13 +15,22 @@ TEST(Rfc3339, AcceptsOffsetsAndNoFraction) {
     auto b = ParseRfc3339("2026-11-23T08:00:00Z");
     ASSERT_TRUE(a && b);
     EXPECT_EQ(*a, *b);
-    EXPECT_EQ(FormatRfc3339(*ParseRfc3339("2024-02-29T23:59:59.5-00:00")), "2024-02-29T23:59:59.500Z");
+    EXPECT_EQ(
+        FormatRfc3339(*ParseRfc3339("2024-02-29T23:59:59.5-00:00")), "2024-02-29T23:59:59.500Z"
+    );
 }
 
 TEST(Rfc3339, RejectsMalformedTimes) {
-    for (const char* bad : {"", "2026-11-23", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
-                            "2026-11-23T25:00:00Z", "2026-11-23T08:00:00", "2026-11-23T08:00:00.Z",
-                            "2026-11-23T08:00:00Zjunk", "yesterday"}) {
+    for (const char* bad :
+         {"",
+          "2026-11-23",
+          "2026-13-01T00:00:00Z",
+          "2026-02-30T00:00:00Z",
+          "2026-11-23T25:00:00Z",
+          "2026-11-23T08:00:00",
+          "2026-11-23T08:00:00.Z",
+          "2026-11-23T08:00:00Zjunk",
+          "yesterday"}) {
         EXPECT_FALSE(ParseRfc3339(bad)) << bad;
     }
 }

@@ -1,13 +1,12 @@
 #include "hangar/core/destination.hpp"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-
 #include <algorithm>
 #include <cstring>
 #include <mutex>
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netdb.h>
 
 namespace hangar::core {
 
@@ -18,21 +17,23 @@ DestinationPolicy g_policy;
 
 std::string Lower(std::string_view s) {
     std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+        return static_cast<char>(std::tolower(c));
+    });
     return out;
 }
 
 bool PrivateV4(const unsigned char b[4]) {
-    return b[0] == 0 ||                                   // "this network", 0.0.0.0
-           b[0] == 10 ||                                  // private
-           b[0] == 127 ||                                 // loopback
-           (b[0] == 100 && (b[1] & 0xC0) == 64) ||        // carrier-grade NAT 100.64/10
-           (b[0] == 169 && b[1] == 254) ||                // link-local, cloud metadata
-           (b[0] == 172 && (b[1] & 0xF0) == 16) ||        // private
-           (b[0] == 192 && b[1] == 0 && b[2] == 0) ||     // IETF protocol assignments
-           (b[0] == 192 && b[1] == 168) ||                // private
-           (b[0] == 198 && (b[1] & 0xFE) == 18) ||        // benchmarking 198.18/15
-           b[0] >= 224;                                   // multicast, reserved, broadcast
+    return b[0] == 0 ||                                // "this network", 0.0.0.0
+           b[0] == 10 ||                               // private
+           b[0] == 127 ||                              // loopback
+           (b[0] == 100 && (b[1] & 0xC0) == 64) ||     // carrier-grade NAT 100.64/10
+           (b[0] == 169 && b[1] == 254) ||             // link-local, cloud metadata
+           (b[0] == 172 && (b[1] & 0xF0) == 16) ||     // private
+           (b[0] == 192 && b[1] == 0 && b[2] == 0) ||  // IETF protocol assignments
+           (b[0] == 192 && b[1] == 168) ||             // private
+           (b[0] == 198 && (b[1] & 0xFE) == 18) ||     // benchmarking 198.18/15
+           b[0] >= 224;                                // multicast, reserved, broadcast
 }
 
 bool PrivateV6(const unsigned char b[16]) {
@@ -45,10 +46,10 @@ bool PrivateV6(const unsigned char b[16]) {
     if (b[0] == 0x64 && b[1] == 0xFF && b[2] == 0x9B) {  // NAT64 64:ff9b::/96 reaches IPv4
         return PrivateV4(b + 12);
     }
-    return (b[0] & 0xFE) == 0xFC ||                  // unique local fc00::/7
-           (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) ||  // link-local fe80::/10
-           (b[0] == 0xFE && (b[1] & 0xC0) == 0xC0) ||  // site-local fec0::/10
-           b[0] == 0xFF ||                             // multicast
+    return (b[0] & 0xFE) == 0xFC ||                                         // unique local fc00::/7
+           (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) ||                       // link-local fe80::/10
+           (b[0] == 0xFE && (b[1] & 0xC0) == 0xC0) ||                       // site-local fec0::/10
+           b[0] == 0xFF ||                                                  // multicast
            (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0D && b[3] == 0xB8);  // documentation
 }
 
@@ -82,8 +83,12 @@ Result<DestinationPolicy> DestinationPolicy::Make(const std::vector<std::string>
         if (size_t slash = entry.find('/'); slash != std::string::npos) {
             addr = std::string_view(entry).substr(0, slash);
             std::string bits = entry.substr(slash + 1);
-            if (bits.empty() || bits.size() > 3 || !std::all_of(bits.begin(), bits.end(), ::isdigit)) {
-                return Fail(ErrorCode::kInvalidArgument, fmt::format("--webhook-allow \"{}\": the prefix length is not a number", entry));
+            if (bits.empty() || bits.size() > 3 ||
+                !std::all_of(bits.begin(), bits.end(), ::isdigit)) {
+                return Fail(
+                    ErrorCode::kInvalidArgument,
+                    fmt::format("--webhook-allow \"{}\": the prefix length is not a number", entry)
+                );
             }
             prefix = std::stoi(bits);
         }
@@ -99,10 +104,16 @@ Result<DestinationPolicy> DestinationPolicy::Make(const std::vector<std::string>
             p.hosts_.push_back(Lower(entry));
             continue;
         } else {
-            return Fail(ErrorCode::kInvalidArgument, fmt::format("--webhook-allow \"{}\": not an address block", entry));
+            return Fail(
+                ErrorCode::kInvalidArgument,
+                fmt::format("--webhook-allow \"{}\": not an address block", entry)
+            );
         }
         if (b.prefix > (b.family == AF_INET ? 32 : 128)) {
-            return Fail(ErrorCode::kInvalidArgument, fmt::format("--webhook-allow \"{}\": the prefix is too long", entry));
+            return Fail(
+                ErrorCode::kInvalidArgument,
+                fmt::format("--webhook-allow \"{}\": the prefix is too long", entry)
+            );
         }
         p.blocks_.push_back(b);
     }
@@ -121,13 +132,15 @@ void DestinationPolicy::SetGlobal(DestinationPolicy p) {
 
 bool DestinationPolicy::IsPublic(const sockaddr* addr) {
     if (addr->sa_family == AF_INET) {
-        const auto* in = reinterpret_cast<const sockaddr_in*>(addr);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+        const auto* in = reinterpret_cast<const sockaddr_in*>(addr
+        );  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
         unsigned char b[4];
         std::memcpy(b, &in->sin_addr, 4);
         return !PrivateV4(b);
     }
     if (addr->sa_family == AF_INET6) {
-        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(addr);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(addr
+        );  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
         unsigned char b[16];
         std::memcpy(b, &in6->sin6_addr, 16);
         return !PrivateV6(b);
@@ -142,9 +155,13 @@ bool DestinationPolicy::Allowed(const sockaddr* addr, std::string_view host) con
     unsigned char bytes[16];
     int family = addr->sa_family;
     if (family == AF_INET) {
-        std::memcpy(bytes, &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr, 4);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+        std::memcpy(
+            bytes, &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr, 4
+        );  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
     } else if (family == AF_INET6) {
-        std::memcpy(bytes, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, 16);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+        std::memcpy(
+            bytes, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, 16
+        );  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
     } else {
         return false;
     }
@@ -176,7 +193,14 @@ Result<void> DestinationPolicy::CheckUrl(std::string_view url) const {
         return Fail(ErrorCode::kInvalidArgument, "must be an http:// or https:// URL with a host");
     }
     if (host == "localhost" || host.ends_with(".localhost")) {
-        return Fail(ErrorCode::kInvalidArgument, fmt::format("\"{}\" is a loopback address; webhooks go to public addresses (an operator can allow it with --webhook-allow)", host));
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            fmt::format(
+                "\"{}\" is a loopback address; webhooks go to public addresses (an operator can "
+                "allow it with --webhook-allow)",
+                host
+            )
+        );
     }
     // Every spelling of an address (2130706433, 0x7f.1, 127.1, ::ffff:...) is read as curl
     // will read it when it connects. Names are not looked up here, where a slow resolver would
@@ -195,7 +219,14 @@ Result<void> DestinationPolicy::CheckUrl(std::string_view url) const {
     }
     freeaddrinfo(res);
     if (!ok) {
-        return Fail(ErrorCode::kInvalidArgument, fmt::format("\"{}\" is a private, loopback or link-local address; webhooks go to public addresses (an operator can allow it with --webhook-allow)", host));
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            fmt::format(
+                "\"{}\" is a private, loopback or link-local address; webhooks go to public "
+                "addresses (an operator can allow it with --webhook-allow)",
+                host
+            )
+        );
     }
     return {};
 }

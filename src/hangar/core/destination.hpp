@@ -6,12 +6,12 @@
 // spelled (2130706433, 0x7f.1, [::ffff:127.0.0.1]) and after DNS resolution, unless the
 // operator allowed them (--webhook-allow: host names, addresses or CIDR blocks).
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "hangar/core/error.hpp"
 

@@ -71,7 +71,9 @@ using Result = std::expected<T, Error>;
 inline std::unexpected<Error> Fail(ErrorCode code, std::string message) {
     return std::unexpected(Error{code, std::move(message), {}, {}});
 }
-inline std::unexpected<Error> Fail(Error e) { return std::unexpected(std::move(e)); }
+inline std::unexpected<Error> Fail(Error e) {
+    return std::unexpected(std::move(e));
+}
 
 inline Error MakeError(ErrorCode code, std::string message) {
     return Error{code, std::move(message), {}, {}};

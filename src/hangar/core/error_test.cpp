@@ -1,8 +1,8 @@
 #include "hangar/core/error.hpp"
 
-#include <gtest/gtest.h>
-
 #include <set>
+
+#include <gtest/gtest.h>
 
 namespace hangar::core {
 
@@ -15,7 +15,8 @@ TEST(ErrorCode, EveryCodeHasADistinctStringAStatusAndAnExitCode) {
         int status = HttpStatus(c);
         EXPECT_GE(status, 400) << s;
         EXPECT_LT(status, 600) << s;
-        EXPECT_GT(ExitCode(c), 2) << s << " must not collide with usage (1) or connection (2) exits";
+        EXPECT_GT(ExitCode(c), 2) << s
+                                  << " must not collide with usage (1) or connection (2) exits";
         EXPECT_EQ(CodeFromString(s), c) << s;
     }
     EXPECT_EQ(seen.size(), std::size(kAllErrorCodes));

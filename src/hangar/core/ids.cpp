@@ -1,12 +1,12 @@
 #include "hangar/core/ids.hpp"
 
-#include <openssl/sha.h>
-#include <sodium.h>
-
 #include <array>
 #include <chrono>
 #include <random>
 #include <stdexcept>
+
+#include <openssl/sha.h>
+#include <sodium.h>
 
 namespace hangar::core {
 
@@ -76,7 +76,8 @@ std::string NewSecretToken() {
     EnsureSodium();
     std::array<unsigned char, 32> raw{};
     randombytes_buf(raw.data(), raw.size());
-    return "hgr_" + Base64UrlEncode(std::string_view(reinterpret_cast<char*>(raw.data()), raw.size()));
+    return "hgr_" +
+           Base64UrlEncode(std::string_view(reinterpret_cast<char*>(raw.data()), raw.size()));
 }
 
 // OpenSSL's SHA-256 uses the CPU's SHA instructions; libsodium's portable one is several times

@@ -1,9 +1,9 @@
 #include "hangar/core/ids.hpp"
 
-#include <gtest/gtest.h>
-
 #include <set>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "hangar/core/audit_chain.hpp"
 
@@ -45,7 +45,16 @@ TEST(Base64Url, RoundTripsAndRejectsJunk) {
 }
 
 TEST(AuditChain, AnyChangedFieldChangesTheHash) {
-    AuditFields e{1, "2026-11-23T08:00:00.000Z", "token:tok_a", "ten_a", "tenant.create", "ten_b", "req_1", "127.0.0.1:1", "success"};
+    AuditFields e{
+        1,
+        "2026-11-23T08:00:00.000Z",
+        "token:tok_a",
+        "ten_a",
+        "tenant.create",
+        "ten_b",
+        "req_1",
+        "127.0.0.1:1",
+        "success"};
     std::string h = AuditChainHash(kAuditGenesisHash, e);
     EXPECT_EQ(h.size(), 64U);
     EXPECT_EQ(h, AuditChainHash(kAuditGenesisHash, e));

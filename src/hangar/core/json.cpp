@@ -6,11 +6,11 @@
 #include <unordered_set>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value_stack.hpp>
-
-#include <fmt/format.h>
 
 namespace hangar::core {
 
@@ -65,7 +65,9 @@ public:
         key_.append(s);
         Level& l = levels_.back();
         if (limits_.refuse_duplicate_keys && !l.keys.insert(key_).second) {
-            return Refuse(Path(key_), "appears twice in one object (duplicate keys are refused)", ec);
+            return Refuse(
+                Path(key_), "appears twice in one object (duplicate keys are refused)", ec
+            );
         }
         l.key = key_;
         st_.push_key(key_);
@@ -103,7 +105,9 @@ public:
     }
     bool on_double(double v, string_view, error_code& ec) {
         if (!std::isfinite(v)) {
-            return Refuse(Path(), "is a number too large for a double (the largest is about 1.8e308)", ec);
+            return Refuse(
+                Path(), "is a number too large for a double (the largest is about 1.8e308)", ec
+            );
         }
         if (!Count(ec)) {
             return false;
@@ -141,7 +145,9 @@ private:
             return false;
         }
         if (levels_.size() >= limits_.max_depth) {
-            return Refuse(Path(), fmt::format("nests deeper than {} levels", limits_.max_depth), ec);
+            return Refuse(
+                Path(), fmt::format("nests deeper than {} levels", limits_.max_depth), ec
+            );
         }
         levels_.push_back(Level{object, 0, {}, {}});
         return true;
@@ -159,14 +165,20 @@ private:
     }
     bool Count(error_code& ec) {
         if (++elements_ > limits_.max_elements) {
-            return Refuse(Path(), fmt::format("the document holds more than {} values", limits_.max_elements), ec);
+            return Refuse(
+                Path(),
+                fmt::format("the document holds more than {} values", limits_.max_elements),
+                ec
+            );
         }
         return true;
     }
     // Strings and keys: bounded length, no NUL (C APIs, file names and logs would cut there).
     bool CheckText(string_view part, size_t total, error_code& ec) {
         if (total > limits_.max_string) {
-            return Refuse(Path(), fmt::format("a string is longer than {} bytes", limits_.max_string), ec);
+            return Refuse(
+                Path(), fmt::format("a string is longer than {} bytes", limits_.max_string), ec
+            );
         }
         if (part.find('\0') != string_view::npos) {
             return Refuse(Path(), "a string holds a NUL character", ec);
@@ -179,7 +191,8 @@ private:
             const Level& l = levels_[i];
             bool innermost = i + 1 == levels_.size();
             if (l.object) {
-                std::string_view k = innermost && !last_key.empty() ? last_key : std::string_view(l.key);
+                std::string_view k =
+                    innermost && !last_key.empty() ? last_key : std::string_view(l.key);
                 if (!out.empty()) {
                     out += '.';
                 }
@@ -214,9 +227,14 @@ void SetJsonLimits(JsonLimits limits) {
     g_max_string = limits.max_string;
 }
 
-JsonLimits RequestJsonLimits() { return JsonLimits{g_max_depth.load(), g_max_elements.load(), g_max_string.load(), true}; }
+JsonLimits RequestJsonLimits() {
+    return JsonLimits{g_max_depth.load(), g_max_elements.load(), g_max_string.load(), true};
+}
 
-JsonLimits LenientLimits() { return JsonLimits{1024, std::numeric_limits<size_t>::max(), std::numeric_limits<size_t>::max(), false}; }
+JsonLimits LenientLimits() {
+    return JsonLimits{
+        1024, std::numeric_limits<size_t>::max(), std::numeric_limits<size_t>::max(), false};
+}
 
 Result<json::value> ParseJson(std::string_view text, const JsonLimits& limits) {
     json::parse_options opts;
@@ -228,15 +246,23 @@ Result<json::value> ParseJson(std::string_view text, const JsonLimits& limits) {
         return Fail(*err);
     }
     if (ec) {
-        return Fail(ErrorCode::kInvalidArgument, fmt::format("malformed JSON at byte {}: {}", n, ec.message()));
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            fmt::format("malformed JSON at byte {}: {}", n, ec.message())
+        );
     }
     if (n < text.size()) {
-        return Fail(ErrorCode::kInvalidArgument, fmt::format("malformed JSON at byte {}: more text after the document", n));
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            fmt::format("malformed JSON at byte {}: more text after the document", n)
+        );
     }
     return p.handler().Release();
 }
 
-Result<json::value> ParseJson(std::string_view text) { return ParseJson(text, RequestJsonLimits()); }
+Result<json::value> ParseJson(std::string_view text) {
+    return ParseJson(text, RequestJsonLimits());
+}
 
 Result<json::object> ParseJsonObject(std::string_view text, const JsonLimits& limits) {
     auto v = ParseJson(text, limits);
@@ -249,7 +275,9 @@ Result<json::object> ParseJsonObject(std::string_view text, const JsonLimits& li
     return std::move(v->as_object());
 }
 
-Result<json::object> ParseJsonObject(std::string_view text) { return ParseJsonObject(text, RequestJsonLimits()); }
+Result<json::object> ParseJsonObject(std::string_view text) {
+    return ParseJsonObject(text, RequestJsonLimits());
+}
 
 namespace {
 
@@ -286,7 +314,11 @@ std::optional<std::string> FindNonFinite(const json::value& v, std::string path)
     if (v.is_object()) {
         for (const auto& kv : v.get_object()) {
             if (HasNonFinite(kv.value())) {
-                return FindNonFinite(kv.value(), path.empty() ? std::string(kv.key()) : fmt::format("{}.{}", path, std::string_view(kv.key())));
+                return FindNonFinite(
+                    kv.value(),
+                    path.empty() ? std::string(kv.key())
+                                 : fmt::format("{}.{}", path, std::string_view(kv.key()))
+                );
             }
         }
     } else if (v.is_array()) {
@@ -303,13 +335,19 @@ std::optional<std::string> FindNonFinite(const json::value& v, std::string path)
 std::optional<std::string> FindNonFinite(const json::object& o, std::string path) {
     for (const auto& kv : o) {
         if (HasNonFinite(kv.value())) {
-            return FindNonFinite(kv.value(), path.empty() ? std::string(kv.key()) : fmt::format("{}.{}", path, std::string_view(kv.key())));
+            return FindNonFinite(
+                kv.value(),
+                path.empty() ? std::string(kv.key())
+                             : fmt::format("{}.{}", path, std::string_view(kv.key()))
+            );
         }
     }
     return std::nullopt;
 }
 
-std::string ToJson(const json::value& v) { return json::serialize(v); }
+std::string ToJson(const json::value& v) {
+    return json::serialize(v);
+}
 
 std::string ToValidUtf8(std::string_view s) {
     static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
@@ -498,7 +536,9 @@ std::optional<std::map<std::string, std::string>> ObjectReader::StringMap(std::s
     std::map<std::string, std::string> out;
     for (const auto& kv : *o) {
         if (!kv.value().is_string()) {
-            SetError(fmt::format("{}.{}", PathOf(key), std::string_view(kv.key())), "must be a string");
+            SetError(
+                fmt::format("{}.{}", PathOf(key), std::string_view(kv.key())), "must be a string"
+            );
             return std::nullopt;
         }
         out.emplace(std::string(kv.key()), std::string(kv.value().as_string()));

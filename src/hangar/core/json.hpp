@@ -2,15 +2,15 @@
 // Strict JSON reading: every field a request carries is either read or rejected, and every
 // error names the field's path ("spec.labels.team"), so a client knows what to fix.
 
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
-
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 #include "hangar/core/error.hpp"
 

@@ -1,8 +1,8 @@
 #include "hangar/core/json.hpp"
 
-#include <gtest/gtest.h>
-
 #include <limits>
+
+#include <gtest/gtest.h>
 
 namespace hangar::core {
 
@@ -70,12 +70,29 @@ TEST(ParseJson, RefusesWhatCouldNotBeStoredOrReadBack) {
         auto r = ParseJson(text);
         return r ? std::string("accepted") : r.error().message;
     };
-    EXPECT_EQ(message(R"({"config":{"x":-1e999}})"), "config.x: is a number too large for a double (the largest is about 1.8e308)");
-    EXPECT_EQ(message(R"({"a":[1,2,1e400]})"), "a[2]: is a number too large for a double (the largest is about 1.8e308)");
-    EXPECT_EQ(message(R"({"metadata":{"name":"a"},"metadata":{"name":"b"}})"), "metadata: appears twice in one object (duplicate keys are refused)");
-    EXPECT_EQ(message(R"({"a":{"b":1,"c":2,"b":3}})"), "a.b: appears twice in one object (duplicate keys are refused)");
+    EXPECT_EQ(
+        message(R"({"config":{"x":-1e999}})"),
+        "config.x: is a number too large for a double (the largest is about 1.8e308)"
+    );
+    EXPECT_EQ(
+        message(R"({"a":[1,2,1e400]})"),
+        "a[2]: is a number too large for a double (the largest is about 1.8e308)"
+    );
+    EXPECT_EQ(
+        message(R"({"metadata":{"name":"a"},"metadata":{"name":"b"}})"),
+        "metadata: appears twice in one object (duplicate keys are refused)"
+    );
+    EXPECT_EQ(
+        message(R"({"a":{"b":1,"c":2,"b":3}})"),
+        "a.b: appears twice in one object (duplicate keys are refused)"
+    );
     EXPECT_EQ(message("{\"name\":\"a\\u0000b\"}"), "name: a string holds a NUL character");
-    EXPECT_EQ(message(std::string(70, '[') + std::string(70, ']')), "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]: nests deeper than 64 levels");
+    EXPECT_EQ(
+        message(std::string(70, '[') + std::string(70, ']')),
+        "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]"
+        "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]"
+        "[0][0][0][0]: nests deeper than 64 levels"
+    );
     EXPECT_EQ(message("{} x"), "malformed JSON at byte 3: more text after the document");
     // Huge integers that still fit a double are numbers, and tiny ones round to zero.
     EXPECT_EQ(message(R"({"n":123456789012345678901234567890,"t":1e-999})"), "accepted");
@@ -103,18 +120,26 @@ TEST(ErrorToJson, HasCodeMessageAndDetails) {
     Error e = MakeError(ErrorCode::kNotFound, "gone fishing");
     e.With("field", "x");
     auto j = ErrorToJson(e);
-    EXPECT_EQ(ToJson(j), R"({"error":{"code":"not_found","message":"gone fishing","details":{"field":"x"}}})");
+    EXPECT_EQ(
+        ToJson(j),
+        R"({"error":{"code":"not_found","message":"gone fishing","details":{"field":"x"}}})"
+    );
 }
 
 TEST(ToValidUtf8, KeepsValidTextAndReplacesTheRest) {
     EXPECT_EQ(ToValidUtf8("plain ascii"), "plain ascii");
     EXPECT_EQ(ToValidUtf8("caf\xC3\xA9 \xF0\x9F\x9A\x80"), "caf\xC3\xA9 \xF0\x9F\x9A\x80");
     EXPECT_EQ(ToValidUtf8("\xFF"), "\xEF\xBF\xBD");
-    EXPECT_EQ(ToValidUtf8(std::string("a\0b", 3)), "a\xEF\xBF\xBD" "b");
+    EXPECT_EQ(
+        ToValidUtf8(std::string("a\0b", 3)),
+        "a\xEF\xBF\xBD"
+        "b"
+    );
     EXPECT_EQ(ToValidUtf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD") << "overlong '/'";
     EXPECT_EQ(ToValidUtf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD") << "a surrogate";
     EXPECT_EQ(ToValidUtf8("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD") << "truncated";
-    auto parsed = ParseJson(ToJson(ErrorToJson(MakeError(ErrorCode::kNotFound, "id \xFF\xFE not found"))));
+    auto parsed =
+        ParseJson(ToJson(ErrorToJson(MakeError(ErrorCode::kNotFound, "id \xFF\xFE not found"))));
     EXPECT_TRUE(parsed) << "an error echoing junk is still valid JSON";
 }
 

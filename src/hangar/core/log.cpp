@@ -1,16 +1,15 @@
 #include "hangar/core/log.hpp"
 
+#include <atomic>
+
+#include <fmt/format.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
-
-#include <atomic>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
 #include "hangar/core/clock.hpp"
-
-#include <fmt/format.h>
 
 namespace hangar::core {
 
@@ -36,17 +35,23 @@ void AppendQuoted(std::string& out, std::string_view s) {
 
 std::string_view LevelName(LogLevel l) {
     switch (l) {
-        case LogLevel::kDebug: return "debug";
-        case LogLevel::kInfo: return "info";
-        case LogLevel::kWarn: return "warn";
-        case LogLevel::kError: return "error";
+        case LogLevel::kDebug:
+            return "debug";
+        case LogLevel::kInfo:
+            return "info";
+        case LogLevel::kWarn:
+            return "warn";
+        case LogLevel::kError:
+            return "error";
     }
     return "info";
 }
 
 }  // namespace
 
-void SetLogLevel(LogLevel level) { g_level = static_cast<int>(level); }
+void SetLogLevel(LogLevel level) {
+    g_level = static_cast<int>(level);
+}
 
 bool ParseLogLevel(std::string_view s, LogLevel& out) {
     for (LogLevel l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {

@@ -17,7 +17,9 @@ std::string LabelSet(
 ) {
     std::string out;
     for (size_t i = 0; i < names.size() && i < values.size(); ++i) {
-        out += fmt::format("{}{}=\"{}\"", out.empty() ? "" : ",", names[i], EscapeLabelValue(values[i]));
+        out += fmt::format(
+            "{}{}=\"{}\"", out.empty() ? "" : ",", names[i], EscapeLabelValue(values[i])
+        );
     }
     if (!extra_name.empty()) {
         out += fmt::format("{}{}=\"{}\"", out.empty() ? "" : ",", extra_name, extra_value);
@@ -54,11 +56,35 @@ std::string EscapeLabelValue(std::string_view v) {
 }
 
 std::vector<double> LatencyBuckets() {
-    return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+    return {
+        0.0001,
+        0.00025,
+        0.0005,
+        0.001,
+        0.0025,
+        0.005,
+        0.01,
+        0.025,
+        0.05,
+        0.1,
+        0.25,
+        0.5,
+        1,
+        2.5,
+        5,
+        10};
 }
 
-ValueFamily::ValueFamily(std::string name, std::string help, std::string type, std::vector<std::string> labels)
-    : name_(std::move(name)), help_(std::move(help)), type_(std::move(type)), labels_(std::move(labels)) {}
+ValueFamily::ValueFamily(
+    std::string name,
+    std::string help,
+    std::string type,
+    std::vector<std::string> labels
+)
+    : name_(std::move(name)),
+      help_(std::move(help)),
+      type_(std::move(type)),
+      labels_(std::move(labels)) {}
 
 void ValueFamily::Add(const std::vector<std::string>& lv, double v) {
     std::lock_guard lock(mu_);
@@ -85,7 +111,10 @@ void ValueFamily::Render(std::string& out) const {
 }
 
 HistogramFamily::HistogramFamily(
-    std::string name, std::string help, std::vector<std::string> labels, std::vector<double> buckets
+    std::string name,
+    std::string help,
+    std::vector<std::string> labels,
+    std::vector<double> buckets
 )
     : name_(std::move(name)),
       help_(std::move(help)),
@@ -111,7 +140,9 @@ void HistogramFamily::Render(std::string& out) const {
         uint64_t cum = 0;
         for (size_t i = 0; i < buckets_.size(); ++i) {
             cum += s.counts[i];
-            out += fmt::format("{}_bucket{} {}\n", name_, LabelSet(labels_, lv, "le", Num(buckets_[i])), cum);
+            out += fmt::format(
+                "{}_bucket{} {}\n", name_, LabelSet(labels_, lv, "le", Num(buckets_[i])), cum
+            );
         }
         out += fmt::format("{}_bucket{} {}\n", name_, LabelSet(labels_, lv, "le", "+Inf"), s.count);
         out += fmt::format("{}_sum{} {}\n", name_, LabelSet(labels_, lv), Num(s.sum));
@@ -119,18 +150,25 @@ void HistogramFamily::Render(std::string& out) const {
     }
 }
 
-CounterFamily& MetricsRegistry::Counter(std::string name, std::string help, std::vector<std::string> labels) {
+CounterFamily&
+MetricsRegistry::Counter(std::string name, std::string help, std::vector<std::string> labels) {
     return Add<ValueFamily>(std::move(name), std::move(help), "counter", std::move(labels));
 }
 
-GaugeFamily& MetricsRegistry::Gauge(std::string name, std::string help, std::vector<std::string> labels) {
+GaugeFamily&
+MetricsRegistry::Gauge(std::string name, std::string help, std::vector<std::string> labels) {
     return Add<ValueFamily>(std::move(name), std::move(help), "gauge", std::move(labels));
 }
 
 HistogramFamily& MetricsRegistry::Histogram(
-    std::string name, std::string help, std::vector<std::string> labels, std::vector<double> buckets
+    std::string name,
+    std::string help,
+    std::vector<std::string> labels,
+    std::vector<double> buckets
 ) {
-    return Add<HistogramFamily>(std::move(name), std::move(help), std::move(labels), std::move(buckets));
+    return Add<HistogramFamily>(
+        std::move(name), std::move(help), std::move(labels), std::move(buckets)
+    );
 }
 
 std::string MetricsRegistry::Render() const {

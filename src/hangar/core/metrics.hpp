@@ -20,7 +20,12 @@ public:
 // A counter or a gauge: one value per label set.
 class ValueFamily final : public MetricFamily {
 public:
-    ValueFamily(std::string name, std::string help, std::string type, std::vector<std::string> labels);
+    ValueFamily(
+        std::string name,
+        std::string help,
+        std::string type,
+        std::vector<std::string> labels
+    );
     void Inc(const std::vector<std::string>& label_values, double v = 1) { Add(label_values, v); }
     void Add(const std::vector<std::string>& label_values, double v);
     void Set(const std::vector<std::string>& label_values, double v);
@@ -39,7 +44,10 @@ using GaugeFamily = ValueFamily;
 class HistogramFamily final : public MetricFamily {
 public:
     HistogramFamily(
-        std::string name, std::string help, std::vector<std::string> labels, std::vector<double> buckets
+        std::string name,
+        std::string help,
+        std::vector<std::string> labels,
+        std::vector<double> buckets
     );
     void Observe(const std::vector<std::string>& label_values, double v);
     void Render(std::string& out) const override;
@@ -62,7 +70,10 @@ public:
     CounterFamily& Counter(std::string name, std::string help, std::vector<std::string> labels);
     GaugeFamily& Gauge(std::string name, std::string help, std::vector<std::string> labels);
     HistogramFamily& Histogram(
-        std::string name, std::string help, std::vector<std::string> labels, std::vector<double> buckets
+        std::string name,
+        std::string help,
+        std::vector<std::string> labels,
+        std::vector<double> buckets
     );
     std::string Render() const;
 

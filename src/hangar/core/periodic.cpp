@@ -11,7 +11,8 @@ void Periodic::Start() {
             fn_();
             lock.lock();
             auto now = std::chrono::steady_clock::now();
-            next = cadence_ == Cadence::kFixedRate ? std::max(next + interval_, now) : now + interval_;
+            next =
+                cadence_ == Cadence::kFixedRate ? std::max(next + interval_, now) : now + interval_;
             cv_.wait_until(lock, next, [this] { return stop_; });
         }
     });

@@ -14,9 +14,14 @@ class Periodic {
 public:
     enum class Cadence {
         kAfterEach,  // the next run starts an interval after this one ended
-        kFixedRate,  // runs start every interval (as Prometheus's rule groups); a late run starts at once
+        kFixedRate,  // runs start every interval (as Prometheus's rule groups); a late run starts
+                     // at once
     };
-    Periodic(std::chrono::milliseconds interval, std::function<void()> fn, Cadence cadence = Cadence::kAfterEach)
+    Periodic(
+        std::chrono::milliseconds interval,
+        std::function<void()> fn,
+        Cadence cadence = Cadence::kAfterEach
+    )
         : interval_(interval), fn_(std::move(fn)), cadence_(cadence) {}
     ~Periodic() { Stop(); }
     Periodic(const Periodic&) = delete;

@@ -13,7 +13,9 @@ bool RateLimiter::Allow(const std::string& key, std::chrono::seconds& retry_afte
     std::lock_guard lock(mu_);
     if (buckets_.size() >= max_keys_ && !buckets_.contains(key)) {
         std::erase_if(buckets_, [&](const auto& kv) {
-            return kv.second.tokens + std::chrono::duration<double>(now - kv.second.last).count() * rate_ >= burst_;
+            return kv.second.tokens +
+                       std::chrono::duration<double>(now - kv.second.last).count() * rate_ >=
+                   burst_;
         });
         if (buckets_.size() >= max_keys_) {
             retry_after = std::chrono::seconds(1);

@@ -12,7 +12,8 @@ namespace hangar::core {
 
 class RateLimiter {
 public:
-    RateLimiter(double rate, double burst, size_t max_keys = 100000) : rate_(rate), burst_(burst), max_keys_(max_keys) {}
+    RateLimiter(double rate, double burst, size_t max_keys = 100000)
+        : rate_(rate), burst_(burst), max_keys_(max_keys) {}
     bool enabled() const { return rate_ > 0; }
     // True when the request may go ahead; otherwise `retry_after` says when to try again.
     bool Allow(const std::string& key, std::chrono::seconds& retry_after);

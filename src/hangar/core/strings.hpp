@@ -53,7 +53,9 @@ inline std::string UrlEncode(std::string_view s) {
 
 // An application/x-www-form-urlencoded body ("a=1&b=x+y%21") as decoded pairs in order;
 // nullopt when a percent escape is malformed.
-inline std::optional<std::vector<std::pair<std::string, std::string>>> ParseForm(std::string_view body) {
+inline std::optional<std::vector<std::pair<std::string, std::string>>> ParseForm(
+    std::string_view body
+) {
     auto decode = [](std::string_view in, std::string& out) {
         out.clear();
         for (size_t i = 0; i < in.size(); ++i) {
@@ -97,7 +99,8 @@ inline std::optional<std::vector<std::pair<std::string, std::string>>> ParseForm
         if (!part.empty()) {
             size_t eq = part.find('=');
             std::string k, v;
-            if (!decode(part.substr(0, eq), k) || (eq != std::string_view::npos && !decode(part.substr(eq + 1), v))) {
+            if (!decode(part.substr(0, eq), k) ||
+                (eq != std::string_view::npos && !decode(part.substr(eq + 1), v))) {
                 return std::nullopt;
             }
             out.emplace_back(std::move(k), std::move(v));

@@ -1,16 +1,15 @@
 #include "hangar/edge/collector.hpp"
 
+#include <algorithm>
+#include <future>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include <fmt/format.h>
 #include <zstd.h>
 
-#include <future>
-#include <thread>
-#include <memory>
-
-#include <algorithm>
-#include <map>
-
 #include <boost/json/serialize.hpp>
-#include <fmt/format.h>
 
 #include "hangar/core/ids.hpp"
 #include "hangar/core/json.hpp"
@@ -39,7 +38,9 @@ std::optional<double> NumberAt(const json::object& o, std::string_view key) {
 
 std::string Compress(std::string_view in) {
     // One context per thread: ZSTD_compress would allocate (and clear) a fresh one every call.
-    thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> ctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
+    thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> ctx(
+        ZSTD_createCCtx(), ZSTD_freeCCtx
+    );
     std::string out;
     out.resize_and_overwrite(ZSTD_compressBound(in.size()), [&](char* p, size_t cap) {
         size_t n = ZSTD_compressCCtx(ctx.get(), p, cap, in.data(), in.size(), 1);
@@ -90,8 +91,10 @@ void RecordWorkspaceSeries(metrics::Tsdb& tsdb, const store::Object& ws, int64_t
     std::string version = core::StrAt(ws.status, "version");
     std::string method = core::StrAt(ws.status, "deployment_method");
     if (stats != nullptr) {
-        for (auto [field, name] : {std::pair{"active_users", "hangar_workspace_active_users"}, std::pair{"total_users", "hangar_workspace_total_users"},
-                                   std::pair{"total_messages", "hangar_workspace_total_messages"}}) {
+        for (auto [field, name] :
+             {std::pair{"active_users", "hangar_workspace_active_users"},
+              std::pair{"total_users", "hangar_workspace_total_users"},
+              std::pair{"total_messages", "hangar_workspace_total_messages"}}) {
             if (auto n = NumberAt(*stats, field)) {
                 add(name, *n);
             }
@@ -106,12 +109,26 @@ void RecordWorkspaceSeries(metrics::Tsdb& tsdb, const store::Object& ws, int64_t
     // Labels sort by name: deploy_method < tenant < version < workspace...; Add normalises order.
     add("hangar_workspace_info", 1, {{"deploy_method", method}, {"version", version}});
     if (auto r = tsdb.Append(ws.tenant, batch); !r) {
-        core::LogWarn("storing workspace series failed", {{"workspace", std::string_view(ws.id)}, {"error", r.error().message}});
+        core::LogWarn(
+            "storing workspace series failed",
+            {{"workspace", std::string_view(ws.id)}, {"error", r.error().message}}
+        );
     }
 }
 
-Collector::Collector(store::Store& store, const CloudKeys& keys, const core::Clock& clock, metrics::Tsdb* tsdb, CollectorOptions opts)
-    : store_(store), keys_(keys), clock_(clock), tsdb_(tsdb), opts_(opts), flusher_(opts.flush_every, [this] { Flush(); }) {}
+Collector::Collector(
+    store::Store& store,
+    const CloudKeys& keys,
+    const core::Clock& clock,
+    metrics::Tsdb* tsdb,
+    CollectorOptions opts
+)
+    : store_(store),
+      keys_(keys),
+      clock_(clock),
+      tsdb_(tsdb),
+      opts_(opts),
+      flusher_(opts.flush_every, [this] { Flush(); }) {}
 
 void Collector::Stop() {
     flusher_.Stop();
@@ -131,15 +148,21 @@ void Collector::Flush() {
     int64_t now_ms = core::UnixMillis(clock_.Now());
     std::string now = core::FormatRfc3339(clock_.Now());
     for (auto& [id, l] : batch) {
-        auto ws = store_.Update(id, std::nullopt, now, [&](store::Object& o) -> core::Result<void> {
-            json::object s = l.index;
-            s["last_report_at"] = l.received_at;
-            s["last_report"] = l.report;
-            const json::object* prev = core::ObjectAt(o.status, "statistics");
-            s["reports"] = (prev != nullptr ? core::IntAt(*prev, "reports") : 0) + l.fresh;
-            o.status["statistics"] = std::move(s);
-            return {};
-        }, store::SystemAudit(now, "controller:collector", l.tenant, id));
+        auto ws = store_.Update(
+            id,
+            std::nullopt,
+            now,
+            [&](store::Object& o) -> core::Result<void> {
+                json::object s = l.index;
+                s["last_report_at"] = l.received_at;
+                s["last_report"] = l.report;
+                const json::object* prev = core::ObjectAt(o.status, "statistics");
+                s["reports"] = (prev != nullptr ? core::IntAt(*prev, "reports") : 0) + l.fresh;
+                o.status["statistics"] = std::move(s);
+                return {};
+            },
+            store::SystemAudit(now, "controller:collector", l.tenant, id)
+        );
         if (ws && tsdb_ != nullptr) {
             RecordWorkspaceSeries(*tsdb_, *ws, now_ms);
         }
@@ -149,31 +172,54 @@ void Collector::Flush() {
 EdgeResult<json::object> Collector::Receive(const WorkspaceAuth* who, std::string_view body) {
     std::promise<EdgeResult<json::object>> answered;
     auto fut = answered.get_future();
-    ReceiveAsync(who, body, [&answered](EdgeResult<json::object> r) { answered.set_value(std::move(r)); });
+    ReceiveAsync(who, body, [&answered](EdgeResult<json::object> r) {
+        answered.set_value(std::move(r));
+    });
     return fut.get();
 }
 
-void Collector::ReceiveAsync(const WorkspaceAuth* who, std::string_view body, std::function<void(EdgeResult<json::object>)> done) {
+void Collector::ReceiveAsync(
+    const WorkspaceAuth* who,
+    std::string_view body,
+    std::function<void(EdgeResult<json::object>)> done
+) {
     if (body.size() > opts_.max_document) {
-        return done(EdgeFail(413, "payload_too_large", fmt::format("a statistics document is limited to {} bytes", opts_.max_document)));
+        return done(EdgeFail(
+            413,
+            "payload_too_large",
+            fmt::format("a statistics document is limited to {} bytes", opts_.max_document)
+        ));
     }
     // Read in one streaming pass, only to check it and to take the indexed fields; what is
     // stored is the document as sent.
     auto indexed = IndexStatistics(body);
     if (!indexed) {
-        return done(EdgeFail(400, "invalid_request", "the body must be the statistics document, a JSON object: " + indexed.error().message));
+        return done(EdgeFail(
+            400,
+            "invalid_request",
+            "the body must be the statistics document, a JSON object: " + indexed.error().message
+        ));
     }
     json::object index = std::move(*indexed);
     std::string unique_id = core::StrAt(index, "unique_id");
     if (unique_id.empty()) {
-        return done(EdgeFail(400, "invalid_request", "the statistics document must carry uniqueId, a string"));
+        return done(EdgeFail(
+            400, "invalid_request", "the statistics document must carry uniqueId, a string"
+        ));
     }
     std::string sha = core::Sha256Hex(body);
     std::string tenant = who != nullptr ? who->tenant : std::string();
     std::string workspace = who != nullptr ? who->workspace_id : unique_id;
     // The answer names the stored report: the same for a resend.
-    auto answer = [this, workspace, unique_id, sha](const std::string& report, const std::string& received_at) {
-        json::object token{{"report", report}, {"workspace", workspace}, {"uniqueId", unique_id}, {"sha256", sha}, {"receivedAt", received_at}};
+    auto answer = [this, workspace, unique_id, sha](
+                      const std::string& report, const std::string& received_at
+                  ) {
+        json::object token{
+            {"report", report},
+            {"workspace", workspace},
+            {"uniqueId", unique_id},
+            {"sha256", sha},
+            {"receivedAt", received_at}};
         return json::object{{"statsToken", keys_.Sign(json::serialize(token))}};
     };
     std::string key = tenant + "/" + sha;
@@ -198,40 +244,55 @@ void Collector::ReceiveAsync(const WorkspaceAuth* who, std::string_view body, st
     json::object signed_answer = answer(report.id, now);
     std::string id = report.id;
     store::AuditEvent audit = store::SystemAudit(now, "workspace:" + workspace, tenant, report.id);
-    std::optional<std::string> from = who != nullptr ? std::optional(who->workspace_id) : std::nullopt;
+    std::optional<std::string> from =
+        who != nullptr ? std::optional(who->workspace_id) : std::nullopt;
     // The compressed document goes beside the report, not in it: the report (its index) is what
     // lists, watches and the change log carry. A document stored meanwhile (or before this
     // process knew it) is answered with the stored report.
     in_flight_.fetch_add(1);
-    store_.CreateAsync(std::move(report), std::move(audit), std::move(compressed), /*or_existing=*/true,
-                       [this, done = std::move(done), answer, key, id, now, tenant, from, index = std::move(index),
-                        signed_answer = std::move(signed_answer)](core::Result<store::Store::CreateResult> r) mutable {
-        struct Landed {
-            std::atomic<int>& n;
-            ~Landed() { n.fetch_sub(1); }
-        } landed{in_flight_};
-        if (!r) {
-            return done(std::unexpected(StoreTrouble(r.error())));
-        }
-        if (r->existed) {
-            std::string received_at = core::StrAt(r->object.spec, "received_at");
-            Remember(key, r->object.id, received_at);
-            return done(answer(r->object.id, received_at));
-        }
-        Remember(key, id, now);
-        if (from) {
-            std::lock_guard lock(mu_);
-            Latest& l = latest_[*from];
-            if (now >= l.received_at) {
-                l.tenant = tenant;
-                l.received_at = now;
-                l.index = std::move(index);
-                l.report = id;
+    store_.CreateAsync(
+        std::move(report),
+        std::move(audit),
+        std::move(compressed),
+        /*or_existing=*/true,
+        [this,
+         done = std::move(done),
+         answer,
+         key,
+         id,
+         now,
+         tenant,
+         from,
+         index = std::move(index),
+         signed_answer =
+             std::move(signed_answer)](core::Result<store::Store::CreateResult> r) mutable {
+            struct Landed {
+                std::atomic<int>& n;
+                ~Landed() { n.fetch_sub(1); }
+            } landed{in_flight_};
+            if (!r) {
+                return done(std::unexpected(StoreTrouble(r.error())));
             }
-            l.fresh++;
+            if (r->existed) {
+                std::string received_at = core::StrAt(r->object.spec, "received_at");
+                Remember(key, r->object.id, received_at);
+                return done(answer(r->object.id, received_at));
+            }
+            Remember(key, id, now);
+            if (from) {
+                std::lock_guard lock(mu_);
+                Latest& l = latest_[*from];
+                if (now >= l.received_at) {
+                    l.tenant = tenant;
+                    l.received_at = now;
+                    l.index = std::move(index);
+                    l.report = id;
+                }
+                l.fresh++;
+            }
+            done(std::move(signed_answer));
         }
-        done(std::move(signed_answer));
-    });
+    );
 }
 
 std::optional<std::pair<std::string, std::string>> Collector::Known(const std::string& key) {
@@ -244,7 +305,11 @@ std::optional<std::pair<std::string, std::string>> Collector::Known(const std::s
     return it->second;
 }
 
-void Collector::Remember(const std::string& key, const std::string& report, const std::string& received_at) {
+void Collector::Remember(
+    const std::string& key,
+    const std::string& report,
+    const std::string& received_at
+) {
     std::lock_guard lock(mu_);
     if (!known_.emplace(key, std::pair{report, received_at}).second) {
         return;
@@ -256,8 +321,11 @@ void Collector::Remember(const std::string& key, const std::string& report, cons
     }
 }
 
-core::Result<json::array> Collector::History(const std::string& tenant, const std::string& workspace, size_t limit) {
-    auto all = store_.ListAll(std::string(kKind), tenant, [&](const store::Object& o) { return core::StrAt(o.spec, "workspace") == workspace; });
+core::Result<json::array>
+Collector::History(const std::string& tenant, const std::string& workspace, size_t limit) {
+    auto all = store_.ListAll(std::string(kKind), tenant, [&](const store::Object& o) {
+        return core::StrAt(o.spec, "workspace") == workspace;
+    });
     if (!all) {
         return Fail(all.error());
     }
@@ -274,7 +342,8 @@ core::Result<json::array> Collector::History(const std::string& tenant, const st
     return out;
 }
 
-core::Result<std::string> Collector::Document(const std::string& report_id, const std::optional<std::string>& tenant) {
+core::Result<std::string>
+Collector::Document(const std::string& report_id, const std::optional<std::string>& tenant) {
     auto r = store_.Get(report_id);
     if (!r || r->kind != kKind || (tenant && r->tenant != *tenant)) {
         return Fail(ErrorCode::kNotFound, fmt::format("statistics report {} not found", report_id));
@@ -282,7 +351,9 @@ core::Result<std::string> Collector::Document(const std::string& report_id, cons
     std::string raw;
     if (auto blob = store_.GetBlob(report_id)) {
         raw = std::move(*blob);
-    } else if (!core::Base64UrlDecode(core::StrAt(r->spec, "document"), raw)) {  // stored in the report before blobs
+    } else if (!core::Base64UrlDecode(
+                   core::StrAt(r->spec, "document"), raw
+               )) {  // stored in the report before blobs
         return Fail(ErrorCode::kInternal, "the stored document is damaged");
     }
     auto doc = Decompress(raw, opts_.max_document * 2);
@@ -305,11 +376,13 @@ core::Result<json::object> Collector::Fleet(const std::optional<std::string>& te
     json::array rows;
     // One server's row, counted in the distributions.
     struct Row {
-        std::string id, name, tenant, registration, version, method, platform, last_sync_at, last_report_at;
+        std::string id, name, tenant, registration, version, method, platform, last_sync_at,
+            last_report_at;
         int64_t seats = 0, active_users = 0, total_users = 0;
     };
     auto add = [&](const Row& r) {
-        for (auto [value, into] : {std::pair{&r.version, &versions}, {&r.method, &methods}, {&r.platform, &platforms}}) {
+        for (auto [value, into] :
+             {std::pair{&r.version, &versions}, {&r.method, &methods}, {&r.platform, &platforms}}) {
             if (!value->empty()) {
                 (*into)[*value]++;
             }
@@ -335,18 +408,19 @@ core::Result<json::object> Collector::Fleet(const std::optional<std::string>& te
             std::string v = core::StrAt(stats, from_stats);
             return v.empty() ? core::StrAt(ws.status, from_status) : v;
         };
-        Row r{.id = ws.id,
-              .name = ws.name,
-              .tenant = ws.tenant,
-              .registration = core::StrAt(ws.status, "registration"),
-              .version = either("version", "version"),
-              .method = either("deploy_method", "deployment_method"),
-              .platform = either("deploy_platform", "deployment_platform"),
-              .last_sync_at = core::StrAt(ws.status, "last_sync_at"),
-              .last_report_at = core::StrAt(stats, "last_report_at"),
-              .seats = core::IntAt(ws.status, "seats"),
-              .active_users = core::IntAt(stats, "active_users"),
-              .total_users = core::IntAt(stats, "total_users")};
+        Row r{
+            .id = ws.id,
+            .name = ws.name,
+            .tenant = ws.tenant,
+            .registration = core::StrAt(ws.status, "registration"),
+            .version = either("version", "version"),
+            .method = either("deploy_method", "deployment_method"),
+            .platform = either("deploy_platform", "deployment_platform"),
+            .last_sync_at = core::StrAt(ws.status, "last_sync_at"),
+            .last_report_at = core::StrAt(stats, "last_report_at"),
+            .seats = core::IntAt(ws.status, "seats"),
+            .active_users = core::IntAt(stats, "active_users"),
+            .total_users = core::IntAt(stats, "total_users")};
         PerTenant& t = tenants[ws.tenant];
         t.workspaces++;
         if (r.registration == "Registered") {
@@ -370,7 +444,8 @@ core::Result<json::object> Collector::Fleet(const std::optional<std::string>& te
         std::map<std::string, const store::Object*> newest;
         for (const auto& r : *anonymous) {
             const store::Object*& slot = newest[core::StrAt(r.spec, "workspace")];
-            if (slot == nullptr || core::StrAt(r.spec, "received_at") > core::StrAt(slot->spec, "received_at")) {
+            if (slot == nullptr ||
+                core::StrAt(r.spec, "received_at") > core::StrAt(slot->spec, "received_at")) {
                 slot = &r;
             }
         }
@@ -417,7 +492,9 @@ core::Result<json::object> Collector::Fleet(const std::optional<std::string>& te
 
 size_t Collector::Sweep() {
     std::string cutoff = core::FormatRfc3339(clock_.Now() - opts_.retention);
-    auto old = store_.ListAll(std::string(kKind), std::nullopt, [&](const store::Object& o) { return core::StrAt(o.spec, "received_at") < cutoff; });
+    auto old = store_.ListAll(std::string(kKind), std::nullopt, [&](const store::Object& o) {
+        return core::StrAt(o.spec, "received_at") < cutoff;
+    });
     if (!old) {
         core::LogWarn("statistics retention: listing failed", {{"error", old.error().message}});
         return 0;
@@ -425,7 +502,12 @@ size_t Collector::Sweep() {
     size_t n = 0;
     std::string now = core::FormatRfc3339(clock_.Now());
     for (const auto& o : *old) {
-        if (store_.Delete(o.id, std::nullopt, nullptr, store::SystemAudit(now, "controller:collector", o.tenant, o.id))) {
+        if (store_.Delete(
+                o.id,
+                std::nullopt,
+                nullptr,
+                store::SystemAudit(now, "controller:collector", o.tenant, o.id)
+            )) {
             ++n;
         }
     }

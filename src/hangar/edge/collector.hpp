@@ -13,10 +13,10 @@
 #include <deque>
 #include <functional>
 #include <mutex>
-#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -36,7 +36,7 @@ namespace hangar::edge {
 
 struct CollectorOptions {
     std::chrono::seconds retention{400LL * 24 * 3600};  // reports older than this are deleted
-    size_t max_document = 4 << 20;                       // bytes, before compression
+    size_t max_document = 4 << 20;                      // bytes, before compression
     // The newest report's fields reach the Workspace's status (and series) this often, so a
     // burst of reports costs one workspace write, not one each.
     std::chrono::milliseconds flush_every{2000};
@@ -44,20 +44,32 @@ struct CollectorOptions {
 
 class Collector {
 public:
-    Collector(store::Store& store, const CloudKeys& keys, const core::Clock& clock, metrics::Tsdb* tsdb, CollectorOptions opts);
+    Collector(
+        store::Store& store,
+        const CloudKeys& keys,
+        const core::Clock& clock,
+        metrics::Tsdb* tsdb,
+        CollectorOptions opts
+    );
 
     // `who` is null for a server that has not registered: its reports are kept platform-wide,
     // under its uniqueId, for platform admins.
     EdgeResult<json::object> Receive(const WorkspaceAuth* who, std::string_view body);
     // The same without waiting: never blocks. `done` runs at once (refused, or a document this
     // process knows), or on the store's writer thread once the report is durable.
-    void ReceiveAsync(const WorkspaceAuth* who, std::string_view body, std::function<void(EdgeResult<json::object>)> done);
+    void ReceiveAsync(
+        const WorkspaceAuth* who,
+        std::string_view body,
+        std::function<void(EdgeResult<json::object>)> done
+    );
 
     // The indexed fields of a workspace's reports, newest first (`tenant` as the caller sees it;
     // "" for unregistered servers, with `workspace` then being their uniqueId).
-    core::Result<json::array> History(const std::string& tenant, const std::string& workspace, size_t limit);
+    core::Result<json::array>
+    History(const std::string& tenant, const std::string& workspace, size_t limit);
     // A report's whole document, decompressed; NotFound outside `tenant` (nullopt: any tenant).
-    core::Result<std::string> Document(const std::string& report_id, const std::optional<std::string>& tenant);
+    core::Result<std::string>
+    Document(const std::string& report_id, const std::optional<std::string>& tenant);
     // Versions in use, deployment methods and platforms, seats and active users per tenant,
     // from the latest report of each workspace (and each workspace's last sync).
     core::Result<json::object> Fleet(const std::optional<std::string>& tenant);
@@ -77,7 +89,8 @@ private:
     };
     // "<tenant>/<sha256>" → {report id, received_at}, for the newest documents.
     std::optional<std::pair<std::string, std::string>> Known(const std::string& key);
-    void Remember(const std::string& key, const std::string& report, const std::string& received_at);
+    void
+    Remember(const std::string& key, const std::string& report, const std::string& received_at);
     std::mutex mu_;
     std::unordered_map<std::string, Latest> latest_;  // by workspace id
     std::unordered_map<std::string, std::pair<std::string, std::string>> known_;

@@ -1,11 +1,5 @@
 #include "hangar/edge/http2_client.hpp"
 
-#include <arpa/inet.h>
-#include <nghttp2/nghttp2.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-
 #include <atomic>
 #include <cstring>
 #include <deque>
@@ -13,6 +7,13 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/connect.hpp>
@@ -22,7 +23,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <fmt/format.h>
 
 #include "hangar/core/destination.hpp"
 #include "hangar/core/log.hpp"
@@ -68,7 +68,8 @@ void FailAll(std::deque<Pending>& q, const std::string& why) {
 bool IsIpLiteral(const std::string& host) {
     in6_addr a6{};
     in_addr a4{};
-    return inet_pton(AF_INET, host.c_str(), &a4) == 1 || inet_pton(AF_INET6, host.c_str(), &a6) == 1;
+    return inet_pton(AF_INET, host.c_str(), &a4) == 1 ||
+           inet_pton(AF_INET6, host.c_str(), &a6) == 1;
 }
 
 std::string SslError() {
@@ -109,18 +110,27 @@ struct Conn {
     std::unordered_map<int32_t, std::unique_ptr<Stream>> streams;
     std::deque<Pending>* retry = nullptr;  // refused requests go back here
     bool open = false;                     // TLS and HTTP/2 are up
-    bool goaway = false;                   // no new streams: the next request takes a new connection
+    bool goaway = false;  // no new streams: the next request takes a new connection
     bool dead = false;
     bool reading = false, writing = false;  // a readiness wait is armed
 
-    static int OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen, const uint8_t* value, size_t valuelen,
-                        uint8_t, void* user) {
+    static int OnHeader(
+        nghttp2_session*,
+        const nghttp2_frame* frame,
+        const uint8_t* name,
+        size_t namelen,
+        const uint8_t* value,
+        size_t valuelen,
+        uint8_t,
+        void* user
+    ) {
         auto* c = static_cast<Conn*>(user);
         auto it = c->streams.find(frame->hd.stream_id);
         if (it == c->streams.end()) {
             return 0;
         }
-        std::string_view n(reinterpret_cast<const char*>(name), namelen), v(reinterpret_cast<const char*>(value), valuelen);
+        std::string_view n(reinterpret_cast<const char*>(name), namelen),
+            v(reinterpret_cast<const char*>(value), valuelen);
         if (n == ":status") {
             it->second->resp.status = std::atoi(std::string(v).c_str());
         } else {
@@ -128,9 +138,17 @@ struct Conn {
         }
         return 0;
     }
-    static int OnData(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data, size_t len, void* user) {
+    static int OnData(
+        nghttp2_session*,
+        uint8_t,
+        int32_t stream_id,
+        const uint8_t* data,
+        size_t len,
+        void* user
+    ) {
         auto* c = static_cast<Conn*>(user);
-        if (auto it = c->streams.find(stream_id); it != c->streams.end() && it->second->resp.body.size() < (1 << 20)) {
+        if (auto it = c->streams.find(stream_id);
+            it != c->streams.end() && it->second->resp.body.size() < (1 << 20)) {
             it->second->resp.body.append(reinterpret_cast<const char*>(data), len);
         }
         return 0;
@@ -155,11 +173,17 @@ struct Conn {
             s->p.attempts++;  // the server did not process it (GOAWAY): send it again
             c->retry->push_back(std::move(s->p));
         } else {
-            Fail(s->p, fmt::format("stream closed without an answer ({})", nghttp2_http2_strerror(error_code)));
+            Fail(
+                s->p,
+                fmt::format(
+                    "stream closed without an answer ({})", nghttp2_http2_strerror(error_code)
+                )
+            );
         }
         return 0;
     }
-    static ssize_t ReadBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags, nghttp2_data_source* source, void*) {
+    static ssize_t
+    ReadBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags, nghttp2_data_source* source, void*) {
         auto* s = static_cast<Stream*>(source->ptr);
         size_t n = std::min(length, s->p.req.body.size() - s->body_off);
         std::memcpy(buf, s->p.req.body.data() + s->body_off, n);
@@ -187,7 +211,11 @@ struct Conn {
         size_t sent = 0;
         while (sent < out.size()) {
             ERR_clear_error();  // an I/O thread's error queue may hold someone else's errors
-            int n = SSL_write(ssl, out.data() + sent, static_cast<int>(std::min<size_t>(out.size() - sent, 1 << 20)));
+            int n = SSL_write(
+                ssl,
+                out.data() + sent,
+                static_cast<int>(std::min<size_t>(out.size() - sent, 1 << 20))
+            );
             if (n <= 0) {
                 int err = SSL_get_error(ssl, n);
                 if (err != SSL_ERROR_WANT_WRITE && err != SSL_ERROR_WANT_READ) {
@@ -212,7 +240,9 @@ struct Conn {
                 }
                 return;
             }
-            if (nghttp2_session_mem_recv(session, reinterpret_cast<uint8_t*>(buf), static_cast<size_t>(n)) < 0) {
+            if (nghttp2_session_mem_recv(
+                    session, reinterpret_cast<uint8_t*>(buf), static_cast<size_t>(n)
+                ) < 0) {
                 dead = true;
                 return;
             }
@@ -227,10 +257,15 @@ struct Conn {
         std::vector<nghttp2_nv> nv;
         nv.reserve(4 + rq.headers.size());
         auto add = [&nv](const std::string& n, const std::string& v) {
-            nv.push_back(nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(n.data())), reinterpret_cast<uint8_t*>(const_cast<char*>(v.data())),
-                                    n.size(), v.size(), NGHTTP2_NV_FLAG_NONE});
+            nv.push_back(nghttp2_nv{
+                reinterpret_cast<uint8_t*>(const_cast<char*>(n.data())),
+                reinterpret_cast<uint8_t*>(const_cast<char*>(v.data())),
+                n.size(),
+                v.size(),
+                NGHTTP2_NV_FLAG_NONE});
         };
-        static const std::string kMethod = ":method", kPath = ":path", kScheme = ":scheme", kHttps = "https", kAuthority = ":authority";
+        static const std::string kMethod = ":method", kPath = ":path", kScheme = ":scheme",
+                                 kHttps = "https", kAuthority = ":authority";
         add(kMethod, rq.method);
         add(kPath, rq.path);
         add(kScheme, kHttps);
@@ -241,7 +276,9 @@ struct Conn {
         nghttp2_data_provider body{};
         body.source.ptr = s.get();
         body.read_callback = ReadBody;
-        int32_t id = nghttp2_submit_request(session, nullptr, nv.data(), nv.size(), rq.body.empty() ? nullptr : &body, nullptr);
+        int32_t id = nghttp2_submit_request(
+            session, nullptr, nv.data(), nv.size(), rq.body.empty() ? nullptr : &body, nullptr
+        );
         if (id == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE) {
             goaway = true;  // stream ids used up: the next connection takes it
             retry->push_front(std::move(s->p));
@@ -259,13 +296,15 @@ struct Conn {
 }  // namespace
 
 struct Http2Client::State : std::enable_shared_from_this<State> {
-    State(H2Options o, asio::io_context& context) : opts(std::move(o)), io(context), strand(asio::make_strand(context)) {}
+    State(H2Options o, asio::io_context& context)
+        : opts(std::move(o)), io(context), strand(asio::make_strand(context)) {}
 
     H2Options opts;
     std::string host, port, authority;
     asio::io_context& io;
     Strand strand;
-    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;  // only on the client's own io_context
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
+        guard;  // only on the client's own io_context
     std::atomic<uint64_t> connections{0};
 
     // Any thread: requests not yet seen by the strand.
@@ -314,7 +353,8 @@ struct Http2Client::State : std::enable_shared_from_this<State> {
                     c.Read();
                 }
             }
-            if (!c.dead && nghttp2_session_want_read(c.session) == 0 && nghttp2_session_want_write(c.session) == 0 && c.out.empty()) {
+            if (!c.dead && nghttp2_session_want_read(c.session) == 0 &&
+                nghttp2_session_want_write(c.session) == 0 && c.out.empty()) {
                 c.goaway = true;  // the session is over (GOAWAY handled and every stream closed)
             }
             if (c.dead || (c.goaway && c.streams.empty())) {
@@ -338,19 +378,24 @@ struct Http2Client::State : std::enable_shared_from_this<State> {
             return;
         }
         armed = true;
-        c->sock.async_wait(write ? tcp::socket::wait_write : tcp::socket::wait_read,
-                           asio::bind_executor(strand, [self = shared_from_this(), c, write](ErrorCode ec) {
-                               (write ? c->writing : c->reading) = false;
-                               if (self->conn != c) {
-                                   return;  // dropped meanwhile
-                               }
-                               if (ec) {
-                                   c->dead = true;
-                               } else if (!write) {
-                                   c->Read();
-                               }
-                               self->Drive();
-                           }));
+        c->sock.async_wait(
+            write ? tcp::socket::wait_write : tcp::socket::wait_read,
+            asio::bind_executor(
+                strand,
+                [self = shared_from_this(), c, write](ErrorCode ec) {
+                    (write ? c->writing : c->reading) = false;
+                    if (self->conn != c) {
+                        return;  // dropped meanwhile
+                    }
+                    if (ec) {
+                        c->dead = true;
+                    } else if (!write) {
+                        c->Read();
+                    }
+                    self->Drive();
+                }
+            )
+        );
     }
 
     // Closes the current connection; its open streams fail with `why`.
@@ -376,40 +421,76 @@ struct Http2Client::State : std::enable_shared_from_this<State> {
         c->timer.expires_after(opts.connect_timeout);
         c->timer.async_wait(asio::bind_executor(strand, [self, c](ErrorCode ec) {
             if (!ec) {
-                self->ConnectFailed(c, fmt::format("cannot connect to {}: timed out", self->authority));
+                self->ConnectFailed(
+                    c, fmt::format("cannot connect to {}: timed out", self->authority)
+                );
             }
         }));
-        c->resolver.async_resolve(host, port, asio::bind_executor(strand, [self, c](ErrorCode ec, const tcp::resolver::results_type& found) {
-            if (ec) {
-                self->ConnectFailed(c, fmt::format("cannot resolve {}: {}", self->host, ec.message()));
-                return;
-            }
-            tcp::resolver::results_type allowed = found;
-            if (self->opts.check_destination) {
-                std::vector<tcp::endpoint> ok;
-                for (const auto& e : found) {
-                    if (core::DestinationPolicy::Global().AllowsConnect(e.endpoint().data(), self->host)) {
-                        ok.push_back(e.endpoint());
+        c->resolver.async_resolve(
+            host,
+            port,
+            asio::bind_executor(
+                strand,
+                [self, c](ErrorCode ec, const tcp::resolver::results_type& found) {
+                    if (ec) {
+                        self->ConnectFailed(
+                            c, fmt::format("cannot resolve {}: {}", self->host, ec.message())
+                        );
+                        return;
                     }
+                    tcp::resolver::results_type allowed = found;
+                    if (self->opts.check_destination) {
+                        std::vector<tcp::endpoint> ok;
+                        for (const auto& e : found) {
+                            if (core::DestinationPolicy::Global().AllowsConnect(
+                                    e.endpoint().data(), self->host
+                                )) {
+                                ok.push_back(e.endpoint());
+                            }
+                        }
+                        if (ok.empty()) {
+                            self->ConnectFailed(
+                                c,
+                                fmt::format(
+                                    "{} is a private, loopback or link-local address (an operator "
+                                    "can allow it with --webhook-allow)",
+                                    self->host
+                                )
+                            );
+                            return;
+                        }
+                        allowed = tcp::resolver::results_type::create(
+                            ok.begin(), ok.end(), self->host, self->port
+                        );
+                    }
+                    asio::async_connect(
+                        c->sock,
+                        allowed,
+                        asio::bind_executor(
+                            self->strand,
+                            [self, c](ErrorCode ec2, const tcp::endpoint&) {
+                                if (ec2) {
+                                    self->ConnectFailed(
+                                        c,
+                                        fmt::format(
+                                            "cannot connect to {}: {}",
+                                            self->authority,
+                                            ec2.message()
+                                        )
+                                    );
+                                    return;
+                                }
+                                if (std::string err = self->StartTls(*c); !err.empty()) {
+                                    self->ConnectFailed(c, err);
+                                    return;
+                                }
+                                self->Handshake(c);
+                            }
+                        )
+                    );
                 }
-                if (ok.empty()) {
-                    self->ConnectFailed(c, fmt::format("{} is a private, loopback or link-local address (an operator can allow it with --webhook-allow)", self->host));
-                    return;
-                }
-                allowed = tcp::resolver::results_type::create(ok.begin(), ok.end(), self->host, self->port);
-            }
-            asio::async_connect(c->sock, allowed, asio::bind_executor(self->strand, [self, c](ErrorCode ec2, const tcp::endpoint&) {
-                if (ec2) {
-                    self->ConnectFailed(c, fmt::format("cannot connect to {}: {}", self->authority, ec2.message()));
-                    return;
-                }
-                if (std::string err = self->StartTls(*c); !err.empty()) {
-                    self->ConnectFailed(c, err);
-                    return;
-                }
-                self->Handshake(c);
-            }));
-        }));
+            )
+        );
     }
 
     std::string StartTls(Conn& c) {
@@ -421,12 +502,15 @@ struct Http2Client::State : std::enable_shared_from_this<State> {
         SSL_CTX_set_verify(c.ctx, SSL_VERIFY_PEER, nullptr);
         SSL_CTX_set_default_verify_paths(c.ctx);
         ERR_clear_error();
-        if (!opts.ca_file.empty() && SSL_CTX_load_verify_locations(c.ctx, opts.ca_file.c_str(), nullptr) != 1) {
+        if (!opts.ca_file.empty() &&
+            SSL_CTX_load_verify_locations(c.ctx, opts.ca_file.c_str(), nullptr) != 1) {
             return fmt::format("cannot read the CA file {}: {}", opts.ca_file, SslError());
         }
         static const unsigned char kAlpn[] = {2, 'h', '2'};
         SSL_CTX_set_alpn_protos(c.ctx, kAlpn, sizeof kAlpn);
-        SSL_CTX_set_mode(c.ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+        SSL_CTX_set_mode(
+            c.ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
+        );
         c.ssl = SSL_new(c.ctx);
         SSL_set_fd(c.ssl, c.sock.native_handle());
         X509_VERIFY_PARAM* param = SSL_get0_param(c.ssl);
@@ -449,17 +533,25 @@ struct Http2Client::State : std::enable_shared_from_this<State> {
                 ConnectFailed(c, fmt::format("TLS with {} failed: {}", authority, SslError()));
                 return;
             }
-            c->sock.async_wait(e == SSL_ERROR_WANT_READ ? tcp::socket::wait_read : tcp::socket::wait_write,
-                               asio::bind_executor(strand, [self = shared_from_this(), c](ErrorCode ec) {
-                                   if (self->conn != c) {
-                                       return;
-                                   }
-                                   if (ec) {
-                                       self->ConnectFailed(c, fmt::format("TLS with {} failed: {}", self->authority, ec.message()));
-                                       return;
-                                   }
-                                   self->Handshake(c);
-                               }));
+            c->sock.async_wait(
+                e == SSL_ERROR_WANT_READ ? tcp::socket::wait_read : tcp::socket::wait_write,
+                asio::bind_executor(
+                    strand,
+                    [self = shared_from_this(), c](ErrorCode ec) {
+                        if (self->conn != c) {
+                            return;
+                        }
+                        if (ec) {
+                            self->ConnectFailed(
+                                c,
+                                fmt::format("TLS with {} failed: {}", self->authority, ec.message())
+                            );
+                            return;
+                        }
+                        self->Handshake(c);
+                    }
+                )
+            );
             return;
         }
         const unsigned char* proto = nullptr;
@@ -477,7 +569,8 @@ struct Http2Client::State : std::enable_shared_from_this<State> {
         nghttp2_session_callbacks_set_on_stream_close_callback(cbs, Conn::OnClose);
         nghttp2_session_client_new(&c->session, cbs, c.get());
         nghttp2_session_callbacks_del(cbs);
-        nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0}, {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20}};
+        nghttp2_settings_entry settings[] = {
+            {NGHTTP2_SETTINGS_ENABLE_PUSH, 0}, {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20}};
         nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, settings, 2);
         nghttp2_session_set_local_window_size(c->session, NGHTTP2_FLAG_NONE, 0, 16 << 20);
         c->timer.cancel();
@@ -491,7 +584,10 @@ struct Http2Client::State : std::enable_shared_from_this<State> {
         if (conn != c || c->open) {
             return;  // already given up on (the deadline and the aborted wait both report)
         }
-        core::LogWarn("push provider connection failed", {{"provider", std::string_view(authority)}, {"error", std::string_view(why)}});
+        core::LogWarn(
+            "push provider connection failed",
+            {{"provider", std::string_view(authority)}, {"error", std::string_view(why)}}
+        );
         Drop(why);
         FailAll(waiting, why);
     }
@@ -552,8 +648,9 @@ Http2Client::~Http2Client() {
     std::shared_ptr<State> st = std::move(state_);
     if (own_io_) {
         asio::post(st->strand, [st] { st->Shutdown(); });
-        thread_.join();  // run() returns once Shutdown let go of the guard and the aborted waits ran
-        st.reset();      // the strand must go before its io_context
+        thread_.join(
+        );           // run() returns once Shutdown let go of the guard and the aborted waits ran
+        st.reset();  // the strand must go before its io_context
         return;
     }
     if (st->io.stopped()) {
@@ -585,8 +682,12 @@ void Http2Client::Submit(H2Request req, H2Callback done) {
     done(std::move(r));
 }
 
-uint64_t Http2Client::connections() const { return state_->connections.load(); }
+uint64_t Http2Client::connections() const {
+    return state_->connections.load();
+}
 
-const std::string& Http2Client::authority() const { return state_->authority; }
+const std::string& Http2Client::authority() const {
+    return state_->authority;
+}
 
 }  // namespace hangar::edge

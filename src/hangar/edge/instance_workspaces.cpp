@@ -49,7 +49,12 @@ json::object Followed(const json::object& spec) {
     return out;
 }
 
-store::AuditEvent Audited(const std::string& now, std::string_view action, const std::string& tenant, const std::string& id) {
+store::AuditEvent Audited(
+    const std::string& now,
+    std::string_view action,
+    const std::string& tenant,
+    const std::string& id
+) {
     store::AuditEvent a = store::SystemAudit(now, std::string(kActor), tenant, id);
     a.action = action;
     return a;
@@ -73,7 +78,8 @@ core::Result<std::optional<store::Object>> InstanceWorkspaces::Find(const store:
     return std::optional<store::Object>();
 }
 
-core::Result<store::Object> InstanceWorkspaces::Create(const store::Object& instance, const json::object& spec) {
+core::Result<store::Object>
+InstanceWorkspaces::Create(const store::Object& instance, const json::object& spec) {
     std::string now = core::FormatRfc3339(clock_.Now());
     for (const std::string& name : NamesFor(instance)) {
         store::Object ws;
@@ -84,7 +90,8 @@ core::Result<store::Object> InstanceWorkspaces::Create(const store::Object& inst
         ws.created_at = ws.updated_at = now;
         ws.spec = spec;
         ws.status["registration"] = "Unregistered";
-        auto c = store_.Create(ws, std::nullopt, Audited(now, "workspace.create", ws.tenant, ws.id));
+        auto c =
+            store_.Create(ws, std::nullopt, Audited(now, "workspace.create", ws.tenant, ws.id));
         if (c) {
             return std::move(c->object);
         }
@@ -100,10 +107,17 @@ core::Result<store::Object> InstanceWorkspaces::Create(const store::Object& inst
             return std::move(**mine);
         }
     }
-    return Fail(ErrorCode::kConflict, fmt::format("workspaces named \"{}\" and after the instance's id exist and are not this instance's", instance.name));
+    return Fail(
+        ErrorCode::kConflict,
+        fmt::format(
+            "workspaces named \"{}\" and after the instance's id exist and are not this instance's",
+            instance.name
+        )
+    );
 }
 
-core::Result<Environment> InstanceWorkspaces::Prepare(const store::Object& instance, const json::object& block) {
+core::Result<Environment>
+InstanceWorkspaces::Prepare(const store::Object& instance, const json::object& block) {
     json::object spec = WantedSpec(instance, block);
     auto found = Find(instance);
     if (!found) {
@@ -120,15 +134,21 @@ core::Result<Environment> InstanceWorkspaces::Prepare(const store::Object& insta
         ws = std::move(**found);
         if (Followed(ws.spec) != Followed(spec)) {
             std::string now = core::FormatRfc3339(clock_.Now());
-            auto u = store_.Update(ws.id, std::nullopt, now, [&spec](store::Object& o) -> core::Result<void> {
-                for (auto key : kFollowed) {
-                    o.spec.erase(key);
-                    if (const json::value* v = spec.if_contains(key)) {
-                        o.spec[key] = *v;
+            auto u = store_.Update(
+                ws.id,
+                std::nullopt,
+                now,
+                [&spec](store::Object& o) -> core::Result<void> {
+                    for (auto key : kFollowed) {
+                        o.spec.erase(key);
+                        if (const json::value* v = spec.if_contains(key)) {
+                            o.spec[key] = *v;
+                        }
                     }
-                }
-                return {};
-            }, Audited(now, "workspace.update", ws.tenant, ws.id));
+                    return {};
+                },
+                Audited(now, "workspace.update", ws.tenant, ws.id)
+            );
             if (!u) {
                 return Fail(u.error());
             }
@@ -155,7 +175,12 @@ core::Result<void> InstanceWorkspaces::Release(const store::Object& instance) {
         return {};
     }
     const store::Object& ws = **found;
-    auto d = store_.Delete(ws.id, std::nullopt, {}, Audited(core::FormatRfc3339(clock_.Now()), "workspace.delete", ws.tenant, ws.id));
+    auto d = store_.Delete(
+        ws.id,
+        std::nullopt,
+        {},
+        Audited(core::FormatRfc3339(clock_.Now()), "workspace.delete", ws.tenant, ws.id)
+    );
     if (!d && d.error().code != ErrorCode::kNotFound) {
         return Fail(d.error());
     }

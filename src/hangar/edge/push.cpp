@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <thread>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <boost/json.hpp>
 
 #include "hangar/core/destination.hpp"
 #include "hangar/core/ids.hpp"
@@ -35,23 +36,38 @@ enum PushCode {
 
 constexpr size_t kMaxPayload = 4096;  // APNs' limit for a notification, FCM's for data
 
-PushAnswer Error(int status, int code, std::string text, const std::string& request_id, int retry_after = 0) {
-    return PushAnswer{status, json::object{{"code", code}, {"error", std::move(text)}, {"requestId", request_id}, {"status", status}}, retry_after};
+PushAnswer
+Error(int status, int code, std::string text, const std::string& request_id, int retry_after = 0) {
+    return PushAnswer{
+        status,
+        json::object{
+            {"code", code},
+            {"error", std::move(text)},
+            {"requestId", request_id},
+            {"status", status}},
+        retry_after};
 }
 
 size_t CodePoints(std::string_view s) {
-    return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U; }));
+    return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U;
+    }));
 }
 
 bool DeviceTokenOk(std::string_view t) {
     return !t.empty() && t.size() <= 4096 && std::all_of(t.begin(), t.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-' || c == ':' || c == '.';
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-' ||
+               c == ':' || c == '.';
     });
 }
 
-std::string MonthOf(core::TimePoint t) { return core::FormatRfc3339(t).substr(0, 7); }
+std::string MonthOf(core::TimePoint t) {
+    return core::FormatRfc3339(t).substr(0, 7);
+}
 
-std::string Stringify(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : json::serialize(v); }
+std::string Stringify(const json::value& v) {
+    return v.is_string() ? std::string(v.as_string()) : json::serialize(v);
+}
 
 // Checks the fields of `options` a server sends; "" when they are fine.
 std::string CheckOptions(const json::object& o) {
@@ -68,18 +84,26 @@ std::string CheckOptions(const json::object& o) {
         }
         return {};
     };
-    for (auto [k, max] : {std::pair{"title", 65}, std::pair{"text", 240}, std::pair{"sound", 256}, std::pair{"topic", 255},
-                          std::pair{"from", 256}, std::pair{"uniqueId", 256}, std::pair{"userId", 256}}) {
+    for (auto [k, max] :
+         {std::pair{"title", 65},
+          std::pair{"text", 240},
+          std::pair{"sound", 256},
+          std::pair{"topic", 255},
+          std::pair{"from", 256},
+          std::pair{"uniqueId", 256},
+          std::pair{"userId", 256}}) {
         if (auto e = str(k, static_cast<size_t>(max)); !e.empty()) {
             return e;
         }
     }
-    if (const json::value* b = o.if_contains("badge"); b != nullptr && !b->is_null() &&
-                                                       (!b->is_number() || b->to_number<double>() < 0 || b->to_number<double>() > 1e6)) {
+    if (const json::value* b = o.if_contains("badge");
+        b != nullptr && !b->is_null() &&
+        (!b->is_number() || b->to_number<double>() < 0 || b->to_number<double>() > 1e6)) {
         return "options.badge must be a number from 0 to 1000000";
     }
     for (auto k : {"apn", "gcm", "payload"}) {
-        if (const json::value* v = o.if_contains(k); v != nullptr && !v->is_null() && !v->is_object()) {
+        if (const json::value* v = o.if_contains(k);
+            v != nullptr && !v->is_null() && !v->is_object()) {
             return fmt::format("options.{} must be an object", k);
         }
     }
@@ -112,7 +136,8 @@ ApnsNote BuildApns(const json::object& o, const std::string& topic, int64_t now_
         }
     }
     const json::value* ca = o.if_contains("contentAvailable");
-    bool content_available = ca != nullptr && ((ca->is_bool() && ca->as_bool()) || (ca->is_number() && ca->to_number<double>() != 0));
+    bool content_available = ca != nullptr && ((ca->is_bool() && ca->as_bool()) ||
+                                               (ca->is_number() && ca->to_number<double>() != 0));
     if (content_available) {
         aps["content-available"] = 1;
     }
@@ -134,7 +159,8 @@ ApnsNote BuildApns(const json::object& o, const std::string& topic, int64_t now_
     note["aps"] = std::move(aps);
     n.payload = json::serialize(note);
     n.topic = topic;
-    if (const json::value* id = o.if_contains("notId"); id != nullptr && (id->is_number() || id->is_string())) {
+    if (const json::value* id = o.if_contains("notId");
+        id != nullptr && (id->is_number() || id->is_string())) {
         std::string s = Stringify(*id);
         if (s.size() <= 64) {
             n.collapse_id = s;
@@ -151,8 +177,13 @@ std::string BuildFcm(const json::object& o) {
     if (const json::object* payload = core::ObjectAt(o, "payload")) {
         data["ejson"] = json::serialize(*payload);
     }
-    for (auto [from, to] : {std::pair{"title", "title"}, std::pair{"text", "message"}, std::pair{"badge", "msgcnt"}, std::pair{"sound", "soundname"},
-                            std::pair{"notId", "notId"}, std::pair{"from", "messageFrom"}}) {
+    for (auto [from, to] :
+         {std::pair{"title", "title"},
+          std::pair{"text", "message"},
+          std::pair{"badge", "msgcnt"},
+          std::pair{"sound", "soundname"},
+          std::pair{"notId", "notId"},
+          std::pair{"from", "messageFrom"}}) {
         if (const json::value* v = o.if_contains(from); v != nullptr && !v->is_null()) {
             data[to] = Stringify(*v);
         }
@@ -164,7 +195,8 @@ std::string BuildFcm(const json::object& o) {
             }
         }
     }
-    return json::serialize(json::object{{"data", std::move(data)}, {"android", {{"priority", "high"}}}});
+    return json::serialize(json::object{
+        {"data", std::move(data)}, {"android", {{"priority", "high"}}}});
 }
 
 }  // namespace
@@ -175,7 +207,9 @@ struct PushGateway::App {
     std::unique_ptr<FcmSender> fcm;
 };
 
-std::function<core::Result<json::object>(const json::object&)> PushAppValidator(const CloudKeys& keys) {
+std::function<core::Result<json::object>(const json::object&)> PushAppValidator(
+    const CloudKeys& keys
+) {
     return [&keys](const json::object& spec) -> core::Result<json::object> {
         core::ObjectReader r(spec, "spec");
         const json::object* apns = r.Object("apns");
@@ -188,11 +222,14 @@ std::function<core::Result<json::object>(const json::object&)> PushAppValidator(
             return Fail(f.error());
         }
         if ((apns == nullptr) == (fcm == nullptr)) {
-            return Fail(core::FieldError("spec", "must have exactly one of apns (an iOS app) or fcm (an Android app)"));
+            return Fail(core::FieldError(
+                "spec", "must have exactly one of apns (an iOS app) or fcm (an Android app)"
+            ));
         }
         // A tenant's URL: https, and not into the operator's network (checked again at connect).
         auto url_ok = [](const std::string& u) {
-            return u.starts_with("https://") && u.size() > 8 && u.size() < 512 && core::DestinationPolicy::Global().CheckUrl(u);
+            return u.starts_with("https://") && u.size() > 8 && u.size() < 512 &&
+                   core::DestinationPolicy::Global().CheckUrl(u);
         };
         if (apns != nullptr) {
             core::ObjectReader a(*apns, "spec.apns");
@@ -209,25 +246,38 @@ std::function<core::Result<json::object>(const json::object&)> PushAppValidator(
             }
             std::string key = pem.value_or("");
             if (!pem && sealed && !keys.Open(*sealed, key)) {
-                return Fail(core::FieldError("spec.apns.key_sealed", "does not open with this server's master key; send key_p8 instead"));
+                return Fail(core::FieldError(
+                    "spec.apns.key_sealed",
+                    "does not open with this server's master key; send key_p8 instead"
+                ));
             }
             if (key.empty()) {
-                return Fail(core::FieldError("spec.apns.key_p8", "is required: the team's .p8 signing key (PEM)"));
+                return Fail(core::FieldError(
+                    "spec.apns.key_p8", "is required: the team's .p8 signing key (PEM)"
+                ));
             }
             if (auto k = PrivateKey::FromPem(key, "EC"); !k) {
                 return Fail(core::FieldError("spec.apns.key_p8", k.error().message));
             }
             if (key_id->size() != 10 || team_id->size() != 10) {
-                return Fail(core::FieldError(key_id->size() != 10 ? "spec.apns.key_id" : "spec.apns.team_id", "must be Apple's 10-character identifier"));
+                return Fail(core::FieldError(
+                    key_id->size() != 10 ? "spec.apns.key_id" : "spec.apns.team_id",
+                    "must be Apple's 10-character identifier"
+                ));
             }
             if (topic->empty() || topic->size() > 255) {
                 return Fail(core::FieldError("spec.apns.topic", "must be the app's bundle id"));
             }
             if (url && !url_ok(*url)) {
-                return Fail(core::FieldError("spec.apns.url", "must be an https:// URL of a public address (an operator can allow others with --webhook-allow)"));
+                return Fail(core::FieldError(
+                    "spec.apns.url",
+                    "must be an https:// URL of a public address (an operator can allow others "
+                    "with --webhook-allow)"
+                ));
             }
             o["key_sealed"] = keys.Seal(key);
-            o["key_sha256"] = core::Sha256Hex(key);  // lets `hangar plan` tell a changed key from the same one
+            o["key_sha256"] =
+                core::Sha256Hex(key);  // lets `hangar plan` tell a changed key from the same one
             o["key_id"] = *key_id;
             o["team_id"] = *team_id;
             o["topic"] = *topic;
@@ -250,31 +300,45 @@ std::function<core::Result<json::object>(const json::object&)> PushAppValidator(
         }
         std::string sa_text;
         if (sa_value != nullptr) {
-            sa_text = sa_value->is_string() ? std::string(sa_value->as_string()) : json::serialize(*sa_value);
+            sa_text = sa_value->is_string() ? std::string(sa_value->as_string())
+                                            : json::serialize(*sa_value);
         } else if (!sealed || !keys.Open(*sealed, sa_text)) {
-            return Fail(core::FieldError("spec.fcm.service_account", "is required: the service account's JSON key file"));
+            return Fail(core::FieldError(
+                "spec.fcm.service_account", "is required: the service account's JSON key file"
+            ));
         }
         auto sa = core::ParseJsonObject(sa_text);
-        if (!sa || core::StrAt(*sa, "type") != "service_account" || core::StrAt(*sa, "project_id").empty() ||
-            core::StrAt(*sa, "client_email").empty() || core::StrAt(*sa, "private_key").empty()) {
-            return Fail(core::FieldError("spec.fcm.service_account",
-                                         "must be a service-account key file: type service_account, project_id, client_email, private_key"));
+        if (!sa || core::StrAt(*sa, "type") != "service_account" ||
+            core::StrAt(*sa, "project_id").empty() || core::StrAt(*sa, "client_email").empty() ||
+            core::StrAt(*sa, "private_key").empty()) {
+            return Fail(core::FieldError(
+                "spec.fcm.service_account",
+                "must be a service-account key file: type service_account, project_id, "
+                "client_email, private_key"
+            ));
         }
         if (auto k = PrivateKey::FromPem(core::StrAt(*sa, "private_key"), "RSA"); !k) {
-            return Fail(core::FieldError("spec.fcm.service_account", "private_key " + k.error().message));
+            return Fail(
+                core::FieldError("spec.fcm.service_account", "private_key " + k.error().message)
+            );
         }
         std::string token_uri = core::StrAt(*sa, "token_uri");
         if (token_uri.empty()) {
             token_uri = "https://oauth2.googleapis.com/token";
         }
         if (!url_ok(token_uri) || (url && !url_ok(*url))) {
-            return Fail(core::FieldError(url && !url_ok(*url) ? "spec.fcm.url" : "spec.fcm.service_account", "URLs must be https:// URLs of public addresses (an operator can allow others with --webhook-allow)"));
+            return Fail(core::FieldError(
+                url && !url_ok(*url) ? "spec.fcm.url" : "spec.fcm.service_account",
+                "URLs must be https:// URLs of public addresses (an operator can allow others with "
+                "--webhook-allow)"
+            ));
         }
-        json::object o{{"service_account_sealed", keys.Seal(sa_text)},
-                       {"service_account_sha256", core::Sha256Hex(sa_text)},
-                       {"project_id", core::StrAt(*sa, "project_id")},
-                       {"client_email", core::StrAt(*sa, "client_email")},
-                       {"token_uri", token_uri}};
+        json::object o{
+            {"service_account_sealed", keys.Seal(sa_text)},
+            {"service_account_sha256", core::Sha256Hex(sa_text)},
+            {"project_id", core::StrAt(*sa, "project_id")},
+            {"client_email", core::StrAt(*sa, "client_email")},
+            {"token_uri", token_uri}};
         if (url) {
             o["url"] = *url;
         }
@@ -283,8 +347,15 @@ std::function<core::Result<json::object>(const json::object&)> PushAppValidator(
     };
 }
 
-PushGateway::PushGateway(store::Store& store, Workspaces& workspaces, const CloudKeys& keys, const core::Clock& clock, core::MetricsRegistry* metrics,
-                         metrics::Tsdb* tsdb, PushOptions opts)
+PushGateway::PushGateway(
+    store::Store& store,
+    Workspaces& workspaces,
+    const CloudKeys& keys,
+    const core::Clock& clock,
+    core::MetricsRegistry* metrics,
+    metrics::Tsdb* tsdb,
+    PushOptions opts
+)
     : store_(store),
       workspaces_(workspaces),
       keys_(keys),
@@ -297,13 +368,23 @@ PushGateway::PushGateway(store::Store& store, Workspaces& workspaces, const Clou
         retry_threads_.emplace_back([this] { RetryLoop(); });
     }
     if (metrics != nullptr) {
-        sent_ = &metrics->Counter("hangar_push_notifications_total", "Push notifications by service and outcome.", {"service", "result"});
-        seconds_ = &metrics->Histogram("hangar_push_provider_duration_seconds", "Time a notification spent with its provider, retries included.",
-                                       {"service"}, core::LatencyBuckets());
+        sent_ = &metrics->Counter(
+            "hangar_push_notifications_total",
+            "Push notifications by service and outcome.",
+            {"service", "result"}
+        );
+        seconds_ = &metrics->Histogram(
+            "hangar_push_provider_duration_seconds",
+            "Time a notification spent with its provider, retries included.",
+            {"service"},
+            core::LatencyBuckets()
+        );
     }
 }
 
-PushGateway::~PushGateway() { Stop(); }
+PushGateway::~PushGateway() {
+    Stop();
+}
 
 void PushGateway::Stop() {
     {
@@ -351,8 +432,13 @@ int64_t PushGateway::QuotaOf(const store::Object& ws) {
     return ent != nullptr ? core::IntAt(*ent, "monthly_push_notifications") : 0;
 }
 
-std::shared_ptr<PushGateway::App> PushGateway::FindApp(const std::string& tenant, std::string_view service, const std::string& topic, bool may_block,
-                                                       std::string& why) {
+std::shared_ptr<PushGateway::App> PushGateway::FindApp(
+    const std::string& tenant,
+    std::string_view service,
+    const std::string& topic,
+    bool may_block,
+    std::string& why
+) {
     std::string kind = service == "apn" ? "apns" : "fcm";
     auto now = std::chrono::steady_clock::now();
     std::vector<store::Object> candidates;
@@ -364,8 +450,9 @@ std::shared_ptr<PushGateway::App> PushGateway::FindApp(const std::string& tenant
                 if (!may_block && !opts_.operator_tenant.empty()) {
                     return nullptr;
                 }
-                auto op = opts_.operator_tenant.empty() ? core::Result<store::Object>(Fail(ErrorCode::kNotFound, ""))
-                                                        : store_.FindByName("Tenant", "", opts_.operator_tenant);
+                auto op = opts_.operator_tenant.empty()
+                              ? core::Result<store::Object>(Fail(ErrorCode::kNotFound, ""))
+                              : store_.FindByName("Tenant", "", opts_.operator_tenant);
                 if (!op || op->id == tenant) {
                     break;
                 }
@@ -383,7 +470,8 @@ std::shared_ptr<PushGateway::App> PushGateway::FindApp(const std::string& tenant
             std::vector<store::Object> mine;
             for (const auto& a : cached.apps) {
                 const json::object* cfg = core::ObjectAt(a.spec, kind);
-                if (cfg != nullptr && (kind == "fcm" || topic.empty() || core::StrAt(*cfg, "topic") == topic)) {
+                if (cfg != nullptr &&
+                    (kind == "fcm" || topic.empty() || core::StrAt(*cfg, "topic") == topic)) {
                     mine.push_back(a);
                 }
             }
@@ -394,8 +482,12 @@ std::shared_ptr<PushGateway::App> PushGateway::FindApp(const std::string& tenant
         }
     }
     if (candidates.empty()) {
-        why = topic.empty() ? fmt::format("no {} credentials are configured for this workspace's tenant", kind == "apns" ? "APNs" : "FCM")
-                            : fmt::format("no APNs credentials are configured for the topic {}", topic);
+        why = topic.empty()
+                  ? fmt::format(
+                        "no {} credentials are configured for this workspace's tenant",
+                        kind == "apns" ? "APNs" : "FCM"
+                    )
+                  : fmt::format("no APNs credentials are configured for the topic {}", topic);
         return nullptr;
     }
     if (kind == "apns" && topic.empty() && candidates.size() > 1) {
@@ -415,15 +507,28 @@ std::shared_ptr<PushGateway::App> PushGateway::FindApp(const std::string& tenant
     app->id = a.id;
     const json::object& cfg = *core::ObjectAt(a.spec, kind);
     std::string secret;
-    if (!keys_.Open(core::StrAt(cfg, kind == "apns" ? "key_sealed" : "service_account_sealed"), secret)) {
-        why = fmt::format("the credentials of push app {} do not open with this server's master key", a.name);
+    if (!keys_.Open(
+            core::StrAt(cfg, kind == "apns" ? "key_sealed" : "service_account_sealed"), secret
+        )) {
+        why = fmt::format(
+            "the credentials of push app {} do not open with this server's master key", a.name
+        );
         return nullptr;
     }
     if (kind == "apns") {
         app->topic = core::StrAt(cfg, "topic");
         std::string url = core::StrAt(cfg, "url");
-        auto s = ApnsSender::Make(ApnsApp{secret, core::StrAt(cfg, "key_id"), core::StrAt(cfg, "team_id"), app->topic, url.empty() ? opts_.apns_url : url, !url.empty()},
-                                  ProviderLink{opts_.ca_file, io_}, clock_);
+        auto s = ApnsSender::Make(
+            ApnsApp{
+                secret,
+                core::StrAt(cfg, "key_id"),
+                core::StrAt(cfg, "team_id"),
+                app->topic,
+                url.empty() ? opts_.apns_url : url,
+                !url.empty()},
+            ProviderLink{opts_.ca_file, io_},
+            clock_
+        );
         if (!s) {
             why = s.error().message;
             return nullptr;
@@ -432,9 +537,17 @@ std::shared_ptr<PushGateway::App> PushGateway::FindApp(const std::string& tenant
     } else {
         auto sa = core::ParseJsonObject(secret);
         std::string url = core::StrAt(cfg, "url");
-        auto s = FcmSender::Make(FcmApp{core::StrAt(*sa, "private_key"), core::StrAt(cfg, "client_email"), core::StrAt(cfg, "project_id"),
-                                        core::StrAt(cfg, "token_uri"), url.empty() ? opts_.fcm_url : url, !url.empty()},
-                                 ProviderLink{opts_.ca_file, io_}, clock_);
+        auto s = FcmSender::Make(
+            FcmApp{
+                core::StrAt(*sa, "private_key"),
+                core::StrAt(cfg, "client_email"),
+                core::StrAt(cfg, "project_id"),
+                core::StrAt(cfg, "token_uri"),
+                url.empty() ? opts_.fcm_url : url,
+                !url.empty()},
+            ProviderLink{opts_.ca_file, io_},
+            clock_
+        );
         if (!s) {
             why = s.error().message;
             return nullptr;
@@ -456,8 +569,15 @@ struct PushGateway::Prepared {
     Deadline deadline;
 };
 
-std::optional<PushGateway::Prepared> PushGateway::Prepare(std::string_view service, std::string_view authorization, std::string_view body,
-                                                          const std::string& request_id, bool may_block, PushAnswer& early, bool& would_block) {
+std::optional<PushGateway::Prepared> PushGateway::Prepare(
+    std::string_view service,
+    std::string_view authorization,
+    std::string_view body,
+    const std::string& request_id,
+    bool may_block,
+    PushAnswer& early,
+    bool& would_block
+) {
     would_block = false;
     auto count = [&](std::string_view result) {
         if (sent_ != nullptr) {
@@ -469,7 +589,14 @@ std::optional<PushGateway::Prepared> PushGateway::Prepare(std::string_view servi
         return std::nullopt;
     };
     if (service != "apn" && service != "gcm") {
-        return fail(Error(404, kUnknownService, fmt::format("unknown push service \"{}\": use /push/apn/send or /push/gcm/send", service), request_id));
+        return fail(Error(
+            404,
+            kUnknownService,
+            fmt::format(
+                "unknown push service \"{}\": use /push/apn/send or /push/gcm/send", service
+            ),
+            request_id
+        ));
     }
     auto who = workspaces_.Authenticate(authorization, kPushSend, may_block);
     if (!who) {
@@ -479,7 +606,12 @@ std::optional<PushGateway::Prepared> PushGateway::Prepare(std::string_view servi
         }
         count("unauthorized");
         // Any refusal of the workspace's token means "do not retry" to the server: 401.
-        return fail(Error(401, kBadToken, who.error().description.empty() ? who.error().error : who.error().description, request_id));
+        return fail(Error(
+            401,
+            kBadToken,
+            who.error().description.empty() ? who.error().error : who.error().description,
+            request_id
+        ));
     }
     std::string month = MonthOf(clock_.Now());
     // The workspace's month so far and its quota, read at most every ten seconds.
@@ -487,7 +619,9 @@ std::optional<PushGateway::Prepared> PushGateway::Prepare(std::string_view servi
     {
         std::lock_guard lock(usage_mu_);
         auto it = usage_.find(who->workspace_id);
-        need_load = it == usage_.end() || !it->second.loaded || std::chrono::steady_clock::now() - it->second.quota_at > std::chrono::seconds(10);
+        need_load =
+            it == usage_.end() || !it->second.loaded ||
+            std::chrono::steady_clock::now() - it->second.quota_at > std::chrono::seconds(10);
     }
     if (need_load) {
         if (!may_block) {
@@ -513,18 +647,37 @@ std::optional<PushGateway::Prepared> PushGateway::Prepare(std::string_view servi
     std::chrono::seconds retry{1};
     if (!limiter_.Allow(who->workspace_id, retry)) {
         count("rate_limited");
-        return fail(Error(429, kTooFast, fmt::format("this workspace sends more than {} notifications a second; retry in {} s", opts_.rate, retry.count()),
-                          request_id, static_cast<int>(retry.count())));
+        return fail(Error(
+            429,
+            kTooFast,
+            fmt::format(
+                "this workspace sends more than {} notifications a second; retry in {} s",
+                opts_.rate,
+                retry.count()
+            ),
+            request_id,
+            static_cast<int>(retry.count())
+        ));
     }
     auto parsed = core::ParseJsonObject(body);
     if (!parsed) {
         count("invalid");
-        return fail(Error(422, kBadNotification, "the body must be a JSON object {\"token\", \"options\"}: " + parsed.error().message, request_id));
+        return fail(Error(
+            422,
+            kBadNotification,
+            "the body must be a JSON object {\"token\", \"options\"}: " + parsed.error().message,
+            request_id
+        ));
     }
     const json::value* token_v = parsed->if_contains("token");
     if (token_v == nullptr || !token_v->is_string() || !DeviceTokenOk(token_v->as_string())) {
         count("invalid");
-        return fail(Error(422, kBadNotification, "token must be the device token: letters, digits, '_', '-', ':' or '.', at most 4096", request_id));
+        return fail(Error(
+            422,
+            kBadNotification,
+            "token must be the device token: letters, digits, '_', '-', ':' or '.', at most 4096",
+            request_id
+        ));
     }
     Prepared p;
     p.service = std::string(service);
@@ -565,7 +718,14 @@ std::optional<PushGateway::Prepared> PushGateway::Prepare(std::string_view servi
     }
     if (size > kMaxPayload) {
         count("invalid");
-        return fail(Error(422, kBadNotification, fmt::format("the notification is {} bytes; providers take at most {}", size, kMaxPayload), request_id));
+        return fail(Error(
+            422,
+            kBadNotification,
+            fmt::format(
+                "the notification is {} bytes; providers take at most {}", size, kMaxPayload
+            ),
+            request_id
+        ));
     }
     // The monthly quota: reserve one before sending.
     {
@@ -578,10 +738,17 @@ std::optional<PushGateway::Prepared> PushGateway::Prepare(std::string_view servi
         }
         if (u.quota > 0 && u.stored + u.pending + u.inflight >= u.quota) {
             count("quota");
-            return fail(Error(422, kQuotaSpent,
-                              fmt::format("the workspace's monthly push quota of {} notifications is spent for {}; it renews next month, or with a larger plan",
-                                          u.quota, month),
-                              request_id));
+            return fail(Error(
+                422,
+                kQuotaSpent,
+                fmt::format(
+                    "the workspace's monthly push quota of {} notifications is spent for {}; it "
+                    "renews next month, or with a larger plan",
+                    u.quota,
+                    month
+                ),
+                request_id
+            ));
         }
         u.inflight++;
     }
@@ -604,14 +771,18 @@ ProviderOutcome PushGateway::Deliver(const Prepared& p, ProviderOutcome last, in
             backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
         }
         ++attempts;
-        out = p.service == "apn" ? p.app->apns->Send(p.device, p.note, p.deadline) : p.app->fcm->Send(p.device, p.message, p.deadline);
+        out = p.service == "apn" ? p.app->apns->Send(p.device, p.note, p.deadline)
+                                 : p.app->fcm->Send(p.device, p.message, p.deadline);
     }
     return out;
 }
 
 PushAnswer PushGateway::Finish(const Prepared& p, const ProviderOutcome& out, int attempts) {
     if (seconds_ != nullptr) {
-        seconds_->Observe({p.service}, std::chrono::duration<double>(std::chrono::steady_clock::now() - p.started).count());
+        seconds_->Observe(
+            {p.service},
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - p.started).count()
+        );
     }
     {
         std::lock_guard lock(usage_mu_);
@@ -630,32 +801,77 @@ PushAnswer PushGateway::Finish(const Prepared& p, const ProviderOutcome& out, in
     switch (out.kind) {
         case ProviderOutcome::kDelivered:
             count("delivered");
-            return PushAnswer{200, json::object{{"id", out.id}, {"status", 200}, {"requestId", p.request_id}}, 0};
+            return PushAnswer{
+                200, json::object{{"id", out.id}, {"status", 200}, {"requestId", p.request_id}}, 0};
         case ProviderOutcome::kDeadToken:
             count("dead_token");
-            return Error(406, kDeadDevice,
-                         fmt::format("{} says the device token is {} ({})", provider, out.provider_status == 410 ? "unregistered" : "invalid", out.reason),
-                         p.request_id);
+            return Error(
+                406,
+                kDeadDevice,
+                fmt::format(
+                    "{} says the device token is {} ({})",
+                    provider,
+                    out.provider_status == 410 ? "unregistered" : "invalid",
+                    out.reason
+                ),
+                p.request_id
+            );
         case ProviderOutcome::kRejected:
             count("rejected");
-            return Error(422, kProviderRejected, fmt::format("{} refused the notification: {} {}", provider, out.provider_status, out.reason), p.request_id);
+            return Error(
+                422,
+                kProviderRejected,
+                fmt::format(
+                    "{} refused the notification: {} {}", provider, out.provider_status, out.reason
+                ),
+                p.request_id
+            );
         case ProviderOutcome::kFailed:
             count("provider_auth");
-            core::LogWarn("push provider refused our credentials", {{"app", std::string_view(p.app->id)}, {"reason", std::string_view(out.reason)}});
-            return Error(502, kProviderAuth, fmt::format("{} refused the push credentials ({}); the operator must fix the push app", provider, out.reason),
-                         p.request_id, 60);
+            core::LogWarn(
+                "push provider refused our credentials",
+                {{"app", std::string_view(p.app->id)}, {"reason", std::string_view(out.reason)}}
+            );
+            return Error(
+                502,
+                kProviderAuth,
+                fmt::format(
+                    "{} refused the push credentials ({}); the operator must fix the push app",
+                    provider,
+                    out.reason
+                ),
+                p.request_id,
+                60
+            );
         case ProviderOutcome::kRetry:
             break;
     }
     count("unavailable");
-    return Error(503, kProviderDown,
-                 fmt::format("{} is unavailable: {} attempts in {} ms, last {}", provider, attempts,
-                             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - p.started).count(),
-                             out.provider_status != 0 ? fmt::format("{} {}", out.provider_status, out.reason) : out.reason),
-                 p.request_id, 60);
+    return Error(
+        503,
+        kProviderDown,
+        fmt::format(
+            "{} is unavailable: {} attempts in {} ms, last {}",
+            provider,
+            attempts,
+            std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - p.started
+            )
+                .count(),
+            out.provider_status != 0 ? fmt::format("{} {}", out.provider_status, out.reason)
+                                     : out.reason
+        ),
+        p.request_id,
+        60
+    );
 }
 
-PushAnswer PushGateway::Send(std::string_view service, std::string_view authorization, std::string_view body, const std::string& request_id) {
+PushAnswer PushGateway::Send(
+    std::string_view service,
+    std::string_view authorization,
+    std::string_view body,
+    const std::string& request_id
+) {
     PushAnswer early;
     bool would_block = false;
     auto p = Prepare(service, authorization, body, request_id, true, early, would_block);
@@ -669,8 +885,13 @@ PushAnswer PushGateway::Send(std::string_view service, std::string_view authoriz
     return Finish(*p, out, attempts);
 }
 
-bool PushGateway::SendAsync(std::string_view service, std::string_view authorization, std::string_view body, const std::string& request_id,
-                            std::function<void(PushAnswer)> done) {
+bool PushGateway::SendAsync(
+    std::string_view service,
+    std::string_view authorization,
+    std::string_view body,
+    const std::string& request_id,
+    std::function<void(PushAnswer)> done
+) {
     PushAnswer early;
     bool would_block = false;
     auto p = Prepare(service, authorization, body, request_id, false, early, would_block);
@@ -749,16 +970,22 @@ void PushGateway::Flush() {
     int64_t now_ms = core::UnixMillis(clock_.Now());
     for (const auto& t : todo) {
         int64_t total = 0;
-        auto r = store_.Update(t.id, std::nullopt, now, [&](store::Object& o) -> core::Result<void> {
-            json::value& v = o.status["push"];
-            if (!v.is_object() || core::StrAt(v.as_object(), "month") != t.month) {
-                v = json::object{{"month", t.month}, {"sent", 0}};
-            }
-            total = core::IntAt(v.as_object(), "sent") + t.delta;
-            v.as_object()["sent"] = total;
-            v.as_object()["updated_at"] = now;
-            return {};
-        }, store::SystemAudit(now, "controller:push", t.tenant, t.id));
+        auto r = store_.Update(
+            t.id,
+            std::nullopt,
+            now,
+            [&](store::Object& o) -> core::Result<void> {
+                json::value& v = o.status["push"];
+                if (!v.is_object() || core::StrAt(v.as_object(), "month") != t.month) {
+                    v = json::object{{"month", t.month}, {"sent", 0}};
+                }
+                total = core::IntAt(v.as_object(), "sent") + t.delta;
+                v.as_object()["sent"] = total;
+                v.as_object()["updated_at"] = now;
+                return {};
+            },
+            store::SystemAudit(now, "controller:push", t.tenant, t.id)
+        );
         std::lock_guard lock(usage_mu_);
         Usage& u = usage_[t.id];
         if (r) {
@@ -770,7 +997,11 @@ void PushGateway::Flush() {
         }
         if (r && tsdb_ != nullptr) {
             metrics::WriteBatch batch;
-            std::vector<metrics::LabelView> labels = {{"__name__", "hangar_workspace_push_notifications"}, {"month", t.month}, {"tenant", t.tenant}, {"workspace", t.id}};
+            std::vector<metrics::LabelView> labels = {
+                {"__name__", "hangar_workspace_push_notifications"},
+                {"month", t.month},
+                {"tenant", t.tenant},
+                {"workspace", t.id}};
             std::vector<metrics::Sample> one = {{now_ms, static_cast<double>(total)}};
             batch.Add(labels, one);
             (void)tsdb_->Append(t.tenant, batch);

@@ -13,15 +13,15 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <optional>
-#include <thread>
-#include <vector>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/json/object.hpp>
 
@@ -44,17 +44,21 @@ namespace hangar::edge {
 struct PushOptions {
     std::string apns_url = "https://api.push.apple.com";  // an app's own url wins
     std::string fcm_url = "https://fcm.googleapis.com";
-    std::string ca_file;                       // extra trusted roots for provider connections
-    std::chrono::milliseconds deadline{5000};  // a notification's time in the gateway, retries included
-    double rate = 100;                         // notifications a second per workspace, bursts of twice that
-    std::string operator_tenant;               // tenant (by name) whose PushApps serve every tenant without its own
+    std::string ca_file;  // extra trusted roots for provider connections
+    std::chrono::milliseconds deadline{
+        5000};          // a notification's time in the gateway, retries included
+    double rate = 100;  // notifications a second per workspace, bursts of twice that
+    std::string
+        operator_tenant;  // tenant (by name) whose PushApps serve every tenant without its own
     std::chrono::milliseconds flush_every{5000};
 };
 
 // The PushApp kind's spec reader: exactly one of `apns` or `fcm`; the .p8 key or the
 // service-account JSON is sealed with the master key before it is stored, and only the sealed
 // form is ever read back.
-std::function<core::Result<json::object>(const json::object&)> PushAppValidator(const CloudKeys& keys);
+std::function<core::Result<json::object>(const json::object&)> PushAppValidator(
+    const CloudKeys& keys
+);
 
 struct PushAnswer {
     int status = 200;
@@ -64,16 +68,33 @@ struct PushAnswer {
 
 class PushGateway {
 public:
-    PushGateway(store::Store& store, Workspaces& workspaces, const CloudKeys& keys, const core::Clock& clock, core::MetricsRegistry* metrics,
-                metrics::Tsdb* tsdb, PushOptions opts);
+    PushGateway(
+        store::Store& store,
+        Workspaces& workspaces,
+        const CloudKeys& keys,
+        const core::Clock& clock,
+        core::MetricsRegistry* metrics,
+        metrics::Tsdb* tsdb,
+        PushOptions opts
+    );
     ~PushGateway();
 
-    PushAnswer Send(std::string_view service, std::string_view authorization, std::string_view body, const std::string& request_id);
+    PushAnswer Send(
+        std::string_view service,
+        std::string_view authorization,
+        std::string_view body,
+        const std::string& request_id
+    );
     // The same without holding the caller: answers only from memory and hands the notification
     // to the provider connection; `done` runs later on another thread (a retry moves it to the
     // gateway's retry thread). False when something had to be read first: call Send instead.
-    bool SendAsync(std::string_view service, std::string_view authorization, std::string_view body, const std::string& request_id,
-                   std::function<void(PushAnswer)> done);
+    bool SendAsync(
+        std::string_view service,
+        std::string_view authorization,
+        std::string_view body,
+        const std::string& request_id,
+        std::function<void(PushAnswer)> done
+    );
     // Writes counted usage to the workspaces' status (and series); runs every flush_every.
     void Flush();
     // Provider connections run on `io` (the HTTP server's I/O threads) rather than threads of
@@ -88,8 +109,15 @@ private:
     struct Prepared;
     // Everything before the provider: nullopt with `early` set when the answer is already known,
     // nullopt with `would_block` set when !may_block and something is not in memory.
-    std::optional<Prepared> Prepare(std::string_view service, std::string_view authorization, std::string_view body, const std::string& request_id,
-                                    bool may_block, PushAnswer& early, bool& would_block);
+    std::optional<Prepared> Prepare(
+        std::string_view service,
+        std::string_view authorization,
+        std::string_view body,
+        const std::string& request_id,
+        bool may_block,
+        PushAnswer& early,
+        bool& would_block
+    );
     ProviderOutcome Deliver(const Prepared& p, ProviderOutcome last, int& attempts);
     PushAnswer Finish(const Prepared& p, const ProviderOutcome& out, int attempts);
     void RetryLoop();
@@ -104,7 +132,13 @@ private:
         std::string tenant;
     };
     // nullptr with `why` empty when !may_block and the app is not in memory yet.
-    std::shared_ptr<App> FindApp(const std::string& tenant, std::string_view service, const std::string& topic, bool may_block, std::string& why);
+    std::shared_ptr<App> FindApp(
+        const std::string& tenant,
+        std::string_view service,
+        const std::string& topic,
+        bool may_block,
+        std::string& why
+    );
     int64_t QuotaOf(const store::Object& ws);
 
     store::Store& store_;

@@ -4,8 +4,9 @@
 #include <charconv>
 #include <future>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <boost/json.hpp>
 
 #include "hangar/core/json.hpp"
 #include "hangar/core/strings.hpp"
@@ -50,17 +51,28 @@ H2Response Exchange(Http2Client& client, H2Request req, Deadline deadline) {
     return future.get();
 }
 
-core::Result<std::unique_ptr<ApnsSender>> ApnsSender::Make(ApnsApp app, const ProviderLink& link, const core::Clock& clock) {
+core::Result<std::unique_ptr<ApnsSender>>
+ApnsSender::Make(ApnsApp app, const ProviderLink& link, const core::Clock& clock) {
     auto key = PrivateKey::FromPem(app.key_pem, "EC");
     if (!key) {
         return core::Fail(key.error());
     }
-    return std::unique_ptr<ApnsSender>(new ApnsSender(std::move(app), std::move(*key), link, clock));
+    return std::unique_ptr<ApnsSender>(new ApnsSender(std::move(app), std::move(*key), link, clock)
+    );
 }
 
-ApnsSender::ApnsSender(ApnsApp app, PrivateKey key, const ProviderLink& link, const core::Clock& clock)
+ApnsSender::ApnsSender(
+    ApnsApp app,
+    PrivateKey key,
+    const ProviderLink& link,
+    const core::Clock& clock
+)
     : app_(std::move(app)), key_(std::move(key)), clock_(clock) {
-    client_ = std::make_unique<Http2Client>(H2Options{.url = app_.url, .ca_file = link.ca_file, .check_destination = app_.url_from_tenant}, link.io);
+    client_ = std::make_unique<Http2Client>(
+        H2Options{
+            .url = app_.url, .ca_file = link.ca_file, .check_destination = app_.url_from_tenant},
+        link.io
+    );
 }
 
 std::string ApnsSender::Token(bool renew) {
@@ -68,7 +80,8 @@ std::string ApnsSender::Token(bool renew) {
     auto now = clock_.Now();
     if (jwt_.empty() || renew || now - jwt_at_ > std::chrono::minutes(50)) {
         std::string header = json::serialize(json::object{{"alg", "ES256"}, {"kid", app_.key_id}});
-        std::string claims = json::serialize(json::object{{"iss", app_.team_id}, {"iat", core::UnixSeconds(clock_.Now())}});
+        std::string claims = json::serialize(json::object{
+            {"iss", app_.team_id}, {"iat", core::UnixSeconds(clock_.Now())}});
         jwt_ = key_.SignJwt(header, claims);
         jwt_at_ = now;
     }
@@ -77,7 +90,8 @@ std::string ApnsSender::Token(bool renew) {
 
 namespace {
 
-H2Request ApnsRequest(const std::string& device_token, const ApnsNote& note, const std::string& jwt) {
+H2Request
+ApnsRequest(const std::string& device_token, const ApnsNote& note, const std::string& jwt) {
     H2Request req;
     req.path = "/3/device/" + device_token;
     req.headers = {
@@ -110,13 +124,17 @@ ProviderOutcome ApnsOutcome(const H2Response& r, bool& token_refused) {
     }
     boost::system::error_code ec;
     json::value body = r.body.empty() ? json::value() : json::parse(r.body, ec);
-    out.reason = body.is_object() && body.as_object().contains("reason") && body.at("reason").is_string() ? std::string(body.at("reason").as_string()) : "";
+    out.reason =
+        body.is_object() && body.as_object().contains("reason") && body.at("reason").is_string()
+            ? std::string(body.at("reason").as_string())
+            : "";
     if (r.status == 200) {
         out.kind = ProviderOutcome::kDelivered;
     } else if (r.status == 410 || (r.status == 400 && out.reason == "BadDeviceToken")) {
         out.kind = ProviderOutcome::kDeadToken;
     } else if (r.status == 403) {
-        token_refused = out.reason == "ExpiredProviderToken" || out.reason == "InvalidProviderToken";
+        token_refused =
+            out.reason == "ExpiredProviderToken" || out.reason == "InvalidProviderToken";
         out.kind = ProviderOutcome::kFailed;
     } else if (r.status == 429 || r.status >= 500) {
         out.kind = ProviderOutcome::kRetry;
@@ -127,12 +145,15 @@ ProviderOutcome ApnsOutcome(const H2Response& r, bool& token_refused) {
     return out;
 }
 
-
-ProviderOutcome ApnsSender::Send(const std::string& device_token, const ApnsNote& note, Deadline deadline) {
+ProviderOutcome
+ApnsSender::Send(const std::string& device_token, const ApnsNote& note, Deadline deadline) {
     ProviderOutcome out;
     for (int attempt = 0; attempt < 2; ++attempt) {
         bool refused = false;
-        out = ApnsOutcome(Exchange(*client_, ApnsRequest(device_token, note, Token(attempt > 0)), deadline), refused);
+        out = ApnsOutcome(
+            Exchange(*client_, ApnsRequest(device_token, note, Token(attempt > 0)), deadline),
+            refused
+        );
         if (!refused) {
             break;  // else: a new provider token, once
         }
@@ -140,18 +161,26 @@ ProviderOutcome ApnsSender::Send(const std::string& device_token, const ApnsNote
     return out;
 }
 
-void ApnsSender::SendAsync(const std::string& device_token, const ApnsNote& note, std::function<void(ProviderOutcome)> done) {
-    client_->Submit(ApnsRequest(device_token, note, Token(false)), [done = std::move(done)](H2Response r) {
-        bool refused = false;
-        ProviderOutcome out = ApnsOutcome(r, refused);
-        if (refused) {
-            out.kind = ProviderOutcome::kRetry;  // the blocking path renews the token
+void ApnsSender::SendAsync(
+    const std::string& device_token,
+    const ApnsNote& note,
+    std::function<void(ProviderOutcome)> done
+) {
+    client_->Submit(
+        ApnsRequest(device_token, note, Token(false)),
+        [done = std::move(done)](H2Response r) {
+            bool refused = false;
+            ProviderOutcome out = ApnsOutcome(r, refused);
+            if (refused) {
+                out.kind = ProviderOutcome::kRetry;  // the blocking path renews the token
+            }
+            done(std::move(out));
         }
-        done(std::move(out));
-    });
+    );
 }
 
-core::Result<std::unique_ptr<FcmSender>> FcmSender::Make(FcmApp app, const ProviderLink& link, const core::Clock& clock) {
+core::Result<std::unique_ptr<FcmSender>>
+FcmSender::Make(FcmApp app, const ProviderLink& link, const core::Clock& clock) {
     auto key = PrivateKey::FromPem(app.private_key_pem, "RSA");
     if (!key) {
         return core::Fail(key.error());
@@ -161,10 +190,16 @@ core::Result<std::unique_ptr<FcmSender>> FcmSender::Make(FcmApp app, const Provi
 
 FcmSender::FcmSender(FcmApp app, PrivateKey key, const ProviderLink& link, const core::Clock& clock)
     : app_(std::move(app)), key_(std::move(key)), clock_(clock) {
-    fcm_ = std::make_unique<Http2Client>(H2Options{.url = app_.url, .ca_file = link.ca_file, .check_destination = app_.url_from_tenant}, link.io);
+    fcm_ = std::make_unique<Http2Client>(
+        H2Options{
+            .url = app_.url, .ca_file = link.ca_file, .check_destination = app_.url_from_tenant},
+        link.io
+    );
     auto [origin, path] = SplitUrl(app_.token_uri);
     token_path_ = path;
-    oauth_ = std::make_unique<Http2Client>(H2Options{.url = origin, .ca_file = link.ca_file, .check_destination = true}, link.io);
+    oauth_ = std::make_unique<Http2Client>(
+        H2Options{.url = origin, .ca_file = link.ca_file, .check_destination = true}, link.io
+    );
 }
 
 std::string FcmSender::AccessToken(bool renew, Deadline deadline, ProviderOutcome& why) {
@@ -175,25 +210,34 @@ std::string FcmSender::AccessToken(bool renew, Deadline deadline, ProviderOutcom
     }
     int64_t iat = core::UnixSeconds(clock_.Now());
     std::string header = json::serialize(json::object{{"alg", "RS256"}, {"typ", "JWT"}});
-    std::string claims = json::serialize(json::object{{"iss", app_.client_email},
-                                                      {"scope", "https://www.googleapis.com/auth/firebase.messaging"},
-                                                      {"aud", app_.token_uri},
-                                                      {"iat", iat},
-                                                      {"exp", iat + 3600}});
+    std::string claims = json::serialize(json::object{
+        {"iss", app_.client_email},
+        {"scope", "https://www.googleapis.com/auth/firebase.messaging"},
+        {"aud", app_.token_uri},
+        {"iat", iat},
+        {"exp", iat + 3600}});
     H2Request req;
     req.path = token_path_;
     req.headers = {{"content-type", "application/x-www-form-urlencoded"}};
-    req.body = "grant_type=" + core::UrlEncode("urn:ietf:params:oauth:grant-type:jwt-bearer") + "&assertion=" + key_.SignJwt(header, claims);
+    req.body = "grant_type=" + core::UrlEncode("urn:ietf:params:oauth:grant-type:jwt-bearer") +
+               "&assertion=" + key_.SignJwt(header, claims);
     H2Response r = Exchange(*oauth_, std::move(req), deadline);
     auto grant = r.status == 200 ? ReadOAuthGrant(r.body) : std::nullopt;
     if (!grant) {
         why.provider_status = r.status;
-        why.kind = r.status == 0 || r.status == 429 || r.status >= 500 ? ProviderOutcome::kRetry : ProviderOutcome::kFailed;
-        why.reason = r.status == 0 ? r.error : fmt::format("the OAuth2 grant answered {}: {}", r.status, core::ToValidUtf8(r.body.substr(0, 200)));
+        why.kind = r.status == 0 || r.status == 429 || r.status >= 500 ? ProviderOutcome::kRetry
+                                                                       : ProviderOutcome::kFailed;
+        why.reason = r.status == 0 ? r.error
+                                   : fmt::format(
+                                         "the OAuth2 grant answered {}: {}",
+                                         r.status,
+                                         core::ToValidUtf8(r.body.substr(0, 200))
+                                     );
         return {};
     }
     access_ = std::move(grant->access_token);
-    access_until_ = now + std::chrono::seconds(std::max<int64_t>(grant->expires_in - 300, 1));  // renew 5 minutes early
+    access_until_ = now + std::chrono::seconds(std::max<int64_t>(grant->expires_in - 300, 1)
+                          );  // renew 5 minutes early
     return access_;
 }
 
@@ -202,12 +246,15 @@ std::optional<OAuthGrant> ReadOAuthGrant(std::string_view body) {
     json::value v = json::parse(body, ec);
     const json::object* o = ec ? nullptr : v.if_object();
     const json::value* token = o != nullptr ? o->if_contains("access_token") : nullptr;
-    if (token == nullptr || !token->is_string() || token->as_string().empty() || token->as_string().size() > 8192) {
+    if (token == nullptr || !token->is_string() || token->as_string().empty() ||
+        token->as_string().size() > 8192) {
         return std::nullopt;
     }
     OAuthGrant g{std::string(token->as_string()), 3600};
     if (const json::value* e = o->if_contains("expires_in"); e != nullptr && e->is_int64()) {
-        g.expires_in = std::clamp<int64_t>(e->as_int64(), 1, 86400);  // a day at most: no overflow, no stale token kept for ever
+        g.expires_in = std::clamp<int64_t>(
+            e->as_int64(), 1, 86400
+        );  // a day at most: no overflow, no stale token kept for ever
     }
     return g;
 }
@@ -222,14 +269,16 @@ ProviderOutcome FcmOutcome(const H2Response& r) {
     }
     boost::system::error_code ec;
     json::value answer = r.body.empty() ? json::value() : json::parse(r.body, ec);
-    if (answer.is_object() && answer.as_object().contains("error") && answer.at("error").is_object()) {
+    if (answer.is_object() && answer.as_object().contains("error") &&
+        answer.at("error").is_object()) {
         const json::object& e = answer.at("error").as_object();
         if (const json::value* st = e.if_contains("status"); st != nullptr && st->is_string()) {
             out.reason = std::string(st->as_string());
         }
         if (const json::value* det = e.if_contains("details"); det != nullptr && det->is_array()) {
             for (const auto& d : det->as_array()) {
-                if (d.is_object() && d.as_object().contains("errorCode") && d.at("errorCode").is_string()) {
+                if (d.is_object() && d.as_object().contains("errorCode") &&
+                    d.at("errorCode").is_string()) {
                     out.reason = std::string(d.at("errorCode").as_string());
                 }
             }
@@ -237,7 +286,8 @@ ProviderOutcome FcmOutcome(const H2Response& r) {
     }
     if (r.status == 200) {
         out.kind = ProviderOutcome::kDelivered;
-        if (answer.is_object() && answer.as_object().contains("name") && answer.at("name").is_string()) {
+        if (answer.is_object() && answer.as_object().contains("name") &&
+            answer.at("name").is_string()) {
             out.id = std::string(answer.at("name").as_string());
         }
     } else if (r.status == 404 || out.reason == "UNREGISTERED") {
@@ -267,7 +317,11 @@ std::string FcmBody(const std::string& device_token, const std::string& message_
 
 }  // namespace
 
-bool FcmSender::SendAsync(const std::string& device_token, const std::string& message_json, std::function<void(ProviderOutcome)> done) {
+bool FcmSender::SendAsync(
+    const std::string& device_token,
+    const std::string& message_json,
+    std::function<void(ProviderOutcome)> done
+) {
     std::string access;
     {
         std::lock_guard lock(mu_);
@@ -294,7 +348,11 @@ bool FcmSender::SendAsync(const std::string& device_token, const std::string& me
     return true;
 }
 
-ProviderOutcome FcmSender::Send(const std::string& device_token, const std::string& message_json, Deadline deadline) {
+ProviderOutcome FcmSender::Send(
+    const std::string& device_token,
+    const std::string& message_json,
+    Deadline deadline
+) {
     ProviderOutcome out;
     std::string body = FcmBody(device_token, message_json);
     if (body.empty()) {

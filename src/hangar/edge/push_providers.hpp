@@ -46,7 +46,7 @@ struct ProviderLink {
 
 struct ApnsApp {
     std::string key_pem, key_id, team_id, topic;
-    std::string url;  // https://api.push.apple.com
+    std::string url;               // https://api.push.apple.com
     bool url_from_tenant = false;  // the push app named it: the destination policy applies
 };
 
@@ -61,11 +61,16 @@ struct ApnsNote {
 
 class ApnsSender {
 public:
-    static core::Result<std::unique_ptr<ApnsSender>> Make(ApnsApp app, const ProviderLink& link, const core::Clock& clock);
+    static core::Result<std::unique_ptr<ApnsSender>>
+    Make(ApnsApp app, const ProviderLink& link, const core::Clock& clock);
     ProviderOutcome Send(const std::string& device_token, const ApnsNote& note, Deadline deadline);
     // One attempt without waiting: `done` runs on the connection's thread. A refused provider
     // token comes back as kRetry (the blocking Send renews it).
-    void SendAsync(const std::string& device_token, const ApnsNote& note, std::function<void(ProviderOutcome)> done);
+    void SendAsync(
+        const std::string& device_token,
+        const ApnsNote& note,
+        std::function<void(ProviderOutcome)> done
+    );
     uint64_t connections() const { return client_->connections(); }
 
 private:
@@ -82,17 +87,23 @@ private:
 
 struct FcmApp {
     std::string private_key_pem, client_email, project_id, token_uri;
-    std::string url;  // https://fcm.googleapis.com
+    std::string url;               // https://fcm.googleapis.com
     bool url_from_tenant = false;  // the push app named it (token_uri always comes from the tenant)
 };
 
 class FcmSender {
 public:
-    static core::Result<std::unique_ptr<FcmSender>> Make(FcmApp app, const ProviderLink& link, const core::Clock& clock);
+    static core::Result<std::unique_ptr<FcmSender>>
+    Make(FcmApp app, const ProviderLink& link, const core::Clock& clock);
     // `message` is the JSON of FCM's Message without its token.
-    ProviderOutcome Send(const std::string& device_token, const std::string& message_json, Deadline deadline);
+    ProviderOutcome
+    Send(const std::string& device_token, const std::string& message_json, Deadline deadline);
     // One attempt without waiting, when an access token is at hand; false otherwise.
-    bool SendAsync(const std::string& device_token, const std::string& message_json, std::function<void(ProviderOutcome)> done);
+    bool SendAsync(
+        const std::string& device_token,
+        const std::string& message_json,
+        std::function<void(ProviderOutcome)> done
+    );
 
 private:
     FcmSender(FcmApp app, PrivateKey key, const ProviderLink& link, const core::Clock& clock);

@@ -1,7 +1,8 @@
 #include "hangar/edge/routes.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+
+#include <boost/json/serialize.hpp>
 
 #include "hangar/core/log.hpp"
 #include "hangar/core/strings.hpp"
@@ -14,7 +15,8 @@ namespace hangar::edge {
 namespace {
 
 http::Response Json(int status, const json::object& body) {
-    return http::Response{status, "application/json", {{"cache-control", "no-store"}}, json::serialize(body), {}};
+    return http::Response{
+        status, "application/json", {{"cache-control", "no-store"}}, json::serialize(body), {}};
 }
 
 http::Response Error(const EdgeError& e) {
@@ -31,7 +33,9 @@ http::Response Error(const EdgeError& e) {
     return r;
 }
 
-http::Response Answer(const EdgeResult<json::object>& r, int ok_status = 200) { return r ? Json(ok_status, *r) : Error(r.error()); }
+http::Response Answer(const EdgeResult<json::object>& r, int ok_status = 200) {
+    return r ? Json(ok_status, *r) : Error(r.error());
+}
 
 // "127.0.0.1:5342" → "127.0.0.1"; "[::1]:5342" → "::1".
 std::string AddressOf(const std::string& remote) {
@@ -44,10 +48,14 @@ std::string AddressOf(const std::string& remote) {
 // nullopt when the caller may go on; else the 429 to answer.
 std::optional<http::Response> OverPublicRate(EdgeDeps& deps, const http::Request& req) {
     std::chrono::seconds retry{1};
-    if (deps.public_limiter == nullptr || deps.public_limiter->Allow(AddressOf(req.remote), retry)) {
+    if (deps.public_limiter == nullptr ||
+        deps.public_limiter->Allow(AddressOf(req.remote), retry)) {
         return std::nullopt;
     }
-    http::Response r = Error(EdgeError{429, "slow_down", fmt::format("too many requests from this address; retry in {} s", retry.count())});
+    http::Response r = Error(EdgeError{
+        429,
+        "slow_down",
+        fmt::format("too many requests from this address; retry in {} s", retry.count())});
     for (auto& [k, v] : r.headers) {
         if (k == "retry-after") {
             v = std::to_string(retry.count());
@@ -61,8 +69,15 @@ http::Handler Guarded(std::function<http::Response(http::Request&)> fn) {
         try {
             return fn(req);
         } catch (const std::exception& e) {
-            core::LogError("workspace cloud call failed", {{"request_id", std::string_view(req.request_id)}, {"error", std::string_view(e.what())}});
-            return Error(EdgeError{500, "server_error", "internal error; the server log has the request id " + req.request_id});
+            core::LogError(
+                "workspace cloud call failed",
+                {{"request_id", std::string_view(req.request_id)},
+                 {"error", std::string_view(e.what())}}
+            );
+            return Error(EdgeError{
+                500,
+                "server_error",
+                "internal error; the server log has the request id " + req.request_id});
         }
     };
 }
@@ -91,7 +106,9 @@ bool CollectAsync(EdgeDeps& deps, http::Request& req, std::function<void(http::R
             return true;
         }
     } else {
-        auto auth = deps.workspaces.Authenticate(req.Header("authorization"), kStatsWrite, /*may_block=*/false);
+        auto auth = deps.workspaces.Authenticate(
+            req.Header("authorization"), kStatsWrite, /*may_block=*/false
+        );
         if (!auth && auth.error().status == 0) {
             return false;  // not in memory: the worker pool checks it
         }
@@ -101,62 +118,88 @@ bool CollectAsync(EdgeDeps& deps, http::Request& req, std::function<void(http::R
         }
         who = std::move(*auth);
     }
-    deps.collector.ReceiveAsync(who ? &*who : nullptr, req.body, [done = std::move(done)](EdgeResult<json::object> r) { done(Answer(r)); });
+    deps.collector.ReceiveAsync(
+        who ? &*who : nullptr,
+        req.body,
+        [done = std::move(done)](EdgeResult<json::object> r) { done(Answer(r)); }
+    );
     return true;
 }
 
 void AddCollectRoute(http::Router& router, EdgeDeps& deps, std::string pattern) {
     router.AddAsync(
-        "POST", std::move(pattern), Guarded([&deps](http::Request& req) { return Collect(deps, req); }),
-        [&deps](http::Request& req, std::function<void(http::Response)> done) { return CollectAsync(deps, req, std::move(done)); });
+        "POST",
+        std::move(pattern),
+        Guarded([&deps](http::Request& req) { return Collect(deps, req); }),
+        [&deps](http::Request& req, std::function<void(http::Response)> done) {
+            return CollectAsync(deps, req, std::move(done));
+        }
+    );
 }
 
 }  // namespace
 
 void AddWorkspaceCloudRoutes(http::Router& router, EdgeDeps& deps) {
-    router.Add("POST", "/api/oauth/clients", Guarded([&deps](http::Request& req) {
-        if (auto limited = OverPublicRate(deps, req)) {
-            return *limited;
-        }
-        return Answer(deps.workspaces.RegisterClient(req.Header("authorization"), req.body, req.remote), 201);
-    }));
+    router.Add(
+        "POST", "/api/oauth/clients", Guarded([&deps](http::Request& req) {
+            if (auto limited = OverPublicRate(deps, req)) {
+                return *limited;
+            }
+            return Answer(
+                deps.workspaces.RegisterClient(req.Header("authorization"), req.body, req.remote),
+                201
+            );
+        })
+    );
     router.Add("POST", "/api/oauth/token", Guarded([&deps](http::Request& req) {
-        std::string_view ct = req.Header("content-type");
-        if (!ct.starts_with("application/x-www-form-urlencoded")) {
-            return Error(EdgeError{400, "invalid_request", "send the fields form-encoded (Content-Type: application/x-www-form-urlencoded)"});
-        }
-        if (req.body.size() > 8192) {
-            return Error(EdgeError{413, "invalid_request", "the token request is limited to 8192 bytes"});
-        }
-        auto form = core::ParseForm(req.body);
-        if (!form) {
-            return Error(EdgeError{400, "invalid_request", "the body is not valid form encoding (a malformed % escape)"});
-        }
-        return Answer(deps.workspaces.Token(*form));
-    }));
+                   std::string_view ct = req.Header("content-type");
+                   if (!ct.starts_with("application/x-www-form-urlencoded")) {
+                       return Error(EdgeError{
+                           400,
+                           "invalid_request",
+                           "send the fields form-encoded (Content-Type: "
+                           "application/x-www-form-urlencoded)"});
+                   }
+                   if (req.body.size() > 8192) {
+                       return Error(EdgeError{
+                           413, "invalid_request", "the token request is limited to 8192 bytes"});
+                   }
+                   auto form = core::ParseForm(req.body);
+                   if (!form) {
+                       return Error(EdgeError{
+                           400,
+                           "invalid_request",
+                           "the body is not valid form encoding (a malformed % escape)"});
+                   }
+                   return Answer(deps.workspaces.Token(*form));
+               }));
     router.Add("POST", "/api/v2/register/workspace/intent", Guarded([&deps](http::Request& req) {
-        if (auto limited = OverPublicRate(deps, req)) {
-            return *limited;
-        }
-        return Answer(deps.workspaces.Intent(req.body));
-    }));
+                   if (auto limited = OverPublicRate(deps, req)) {
+                       return *limited;
+                   }
+                   return Answer(deps.workspaces.Intent(req.body));
+               }));
     router.Add("GET", "/api/v2/register/workspace/poll", Guarded([&deps](http::Request& req) {
-        if (auto limited = OverPublicRate(deps, req)) {
-            return *limited;
-        }
-        auto token = req.Query("token");
-        if (!token || token->empty()) {
-            return Error(EdgeError{400, "invalid_request", "the query parameter token (the device_code) is required"});
-        }
-        return Answer(deps.workspaces.Poll(*token));
-    }));
+                   if (auto limited = OverPublicRate(deps, req)) {
+                       return *limited;
+                   }
+                   auto token = req.Query("token");
+                   if (!token || token->empty()) {
+                       return Error(EdgeError{
+                           400,
+                           "invalid_request",
+                           "the query parameter token (the device_code) is required"});
+                   }
+                   return Answer(deps.workspaces.Poll(*token));
+               }));
     router.Add("POST", "/api/v2/workspaces/{id}/sync", Guarded([&deps](http::Request& req) {
-        auto who = deps.workspaces.Authenticate(req.Header("authorization"), kLicenseRead);
-        if (!who) {
-            return Error(who.error());
-        }
-        return Answer(deps.workspaces.Sync(*who, req.Param("id"), req.body));
-    }));
+                   auto who =
+                       deps.workspaces.Authenticate(req.Header("authorization"), kLicenseRead);
+                   if (!who) {
+                       return Error(who.error());
+                   }
+                   return Answer(deps.workspaces.Sync(*who, req.Param("id"), req.body));
+               }));
     AddCollectRoute(router, deps, "/collector");
     if (deps.push != nullptr) {
         auto respond = [](PushAnswer a) {
@@ -169,15 +212,24 @@ void AddWorkspaceCloudRoutes(http::Router& router, EdgeDeps& deps) {
         // On the I/O thread when everything it needs is in memory (the common case): the
         // notification goes to the provider connection and the answer comes back when it does.
         router.AddAsync(
-            "POST", "/push/{service}/send",
+            "POST",
+            "/push/{service}/send",
             Guarded([&deps, respond](http::Request& req) {
-                return respond(deps.push->Send(req.Param("service"), req.Header("authorization"), req.body, req.request_id));
+                return respond(deps.push->Send(
+                    req.Param("service"), req.Header("authorization"), req.body, req.request_id
+                ));
             }),
             [&deps, respond](http::Request& req, std::function<void(http::Response)> done) {
                 std::string rid = req.request_id;
-                return deps.push->SendAsync(req.Param("service"), req.Header("authorization"), req.body, rid,
-                                            [done = std::move(done), respond](PushAnswer a) { done(respond(std::move(a))); });
-            });
+                return deps.push->SendAsync(
+                    req.Param("service"),
+                    req.Header("authorization"),
+                    req.body,
+                    rid,
+                    [done = std::move(done), respond](PushAnswer a) { done(respond(std::move(a))); }
+                );
+            }
+        );
     }
 }
 

@@ -5,9 +5,9 @@
 #include <limits>
 #include <optional>
 
-#include <boost/json/basic_parser_impl.hpp>
-
 #include <fmt/format.h>
+
+#include <boost/json/basic_parser_impl.hpp>
 
 namespace hangar::edge {
 
@@ -20,10 +20,20 @@ struct Field {
     std::string_view from, to;
     size_t limit;  // strings: bytes kept
 };
-constexpr Field kTopStrings[] = {{"uniqueId", "unique_id", 256}, {"version", "version", 256}, {"installedAt", "installed_at", 256}, {"host", "host", 256}};
-constexpr Field kTopNumbers[] = {{"totalUsers", "total_users", 0}, {"activeUsers", "active_users", 0}, {"totalMessages", "total_messages", 0},
-                                 {"push", "push", 0}, {"pushQueue", "push_queue", 0}};
-constexpr Field kDeployStrings[] = {{"method", "deploy_method", 64}, {"platform", "deploy_platform", 64}};
+constexpr Field kTopStrings[] = {
+    {"uniqueId", "unique_id", 256},
+    {"version", "version", 256},
+    {"installedAt", "installed_at", 256},
+    {"host", "host", 256}};
+constexpr Field kTopNumbers[] = {
+    {"totalUsers", "total_users", 0},
+    {"activeUsers", "active_users", 0},
+    {"totalMessages", "total_messages", 0},
+    {"push", "push", 0},
+    {"pushQueue", "push_queue", 0}};
+constexpr Field kDeployStrings[] = {
+    {"method", "deploy_method", 64},
+    {"platform", "deploy_platform", 64}};
 
 template <size_t N>
 const Field* Lookup(const Field (&fields)[N], std::string_view key) {
@@ -104,8 +114,12 @@ public:
         return true;
     }
     bool on_number_part(json::string_view, error_code&) { return true; }
-    bool on_int64(int64_t v, json::string_view, error_code&) { return Number(static_cast<double>(v), v); }
-    bool on_uint64(uint64_t v, json::string_view, error_code&) { return Number(static_cast<double>(v), std::nullopt); }
+    bool on_int64(int64_t v, json::string_view, error_code&) {
+        return Number(static_cast<double>(v), v);
+    }
+    bool on_uint64(uint64_t v, json::string_view, error_code&) {
+        return Number(static_cast<double>(v), std::nullopt);
+    }
     bool on_double(double v, json::string_view, error_code& ec) {
         if (!std::isfinite(v)) {  // 1e999: no reader downstream could hold it
             non_finite = true;
@@ -141,7 +155,8 @@ private:
         }
         if (exact) {
             out[f->to] = *exact;
-        } else if (std::isfinite(v) && v >= -9.2e18 && v <= 9.2e18) {  // inside int64: the cast is defined
+        } else if (std::isfinite(v) && v >= -9.2e18 && v <= 9.2e18) {  // inside int64: the cast is
+                                                                       // defined
             out[f->to] = static_cast<int64_t>(v);
         }
         return true;
@@ -162,7 +177,10 @@ core::Result<json::object> IndexStatistics(std::string_view text) {
         ec = json::error::extra_data;
     }
     if (p.handler().non_finite) {
-        return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("a number at byte {} is too large for a double", n));
+        return core::Fail(
+            core::ErrorCode::kInvalidArgument,
+            fmt::format("a number at byte {} is too large for a double", n)
+        );
     }
     if (ec) {
         return core::Fail(core::ErrorCode::kInvalidArgument, ec.message());

@@ -3,9 +3,10 @@
 // (no document tree: a 30 KB document is thousands of values, and only a dozen matter). Read
 // leniently: a field of another type is skipped, since documents change shape between versions.
 //
-//   uniqueId, version, installedAt, host (strings, first 256 bytes) → unique_id, version, installed_at, host
-//   totalUsers, activeUsers, totalMessages, push, pushQueue (numbers) → total_users, ... (integers)
-//   deploy.method, deploy.platform (strings, first 64 bytes) → deploy_method, deploy_platform
+//   uniqueId, version, installedAt, host (strings, first 256 bytes) → unique_id, version,
+//   installed_at, host totalUsers, activeUsers, totalMessages, push, pushQueue (numbers) →
+//   total_users, ... (integers) deploy.method, deploy.platform (strings, first 64 bytes) →
+//   deploy_method, deploy_platform
 //
 // A key given twice counts the last time.
 

@@ -4,10 +4,11 @@
 #include <array>
 #include <charconv>
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 #include <sodium.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "hangar/core/ids.hpp"
 #include "hangar/core/json.hpp"
@@ -22,23 +23,40 @@ using core::ErrorCode;
 using core::Fail;
 
 constexpr std::array<std::string_view, 7> kScopeNames = {
-    "workspace:license:read", "workspace:client:write", "workspace:stats:write", "workspace:push:send",
-    "marketplace:read",       "marketplace:download",   "marketplace:purchase",
+    "workspace:license:read",
+    "workspace:client:write",
+    "workspace:stats:write",
+    "workspace:push:send",
+    "marketplace:read",
+    "marketplace:download",
+    "marketplace:purchase",
 };
 constexpr size_t kRecordLimit = 64 * 1024;
 constexpr int64_t kMaxPendingIntents = 1000;
 constexpr std::string_view kUserCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ";  // no vowels: no words
 
-int64_t UnixNow(const core::Clock& clock) { return core::UnixSeconds(clock.Now()); }
+int64_t UnixNow(const core::Clock& clock) {
+    return core::UnixSeconds(clock.Now());
+}
 
-std::string Rfc3339(int64_t unix) { return core::FormatRfc3339(core::TimePoint(std::chrono::seconds(unix))); }
+std::string Rfc3339(int64_t unix) {
+    return core::FormatRfc3339(core::TimePoint(std::chrono::seconds(unix)));
+}
 
 // "Bearer <token>" → the token (spaces around it allowed); empty when the header is missing or
 // another scheme.
-std::string_view BearerOf(std::string_view authorization) { return core::TrimSpaces(core::BearerCredential(authorization)); }
+std::string_view BearerOf(std::string_view authorization) {
+    return core::TrimSpaces(core::BearerCredential(authorization));
+}
 
 // "<prefix><object id>.<secret>" → (id, secret).
-bool SplitSecret(std::string_view token, std::string_view prefix, std::string_view id_prefix, std::string& id, std::string& secret) {
+bool SplitSecret(
+    std::string_view token,
+    std::string_view prefix,
+    std::string_view id_prefix,
+    std::string& id,
+    std::string& secret
+) {
     if (!token.starts_with(prefix)) {
         return false;
     }
@@ -52,7 +70,9 @@ bool SplitSecret(std::string_view token, std::string_view prefix, std::string_vi
     return core::IsValidId(id, id_prefix) && secret.size() >= 32 && secret.size() <= 64;
 }
 
-std::string NewSecret() { return core::NewSecretToken().substr(4); }  // 43 url-safe characters
+std::string NewSecret() {
+    return core::NewSecretToken().substr(4);
+}  // 43 url-safe characters
 
 std::string NewUserCode() {
     std::string code;
@@ -60,7 +80,9 @@ std::string NewUserCode() {
         if (i == 4) {
             code.push_back('-');
         }
-        code.push_back(kUserCodeAlphabet[randombytes_uniform(static_cast<uint32_t>(kUserCodeAlphabet.size()))]);
+        code.push_back(
+            kUserCodeAlphabet[randombytes_uniform(static_cast<uint32_t>(kUserCodeAlphabet.size()))]
+        );
     }
     return code;
 }
@@ -115,7 +137,8 @@ json::object& StatusObj(store::Object& o, std::string_view key) {
 }  // namespace
 
 EdgeError StoreTrouble(const core::Error& e) {
-    int status = e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kTooManyRequests ? 503 : 500;
+    int status =
+        e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kTooManyRequests ? 503 : 500;
     return EdgeError{status, "server_error", e.message};
 }
 
@@ -147,7 +170,10 @@ static void ReadScopes(core::ObjectReader& r, json::object& out, std::string_vie
         json::array s;
         for (const auto& v : *scopes) {
             if (!v.is_string() || ScopeFromName(v.as_string()) == 0) {
-                r.SetError(std::string(path), fmt::format("must name scopes from: {}", ScopeString(kAllScopes)));
+                r.SetError(
+                    std::string(path),
+                    fmt::format("must name scopes from: {}", ScopeString(kAllScopes))
+                );
                 break;
             }
             s.push_back(v);
@@ -199,31 +225,52 @@ core::Result<json::object> ValidateWorkspaceSpec(const json::object& spec) {
 
 EdgeResult<json::object> ReadRegistrationRecord(std::string_view body) {
     if (body.size() > kRecordLimit) {
-        return EdgeFail(413, "payload_too_large", fmt::format("the registration record is limited to {} bytes", kRecordLimit));
+        return EdgeFail(
+            413,
+            "payload_too_large",
+            fmt::format("the registration record is limited to {} bytes", kRecordLimit)
+        );
     }
     auto parsed = core::ParseJsonObject(body);
     if (!parsed) {
-        return EdgeFail(400, "invalid_request", "the body must be a JSON object (the registration record): " + parsed.error().message);
+        return EdgeFail(
+            400,
+            "invalid_request",
+            "the body must be a JSON object (the registration record): " + parsed.error().message
+        );
     }
     json::object& rec = *parsed;
     static constexpr std::string_view kStrings[] = {
-        "uniqueId",  "workspaceId",     "address",        "contactName",        "contactEmail", "accountName",
-        "siteName",  "workspaceType",   "deploymentMethod", "deploymentPlatform", "version",
+        "uniqueId",
+        "workspaceId",
+        "address",
+        "contactName",
+        "contactEmail",
+        "accountName",
+        "siteName",
+        "workspaceType",
+        "deploymentMethod",
+        "deploymentPlatform",
+        "version",
     };
     for (auto key : kStrings) {
-        if (const json::value* v = rec.if_contains(key); v != nullptr && !v->is_string() && !v->is_null()) {
+        if (const json::value* v = rec.if_contains(key);
+            v != nullptr && !v->is_string() && !v->is_null()) {
             return EdgeFail(400, "invalid_request", fmt::format("{} must be a string", key));
         }
     }
     for (auto key : {"seats", "MAC"}) {
         if (const json::value* v = rec.if_contains(key); v != nullptr && !v->is_null()) {
             if (!v->is_number() || v->to_number<double>() < 0 || v->to_number<double>() > 1e12) {
-                return EdgeFail(400, "invalid_request", fmt::format("{} must be a non-negative number", key));
+                return EdgeFail(
+                    400, "invalid_request", fmt::format("{} must be a non-negative number", key)
+                );
             }
         }
     }
     for (auto key : {"setupComplete", "connectionDisable"}) {
-        if (const json::value* v = rec.if_contains(key); v != nullptr && !v->is_bool() && !v->is_null()) {
+        if (const json::value* v = rec.if_contains(key);
+            v != nullptr && !v->is_bool() && !v->is_null()) {
             return EdgeFail(400, "invalid_request", fmt::format("{} must be true or false", key));
         }
     }
@@ -236,7 +283,12 @@ EdgeResult<json::object> ReadRegistrationRecord(std::string_view body) {
     return rec;
 }
 
-Workspaces::Workspaces(store::Store& store, const CloudKeys& keys, const core::Clock& clock, WorkspaceOptions opts)
+Workspaces::Workspaces(
+    store::Store& store,
+    const CloudKeys& keys,
+    const core::Clock& clock,
+    WorkspaceOptions opts
+)
     : store_(store), keys_(keys), clock_(clock), opts_(std::move(opts)) {
     while (opts_.base_url.ends_with('/')) {
         opts_.base_url.pop_back();
@@ -256,7 +308,8 @@ json::object Workspaces::LicenseData(const store::Object& ws) {
         if (auto p = store_.FindByName("Plan", "", plan)) {
             if (const json::object* ent = core::ObjectAt(p->spec, "entitlements")) {
                 push_quota = core::IntAt(*ent, "monthly_push_notifications");
-                if (const json::value* m = ent->if_contains("modules"); m != nullptr && m->is_array()) {
+                if (const json::value* m = ent->if_contains("modules");
+                    m != nullptr && m->is_array()) {
                     modules = m->as_array();
                 }
             }
@@ -287,7 +340,8 @@ json::object Workspaces::LicenseData(const store::Object& ws) {
 json::object Workspaces::Credentials(const store::Object& ws, const std::string& secret) {
     const json::object* creds = core::ObjectAt(ws.status, "credentials");
     json::value uris = json::array();
-    if (const json::value* u = ws.status.if_contains("redirect_uris"); u != nullptr && u->is_array()) {
+    if (const json::value* u = ws.status.if_contains("redirect_uris");
+        u != nullptr && u->is_array()) {
         uris = *u;
     }
     return json::object{
@@ -295,7 +349,8 @@ json::object Workspaces::Credentials(const store::Object& ws, const std::string&
         {"client_name", core::StrAt(ws.status, "client_name")},
         {"client_id", ws.id},
         {"client_secret", secret},
-        {"client_secret_expires_at", creds != nullptr ? core::IntAt(*creds, "secret_expires_unix") : 0},
+        {"client_secret_expires_at",
+         creds != nullptr ? core::IntAt(*creds, "secret_expires_unix") : 0},
         {"redirect_uris", uris},
         {"publicKey", keys_.PublicKeyBase64()},
         {"registration_client_uri", opts_.base_url + "/api/v2/workspaces/" + ws.id},
@@ -303,14 +358,24 @@ json::object Workspaces::Credentials(const store::Object& ws, const std::string&
     };
 }
 
-std::string Workspaces::AccessToken(const store::Object& ws, uint32_t scopes, int64_t expires_unix) const {
-    std::string payload = fmt::format("{}|{}|{}|{}", ws.id, scopes, expires_unix, core::IntAt(ws.status, "token_epoch"));
-    return "hwa_" + core::Base64UrlEncode(payload) + "." + core::Base64UrlEncode(keys_.Mac(payload));
+std::string Workspaces::AccessToken(const store::Object& ws, uint32_t scopes, int64_t expires_unix)
+    const {
+    std::string payload = fmt::format(
+        "{}|{}|{}|{}", ws.id, scopes, expires_unix, core::IntAt(ws.status, "token_epoch")
+    );
+    return "hwa_" + core::Base64UrlEncode(payload) + "." +
+           core::Base64UrlEncode(keys_.Mac(payload));
 }
 
 // New credentials on `o` (inside a store mutation): the secret's hash and expiry; tokens issued
 // under an earlier registration stop working.
-static void SetNewCredentials(store::Object& o, const std::string& secret, int64_t now, std::chrono::seconds ttl, std::string_view via) {
+static void SetNewCredentials(
+    store::Object& o,
+    const std::string& secret,
+    int64_t now,
+    std::chrono::seconds ttl,
+    std::string_view via
+) {
     json::object& creds = StatusObj(o, "credentials");
     creds.clear();
     creds["secret_hash"] = core::Sha256Hex(secret);
@@ -324,7 +389,12 @@ static void SetNewCredentials(store::Object& o, const std::string& secret, int64
 
 // The registration token whose secret hashes to `hash` is valid until now + ttl (inside a store
 // mutation); it replaces any earlier one.
-static void ArmRegistrationToken(store::Object& o, const std::string& hash, int64_t now, std::chrono::seconds ttl) {
+static void ArmRegistrationToken(
+    store::Object& o,
+    const std::string& hash,
+    int64_t now,
+    std::chrono::seconds ttl
+) {
     json::object& t = StatusObj(o, "registration_token");
     t["hash"] = hash;
     t["expires_at"] = Rfc3339(now + ttl.count());
@@ -347,57 +417,86 @@ core::Result<std::string> Workspaces::InstanceRegistrationToken(const store::Obj
         return token;  // armed (or an operator's own token is, which is left to run out)
     }
     std::string hash = core::Sha256Hex(secret);
-    auto r = store_.Update(ws.id, std::nullopt, Rfc3339(now), [&](store::Object& o) -> core::Result<void> {
-        if (core::StrAt(o.status, "registration") != "Registered") {
-            ArmRegistrationToken(o, hash, now, opts_.registration_token_ttl);
-        }
-        return {};
-    }, store::SystemAudit(Rfc3339(now), "controller:instance", ws.tenant, ws.id));
+    auto r = store_.Update(
+        ws.id,
+        std::nullopt,
+        Rfc3339(now),
+        [&](store::Object& o) -> core::Result<void> {
+            if (core::StrAt(o.status, "registration") != "Registered") {
+                ArmRegistrationToken(o, hash, now, opts_.registration_token_ttl);
+            }
+            return {};
+        },
+        store::SystemAudit(Rfc3339(now), "controller:instance", ws.tenant, ws.id)
+    );
     if (!r) {
         return Fail(r.error());
     }
     return token;
 }
 
-core::Result<json::object> Workspaces::IssueRegistrationToken(const std::string& id, std::chrono::seconds ttl, store::AuditEvent audit) {
+core::Result<json::object> Workspaces::IssueRegistrationToken(
+    const std::string& id,
+    std::chrono::seconds ttl,
+    store::AuditEvent audit
+) {
     std::string secret = NewSecret();
     int64_t now = UnixNow(clock_);
     std::string expires = Rfc3339(now + ttl.count());
-    auto r = store_.Update(id, std::nullopt, Rfc3339(now), [&](store::Object& o) -> core::Result<void> {
-        if (o.kind != "Workspace") {
-            return Fail(ErrorCode::kNotFound, fmt::format("workspace {} not found", id));
-        }
-        ArmRegistrationToken(o, core::Sha256Hex(secret), now, ttl);
-        return {};
-    }, std::move(audit));
+    auto r = store_.Update(
+        id,
+        std::nullopt,
+        Rfc3339(now),
+        [&](store::Object& o) -> core::Result<void> {
+            if (o.kind != "Workspace") {
+                return Fail(ErrorCode::kNotFound, fmt::format("workspace {} not found", id));
+            }
+            ArmRegistrationToken(o, core::Sha256Hex(secret), now, ttl);
+            return {};
+        },
+        std::move(audit)
+    );
     if (!r) {
         return Fail(r.error());
     }
-    return json::object{{"workspace", id}, {"token", fmt::format("hwr_{}.{}", id, secret)}, {"expires_at", expires}};
+    return json::object{
+        {"workspace", id},
+        {"token", fmt::format("hwr_{}.{}", id, secret)},
+        {"expires_at", expires}};
 }
 
-core::Result<json::object> Workspaces::RotateSecret(const std::string& id, store::AuditEvent audit) {
+core::Result<json::object>
+Workspaces::RotateSecret(const std::string& id, store::AuditEvent audit) {
     std::string secret = NewSecret();
     int64_t now = UnixNow(clock_);
     int64_t grace_until = now + opts_.rotation_grace.count();
-    auto r = store_.Update(id, std::nullopt, Rfc3339(now), [&](store::Object& o) -> core::Result<void> {
-        if (o.kind != "Workspace") {
-            return Fail(ErrorCode::kNotFound, fmt::format("workspace {} not found", id));
-        }
-        if (core::StrAt(o.status, "registration") != "Registered") {
-            return Fail(ErrorCode::kConflict, "the workspace is not registered yet: it has no secret to rotate");
-        }
-        json::object& creds = StatusObj(o, "credentials");
-        int64_t old_expiry = core::IntAt(creds, "secret_expires_unix");
-        creds["previous_secret_hash"] = creds["secret_hash"];
-        creds["previous_secret_expires_unix"] = std::min(old_expiry, grace_until);
-        creds["previous_secret_expires_at"] = Rfc3339(std::min(old_expiry, grace_until));
-        creds["secret_hash"] = core::Sha256Hex(secret);
-        creds["secret_expires_unix"] = now + opts_.secret_ttl.count();
-        creds["secret_expires_at"] = Rfc3339(now + opts_.secret_ttl.count());
-        creds["rotated_at"] = Rfc3339(now);
-        return {};
-    }, std::move(audit));
+    auto r = store_.Update(
+        id,
+        std::nullopt,
+        Rfc3339(now),
+        [&](store::Object& o) -> core::Result<void> {
+            if (o.kind != "Workspace") {
+                return Fail(ErrorCode::kNotFound, fmt::format("workspace {} not found", id));
+            }
+            if (core::StrAt(o.status, "registration") != "Registered") {
+                return Fail(
+                    ErrorCode::kConflict,
+                    "the workspace is not registered yet: it has no secret to rotate"
+                );
+            }
+            json::object& creds = StatusObj(o, "credentials");
+            int64_t old_expiry = core::IntAt(creds, "secret_expires_unix");
+            creds["previous_secret_hash"] = creds["secret_hash"];
+            creds["previous_secret_expires_unix"] = std::min(old_expiry, grace_until);
+            creds["previous_secret_expires_at"] = Rfc3339(std::min(old_expiry, grace_until));
+            creds["secret_hash"] = core::Sha256Hex(secret);
+            creds["secret_expires_unix"] = now + opts_.secret_ttl.count();
+            creds["secret_expires_at"] = Rfc3339(now + opts_.secret_ttl.count());
+            creds["rotated_at"] = Rfc3339(now);
+            return {};
+        },
+        std::move(audit)
+    );
     if (!r) {
         return Fail(r.error());
     }
@@ -410,17 +509,27 @@ core::Result<json::object> Workspaces::RotateSecret(const std::string& id, store
     };
 }
 
-EdgeResult<json::object> Workspaces::RegisterClient(std::string_view authorization, std::string_view body, const std::string& remote) {
+EdgeResult<json::object> Workspaces::RegisterClient(
+    std::string_view authorization,
+    std::string_view body,
+    const std::string& remote
+) {
     std::string id, secret;
     if (!SplitSecret(BearerOf(authorization), "hwr_", "wks", id, secret)) {
-        return EdgeFail(401, "invalid_token", "send Authorization: Bearer <registration token> (hwr_...)");
+        return EdgeFail(
+            401, "invalid_token", "send Authorization: Bearer <registration token> (hwr_...)"
+        );
     }
     if (body.size() > kRecordLimit) {
-        return EdgeFail(413, "payload_too_large", fmt::format("the body is limited to {} bytes", kRecordLimit));
+        return EdgeFail(
+            413, "payload_too_large", fmt::format("the body is limited to {} bytes", kRecordLimit)
+        );
     }
     auto parsed = core::ParseJsonObject(body.empty() ? std::string_view("{}") : body);
     if (!parsed) {
-        return EdgeFail(400, "invalid_request", "the body must be a JSON object: " + parsed.error().message);
+        return EdgeFail(
+            400, "invalid_request", "the body must be a JSON object: " + parsed.error().message
+        );
     }
     core::ObjectReader rd(*parsed, "body");
     auto email = rd.String("email");
@@ -432,13 +541,22 @@ EdgeResult<json::object> Workspaces::RegisterClient(std::string_view authorizati
     if (auto fin = rd.Finish(); !fin) {
         return EdgeFail(400, "invalid_client_metadata", fin.error().message);
     }
-    if ((name && name->size() > 200) || (email && email->size() > 254) || (uris != nullptr && uris->size() > 20)) {
-        return EdgeFail(400, "invalid_client_metadata", "client_name is limited to 200 characters, email to 254, redirect_uris to 20");
+    if ((name && name->size() > 200) || (email && email->size() > 254) ||
+        (uris != nullptr && uris->size() > 20)) {
+        return EdgeFail(
+            400,
+            "invalid_client_metadata",
+            "client_name is limited to 200 characters, email to 254, redirect_uris to 20"
+        );
     }
     if (uris != nullptr) {
         for (const auto& u : *uris) {
             if (!u.is_string() || u.as_string().size() > 2048) {
-                return EdgeFail(400, "invalid_redirect_uri", "redirect_uris must be strings of at most 2048 characters");
+                return EdgeFail(
+                    400,
+                    "invalid_redirect_uri",
+                    "redirect_uris must be strings of at most 2048 characters"
+                );
             }
         }
     }
@@ -446,29 +564,41 @@ EdgeResult<json::object> Workspaces::RegisterClient(std::string_view authorizati
     std::string client_secret = NewSecret();
     std::string hash = core::Sha256Hex(secret);
     bool token_bad = false;
-    store::AuditEvent audit{0, Rfc3339(now), "workspace:" + id, "", "workspace.register", id, "", remote, ""};
+    store::AuditEvent audit{
+        0, Rfc3339(now), "workspace:" + id, "", "workspace.register", id, "", remote, ""};
     auto ws = store_.Get(id);
     if (!ws || ws->kind != "Workspace") {
         return EdgeFail(401, "invalid_token", "the registration token is unknown, used or expired");
     }
     audit.tenant = ws->tenant;
-    auto r = store_.Update(id, std::nullopt, Rfc3339(now), [&](store::Object& o) -> core::Result<void> {
-        const json::object* t = core::ObjectAt(o.status, "registration_token");
-        if (t == nullptr || !core::SecretEquals(core::StrAt(*t, "hash"), hash) || core::IntAt(*t, "expires_unix") <= now) {
-            token_bad = true;
-            return Fail(ErrorCode::kUnauthenticated, "the registration token is unknown, used or expired");
-        }
-        o.status.erase("registration_token");
-        SetNewCredentials(o, client_secret, now, opts_.secret_ttl, "token");
-        if (email) {
-            o.status["contact_email"] = *email;
-        }
-        if (name) {
-            o.status["client_name"] = *name;
-        }
-        o.status["redirect_uris"] = uris != nullptr ? json::value(*uris) : json::value(json::array());
-        return {};
-    }, audit);
+    auto r = store_.Update(
+        id,
+        std::nullopt,
+        Rfc3339(now),
+        [&](store::Object& o) -> core::Result<void> {
+            const json::object* t = core::ObjectAt(o.status, "registration_token");
+            if (t == nullptr || !core::SecretEquals(core::StrAt(*t, "hash"), hash) ||
+                core::IntAt(*t, "expires_unix") <= now) {
+                token_bad = true;
+                return Fail(
+                    ErrorCode::kUnauthenticated,
+                    "the registration token is unknown, used or expired"
+                );
+            }
+            o.status.erase("registration_token");
+            SetNewCredentials(o, client_secret, now, opts_.secret_ttl, "token");
+            if (email) {
+                o.status["contact_email"] = *email;
+            }
+            if (name) {
+                o.status["client_name"] = *name;
+            }
+            o.status["redirect_uris"] =
+                uris != nullptr ? json::value(*uris) : json::value(json::array());
+            return {};
+        },
+        audit
+    );
     if (!r) {
         if (token_bad) {
             return EdgeFail(401, "invalid_token", r.error().message);
@@ -498,12 +628,19 @@ EdgeResult<json::object> Workspaces::Intent(std::string_view body) {
         });
         if (all) {
             for (const auto& o : *all) {
-                (void)store_.Delete(o.id, std::nullopt, nullptr, store::SystemAudit(Rfc3339(now), "controller:workspaces", "", o.id));
+                (void)store_.Delete(
+                    o.id,
+                    std::nullopt,
+                    nullptr,
+                    store::SystemAudit(Rfc3339(now), "controller:workspaces", "", o.id)
+                );
                 --count;
             }
         }
         if (count >= kMaxPendingIntents) {
-            return EdgeFail(429, "slow_down", "too many registrations are waiting for approval; try again later");
+            return EdgeFail(
+                429, "slow_down", "too many registrations are waiting for approval; try again later"
+            );
         }
     }
     std::string secret = NewSecret();
@@ -518,9 +655,12 @@ EdgeResult<json::object> Workspaces::Intent(std::string_view body) {
         o.status["expires_unix"] = now + opts_.intent_ttl.count();
         o.status["expires_at"] = Rfc3339(now + opts_.intent_ttl.count());
         o.status["user_code"] = code;
-        auto c = store_.Create(o, std::nullopt, store::SystemAudit(Rfc3339(now), "workspace:intent", "", o.id));
+        auto c = store_.Create(
+            o, std::nullopt, store::SystemAudit(Rfc3339(now), "workspace:intent", "", o.id)
+        );
         if (!c) {
-            if (c.error().code == ErrorCode::kAlreadyExists || c.error().code == ErrorCode::kConflict) {
+            if (c.error().code == ErrorCode::kAlreadyExists ||
+                c.error().code == ErrorCode::kConflict) {
                 continue;  // that user code is taken: draw another
             }
             return std::unexpected(StoreTrouble(c.error()));
@@ -539,17 +679,26 @@ EdgeResult<json::object> Workspaces::Intent(std::string_view body) {
 EdgeResult<json::object> Workspaces::Poll(std::string_view device_code) {
     std::string id, secret;
     if (!SplitSecret(device_code, "hwd_", "wki", id, secret)) {
-        return EdgeFail(400, "invalid_grant", "token must be the device_code the intent answered (hwd_...)");
+        return EdgeFail(
+            400, "invalid_grant", "token must be the device_code the intent answered (hwd_...)"
+        );
     }
     auto intent = store_.Get(id);
     if (!intent || intent->kind != "WorkspaceIntent" ||
         !core::SecretEquals(core::StrAt(intent->status, "device_hash"), core::Sha256Hex(secret))) {
-        return EdgeFail(400, "invalid_grant", "unknown device code (it may have been used already)");
+        return EdgeFail(
+            400, "invalid_grant", "unknown device code (it may have been used already)"
+        );
     }
     int64_t now = UnixNow(clock_);
     std::string state = core::StrAt(intent->status, "state");
     auto forget = [&] {
-        (void)store_.Delete(id, std::nullopt, nullptr, store::SystemAudit(Rfc3339(now), "controller:workspaces", "", id));
+        (void)store_.Delete(
+            id,
+            std::nullopt,
+            nullptr,
+            store::SystemAudit(Rfc3339(now), "controller:workspaces", "", id)
+        );
     };
     if (state == "rejected") {
         forget();
@@ -558,16 +707,24 @@ EdgeResult<json::object> Workspaces::Poll(std::string_view device_code) {
     if (state == "pending") {
         if (core::IntAt(intent->status, "expires_unix") <= now) {
             forget();
-            return EdgeFail(400, "expired_token", "the registration was not approved in time; start again");
+            return EdgeFail(
+                400, "expired_token", "the registration was not approved in time; start again"
+            );
         }
         return json::object{{"status", "authorization_pending"}};
     }
     std::string ws_id = core::StrAt(intent->status, "workspace_id");
     std::string client_secret = NewSecret();
-    auto r = store_.Update(ws_id, std::nullopt, Rfc3339(now), [&](store::Object& o) -> core::Result<void> {
-        SetNewCredentials(o, client_secret, now, opts_.secret_ttl, "device");
-        return {};
-    }, store::SystemAudit(Rfc3339(now), "workspace:" + ws_id, intent->tenant, ws_id));
+    auto r = store_.Update(
+        ws_id,
+        std::nullopt,
+        Rfc3339(now),
+        [&](store::Object& o) -> core::Result<void> {
+            SetNewCredentials(o, client_secret, now, opts_.secret_ttl, "device");
+            return {};
+        },
+        store::SystemAudit(Rfc3339(now), "workspace:" + ws_id, intent->tenant, ws_id)
+    );
     if (!r) {
         if (r.error().code == ErrorCode::kNotFound) {
             forget();
@@ -584,15 +741,25 @@ core::Result<void> Workspaces::ThrottleCodeGuess(const std::string& caller) {
     if (code_guesses_.Allow(caller, retry)) {
         return {};
     }
-    core::Error e = core::MakeError(ErrorCode::kTooManyRequests, fmt::format("too many user codes tried; retry in {} s", retry.count()));
+    core::Error e = core::MakeError(
+        ErrorCode::kTooManyRequests,
+        fmt::format("too many user codes tried; retry in {} s", retry.count())
+    );
     e.With("retry_after", std::to_string(retry.count()));
     return Fail(std::move(e));
 }
 
-core::Result<store::Object> Workspaces::Approve(std::string_view user_code, const std::string& tenant, std::string name, store::AuditEvent audit) {
+core::Result<store::Object> Workspaces::Approve(
+    std::string_view user_code,
+    const std::string& tenant,
+    std::string name,
+    store::AuditEvent audit
+) {
     auto code = NormalizeUserCode(user_code);
     if (!code) {
-        return Fail(core::FieldError("user_code", "must be the 8-letter code the workspace shows, such as BCDF-GHJK"));
+        return Fail(core::FieldError(
+            "user_code", "must be the 8-letter code the workspace shows, such as BCDF-GHJK"
+        ));
     }
     if (auto t = store_.Get(tenant); !t || t->kind != "Tenant") {
         return Fail(ErrorCode::kNotFound, fmt::format("tenant {} not found", tenant));
@@ -600,10 +767,20 @@ core::Result<store::Object> Workspaces::Approve(std::string_view user_code, cons
     auto intent = store_.FindByName("WorkspaceIntent", "", *code);
     int64_t now = UnixNow(clock_);
     if (!intent || core::IntAt(intent->status, "expires_unix") <= now) {
-        return Fail(ErrorCode::kNotFound, fmt::format("no registration is waiting with user code {}", user_code));
+        return Fail(
+            ErrorCode::kNotFound,
+            fmt::format("no registration is waiting with user code {}", user_code)
+        );
     }
     if (core::StrAt(intent->status, "state") != "pending") {
-        return Fail(ErrorCode::kConflict, fmt::format("the registration with user code {} was already {}", user_code, core::StrAt(intent->status, "state")));
+        return Fail(
+            ErrorCode::kConflict,
+            fmt::format(
+                "the registration with user code {} was already {}",
+                user_code,
+                core::StrAt(intent->status, "state")
+            )
+        );
     }
     const json::object* rec = core::ObjectAt(intent->status, "record");
     json::object record = rec != nullptr ? *rec : json::object();
@@ -638,11 +815,17 @@ core::Result<store::Object> Workspaces::Approve(std::string_view user_code, cons
     if (!created) {
         return Fail(created.error());
     }
-    auto u = store_.Update(intent->id, std::nullopt, Rfc3339(now), [&](store::Object& o) -> core::Result<void> {
-        o.status["state"] = "approved";
-        o.status["workspace_id"] = ws.id;
-        return {};
-    }, store::SystemAudit(Rfc3339(now), "controller:workspaces", "", intent->id));
+    auto u = store_.Update(
+        intent->id,
+        std::nullopt,
+        Rfc3339(now),
+        [&](store::Object& o) -> core::Result<void> {
+            o.status["state"] = "approved";
+            o.status["workspace_id"] = ws.id;
+            return {};
+        },
+        store::SystemAudit(Rfc3339(now), "controller:workspaces", "", intent->id)
+    );
     if (!u) {
         return Fail(u.error());
     }
@@ -652,20 +835,38 @@ core::Result<store::Object> Workspaces::Approve(std::string_view user_code, cons
 core::Result<void> Workspaces::Reject(std::string_view user_code, store::AuditEvent audit) {
     auto code = NormalizeUserCode(user_code);
     if (!code) {
-        return Fail(core::FieldError("user_code", "must be the 8-letter code the workspace shows, such as BCDF-GHJK"));
+        return Fail(core::FieldError(
+            "user_code", "must be the 8-letter code the workspace shows, such as BCDF-GHJK"
+        ));
     }
     auto intent = store_.FindByName("WorkspaceIntent", "", *code);
     if (!intent) {
-        return Fail(ErrorCode::kNotFound, fmt::format("no registration is waiting with user code {}", user_code));
+        return Fail(
+            ErrorCode::kNotFound,
+            fmt::format("no registration is waiting with user code {}", user_code)
+        );
     }
     audit.object = intent->id;
-    auto u = store_.Update(intent->id, std::nullopt, Rfc3339(UnixNow(clock_)), [&](store::Object& o) -> core::Result<void> {
-        if (core::StrAt(o.status, "state") != "pending") {
-            return Fail(ErrorCode::kConflict, fmt::format("the registration with user code {} was already {}", user_code, core::StrAt(o.status, "state")));
-        }
-        o.status["state"] = "rejected";
-        return {};
-    }, std::move(audit));
+    auto u = store_.Update(
+        intent->id,
+        std::nullopt,
+        Rfc3339(UnixNow(clock_)),
+        [&](store::Object& o) -> core::Result<void> {
+            if (core::StrAt(o.status, "state") != "pending") {
+                return Fail(
+                    ErrorCode::kConflict,
+                    fmt::format(
+                        "the registration with user code {} was already {}",
+                        user_code,
+                        core::StrAt(o.status, "state")
+                    )
+                );
+            }
+            o.status["state"] = "rejected";
+            return {};
+        },
+        std::move(audit)
+    );
     if (!u) {
         return Fail(u.error());
     }
@@ -675,7 +876,8 @@ core::Result<void> Workspaces::Reject(std::string_view user_code, store::AuditEv
 core::Result<json::array> Workspaces::PendingIntents() {
     int64_t now = UnixNow(clock_);
     auto all = store_.ListAll("WorkspaceIntent", std::string(), [now](const store::Object& o) {
-        return core::StrAt(o.status, "state") == "pending" && core::IntAt(o.status, "expires_unix") > now;
+        return core::StrAt(o.status, "state") == "pending" &&
+               core::IntAt(o.status, "expires_unix") > now;
     });
     if (!all) {
         return Fail(all.error());
@@ -699,7 +901,9 @@ core::Result<json::array> Workspaces::PendingIntents() {
     return out;
 }
 
-EdgeResult<json::object> Workspaces::Token(const std::vector<std::pair<std::string, std::string>>& form) {
+EdgeResult<json::object> Workspaces::Token(
+    const std::vector<std::pair<std::string, std::string>>& form
+) {
     auto field = [&](std::string_view k) -> std::optional<std::string> {
         for (const auto& [n, v] : form) {
             if (n == k) {
@@ -713,7 +917,9 @@ EdgeResult<json::object> Workspaces::Token(const std::vector<std::pair<std::stri
         return EdgeFail(400, "invalid_request", "grant_type is required (client_credentials)");
     }
     if (*grant != "client_credentials") {
-        return EdgeFail(400, "unsupported_grant_type", "only grant_type=client_credentials is supported");
+        return EdgeFail(
+            400, "unsupported_grant_type", "only grant_type=client_credentials is supported"
+        );
     }
     auto client_id = field("client_id");
     auto client_secret = field("client_secret");
@@ -738,13 +944,17 @@ EdgeResult<json::object> Workspaces::Token(const std::vector<std::pair<std::stri
     int64_t now = UnixNow(clock_);
     std::string hash = core::Sha256Hex(*client_secret);
     bool current = creds != nullptr && core::SecretEquals(core::StrAt(*creds, "secret_hash"), hash);
-    bool previous = creds != nullptr && !current && core::SecretEquals(core::StrAt(*creds, "previous_secret_hash"), hash);
+    bool previous = creds != nullptr && !current &&
+                    core::SecretEquals(core::StrAt(*creds, "previous_secret_hash"), hash);
     if (!current && !previous) {
         return EdgeFail(401, std::string(kBad), "wrong client_secret");
     }
-    int64_t expiry = core::IntAt(*creds, current ? "secret_expires_unix" : "previous_secret_expires_unix");
+    int64_t expiry =
+        core::IntAt(*creds, current ? "secret_expires_unix" : "previous_secret_expires_unix");
     if (expiry <= now) {
-        return EdgeFail(401, std::string(kBad), fmt::format("the client secret expired at {}", Rfc3339(expiry)));
+        return EdgeFail(
+            401, std::string(kBad), fmt::format("the client secret expired at {}", Rfc3339(expiry))
+        );
     }
     if (core::BoolAt(ws->spec, "disabled")) {
         return EdgeFail(403, "workspace_disabled", "an operator disabled this workspace");
@@ -771,7 +981,11 @@ EdgeResult<json::object> Workspaces::Token(const std::vector<std::pair<std::stri
                 return EdgeFail(400, "invalid_scope", fmt::format("unknown scope \"{}\"", name));
             }
             if ((allowed & bit) == 0) {
-                return EdgeFail(400, "invalid_scope", fmt::format("this workspace may not hold the scope \"{}\"", name));
+                return EdgeFail(
+                    400,
+                    "invalid_scope",
+                    fmt::format("this workspace may not hold the scope \"{}\"", name)
+                );
             }
             asked |= bit;
         }
@@ -789,15 +1003,20 @@ EdgeResult<json::object> Workspaces::Token(const std::vector<std::pair<std::stri
     };
 }
 
-EdgeResult<WorkspaceAuth> Workspaces::Authenticate(std::string_view authorization, uint32_t need, bool may_block) const {
+EdgeResult<WorkspaceAuth>
+Workspaces::Authenticate(std::string_view authorization, uint32_t need, bool may_block) const {
     std::string_view token = BearerOf(authorization);
     if (token.empty()) {
-        return EdgeFail(401, "invalid_token", "send Authorization: Bearer <access token> from /api/oauth/token");
+        return EdgeFail(
+            401, "invalid_token", "send Authorization: Bearer <access token> from /api/oauth/token"
+        );
     }
     size_t dot = token.find('.');
     std::string payload, mac;
-    if (!token.starts_with("hwa_") || dot == std::string_view::npos || !core::Base64UrlDecode(token.substr(4, dot - 4), payload) ||
-        !core::Base64UrlDecode(token.substr(dot + 1), mac) || !core::SecretEquals(mac, keys_.Mac(payload))) {
+    if (!token.starts_with("hwa_") || dot == std::string_view::npos ||
+        !core::Base64UrlDecode(token.substr(4, dot - 4), payload) ||
+        !core::Base64UrlDecode(token.substr(dot + 1), mac) ||
+        !core::SecretEquals(mac, keys_.Mac(payload))) {
         return EdgeFail(401, "invalid_token", "the access token is not one this cloud issued");
     }
     // "<workspace>|<scopes>|<expires>|<epoch>"
@@ -815,13 +1034,22 @@ EdgeResult<WorkspaceAuth> Workspaces::Authenticate(std::string_view authorizatio
     std::from_chars(parts[2].data(), parts[2].data() + parts[2].size(), who.expires_unix);
     std::from_chars(parts[3].data(), parts[3].data() + parts[3].size(), epoch);
     if (who.expires_unix <= UnixNow(clock_)) {
-        return EdgeFail(401, "invalid_token", fmt::format("the access token expired at {}", Rfc3339(who.expires_unix)));
+        return EdgeFail(
+            401,
+            "invalid_token",
+            fmt::format("the access token expired at {}", Rfc3339(who.expires_unix))
+        );
     }
     AuthInfo info;
     bool have = false;
     auto now = std::chrono::steady_clock::now();
     auto remember = [&](const store::Object& ws, int64_t revision) {
-        info = AuthInfo{revision, ws.tenant, core::IntAt(ws.status, "token_epoch"), core::BoolAt(ws.spec, "disabled"), now};
+        info = AuthInfo{
+            revision,
+            ws.tenant,
+            core::IntAt(ws.status, "token_epoch"),
+            core::BoolAt(ws.spec, "disabled"),
+            now};
         std::lock_guard lock(auth_mu_);
         if (auth_cache_.size() > 100000) {
             auth_cache_.clear();
@@ -832,7 +1060,8 @@ EdgeResult<WorkspaceAuth> Workspaces::Authenticate(std::string_view authorizatio
     if (auto cached = store_.Cached(who.workspace_id)) {
         {
             std::lock_guard lock(auth_mu_);
-            if (auto it = auth_cache_.find(who.workspace_id); it != auth_cache_.end() && it->second.revision == cached->revision) {
+            if (auto it = auth_cache_.find(who.workspace_id);
+                it != auth_cache_.end() && it->second.revision == cached->revision) {
                 info = it->second;
                 have = true;
             }
@@ -844,7 +1073,8 @@ EdgeResult<WorkspaceAuth> Workspaces::Authenticate(std::string_view authorizatio
         }
     } else {
         std::lock_guard lock(auth_mu_);
-        if (auto it = auth_cache_.find(who.workspace_id); it != auth_cache_.end() && now - it->second.fetched < std::chrono::seconds(2)) {
+        if (auto it = auth_cache_.find(who.workspace_id);
+            it != auth_cache_.end() && now - it->second.fetched < std::chrono::seconds(2)) {
             info = it->second;
             have = true;
         }
@@ -865,19 +1095,26 @@ EdgeResult<WorkspaceAuth> Workspaces::Authenticate(std::string_view authorizatio
         remember(*ws, ws->revision);
     }
     if (info.epoch != epoch) {
-        return EdgeFail(401, "invalid_token", "the workspace registered again since this token was issued");
+        return EdgeFail(
+            401, "invalid_token", "the workspace registered again since this token was issued"
+        );
     }
     if (info.disabled) {
         return EdgeFail(403, "workspace_disabled", "an operator disabled this workspace");
     }
     if (need != 0 && (who.scopes & need) == 0) {
-        return EdgeFail(403, "insufficient_scope", fmt::format("this call needs the scope {}", ScopeString(need)));
+        return EdgeFail(
+            403,
+            "insufficient_scope",
+            fmt::format("this call needs the scope {}", ScopeString(need))
+        );
     }
     who.tenant = info.tenant;
     return who;
 }
 
-EdgeResult<json::object> Workspaces::Sync(const WorkspaceAuth& who, std::string_view id, std::string_view body) {
+EdgeResult<json::object>
+Workspaces::Sync(const WorkspaceAuth& who, std::string_view id, std::string_view body) {
     if (id != who.workspace_id) {
         return EdgeFail(403, "forbidden", "the access token belongs to another workspace");
     }
@@ -886,22 +1123,31 @@ EdgeResult<json::object> Workspaces::Sync(const WorkspaceAuth& who, std::string_
         return std::unexpected(rec.error());
     }
     int64_t now = UnixNow(clock_);
-    auto r = store_.Update(who.workspace_id, std::nullopt, Rfc3339(now), [&](store::Object& o) -> core::Result<void> {
-        o.status["record"] = *rec;
-        if (const json::value* s = rec->if_contains("seats"); s != nullptr && s->is_number()) {
-            o.status["seats"] = static_cast<int64_t>(s->to_number<double>());
-        }
-        for (auto key : {"address", "version", "deploymentMethod", "deploymentPlatform"}) {
-            if (const json::value* v = rec->if_contains(key); v != nullptr && v->is_string()) {
-                o.status[key == std::string_view("deploymentMethod")     ? "deployment_method"
+    auto r = store_.Update(
+        who.workspace_id,
+        std::nullopt,
+        Rfc3339(now),
+        [&](store::Object& o) -> core::Result<void> {
+            o.status["record"] = *rec;
+            if (const json::value* s = rec->if_contains("seats"); s != nullptr && s->is_number()) {
+                o.status["seats"] = static_cast<int64_t>(s->to_number<double>());
+            }
+            for (auto key : {"address", "version", "deploymentMethod", "deploymentPlatform"}) {
+                if (const json::value* v = rec->if_contains(key); v != nullptr && v->is_string()) {
+                    o.status
+                        [key == std::string_view("deploymentMethod")     ? "deployment_method"
                          : key == std::string_view("deploymentPlatform") ? "deployment_platform"
                                                                          : key] = *v;
+                }
             }
-        }
-        o.status["last_sync_at"] = Rfc3339(now);
-        o.status["syncs"] = core::IntAt(o.status, "syncs") + 1;
-        return {};
-    }, store::SystemAudit(Rfc3339(now), "workspace:" + who.workspace_id, who.tenant, who.workspace_id));
+            o.status["last_sync_at"] = Rfc3339(now);
+            o.status["syncs"] = core::IntAt(o.status, "syncs") + 1;
+            return {};
+        },
+        store::SystemAudit(
+            Rfc3339(now), "workspace:" + who.workspace_id, who.tenant, who.workspace_id
+        )
+    );
     if (!r) {
         if (r.error().code == ErrorCode::kNotFound) {
             return EdgeFail(401, "invalid_token", "the workspace is no longer registered");
@@ -911,7 +1157,10 @@ EdgeResult<json::object> Workspaces::Sync(const WorkspaceAuth& who, std::string_
     if (on_sync_) {
         on_sync_(*r);
     }
-    return json::object{{"workspaceId", who.workspace_id}, {"publicKey", keys_.PublicKeyBase64()}, {"license", LicenseData(*r).at("license")}};
+    return json::object{
+        {"workspaceId", who.workspace_id},
+        {"publicKey", keys_.PublicKeyBase64()},
+        {"license", LicenseData(*r).at("license")}};
 }
 
 }  // namespace hangar::edge

@@ -13,10 +13,10 @@
 #include <expected>
 #include <functional>
 #include <mutex>
-#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -54,7 +54,8 @@ struct EdgeError {
 };
 template <typename T>
 using EdgeResult = std::expected<T, EdgeError>;
-inline std::unexpected<EdgeError> EdgeFail(int status, std::string error, std::string description = {}) {
+inline std::unexpected<EdgeError>
+EdgeFail(int status, std::string error, std::string description = {}) {
     return std::unexpected(EdgeError{status, std::move(error), std::move(description)});
 }
 // The store could not do it: 503 when it is busy, else 500.
@@ -84,7 +85,12 @@ core::Result<json::object> ValidateProductWorkspace(const json::object& block);
 
 class Workspaces {
 public:
-    Workspaces(store::Store& store, const CloudKeys& keys, const core::Clock& clock, WorkspaceOptions opts);
+    Workspaces(
+        store::Store& store,
+        const CloudKeys& keys,
+        const core::Clock& clock,
+        WorkspaceOptions opts
+    );
 
     // Once the listener is bound (its port may have been 0), when no public URL was configured.
     void SetBaseUrl(std::string url) { opts_.base_url = std::move(url); }
@@ -95,7 +101,11 @@ public:
 
     // ---- the operator's side (Hangar API)
     // A one-time registration token for workspace `id`: {"token", "expires_at", "workspace"}.
-    core::Result<json::object> IssueRegistrationToken(const std::string& id, std::chrono::seconds ttl, store::AuditEvent audit);
+    core::Result<json::object> IssueRegistrationToken(
+        const std::string& id,
+        std::chrono::seconds ttl,
+        store::AuditEvent audit
+    );
     // The registration token a managed instance is started with: derived from the master key
     // and the workspace, so every call (and every restart of the instance) gives the same one;
     // armed in the workspace's status while the workspace is unregistered, and used once.
@@ -103,26 +113,38 @@ public:
     // A new client secret; the previous one keeps working for `rotation_grace`.
     core::Result<json::object> RotateSecret(const std::string& id, store::AuditEvent audit);
     // Approves a device-flow intent by its user code: creates the workspace in `tenant`.
-    core::Result<store::Object> Approve(std::string_view user_code, const std::string& tenant, std::string name, store::AuditEvent audit);
+    core::Result<store::Object> Approve(
+        std::string_view user_code,
+        const std::string& tenant,
+        std::string name,
+        store::AuditEvent audit
+    );
     core::Result<void> Reject(std::string_view user_code, store::AuditEvent audit);
     // Pending device-flow intents (platform admins review them).
     core::Result<json::array> PendingIntents();
 
     // ---- the workspace's side (the contract)
-    EdgeResult<json::object> RegisterClient(std::string_view authorization, std::string_view body, const std::string& remote);
+    EdgeResult<json::object> RegisterClient(
+        std::string_view authorization,
+        std::string_view body,
+        const std::string& remote
+    );
     EdgeResult<json::object> Intent(std::string_view body);
     EdgeResult<json::object> Poll(std::string_view device_code);
     // POST /api/oauth/token, form fields already decoded.
     EdgeResult<json::object> Token(const std::vector<std::pair<std::string, std::string>>& form);
     // A bearer access token that holds `need` (a ScopeBit; 0: any valid token). With
     // `may_block` false it answers only from memory, and fails with status 0 when it cannot.
-    EdgeResult<WorkspaceAuth> Authenticate(std::string_view authorization, uint32_t need, bool may_block = true) const;
-    EdgeResult<json::object> Sync(const WorkspaceAuth& who, std::string_view id, std::string_view body);
+    EdgeResult<WorkspaceAuth>
+    Authenticate(std::string_view authorization, uint32_t need, bool may_block = true) const;
+    EdgeResult<json::object>
+    Sync(const WorkspaceAuth& who, std::string_view id, std::string_view body);
 
     // Called after each sync with the workspace as stored (series for the fleet view).
     void SetOnSync(std::function<void(const store::Object&)> fn) { on_sync_ = std::move(fn); }
 
-    // The license data a workspace holds: {"version", "address", "license", "updatedAt", "modules", "expireAt"}.
+    // The license data a workspace holds: {"version", "address", "license", "updatedAt", "modules",
+    // "expireAt"}.
     json::object LicenseData(const store::Object& ws);
 
 private:

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "hangar/core/json.hpp"
-
 #include "hangar/core/log.hpp"
 
 namespace hangar::fleet {
@@ -16,12 +15,17 @@ namespace {
 constexpr size_t kMaxEvents = 20;
 constexpr auto kPoll = std::chrono::milliseconds(250);
 
-
-
-
 // Sets a condition, keeping its last_transition_time when its status did not change.
-void SetCondition(json::object& status, const std::string& type, bool ok, const std::string& reason, const std::string& message, const std::string& now) {
-    json::array& conds = status["conditions"].is_array() ? status["conditions"].as_array() : status["conditions"].emplace_array();
+void SetCondition(
+    json::object& status,
+    const std::string& type,
+    bool ok,
+    const std::string& reason,
+    const std::string& message,
+    const std::string& now
+) {
+    json::array& conds = status["conditions"].is_array() ? status["conditions"].as_array()
+                                                         : status["conditions"].emplace_array();
     for (auto& c : conds) {
         json::object& co = c.as_object();
         if (core::StrAt(co, "type") == type) {
@@ -36,11 +40,21 @@ void SetCondition(json::object& status, const std::string& type, bool ok, const 
         }
     }
     conds.push_back(json::object{
-        {"type", type}, {"status", ok ? "True" : "False"}, {"reason", reason}, {"message", message}, {"last_transition_time", now}});
+        {"type", type},
+        {"status", ok ? "True" : "False"},
+        {"reason", reason},
+        {"message", message},
+        {"last_transition_time", now}});
 }
 
-void AddEvent(json::object& status, const std::string& now, const std::string& reason, const std::string& message) {
-    json::array& events = status["events"].is_array() ? status["events"].as_array() : status["events"].emplace_array();
+void AddEvent(
+    json::object& status,
+    const std::string& now,
+    const std::string& reason,
+    const std::string& message
+) {
+    json::array& events = status["events"].is_array() ? status["events"].as_array()
+                                                      : status["events"].emplace_array();
     events.push_back(json::object{{"time", now}, {"reason", reason}, {"message", message}});
     while (events.size() > kMaxEvents) {
         events.erase(events.begin());
@@ -84,7 +98,9 @@ Desired InstanceController::DesiredFor(const store::Object& obj, std::vector<std
     want.version = core::StrAt(spec, "version");
     want.running = !core::BoolAt(spec, "suspended");
     want.restart_nonce = core::IntAt(spec, "restart_nonce");
-    want.config = spec.contains("config") && spec.at("config").is_object() ? spec.at("config").as_object() : json::object();
+    want.config = spec.contains("config") && spec.at("config").is_object()
+                      ? spec.at("config").as_object()
+                      : json::object();
     if (auto plan = store_.FindByName("Plan", "", core::StrAt(spec, "plan"))) {
         want.memory_mb = core::IntAt(plan->spec, "memory_mb");
         want.cpu_millis = core::IntAt(plan->spec, "cpu_millis");
@@ -108,7 +124,8 @@ Desired InstanceController::DesiredFor(const store::Object& obj, std::vector<std
         want.metrics_path = core::StrAt(ver, "metrics_path");
         const json::value* run = ver.if_contains("run");
         if (run != nullptr && run->is_object()) {
-            if (const json::value* mine = run->as_object().if_contains(provisioner_.Name()); mine != nullptr && mine->is_object()) {
+            if (const json::value* mine = run->as_object().if_contains(provisioner_.Name());
+                mine != nullptr && mine->is_object()) {
                 want.run = mine->as_object();
             }
         }
@@ -125,7 +142,11 @@ Desired InstanceController::DesiredFor(const store::Object& obj, std::vector<std
 }
 
 std::optional<std::chrono::milliseconds> InstanceController::ProbeIfDue(
-    const store::Object& obj, const Desired& want, const Observed& seen, json::object& status, const std::string& now
+    const store::Object& obj,
+    const Desired& want,
+    const Observed& seen,
+    json::object& status,
+    const std::string& now
 ) {
     auto setting = [&](const char* key, int64_t fallback) {
         int64_t v = core::IntAt(want.health, key);
@@ -137,7 +158,8 @@ std::optional<std::chrono::milliseconds> InstanceController::ProbeIfDue(
         std::lock_guard lock(probe_mu_);
         ProbeState& st = probes_[obj.id];
         if (steady < st.next) {
-            return std::chrono::duration_cast<std::chrono::milliseconds>(st.next - steady) + std::chrono::milliseconds(1);
+            return std::chrono::duration_cast<std::chrono::milliseconds>(st.next - steady) +
+                   std::chrono::milliseconds(1);
         }
         st.next = steady + interval;
     }
@@ -168,9 +190,21 @@ std::optional<std::chrono::milliseconds> InstanceController::ProbeIfDue(
         after = st.healthy;
     }
     if (after) {
-        SetCondition(status, "Health", *after, *after ? "ProbeSucceeded" : "ProbeFailed", *after ? "" : result->message, now);
+        SetCondition(
+            status,
+            "Health",
+            *after,
+            *after ? "ProbeSucceeded" : "ProbeFailed",
+            *after ? "" : result->message,
+            now
+        );
         if (before != after) {
-            AddEvent(status, now, *after ? "Healthy" : "Unhealthy", *after ? "health check passing" : result->message);
+            AddEvent(
+                status,
+                now,
+                *after ? "Healthy" : "Unhealthy",
+                *after ? "health check passing" : result->message
+            );
         }
     }
     if (probe_sink_) {
@@ -180,7 +214,9 @@ std::optional<std::chrono::milliseconds> InstanceController::ProbeIfDue(
         report.name = obj.name;
         report.product = want.product;
         report.version = want.version;
-        report.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count();
+        report.time_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
+                .count();
         report.restarts = seen.restarts;
         report.oom_kills = seen.oom_kills;
         report.memory_limit_bytes = want.memory_mb * 1024 * 1024;
@@ -190,7 +226,9 @@ std::optional<std::chrono::milliseconds> InstanceController::ProbeIfDue(
     return interval;
 }
 
-std::vector<std::string> InstanceController::List() { return reconcile::ListKind(store_, "Instance"); }
+std::vector<std::string> InstanceController::List() {
+    return reconcile::ListKind(store_, "Instance");
+}
 
 core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string& id) {
     auto obj = store_.Get(id);
@@ -225,17 +263,29 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
                 AddEvent(status, now, "BackupFailed", where.error().message);
                 SetCondition(status, "BackedUp", false, "BackupFailed", where.error().message, now);
             } else {
-                AddEvent(status, now, "BackedUp", where->empty() ? "nothing to back up" : fmt::format("backup in {}", *where));
+                AddEvent(
+                    status,
+                    now,
+                    "BackedUp",
+                    where->empty() ? "nothing to back up" : fmt::format("backup in {}", *where)
+                );
                 SetCondition(status, "BackedUp", true, "BackedUp", *where, now);
                 status["backup"] = json::object{{"location", *where}, {"time", now}};
             }
             status["phase"] = "Deleting";
-            auto w = store_.Update(id, obj->revision, now, [&](store::Object& o) -> core::Result<void> {
-                o.status = status;
-                return {};
-            }, system);
+            auto w = store_.Update(
+                id,
+                obj->revision,
+                now,
+                [&](store::Object& o) -> core::Result<void> {
+                    o.status = status;
+                    return {};
+                },
+                system
+            );
             if (!where) {
-                return Fail(where.error());  // retried with back-off; the instance stays until it works
+                return Fail(where.error()
+                );  // retried with back-off; the instance stays until it works
             }
             if (!w) {
                 return Fail(w.error());  // read again and go on from what was recorded
@@ -253,7 +303,9 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
         }
         // Torn down: the object goes, audited as the controller finishing the deletion.
         system.action = "instance.finalize";
-        auto del = store_.Delete(id, obj->revision, [](const store::Object&) -> core::Result<void> { return {}; }, system);
+        auto del = store_.Delete(
+            id, obj->revision, [](const store::Object&) -> core::Result<void> { return {}; }, system
+        );
         if (!del && del.error().code != core::ErrorCode::kNotFound) {
             return Fail(del.error());
         }
@@ -289,7 +341,9 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
             case Observed::State::kStarting:
             case Observed::State::kAbsent:
                 phase = "Provisioning";
-                SetCondition(status, "Ready", false, "Starting", "the provisioner is starting it", now);
+                SetCondition(
+                    status, "Ready", false, "Starting", "the provisioner is starting it", now
+                );
                 again = kPoll;
                 break;
             case Observed::State::kFailed:
@@ -304,7 +358,10 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
         if (seen->oom_kills > before_ooms) {
             AddEvent(status, now, "OOMKilled", seen->message);
             if (oom_kills_ != nullptr) {
-                oom_kills_->Inc({obj->tenant, id, want.product}, static_cast<double>(seen->oom_kills - before_ooms));
+                oom_kills_->Inc(
+                    {obj->tenant, id, want.product},
+                    static_cast<double>(seen->oom_kills - before_ooms)
+                );
             }
         }
         status["oom_kills"] = seen->oom_kills;
@@ -316,8 +373,14 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
                 had = had || core::StrAt(c.as_object(), "type") == "CrashLoop";
             }
             if (seen->crash_loop || had) {
-                SetCondition(status, "CrashLoop", seen->crash_loop, seen->crash_loop ? "RestartingTooOften" : "Stable",
-                             seen->crash_loop ? seen->message : "", now);
+                SetCondition(
+                    status,
+                    "CrashLoop",
+                    seen->crash_loop,
+                    seen->crash_loop ? "RestartingTooOften" : "Stable",
+                    seen->crash_loop ? seen->message : "",
+                    now
+                );
             }
         }
         status["endpoint"] = seen->endpoint;
@@ -331,7 +394,13 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
         }
     }
     if (phase != before_phase) {
-        AddEvent(status, now, phase, before_phase.empty() ? fmt::format("phase {}", phase) : fmt::format("phase {} -> {}", before_phase, phase));
+        AddEvent(
+            status,
+            now,
+            phase,
+            before_phase.empty() ? fmt::format("phase {}", phase)
+                                 : fmt::format("phase {} -> {}", before_phase, phase)
+        );
     }
     status["phase"] = phase;
     status["observed_generation"] = obj->generation;
@@ -347,11 +416,18 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
     }
     // Written against the revision we read: if the spec moved meanwhile, this conflicts and the
     // change-log feed brings the key back with the new spec.
-    auto w = store_.Update(id, obj->revision, now, [&](store::Object& o) -> core::Result<void> {
-        o.status = status;
-        return {};
-    }, system);
-    if (!w && w.error().code != core::ErrorCode::kConflict && w.error().code != core::ErrorCode::kNotFound) {
+    auto w = store_.Update(
+        id,
+        obj->revision,
+        now,
+        [&](store::Object& o) -> core::Result<void> {
+            o.status = status;
+            return {};
+        },
+        system
+    );
+    if (!w && w.error().code != core::ErrorCode::kConflict &&
+        w.error().code != core::ErrorCode::kNotFound) {
         return Fail(w.error());
     }
     if (!seen) {

@@ -27,11 +27,17 @@ public:
         core::CounterFamily* oom_kills = nullptr,
         core::GaugeFamily* phases = nullptr
     )
-        : store_(store), provisioner_(provisioner), clock_(clock), oom_kills_(oom_kills), phases_(phases) {}
+        : store_(store),
+          provisioner_(provisioner),
+          clock_(clock),
+          oom_kills_(oom_kills),
+          phases_(phases) {}
 
     core::Result<reconcile::Outcome> Reconcile(const std::string& id);
     // Where probe results go (the metrics store); set before the controller starts.
-    void SetProbeSink(std::function<void(const ProbeReport&)> sink) { probe_sink_ = std::move(sink); }
+    void SetProbeSink(std::function<void(const ProbeReport&)> sink) {
+        probe_sink_ = std::move(sink);
+    }
     // What another module does for an instance: `prepare` before the provisioner starts it (it
     // may add to want.env), `release` once the provisioner has torn it down. An error fails the
     // reconcile, which is retried.
@@ -51,8 +57,13 @@ private:
     void Tally(const std::string& id, const std::string& phase);
     // Runs a running instance's health check when its interval is up, keeps the Health
     // condition (failure/success thresholds) and reports the result; returns when to look again.
-    std::optional<std::chrono::milliseconds> ProbeIfDue(const store::Object& obj, const Desired& want, const Observed& seen,
-                                                        boost::json::object& status, const std::string& now);
+    std::optional<std::chrono::milliseconds> ProbeIfDue(
+        const store::Object& obj,
+        const Desired& want,
+        const Observed& seen,
+        boost::json::object& status,
+        const std::string& now
+    );
 
     store::Store& store_;
     Provisioner& provisioner_;

@@ -1,16 +1,5 @@
 #include "hangar/fleet/process_provisioner.hpp"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -20,8 +9,19 @@
 #include <sstream>
 #include <thread>
 
-#include <boost/json.hpp>
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
 
 #include "hangar/core/clock.hpp"
 #include "hangar/core/log.hpp"
@@ -94,7 +94,8 @@ int FreePort(int preferred) {
 }
 
 // One HTTP GET on loopback: the status (0 if none) and the body, within `timeout`.
-std::pair<int, std::string> HttpGet(int port, const std::string& path, std::chrono::milliseconds timeout) {
+std::pair<int, std::string>
+HttpGet(int port, const std::string& path, std::chrono::milliseconds timeout) {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -103,16 +104,24 @@ std::pair<int, std::string> HttpGet(int port, const std::string& path, std::chro
     ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
     auto deadline = std::chrono::steady_clock::now() + timeout;
     auto left = [&] {
-        return static_cast<int>(std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count()));
+        return static_cast<int>(std::max<int64_t>(
+            0,
+            std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now()
+            )
+                .count()
+        ));
     };
     pollfd p{fd, POLLOUT, 0};
     std::string got;
     if (::poll(&p, 1, left()) == 1 && (p.revents & POLLOUT) != 0) {
-        std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        std::string req =
+            "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
         if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) > 0) {
             p.events = POLLIN;
             char buf[16384];
-            while (got.size() < (16u << 20) && ::poll(&p, 1, left()) == 1) {  // bounded by time and size
+            while (got.size() < (16u << 20) && ::poll(&p, 1, left()) == 1
+            ) {  // bounded by time and size
                 ssize_t n = ::recv(fd, buf, sizeof buf, 0);
                 if (n <= 0) {
                     break;
@@ -130,7 +139,9 @@ std::pair<int, std::string> HttpGet(int port, const std::string& path, std::chro
     std::string head = got.substr(0, body);
     std::string rest = body == std::string::npos ? "" : got.substr(body + 4);
     std::string lower = head;
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) {
+        return std::tolower(c);
+    });
     if (lower.find("transfer-encoding: chunked") != std::string::npos) {
         std::string out;
         size_t pos = 0;
@@ -152,7 +163,9 @@ std::pair<int, std::string> HttpGet(int port, const std::string& path, std::chro
 }
 
 // An HTTP health check's status code, or 0.
-int HttpStatus(int port, const std::string& path, std::chrono::milliseconds timeout) { return HttpGet(port, path, timeout).first; }
+int HttpStatus(int port, const std::string& path, std::chrono::milliseconds timeout) {
+    return HttpGet(port, path, timeout).first;
+}
 
 // A TCP health check: the port accepts a connection.
 bool TcpOpen(int port, std::chrono::milliseconds timeout) {
@@ -166,7 +179,8 @@ bool TcpOpen(int port, std::chrono::milliseconds timeout) {
         pollfd p{fd, POLLOUT, 0};
         int err = 0;
         socklen_t len = sizeof(err);
-        open = ::poll(&p, 1, static_cast<int>(timeout.count())) == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+        open = ::poll(&p, 1, static_cast<int>(timeout.count())) == 1 &&
+               ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
     }
     ::close(fd);
     return open;
@@ -203,11 +217,12 @@ void WritePid(int fd, pid_t pid) {
 
 // In a forked child (its own session already): stdout and stderr appended to the logs, stdin
 // from /dev/null, in `cwd`, no inherited descriptors, then the program. Never returns.
-[[noreturn]] void ExecInChild(const char* out_log, const char* err_log, const char* cwd, char** argv, char** envp) {
-    struct sigaction dfl{};
+[[noreturn]] void
+ExecInChild(const char* out_log, const char* err_log, const char* cwd, char** argv, char** envp) {
+    struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     ::sigaction(SIGPIPE, &dfl, nullptr);  // hangar ignores it; an ignored signal survives exec
-    ::umask(022);                          // hangar's own 077 is for its data, not the instance's
+    ::umask(022);                         // hangar's own 077 is for its data, not the instance's
     int out = ::open(out_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     int err = ::open(err_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     ::dup2(out, 1);
@@ -261,7 +276,10 @@ core::Result<int> RunToCompletion(
         if (Clock::now() >= deadline) {
             ::kill(-pid, SIGKILL);  // pid > 0 here: the child's own group
             ::waitpid(pid, nullptr, 0);
-            return Fail(ErrorCode::kUnavailable, fmt::format("{} did not finish within {} ms", args[0], timeout.count()));
+            return Fail(
+                ErrorCode::kUnavailable,
+                fmt::format("{} did not finish within {} ms", args[0], timeout.count())
+            );
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -284,7 +302,8 @@ std::string Substitute(std::string s, const std::map<std::string, std::string>& 
 
 ProcessProvisioner::ProcessProvisioner(ProcessOptions opts) : opts_(std::move(opts)) {
     fs::create_directories(opts_.root);
-    opts_.root = fs::absolute(opts_.root).lexically_normal().string();  // instances chdir into their folder
+    opts_.root =
+        fs::absolute(opts_.root).lexically_normal().string();  // instances chdir into their folder
     // How can we limit memory here? Try a cgroup of our own, v2 then v1; else RLIMIT_AS.
     std::string self = ReadFile("/proc/self/cgroup");
     std::istringstream lines(self);
@@ -313,7 +332,10 @@ ProcessProvisioner::ProcessProvisioner(ProcessOptions opts) : opts_(std::move(op
     } else {
         limit_mode_ = "rlimit";
     }
-    core::LogInfo("process provisioner", {{"root", std::string_view(opts_.root)}, {"memory_limits", std::string_view(limit_mode_)}});
+    core::LogInfo(
+        "process provisioner",
+        {{"root", std::string_view(opts_.root)}, {"memory_limits", std::string_view(limit_mode_)}}
+    );
 }
 
 std::string ProcessProvisioner::MakeCgroup(const std::string& id, int64_t memory_mb) {
@@ -323,7 +345,8 @@ std::string ProcessProvisioner::MakeCgroup(const std::string& id, int64_t memory
     std::string dir = cgroup_base_ + "/hangar-" + id;
     ::mkdir(dir.c_str(), 0755);
     std::string bytes = std::to_string(memory_mb * 1024 * 1024);
-    bool ok = limit_mode_ == "cgroup2" ? WriteFile(dir + "/memory.max", bytes) && WriteFile(dir + "/memory.swap.max", "0")
+    bool ok = limit_mode_ == "cgroup2" ? WriteFile(dir + "/memory.max", bytes) &&
+                                             WriteFile(dir + "/memory.swap.max", "0")
                                        : WriteFile(dir + "/memory.limit_in_bytes", bytes);
     if (limit_mode_ == "cgroup1") {
         WriteFile(dir + "/memory.memsw.limit_in_bytes", bytes);  // no swap either, where accounted
@@ -335,7 +358,8 @@ uint64_t ProcessProvisioner::CgroupOoms(const std::string& cgroup) const {
     if (cgroup.empty()) {
         return 0;
     }
-    std::string text = ReadFile(cgroup + (limit_mode_ == "cgroup2" ? "/memory.events" : "/memory.oom_control"));
+    std::string text =
+        ReadFile(cgroup + (limit_mode_ == "cgroup2" ? "/memory.events" : "/memory.oom_control"));
     auto p = text.find("oom_kill ");
     return p == std::string::npos ? 0 : std::stoull(text.substr(p + 9));
 }
@@ -351,8 +375,12 @@ ProcessProvisioner::Proc& ProcessProvisioner::Load(const std::string& id) {
     json::value st = json::parse(ReadFile(Dir(id) + "/state.json"), ec);
     if (!ec && st.is_object()) {
         const auto& o = st.as_object();
-        auto num = [&](const char* k) { return o.contains(k) && o.at(k).is_int64() ? o.at(k).as_int64() : 0; };
-        auto str = [&](const char* k) { return o.contains(k) && o.at(k).is_string() ? std::string(o.at(k).as_string()) : ""; };
+        auto num = [&](const char* k) {
+            return o.contains(k) && o.at(k).is_int64() ? o.at(k).as_int64() : 0;
+        };
+        auto str = [&](const char* k) {
+            return o.contains(k) && o.at(k).is_string() ? std::string(o.at(k).as_string()) : "";
+        };
         p.pid = static_cast<pid_t>(num("pid"));
         p.start_ticks = static_cast<uint64_t>(num("start_ticks"));
         p.port = static_cast<int>(num("port"));
@@ -362,7 +390,8 @@ ProcessProvisioner::Proc& ProcessProvisioner::Load(const std::string& id) {
         p.restarts = num("restarts");
         p.oom_kills = num("oom_kills");
         p.cgroup = str("cgroup");
-        if (const json::value* ex = o.if_contains("extra_ports"); ex != nullptr && ex->is_object()) {
+        if (const json::value* ex = o.if_contains("extra_ports");
+            ex != nullptr && ex->is_object()) {
             for (const auto& kv : ex->as_object()) {
                 if (kv.value().is_int64()) {
                     p.extra_ports[std::string(kv.key())] = static_cast<int>(kv.value().as_int64());
@@ -374,18 +403,26 @@ ProcessProvisioner::Proc& ProcessProvisioner::Load(const std::string& id) {
             p.pid = 0;  // it died while no Hangar was watching
         }
         if (p.pid > 0) {
-            core::LogInfo("adopted a running instance", {{"instance", std::string_view(id)}, {"pid", static_cast<int64_t>(p.pid)}});
+            core::LogInfo(
+                "adopted a running instance",
+                {{"instance", std::string_view(id)}, {"pid", static_cast<int64_t>(p.pid)}}
+            );
         }
     }
     return procs_.emplace(id, std::move(p)).first->second;
 }
 
 void ProcessProvisioner::Save(const std::string& id, const Proc& p) {
-    json::object o{{"pid", p.pid},           {"start_ticks", static_cast<int64_t>(p.start_ticks)},
-                   {"port", p.port},         {"version", p.version},
-                   {"memory_mb", p.memory_mb}, {"nonce", p.nonce},
-                   {"restarts", p.restarts}, {"oom_kills", p.oom_kills},
-                   {"cgroup", p.cgroup}};
+    json::object o{
+        {"pid", p.pid},
+        {"start_ticks", static_cast<int64_t>(p.start_ticks)},
+        {"port", p.port},
+        {"version", p.version},
+        {"memory_mb", p.memory_mb},
+        {"nonce", p.nonce},
+        {"restarts", p.restarts},
+        {"oom_kills", p.oom_kills},
+        {"cgroup", p.cgroup}};
     json::object extra;
     for (const auto& [name, port] : p.extra_ports) {
         extra[name] = port;
@@ -434,15 +471,22 @@ void ProcessProvisioner::Refresh(const std::string& id, Proc& p) {
         }
         auto backoff = opts_.restart_backoff * (1 << std::min<size_t>(p.crashes.size() - 1, 7));
         p.next_start = now + std::min<std::chrono::milliseconds>(backoff, std::chrono::seconds(60));
-        core::Log(core::LogLevel::kWarn, "instance exited", {{"instance", std::string_view(id)}, {"why", std::string_view(why)}});
+        core::Log(
+            core::LogLevel::kWarn,
+            "instance exited",
+            {{"instance", std::string_view(id)}, {"why", std::string_view(why)}}
+        );
         Save(id, p);
     }
 }
 
 // What {placeholders} in a recipe become for this instance.
-std::map<std::string, std::string> ProcessProvisioner::Vars(const std::string& id, const Proc& p) const {
+std::map<std::string, std::string> ProcessProvisioner::Vars(const std::string& id, const Proc& p)
+    const {
     std::map<std::string, std::string> vars = {
-        {"{port}", std::to_string(p.port)}, {"{data_dir}", Dir(id) + "/data"}, {"{instance_id}", id}};
+        {"{port}", std::to_string(p.port)},
+        {"{data_dir}", Dir(id) + "/data"},
+        {"{instance_id}", id}};
     for (const auto& [name, port] : p.extra_ports) {
         vars["{port:" + name + "}"] = std::to_string(port);
     }
@@ -450,7 +494,10 @@ std::map<std::string, std::string> ProcessProvisioner::Vars(const std::string& i
 }
 
 std::vector<std::string> ProcessProvisioner::Environment(
-    const std::string& id, int port, const Desired& want, const std::map<std::string, std::string>& vars
+    const std::string& id,
+    int port,
+    const Desired& want,
+    const std::map<std::string, std::string>& vars
 ) const {
     std::string dir = Dir(id);
     std::vector<std::string> env;
@@ -471,14 +518,19 @@ std::vector<std::string> ProcessProvisioner::Environment(
     for (const auto& [key, value] : vars) {
         if (key.rfind("{port:", 0) == 0) {
             std::string name = key.substr(6, key.size() - 7);
-            std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
+            std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
+                return std::toupper(c);
+            });
             env.push_back("PORT_" + name + "=" + value);
         }
     }
     if (const json::value* e = want.run.if_contains("env"); e != nullptr && e->is_object()) {
         for (const auto& kv : e->as_object()) {
             if (kv.value().is_string()) {
-                env.push_back(std::string(kv.key()) + "=" + Substitute(std::string(kv.value().as_string()), vars));
+                env.push_back(
+                    std::string(kv.key()) + "=" +
+                    Substitute(std::string(kv.value().as_string()), vars)
+                );
             }
         }
     }
@@ -494,7 +546,8 @@ bool ProcessProvisioner::ResolveProgram(std::string& program) const {
         return true;
     }
     const char* path_env = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe)
-    std::string search = opts_.extra_path + ":" + (path_env != nullptr ? path_env : "/usr/bin:/bin");
+    std::string search =
+        opts_.extra_path + ":" + (path_env != nullptr ? path_env : "/usr/bin:/bin");
     std::istringstream dirs(search);
     for (std::string d; std::getline(dirs, d, ':');) {
         if (!d.empty() && ::access((d + "/" + program).c_str(), X_OK) == 0) {
@@ -508,7 +561,14 @@ bool ProcessProvisioner::ResolveProgram(std::string& program) const {
 core::Result<void> ProcessProvisioner::Start(const std::string& id, Proc& p, const Desired& want) {
     const json::value* cmd = want.run.if_contains("command");
     if (cmd == nullptr || !cmd->is_array() || cmd->as_array().empty()) {
-        return Fail(ErrorCode::kInvalidArgument, fmt::format("product {} {} has no process recipe (run.process.command)", want.product, want.version));
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            fmt::format(
+                "product {} {} has no process recipe (run.process.command)",
+                want.product,
+                want.version
+            )
+        );
     }
     std::string dir = Dir(id);
     fs::create_directories(dir + "/data");
@@ -519,7 +579,8 @@ core::Result<void> ProcessProvisioner::Start(const std::string& id, Proc& p, con
     }
     // Named extra ports ({port:NAME}) for programs that listen on more than one.
     std::map<std::string, int> extra;
-    if (const json::value* names = want.run.if_contains("extra_ports"); names != nullptr && names->is_array()) {
+    if (const json::value* names = want.run.if_contains("extra_ports");
+        names != nullptr && names->is_array()) {
         std::set<int> taken{p.port};
         for (const auto& n : names->as_array()) {
             std::string name = n.is_string() ? std::string(n.as_string()) : "";
@@ -541,13 +602,23 @@ core::Result<void> ProcessProvisioner::Start(const std::string& id, Proc& p, con
     std::vector<std::string> args;
     for (const auto& a : cmd->as_array()) {
         if (!a.is_string()) {
-            return Fail(ErrorCode::kInvalidArgument, "run.process.command must be an array of strings");
+            return Fail(
+                ErrorCode::kInvalidArgument, "run.process.command must be an array of strings"
+            );
         }
         args.push_back(Substitute(std::string(a.as_string()), vars));
     }
     std::vector<std::string> env = Environment(id, p.port, want, vars);
     if (!ResolveProgram(args[0])) {
-        return Fail(ErrorCode::kInvalidArgument, fmt::format("cannot find the program \"{}\" of {} {} on PATH", args[0], want.product, want.version));
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            fmt::format(
+                "cannot find the program \"{}\" of {} {} on PATH",
+                args[0],
+                want.product,
+                want.version
+            )
+        );
     }
     p.cgroup = MakeCgroup(id, want.memory_mb);
     p.cgroup_ooms = CgroupOoms(p.cgroup);
@@ -596,7 +667,8 @@ void ProcessProvisioner::Stop(Proc& p) {
     ::kill(-p.pid, SIGTERM);
     auto deadline = Clock::now() + opts_.stop_timeout;
     while (Clock::now() < deadline) {
-        if (p.child ? ::waitpid(p.pid, nullptr, WNOHANG) == p.pid : StartTicks(p.pid) != p.start_ticks) {
+        if (p.child ? ::waitpid(p.pid, nullptr, WNOHANG) == p.pid
+                    : StartTicks(p.pid) != p.start_ticks) {
             p.pid = 0;
             break;
         }
@@ -617,20 +689,27 @@ bool ProcessProvisioner::Healthy(const Proc& p, const Desired& want) {
     // and an exec command 5 s.
     const json::value* ts = want.health.if_contains("timeout_seconds");
     auto timeout = [&](std::chrono::milliseconds fallback) {
-        return ts != nullptr && ts->is_int64() && ts->as_int64() > 0 ? std::chrono::milliseconds(ts->as_int64() * 1000) : fallback;
+        return ts != nullptr && ts->is_int64() && ts->as_int64() > 0
+                   ? std::chrono::milliseconds(ts->as_int64() * 1000)
+                   : fallback;
     };
     if (const json::value* h = want.health.if_contains("http"); h != nullptr && h->is_object()) {
         const json::value* path = h->as_object().if_contains("path");
         const json::value* want_status = h->as_object().if_contains("expected_status");
-        int st = HttpStatus(p.port, path != nullptr && path->is_string() ? std::string(path->as_string()) : "/",
-                            timeout(std::chrono::milliseconds(1300)));
-        return want_status != nullptr && want_status->is_int64() ? st == want_status->as_int64() : st >= 200 && st < 400;
+        int st = HttpStatus(
+            p.port,
+            path != nullptr && path->is_string() ? std::string(path->as_string()) : "/",
+            timeout(std::chrono::milliseconds(1300))
+        );
+        return want_status != nullptr && want_status->is_int64() ? st == want_status->as_int64()
+                                                                 : st >= 200 && st < 400;
     }
     if (want.health.contains("tcp")) {
         return TcpOpen(p.port, timeout(std::chrono::milliseconds(300)));
     }
     if (const json::value* h = want.health.if_contains("exec"); h != nullptr && h->is_object()) {
-        // A command run beside the instance (its environment, in its data folder): exit 0 is healthy.
+        // A command run beside the instance (its environment, in its data folder): exit 0 is
+        // healthy.
         const json::value* cmd = h->as_object().if_contains("command");
         if (cmd == nullptr || !cmd->is_array() || cmd->as_array().empty()) {
             return false;
@@ -643,8 +722,13 @@ bool ProcessProvisioner::Healthy(const Proc& p, const Desired& want) {
         if (!ResolveProgram(args[0])) {
             return false;
         }
-        auto code = RunToCompletion(args, Environment(want.id, p.port, want, vars), Dir(want.id) + "/data",
-                                    Dir(want.id) + "/logs/health.log", timeout(kExecHealthTimeout));
+        auto code = RunToCompletion(
+            args,
+            Environment(want.id, p.port, want, vars),
+            Dir(want.id) + "/data",
+            Dir(want.id) + "/logs/health.log",
+            timeout(kExecHealthTimeout)
+        );
         return code && *code == 0;
     }
     return true;  // no check: alive is healthy
@@ -667,7 +751,8 @@ std::optional<ProbeResult> ProcessProvisioner::Probe(const Desired& want) {
     r.healthy = Healthy(p, want);
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!r.healthy) {
-        if (const json::value* h = want.health.if_contains("http"); h != nullptr && h->is_object()) {
+        if (const json::value* h = want.health.if_contains("http");
+            h != nullptr && h->is_object()) {
             r.message = fmt::format("HTTP check of port {} failed", p.port);
         } else if (want.health.contains("tcp")) {
             r.message = fmt::format("port {} refused the connection", p.port);
@@ -704,13 +789,16 @@ std::optional<ProbeResult> ProcessProvisioner::Probe(const Desired& want) {
         r.cpu_seconds = ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
     }
     std::error_code ec;
-    for (auto it = fs::directory_iterator(fmt::format("/proc/{}/fd", p.pid), ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    for (auto it = fs::directory_iterator(fmt::format("/proc/{}/fd", p.pid), ec);
+         !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
         r.open_fds += 1;
     }
     return r;
 }
 
-core::Result<std::string> ProcessProvisioner::Backup(const Desired& want, const std::vector<std::string>& command) {
+core::Result<std::string>
+ProcessProvisioner::Backup(const Desired& want, const std::vector<std::string>& command) {
     std::lock_guard lock(mu_);
     Proc& p = Load(want.id);
     std::string dir = Dir(want.id);
@@ -723,7 +811,9 @@ core::Result<std::string> ProcessProvisioner::Backup(const Desired& want, const 
     std::error_code ec;
     fs::create_directories(backup_dir, ec);
     if (ec) {
-        return Fail(ErrorCode::kUnavailable, fmt::format("cannot create {}: {}", backup_dir, ec.message()));
+        return Fail(
+            ErrorCode::kUnavailable, fmt::format("cannot create {}: {}", backup_dir, ec.message())
+        );
     }
     std::map<std::string, std::string> vars = Vars(want.id, p);
     vars["{backup_dir}"] = backup_dir;
@@ -732,11 +822,17 @@ core::Result<std::string> ProcessProvisioner::Backup(const Desired& want, const 
         args.push_back(Substitute(a, vars));
     }
     if (args.empty() || !ResolveProgram(args[0])) {
-        return Fail(ErrorCode::kInvalidArgument, fmt::format("cannot find the backup program \"{}\" on PATH", command.empty() ? "" : command[0]));
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            fmt::format(
+                "cannot find the backup program \"{}\" on PATH", command.empty() ? "" : command[0]
+            )
+        );
     }
     auto env = Environment(want.id, p.port, want, vars);
     env.push_back("BACKUP_DIR=" + backup_dir);
-    auto code = RunToCompletion(args, env, dir + "/data", dir + "/logs/backup.log", opts_.backup_timeout);
+    auto code =
+        RunToCompletion(args, env, dir + "/data", dir + "/logs/backup.log", opts_.backup_timeout);
     if (!code) {
         return Fail(code.error());
     }
@@ -745,12 +841,16 @@ core::Result<std::string> ProcessProvisioner::Backup(const Desired& want, const 
         if (tail.size() > 300) {
             tail = tail.substr(tail.size() - 300);
         }
-        return Fail(ErrorCode::kUnavailable, fmt::format("the backup command exited with status {}: {}", *code, tail));
+        return Fail(
+            ErrorCode::kUnavailable,
+            fmt::format("the backup command exited with status {}: {}", *code, tail)
+        );
     }
     return backup_dir;
 }
 
-core::Result<std::string> ProcessProvisioner::Exec(const Desired& want, const std::vector<std::string>& command) {
+core::Result<std::string>
+ProcessProvisioner::Exec(const Desired& want, const std::vector<std::string>& command) {
     std::map<std::string, std::string> vars;
     std::vector<std::string> env;
     std::string dir = Dir(want.id);
@@ -765,7 +865,10 @@ core::Result<std::string> ProcessProvisioner::Exec(const Desired& want, const st
         args.push_back(Substitute(a, vars));
     }
     if (args.empty() || !ResolveProgram(args[0])) {
-        return Fail(ErrorCode::kInvalidArgument, fmt::format("cannot find the program \"{}\" on PATH", command.empty() ? "" : command[0]));
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            fmt::format("cannot find the program \"{}\" on PATH", command.empty() ? "" : command[0])
+        );
     }
     std::error_code ec;
     fs::create_directories(dir + "/data", ec);
@@ -780,7 +883,10 @@ core::Result<std::string> ProcessProvisioner::Exec(const Desired& want, const st
         tail = tail.substr(tail.size() - 1000);
     }
     if (*code != 0) {
-        return Fail(ErrorCode::kUnavailable, fmt::format("the command exited with status {}: {}", *code, tail));
+        return Fail(
+            ErrorCode::kUnavailable,
+            fmt::format("the command exited with status {}: {}", *code, tail)
+        );
     }
     return tail;
 }
@@ -823,7 +929,8 @@ core::Result<Observed> ProcessProvisioner::Ensure(const Desired& want) {
         }
         return View(p, Observed::State::kStopped);
     }
-    bool changed = p.version != want.version || p.memory_mb != want.memory_mb || p.nonce != want.restart_nonce;
+    bool changed =
+        p.version != want.version || p.memory_mb != want.memory_mb || p.nonce != want.restart_nonce;
     if (p.pid > 0 && changed) {
         Stop(p);  // an upgrade, resize or restart: ours, not a crash
         p.restarts++;
@@ -833,7 +940,8 @@ core::Result<Observed> ProcessProvisioner::Ensure(const Desired& want) {
         if (p.crashed && now < p.next_start) {
             Observed o = View(p, Observed::State::kFailed, p.last_exit);
             // Rounded up: a remainder under 1 ms must not become "no retry".
-            o.retry_after = std::chrono::ceil<std::chrono::milliseconds>(p.next_start - now) + std::chrono::milliseconds(1);
+            o.retry_after = std::chrono::ceil<std::chrono::milliseconds>(p.next_start - now) +
+                            std::chrono::milliseconds(1);
             return o;
         }
         if (p.crashed) {

@@ -8,13 +8,13 @@
 // crash loop. State lives in <root>/<id>/state.json, so a restarted Hangar adopts the processes
 // still running instead of starting them twice.
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <string>
+
+#include <sys/types.h>
 
 #include "hangar/fleet/provisioner.hpp"
 
@@ -27,7 +27,7 @@ struct ProcessOptions {
     int crash_loop_restarts = 5;  // this many crashes within the window is a crash loop
     std::chrono::seconds crash_loop_window{300};
     std::chrono::milliseconds restart_backoff{500};  // after the first crash; doubles, up to 60 s
-    std::string extra_path;  // prepended to PATH for instances (the folder of hangar itself)
+    std::string extra_path;   // prepended to PATH for instances (the folder of hangar itself)
     std::string backup_root;  // <data-dir>/backups: outlives the instances it holds
     std::chrono::milliseconds backup_timeout{std::chrono::minutes(10)};
 };
@@ -39,8 +39,10 @@ public:
     core::Result<Observed> Ensure(const Desired& want) override;
     core::Result<Observed> Observe(const std::string& id) override;
     core::Result<Observed> Destroy(const std::string& id) override;
-    core::Result<std::string> Backup(const Desired& want, const std::vector<std::string>& command) override;
-    core::Result<std::string> Exec(const Desired& want, const std::vector<std::string>& command) override;
+    core::Result<std::string> Backup(const Desired& want, const std::vector<std::string>& command)
+        override;
+    core::Result<std::string> Exec(const Desired& want, const std::vector<std::string>& command)
+        override;
     std::optional<ProbeResult> Probe(const Desired& want) override;
     const std::string& limit_mode() const { return limit_mode_; }
     std::string LogPath(const std::string& id, std::string_view stream) const override {
@@ -73,7 +75,10 @@ private:
     core::Result<void> Start(const std::string& id, Proc& p, const Desired& want);
     void Stop(Proc& p);
     std::vector<std::string> Environment(
-        const std::string& id, int port, const Desired& want, const std::map<std::string, std::string>& vars
+        const std::string& id,
+        int port,
+        const Desired& want,
+        const std::map<std::string, std::string>& vars
     ) const;
     bool ResolveProgram(std::string& program) const;
     std::map<std::string, std::string> Vars(const std::string& id, const Proc& p) const;

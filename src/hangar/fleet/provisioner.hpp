@@ -24,8 +24,8 @@ struct Desired {
     boost::json::object health;  // the product version's health check (http, tcp or exec)
     std::string metrics_path;    // where the instance serves Prometheus metrics ("" if it does not)
     boost::json::object config;
-    bool running = true;         // false: suspended
-    int64_t restart_nonce = 0;   // a change restarts the instance
+    bool running = true;        // false: suspended
+    int64_t restart_nonce = 0;  // a change restarts the instance
     // The product's "workspace" block, when it has one: the instance gets a Workspace.
     std::optional<boost::json::object> workspace;
     // Added to the instance's environment (the cloud's address, its registration token); set
@@ -40,9 +40,9 @@ struct Observed {
     std::string endpoint;
     std::string message;
     int64_t restarts = 0;
-    int64_t oom_kills = 0;       // over the instance's life
-    bool crash_loop = false;     // restarting too often: back-off is long
-    std::string limit_mode;      // how memory is limited: cgroup2, cgroup1, rlimit, none
+    int64_t oom_kills = 0;    // over the instance's life
+    bool crash_loop = false;  // restarting too often: back-off is long
+    std::string limit_mode;   // how memory is limited: cgroup2, cgroup1, rlimit, none
     std::chrono::milliseconds retry_after{0};  // when to look again (starting, backing off)
 };
 
@@ -78,7 +78,8 @@ public:
     virtual core::Result<Observed> Destroy(const std::string& id) = 0;
     // Runs a product's backup command for an instance about to be torn down; returns where the
     // backup went ("" when there was nothing to back up).
-    virtual core::Result<std::string> Backup(const Desired& want, const std::vector<std::string>& command) = 0;
+    virtual core::Result<std::string>
+    Backup(const Desired& want, const std::vector<std::string>& command) = 0;
     // Runs the health check once, reads the instance's metrics at want.metrics_path and its
     // process figures. nullopt: this provisioner does not probe (the simulated cloud).
     virtual std::optional<ProbeResult> Probe(const Desired& want) {
@@ -87,10 +88,13 @@ public:
     }
     // Runs a command for an instance (a runbook's exec action) in its data folder with its
     // environment; returns the tail of what it printed.
-    virtual core::Result<std::string> Exec(const Desired& want, const std::vector<std::string>& command) {
+    virtual core::Result<std::string>
+    Exec(const Desired& want, const std::vector<std::string>& command) {
         (void)want;
         (void)command;
-        return core::Fail(core::ErrorCode::kInvalidArgument, "this provisioner cannot run commands for instances");
+        return core::Fail(
+            core::ErrorCode::kInvalidArgument, "this provisioner cannot run commands for instances"
+        );
     }
     // Where an instance's "stdout" or "stderr" goes, if this provisioner keeps logs.
     virtual std::string LogPath(const std::string& id, std::string_view stream) const {

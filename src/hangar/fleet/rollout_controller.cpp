@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include "hangar/core/json.hpp"
-
 #include "hangar/store/selector.hpp"
 
 namespace hangar::fleet {
@@ -16,7 +15,6 @@ using core::Fail;
 namespace {
 
 constexpr auto kTick = std::chrono::milliseconds(500);
-
 
 bool Ready(const json::object& status) {
     const json::value* conds = status.if_contains("conditions");
@@ -44,25 +42,37 @@ void Event(json::object& status, const std::string& now, const std::string& mess
 
 // Moves one instance to `version`, audited as the rollout's doing.
 core::Result<store::Object> RolloutController::SetVersion(
-    const store::Object& inst, const std::string& version, const std::string& action,
-    std::optional<int64_t> expected_revision, store::AuditEvent audit
+    const store::Object& inst,
+    const std::string& version,
+    const std::string& action,
+    std::optional<int64_t> expected_revision,
+    store::AuditEvent audit
 ) {
     audit.action = action;
     audit.tenant = inst.tenant;
     audit.object = inst.id;
-    return store_.Update(inst.id, expected_revision, audit.time, [&](store::Object& o) -> core::Result<void> {
-        o.spec["version"] = version;
-        return {};
-    }, audit);
+    return store_.Update(
+        inst.id,
+        expected_revision,
+        audit.time,
+        [&](store::Object& o) -> core::Result<void> {
+            o.spec["version"] = version;
+            return {};
+        },
+        audit
+    );
 }
 
-std::vector<std::string> RolloutController::List() { return reconcile::ListKind(store_, "Rollout"); }
+std::vector<std::string> RolloutController::List() {
+    return reconcile::ListKind(store_, "Rollout");
+}
 
 core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string& id) {
     auto obj = store_.Get(id);
     if (!obj) {
-        return obj.error().code == core::ErrorCode::kNotFound ? core::Result<reconcile::Outcome>(reconcile::Outcome{})
-                                                               : Fail(obj.error());
+        return obj.error().code == core::ErrorCode::kNotFound
+                   ? core::Result<reconcile::Outcome>(reconcile::Outcome{})
+                   : Fail(obj.error());
     }
     const json::object& spec = obj->spec;
     json::object status = obj->status;
@@ -85,10 +95,12 @@ core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string&
         }
         for (auto& o : *instances) {
             const json::object& is = o.spec;
-            if (core::StrAt(is, "product") != core::StrAt(spec, "product") || !o.deletion_requested_at.empty() ||
-                core::StrAt(is, "version") == target ||
-                (!core::StrAt(spec, "from_version").empty() && core::StrAt(is, "version") != core::StrAt(spec, "from_version")) ||
-                (!core::StrAt(spec, "release_channel").empty() && core::StrAt(is, "release_channel") != core::StrAt(spec, "release_channel")) ||
+            if (core::StrAt(is, "product") != core::StrAt(spec, "product") ||
+                !o.deletion_requested_at.empty() || core::StrAt(is, "version") == target ||
+                (!core::StrAt(spec, "from_version").empty() &&
+                 core::StrAt(is, "version") != core::StrAt(spec, "from_version")) ||
+                (!core::StrAt(spec, "release_channel").empty() &&
+                 core::StrAt(is, "release_channel") != core::StrAt(spec, "release_channel")) ||
                 (sel && !sel->Matches(o.labels))) {
                 continue;
             }
@@ -98,7 +110,12 @@ core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string&
         json::array targets;
         auto add = [&](const store::Object& o, int64_t wave) {
             targets.push_back(json::object{
-                {"id", o.id}, {"name", o.name}, {"tenant", o.tenant}, {"from", core::StrAt(o.spec, "version")}, {"wave", wave}, {"state", "pending"}});
+                {"id", o.id},
+                {"name", o.name},
+                {"tenant", o.tenant},
+                {"from", core::StrAt(o.spec, "version")},
+                {"wave", wave},
+                {"state", "pending"}});
         };
         int64_t wave = 0;
         if (!canary.empty()) {
@@ -109,7 +126,9 @@ core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string&
         }
         size_t placed = 0;
         for (const auto& pct : spec.at("waves").as_array()) {
-            auto upto = static_cast<size_t>(std::ceil(static_cast<double>(stable.size()) * static_cast<double>(pct.as_int64()) / 100.0));
+            auto upto = static_cast<size_t>(std::ceil(
+                static_cast<double>(stable.size()) * static_cast<double>(pct.as_int64()) / 100.0
+            ));
             if (upto > placed) {
                 for (; placed < upto; ++placed) {
                     add(stable[placed], wave);
@@ -119,7 +138,16 @@ core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string&
         }
         status["targets"] = std::move(targets);
         status["total"] = static_cast<int64_t>(canary.size() + stable.size());
-        Event(status, now, fmt::format("{} instances to move to {} ({} canary)", canary.size() + stable.size(), target, canary.size()));
+        Event(
+            status,
+            now,
+            fmt::format(
+                "{} instances to move to {} ({} canary)",
+                canary.size() + stable.size(),
+                target,
+                canary.size()
+            )
+        );
     }
     // A local array: inserting keys into `status` below may move its storage, so no reference
     // into it is held across those inserts.
@@ -151,8 +179,10 @@ core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string&
                 continue;
             }
             const json::object& ist = inst->status;
-            bool healthy = core::StrAt(inst->spec, "version") == target && core::StrAt(ist, "version") == target &&
-                           core::StrAt(ist, "phase") == "Running" && Ready(ist) && core::IntAt(ist, "observed_generation") == inst->generation;
+            bool healthy = core::StrAt(inst->spec, "version") == target &&
+                           core::StrAt(ist, "version") == target &&
+                           core::StrAt(ist, "phase") == "Running" && Ready(ist) &&
+                           core::IntAt(ist, "observed_generation") == inst->generation;
             auto since = core::ParseRfc3339(core::StrAt(t, "since")).value_or(now_tp);
             if (healthy) {
                 if (!t.contains("healthy_since")) {
@@ -161,13 +191,20 @@ core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string&
                 auto hs = core::ParseRfc3339(core::StrAt(t, "healthy_since")).value_or(now_tp);
                 if (now_tp - hs >= std::chrono::seconds(gate)) {
                     t["state"] = "done";
-                    Event(status, now, fmt::format("{} passed its health gate on {}", core::StrAt(t, "name"), target));
+                    Event(
+                        status,
+                        now,
+                        fmt::format(
+                            "{} passed its health gate on {}", core::StrAt(t, "name"), target
+                        )
+                    );
                     continue;
                 }
             } else {
                 t.erase("healthy_since");
             }
-            bool failed = core::StrAt(ist, "phase") == "Failed" || now_tp - since > std::chrono::seconds(timeout);
+            bool failed = core::StrAt(ist, "phase") == "Failed" ||
+                          now_tp - since > std::chrono::seconds(timeout);
             if (failed) {
                 // Roll that instance back and halt: nothing else moves until someone looks.
                 std::string from = core::StrAt(t, "from");
@@ -176,10 +213,22 @@ core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string&
                     return Fail(back.error());
                 }
                 t["state"] = "rolled_back";
-                std::string why = core::StrAt(ist, "phase") == "Failed" ? fmt::format("it failed ({})", core::StrAt(ist, "last_exit").empty() ? "not ready" : core::StrAt(ist, "last_exit"))
-                                                                : fmt::format("it was not healthy within {} s", timeout);
+                std::string why =
+                    core::StrAt(ist, "phase") == "Failed"
+                        ? fmt::format(
+                              "it failed ({})",
+                              core::StrAt(ist, "last_exit").empty() ? "not ready"
+                                                                    : core::StrAt(ist, "last_exit")
+                          )
+                        : fmt::format("it was not healthy within {} s", timeout);
                 status["phase"] = "Halted";
-                status["message"] = fmt::format("{} failed its health gate on {}: {}; rolled back to {}", core::StrAt(t, "name"), target, why, from);
+                status["message"] = fmt::format(
+                    "{} failed its health gate on {}: {}; rolled back to {}",
+                    core::StrAt(t, "name"),
+                    target,
+                    why,
+                    from
+                );
                 Event(status, now, core::StrAt(status, "message"));
                 break;
             }
@@ -192,14 +241,16 @@ core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string&
                 const json::object& t = tv.as_object();
                 std::string st = core::StrAt(t, "state");
                 if (st == "pending" || st == "upgrading") {
-                    wave = wave < 0 ? core::IntAt(t, "wave") : std::min(wave, core::IntAt(t, "wave"));
+                    wave =
+                        wave < 0 ? core::IntAt(t, "wave") : std::min(wave, core::IntAt(t, "wave"));
                 }
             }
             if (wave < 0) {
                 status["phase"] = "Completed";
                 Event(status, now, fmt::format("completed: every instance runs {}", target));
             } else {
-                if (core::IntAt(status, "current_wave") != wave || !status.contains("current_wave")) {
+                if (core::IntAt(status, "current_wave") != wave ||
+                    !status.contains("current_wave")) {
                     Event(status, now, fmt::format("wave {} started", wave));
                 }
                 status["current_wave"] = wave;
@@ -217,8 +268,10 @@ core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string&
                         t["state"] = "gone";
                         continue;
                     }
-                    if (core::StrAt(inst->spec, "version") != target) {  // after a crash it may be there already
-                        auto up = SetVersion(*inst, target, "instance.upgrade", inst->revision, audit);
+                    if (core::StrAt(inst->spec, "version") !=
+                        target) {  // after a crash it may be there already
+                        auto up =
+                            SetVersion(*inst, target, "instance.upgrade", inst->revision, audit);
                         if (!up) {
                             return Fail(up.error());
                         }
@@ -237,10 +290,16 @@ core::Result<reconcile::Outcome> RolloutController::Reconcile(const std::string&
     status["targets"] = std::move(targets);
     status["upgraded"] = done;
     status["observed_generation"] = obj->generation;
-    auto w = store_.Update(id, obj->revision, now, [&](store::Object& o) -> core::Result<void> {
-        o.status = status;
-        return {};
-    }, store::SystemAudit(now, "controller:rollout", "", id));
+    auto w = store_.Update(
+        id,
+        obj->revision,
+        now,
+        [&](store::Object& o) -> core::Result<void> {
+            o.status = status;
+            return {};
+        },
+        store::SystemAudit(now, "controller:rollout", "", id)
+    );
     if (!w && w.error().code != core::ErrorCode::kConflict) {
         return Fail(w.error());
     }

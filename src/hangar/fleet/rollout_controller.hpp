@@ -15,14 +15,18 @@ namespace hangar::fleet {
 
 class RolloutController {
 public:
-    RolloutController(store::Store& store, const core::Clock& clock) : store_(store), clock_(clock) {}
+    RolloutController(store::Store& store, const core::Clock& clock)
+        : store_(store), clock_(clock) {}
     core::Result<reconcile::Outcome> Reconcile(const std::string& id);
     std::vector<std::string> List();
 
 private:
     core::Result<store::Object> SetVersion(
-        const store::Object& inst, const std::string& version, const std::string& action,
-        std::optional<int64_t> expected_revision, store::AuditEvent audit
+        const store::Object& inst,
+        const std::string& version,
+        const std::string& action,
+        std::optional<int64_t> expected_revision,
+        store::AuditEvent audit
     );
     store::Store& store_;
     const core::Clock& clock_;

@@ -6,11 +6,16 @@ namespace hangar::fleet {
 
 std::string_view StateName(Observed::State s) {
     switch (s) {
-        case Observed::State::kAbsent: return "absent";
-        case Observed::State::kStarting: return "starting";
-        case Observed::State::kRunning: return "running";
-        case Observed::State::kStopped: return "stopped";
-        case Observed::State::kFailed: return "failed";
+        case Observed::State::kAbsent:
+            return "absent";
+        case Observed::State::kStarting:
+            return "starting";
+        case Observed::State::kRunning:
+            return "running";
+        case Observed::State::kStopped:
+            return "stopped";
+        case Observed::State::kFailed:
+            return "failed";
     }
     return "absent";
 }
@@ -25,7 +30,9 @@ Observed SimulatedProvisioner::View(const std::string& id, const Sim& s) const {
     const auto* broken = s.spec.run.if_contains("fail");
     if (broken != nullptr && broken->is_bool() && broken->as_bool()) {
         o.state = Observed::State::kFailed;
-        o.message = fmt::format("version {} does not start (its simulated recipe says fail)", s.spec.version);
+        o.message = fmt::format(
+            "version {} does not start (its simulated recipe says fail)", s.spec.version
+        );
         o.retry_after = std::chrono::seconds(1);
     } else if (s.failed) {
         o.state = Observed::State::kFailed;
@@ -47,16 +54,22 @@ core::Result<Observed> SimulatedProvisioner::Ensure(const Desired& want) {
     auto it = sims_.find(want.id);
     if (it == sims_.end()) {
         if (sims_.size() >= opts_.capacity) {
-            return core::Fail(core::ErrorCode::kUnavailable, fmt::format("the simulated cloud is full ({} instances)", opts_.capacity));
+            return core::Fail(
+                core::ErrorCode::kUnavailable,
+                fmt::format("the simulated cloud is full ({} instances)", opts_.capacity)
+            );
         }
         if (std::uniform_real_distribution<double>(0, 1)(rng_) < opts_.failure_rate) {
-            return core::Fail(core::ErrorCode::kUnavailable, "the simulated cloud refused to start the instance");
+            return core::Fail(
+                core::ErrorCode::kUnavailable, "the simulated cloud refused to start the instance"
+            );
         }
         it = sims_.emplace(want.id, Sim{want, now + opts_.latency, false, 0}).first;
         return View(want.id, it->second);
     }
     Sim& s = it->second;
-    bool restart = s.failed || s.spec.version != want.version || s.spec.memory_mb != want.memory_mb ||
+    bool restart = s.failed || s.spec.version != want.version ||
+                   s.spec.memory_mb != want.memory_mb ||
                    s.spec.restart_nonce != want.restart_nonce || (!s.spec.running && want.running);
     s.spec = want;
     if (restart && want.running) {
@@ -82,7 +95,8 @@ core::Result<Observed> SimulatedProvisioner::Destroy(const std::string& id) {
     return Observed{};
 }
 
-core::Result<std::string> SimulatedProvisioner::Backup(const Desired& want, const std::vector<std::string>& command) {
+core::Result<std::string>
+SimulatedProvisioner::Backup(const Desired& want, const std::vector<std::string>& command) {
     if (!command.empty() && command.front() == "false") {
         return core::Fail(core::ErrorCode::kUnavailable, "the backup command exited with status 1");
     }

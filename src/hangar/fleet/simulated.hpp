@@ -26,7 +26,8 @@ public:
     core::Result<Observed> Observe(const std::string& id) override;
     core::Result<Observed> Destroy(const std::string& id) override;
     // A command starting with "false" fails, like the shell's; anything else succeeds.
-    core::Result<std::string> Backup(const Desired& want, const std::vector<std::string>& command) override;
+    core::Result<std::string> Backup(const Desired& want, const std::vector<std::string>& command)
+        override;
     size_t size();
     // Chaos: the instance dies as if its host failed.
     bool Crash(const std::string& id);

@@ -22,7 +22,8 @@ bool IsVersion(std::string_view v) {
         return false;
     }
     return std::all_of(v.begin(), v.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || c == '+';
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
+               c == '+';
     });
 }
 
@@ -30,13 +31,21 @@ bool IsName(std::string_view s) {
     if (s.empty() || s.size() > 63) {
         return false;
     }
-    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+    auto alnum = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    };
     return alnum(s.front()) && alnum(s.back()) &&
            std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-'; });
 }
 
 // Positive integer with an upper bound.
-void PositiveInt(ObjectReader& r, json::object& out, std::string_view key, int64_t max, bool required) {
+void PositiveInt(
+    ObjectReader& r,
+    json::object& out,
+    std::string_view key,
+    int64_t max,
+    bool required
+) {
     auto v = r.Int(key, required);
     if (!v) {
         return;
@@ -111,7 +120,8 @@ core::Result<json::object> ValidateHealth(const json::object& h, const std::stri
         }
         out["exec"] = std::move(o);
     }
-    for (auto key : {"interval_seconds", "timeout_seconds", "failure_threshold", "success_threshold"}) {
+    for (auto key :
+         {"interval_seconds", "timeout_seconds", "failure_threshold", "success_threshold"}) {
         PositiveInt(r, out, key, 3600, false);
     }
     if (auto f = r.Finish(); !f) {
@@ -153,7 +163,9 @@ core::Result<json::object> ValidateProductSpec(const json::object& spec) {
         json::object v;
         auto version = vr.String("version", true);
         if (version && !IsVersion(*version)) {
-            vr.SetError(path + ".version", "must be 1-64 characters of letters, digits, '.', '-', '_', '+'");
+            vr.SetError(
+                path + ".version", "must be 1-64 characters of letters, digits, '.', '-', '_', '+'"
+            );
         }
         if (version) {
             if (!seen.insert(*version).second) {
@@ -165,22 +177,35 @@ core::Result<json::object> ValidateProductSpec(const json::object& spec) {
         if (run != nullptr) {
             for (const auto& kv : *run) {
                 if (kv.key() != "process" && kv.key() != "simulated" && kv.key() != "kubernetes") {
-                    vr.SetError(fmt::format("{}.run.{}", path, std::string_view(kv.key())), "unknown provisioner (process, simulated, kubernetes)");
+                    vr.SetError(
+                        fmt::format("{}.run.{}", path, std::string_view(kv.key())),
+                        "unknown provisioner (process, simulated, kubernetes)"
+                    );
                 } else if (!kv.value().is_object()) {
-                    vr.SetError(fmt::format("{}.run.{}", path, std::string_view(kv.key())), "must be an object");
+                    vr.SetError(
+                        fmt::format("{}.run.{}", path, std::string_view(kv.key())),
+                        "must be an object"
+                    );
                 } else if (const json::value* ports = kv.value().as_object().if_contains("extra_ports")) {
-                    std::string at = fmt::format("{}.run.{}.extra_ports", path, std::string_view(kv.key()));
+                    std::string at =
+                        fmt::format("{}.run.{}.extra_ports", path, std::string_view(kv.key()));
                     bool ok = ports->is_array() && ports->as_array().size() <= 8;
                     std::set<std::string> names;
                     for (size_t k = 0; ok && k < ports->as_array().size(); ++k) {
                         const json::value& n = ports->as_array()[k];
-                        ok = n.is_string() && !n.as_string().empty() && n.as_string().size() <= 32 &&
+                        ok = n.is_string() && !n.as_string().empty() &&
+                             n.as_string().size() <= 32 &&
                              std::isalpha(static_cast<unsigned char>(n.as_string()[0])) != 0 &&
-                             n.as_string().find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == json::string::npos &&
+                             n.as_string().find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_"
+                             ) == json::string::npos &&
                              names.insert(std::string(n.as_string())).second;
                     }
                     if (!ok) {
-                        vr.SetError(at, "must be a list of at most 8 distinct names of lowercase letters, digits and '_'");
+                        vr.SetError(
+                            at,
+                            "must be a list of at most 8 distinct names of lowercase letters, "
+                            "digits and '_'"
+                        );
                     }
                 }
             }
@@ -211,7 +236,9 @@ core::Result<json::object> ValidateProductSpec(const json::object& spec) {
     }
     if (def) {
         if (!seen.contains(*def)) {
-            return Fail(FieldError("spec.default_version", fmt::format("\"{}\" is not one of the versions", *def)));
+            return Fail(FieldError(
+                "spec.default_version", fmt::format("\"{}\" is not one of the versions", *def)
+            ));
         }
         out["default_version"] = *def;
     } else {
@@ -249,7 +276,8 @@ core::Result<json::object> ValidatePlanSpec(const json::object& spec) {
         ObjectReader sr(*sla, "spec.sla");
         json::object s;
         const json::value* target = sr.Any("target_percent");
-        if (target == nullptr || !target->is_number() || target->to_number<double>() <= 0 || target->to_number<double>() > 100) {
+        if (target == nullptr || !target->is_number() || target->to_number<double>() <= 0 ||
+            target->to_number<double>() > 100) {
             sr.SetError("spec.sla.target_percent", "is required: a percentage such as 99.5");
         } else {
             s["target_percent"] = target->to_number<double>();
@@ -261,15 +289,20 @@ core::Result<json::object> ValidatePlanSpec(const json::object& spec) {
             for (size_t i = 0; i < credits->size(); ++i) {
                 std::string at = fmt::format("spec.sla.credits[{}]", i);
                 const json::value& c = (*credits)[i];
-                const json::value* below = c.is_object() ? c.as_object().if_contains("below_percent") : nullptr;
-                const json::value* pct = c.is_object() ? c.as_object().if_contains("credit_percent") : nullptr;
-                if (!c.is_object() || c.as_object().size() != 2 || below == nullptr || pct == nullptr || !below->is_number() ||
-                    !pct->is_number() || below->to_number<double>() <= 0 || below->to_number<double>() > 100 ||
+                const json::value* below =
+                    c.is_object() ? c.as_object().if_contains("below_percent") : nullptr;
+                const json::value* pct =
+                    c.is_object() ? c.as_object().if_contains("credit_percent") : nullptr;
+                if (!c.is_object() || c.as_object().size() != 2 || below == nullptr ||
+                    pct == nullptr || !below->is_number() || !pct->is_number() ||
+                    below->to_number<double>() <= 0 || below->to_number<double>() > 100 ||
                     pct->to_number<double>() < 0 || pct->to_number<double>() > 100) {
                     sr.SetError(at, "must be {below_percent: 0-100, credit_percent: 0-100}");
                     break;
                 }
-                out_credits.push_back(json::object{{"below_percent", below->to_number<double>()}, {"credit_percent", pct->to_number<double>()}});
+                out_credits.push_back(json::object{
+                    {"below_percent", below->to_number<double>()},
+                    {"credit_percent", pct->to_number<double>()}});
             }
             s["credits"] = std::move(out_credits);
         }
@@ -324,14 +357,16 @@ core::Result<json::object> ValidateInstanceSpec(const json::object& spec) {
         ObjectReader mr(*mw, "spec.maintenance_window");
         json::object m;
         if (auto day = mr.String("day", true)) {
-            static const std::set<std::string> kDays = {"mon", "tue", "wed", "thu", "fri", "sat", "sun", "daily"};
+            static const std::set<std::string> kDays = {
+                "mon", "tue", "wed", "thu", "fri", "sat", "sun", "daily"};
             if (!kDays.contains(*day)) {
                 mr.SetError("spec.maintenance_window.day", "must be mon..sun or daily");
             }
             m["day"] = *day;
         }
         if (auto start = mr.String("start", true)) {
-            if (start->size() != 5 || (*start)[2] != ':' || (*start).substr(0, 2) > "23" || (*start).substr(3) > "59") {
+            if (start->size() != 5 || (*start)[2] != ':' || (*start).substr(0, 2) > "23" ||
+                (*start).substr(3) > "59") {
                 mr.SetError("spec.maintenance_window.start", "must be HH:MM (UTC)");
             }
             m["start"] = *start;
@@ -380,7 +415,9 @@ core::Result<json::object> ValidateRolloutSpec(const json::object& spec) {
         for (size_t i = 0; i < w->size(); ++i) {
             const json::value& v = (*w)[i];
             if (!v.is_int64() || v.as_int64() <= last || v.as_int64() > 100) {
-                r.SetError(fmt::format("spec.waves[{}]", i), "must be increasing percentages up to 100");
+                r.SetError(
+                    fmt::format("spec.waves[{}]", i), "must be increasing percentages up to 100"
+                );
                 break;
             }
             last = v.as_int64();
@@ -393,7 +430,8 @@ core::Result<json::object> ValidateRolloutSpec(const json::object& spec) {
         waves = {10, 40, 100};
     }
     out["waves"] = std::move(waves);
-    json::object defaults{{"max_unavailable", 1}, {"health_gate_seconds", 10}, {"gate_timeout_seconds", 120}};
+    json::object defaults{
+        {"max_unavailable", 1}, {"health_gate_seconds", 10}, {"gate_timeout_seconds", 120}};
     for (const auto& [key, def] : defaults) {
         auto v = r.Int(key);
         if (v && (*v < (key == "health_gate_seconds" ? 0 : 1) || *v > 86400)) {
@@ -428,7 +466,9 @@ core::Result<void> AdmitInstance(store::Store& store, store::Object& candidate) 
     json::object& spec = candidate.spec;
     auto product = store.FindByName("Product", "", StrAt(spec, "product"));
     if (!product) {
-        return Fail(FieldError("spec.product", fmt::format("there is no product \"{}\"", StrAt(spec, "product"))));
+        return Fail(FieldError(
+            "spec.product", fmt::format("there is no product \"{}\"", StrAt(spec, "product"))
+        ));
     }
     std::string version = StrAt(spec, "version");
     if (version.empty()) {
@@ -442,11 +482,15 @@ core::Result<void> AdmitInstance(store::Store& store, store::Object& candidate) 
         }
     }
     if (!known) {
-        return Fail(FieldError("spec.version", fmt::format("product {} has no version \"{}\"", product->name, version)));
+        return Fail(FieldError(
+            "spec.version", fmt::format("product {} has no version \"{}\"", product->name, version)
+        ));
     }
     auto plan = store.FindByName("Plan", "", StrAt(spec, "plan"));
     if (!plan) {
-        return Fail(FieldError("spec.plan", fmt::format("there is no plan \"{}\"", StrAt(spec, "plan"))));
+        return Fail(
+            FieldError("spec.plan", fmt::format("there is no plan \"{}\"", StrAt(spec, "plan")))
+        );
     }
     // Quotas: the tenant's other instances (of every plan) plus this one, against the
     // entitlements of the tenant's own plan, and of the instance's plan too: a tenant allowed
@@ -464,7 +508,9 @@ core::Result<void> AdmitInstance(store::Store& store, store::Object& candidate) 
     }
     if (tenant_plan) {
         // The stricter of the two, each naming the plan it comes from.
-        auto tighter = [](int64_t a, int64_t b) { return a == 0 ? b : (b == 0 ? a : std::min(a, b)); };
+        auto tighter = [](int64_t a, int64_t b) {
+            return a == 0 ? b : (b == 0 ? a : std::min(a, b));
+        };
         int64_t ti = IntIn(tenant_plan->spec, "entitlements", "max_instances");
         int64_t tm = IntIn(tenant_plan->spec, "entitlements", "max_total_memory_mb");
         if (tighter(max_instances, ti) != max_instances || tighter(max_memory, tm) != max_memory) {
@@ -502,7 +548,12 @@ core::Result<void> AdmitInstance(store::Store& store, store::Object& candidate) 
     if (max_instances > 0 && count > max_instances) {
         core::Error e = core::MakeError(
             ErrorCode::kUnprocessable,
-            fmt::format("plan {} allows {} instances per tenant; this would be instance {}", quota_plan->name, max_instances, count)
+            fmt::format(
+                "plan {} allows {} instances per tenant; this would be instance {}",
+                quota_plan->name,
+                max_instances,
+                count
+            )
         );
         e.With("quota", "max_instances").With("limit", std::to_string(max_instances));
         return Fail(std::move(e));
@@ -510,7 +561,12 @@ core::Result<void> AdmitInstance(store::Store& store, store::Object& candidate) 
     if (max_memory > 0 && memory > max_memory) {
         core::Error e = core::MakeError(
             ErrorCode::kUnprocessable,
-            fmt::format("plan {} allows {} MiB in total per tenant; this would make {} MiB", quota_plan->name, max_memory, memory)
+            fmt::format(
+                "plan {} allows {} MiB in total per tenant; this would make {} MiB",
+                quota_plan->name,
+                max_memory,
+                memory
+            )
         );
         e.With("quota", "max_total_memory_mb").With("limit", std::to_string(max_memory));
         return Fail(std::move(e));

@@ -12,7 +12,8 @@ namespace hangar::fleet {
 
 namespace json = boost::json;
 
-// Product: {display_name?, versions: [{version, run: {<provisioner>: {...}}, health?, metrics_path?,
+// Product: {display_name?, versions: [{version, run: {<provisioner>: {...}}, health?,
+// metrics_path?,
 //           config_schema?, backup_command?}], default_version?, workspace?}
 // `workspace` (each instance gets a Workspace of the cloud services) is kept as given: the cloud
 // services read it (edge::ValidateProductWorkspace).

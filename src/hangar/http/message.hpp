@@ -15,16 +15,16 @@ namespace hangar::http {
 using Headers = std::vector<std::pair<std::string, std::string>>;  // names lower-case
 
 struct Request {
-    std::string method;  // "GET"
-    std::string target;  // raw request target
-    std::string path;    // percent-decoded path
+    std::string method;                                      // "GET"
+    std::string target;                                      // raw request target
+    std::string path;                                        // percent-decoded path
     std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
     Headers headers;
     std::string body;
     std::string remote;  // "127.0.0.1:53412"
     std::string request_id;
     std::vector<std::pair<std::string, std::string>> params;  // from the route pattern
-    std::string route;                                         // the matched pattern
+    std::string route;                                        // the matched pattern
 
     std::string_view Header(std::string_view lower_name) const;
     std::optional<std::string> Query(std::string_view name) const;

@@ -12,7 +12,9 @@ Request Req(std::string method, std::string path) {
     return r;
 }
 Handler Named(std::string name) {
-    return [name](Request&) { return Response{200, "text/plain", {}, name, {}}; };
+    return [name](Request&) {
+        return Response{200, "text/plain", {}, name, {}};
+    };
 }
 }  // namespace
 

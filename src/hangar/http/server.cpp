@@ -1,12 +1,13 @@
 #include "hangar/http/server.hpp"
 
-#include <sched.h>
-
 #include <atomic>
 #include <deque>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+
+#include <fmt/format.h>
+#include <sched.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -25,8 +26,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
-
-#include <fmt/format.h>
 
 #include "hangar/core/ids.hpp"
 #include "hangar/core/json.hpp"
@@ -166,7 +165,8 @@ struct Server::Impl {
               {"route", "method"},
               core::LatencyBuckets()
           )),
-          inflight(m.Gauge("hangar_http_inflight_requests", "Handler calls queued or running.", {})),
+          inflight(m.Gauge("hangar_http_inflight_requests", "Handler calls queued or running.", {})
+          ),
           rejected(m.Counter(
               "hangar_http_rejected_total",
               "Requests refused before a handler ran, by reason.",
@@ -190,7 +190,12 @@ std::optional<Response> Server::Impl::Route(Request& req, const Router::Route*& 
             break;
         case Router::Match::kNoPath:
             req.route = "unmatched";
-            return Response{404, "application/json", {}, ErrorBody(core::ErrorCode::kNotFound, fmt::format("no route for {}", req.path)), {}};
+            return Response{
+                404,
+                "application/json",
+                {},
+                ErrorBody(core::ErrorCode::kNotFound, fmt::format("no route for {}", req.path)),
+                {}};
         case Router::Match::kNoMethod:
             req.route = "unmatched";
             return Response{
@@ -219,10 +224,17 @@ Response Server::Impl::Dispatch(Request& req, const Router::Route& route) {
     } catch (const std::exception& e) {
         core::LogError(
             "handler failed",
-            {{"request_id", std::string_view(req.request_id)}, {"error", std::string_view(e.what())}}
+            {{"request_id", std::string_view(req.request_id)},
+             {"error", std::string_view(e.what())}}
         );
         return Response{
-            500, "application/json", {}, ErrorBody(core::ErrorCode::kInternal, "internal error; see the server log with the request id"), {}};
+            500,
+            "application/json",
+            {},
+            ErrorBody(
+                core::ErrorCode::kInternal, "internal error; see the server log with the request id"
+            ),
+            {}};
     }
 }
 
@@ -247,11 +259,16 @@ awaitable<void> Server::Impl::Accept() {
                 // Refused before any read: one address cannot hold every connection slot.
                 rejected.Inc({"connections_per_address"});
                 static const std::string kRefusal = [] {
-                    std::string body = ErrorBody(core::ErrorCode::kUnavailable, "too many open connections from this address");
+                    std::string body = ErrorBody(
+                        core::ErrorCode::kUnavailable, "too many open connections from this address"
+                    );
                     return fmt::format(
-                        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+                        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: "
+                        "application/json\r\nRetry-After: 1\r\n"
                         "Connection: close\r\nContent-Length: {}\r\n\r\n{}",
-                        body.size(), body);
+                        body.size(),
+                        body
+                    );
                 }();
                 boost::system::error_code ignored;
                 sock.non_blocking(true, ignored);
@@ -275,7 +292,8 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
             impl.sessions--;
             if (!address.empty()) {
                 std::lock_guard lock(impl.per_address_mu);
-                if (auto it = impl.per_address.find(address); it != impl.per_address.end() && --it->second == 0) {
+                if (auto it = impl.per_address.find(address);
+                    it != impl.per_address.end() && --it->second == 0) {
                     impl.per_address.erase(it);
                 }
             }
@@ -305,7 +323,8 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
         auto arm = [&](std::chrono::steady_clock::time_point when) {
             deadline_state = std::make_shared<HeaderDeadline>();
             deadline.expires_at(when);
-            deadline.async_wait([state = deadline_state, &stream](const boost::system::error_code& ec) {
+            deadline.async_wait([state = deadline_state,
+                                 &stream](const boost::system::error_code& ec) {
                 if (!ec && !state->done) {
                     state->fired = true;
                     boost::system::error_code ignored;
@@ -315,7 +334,8 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
         };
         // Between requests the connection is idle; the request's clock starts at its first byte.
         if (buf.size() == 0) {
-            arm(std::chrono::steady_clock::now() + (first ? opts.header_timeout : opts.idle_timeout));
+            arm(std::chrono::steady_clock::now() + (first ? opts.header_timeout : opts.idle_timeout)
+            );
             auto [wec] = co_await stream.socket().async_wait(tcp::socket::wait_read, kTuple);
             deadline_state->done = true;
             deadline.cancel();
@@ -336,7 +356,8 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
         bhttp::response<bhttp::string_body> res;
         res.version(11);
         std::string rid = core::NewRequestId();
-        auto fail = [&](int status, core::ErrorCode code, std::string msg, std::string_view reason) {
+        auto fail = [&](int status, core::ErrorCode code, std::string msg, std::string_view reason
+                    ) {
             rejected.Inc({std::string(reason)});
             res.result(static_cast<unsigned>(status));
             res.set(bhttp::field::content_type, "application/json");
@@ -351,13 +372,33 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
                 co_return;
             }
             if (hec == beast::error::timeout) {
-                fail(408, core::ErrorCode::kRequestTimeout, "request headers took too long", "header_timeout");
+                fail(
+                    408,
+                    core::ErrorCode::kRequestTimeout,
+                    "request headers took too long",
+                    "header_timeout"
+                );
             } else if (hec == bhttp::error::body_limit) {
-                fail(413, core::ErrorCode::kPayloadTooLarge, fmt::format("request body exceeds {} bytes", opts.body_limit), "body_limit");
+                fail(
+                    413,
+                    core::ErrorCode::kPayloadTooLarge,
+                    fmt::format("request body exceeds {} bytes", opts.body_limit),
+                    "body_limit"
+                );
             } else if (hec == bhttp::error::header_limit) {
-                fail(431, core::ErrorCode::kInvalidArgument, "request headers exceed 16 KiB", "header_limit");
+                fail(
+                    431,
+                    core::ErrorCode::kInvalidArgument,
+                    "request headers exceed 16 KiB",
+                    "header_limit"
+                );
             } else {
-                fail(400, core::ErrorCode::kInvalidArgument, fmt::format("malformed HTTP request: {}", hec.message()), "malformed");
+                fail(
+                    400,
+                    core::ErrorCode::kInvalidArgument,
+                    fmt::format("malformed HTTP request: {}", hec.message()),
+                    "malformed"
+                );
             }
             stream.expires_after(std::chrono::seconds(5));
             co_await bhttp::async_write(stream, res, kTuple);
@@ -368,8 +409,14 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
         if (auto it = hdr.find("x-request-id"); it != hdr.end() && SafeRequestId(it->value())) {
             rid = std::string(it->value());
         }
-        if (hdr.has_content_length() && parser.content_length() && *parser.content_length() > opts.body_limit) {
-            fail(413, core::ErrorCode::kPayloadTooLarge, fmt::format("request body exceeds {} bytes", opts.body_limit), "body_limit");
+        if (hdr.has_content_length() && parser.content_length() &&
+            *parser.content_length() > opts.body_limit) {
+            fail(
+                413,
+                core::ErrorCode::kPayloadTooLarge,
+                fmt::format("request body exceeds {} bytes", opts.body_limit),
+                "body_limit"
+            );
             stream.expires_after(std::chrono::seconds(5));
             co_await bhttp::async_write(stream, res, kTuple);
             stream.socket().shutdown(tcp::socket::shutdown_both);
@@ -378,8 +425,17 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
         // Only "chunked" is a transfer coding we read. Any other (xchunked, gzip) would leave
         // the body unread and parsed as the next request: a request-smuggling building block
         // behind a proxy. Refuse it and close.
-        if (auto te = hdr.find(bhttp::field::transfer_encoding); te != hdr.end() && !beast::iequals(te->value(), "chunked")) {
-            fail(400, core::ErrorCode::kInvalidArgument, fmt::format("Transfer-Encoding \"{}\" is not supported; send chunked or a Content-Length", core::ToValidUtf8(std::string_view(te->value()).substr(0, 64))), "transfer_encoding");
+        if (auto te = hdr.find(bhttp::field::transfer_encoding);
+            te != hdr.end() && !beast::iequals(te->value(), "chunked")) {
+            fail(
+                400,
+                core::ErrorCode::kInvalidArgument,
+                fmt::format(
+                    "Transfer-Encoding \"{}\" is not supported; send chunked or a Content-Length",
+                    core::ToValidUtf8(std::string_view(te->value()).substr(0, 64))
+                ),
+                "transfer_encoding"
+            );
             stream.expires_after(std::chrono::seconds(5));
             co_await bhttp::async_write(stream, res, kTuple);
             stream.socket().shutdown(tcp::socket::shutdown_both);
@@ -405,9 +461,19 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
         }
         if (bec) {
             if (bec == bhttp::error::body_limit) {
-                fail(413, core::ErrorCode::kPayloadTooLarge, fmt::format("request body exceeds {} bytes", opts.body_limit), "body_limit");
+                fail(
+                    413,
+                    core::ErrorCode::kPayloadTooLarge,
+                    fmt::format("request body exceeds {} bytes", opts.body_limit),
+                    "body_limit"
+                );
             } else if (bec == beast::error::timeout) {
-                fail(408, core::ErrorCode::kRequestTimeout, "request body took too long", "body_timeout");
+                fail(
+                    408,
+                    core::ErrorCode::kRequestTimeout,
+                    "request body took too long",
+                    "body_timeout"
+                );
             } else {
                 co_return;
             }
@@ -440,7 +506,12 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
         auto parsed = boost::urls::parse_origin_form(target);
         if (!parsed) {
             req->route = "unmatched";
-            out = Response{400, "application/json", {}, ErrorBody(core::ErrorCode::kInvalidArgument, "malformed request target"), {}};
+            out = Response{
+                400,
+                "application/json",
+                {},
+                ErrorBody(core::ErrorCode::kInvalidArgument, "malformed request target"),
+                {}};
         } else {
             req->path = std::string(parsed->path());
             for (auto p : parsed->params()) {
@@ -452,7 +523,14 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
             } else if (pending.load() >= opts.max_pending) {
                 req->route = "overload";
                 rejected.Inc({"overload"});
-                out = Response{503, "application/json", {{"retry-after", "1"}}, ErrorBody(core::ErrorCode::kUnavailable, "the server is overloaded; retry shortly"), {}};
+                out = Response{
+                    503,
+                    "application/json",
+                    {{"retry-after", "1"}},
+                    ErrorBody(
+                        core::ErrorCode::kUnavailable, "the server is overloaded; retry shortly"
+                    ),
+                    {}};
             } else {
                 pending++;
                 inflight.Add({}, 1);
@@ -469,7 +547,9 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
                             auto h = std::make_shared<H>(std::move(handler));
                             auto done = [h](Response r) {
                                 auto ex = asio::get_associated_executor(*h);
-                                asio::post(ex, [h, r = std::move(r)]() mutable { std::move (*h)(std::move(r)); });
+                                asio::post(ex, [h, r = std::move(r)]() mutable {
+                                    std::move (*h)(std::move(r));
+                                });
                             };
                             bool accepted = false;
                             try {
@@ -489,7 +569,9 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
                 if (!taken) {
                     auto work = asio::co_spawn(
                         workers,
-                        [this, raw, route]() -> awaitable<Response> { co_return Dispatch(*raw, *route); },
+                        [this, raw, route]() -> awaitable<Response> {
+                            co_return Dispatch(*raw, *route);
+                        },
                         use_awaitable
                     );
                     out = co_await std::move(work);
@@ -499,7 +581,8 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
             }
         }
 
-        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         requests.Inc({req->route, req->method, std::to_string(out.status)});
         latency.Observe({req->route, req->method}, secs);
         core::Log(
@@ -536,7 +619,8 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
     }
 }
 
-awaitable<void> Server::Impl::Stream(beast::tcp_stream& stream, Response& res, const std::string& rid) {
+awaitable<void>
+Server::Impl::Stream(beast::tcp_stream& stream, Response& res, const std::string& rid) {
     std::string head = fmt::format(
         "HTTP/1.1 {} OK\r\nContent-Type: {}\r\nCache-Control: no-cache\r\nConnection: close\r\n"
         "X-Request-Id: {}\r\nX-Accel-Buffering: no\r\n",
@@ -583,7 +667,9 @@ awaitable<void> Server::Impl::Stream(beast::tcp_stream& stream, Response& res, c
         auto [tec] = co_await sink->timer().async_wait(kTuple);
         if (!tec) {  // the heartbeat fired: nothing happened for a while
             stream.expires_after(opts.body_timeout);
-            auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(std::string_view(": keep-alive\n\n")), kTuple);
+            auto [wec, wn] = co_await asio::async_write(
+                stream, asio::buffer(std::string_view(": keep-alive\n\n")), kTuple
+            );
             if (wec) {
                 sink->Close();
                 co_return;
@@ -622,7 +708,9 @@ core::Result<void> Server::Bind() {
     const std::string& listen = impl_->opts.listen;
     auto colon = listen.rfind(':');
     if (colon == std::string::npos) {
-        return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("--listen \"{}\": use HOST:PORT", listen));
+        return core::Fail(
+            core::ErrorCode::kInvalidArgument, fmt::format("--listen \"{}\": use HOST:PORT", listen)
+        );
     }
     std::string host = listen.substr(0, colon);
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -635,12 +723,16 @@ core::Result<void> Server::Bind() {
         port = -1;
     }
     if (port < 0 || port > 65535) {
-        return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("--listen \"{}\": bad port", listen));
+        return core::Fail(
+            core::ErrorCode::kInvalidArgument, fmt::format("--listen \"{}\": bad port", listen)
+        );
     }
     boost::system::error_code ec;
     auto addr = asio::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
     if (ec) {
-        return core::Fail(core::ErrorCode::kInvalidArgument, fmt::format("--listen \"{}\": bad address", listen));
+        return core::Fail(
+            core::ErrorCode::kInvalidArgument, fmt::format("--listen \"{}\": bad address", listen)
+        );
     }
     tcp::endpoint ep(addr, static_cast<uint16_t>(port));
     auto& a = impl_->acceptor;
@@ -653,7 +745,10 @@ core::Result<void> Server::Bind() {
         a.listen(asio::socket_base::max_listen_connections, ec);
     }
     if (ec) {
-        return core::Fail(core::ErrorCode::kUnavailable, fmt::format("cannot listen on {}: {}", listen, ec.message()));
+        return core::Fail(
+            core::ErrorCode::kUnavailable,
+            fmt::format("cannot listen on {}: {}", listen, ec.message())
+        );
     }
     return {};
 }
@@ -697,9 +792,13 @@ void Server::Run() {
     reaper.join();
 }
 
-bool Server::Draining() const { return impl_->draining.load(); }
+bool Server::Draining() const {
+    return impl_->draining.load();
+}
 
-asio::io_context& Server::io_context() { return impl_->ioc; }
+asio::io_context& Server::io_context() {
+    return impl_->ioc;
+}
 
 void Server::Stop() {
     asio::post(impl_->ioc, [im = impl_.get()] { im->BeginStop(); });

@@ -27,17 +27,45 @@ class Incidents {
 public:
     // `operator_tenant` (a name, may be empty) is the cloud team's tenant: only its incidents
     // look into other tenants (their alerts, changes and downtime) and reach the status page.
-    Incidents(store::Store& store, const metrics::Tsdb* tsdb, const core::Clock& clock, std::string operator_tenant = "")
+    Incidents(
+        store::Store& store,
+        const metrics::Tsdb* tsdb,
+        const core::Clock& clock,
+        std::string operator_tenant = ""
+    )
         : store_(store), tsdb_(tsdb), clock_(clock), operator_tenant_(std::move(operator_tenant)) {}
 
     // A P1 page opened: declare an incident for it (once per page) with the on-call user as lead.
     void DeclareFromPage(const store::Object& page);
 
     // Actions; `by` is the actor's name; `audit` is the caller's event, written with the change.
-    core::Result<store::Object> SetStatus(const std::string& id, const std::string& status, const std::string& note, const std::string& by, store::AuditEvent audit);
-    core::Result<store::Object> Assign(const std::string& id, const std::string& role, const std::string& user, const std::string& by, store::AuditEvent audit);
-    core::Result<store::Object> Note(const std::string& id, const std::string& text, bool is_public, const std::string& by, store::AuditEvent audit);
-    core::Result<store::Object> SetPostmortemState(const std::string& id, const std::string& state, const std::string& by, store::AuditEvent audit);
+    core::Result<store::Object> SetStatus(
+        const std::string& id,
+        const std::string& status,
+        const std::string& note,
+        const std::string& by,
+        store::AuditEvent audit
+    );
+    core::Result<store::Object> Assign(
+        const std::string& id,
+        const std::string& role,
+        const std::string& user,
+        const std::string& by,
+        store::AuditEvent audit
+    );
+    core::Result<store::Object> Note(
+        const std::string& id,
+        const std::string& text,
+        bool is_public,
+        const std::string& by,
+        store::AuditEvent audit
+    );
+    core::Result<store::Object> SetPostmortemState(
+        const std::string& id,
+        const std::string& state,
+        const std::string& by,
+        store::AuditEvent audit
+    );
 
     // Every entry, oldest first: {at, type, text, by?, source?}.
     boost::json::array Timeline(const store::Object& incident);
@@ -45,11 +73,15 @@ public:
     // The public status page: open and recent public incidents, no private detail.
     std::string StatusPageHtml();
     // The shift hand-off report for a tenant over [from, to).
-    boost::json::object Handoff(const std::string& tenant, core::TimePoint from, core::TimePoint to);
+    boost::json::object
+    Handoff(const std::string& tenant, core::TimePoint from, core::TimePoint to);
 
 private:
-    core::Result<store::Object> Change(const std::string& id, store::AuditEvent audit,
-                                       const std::function<core::Result<void>(store::Object&, const std::string& now)>& fn);
+    core::Result<store::Object> Change(
+        const std::string& id,
+        store::AuditEvent audit,
+        const std::function<core::Result<void>(store::Object&, const std::string& now)>& fn
+    );
     // The affected tenants an incident may look into: all it names if it is the operator
     // tenant's, else only its own (a customer cannot read another's alerts through one).
     std::vector<std::string> VisibleTenants(const store::Object& incident);
@@ -61,6 +93,13 @@ private:
 };
 
 // Appends an entry to an incident's own timeline (status.timeline).
-void AddEntry(store::Object& incident, const std::string& now, std::string type, std::string text, const std::string& by, bool is_public = false);
+void AddEntry(
+    store::Object& incident,
+    const std::string& now,
+    std::string type,
+    std::string text,
+    const std::string& by,
+    bool is_public = false
+);
 
 }  // namespace hangar::incidents

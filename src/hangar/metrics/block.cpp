@@ -1,17 +1,17 @@
 #include "hangar/metrics/block.hpp"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
-#include <boost/json.hpp>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
 
 #include "hangar/metrics/codec.hpp"
 
@@ -30,7 +30,9 @@ constexpr std::string_view kIndexMagic = "HANGARIDX1";
 Result<void> WriteFile(const std::string& path, std::string_view data) {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
-        return Fail(ErrorCode::kInternal, fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+        return Fail(
+            ErrorCode::kInternal, fmt::format("cannot write {}: {}", path, std::strerror(errno))
+        );
     }
     const char* p = data.data();
     size_t left = data.size();
@@ -41,7 +43,9 @@ Result<void> WriteFile(const std::string& path, std::string_view data) {
         }
         if (n < 0) {
             ::close(fd);
-            return Fail(ErrorCode::kInternal, fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+            return Fail(
+                ErrorCode::kInternal, fmt::format("cannot write {}: {}", path, std::strerror(errno))
+            );
         }
         p += n;
         left -= static_cast<size_t>(n);
@@ -61,7 +65,9 @@ void SyncDir(const std::string& dir) {
 Result<std::pair<const char*, size_t>> Map(const std::string& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        return Fail(ErrorCode::kInternal, fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+        return Fail(
+            ErrorCode::kInternal, fmt::format("cannot open {}: {}", path, std::strerror(errno))
+        );
     }
     struct stat st {};
     ::fstat(fd, &st);
@@ -73,7 +79,9 @@ Result<std::pair<const char*, size_t>> Map(const std::string& path) {
     void* p = ::mmap(nullptr, len, PROT_READ, MAP_SHARED, fd, 0);
     ::close(fd);
     if (p == MAP_FAILED) {
-        return Fail(ErrorCode::kInternal, fmt::format("cannot map {}: {}", path, std::strerror(errno)));
+        return Fail(
+            ErrorCode::kInternal, fmt::format("cannot map {}: {}", path, std::strerror(errno))
+        );
     }
     return std::pair<const char*, size_t>{static_cast<const char*>(p), len};
 }
@@ -93,7 +101,11 @@ Block::~Block() {
     }
 }
 
-Result<std::string> Block::Write(const std::string& parent, const BlockMeta& meta, std::span<const BlockSeries> series) {
+Result<std::string> Block::Write(
+    const std::string& parent,
+    const BlockMeta& meta,
+    std::span<const BlockSeries> series
+) {
     std::string name = fmt::format("{:015d}-{:015d}-{}", meta.mint, meta.maxt, meta.resolution);
     std::string tmp = parent + "/.tmp-" + name;
     std::string final_path = parent + "/" + name;
@@ -124,8 +136,13 @@ Result<std::string> Block::Write(const std::string& parent, const BlockMeta& met
         }
     }
     json::object js{
-        {"mint", m.mint}, {"maxt", m.maxt}, {"resolution", m.resolution},
-        {"series", m.series}, {"samples", m.samples}, {"chunks", m.chunks}, {"version", 1},
+        {"mint", m.mint},
+        {"maxt", m.maxt},
+        {"resolution", m.resolution},
+        {"series", m.series},
+        {"samples", m.samples},
+        {"chunks", m.chunks},
+        {"version", 1},
     };
     if (auto r = WriteFile(tmp + "/chunks", chunks); !r) {
         return Fail(r.error());
@@ -163,7 +180,9 @@ Result<std::shared_ptr<Block>> Block::Open(const std::string& path) {
         b->meta_.samples = js.at("samples").to_number<uint64_t>();
         b->meta_.chunks = js.at("chunks").to_number<uint64_t>();
     } catch (const std::exception& e) {
-        return Fail(ErrorCode::kInternal, fmt::format("block {} has a bad meta.json: {}", path, e.what()));
+        return Fail(
+            ErrorCode::kInternal, fmt::format("block {} has a bad meta.json: {}", path, e.what())
+        );
     }
     auto idx = Map(path + "/index");
     if (!idx) {
@@ -177,13 +196,16 @@ Result<std::shared_ptr<Block>> Block::Open(const std::string& path) {
     }
     b->chunks_ = ch->first;
     b->chunks_len_ = ch->second;
-    if (b->index_len_ < kIndexMagic.size() || std::string_view(b->index_, kIndexMagic.size()) != kIndexMagic) {
+    if (b->index_len_ < kIndexMagic.size() ||
+        std::string_view(b->index_, kIndexMagic.size()) != kIndexMagic) {
         return Fail(ErrorCode::kInternal, fmt::format("block {} has a bad index", path));
     }
     return b;
 }
 
-void Block::ForEachSeries(const std::function<void(std::string_view, std::vector<LabelView>&, uint64_t)>& fn) const {
+void Block::ForEachSeries(
+    const std::function<void(std::string_view, std::vector<LabelView>&, uint64_t)>& fn
+) const {
     std::string_view all(index_, index_len_);
     Decoder d(all.substr(kIndexMagic.size()));
     std::vector<LabelView> labels;
@@ -220,7 +242,8 @@ std::vector<ChunkMeta> Block::Chunks(uint64_t handle) const {
     }
     for (uint64_t i = 0; i < n; ++i) {
         ChunkMeta m;
-        if (!d.Varint(m.mint) || !d.Varint(m.maxt) || !d.Uvarint(m.offset) || !d.Uvarint(m.length)) {
+        if (!d.Varint(m.mint) || !d.Varint(m.maxt) || !d.Uvarint(m.offset) ||
+            !d.Uvarint(m.length)) {
             break;
         }
         if (m.offset + m.length > chunks_len_) {

@@ -25,7 +25,7 @@ struct ChunkMeta {
 struct BlockSeries {
     std::string_view tenant;
     const Labels* labels = nullptr;
-    std::vector<std::string> chunks;  // encoded, in time order
+    std::vector<std::string> chunks;                  // encoded, in time order
     std::vector<std::pair<int64_t, int64_t>> ranges;  // [mint, maxt] per chunk
 };
 
@@ -42,13 +42,14 @@ public:
     Block& operator=(const Block&) = delete;
 
     // Writes a block under `parent` and returns its folder's path.
-    static core::Result<std::string> Write(
-        const std::string& parent, const BlockMeta& meta, std::span<const BlockSeries> series
-    );
+    static core::Result<std::string>
+    Write(const std::string& parent, const BlockMeta& meta, std::span<const BlockSeries> series);
     static core::Result<std::shared_ptr<Block>> Open(const std::string& path);
 
     // Calls fn(tenant, labels, handle) for every series; `handle` finds its chunks.
-    void ForEachSeries(const std::function<void(std::string_view, std::vector<LabelView>&, uint64_t)>& fn) const;
+    void ForEachSeries(
+        const std::function<void(std::string_view, std::vector<LabelView>&, uint64_t)>& fn
+    ) const;
     std::vector<ChunkMeta> Chunks(uint64_t handle) const;
     std::string_view ChunkBytes(const ChunkMeta& m) const;
 

@@ -1,7 +1,7 @@
 #include "hangar/metrics/chunk.hpp"
 
-#include <cstdint>
 #include <bit>
+#include <cstdint>
 #include <cstring>
 
 namespace hangar::metrics {
@@ -14,7 +14,9 @@ bool FitsBits(int64_t v, int n) {  // v fits in an n-bit two's complement field
 
 }  // namespace
 
-ChunkWriter::ChunkWriter() { buf_.assign(2, '\0'); }
+ChunkWriter::ChunkWriter() {
+    buf_.assign(2, '\0');
+}
 
 std::string ChunkWriter::Take() {
     std::string out = std::move(buf_);
@@ -41,7 +43,8 @@ void ChunkWriter::PutBits(uint64_t value, int n) {
         }
         int take = n < free_ ? n : free_;
         uint64_t part = (value >> (n - take)) & ((uint64_t{1} << take) - 1);
-        buf_.back() = static_cast<char>(static_cast<uint8_t>(buf_.back()) | (part << (free_ - take)));
+        buf_.back() =
+            static_cast<char>(static_cast<uint8_t>(buf_.back()) | (part << (free_ - take)));
         free_ -= take;
         n -= take;
     }
@@ -129,10 +132,13 @@ ChunkIterator::ChunkIterator(std::string_view bytes) : b_(bytes) {
         error_ = true;
         return;
     }
-    total_ = static_cast<uint16_t>((static_cast<uint8_t>(b_[0]) << 8) | static_cast<uint8_t>(b_[1]));
+    total_ =
+        static_cast<uint16_t>((static_cast<uint8_t>(b_[0]) << 8) | static_cast<uint8_t>(b_[1]));
 }
 
-double ChunkIterator::v() const { return std::bit_cast<double>(v_bits_); }
+double ChunkIterator::v() const {
+    return std::bit_cast<double>(v_bits_);
+}
 
 bool ChunkIterator::Bit(bool& out) {
     if (pos_ >= b_.size()) {
@@ -250,7 +256,8 @@ bool ChunkIterator::Next() {
         ok = Uvarint(d);
         t_delta_ = static_cast<int64_t>(d);
         // A corrupted chunk can hold any bits: an overflowing time is an error, not UB.
-        ok = ok && d <= static_cast<uint64_t>(INT64_MAX) && !__builtin_add_overflow(t_, t_delta_, &t_);
+        ok = ok && d <= static_cast<uint64_t>(INT64_MAX) &&
+             !__builtin_add_overflow(t_, t_delta_, &t_);
         ok = ok && ReadValue();
     } else {
         int prefix = 0;
@@ -275,7 +282,8 @@ bool ChunkIterator::Next() {
             }
             dod = static_cast<int64_t>(raw);
         }
-        ok = ok && !__builtin_add_overflow(t_delta_, dod, &t_delta_) && !__builtin_add_overflow(t_, t_delta_, &t_);
+        ok = ok && !__builtin_add_overflow(t_delta_, dod, &t_delta_) &&
+             !__builtin_add_overflow(t_, t_delta_, &t_);
         ok = ok && ReadValue();
     }
     if (!ok) {

@@ -54,11 +54,11 @@ TEST(ChunkTest, RoundTripsEveryTimestampBucketAndSpecialValue) {
         {0, -0.0},
         {1, nan},
         {3, inf},
-        {10'000, -inf},               // dod in 14 bits
-        {80'000, 1e-300},             // 17 bits
-        {700'000, 1e300},             // 20 bits
-        {5'000'000'000'000, 42.5},    // 64 bits
-        {5'000'000'000'001, 42.5},    // huge negative dod
+        {10'000, -inf},             // dod in 14 bits
+        {80'000, 1e-300},           // 17 bits
+        {700'000, 1e300},           // 20 bits
+        {5'000'000'000'000, 42.5},  // 64 bits
+        {5'000'000'000'001, 42.5},  // huge negative dod
         {5'000'000'000'002, 42.25},
         {5'000'000'000'003, std::numeric_limits<double>::denorm_min()},
         {5'000'000'000'004, std::numeric_limits<double>::max()},
@@ -72,7 +72,8 @@ TEST(ChunkTest, RoundTripsRandomData) {
     int64_t t = 1'000'000;
     for (int i = 0; i < 120; ++i) {
         t += static_cast<int64_t>(rng() % 100'000);
-        double v = (rng() % 3 == 0) ? static_cast<double>(rng() % 1000) : std::bit_cast<double>(rng() & ~(0x7ffull << 52));
+        double v = (rng() % 3 == 0) ? static_cast<double>(rng() % 1000)
+                                    : std::bit_cast<double>(rng() & ~(0x7ffull << 52));
         in.push_back({t, v});
     }
     ExpectSameBits(RoundTrip(in), in);

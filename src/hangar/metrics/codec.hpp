@@ -28,7 +28,9 @@ inline void PutFixed64(std::string& out, uint64_t v) {
     std::memcpy(b, &v, 8);  // little-endian hosts only (amd64, arm64), as protobuf's wire
     out.append(b, 8);
 }
-inline void PutDouble(std::string& out, double v) { PutFixed64(out, std::bit_cast<uint64_t>(v)); }
+inline void PutDouble(std::string& out, double v) {
+    PutFixed64(out, std::bit_cast<uint64_t>(v));
+}
 inline void PutString(std::string& out, std::string_view s) {
     PutUvarint(out, s.size());
     out.append(s);

@@ -16,11 +16,16 @@ using core::Result;
 
 std::string_view MetricTypeName(MetricType t) {
     switch (t) {
-        case MetricType::kCounter: return "counter";
-        case MetricType::kGauge: return "gauge";
-        case MetricType::kHistogram: return "histogram";
-        case MetricType::kSummary: return "summary";
-        case MetricType::kUntyped: return "untyped";
+        case MetricType::kCounter:
+            return "counter";
+        case MetricType::kGauge:
+            return "gauge";
+        case MetricType::kHistogram:
+            return "histogram";
+        case MetricType::kSummary:
+            return "summary";
+        case MetricType::kUntyped:
+            return "untyped";
     }
     return "untyped";
 }
@@ -30,7 +35,9 @@ std::optional<double> ParsePromFloat(std::string_view s) {
         return std::nullopt;
     }
     std::string lower(s);
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) {
+        return std::tolower(c);
+    });
     std::string_view body = lower;
     bool neg = false;
     if (body[0] == '+' || body[0] == '-') {
@@ -38,7 +45,8 @@ std::optional<double> ParsePromFloat(std::string_view s) {
         body.remove_prefix(1);
     }
     if (body == "inf" || body == "infinity") {
-        return neg ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+        return neg ? -std::numeric_limits<double>::infinity()
+                   : std::numeric_limits<double>::infinity();
     }
     if (body == "nan") {
         return std::numeric_limits<double>::quiet_NaN();
@@ -49,13 +57,15 @@ std::optional<double> ParsePromFloat(std::string_view s) {
     double v = 0;
     if (body.starts_with("0x")) {
         body.remove_prefix(2);
-        auto [p, ec] = std::from_chars(body.data(), body.data() + body.size(), v, std::chars_format::hex);
+        auto [p, ec] =
+            std::from_chars(body.data(), body.data() + body.size(), v, std::chars_format::hex);
         if (ec != std::errc() || p != body.data() + body.size()) {
             return std::nullopt;
         }
     } else {
         // Go accepts '_' between digits only with a base prefix; plain decimals have none.
-        auto [p, ec] = std::from_chars(body.data(), body.data() + body.size(), v, std::chars_format::general);
+        auto [p, ec] =
+            std::from_chars(body.data(), body.data() + body.size(), v, std::chars_format::general);
         if (ec == std::errc::result_out_of_range) {
             // Overflow is ±Inf in Go (with an error Prometheus treats as invalid); underflow is 0.
             return std::nullopt;
@@ -91,8 +101,8 @@ public:
         size_t start = i_;
         while (i_ < s_.size()) {
             char c = s_[i_];
-            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (metric && c == ':') ||
-                      (i_ > start && c >= '0' && c <= '9');
+            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+                      (metric && c == ':') || (i_ > start && c >= '0' && c <= '9');
             if (!ok) {
                 break;
             }
@@ -161,12 +171,14 @@ std::string UnescapeHelp(std::string_view s) {
 }
 
 // The family a sample belongs to: histogram and summary samples carry suffixes.
-std::string_view FamilyOf(std::string_view name, const std::map<std::string, MetricType, std::less<>>& types) {
+std::string_view
+FamilyOf(std::string_view name, const std::map<std::string, MetricType, std::less<>>& types) {
     for (std::string_view suffix : {"_bucket", "_sum", "_count", "_created"}) {
         if (name.size() > suffix.size() && name.ends_with(suffix)) {
             std::string_view base = name.substr(0, name.size() - suffix.size());
             auto it = types.find(base);
-            if (it != types.end() && (it->second == MetricType::kHistogram || it->second == MetricType::kSummary) &&
+            if (it != types.end() &&
+                (it->second == MetricType::kHistogram || it->second == MetricType::kSummary) &&
                 (suffix != "_bucket" || it->second == MetricType::kHistogram)) {
                 return base;
             }
@@ -288,13 +300,18 @@ Result<Exposition> ParseExposition(std::string_view text) {
             }
         }
         if (!spaced && !p.End() && p.Peek() != ' ' && p.Peek() != '\t') {
-            return Fail(p.Err(fmt::format("unexpected '{}' after the metric name and labels", p.Peek())));
+            return Fail(
+                p.Err(fmt::format("unexpected '{}' after the metric name and labels", p.Peek()))
+            );
         }
         p.Spaces();
         std::string_view vtok = p.Token();
         auto v = ParsePromFloat(vtok);
         if (!v) {
-            return Fail(p.Err(vtok.empty() ? std::string("expected a value") : fmt::format("invalid value \"{}\"", vtok)));
+            return Fail(p.Err(
+                vtok.empty() ? std::string("expected a value")
+                             : fmt::format("invalid value \"{}\"", vtok)
+            ));
         }
         s.value = *v;
         p.Spaces();
@@ -320,7 +337,8 @@ Result<Exposition> ParseExposition(std::string_view text) {
         if (type == MetricType::kHistogram && name.ends_with("_bucket") && fam != name) {
             auto le = Get(s.labels, "le");
             if (le.empty() || !ParsePromFloat(le)) {
-                return Fail(p.Err(fmt::format("histogram bucket {} needs a numeric le label", name)));
+                return Fail(p.Err(fmt::format("histogram bucket {} needs a numeric le label", name))
+                );
             }
         }
         if (type == MetricType::kSummary && fam == name) {
@@ -330,7 +348,9 @@ Result<Exposition> ParseExposition(std::string_view text) {
             }
         }
         if (type == MetricType::kHistogram && fam == name) {
-            return Fail(p.Err(fmt::format("histogram {} has a sample without _bucket, _sum or _count", name)));
+            return Fail(p.Err(
+                fmt::format("histogram {} has a sample without _bucket, _sum or _count", name)
+            ));
         }
         family(fam);
         out.samples.push_back(std::move(s));

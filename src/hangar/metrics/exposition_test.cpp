@@ -47,7 +47,10 @@ TEST(ExpositionTest, ParsesTheReferenceExampleWithEscapesHistogramsSummariesAndS
     ASSERT_TRUE(r) << r.error().message;
     ASSERT_EQ(r->samples.size(), 16u);
     const auto& first = r->samples[0];
-    EXPECT_EQ(first.labels, (Labels{{"__name__", "http_requests_total"}, {"code", "200"}, {"method", "post"}}));
+    EXPECT_EQ(
+        first.labels,
+        (Labels{{"__name__", "http_requests_total"}, {"code", "200"}, {"method", "post"}})
+    );
     EXPECT_EQ(first.value, 1027);
     EXPECT_EQ(first.timestamp_ms, 1395066363000);
     EXPECT_EQ(r->samples[1].value, 3);
@@ -73,7 +76,8 @@ TEST(ExpositionTest, ParsesTheReferenceExampleWithEscapesHistogramsSummariesAndS
         if (f.name == "go_gc_help") {
             EXPECT_EQ(f.help, "Help with a \\ backslash and a \n newline.");
         }
-        EXPECT_NE(f.name, "http_request_duration_seconds_bucket") << "suffixes belong to their family";
+        EXPECT_NE(f.name, "http_request_duration_seconds_bucket")
+            << "suffixes belong to their family";
     }
     EXPECT_TRUE(hist);
 }
@@ -96,7 +100,8 @@ TEST(ExpositionTest, ErrorsNameTheLineAndWhatWasExpected) {
         {"# TYPE m counter\n# TYPE m gauge\n", "line 2: second # TYPE line for m"},
         {"m{a=\"1\",a=\"2\"} 1", "line 1: label \"a\" appears twice"},
         {"{a=\"1\"} 1", "line 1: expected a metric name"},
-        {"# TYPE h histogram\nh_bucket 1\n", "line 2: histogram bucket h_bucket needs a numeric le label"},
+        {"# TYPE h histogram\nh_bucket 1\n",
+         "line 2: histogram bucket h_bucket needs a numeric le label"},
         {"# TYPE s summary\ns 1\n", "line 2: summary s needs a numeric quantile label"},
         {"m-x 1", "line 1: unexpected '-' after the metric name and labels"},
     };

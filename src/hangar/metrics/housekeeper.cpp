@@ -13,9 +13,18 @@ int64_t Millis(core::TimePoint t) {
 
 }  // namespace
 
-Housekeeper::Housekeeper(Tsdb& db, core::MetricsRegistry& registry, const core::Clock& clock,
-                         std::chrono::milliseconds interval, std::string instance)
-    : db_(db), registry_(registry), clock_(clock), instance_(std::move(instance)), loop_(interval, [this] { Tick(); }) {}
+Housekeeper::Housekeeper(
+    Tsdb& db,
+    core::MetricsRegistry& registry,
+    const core::Clock& clock,
+    std::chrono::milliseconds interval,
+    std::string instance
+)
+    : db_(db),
+      registry_(registry),
+      clock_(clock),
+      instance_(std::move(instance)),
+      loop_(interval, [this] { Tick(); }) {}
 
 void Housekeeper::ScrapeSelf() {
     auto parsed = ParseExposition(registry_.Render());

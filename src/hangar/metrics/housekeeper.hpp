@@ -15,8 +15,13 @@ namespace hangar::metrics {
 
 class Housekeeper {
 public:
-    Housekeeper(Tsdb& db, core::MetricsRegistry& registry, const core::Clock& clock, std::chrono::milliseconds interval,
-                std::string instance);
+    Housekeeper(
+        Tsdb& db,
+        core::MetricsRegistry& registry,
+        const core::Clock& clock,
+        std::chrono::milliseconds interval,
+        std::string instance
+    );
     void Start() { loop_.Start(); }
     void Stop() { loop_.Stop(); }
     // One self-scrape now (tests call it directly).
@@ -28,7 +33,8 @@ private:
     core::MetricsRegistry& registry_;
     const core::Clock& clock_;
     std::string instance_;
-    std::chrono::steady_clock::time_point next_maintain_ = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    std::chrono::steady_clock::time_point next_maintain_ =
+        std::chrono::steady_clock::now() + std::chrono::minutes(1);
     core::Periodic loop_;  // last: stopped before the members it uses go
 };
 

@@ -33,18 +33,27 @@ Result<void> Normalize(std::vector<L>& labels, bool need_name = true) {
     for (size_t i = 0; i < labels.size(); ++i) {
         const L& l = labels[i];
         if (i > 0 && labels[i - 1].name == l.name) {
-            return Fail(ErrorCode::kInvalidArgument, fmt::format("label \"{}\" appears twice", l.name));
+            return Fail(
+                ErrorCode::kInvalidArgument, fmt::format("label \"{}\" appears twice", l.name)
+            );
         }
         if (l.name == kMetricName) {
             if (!ValidMetricName(l.value)) {
-                return Fail(ErrorCode::kInvalidArgument, fmt::format("invalid metric name \"{}\"", l.value));
+                return Fail(
+                    ErrorCode::kInvalidArgument, fmt::format("invalid metric name \"{}\"", l.value)
+                );
             }
             named = true;
         } else if (!ValidLabelName(l.name)) {
-            return Fail(ErrorCode::kInvalidArgument, fmt::format("invalid label name \"{}\"", l.name));
+            return Fail(
+                ErrorCode::kInvalidArgument, fmt::format("invalid label name \"{}\"", l.name)
+            );
         }
         if (!ValidUtf8(l.value)) {
-            return Fail(ErrorCode::kInvalidArgument, fmt::format("label \"{}\" has a value that is not UTF-8", l.name));
+            return Fail(
+                ErrorCode::kInvalidArgument,
+                fmt::format("label \"{}\" has a value that is not UTF-8", l.name)
+            );
         }
     }
     if (!named && need_name) {
@@ -92,9 +101,15 @@ Labels ToLabels(std::span<const LabelView> views) {
     return out;
 }
 
-Result<void> NormalizeLabels(std::vector<LabelView>& labels) { return Normalize(labels); }
-Result<void> NormalizeLabels(Labels& labels) { return Normalize(labels); }
-Result<void> NormalizeLabelSet(Labels& labels) { return Normalize(labels, false); }
+Result<void> NormalizeLabels(std::vector<LabelView>& labels) {
+    return Normalize(labels);
+}
+Result<void> NormalizeLabels(Labels& labels) {
+    return Normalize(labels);
+}
+Result<void> NormalizeLabelSet(Labels& labels) {
+    return Normalize(labels, false);
+}
 
 bool ValidLabelName(std::string_view name) {
     if (name.empty()) {
@@ -102,7 +117,8 @@ bool ValidLabelName(std::string_view name) {
     }
     for (size_t i = 0; i < name.size(); ++i) {
         char c = name[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+                  (i > 0 && c >= '0' && c <= '9');
         if (!ok) {
             return false;
         }
@@ -198,7 +214,12 @@ Result<Matcher> Matcher::Make(MatchOp op, std::string name, std::string value) {
             RE2 alone(m.value_, opts);  // for an error message about what the user wrote
             return Fail(
                 ErrorCode::kInvalidArgument,
-                fmt::format("invalid regular expression \"{}\" for label {}: {}", m.value_, m.name_, alone.ok() ? re->error() : alone.error())
+                fmt::format(
+                    "invalid regular expression \"{}\" for label {}: {}",
+                    m.value_,
+                    m.name_,
+                    alone.ok() ? re->error() : alone.error()
+                )
             );
         }
         m.re_ = std::move(re);
@@ -208,7 +229,9 @@ Result<Matcher> Matcher::Make(MatchOp op, std::string name, std::string value) {
             size_t start = 0;
             for (;;) {
                 size_t bar = m.value_.find('|', start);
-                set->push_back(m.value_.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
+                set->push_back(m.value_.substr(
+                    start, bar == std::string::npos ? std::string::npos : bar - start
+                ));
                 if (bar == std::string::npos) {
                     break;
                 }
@@ -224,8 +247,10 @@ Result<Matcher> Matcher::Make(MatchOp op, std::string name, std::string value) {
 
 bool Matcher::Matches(std::string_view value) const {
     switch (op_) {
-        case MatchOp::kEqual: return value == value_;
-        case MatchOp::kNotEqual: return value != value_;
+        case MatchOp::kEqual:
+            return value == value_;
+        case MatchOp::kNotEqual:
+            return value != value_;
         case MatchOp::kRegex:
             if (literals_) {
                 return std::binary_search(literals_->begin(), literals_->end(), value);

@@ -18,7 +18,9 @@ TEST(LabelsTest, NormalizeSortsDropsEmptyValuesAndRejectsBadNames) {
     std::vector<LabelView> bad = {{"__name__", "up"}, {"1a", "1"}};
     EXPECT_EQ(NormalizeLabels(bad).error().message, "invalid label name \"1a\"");
     std::vector<LabelView> noname = {{"a", "1"}};
-    EXPECT_EQ(NormalizeLabels(noname).error().message, "series has no metric name (label __name__)");
+    EXPECT_EQ(
+        NormalizeLabels(noname).error().message, "series has no metric name (label __name__)"
+    );
     std::vector<LabelView> badname = {{"__name__", "a-b"}};
     EXPECT_EQ(NormalizeLabels(badname).error().message, "invalid metric name \"a-b\"");
     std::vector<LabelView> utf = {{"__name__", "up"}, {"x", "\xff"}};
@@ -40,7 +42,9 @@ TEST(LabelsTest, EqualSetsHashEqualAndBoundariesMatter) {
     std::vector<LabelView> v = {{"__name__", "up"}, {"ab", "c"}};
     EXPECT_EQ(HashLabels(a), HashLabels(v));
     EXPECT_TRUE(SameLabels(a, v));
-    EXPECT_EQ(FormatLabels({{"__name__", "up"}, {"job", "a\"b\\c\nd"}}), "up{job=\"a\\\"b\\\\c\\nd\"}");
+    EXPECT_EQ(
+        FormatLabels({{"__name__", "up"}, {"job", "a\"b\\c\nd"}}), "up{job=\"a\\\"b\\\\c\\nd\"}"
+    );
 }
 
 TEST(LabelsTest, MatchersAreAnchoredRe2AndAbsentLabelsMatchEmpty) {
@@ -57,7 +61,9 @@ TEST(LabelsTest, MatchersAreAnchoredRe2AndAbsentLabelsMatchEmpty) {
     EXPECT_TRUE(dot->Matches("a\nb")) << "dot matches newline, as Prometheus's (?s)";
     auto bad = Matcher::Make(MatchOp::kRegex, "x", "(");
     ASSERT_FALSE(bad);
-    EXPECT_NE(bad.error().message.find("invalid regular expression \"(\" for label x"), std::string::npos);
+    EXPECT_NE(
+        bad.error().message.find("invalid regular expression \"(\" for label x"), std::string::npos
+    );
 }
 
 TEST(LabelsTest, LiteralAlternationsMatchAsSetsWithTheRegexMeaning) {
@@ -74,7 +80,8 @@ TEST(LabelsTest, LiteralAlternationsMatchAsSetsWithTheRegexMeaning) {
     auto not_set = Matcher::Make(MatchOp::kNotRegex, "x", "a|b");
     EXPECT_FALSE(not_set->Matches("a"));
     EXPECT_TRUE(not_set->Matches("c"));
-    EXPECT_EQ(Matcher::Make(MatchOp::kRegex, "x", "a.|b")->Literals(), nullptr) << "a metacharacter: RE2";
+    EXPECT_EQ(Matcher::Make(MatchOp::kRegex, "x", "a.|b")->Literals(), nullptr)
+        << "a metacharacter: RE2";
     EXPECT_EQ(Matcher::Make(MatchOp::kRegex, "x", "a\\|b")->Literals(), nullptr);
 }
 

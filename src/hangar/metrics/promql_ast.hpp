@@ -19,13 +19,23 @@ enum class Card { kOneToOne, kManyToOne, kOneToMany };
 
 struct VectorMatching {
     Card card = Card::kOneToOne;
-    bool on = false;                  // on(...) rather than ignoring(...)
-    std::vector<std::string> labels;  // the on/ignoring list
-    std::vector<std::string> include; // group_left/group_right(...)
+    bool on = false;                   // on(...) rather than ignoring(...)
+    std::vector<std::string> labels;   // the on/ignoring list
+    std::vector<std::string> include;  // group_left/group_right(...)
 };
 
 struct Expr {
-    enum class Kind { kNumber, kString, kVectorSelector, kMatrixSelector, kCall, kAggregate, kBinary, kUnary, kParen };
+    enum class Kind {
+        kNumber,
+        kString,
+        kVectorSelector,
+        kMatrixSelector,
+        kCall,
+        kAggregate,
+        kBinary,
+        kUnary,
+        kParen
+    };
     Kind kind = Kind::kNumber;
     ValueType type = ValueType::kScalar;
 

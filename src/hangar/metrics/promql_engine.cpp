@@ -27,7 +27,9 @@ using LabelsRef = const Labels*;
 using Kind = Expr::Kind;
 
 constexpr uint64_t kStaleNaN = 0x7ff0000000000002ull;  // Prometheus's staleness marker
-bool IsStale(double v) { return std::bit_cast<uint64_t>(v) == kStaleNaN; }
+bool IsStale(double v) {
+    return std::bit_cast<uint64_t>(v) == kStaleNaN;
+}
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 struct Elem {
@@ -58,12 +60,15 @@ struct Fetched {
     int64_t last_end = std::numeric_limits<int64_t>::max();
 };
 
-std::unexpected<core::Error> ExecError(std::string msg) { return Fail(ErrorCode::kUnprocessable, std::move(msg)); }
+std::unexpected<core::Error> ExecError(std::string msg) {
+    return Fail(ErrorCode::kUnprocessable, std::move(msg));
+}
 
 LabelsPtr Without(const Labels& l, std::span<const std::string> names, bool drop_name) {
     auto out = std::make_shared<Labels>();
     for (const auto& p : l) {
-        if ((drop_name && p.name == kMetricName) || std::find(names.begin(), names.end(), p.name) != names.end()) {
+        if ((drop_name && p.name == kMetricName) ||
+            std::find(names.begin(), names.end(), p.name) != names.end()) {
             continue;
         }
         out->push_back(p);
@@ -119,7 +124,8 @@ struct GroupMemo {
 std::string MatchSignature(const Labels& l, const VectorMatching* m) {
     std::string s;
     for (const auto& p : l) {
-        bool listed = m != nullptr && std::find(m->labels.begin(), m->labels.end(), p.name) != m->labels.end();
+        bool listed = m != nullptr &&
+                      std::find(m->labels.begin(), m->labels.end(), p.name) != m->labels.end();
         bool use = (m != nullptr && m->on) ? listed : (!listed && p.name != kMetricName);
         if (use) {
             s += p.name;
@@ -142,13 +148,16 @@ double Quantile(double q, std::vector<double> values) {
         return std::numeric_limits<double>::infinity();
     }
     // Go sorts NaN first (its Less says NaN < everything).
-    std::sort(values.begin(), values.end(), [](double a, double b) { return std::isnan(a) ? !std::isnan(b) : a < b; });
+    std::sort(values.begin(), values.end(), [](double a, double b) {
+        return std::isnan(a) ? !std::isnan(b) : a < b;
+    });
     double n = static_cast<double>(values.size());
     double rank = q * (n - 1);
     double lower = std::max(0.0, std::floor(rank));
     double upper = std::min(n - 1, lower + 1);
     double weight = rank - std::floor(rank);
-    return values[static_cast<size_t>(lower)] * (1 - weight) + values[static_cast<size_t>(upper)] * weight;
+    return values[static_cast<size_t>(lower)] * (1 - weight) +
+           values[static_cast<size_t>(upper)] * weight;
 }
 
 struct Bucket {
@@ -163,7 +172,9 @@ double BucketQuantile(double q, std::vector<Bucket> b) {
     if (q > 1) {
         return std::numeric_limits<double>::infinity();
     }
-    std::sort(b.begin(), b.end(), [](const Bucket& x, const Bucket& y) { return x.upper < y.upper; });
+    std::sort(b.begin(), b.end(), [](const Bucket& x, const Bucket& y) {
+        return x.upper < y.upper;
+    });
     if (b.empty() || !std::isinf(b.back().upper) || b.back().upper < 0) {
         return kNaN;
     }
@@ -226,24 +237,38 @@ void KahanAdd(double inc, double& sum, double& c) {
 
 double ArithOrCompare(std::string_view op, double l, double r, bool& keep) {
     keep = true;
-    if (op == "+") return l + r;
-    if (op == "-") return l - r;
-    if (op == "*") return l * r;
-    if (op == "/") return l / r;
-    if (op == "%") return std::fmod(l, r);
-    if (op == "^") return std::pow(l, r);
-    if (op == "atan2") return std::atan2(l, r);
-    if (op == "==") keep = l == r;
-    else if (op == "!=") keep = l != r;
-    else if (op == ">") keep = l > r;
-    else if (op == "<") keep = l < r;
-    else if (op == ">=") keep = l >= r;
-    else if (op == "<=") keep = l <= r;
+    if (op == "+")
+        return l + r;
+    if (op == "-")
+        return l - r;
+    if (op == "*")
+        return l * r;
+    if (op == "/")
+        return l / r;
+    if (op == "%")
+        return std::fmod(l, r);
+    if (op == "^")
+        return std::pow(l, r);
+    if (op == "atan2")
+        return std::atan2(l, r);
+    if (op == "==")
+        keep = l == r;
+    else if (op == "!=")
+        keep = l != r;
+    else if (op == ">")
+        keep = l > r;
+    else if (op == "<")
+        keep = l < r;
+    else if (op == ">=")
+        keep = l >= r;
+    else if (op == "<=")
+        keep = l <= r;
     return l;
 }
 
 bool DropsName(std::string_view op) {
-    return op == "+" || op == "-" || op == "*" || op == "/" || op == "%" || op == "^" || op == "atan2";
+    return op == "+" || op == "-" || op == "*" || op == "/" || op == "%" || op == "^" ||
+           op == "atan2";
 }
 
 bool IsComparison(std::string_view op) {
@@ -309,13 +334,22 @@ std::vector<Elem> TopK(const std::vector<Elem>& in, int64_t k, bool top) {
 class Evaluator {
 public:
     Evaluator(const Tsdb& db, std::string_view tenant, const QueryOptions& o)
-        : db_(db), tenant_(tenant), opts_(o), deadline_(std::chrono::steady_clock::now() + o.timeout) {}
+        : db_(db),
+          tenant_(tenant),
+          opts_(o),
+          deadline_(std::chrono::steady_clock::now() + o.timeout) {}
 
     // Checked every node and every series: a query is cut off at its deadline, whatever its
     // shape, and the clock is read once every 256 checks.
     Result<void> InTime() {
         if ((++checks_ & 255U) == 0 && std::chrono::steady_clock::now() > deadline_) {
-            return Fail(ErrorCode::kRequestTimeout, fmt::format("query timed out in expression evaluation (the limit is {} ms)", opts_.timeout.count()));
+            return Fail(
+                ErrorCode::kRequestTimeout,
+                fmt::format(
+                    "query timed out in expression evaluation (the limit is {} ms)",
+                    opts_.timeout.count()
+                )
+            );
         }
         return {};
     }
@@ -323,7 +357,8 @@ public:
     Result<void> Prefetch(const Expr& e, int64_t start, int64_t end) {
         if (e.kind == Kind::kVectorSelector || e.kind == Kind::kMatrixSelector) {
             int64_t back = e.kind == Kind::kMatrixSelector ? e.range_ms : opts_.lookback_ms;
-            auto data = db_.Select(tenant_, e.matchers, start - e.offset_ms - back, end - e.offset_ms);
+            auto data =
+                db_.Select(tenant_, e.matchers, start - e.offset_ms - back, end - e.offset_ms);
             // Series arrive in creation order, as Prometheus's head hands them to its engine
             // (unsorted select); topk's ties depend on it.
             Fetched f;
@@ -333,13 +368,23 @@ public:
                 }
                 loaded_ += s.samples.size();
                 if (loaded_ > opts_.max_samples) {
-                    return ExecError("query processing would load too many samples into memory in query execution");
+                    return ExecError(
+                        "query processing would load too many samples into memory in query "
+                        "execution"
+                    );
                 }
                 f.labels.push_back(std::make_shared<const Labels>(std::move(s.labels)));
                 std::vector<Sample> clean;
-                bool stale = std::any_of(s.samples.begin(), s.samples.end(), [](const Sample& x) { return IsStale(x.v); });
+                bool stale = std::any_of(s.samples.begin(), s.samples.end(), [](const Sample& x) {
+                    return IsStale(x.v);
+                });
                 if (stale) {
-                    std::copy_if(s.samples.begin(), s.samples.end(), std::back_inserter(clean), [](const Sample& x) { return !IsStale(x.v); });
+                    std::copy_if(
+                        s.samples.begin(),
+                        s.samples.end(),
+                        std::back_inserter(clean),
+                        [](const Sample& x) { return !IsStale(x.v); }
+                    );
                     f.samples.push_back(std::move(clean));
                     f.with_stale.push_back(std::move(s.samples));
                 } else {
@@ -365,11 +410,16 @@ public:
             return Fail(t.error());
         }
         switch (e.kind) {
-            case Kind::kNumber: return Val{ValueType::kScalar, e.number, {}, {}, {}};
-            case Kind::kString: return Val{ValueType::kString, 0, {}, {}, e.text};
-            case Kind::kParen: return Eval(*e.args[0], ts);
-            case Kind::kVectorSelector: return Selector(e, ts);
-            case Kind::kMatrixSelector: return Matrix(e, ts);
+            case Kind::kNumber:
+                return Val{ValueType::kScalar, e.number, {}, {}, {}};
+            case Kind::kString:
+                return Val{ValueType::kString, 0, {}, {}, e.text};
+            case Kind::kParen:
+                return Eval(*e.args[0], ts);
+            case Kind::kVectorSelector:
+                return Selector(e, ts);
+            case Kind::kMatrixSelector:
+                return Matrix(e, ts);
             case Kind::kUnary: {
                 auto v = Eval(*e.args[0], ts);
                 if (!v) {
@@ -385,9 +435,12 @@ public:
                 }
                 return v;
             }
-            case Kind::kCall: return Call(e, ts);
-            case Kind::kAggregate: return Aggregate(e, ts);
-            case Kind::kBinary: return Binary(e, ts);
+            case Kind::kCall:
+                return Call(e, ts);
+            case Kind::kAggregate:
+                return Aggregate(e, ts);
+            case Kind::kBinary:
+                return Binary(e, ts);
         }
         return ExecError("unknown expression");
     }
@@ -433,7 +486,12 @@ private:
             const auto& s = f.with_stale[i].empty() ? f.samples[i] : f.with_stale[i];
             size_t& next = f.window[i].second;  // first sample after `ref`
             if (!slide) {
-                next = static_cast<size_t>(std::upper_bound(s.begin(), s.end(), ref, [](int64_t t, const Sample& x) { return t < x.t; }) - s.begin());
+                next = static_cast<size_t>(
+                    std::upper_bound(
+                        s.begin(), s.end(), ref, [](int64_t t, const Sample& x) { return t < x.t; }
+                    ) -
+                    s.begin()
+                );
             }
             while (next < s.size() && s[next].t <= ref) {
                 ++next;
@@ -462,7 +520,12 @@ private:
             const auto& s = f.samples[i];
             auto& [a, b] = f.window[i];
             if (!slide) {
-                a = static_cast<size_t>(std::lower_bound(s.begin(), s.end(), lo, [](const Sample& x, int64_t t) { return x.t < t; }) - s.begin());
+                a = static_cast<size_t>(
+                    std::lower_bound(
+                        s.begin(), s.end(), lo, [](const Sample& x, int64_t t) { return x.t < t; }
+                    ) -
+                    s.begin()
+                );
                 b = a;
             }
             while (a < s.size() && s[a].t < lo) {
@@ -479,7 +542,14 @@ private:
         return v;
     }
 
-    static double ExtrapolatedRate(const Expr& sel, std::span<const Sample> s, int64_t ts, bool counter, bool rate, bool& ok) {
+    static double ExtrapolatedRate(
+        const Expr& sel,
+        std::span<const Sample> s,
+        int64_t ts,
+        bool counter,
+        bool rate,
+        bool& ok
+    ) {
         ok = s.size() >= 2;
         if (!ok) {
             return 0;
@@ -585,18 +655,22 @@ private:
                 return v;
             }
             auto& memo = group_memo_[&e];
-            std::map<size_t, std::vector<Bucket>> groups;  // by group number: Prometheus's output order is not ours to keep
+            std::map<size_t, std::vector<Bucket>>
+                groups;  // by group number: Prometheus's output order is not ours to keep
             static const std::vector<std::string> kLe = {"le"};
             for (const auto& x : v->vec) {
                 auto le = ParsePromFloatView(Get(*x.labels, "le"));
                 if (!le) {
                     continue;  // a series without a valid le is ignored
                 }
-                size_t g = memo.Group(x.labels, [](const Labels& l) { return Without(l, kLe, true); });
+                size_t g =
+                    memo.Group(x.labels, [](const Labels& l) { return Without(l, kLe, true); });
                 groups[g].push_back({*le, x.v});
             }
             for (auto& [g, buckets] : groups) {
-                out.vec.push_back({memo.labels[g].get(), BucketQuantile(q->scalar, std::move(buckets))});
+                out.vec.push_back(
+                    {memo.labels[g].get(), BucketQuantile(q->scalar, std::move(buckets))}
+                );
             }
             return out;
         }
@@ -630,8 +704,9 @@ private:
                 p = s->scalar;
             }
             for (const auto& x : v->vec) {
-                double r = f == "clamp_min" ? std::max(p, x.v) : f == "clamp_max" ? std::min(p, x.v)
-                                                               : std::floor(x.v * (1 / p) + 0.5) / (1 / p);
+                double r = f == "clamp_min"   ? std::max(p, x.v)
+                           : f == "clamp_max" ? std::min(p, x.v)
+                                              : std::floor(x.v * (1 / p) + 0.5) / (1 / p);
                 if (f != "round" && (std::isnan(x.v) || std::isnan(p))) {
                     r = kNaN;
                 }
@@ -645,7 +720,9 @@ private:
         }
         if (arg->type == ValueType::kVector) {  // abs, ceil, floor
             for (const auto& x : arg->vec) {
-                double r = f == "abs" ? std::abs(x.v) : f == "ceil" ? std::ceil(x.v) : std::floor(x.v);
+                double r = f == "abs"    ? std::abs(x.v)
+                           : f == "ceil" ? std::ceil(x.v)
+                                         : std::floor(x.v);
                 out.vec.push_back({DropName(&e, x.labels), r});
             }
             return out;
@@ -708,7 +785,9 @@ private:
                 return ExecError(fmt::format("function {} is not implemented", f));
             }
             if (ok) {
-                out.vec.push_back({f == "last_over_time" ? r.labels : DropName(&e, r.labels, pos), v});
+                out.vec.push_back(
+                    {f == "last_over_time" ? r.labels : DropName(&e, r.labels, pos), v}
+                );
             }
         }
         return out;
@@ -851,7 +930,9 @@ private:
                 if (!keep) {
                     continue;
                 }
-                out.vec.push_back({(DropsName(op) || e.return_bool) ? DropName(&e, x.labels) : x.labels, v});
+                out.vec.push_back(
+                    {(DropsName(op) || e.return_bool) ? DropName(&e, x.labels) : x.labels, v}
+                );
             }
             return out;
         }
@@ -893,9 +974,12 @@ private:
             auto [it, fresh] = ones.try_emplace(MatchSignature(*x.labels, m), &x);
             if (!fresh) {
                 return ExecError(fmt::format(
-                    "found duplicate series for the match group {} on the {} hand-side of the operation: [{}, {}];"
+                    "found duplicate series for the match group {} on the {} hand-side of the "
+                    "operation: [{}, {}];"
                     "many-to-many matching not allowed: matching labels must be unique on one side",
-                    FormatLabels(*x.labels), card == Card::kOneToMany ? "left" : "right", FormatLabels(*it->second->labels),
+                    FormatLabels(*x.labels),
+                    card == Card::kOneToMany ? "left" : "right",
+                    FormatLabels(*it->second->labels),
                     FormatLabels(*x.labels)
                 ));
             }
@@ -921,7 +1005,10 @@ private:
             }
             if (card == Card::kOneToOne) {
                 if (!seen.try_emplace(sig, true).second) {
-                    return ExecError("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
+                    return ExecError(
+                        "multiple matches for labels: many-to-one matching must be explicit "
+                        "(group_left/group_right)"
+                    );
                 }
             }
             auto res = std::make_shared<Labels>();
@@ -930,7 +1017,8 @@ private:
                     continue;
                 }
                 if (card == Card::kOneToOne && m != nullptr) {
-                    bool listed = std::find(m->labels.begin(), m->labels.end(), p.name) != m->labels.end();
+                    bool listed =
+                        std::find(m->labels.begin(), m->labels.end(), p.name) != m->labels.end();
                     if (m->on != listed) {
                         continue;
                     }
@@ -945,10 +1033,14 @@ private:
                         res->push_back({inc, std::string(v2)});
                     }
                 }
-                std::sort(res->begin(), res->end(), [](const Label& a, const Label& b) { return a.name < b.name; });
+                std::sort(res->begin(), res->end(), [](const Label& a, const Label& b) {
+                    return a.name < b.name;
+                });
             }
             if (card != Card::kOneToOne && !result_sigs.try_emplace(Signature(*res), true).second) {
-                return ExecError("multiple matches for labels: grouping labels must ensure unique matches");
+                return ExecError(
+                    "multiple matches for labels: grouping labels must ensure unique matches"
+                );
             }
             out.vec.push_back({Intern(&e, std::move(res)), v});
         }
@@ -998,7 +1090,8 @@ private:
 
 }  // namespace
 
-Result<QueryResult> Engine::Instant(std::string_view tenant, std::string_view query, int64_t t_ms) const {
+Result<QueryResult> Engine::Instant(std::string_view tenant, std::string_view query, int64_t t_ms)
+    const {
     auto e = Parse(query);
     if (!e) {
         return Fail(e.error());
@@ -1007,7 +1100,11 @@ Result<QueryResult> Engine::Instant(std::string_view tenant, std::string_view qu
 }
 
 Result<QueryResult> Engine::Range(
-    std::string_view tenant, std::string_view query, int64_t start_ms, int64_t end_ms, int64_t step_ms
+    std::string_view tenant,
+    std::string_view query,
+    int64_t start_ms,
+    int64_t end_ms,
+    int64_t step_ms
 ) const {
     auto e = Parse(query);
     if (!e) {
@@ -1028,7 +1125,9 @@ Result<QueryResult> Engine::Instant(std::string_view tenant, const Expr& e, int6
     QueryResult out;
     out.type = v->type;
     switch (v->type) {
-        case ValueType::kScalar: out.scalar = {t_ms, v->scalar}; break;
+        case ValueType::kScalar:
+            out.scalar = {t_ms, v->scalar};
+            break;
         case ValueType::kString:
             out.str = v->str;
             out.scalar.t = t_ms;
@@ -1048,19 +1147,36 @@ Result<QueryResult> Engine::Instant(std::string_view tenant, const Expr& e, int6
 }
 
 Result<QueryResult> Engine::Range(
-    std::string_view tenant, const Expr& e, int64_t start_ms, int64_t end_ms, int64_t step_ms
+    std::string_view tenant,
+    const Expr& e,
+    int64_t start_ms,
+    int64_t end_ms,
+    int64_t step_ms
 ) const {
     if (step_ms <= 0) {
-        return Fail(ErrorCode::kInvalidArgument, "zero or negative query resolution step widths are not accepted. Try a positive integer");
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            "zero or negative query resolution step widths are not accepted. Try a positive integer"
+        );
     }
     if (end_ms < start_ms) {
         return Fail(ErrorCode::kInvalidArgument, "end timestamp must not be before start time");
     }
     if ((end_ms - start_ms) / step_ms + 1 > static_cast<int64_t>(opts_.max_points)) {
-        return Fail(ErrorCode::kInvalidArgument, "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)");
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query "
+            "resolution (?step=XX)"
+        );
     }
     if (e.type != ValueType::kScalar && e.type != ValueType::kVector) {
-        return Fail(ErrorCode::kInvalidArgument, fmt::format("invalid expression type \"{}\" for range query, must be Scalar or instant Vector", ValueTypeName(e.type)));
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            fmt::format(
+                "invalid expression type \"{}\" for range query, must be Scalar or instant Vector",
+                ValueTypeName(e.type)
+            )
+        );
     }
     Evaluator ev(db_, tenant, opts_);
     if (auto p = ev.Prefetch(e, start_ms, end_ms); !p) {
@@ -1098,7 +1214,10 @@ Result<QueryResult> Engine::Range(
             }
             auto& s = out.series[idx].samples;
             if (!s.empty() && s.back().t == t) {
-                return Fail(ErrorCode::kUnprocessable, "vector cannot contain metrics with the same labelset");
+                return Fail(
+                    ErrorCode::kUnprocessable,
+                    "vector cannot contain metrics with the same labelset"
+                );
             }
             s.push_back({t, x.v});
         }

@@ -18,8 +18,8 @@ namespace hangar::metrics::promql {
 
 struct QueryOptions {
     int64_t lookback_ms = 5 * kMinute;
-    uint64_t max_samples = 50'000'000;  // samples a query may load
-    uint64_t max_points = 11'000;       // steps per range query, as Prometheus
+    uint64_t max_samples = 50'000'000;           // samples a query may load
+    uint64_t max_points = 11'000;                // steps per range query, as Prometheus
     std::chrono::milliseconds timeout{120'000};  // a query's evaluation time, as Prometheus's 2m
 };
 
@@ -37,13 +37,22 @@ public:
     // Errors: kInvalidArgument for a bad query (Prometheus's bad_data), kUnprocessable for
     // one that fails while running (execution), kTooManyRequests past max_samples,
     // kRequestTimeout past the timeout.
-    core::Result<QueryResult> Instant(std::string_view tenant, std::string_view query, int64_t t_ms) const;
+    core::Result<QueryResult> Instant(std::string_view tenant, std::string_view query, int64_t t_ms)
+        const;
     core::Result<QueryResult> Range(
-        std::string_view tenant, std::string_view query, int64_t start_ms, int64_t end_ms, int64_t step_ms
+        std::string_view tenant,
+        std::string_view query,
+        int64_t start_ms,
+        int64_t end_ms,
+        int64_t step_ms
     ) const;
     core::Result<QueryResult> Instant(std::string_view tenant, const Expr& e, int64_t t_ms) const;
     core::Result<QueryResult> Range(
-        std::string_view tenant, const Expr& e, int64_t start_ms, int64_t end_ms, int64_t step_ms
+        std::string_view tenant,
+        const Expr& e,
+        int64_t start_ms,
+        int64_t end_ms,
+        int64_t step_ms
     ) const;
 
 private:

@@ -23,10 +23,14 @@ using core::Result;
 
 std::string_view ValueTypeName(ValueType t) {
     switch (t) {
-        case ValueType::kScalar: return "scalar";
-        case ValueType::kVector: return "instant vector";
-        case ValueType::kMatrix: return "range vector";
-        case ValueType::kString: return "string";
+        case ValueType::kScalar:
+            return "scalar";
+        case ValueType::kVector:
+            return "instant vector";
+        case ValueType::kMatrix:
+            return "range vector";
+        case ValueType::kString:
+            return "string";
     }
     return "?";
 }
@@ -52,8 +56,13 @@ std::optional<int64_t> ParseDuration(std::string_view s) {
             return std::nullopt;
         }
         static constexpr std::pair<std::string_view, int64_t> kUnits[] = {
-            {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000},
-            {"w", 604'800'000}, {"y", 31'536'000'000},
+            {"ms", 1},
+            {"s", 1000},
+            {"m", 60'000},
+            {"h", 3'600'000},
+            {"d", 86'400'000},
+            {"w", 604'800'000},
+            {"y", 31'536'000'000},
         };
         int unit = -1;
         for (int u = 0; u < 7; ++u) {
@@ -97,7 +106,13 @@ std::string FormatDuration(int64_t ms) {
         ms = -ms;
     }
     static constexpr std::pair<const char*, int64_t> kUnits[] = {
-        {"y", 31'536'000'000}, {"w", 604'800'000}, {"d", 86'400'000}, {"h", 3'600'000}, {"m", 60'000}, {"s", 1000}, {"ms", 1},
+        {"y", 31'536'000'000},
+        {"w", 604'800'000},
+        {"d", 86'400'000},
+        {"h", 3'600'000},
+        {"m", 60'000},
+        {"s", 1000},
+        {"ms", 1},
     };
     for (auto [name, size] : kUnits) {
         if (ms >= size) {
@@ -110,8 +125,27 @@ std::string FormatDuration(int64_t ms) {
 
 namespace {
 
-enum class Tok { kEof, kIdent, kNumber, kString, kDuration, kLParen, kRParen, kLBrace, kRBrace, kLBracket, kRBracket,
-                 kComma, kOp, kEq, kNe, kRe, kNre, kColon, kAt };
+enum class Tok {
+    kEof,
+    kIdent,
+    kNumber,
+    kString,
+    kDuration,
+    kLParen,
+    kRParen,
+    kLBrace,
+    kRBrace,
+    kLBracket,
+    kRBracket,
+    kComma,
+    kOp,
+    kEq,
+    kNe,
+    kRe,
+    kNre,
+    kColon,
+    kAt
+};
 
 struct Token {
     Tok kind = Tok::kEof;
@@ -120,8 +154,21 @@ struct Token {
     size_t pos = 0;
 };
 
-const std::set<std::string, std::less<>> kAggregations = {"sum", "avg", "min", "max", "count", "topk", "bottomk", "quantile", "group", "stddev", "stdvar", "count_values"};
-const std::set<std::string, std::less<>> kSupportedAggregations = {"sum", "avg", "min", "max", "count", "topk", "bottomk", "quantile", "group"};
+const std::set<std::string, std::less<>> kAggregations = {
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "count",
+    "topk",
+    "bottomk",
+    "quantile",
+    "group",
+    "stddev",
+    "stdvar",
+    "count_values"};
+const std::set<std::string, std::less<>> kSupportedAggregations =
+    {"sum", "avg", "min", "max", "count", "topk", "bottomk", "quantile", "group"};
 
 struct FuncSig {
     std::vector<ValueType> args;
@@ -161,17 +208,27 @@ const std::map<std::string, FuncSig, std::less<>>& Functions() {
 }
 
 int Precedence(std::string_view op) {
-    if (op == "or") return 1;
-    if (op == "and" || op == "unless") return 2;
-    if (op == "==" || op == "!=" || op == "<" || op == ">" || op == "<=" || op == ">=") return 3;
-    if (op == "+" || op == "-") return 4;
-    if (op == "*" || op == "/" || op == "%" || op == "atan2") return 5;
-    if (op == "^") return 6;
+    if (op == "or")
+        return 1;
+    if (op == "and" || op == "unless")
+        return 2;
+    if (op == "==" || op == "!=" || op == "<" || op == ">" || op == "<=" || op == ">=")
+        return 3;
+    if (op == "+" || op == "-")
+        return 4;
+    if (op == "*" || op == "/" || op == "%" || op == "atan2")
+        return 5;
+    if (op == "^")
+        return 6;
     return 0;
 }
 
-bool IsComparison(std::string_view op) { return Precedence(op) == 3; }
-bool IsSetOp(std::string_view op) { return op == "and" || op == "or" || op == "unless"; }
+bool IsComparison(std::string_view op) {
+    return Precedence(op) == 3;
+}
+bool IsSetOp(std::string_view op) {
+    return op == "and" || op == "or" || op == "unless";
+}
 
 class Parser {
 public:
@@ -193,14 +250,20 @@ public:
 
 private:
     std::unexpected<core::Error> Err(const Token& at, std::string what) const {
-        return Fail(ErrorCode::kInvalidArgument, fmt::format("1:{}: parse error: {}", at.pos + 1, what));
+        return Fail(
+            ErrorCode::kInvalidArgument, fmt::format("1:{}: parse error: {}", at.pos + 1, what)
+        );
     }
     static std::string Describe(const Token& t) {
         switch (t.kind) {
-            case Tok::kEof: return "end of input";
-            case Tok::kString: return fmt::format("string \"{}\"", t.text);
-            case Tok::kNumber: return fmt::format("number \"{}\"", t.text);
-            default: return fmt::format("\"{}\"", t.text);
+            case Tok::kEof:
+                return "end of input";
+            case Tok::kString:
+                return fmt::format("string \"{}\"", t.text);
+            case Tok::kNumber:
+                return fmt::format("number \"{}\"", t.text);
+            default:
+                return fmt::format("\"{}\"", t.text);
         }
     }
 
@@ -237,35 +300,64 @@ private:
                         }
                         char e = q_[j++];
                         switch (e) {
-                            case 'n': s += '\n'; break;
-                            case 't': s += '\t'; break;
-                            case 'r': s += '\r'; break;
-                            case '\\': s += '\\'; break;
-                            case '"': s += '"'; break;
-                            case '\'': s += '\''; break;
-                            case 'a': s += '\a'; break;
-                            case 'b': s += '\b'; break;
-                            case 'f': s += '\f'; break;
-                            case 'v': s += '\v'; break;
+                            case 'n':
+                                s += '\n';
+                                break;
+                            case 't':
+                                s += '\t';
+                                break;
+                            case 'r':
+                                s += '\r';
+                                break;
+                            case '\\':
+                                s += '\\';
+                                break;
+                            case '"':
+                                s += '"';
+                                break;
+                            case '\'':
+                                s += '\'';
+                                break;
+                            case 'a':
+                                s += '\a';
+                                break;
+                            case 'b':
+                                s += '\b';
+                                break;
+                            case 'f':
+                                s += '\f';
+                                break;
+                            case 'v':
+                                s += '\v';
+                                break;
                             default:
-                                return Fail(ErrorCode::kInvalidArgument,
-                                            fmt::format("1:{}: parse error: unknown escape sequence \\{}", j, e));
+                                return Fail(
+                                    ErrorCode::kInvalidArgument,
+                                    fmt::format(
+                                        "1:{}: parse error: unknown escape sequence \\{}", j, e
+                                    )
+                                );
                         }
                     } else {
                         s += d;
                     }
                 }
                 if (!closed) {
-                    return Fail(ErrorCode::kInvalidArgument, fmt::format("1:{}: parse error: unterminated quoted string", i + 1));
+                    return Fail(
+                        ErrorCode::kInvalidArgument,
+                        fmt::format("1:{}: parse error: unterminated quoted string", i + 1)
+                    );
                 }
                 t.kind = Tok::kString;
                 t.text = std::move(s);
                 i = j;
             } else if ((c >= '0' && c <= '9') || (c == '.' && i + 1 < q_.size() && q_[i + 1] >= '0' && q_[i + 1] <= '9')) {
                 size_t j = i;
-                while (j < q_.size() && (std::isalnum(static_cast<unsigned char>(q_[j])) || q_[j] == '.' ||
-                                         ((q_[j] == '+' || q_[j] == '-') && j > i && (q_[j - 1] == 'e' || q_[j - 1] == 'E') &&
-                                          !(q_.substr(i, 2) == "0x" || q_.substr(i, 2) == "0X")))) {
+                while (j < q_.size() &&
+                       (std::isalnum(static_cast<unsigned char>(q_[j])) || q_[j] == '.' ||
+                        ((q_[j] == '+' || q_[j] == '-') && j > i &&
+                         (q_[j - 1] == 'e' || q_[j - 1] == 'E') &&
+                         !(q_.substr(i, 2) == "0x" || q_.substr(i, 2) == "0X")))) {
                     ++j;
                 }
                 t.text = std::string(q_.substr(i, j - i));
@@ -276,17 +368,25 @@ private:
                     t.kind = Tok::kNumber;
                     t.number = *v;
                 } else {
-                    return Fail(ErrorCode::kInvalidArgument, fmt::format("1:{}: parse error: bad number or duration \"{}\"", i + 1, t.text));
+                    return Fail(
+                        ErrorCode::kInvalidArgument,
+                        fmt::format(
+                            "1:{}: parse error: bad number or duration \"{}\"", i + 1, t.text
+                        )
+                    );
                 }
                 i = j;
             } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':') {
                 size_t j = i;
-                while (j < q_.size() && (std::isalnum(static_cast<unsigned char>(q_[j])) || q_[j] == '_' || q_[j] == ':')) {
+                while (j < q_.size() && (std::isalnum(static_cast<unsigned char>(q_[j])) ||
+                                         q_[j] == '_' || q_[j] == ':')) {
                     ++j;
                 }
                 t.text = std::string(q_.substr(i, j - i));
                 std::string lower = t.text;
-                std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char x) { return std::tolower(x); });
+                std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char x) {
+                    return std::tolower(x);
+                });
                 if (lower == "inf" || lower == "nan") {
                     t.kind = Tok::kNumber;
                     t.number = *ParsePromFloat(lower);
@@ -304,21 +404,51 @@ private:
             } else {
                 t.text = std::string(1, c);
                 switch (c) {
-                    case '(': t.kind = Tok::kLParen; break;
-                    case ')': t.kind = Tok::kRParen; break;
-                    case '{': t.kind = Tok::kLBrace; break;
-                    case '}': t.kind = Tok::kRBrace; break;
-                    case '[': t.kind = Tok::kLBracket; break;
-                    case ']': t.kind = Tok::kRBracket; break;
-                    case ',': t.kind = Tok::kComma; break;
-                    case '=': t.kind = Tok::kEq; break;
-                    case ':': t.kind = Tok::kColon; break;
-                    case '@': t.kind = Tok::kAt; break;
-                    case '+': case '-': case '*': case '/': case '%': case '^': case '<': case '>':
+                    case '(':
+                        t.kind = Tok::kLParen;
+                        break;
+                    case ')':
+                        t.kind = Tok::kRParen;
+                        break;
+                    case '{':
+                        t.kind = Tok::kLBrace;
+                        break;
+                    case '}':
+                        t.kind = Tok::kRBrace;
+                        break;
+                    case '[':
+                        t.kind = Tok::kLBracket;
+                        break;
+                    case ']':
+                        t.kind = Tok::kRBracket;
+                        break;
+                    case ',':
+                        t.kind = Tok::kComma;
+                        break;
+                    case '=':
+                        t.kind = Tok::kEq;
+                        break;
+                    case ':':
+                        t.kind = Tok::kColon;
+                        break;
+                    case '@':
+                        t.kind = Tok::kAt;
+                        break;
+                    case '+':
+                    case '-':
+                    case '*':
+                    case '/':
+                    case '%':
+                    case '^':
+                    case '<':
+                    case '>':
                         t.kind = Tok::kOp;
                         break;
                     default:
-                        return Fail(ErrorCode::kInvalidArgument, fmt::format("1:{}: parse error: unexpected character '{}'", i + 1, c));
+                        return Fail(
+                            ErrorCode::kInvalidArgument,
+                            fmt::format("1:{}: parse error: unexpected character '{}'", i + 1, c)
+                        );
                 }
                 ++i;
             }
@@ -330,13 +460,17 @@ private:
         return {};
     }
 
-    const Token& Peek(size_t ahead = 0) const { return toks_[std::min(p_ + ahead, toks_.size() - 1)]; }
+    const Token& Peek(size_t ahead = 0) const {
+        return toks_[std::min(p_ + ahead, toks_.size() - 1)];
+    }
     const Token& Next() { return toks_[std::min(p_++, toks_.size() - 1)]; }
     bool IsKeyword(const Token& t, std::string_view kw) const {
         if (t.kind != Tok::kIdent || t.text.size() != kw.size()) {
             return false;
         }
-        return std::equal(t.text.begin(), t.text.end(), kw.begin(), [](char a, char b) { return std::tolower(a) == b; });
+        return std::equal(t.text.begin(), t.text.end(), kw.begin(), [](char a, char b) {
+            return std::tolower(a) == b;
+        });
     }
     Result<void> Expect(Tok kind, std::string_view what) {
         if (Peek().kind != kind) {
@@ -350,13 +484,17 @@ private:
     // bound the tree itself (a long chain of "1+1+..." is deep without recursing here).
     Result<ExprPtr> ParseExpr(int min_prec) {
         if (depth_ >= kMaxQueryDepth) {
-            return Err(Peek(), fmt::format("the query nests deeper than {} levels", kMaxQueryDepth));
+            return Err(
+                Peek(), fmt::format("the query nests deeper than {} levels", kMaxQueryDepth)
+            );
         }
         ++depth_;
         auto e = ParseChain(min_prec);
         --depth_;
         if (e && (*e)->height > kMaxQueryDepth) {
-            return Err(Peek(), fmt::format("the query nests deeper than {} levels", kMaxQueryDepth));
+            return Err(
+                Peek(), fmt::format("the query nests deeper than {} levels", kMaxQueryDepth)
+            );
         }
         return e;
     }
@@ -415,7 +553,9 @@ private:
                 }
                 e->matching = std::move(m);
             } else if (IsKeyword(Peek(), "group_left") || IsKeyword(Peek(), "group_right")) {
-                return Err(Peek(), "group_left and group_right need on(...) or ignoring(...) first");
+                return Err(
+                    Peek(), "group_left and group_right need on(...) or ignoring(...) first"
+                );
             }
             // ^ is right-associative; everything else left.
             auto rhs = ParseExpr(opt.text == "^" ? prec : prec + 1);
@@ -426,7 +566,9 @@ private:
             e->args.push_back(std::move(*rhs));
             SetHeight(*e);
             if (e->height > kMaxQueryDepth) {
-                return Err(opt, fmt::format("the query nests deeper than {} levels", kMaxQueryDepth));
+                return Err(
+                    opt, fmt::format("the query nests deeper than {} levels", kMaxQueryDepth)
+                );
             }
             if (auto c = CheckBinary(*e, opt); !c) {
                 return Fail(c.error());
@@ -441,7 +583,12 @@ private:
         const Expr& r = *e.args[1];
         for (const Expr* side : {&l, &r}) {
             if (side->type != ValueType::kScalar && side->type != ValueType::kVector) {
-                return Err(at, fmt::format("binary expression must contain only scalar and instant vector types"));
+                return Err(
+                    at,
+                    fmt::format(
+                        "binary expression must contain only scalar and instant vector types"
+                    )
+                );
             }
         }
         bool both_scalar = l.type == ValueType::kScalar && r.type == ValueType::kScalar;
@@ -450,7 +597,12 @@ private:
         }
         if (IsSetOp(e.text)) {
             if (l.type != ValueType::kVector || r.type != ValueType::kVector) {
-                return Err(at, fmt::format("set operator \"{}\" not allowed in binary scalar expression", e.text));
+                return Err(
+                    at,
+                    fmt::format(
+                        "set operator \"{}\" not allowed in binary scalar expression", e.text
+                    )
+                );
             }
             if (e.matching && e.matching->card != Card::kOneToOne) {
                 return Err(at, fmt::format("no grouping allowed for \"{}\" operation", e.text));
@@ -461,8 +613,15 @@ private:
         }
         if (e.matching) {
             for (const auto& inc : e.matching->include) {
-                if (e.matching->on && std::find(e.matching->labels.begin(), e.matching->labels.end(), inc) != e.matching->labels.end()) {
-                    return Err(at, fmt::format("label \"{}\" must not occur in ON and GROUP clause at once", inc));
+                if (e.matching->on &&
+                    std::find(e.matching->labels.begin(), e.matching->labels.end(), inc) !=
+                        e.matching->labels.end()) {
+                    return Err(
+                        at,
+                        fmt::format(
+                            "label \"{}\" must not occur in ON and GROUP clause at once", inc
+                        )
+                    );
                 }
             }
         }
@@ -484,7 +643,10 @@ private:
             if (Peek().kind == Tok::kComma) {
                 ++p_;
             } else if (Peek().kind != Tok::kRParen) {
-                return Err(Peek(), fmt::format("expected \",\" or \")\" in a label list, got {}", Describe(Peek())));
+                return Err(
+                    Peek(),
+                    fmt::format("expected \",\" or \")\" in a label list, got {}", Describe(Peek()))
+                );
             }
         }
         ++p_;
@@ -499,7 +661,10 @@ private:
                 return operand;
             }
             if ((*operand)->type != ValueType::kScalar && (*operand)->type != ValueType::kVector) {
-                return Err(op, "unary expression only allowed on expressions of type scalar or instant vector");
+                return Err(
+                    op,
+                    "unary expression only allowed on expressions of type scalar or instant vector"
+                );
             }
             if (op.text == "+") {
                 return operand;
@@ -531,13 +696,21 @@ private:
                     if ((*e)->kind == Expr::Kind::kVectorSelector) {
                         return Err(at, "the range goes before offset: foo[5m] offset 1h");
                     }
-                    return Err(at, "ranges are only allowed for vector selectors (subqueries are not supported)");
+                    return Err(
+                        at,
+                        "ranges are only allowed for vector selectors (subqueries are not "
+                        "supported)"
+                    );
                 }
                 const Token& d = Next();
                 if (d.kind != Tok::kDuration) {
-                    return Err(d, fmt::format("expected a duration such as 5m in [...], got {}", Describe(d)));
+                    return Err(
+                        d,
+                        fmt::format("expected a duration such as 5m in [...], got {}", Describe(d))
+                    );
                 }
-                if (Peek().kind == Tok::kColon || (Peek().kind == Tok::kIdent && Peek().text.starts_with(':'))) {
+                if (Peek().kind == Tok::kColon ||
+                    (Peek().kind == Tok::kIdent && Peek().text.starts_with(':'))) {
                     return Err(Peek(), "subqueries are not supported");
                 }
                 if (d.number <= 0) {
@@ -551,8 +724,13 @@ private:
                 (*e)->range_ms = static_cast<int64_t>(d.number);
             } else if (IsKeyword(Peek(), "offset")) {
                 Token at = Next();
-                if ((*e)->kind != Expr::Kind::kVectorSelector && (*e)->kind != Expr::Kind::kMatrixSelector) {
-                    return Err(at, "offset modifier must be preceded by an instant vector selector or range vector selector");
+                if ((*e)->kind != Expr::Kind::kVectorSelector &&
+                    (*e)->kind != Expr::Kind::kMatrixSelector) {
+                    return Err(
+                        at,
+                        "offset modifier must be preceded by an instant vector selector or range "
+                        "vector selector"
+                    );
                 }
                 if ((*e)->offset_ms != 0) {
                     return Err(at, "offset may not be set multiple times");
@@ -564,7 +742,9 @@ private:
                 }
                 const Token& d = Next();
                 if (d.kind != Tok::kDuration) {
-                    return Err(d, fmt::format("expected a duration after offset, got {}", Describe(d)));
+                    return Err(
+                        d, fmt::format("expected a duration after offset, got {}", Describe(d))
+                    );
                 }
                 (*e)->offset_ms = static_cast<int64_t>(neg ? -d.number : d.number);
             } else if (Peek().kind == Tok::kAt) {
@@ -587,7 +767,9 @@ private:
                 return e;
             case Tok::kDuration:
                 // A bare integer lexes as a duration only with a unit; "5m" here is an error.
-                if (!t.text.empty() && std::all_of(t.text.begin(), t.text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+                if (!t.text.empty() && std::all_of(t.text.begin(), t.text.end(), [](char c) {
+                        return c >= '0' && c <= '9';
+                    })) {
                     ++p_;
                     e->kind = Expr::Kind::kNumber;
                     e->number = std::stod(t.text);
@@ -619,9 +801,12 @@ private:
                 return ParseSelector("");
             case Tok::kIdent: {
                 std::string lower = t.text;
-                std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+                std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) {
+                    return std::tolower(c);
+                });
                 if (kAggregations.contains(lower) &&
-                    (Peek(1).kind == Tok::kLParen || IsKeyword(Peek(1), "by") || IsKeyword(Peek(1), "without"))) {
+                    (Peek(1).kind == Tok::kLParen || IsKeyword(Peek(1), "by") ||
+                     IsKeyword(Peek(1), "without"))) {
                     return ParseAggregation(lower);
                 }
                 if (Peek(1).kind == Tok::kLParen) {
@@ -652,7 +837,9 @@ private:
             while (Peek().kind != Tok::kRBrace) {
                 const Token& ln = Next();
                 if (ln.kind != Tok::kIdent || !ValidLabelName(ln.text)) {
-                    return Err(ln, fmt::format("expected a label name in a selector, got {}", Describe(ln)));
+                    return Err(
+                        ln, fmt::format("expected a label name in a selector, got {}", Describe(ln))
+                    );
                 }
                 const Token& op = Next();
                 MatchOp mop;
@@ -665,14 +852,26 @@ private:
                 } else if (op.kind == Tok::kNre) {
                     mop = MatchOp::kNotRegex;
                 } else {
-                    return Err(op, fmt::format("expected =, !=, =~ or !~ after label {}, got {}", ln.text, Describe(op)));
+                    return Err(
+                        op,
+                        fmt::format(
+                            "expected =, !=, =~ or !~ after label {}, got {}", ln.text, Describe(op)
+                        )
+                    );
                 }
                 const Token& v = Next();
                 if (v.kind != Tok::kString) {
-                    return Err(v, fmt::format("expected a quoted label value, got {}", Describe(v)));
+                    return Err(
+                        v, fmt::format("expected a quoted label value, got {}", Describe(v))
+                    );
                 }
                 if (ln.text == kMetricName && !name.empty()) {
-                    return Err(ln, fmt::format("metric name must not be set twice: \"{}\" or \"{}\"", name, v.text));
+                    return Err(
+                        ln,
+                        fmt::format(
+                            "metric name must not be set twice: \"{}\" or \"{}\"", name, v.text
+                        )
+                    );
                 }
                 auto m = Matcher::Make(mop, ln.text, v.text);
                 if (!m) {
@@ -682,15 +881,28 @@ private:
                 if (Peek().kind == Tok::kComma) {
                     ++p_;
                 } else if (Peek().kind != Tok::kRBrace) {
-                    return Err(Peek(), fmt::format("expected \",\" or \"}}\" in a selector, got {}", Describe(Peek())));
+                    return Err(
+                        Peek(),
+                        fmt::format(
+                            "expected \",\" or \"}}\" in a selector, got {}", Describe(Peek())
+                        )
+                    );
                 }
             }
             ++p_;
         }
-        bool non_empty = std::any_of(e->matchers.begin(), e->matchers.end(), [](const Matcher& m) { return !m.Matches(""); });
+        bool non_empty = std::any_of(e->matchers.begin(), e->matchers.end(), [](const Matcher& m) {
+            return !m.Matches("");
+        });
         if (!non_empty) {
-            return Fail(ErrorCode::kInvalidArgument,
-                        fmt::format("1:{}: parse error: vector selector must contain at least one non-empty matcher", at + 1));
+            return Fail(
+                ErrorCode::kInvalidArgument,
+                fmt::format(
+                    "1:{}: parse error: vector selector must contain at least one non-empty "
+                    "matcher",
+                    at + 1
+                )
+            );
         }
         return e;
     }
@@ -730,7 +942,13 @@ private:
                 return p;
             }
             if ((*p)->type != ValueType::kScalar) {
-                return Err(at, fmt::format("expected type scalar in aggregation parameter, got {}", ValueTypeName((*p)->type)));
+                return Err(
+                    at,
+                    fmt::format(
+                        "expected type scalar in aggregation parameter, got {}",
+                        ValueTypeName((*p)->type)
+                    )
+                );
             }
             e->param = std::move(*p);
             if (auto r = Expect(Tok::kComma, "\",\""); !r) {
@@ -742,7 +960,13 @@ private:
             return inner;
         }
         if ((*inner)->type != ValueType::kVector) {
-            return Err(at, fmt::format("expected type instant vector in aggregation expression, got {}", ValueTypeName((*inner)->type)));
+            return Err(
+                at,
+                fmt::format(
+                    "expected type instant vector in aggregation expression, got {}",
+                    ValueTypeName((*inner)->type)
+                )
+            );
         }
         e->args.push_back(std::move(*inner));
         if (auto r = Expect(Tok::kRParen, "\")\""); !r) {
@@ -778,18 +1002,41 @@ private:
             if (Peek().kind == Tok::kComma) {
                 ++p_;
             } else if (Peek().kind != Tok::kRParen) {
-                return Err(Peek(), fmt::format("expected \",\" or \")\" in the arguments of {}, got {}", name.text, Describe(Peek())));
+                return Err(
+                    Peek(),
+                    fmt::format(
+                        "expected \",\" or \")\" in the arguments of {}, got {}",
+                        name.text,
+                        Describe(Peek())
+                    )
+                );
             }
         }
         ++p_;
         const FuncSig& sig = it->second;
         size_t max = sig.args.size(), min = sig.args.size() - static_cast<size_t>(sig.optional);
         if (e->args.size() < min || e->args.size() > max) {
-            return Err(name, fmt::format("expected {} argument(s) in call to \"{}\", got {}", min == max ? fmt::format("{}", max) : fmt::format("{} to {}", min, max), name.text, e->args.size()));
+            return Err(
+                name,
+                fmt::format(
+                    "expected {} argument(s) in call to \"{}\", got {}",
+                    min == max ? fmt::format("{}", max) : fmt::format("{} to {}", min, max),
+                    name.text,
+                    e->args.size()
+                )
+            );
         }
         for (size_t i = 0; i < e->args.size(); ++i) {
             if (e->args[i]->type != sig.args[i]) {
-                return Err(name, fmt::format("expected type {} in call to function \"{}\", got {}", ValueTypeName(sig.args[i]), name.text, ValueTypeName(e->args[i]->type)));
+                return Err(
+                    name,
+                    fmt::format(
+                        "expected type {} in call to function \"{}\", got {}",
+                        ValueTypeName(sig.args[i]),
+                        name.text,
+                        ValueTypeName(e->args[i]->type)
+                    )
+                );
             }
         }
         SetHeight(*e);
@@ -808,7 +1055,9 @@ Result<ExprPtr> Parse(std::string_view query) {
     if (query.size() > 64 * 1024) {
         return Fail(ErrorCode::kInvalidArgument, "query is longer than 64 KiB");
     }
-    if (std::all_of(query.begin(), query.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); })) {
+    if (std::all_of(query.begin(), query.end(), [](char c) {
+            return std::isspace(static_cast<unsigned char>(c));
+        })) {
         return Fail(ErrorCode::kInvalidArgument, "query is empty");
     }
     Parser p(query);
@@ -817,8 +1066,10 @@ Result<ExprPtr> Parse(std::string_view query) {
 
 std::string Expr::ToString() const {
     switch (kind) {
-        case Kind::kNumber: return fmt::format("{}", number);
-        case Kind::kString: return fmt::format("\"{}\"", EscapeLabelValue(text));
+        case Kind::kNumber:
+            return fmt::format("{}", number);
+        case Kind::kString:
+            return fmt::format("\"{}\"", EscapeLabelValue(text));
         case Kind::kVectorSelector:
         case Kind::kMatrixSelector: {
             std::string out = text + "{";
@@ -839,8 +1090,10 @@ std::string Expr::ToString() const {
             }
             return out;
         }
-        case Kind::kParen: return "(" + args[0]->ToString() + ")";
-        case Kind::kUnary: return "-" + args[0]->ToString();
+        case Kind::kParen:
+            return "(" + args[0]->ToString() + ")";
+        case Kind::kUnary:
+            return "-" + args[0]->ToString();
         case Kind::kCall: {
             std::string out = text + "(";
             for (size_t i = 0; i < args.size(); ++i) {
@@ -851,7 +1104,8 @@ std::string Expr::ToString() const {
         case Kind::kAggregate: {
             std::string out = text;
             if (!grouping.empty() || without) {
-                out += fmt::format(" {} ({})", without ? "without" : "by", fmt::join(grouping, ", "));
+                out +=
+                    fmt::format(" {} ({})", without ? "without" : "by", fmt::join(grouping, ", "));
             }
             out += "(";
             if (param) {
@@ -862,10 +1116,15 @@ std::string Expr::ToString() const {
         case Kind::kBinary: {
             std::string mod = return_bool ? " bool" : "";
             if (matching) {
-                mod += fmt::format(" {}({})", matching->on ? "on" : "ignoring", fmt::join(matching->labels, ", "));
+                mod += fmt::format(
+                    " {}({})", matching->on ? "on" : "ignoring", fmt::join(matching->labels, ", ")
+                );
                 if (matching->card != Card::kOneToOne) {
-                    mod += fmt::format(" {}({})", matching->card == Card::kManyToOne ? "group_left" : "group_right",
-                                       fmt::join(matching->include, ", "));
+                    mod += fmt::format(
+                        " {}({})",
+                        matching->card == Card::kManyToOne ? "group_left" : "group_right",
+                        fmt::join(matching->include, ", ")
+                    );
                 }
             }
             return args[0]->ToString() + " " + text + mod + " " + args[1]->ToString();

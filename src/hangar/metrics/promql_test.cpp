@@ -52,7 +52,8 @@ protected:
         put({{"__name__", "machine_info"}, {"instance", "a"}, {"role", "db"}}, {{kAt, 1}});
         put({{"__name__", "machine_info"}, {"instance", "b"}, {"role", "web"}}, {{kAt, 1}});
         WriteBatch other;
-        std::vector<LabelView> ol = {{"__name__", "http_requests_total"}, {"instance", "z"}, {"job", "api"}};
+        std::vector<LabelView> ol = {
+            {"__name__", "http_requests_total"}, {"instance", "z"}, {"job", "api"}};
         std::vector<Sample> os = {{kAt, 1e6}};
         other.Add(ol, os);
         ASSERT_TRUE(db_->Append("globex", other));
@@ -96,15 +97,23 @@ protected:
 
 TEST_F(PromqlTest, SelectorsMatchWithAllFourOperatorsAndStayInTheTenant) {
     EXPECT_EQ(Q("http_requests_total").size(), 3u) << "globex's series is not acme's";
-    EXPECT_EQ(Q("http_requests_total{instance=\"a\"}")["http_requests_total{instance=\"a\", job=\"api\"}"], 400);
+    EXPECT_EQ(
+        Q("http_requests_total{instance=\"a\"}"
+        )["http_requests_total{instance=\"a\", job=\"api\"}"],
+        400
+    );
     EXPECT_EQ(Q("http_requests_total{instance=~\"a|c\"}").size(), 2u);
-    EXPECT_EQ(Q("http_requests_total{instance!~\"a|c\"}").begin()->first, "http_requests_total{instance=\"b\", job=\"api\"}");
+    EXPECT_EQ(
+        Q("http_requests_total{instance!~\"a|c\"}").begin()->first,
+        "http_requests_total{instance=\"b\", job=\"api\"}"
+    );
     EXPECT_EQ(Q("http_requests_total{job!=\"api\"}").begin()->second, 40);
     EXPECT_EQ(Q("{__name__=~\"http_.*\", job=\"web\"}").size(), 1u);
 }
 
 TEST_F(PromqlTest, LookbackIsFiveMinutesInclusiveAndOffsetShiftsTime) {
-    EXPECT_EQ(Q("http_requests_total", kAt + 300'000).size(), 3u) << "the last sample is exactly 5 m old";
+    EXPECT_EQ(Q("http_requests_total", kAt + 300'000).size(), 3u)
+        << "the last sample is exactly 5 m old";
     EXPECT_TRUE(Q("http_requests_total", kAt + 300'001).empty());
     EXPECT_EQ(One("http_requests_total{instance=\"a\"} offset 1m"), 360);  // i = 36
     EXPECT_TRUE(Q("http_requests_total", kT0 - 1).empty());
@@ -122,11 +131,15 @@ TEST_F(PromqlTest, RateIncreaseAndDeltaExtrapolateAsPrometheusDoes) {
     EXPECT_DOUBLE_EQ(One("rate(http_requests_total{instance=\"b\"}[10m])"), 195.0 / 600);
     // irate: the last two samples, 390 → 400 in 15 s; after b's reset, the last value.
     EXPECT_DOUBLE_EQ(One("irate(http_requests_total{instance=\"a\"}[1m])"), 10.0 / 15);
-    EXPECT_DOUBLE_EQ(One("irate(http_requests_total{instance=\"b\"}[1m])", kT0 + 20 * 15'000), 0.0 / 15);
+    EXPECT_DOUBLE_EQ(
+        One("irate(http_requests_total{instance=\"b\"}[1m])", kT0 + 20 * 15'000), 0.0 / 15
+    );
     // temp at 2..7 m: 4 1 5 9 2 6; delta = 6 - 4 over exactly the range.
     EXPECT_DOUBLE_EQ(One("delta(temp[5m])", kT0 + 420'000), 2);
-    EXPECT_TRUE(Q("rate(http_requests_total{instance=\"a\"}[10s])").empty()) << "one sample: no rate";
-    EXPECT_EQ(Q("rate(http_requests_total[1m])").begin()->first, "{instance=\"a\", job=\"api\"}") << "the name goes";
+    EXPECT_TRUE(Q("rate(http_requests_total{instance=\"a\"}[10s])").empty())
+        << "one sample: no rate";
+    EXPECT_EQ(Q("rate(http_requests_total[1m])").begin()->first, "{instance=\"a\", job=\"api\"}")
+        << "the name goes";
 }
 
 TEST_F(PromqlTest, OverTimeFunctions) {
@@ -166,7 +179,8 @@ TEST_F(PromqlTest, Aggregations) {
     EXPECT_EQ(One("count(http_requests_total)"), 3);
     auto top = Q("topk(2, http_requests_total)");
     ASSERT_EQ(top.size(), 2u);
-    EXPECT_EQ(top["http_requests_total{instance=\"a\", job=\"api\"}"], 400) << "topk keeps the series' labels";
+    EXPECT_EQ(top["http_requests_total{instance=\"a\", job=\"api\"}"], 400)
+        << "topk keeps the series' labels";
     EXPECT_EQ(top["http_requests_total{instance=\"b\", job=\"api\"}"], 100);
     EXPECT_EQ(Q("topk by (job) (1, http_requests_total)").size(), 2u);
     EXPECT_TRUE(Q("topk(0, http_requests_total)").empty());
@@ -177,9 +191,11 @@ TEST_F(PromqlTest, ArithmeticComparisonAndVectorMatching) {
     EXPECT_EQ(Q("1000 - http_requests_total")["{instance=\"c\", job=\"web\"}"], 960);
     auto gt = Q("http_requests_total > 99");
     EXPECT_EQ(gt.size(), 2u);
-    EXPECT_EQ(gt["http_requests_total{instance=\"b\", job=\"api\"}"], 100) << "a filter keeps the name and value";
+    EXPECT_EQ(gt["http_requests_total{instance=\"b\", job=\"api\"}"], 100)
+        << "a filter keeps the name and value";
     auto lt = Q("99 < http_requests_total");
-    EXPECT_EQ(lt["http_requests_total{instance=\"a\", job=\"api\"}"], 400) << "the vector's value, even on the right";
+    EXPECT_EQ(lt["http_requests_total{instance=\"a\", job=\"api\"}"], 400)
+        << "the vector's value, even on the right";
     auto b = Q("http_requests_total > bool 99");
     EXPECT_EQ(b.size(), 3u);
     EXPECT_EQ(b["{instance=\"c\", job=\"web\"}"], 0);
@@ -195,8 +211,13 @@ TEST_F(PromqlTest, ArithmeticComparisonAndVectorMatching) {
     auto same = Q("http_requests_total - ignoring (job) http_requests_total");
     EXPECT_EQ(same.size(), 3u);
     EXPECT_EQ(same["{instance=\"a\", job=\"api\"}"], 0);
-    EXPECT_EQ(Q("http_requests_total + on (instance) machine_info")["{instance=\"a\"}"], 401) << "on() keeps only its labels";
-    EXPECT_NE(Error("http_requests_total + on (job) http_requests_total").find("many-to-many matching not allowed"), std::string::npos);
+    EXPECT_EQ(Q("http_requests_total + on (instance) machine_info")["{instance=\"a\"}"], 401)
+        << "on() keeps only its labels";
+    EXPECT_NE(
+        Error("http_requests_total + on (job) http_requests_total")
+            .find("many-to-many matching not allowed"),
+        std::string::npos
+    );
     EXPECT_EQ(Q("http_requests_total and on (instance) machine_info").size(), 2u);
     EXPECT_EQ(Q("http_requests_total unless on (instance) machine_info").size(), 1u);
     EXPECT_EQ(Q("machine_info or http_requests_total").size(), 5u);
@@ -216,7 +237,9 @@ TEST_F(PromqlTest, AbsentScalarTimeAndVector) {
 
 TEST_F(PromqlTest, RangeQueriesEvaluateAtEveryStep) {
     Engine eng(*db_);
-    auto r = eng.Range("acme", "rate(http_requests_total{instance=\"a\"}[1m])", kT0 + 300'000, kAt, 60'000);
+    auto r = eng.Range(
+        "acme", "rate(http_requests_total{instance=\"a\"}[1m])", kT0 + 300'000, kAt, 60'000
+    );
     ASSERT_TRUE(r) << r.error().message;
     ASSERT_EQ(r->series.size(), 1u);
     ASSERT_EQ(r->series[0].samples.size(), 6u);
@@ -238,18 +261,39 @@ TEST_F(PromqlTest, RangeQueriesEvaluateAtEveryStep) {
 
 TEST_F(PromqlTest, ParseErrorsSayWhereAndWhat) {
     EXPECT_EQ(Error("sum("), "1:5: parse error: unexpected end of input");
-    EXPECT_EQ(Error("rate(temp)"), "1:1: parse error: expected type range vector in call to function \"rate\", got instant vector");
-    EXPECT_EQ(Error("{job=~\".*\"}"), "1:1: parse error: vector selector must contain at least one non-empty matcher");
-    EXPECT_EQ(Error("1 > 2"), "1:3: parse error: comparisons between scalars must use BOOL modifier");
+    EXPECT_EQ(
+        Error("rate(temp)"),
+        "1:1: parse error: expected type range vector in call to function \"rate\", got instant "
+        "vector"
+    );
+    EXPECT_EQ(
+        Error("{job=~\".*\"}"),
+        "1:1: parse error: vector selector must contain at least one non-empty matcher"
+    );
+    EXPECT_EQ(
+        Error("1 > 2"), "1:3: parse error: comparisons between scalars must use BOOL modifier"
+    );
     EXPECT_EQ(Error("nosuch(temp)"), "1:1: parse error: unknown function with name \"nosuch\"");
     EXPECT_EQ(Error("temp[5m:1m]"), "1:8: parse error: subqueries are not supported");
-    EXPECT_EQ(Error("temp{a=~\"(\"}"), "1:9: parse error: invalid regular expression \"(\" for label a: missing ): (");
+    EXPECT_EQ(
+        Error("temp{a=~\"(\"}"),
+        "1:9: parse error: invalid regular expression \"(\" for label a: missing ): ("
+    );
     EXPECT_EQ(Error("temp @ 100"), "1:6: parse error: the @ modifier is not supported");
-    EXPECT_EQ(Error("sum(temp[5m])"), "1:1: parse error: expected type instant vector in aggregation expression, got range vector");
-    EXPECT_EQ(Error("temp offset 5m [1m]"), "1:16: parse error: the range goes before offset: foo[5m] offset 1h");
+    EXPECT_EQ(
+        Error("sum(temp[5m])"),
+        "1:1: parse error: expected type instant vector in aggregation expression, got range vector"
+    );
+    EXPECT_EQ(
+        Error("temp offset 5m [1m]"),
+        "1:16: parse error: the range goes before offset: foo[5m] offset 1h"
+    );
     EXPECT_EQ(Error("\"unterminated"), "1:1: parse error: unterminated quoted string");
     EXPECT_EQ(Error(""), "query is empty");
-    EXPECT_EQ(Error("stddev(temp)"), "1:1: parse error: aggregation \"stddev\" is not in Hangar's PromQL subset");
+    EXPECT_EQ(
+        Error("stddev(temp)"),
+        "1:1: parse error: aggregation \"stddev\" is not in Hangar's PromQL subset"
+    );
 }
 
 // 5,000 levels once killed the server with a stack overflow; each shape is refused by name.

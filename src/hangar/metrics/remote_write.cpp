@@ -1,10 +1,9 @@
 #include "hangar/metrics/remote_write.hpp"
 
-#include <snappy.h>
-
 #include <bit>
 
 #include <fmt/format.h>
+#include <snappy.h>
 
 #include "hangar/metrics/codec.hpp"
 
@@ -41,11 +40,20 @@ bool NextField(Decoder& d, Field& f, bool& bad) {
     f.wire = static_cast<uint8_t>(key & 7);
     bool ok = false;
     switch (f.wire) {
-        case kVarint: ok = d.Uvarint(f.varint); break;
-        case kFixed64: ok = d.Fixed64(f.varint); break;
-        case kLen: ok = d.String(f.bytes); break;
-        case kFixed32: ok = d.Bytes(4, f.bytes); break;
-        default: ok = false;
+        case kVarint:
+            ok = d.Uvarint(f.varint);
+            break;
+        case kFixed64:
+            ok = d.Fixed64(f.varint);
+            break;
+        case kLen:
+            ok = d.String(f.bytes);
+            break;
+        case kFixed32:
+            ok = d.Bytes(4, f.bytes);
+            break;
+        default:
+            ok = false;
     }
     if (!ok) {
         bad = true;
@@ -53,9 +61,16 @@ bool NextField(Decoder& d, Field& f, bool& bad) {
     return ok;
 }
 
-void PutKey(std::string& out, uint32_t field, Wire w) { PutUvarint(out, (static_cast<uint64_t>(field) << 3) | w); }
+void PutKey(std::string& out, uint32_t field, Wire w) {
+    PutUvarint(out, (static_cast<uint64_t>(field) << 3) | w);
+}
 
-void PutSeries(std::string& out, std::string& tmp, std::span<const LabelView> labels, std::span<const Sample> samples) {
+void PutSeries(
+    std::string& out,
+    std::string& tmp,
+    std::span<const LabelView> labels,
+    std::span<const Sample> samples
+) {
     tmp.clear();
     std::string item;
     for (const auto& l : labels) {
@@ -93,10 +108,15 @@ Result<void> DecodeWriteRequestProto(std::string_view proto, WriteBatch& batch) 
             continue;  // metadata and reserved fields
         }
         if (f.wire != kLen) {
-            return Fail(ErrorCode::kInvalidArgument, "WriteRequest.timeseries has the wrong wire type");
+            return Fail(
+                ErrorCode::kInvalidArgument, "WriteRequest.timeseries has the wrong wire type"
+            );
         }
-        WriteBatch::Series entry{static_cast<uint32_t>(batch.labels.size()), 0,
-                                 static_cast<uint32_t>(batch.samples.size()), 0};
+        WriteBatch::Series entry{
+            static_cast<uint32_t>(batch.labels.size()),
+            0,
+            static_cast<uint32_t>(batch.samples.size()),
+            0};
         Decoder ts(f.bytes);
         Field g;
         while (NextField(ts, g, bad)) {
@@ -135,10 +155,15 @@ Result<void> DecodeWriteRequestProto(std::string_view proto, WriteBatch& batch) 
             }
         }
         if (bad) {
-            return Fail(ErrorCode::kInvalidArgument, fmt::format("timeseries {} is not valid protobuf", index));
+            return Fail(
+                ErrorCode::kInvalidArgument,
+                fmt::format("timeseries {} is not valid protobuf", index)
+            );
         }
         if (entry.label_count == 0) {
-            return Fail(ErrorCode::kInvalidArgument, fmt::format("timeseries {} has no labels", index));
+            return Fail(
+                ErrorCode::kInvalidArgument, fmt::format("timeseries {} has no labels", index)
+            );
         }
         batch.series.push_back(entry);
         ++index;
@@ -152,17 +177,25 @@ Result<void> DecodeWriteRequestProto(std::string_view proto, WriteBatch& batch) 
 Result<void> DecodeWriteRequest(std::string_view body, std::string& raw, WriteBatch& batch) {
     size_t n = 0;
     if (!snappy::GetUncompressedLength(body.data(), body.size(), &n)) {
-        return Fail(ErrorCode::kInvalidArgument, "the body is not snappy-compressed (block format)");
+        return Fail(
+            ErrorCode::kInvalidArgument, "the body is not snappy-compressed (block format)"
+        );
     }
     if (n > kMaxUncompressed) {
         return Fail(
-            ErrorCode::kPayloadTooLarge, fmt::format("the request uncompresses to {} bytes; the limit is {}", n, kMaxUncompressed)
+            ErrorCode::kPayloadTooLarge,
+            fmt::format(
+                "the request uncompresses to {} bytes; the limit is {}", n, kMaxUncompressed
+            )
         );
     }
     // Snappy's densest encoding (a 64-byte copy in 3 bytes) gives about 22 to 1: a body that
     // claims more is lying, and must not cost a 64 MiB buffer before that is found out.
     if (n > body.size() * 24 + 1024) {
-        return Fail(ErrorCode::kInvalidArgument, "the body is not valid snappy data (it claims more than it could hold)");
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            "the body is not valid snappy data (it claims more than it could hold)"
+        );
     }
     if (!snappy::IsValidCompressedBuffer(body.data(), body.size())) {
         return Fail(ErrorCode::kInvalidArgument, "the body is not valid snappy data");
@@ -192,8 +225,12 @@ std::string EncodeWriteRequest(std::span<const SeriesData> series) {
 std::string EncodeWriteRequest(const WriteBatch& batch) {
     std::string proto, tmp;
     for (const auto& e : batch.series) {
-        PutSeries(proto, tmp, std::span(batch.labels).subspan(e.label_begin, e.label_count),
-                  std::span(batch.samples).subspan(e.sample_begin, e.sample_count));
+        PutSeries(
+            proto,
+            tmp,
+            std::span(batch.labels).subspan(e.label_begin, e.label_count),
+            std::span(batch.samples).subspan(e.sample_begin, e.sample_count)
+        );
     }
     std::string out;
     snappy::Compress(proto.data(), proto.size(), &out);

@@ -1,9 +1,8 @@
 #include "hangar/metrics/remote_write_sender.hpp"
 
-#include <curl/curl.h>
-
 #include <map>
 
+#include <curl/curl.h>
 #include <fmt/format.h>
 
 #include "hangar/core/log.hpp"
@@ -13,13 +12,17 @@ namespace hangar::metrics {
 
 namespace {
 
-size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
+size_t Discard(char*, size_t size, size_t n, void*) {
+    return size * n;
+}
 
 }  // namespace
 
 RemoteWriteSender::RemoteWriteSender(RemoteWriteOptions opts) : opts_(std::move(opts)) {}
 
-RemoteWriteSender::~RemoteWriteSender() { Stop(); }
+RemoteWriteSender::~RemoteWriteSender() {
+    Stop();
+}
 
 void RemoteWriteSender::Start() {
     thread_ = std::thread([this] { Run(); });
@@ -36,7 +39,11 @@ void RemoteWriteSender::Stop() {
     }
 }
 
-void RemoteWriteSender::Enqueue(std::string_view tenant, std::span<const LabelView> labels, std::span<const Sample> samples) {
+void RemoteWriteSender::Enqueue(
+    std::string_view tenant,
+    std::span<const LabelView> labels,
+    std::span<const Sample> samples
+) {
     if (samples.empty()) {
         return;
     }
@@ -102,7 +109,10 @@ bool RemoteWriteSender::Send(const std::string& tenant, const std::vector<Series
         if (!retry) {
             failed_ += 1;
             dropped_ += samples;
-            core::LogWarn("remote-write refused a batch; dropped", {{"url", std::string_view(opts_.url)}, {"status", static_cast<int64_t>(status)}});
+            core::LogWarn(
+                "remote-write refused a batch; dropped",
+                {{"url", std::string_view(opts_.url)}, {"status", static_cast<int64_t>(status)}}
+            );
             return false;
         }
         retried_ += 1;
@@ -123,7 +133,9 @@ bool RemoteWriteSender::Send(const std::string& tenant, const std::vector<Series
 void RemoteWriteSender::Run() {
     std::unique_lock lock(mu_);
     for (;;) {
-        cv_.wait_for(lock, opts_.batch_deadline, [this] { return stop_ || queued_samples_ >= opts_.max_samples_per_send; });
+        cv_.wait_for(lock, opts_.batch_deadline, [this] {
+            return stop_ || queued_samples_ >= opts_.max_samples_per_send;
+        });
         if (queue_.empty()) {
             if (stop_) {
                 return;

@@ -19,8 +19,8 @@
 namespace hangar::metrics {
 
 struct RemoteWriteOptions {
-    std::string url;                // http(s)://host:port/api/v1/write
-    std::string bearer_token;       // sent as Authorization: Bearer, if set
+    std::string url;           // http(s)://host:port/api/v1/write
+    std::string bearer_token;  // sent as Authorization: Bearer, if set
     size_t max_queued_samples = 500'000;
     size_t max_samples_per_send = 2'000;
     std::chrono::milliseconds batch_deadline{1000};
@@ -38,7 +38,11 @@ public:
     void Start();
     void Stop();  // sends what is queued (bounded by one timeout per request), then stops
     // Queues what the store accepted; never blocks on the network.
-    void Enqueue(std::string_view tenant, std::span<const LabelView> labels, std::span<const Sample> samples);
+    void Enqueue(
+        std::string_view tenant,
+        std::span<const LabelView> labels,
+        std::span<const Sample> samples
+    );
     RemoteWriteStats Stats() const;
 
 private:

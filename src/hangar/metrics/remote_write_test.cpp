@@ -1,8 +1,7 @@
 #include "hangar/metrics/remote_write.hpp"
 
-#include <snappy.h>
-
 #include <gtest/gtest.h>
+#include <snappy.h>
 
 namespace hangar::metrics {
 namespace {
@@ -61,11 +60,17 @@ TEST(RemoteWriteTest, UnknownFieldsAreSkipped) {
 TEST(RemoteWriteTest, MalformedBodiesGiveClearErrors) {
     std::string raw;
     WriteBatch b;
-    EXPECT_EQ(DecodeWriteRequest("not snappy at all, honestly", raw, b).error().message, "the body is not valid snappy data");
+    EXPECT_EQ(
+        DecodeWriteRequest("not snappy at all, honestly", raw, b).error().message,
+        "the body is not valid snappy data"
+    );
     std::string truncated;
     std::string proto = "\x0a\x10\x0a\x05";  // length says 16, only 2 bytes follow
     snappy::Compress(proto.data(), proto.size(), &truncated);
-    EXPECT_EQ(DecodeWriteRequest(truncated, raw, b).error().message, "the body is not a valid protobuf WriteRequest");
+    EXPECT_EQ(
+        DecodeWriteRequest(truncated, raw, b).error().message,
+        "the body is not a valid protobuf WriteRequest"
+    );
     std::string nolabels;
     std::string p2(2, '\0');
     p2[0] = '\x0a';

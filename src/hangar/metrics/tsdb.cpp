@@ -28,8 +28,8 @@ constexpr int64_t kNoTime = std::numeric_limits<int64_t>::min();
 constexpr uint16_t kChunkSamples = 120;
 
 // WAL record types (first byte).
-constexpr char kSeriesRecord = 1;    // ref, tenant, labels, last value bits
-constexpr char kSamplesRecord = 2;   // per sample: ref delta, time delta, value XOR the series' last
+constexpr char kSeriesRecord = 1;   // ref, tenant, labels, last value bits
+constexpr char kSamplesRecord = 2;  // per sample: ref delta, time delta, value XOR the series' last
 
 // A value XOR its predecessor: one byte saying how many leading and trailing bytes are zero,
 // then the bytes between. Counters and slowly moving gauges take 2-4 bytes instead of 8.
@@ -72,8 +72,12 @@ bool GetXor(Decoder& d, uint64_t& x) {
 }  // namespace
 
 void WriteBatch::Add(std::span<const LabelView> l, std::span<const Sample> s) {
-    series.push_back({static_cast<uint32_t>(labels.size()), static_cast<uint32_t>(l.size()),
-                      static_cast<uint32_t>(samples.size()), static_cast<uint32_t>(s.size())});
+    series.push_back(
+        {static_cast<uint32_t>(labels.size()),
+         static_cast<uint32_t>(l.size()),
+         static_cast<uint32_t>(samples.size()),
+         static_cast<uint32_t>(s.size())}
+    );
     labels.insert(labels.end(), l.begin(), l.end());
     samples.insert(samples.end(), s.begin(), s.end());
 }
@@ -99,12 +103,14 @@ struct Tsdb::Tenant {
     mutable std::shared_mutex mu;
     std::vector<std::unique_ptr<HeadSeries>> series;
     std::unordered_map<uint64_t, uint32_t> by_hash;
-    std::unordered_map<std::string, std::unordered_map<std::string, std::vector<uint32_t>>> postings;
+    std::unordered_map<std::string, std::unordered_map<std::string, std::vector<uint32_t>>>
+        postings;
     size_t active = 0;
 
     uint32_t Find(uint64_t hash, std::span<const LabelView> labels) const {
         auto it = by_hash.find(hash);
-        for (uint32_t id = it == by_hash.end() ? kNone : it->second; id != kNone; id = series[id]->next_same) {
+        for (uint32_t id = it == by_hash.end() ? kNone : it->second; id != kNone;
+             id = series[id]->next_same) {
             if (SameLabels(series[id]->labels, labels)) {
                 return id;
             }
@@ -179,14 +185,19 @@ void ForEachHeadSample(const Tsdb::HeadSeries& s, Fn&& fn) {
 }  // namespace
 
 Tsdb::Tsdb(TsdbOptions opts)
-    : opts_(std::move(opts)), head_min_t_(std::numeric_limits<int64_t>::max()), head_max_t_(kNoTime),
+    : opts_(std::move(opts)),
+      head_min_t_(std::numeric_limits<int64_t>::max()),
+      head_max_t_(kNoTime),
       min_valid_t_(kNoTime) {}
 
 Tsdb::~Tsdb() = default;
 
 Result<std::unique_ptr<Tsdb>> Tsdb::Open(TsdbOptions opts) {
     if (opts.block_range_ms < kMinute || opts.retention_ms < opts.block_range_ms) {
-        return Fail(ErrorCode::kInvalidArgument, "metrics retention must be at least one block range (>= 1 minute)");
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            "metrics retention must be at least one block range (>= 1 minute)"
+        );
     }
     std::unique_ptr<Tsdb> db(new Tsdb(std::move(opts)));
     if (auto r = db->Load(); !r) {
@@ -222,7 +233,9 @@ Result<void> Tsdb::Load() {
     std::string blocks_dir = opts_.dir + "/blocks", wal_dir = opts_.dir + "/wal";
     fs::create_directories(blocks_dir, ec);
     if (ec) {
-        return Fail(ErrorCode::kInternal, fmt::format("cannot create {}: {}", blocks_dir, ec.message()));
+        return Fail(
+            ErrorCode::kInternal, fmt::format("cannot create {}: {}", blocks_dir, ec.message())
+        );
     }
     // Blocks first (their end bounds what the WAL may still add), then the WAL, then the
     // blocks' series (so WAL references keep their numbers).
@@ -235,12 +248,17 @@ Result<void> Tsdb::Load() {
         }
         auto b = Block::Open(e.path().string());
         if (!b) {
-            core::LogWarn("skipping unreadable metrics block", {{"path", e.path().string()}, {"error", b.error().message}});
+            core::LogWarn(
+                "skipping unreadable metrics block",
+                {{"path", e.path().string()}, {"error", b.error().message}}
+            );
             continue;
         }
         loaded.push_back(*b);
     }
-    std::sort(loaded.begin(), loaded.end(), [](const auto& a, const auto& b) { return a->meta().mint < b->meta().mint; });
+    std::sort(loaded.begin(), loaded.end(), [](const auto& a, const auto& b) {
+        return a->meta().mint < b->meta().mint;
+    });
     for (const auto& b : loaded) {
         if (b->meta().resolution == 0) {
             min_valid_t_ = std::max(min_valid_t_.load(), b->meta().maxt);
@@ -309,7 +327,10 @@ Result<void> Tsdb::Load() {
         return Fail(replay.error());
     }
     if (replay->torn) {
-        core::LogWarn("metrics WAL ended in a torn record; replayed up to it", {{"records", static_cast<int64_t>(replay->records)}});
+        core::LogWarn(
+            "metrics WAL ended in a torn record; replayed up to it",
+            {{"records", static_cast<int64_t>(replay->records)}}
+        );
     }
 
     {
@@ -317,7 +338,8 @@ Result<void> Tsdb::Load() {
         for (const auto& b : loaded) {
             uint32_t no = next_block_++;
             blocks_[no] = b;
-            b->ForEachSeries([&](std::string_view tenant, std::vector<LabelView>& l, uint64_t handle) {
+            b->ForEachSeries([&](std::string_view tenant, std::vector<LabelView>& l, uint64_t handle
+                             ) {
                 Tenant& t = TenantFor(tenant);
                 uint64_t h = HashLabels(l);
                 uint32_t id = t.Find(h, l);
@@ -335,7 +357,8 @@ Result<void> Tsdb::Load() {
     wal_ = std::move(*wal);
     core::LogInfo(
         "metrics store opened",
-        {{"dir", opts_.dir}, {"blocks", static_cast<int64_t>(loaded.size())},
+        {{"dir", opts_.dir},
+         {"blocks", static_cast<int64_t>(loaded.size())},
          {"wal_samples", static_cast<int64_t>(replayed)}}
     );
     return {};
@@ -361,8 +384,14 @@ Result<AppendResult> Tsdb::Append(std::string_view tenant_name, WriteBatch& batc
         for (const auto& e : batch.series) {
             std::span<LabelView> labels(batch.labels.data() + e.label_begin, e.label_count);
             std::span<const Sample> samples(batch.samples.data() + e.sample_begin, e.sample_count);
-            if (!std::is_sorted(labels.begin(), labels.end(), [](const auto& a, const auto& b) { return a.name < b.name; }) ||
-                std::any_of(labels.begin(), labels.end(), [](const auto& l) { return l.value.empty(); })) {
+            if (!std::is_sorted(
+                    labels.begin(),
+                    labels.end(),
+                    [](const auto& a, const auto& b) { return a.name < b.name; }
+                ) ||
+                std::any_of(labels.begin(), labels.end(), [](const auto& l) {
+                    return l.value.empty();
+                })) {
                 sorted.assign(labels.begin(), labels.end());
                 if (auto r = NormalizeLabels(sorted); !r) {
                     res.invalid += samples.size();
@@ -388,7 +417,8 @@ Result<AppendResult> Tsdb::Append(std::string_view tenant_name, WriteBatch& batc
                     res.over_series_limit += samples.size();
                     if (res.first_error.empty()) {
                         res.first_error = fmt::format(
-                            "tenant has {} active series, the limit; new series are refused", t.active
+                            "tenant has {} active series, the limit; new series are refused",
+                            t.active
                         );
                     }
                     continue;
@@ -404,14 +434,16 @@ Result<AppendResult> Tsdb::Append(std::string_view tenant_name, WriteBatch& batc
                 if (smp.t < 0 || smp.t > kMaxSampleTime) {
                     ++res.invalid;
                     if (res.first_error.empty()) {
-                        res.first_error = fmt::format("sample at {} ms is outside the years 1970 to 9999", smp.t);
+                        res.first_error =
+                            fmt::format("sample at {} ms is outside the years 1970 to 9999", smp.t);
                     }
                     continue;
                 }
                 if (smp.t < min_valid) {
                     ++res.too_old;
                     if (res.first_error.empty()) {
-                        res.first_error = fmt::format("sample at {} ms is older than the stored blocks", smp.t);
+                        res.first_error =
+                            fmt::format("sample at {} ms is older than the stored blocks", smp.t);
                     }
                     continue;
                 }
@@ -427,7 +459,10 @@ Result<AppendResult> Tsdb::Append(std::string_view tenant_name, WriteBatch& batc
                     if (res.first_error.empty()) {
                         res.first_error = fmt::format(
                             "{} sample for {} at {} ms (the series is at {} ms)",
-                            smp.t == s.last_t ? "duplicate" : "out-of-order", FormatLabels(s.labels), smp.t, s.last_t
+                            smp.t == s.last_t ? "duplicate" : "out-of-order",
+                            FormatLabels(s.labels),
+                            smp.t,
+                            s.last_t
                         );
                     }
                     continue;
@@ -437,7 +472,8 @@ Result<AppendResult> Tsdb::Append(std::string_view tenant_name, WriteBatch& batc
                     if (res.first_error.empty()) {
                         res.first_error = fmt::format(
                             "series {} holds {} recent samples, the limit until the next block cut",
-                            FormatLabels(s.labels), s.head_samples
+                            FormatLabels(s.labels),
+                            s.head_samples
                         );
                     }
                     continue;
@@ -574,13 +610,21 @@ int64_t Tsdb::RawFloor(const std::map<uint32_t, std::shared_ptr<Block>>& blocks)
         }
     }
     if (floor == std::numeric_limits<int64_t>::max()) {
-        floor = std::min(head_min_t_.load(), min_valid_t_.load() == kNoTime ? floor : min_valid_t_.load());
+        floor = std::min(
+            head_min_t_.load(), min_valid_t_.load() == kNoTime ? floor : min_valid_t_.load()
+        );
     }
     return floor;
 }
 
-void Tsdb::Collect(const HeadSeries& s, int64_t mint, int64_t maxt, int64_t raw_floor, std::vector<Sample>& out,
-                   const std::map<uint32_t, std::shared_ptr<Block>>& blocks) const {
+void Tsdb::Collect(
+    const HeadSeries& s,
+    int64_t mint,
+    int64_t maxt,
+    int64_t raw_floor,
+    std::vector<Sample>& out,
+    const std::map<uint32_t, std::shared_ptr<Block>>& blocks
+) const {
     int64_t last = kNoTime;
     auto take = [&](int64_t t, double v) {
         if (t >= mint && t <= maxt && t > last) {
@@ -592,7 +636,8 @@ void Tsdb::Collect(const HeadSeries& s, int64_t mint, int64_t maxt, int64_t raw_
     for (int pass = 0; pass < 2; ++pass) {
         for (const auto& [no, handle] : s.blocks) {
             auto it = blocks.find(no);
-            if (it == blocks.end() || it->second->meta().maxt <= mint || it->second->meta().mint > maxt) {
+            if (it == blocks.end() || it->second->meta().maxt <= mint ||
+                it->second->meta().mint > maxt) {
                 continue;
             }
             bool rollup = it->second->meta().resolution > 0;
@@ -629,8 +674,12 @@ void Tsdb::Collect(const HeadSeries& s, int64_t mint, int64_t maxt, int64_t raw_
     }
 }
 
-bool Tsdb::HasData(const HeadSeries& s, int64_t mint, int64_t maxt,
-                   const std::map<uint32_t, std::shared_ptr<Block>>& blocks) const {
+bool Tsdb::HasData(
+    const HeadSeries& s,
+    int64_t mint,
+    int64_t maxt,
+    const std::map<uint32_t, std::shared_ptr<Block>>& blocks
+) const {
     if (s.head_samples > 0) {
         int64_t first = s.closed.empty() ? s.open.min_time() : s.closed_ranges.front().first;
         if (first <= maxt && s.last_t >= mint) {
@@ -639,7 +688,8 @@ bool Tsdb::HasData(const HeadSeries& s, int64_t mint, int64_t maxt,
     }
     for (const auto& [no, handle] : s.blocks) {
         auto it = blocks.find(no);
-        if (it != blocks.end() && it->second->meta().maxt > mint && it->second->meta().mint <= maxt) {
+        if (it != blocks.end() && it->second->meta().maxt > mint &&
+            it->second->meta().mint <= maxt) {
             return true;
         }
     }
@@ -647,7 +697,10 @@ bool Tsdb::HasData(const HeadSeries& s, int64_t mint, int64_t maxt,
 }
 
 std::vector<SeriesData> Tsdb::Select(
-    std::string_view tenant, std::span<const Matcher> matchers, int64_t mint, int64_t maxt
+    std::string_view tenant,
+    std::span<const Matcher> matchers,
+    int64_t mint,
+    int64_t maxt
 ) const {
     std::vector<SeriesData> out;
     const Tenant* t = FindTenant(tenant);
@@ -670,7 +723,10 @@ std::vector<SeriesData> Tsdb::Select(
 }
 
 std::vector<Labels> Tsdb::SelectSeries(
-    std::string_view tenant, std::span<const Matcher> matchers, int64_t mint, int64_t maxt
+    std::string_view tenant,
+    std::span<const Matcher> matchers,
+    int64_t mint,
+    int64_t maxt
 ) const {
     std::vector<Labels> out;
     const Tenant* t = FindTenant(tenant);
@@ -688,7 +744,10 @@ std::vector<Labels> Tsdb::SelectSeries(
 }
 
 std::vector<std::string> Tsdb::LabelNames(
-    std::string_view tenant, std::span<const Matcher> matchers, int64_t mint, int64_t maxt
+    std::string_view tenant,
+    std::span<const Matcher> matchers,
+    int64_t mint,
+    int64_t maxt
 ) const {
     std::set<std::string> names;
     for (const auto& l : SelectSeries(tenant, matchers, mint, maxt)) {
@@ -700,7 +759,11 @@ std::vector<std::string> Tsdb::LabelNames(
 }
 
 std::vector<std::string> Tsdb::LabelValues(
-    std::string_view tenant, std::string_view name, std::span<const Matcher> matchers, int64_t mint, int64_t maxt
+    std::string_view tenant,
+    std::string_view name,
+    std::span<const Matcher> matchers,
+    int64_t mint,
+    int64_t maxt
 ) const {
     std::set<std::string> values;
     for (const auto& l : SelectSeries(tenant, matchers, mint, maxt)) {
@@ -808,7 +871,8 @@ Result<void> Tsdb::CutHead(int64_t before) {
         r.labels = part.labels;
         ChunkWriter w;
         for (size_t i = 0; i < all.size(); ++i) {
-            bool last_in_step = i + 1 == all.size() || all[i + 1].t / opts_.rollup_step_ms != all[i].t / opts_.rollup_step_ms;
+            bool last_in_step = i + 1 == all.size() || all[i + 1].t / opts_.rollup_step_ms !=
+                                                           all[i].t / opts_.rollup_step_ms;
             bool before_reset = i + 1 < all.size() && all[i + 1].v < all[i].v;
             if (!last_in_step && !before_reset) {
                 continue;
@@ -898,7 +962,9 @@ Result<void> Tsdb::CutHead(int64_t before) {
     }
     core::LogInfo(
         "metrics head cut into a block",
-        {{"block", *path}, {"series", static_cast<int64_t>(parts.size())}, {"samples", static_cast<int64_t>(meta.samples)}}
+        {{"block", *path},
+         {"series", static_cast<int64_t>(parts.size())},
+         {"samples", static_cast<int64_t>(meta.samples)}}
     );
     return Checkpoint();
 }
@@ -957,7 +1023,8 @@ void Tsdb::DropExpiredBlocks(int64_t now_ms) {
     {
         std::unique_lock lock(blocks_mu_);
         for (auto it = blocks_.begin(); it != blocks_.end();) {
-            int64_t keep = it->second->meta().resolution > 0 ? opts_.rollup_retention_ms : opts_.retention_ms;
+            int64_t keep =
+                it->second->meta().resolution > 0 ? opts_.rollup_retention_ms : opts_.retention_ms;
             if (it->second->meta().maxt < now_ms - keep) {
                 it->second->Delete();
                 expired.push_back(it->first);

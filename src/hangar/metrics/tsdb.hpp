@@ -7,8 +7,8 @@
 // what was acknowledged; queries run beside them under per-tenant read locks.
 
 #include <atomic>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -66,8 +66,8 @@ struct WriteBatch {
 
 struct AppendResult {
     uint64_t samples = 0, series_created = 0;
-    uint64_t out_of_order = 0, duplicates = 0, too_old = 0, over_series_limit = 0, over_head_limit = 0,
-             invalid = 0;
+    uint64_t out_of_order = 0, duplicates = 0, too_old = 0, over_series_limit = 0,
+             over_head_limit = 0, invalid = 0;
     std::string first_error;  // what was wrong with the first refused sample
     uint64_t Refused() const {
         return out_of_order + duplicates + too_old + over_series_limit + over_head_limit + invalid;
@@ -104,16 +104,29 @@ public:
     // Series of `tenant` matching every matcher, with their samples in [mint, maxt]; series
     // without samples there are left out.
     std::vector<SeriesData> Select(
-        std::string_view tenant, std::span<const Matcher> matchers, int64_t mint, int64_t maxt
+        std::string_view tenant,
+        std::span<const Matcher> matchers,
+        int64_t mint,
+        int64_t maxt
     ) const;
     std::vector<Labels> SelectSeries(
-        std::string_view tenant, std::span<const Matcher> matchers, int64_t mint, int64_t maxt
+        std::string_view tenant,
+        std::span<const Matcher> matchers,
+        int64_t mint,
+        int64_t maxt
     ) const;
     std::vector<std::string> LabelNames(
-        std::string_view tenant, std::span<const Matcher> matchers, int64_t mint, int64_t maxt
+        std::string_view tenant,
+        std::span<const Matcher> matchers,
+        int64_t mint,
+        int64_t maxt
     ) const;
     std::vector<std::string> LabelValues(
-        std::string_view tenant, std::string_view name, std::span<const Matcher> matchers, int64_t mint, int64_t maxt
+        std::string_view tenant,
+        std::string_view name,
+        std::span<const Matcher> matchers,
+        int64_t mint,
+        int64_t maxt
     ) const;
 
     // Cuts the head into blocks when it spans 1.5 block ranges, and deletes blocks older than
@@ -127,7 +140,8 @@ public:
 
     // Called after each append's WAL write with every accepted sample, series by series (the
     // remote-write sender). Set before the first append.
-    using AppendObserver = std::function<void(std::string_view tenant, std::span<const LabelView>, std::span<const Sample>)>;
+    using AppendObserver = std::function<
+        void(std::string_view tenant, std::span<const LabelView>, std::span<const Sample>)>;
     void SetAppendObserver(AppendObserver fn) { observer_ = std::move(fn); }
 
     struct Tenant;
@@ -144,10 +158,20 @@ private:
     void ForMatching(const Tenant& t, std::span<const Matcher> matchers, Fn&& fn) const;
     // Where raw data begins: rollups answer only for earlier times.
     int64_t RawFloor(const std::map<uint32_t, std::shared_ptr<Block>>& blocks) const;
-    void Collect(const HeadSeries& s, int64_t mint, int64_t maxt, int64_t raw_floor, std::vector<Sample>& out,
-                 const std::map<uint32_t, std::shared_ptr<Block>>& blocks) const;
-    bool HasData(const HeadSeries& s, int64_t mint, int64_t maxt,
-                 const std::map<uint32_t, std::shared_ptr<Block>>& blocks) const;
+    void Collect(
+        const HeadSeries& s,
+        int64_t mint,
+        int64_t maxt,
+        int64_t raw_floor,
+        std::vector<Sample>& out,
+        const std::map<uint32_t, std::shared_ptr<Block>>& blocks
+    ) const;
+    bool HasData(
+        const HeadSeries& s,
+        int64_t mint,
+        int64_t maxt,
+        const std::map<uint32_t, std::shared_ptr<Block>>& blocks
+    ) const;
     std::map<uint32_t, std::shared_ptr<Block>> BlocksSnapshot() const;
 
     TsdbOptions opts_;

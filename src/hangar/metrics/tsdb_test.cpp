@@ -33,14 +33,17 @@ protected:
         ASSERT_TRUE(db) << db.error().message;
         db_ = std::move(*db);
     }
-    AppendResult Put(std::string_view tenant, std::vector<LabelView> labels, std::vector<Sample> samples) {
+    AppendResult
+    Put(std::string_view tenant, std::vector<LabelView> labels, std::vector<Sample> samples) {
         WriteBatch b;
         b.Add(labels, samples);
         auto r = db_->Append(tenant, b);
         EXPECT_TRUE(r) << r.error().message;
         return r ? *r : AppendResult{};
     }
-    std::vector<SeriesData> All(std::string_view tenant, std::string_view name, int64_t mint = 0, int64_t maxt = INT64_MAX) {
+    std::vector<SeriesData>
+    All(std::string_view tenant, std::string_view name, int64_t mint = 0, int64_t maxt = INT64_MAX
+    ) {
         std::vector<Matcher> m = {*Matcher::Make(MatchOp::kEqual, "__name__", std::string(name))};
         return db_->Select(tenant, m, mint, maxt);
     }
@@ -88,9 +91,13 @@ TEST_F(TsdbTest, RefusedSamplesAreCountedAndTheRestOfTheBatchLands) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->samples, 1u);
     EXPECT_EQ(r->out_of_order, 1u);
-    EXPECT_EQ(r->duplicates, 1u) << "same time, other value; the same value again is accepted silently";
+    EXPECT_EQ(
+        r->duplicates, 1u
+    ) << "same time, other value; the same value again is accepted silently";
     EXPECT_EQ(r->invalid, 1u);
-    EXPECT_NE(r->first_error.find("out-of-order sample for g{} at 1700000000005 ms"), std::string::npos) << r->first_error;
+    EXPECT_NE(
+        r->first_error.find("out-of-order sample for g{} at 1700000000005 ms"), std::string::npos
+    ) << r->first_error;
     auto got = All("acme", "g");
     ASSERT_EQ(got[0].samples.size(), 3u);
     EXPECT_EQ(got[0].samples[2].v, 4);
@@ -111,7 +118,8 @@ TEST_F(TsdbTest, ReopeningReplaysTheWalWithNothingLost) {
     EXPECT_EQ(total, 300);
     Put("acme", {{"__name__", "c"}, {"i", "0"}}, {{kT0 + 400'000, 7}});
     Reopen();
-    EXPECT_EQ(All("acme", "c", kT0 + 400'000).at(0).samples.at(0).v, 7) << "appends after a replay replay too";
+    EXPECT_EQ(All("acme", "c", kT0 + 400'000).at(0).samples.at(0).v, 7)
+        << "appends after a replay replay too";
 }
 
 TEST_F(TsdbTest, ATornWalTailIsCutAndEverythingBeforeItKept) {
@@ -121,7 +129,9 @@ TEST_F(TsdbTest, ATornWalTailIsCutAndEverythingBeforeItKept) {
     auto segs = ListSegments(dir_ + "/wal");
     ASSERT_FALSE(segs.empty());
     {
-        std::ofstream f(dir_ + "/wal/" + fmt::format("{:08d}", segs.back()), std::ios::app | std::ios::binary);
+        std::ofstream f(
+            dir_ + "/wal/" + fmt::format("{:08d}", segs.back()), std::ios::app | std::ios::binary
+        );
         f << "\x20\x00\x00\x00garbage";
     }
     Reopen();
@@ -150,7 +160,8 @@ TEST_F(TsdbTest, CuttingTheHeadWritesACompressedBlockThatQueriesAndReopensSeamle
     EXPECT_EQ(after.block_samples, 100u * 240);
     EXPECT_EQ(after.head_samples, 100u * 240);
     EXPECT_LT(after.wal_bytes, before.wal_bytes) << "the checkpoint holds only the head";
-    double bytes_per_sample = static_cast<double>(after.block_bytes) / static_cast<double>(after.block_samples);
+    double bytes_per_sample =
+        static_cast<double>(after.block_bytes) / static_cast<double>(after.block_samples);
     EXPECT_LT(bytes_per_sample, 2.0) << "Gorilla chunks";
     std::printf("block: %.2f bytes per sample (raw: 16)\n", bytes_per_sample);
 
@@ -189,7 +200,8 @@ TEST_F(TsdbTest, TheHeadIsCutWhenItSpansOneAndAHalfRangesAndRetentionDropsOldBlo
     EXPECT_LE(st.head_max_t - st.head_min_t, 15 * kMinute);
     ASSERT_TRUE(db_->Maintain(60 * kMinute + 30 * kMinute));
     std::vector<Matcher> old = {*Matcher::Make(MatchOp::kEqual, "old", "yes")};
-    EXPECT_TRUE(db_->SelectSeries("acme", old, 0, INT64_MAX).empty()) << "the series went with its blocks";
+    EXPECT_TRUE(db_->SelectSeries("acme", old, 0, INT64_MAX).empty())
+        << "the series went with its blocks";
     auto left = All("acme", "g");
     ASSERT_EQ(left.size(), 1u);
     EXPECT_GE(left[0].samples.front().t, 40 * kMinute);
@@ -233,7 +245,8 @@ TEST_F(TsdbTest, PastRetentionQueriesReadFiveMinuteRollupsThatKeepCounterResets)
     }
     EXPECT_EQ(smp.front().t, 4 * kMinute);
     Reopen(o);
-    EXPECT_EQ(All("acme", "c_total")[0].samples.size(), smp.size()) << "rollups and raw blocks load again";
+    EXPECT_EQ(All("acme", "c_total")[0].samples.size(), smp.size())
+        << "rollups and raw blocks load again";
     ASSERT_TRUE(db_->Maintain(120 * kMinute + 10 * kHour));
     EXPECT_EQ(db_->Stats().rollup_blocks, 0u) << "rollups have their own, longer retention";
 }
@@ -248,7 +261,8 @@ TEST_F(TsdbTest, NewSeriesPastTheTenantLimitAreRefusedWithAReason) {
     EXPECT_EQ(r.over_series_limit, 1u);
     EXPECT_EQ(r.first_error, "tenant has 2 active series, the limit; new series are refused");
     EXPECT_EQ(Put("acme", {{"__name__", "a"}}, {{kT0 + 1, 1}}).samples, 1u) << "known series go on";
-    EXPECT_EQ(Put("globex", {{"__name__", "c"}}, {{kT0, 1}}).samples, 1u) << "the limit is per tenant";
+    EXPECT_EQ(Put("globex", {{"__name__", "c"}}, {{kT0, 1}}).samples, 1u)
+        << "the limit is per tenant";
 }
 
 TEST_F(TsdbTest, SeriesLabelNamesAndValuesFollowMatchers) {
@@ -256,11 +270,20 @@ TEST_F(TsdbTest, SeriesLabelNamesAndValuesFollowMatchers) {
     Put("acme", {{"__name__", "up"}, {"job", "web"}}, {{kT0, 0}});
     Put("acme", {{"__name__", "other"}, {"job", "web"}}, {{kT0 - 100'000, 0}});
     std::vector<Matcher> up = {*Matcher::Make(MatchOp::kEqual, "__name__", "up")};
-    EXPECT_EQ(db_->LabelNames("acme", up, 0, INT64_MAX), (std::vector<std::string>{"__name__", "job", "zone"}));
-    EXPECT_EQ(db_->LabelValues("acme", "job", up, 0, INT64_MAX), (std::vector<std::string>{"api", "web"}));
-    EXPECT_EQ(db_->LabelValues("acme", "__name__", {}, kT0 - 1, INT64_MAX), (std::vector<std::string>{"up"}))
-        << "series without data in the range are left out";
-    std::vector<Matcher> re = {*Matcher::Make(MatchOp::kRegex, "job", "w.*"), *Matcher::Make(MatchOp::kNotEqual, "__name__", "up")};
+    EXPECT_EQ(
+        db_->LabelNames("acme", up, 0, INT64_MAX),
+        (std::vector<std::string>{"__name__", "job", "zone"})
+    );
+    EXPECT_EQ(
+        db_->LabelValues("acme", "job", up, 0, INT64_MAX), (std::vector<std::string>{"api", "web"})
+    );
+    EXPECT_EQ(
+        db_->LabelValues("acme", "__name__", {}, kT0 - 1, INT64_MAX),
+        (std::vector<std::string>{"up"})
+    ) << "series without data in the range are left out";
+    std::vector<Matcher> re = {
+        *Matcher::Make(MatchOp::kRegex, "job", "w.*"),
+        *Matcher::Make(MatchOp::kNotEqual, "__name__", "up")};
     auto s = db_->SelectSeries("acme", re, 0, INT64_MAX);
     ASSERT_EQ(s.size(), 1u);
     EXPECT_EQ(Get(s[0], "__name__"), "other");

@@ -1,16 +1,15 @@
 #include "hangar/metrics/wal.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hangar/metrics/codec.hpp"
 
@@ -23,7 +22,9 @@ using core::Result;
 
 namespace {
 
-std::string SegmentPath(const std::string& dir, int n) { return fmt::format("{}/{:08d}", dir, n); }
+std::string SegmentPath(const std::string& dir, int n) {
+    return fmt::format("{}/{:08d}", dir, n);
+}
 
 void PutU32(std::string& out, uint32_t v) {
     char b[4];
@@ -46,7 +47,8 @@ std::vector<int> ListSegments(const std::string& dir) {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
         std::string name = e.path().filename().string();
-        if (name.size() == 8 && std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        if (name.size() == 8 &&
+            std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
             out.push_back(std::stoi(name));
         }
     }
@@ -65,7 +67,9 @@ Result<std::unique_ptr<Wal>> Wal::Open(std::string dir, uint64_t segment_bytes) 
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) {
-        return Fail(ErrorCode::kInternal, fmt::format("cannot create WAL folder {}: {}", dir, ec.message()));
+        return Fail(
+            ErrorCode::kInternal, fmt::format("cannot create WAL folder {}: {}", dir, ec.message())
+        );
     }
     std::unique_ptr<Wal> w(new Wal());
     w->dir_ = std::move(dir);
@@ -84,7 +88,10 @@ Result<void> Wal::OpenSegment(int n) {
     std::string path = SegmentPath(dir_, n);
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0644);
     if (fd < 0) {
-        return Fail(ErrorCode::kInternal, fmt::format("cannot create WAL segment {}: {}", path, std::strerror(errno)));
+        return Fail(
+            ErrorCode::kInternal,
+            fmt::format("cannot create WAL segment {}: {}", path, std::strerror(errno))
+        );
     }
     if (fd_ >= 0) {
         ::fsync(fd_);
@@ -121,7 +128,9 @@ Result<void> Wal::Append(const std::vector<std::string_view>& records) {
             if (errno == EINTR) {
                 continue;
             }
-            return Fail(ErrorCode::kUnavailable, fmt::format("WAL write failed: {}", std::strerror(errno)));
+            return Fail(
+                ErrorCode::kUnavailable, fmt::format("WAL write failed: {}", std::strerror(errno))
+            );
         }
         p += n;
         left -= static_cast<size_t>(n);
@@ -133,7 +142,9 @@ Result<void> Wal::Append(const std::vector<std::string_view>& records) {
 
 Result<void> Wal::Sync() {
     if (::fsync(fd_) != 0) {
-        return Fail(ErrorCode::kUnavailable, fmt::format("WAL fsync failed: {}", std::strerror(errno)));
+        return Fail(
+            ErrorCode::kUnavailable, fmt::format("WAL fsync failed: {}", std::strerror(errno))
+        );
     }
     return {};
 }
@@ -158,7 +169,8 @@ void Wal::RemoveBefore(int segment) {
     }
 }
 
-Result<Wal::ReplayStats> Wal::Replay(const std::string& dir, const std::function<void(std::string_view)>& fn) {
+Result<Wal::ReplayStats>
+Wal::Replay(const std::string& dir, const std::function<void(std::string_view)>& fn) {
     ReplayStats stats;
     for (int s : ListSegments(dir)) {
         std::string path = SegmentPath(dir, s);

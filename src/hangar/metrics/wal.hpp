@@ -23,7 +23,8 @@ public:
     Wal& operator=(const Wal&) = delete;
 
     // Opens `dir` (created if missing) and starts a new segment after the existing ones.
-    static core::Result<std::unique_ptr<Wal>> Open(std::string dir, uint64_t segment_bytes = 128u << 20);
+    static core::Result<std::unique_ptr<Wal>>
+    Open(std::string dir, uint64_t segment_bytes = 128u << 20);
 
     // Frames and writes several records with one write(2).
     core::Result<void> Append(const std::vector<std::string_view>& records);
@@ -40,7 +41,8 @@ public:
         bool torn = false;  // a segment ended in a partial or corrupt record (cut off there)
     };
     // Calls `fn` for every intact record of every segment, oldest first.
-    static core::Result<ReplayStats> Replay(const std::string& dir, const std::function<void(std::string_view)>& fn);
+    static core::Result<ReplayStats>
+    Replay(const std::string& dir, const std::function<void(std::string_view)>& fn);
 
 private:
     Wal() = default;

@@ -21,7 +21,11 @@ namespace hangar::observe {
 
 // `month` is "YYYY-MM"; a month that has not begun is an error, the current one runs to now.
 core::Result<boost::json::object> SlaReport(
-    store::Store& store, const metrics::Tsdb& db, const std::string& tenant, std::string_view month, int64_t now_ms
+    store::Store& store,
+    const metrics::Tsdb& db,
+    const std::string& tenant,
+    std::string_view month,
+    int64_t now_ms
 );
 
 }  // namespace hangar::observe

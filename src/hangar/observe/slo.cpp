@@ -2,8 +2,9 @@
 
 #include <cmath>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <boost/json.hpp>
 
 #include "hangar/core/json.hpp"
 #include "hangar/core/log.hpp"
@@ -15,7 +16,11 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::pair<const char*, const char*> kBurnWindows[] = {{"5m", "5m"}, {"30m", "30m"}, {"1h", "1h"}, {"6h", "6h"}};
+constexpr std::pair<const char*, const char*> kBurnWindows[] = {
+    {"5m", "5m"},
+    {"30m", "30m"},
+    {"1h", "1h"},
+    {"6h", "6h"}};
 
 double Round(double v, int digits) {
     double f = std::pow(10.0, digits);
@@ -24,7 +29,12 @@ double Round(double v, int digits) {
 
 }  // namespace
 
-SloEvaluator::SloEvaluator(store::Store& store, metrics::Tsdb& db, const core::Clock& clock, std::chrono::milliseconds interval)
+SloEvaluator::SloEvaluator(
+    store::Store& store,
+    metrics::Tsdb& db,
+    const core::Clock& clock,
+    std::chrono::milliseconds interval
+)
     : store_(store), db_(db), clock_(clock), loop_(interval, [this] { EvaluateAll(); }) {}
 
 void SloEvaluator::EvaluateAll() {
@@ -34,7 +44,8 @@ void SloEvaluator::EvaluateAll() {
     }
     std::vector<store::Object> slos = std::move(*all);
     auto now_tp = clock_.Now();
-    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(now_tp.time_since_epoch()).count();
+    int64_t now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now_tp.time_since_epoch()).count();
     std::string now_text = core::FormatRfc3339(now_tp);
     metrics::promql::Engine engine(db_);
     for (const auto& slo : slos) {
@@ -49,7 +60,9 @@ void SloEvaluator::EvaluateAll() {
         }
         sel += "}";
         auto availability = [&](const std::string& window) -> std::optional<double> {
-            auto r = engine.Instant(slo.tenant, fmt::format("avg(avg_over_time({}[{}]))", sel, window), now);
+            auto r = engine.Instant(
+                slo.tenant, fmt::format("avg(avg_over_time({}[{}]))", sel, window), now
+            );
             if (!r || r->series.empty()) {
                 return std::nullopt;
             }
@@ -94,7 +107,10 @@ void SloEvaluator::EvaluateAll() {
             status["slow_burn"] = slow;
         }
         if (auto w = db_.Append(slo.tenant, batch); !w) {
-            core::LogWarn("storing SLO series failed", {{"slo", std::string_view(slo.id)}, {"error", w.error().message}});
+            core::LogWarn(
+                "storing SLO series failed",
+                {{"slo", std::string_view(slo.id)}, {"error", w.error().message}}
+            );
         }
         json::object previous = slo.status;
         previous.erase("evaluated_at");
@@ -102,13 +118,24 @@ void SloEvaluator::EvaluateAll() {
             continue;  // nothing new: no write, no audit event
         }
         status["evaluated_at"] = now_text;
-        store::AuditEvent system = store::SystemAudit(now_text, "controller:slo", slo.tenant, slo.id);
-        auto u = store_.Update(slo.id, slo.revision, now_text, [&](store::Object& o) -> core::Result<void> {
-            o.status = status;
-            return {};
-        }, system);
-        if (!u && u.error().code != core::ErrorCode::kConflict && u.error().code != core::ErrorCode::kNotFound) {
-            core::LogWarn("writing SLO status failed", {{"slo", std::string_view(slo.id)}, {"error", u.error().message}});
+        store::AuditEvent system =
+            store::SystemAudit(now_text, "controller:slo", slo.tenant, slo.id);
+        auto u = store_.Update(
+            slo.id,
+            slo.revision,
+            now_text,
+            [&](store::Object& o) -> core::Result<void> {
+                o.status = status;
+                return {};
+            },
+            system
+        );
+        if (!u && u.error().code != core::ErrorCode::kConflict &&
+            u.error().code != core::ErrorCode::kNotFound) {
+            core::LogWarn(
+                "writing SLO status failed",
+                {{"slo", std::string_view(slo.id)}, {"error", u.error().message}}
+            );
         }
     }
 }

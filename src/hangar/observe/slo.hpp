@@ -16,7 +16,12 @@ namespace hangar::observe {
 
 class SloEvaluator {
 public:
-    SloEvaluator(store::Store& store, metrics::Tsdb& db, const core::Clock& clock, std::chrono::milliseconds interval);
+    SloEvaluator(
+        store::Store& store,
+        metrics::Tsdb& db,
+        const core::Clock& clock,
+        std::chrono::milliseconds interval
+    );
     void Start() { loop_.Start(); }
     void Stop() { loop_.Stop(); }
     // One pass over every SLO (tests call it directly).

@@ -17,7 +17,8 @@ core::Result<json::object> ValidateSloSpec(const json::object& spec) {
     ObjectReader r(spec, "spec");
     json::object out;
     const json::value* target = r.Any("target_percent");
-    if (target == nullptr || !target->is_number() || target->to_number<double>() <= 0 || target->to_number<double>() >= 100) {
+    if (target == nullptr || !target->is_number() || target->to_number<double>() <= 0 ||
+        target->to_number<double>() >= 100) {
         r.SetError("spec.target_percent", "is required: a percentage below 100, such as 99.9");
     } else {
         out["target_percent"] = target->to_number<double>();
@@ -70,8 +71,13 @@ core::Result<json::object> ValidateMaintenanceWindowSpec(const json::object& spe
     if (selector) {
         auto e = metrics::promql::Parse(*selector);
         if (!e || (*e)->kind != metrics::promql::Expr::Kind::kVectorSelector) {
-            r.SetError("spec.selector", fmt::format("must be a series selector such as {{product=\"workspace\"}}{}",
-                                                    e ? "" : ": " + e.error().message));
+            r.SetError(
+                "spec.selector",
+                fmt::format(
+                    "must be a series selector such as {{product=\"workspace\"}}{}",
+                    e ? "" : ": " + e.error().message
+                )
+            );
         }
         out["selector"] = *selector;
     }

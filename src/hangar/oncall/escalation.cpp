@@ -1,11 +1,12 @@
 #include "hangar/oncall/escalation.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <boost/json.hpp>
+
 #include "hangar/core/clock.hpp"
-#include "hangar/core/json.hpp"
 #include "hangar/core/destination.hpp"
+#include "hangar/core/json.hpp"
 
 namespace hangar::oncall {
 
@@ -36,7 +37,11 @@ core::Result<json::object> ValidateEscalationPolicySpec(const json::object& spec
                 for (size_t j = 0; j < ts->size() && sr.ok(); ++j) {
                     std::string tpath = fmt::format("{}.targets[{}]", path, j);
                     if (!(*ts)[j].is_object()) {
-                        sr.SetError(tpath, "must be {\"schedule\": name}, {\"user\": name} or {\"webhook_url\": url}");
+                        sr.SetError(
+                            tpath,
+                            "must be {\"schedule\": name}, {\"user\": name} or {\"webhook_url\": "
+                            "url}"
+                        );
                         break;
                     }
                     ObjectReader tr((*ts)[j].as_object(), tpath);
@@ -49,8 +54,10 @@ core::Result<json::object> ValidateEscalationPolicySpec(const json::object& spec
                     if (t.size() != 1 && tr.ok()) {
                         tr.SetError(tpath, "needs exactly one of schedule, user or webhook_url");
                     }
-                    if (const auto* u = t.if_contains("webhook_url"); u != nullptr && u->is_string()) {
-                        if (auto ok = core::DestinationPolicy::Global().CheckUrl(u->as_string()); !ok) {
+                    if (const auto* u = t.if_contains("webhook_url");
+                        u != nullptr && u->is_string()) {
+                        if (auto ok = core::DestinationPolicy::Global().CheckUrl(u->as_string());
+                            !ok) {
                             tr.SetError(tpath + ".webhook_url", ok.error().message);
                         }
                     }

@@ -3,13 +3,14 @@
 #include <chrono>
 #include <ctime>
 
-#include <boost/json.hpp>
 #include <curl/curl.h>
 #include <fmt/format.h>
 
+#include <boost/json.hpp>
+
+#include "hangar/core/destination.hpp"
 #include "hangar/core/ids.hpp"
 #include "hangar/core/log.hpp"
-#include "hangar/core/destination.hpp"
 
 namespace hangar::oncall {
 
@@ -17,12 +18,19 @@ namespace json = boost::json;
 
 namespace {
 
-size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
+size_t Discard(char*, size_t size, size_t n, void*) {
+    return size * n;
+}
 
 // curl's socket opener: refuses an address the destination policy does not allow.
 curl_socket_t OpenCheckedSocket(void* host, curlsocktype, curl_sockaddr* addr) {
-    if (!core::DestinationPolicy::Global().AllowsConnect(&addr->addr, *static_cast<std::string*>(host))) {
-        core::LogWarn("webhook refused: its address is private, loopback or link-local", {{"host", std::string_view(*static_cast<std::string*>(host))}});
+    if (!core::DestinationPolicy::Global().AllowsConnect(
+            &addr->addr, *static_cast<std::string*>(host)
+        )) {
+        core::LogWarn(
+            "webhook refused: its address is private, loopback or link-local",
+            {{"host", std::string_view(*static_cast<std::string*>(host))}}
+        );
         return CURL_SOCKET_BAD;
     }
     return socket(addr->family, addr->socktype, addr->protocol);
@@ -55,7 +63,9 @@ std::string OneLine(std::string_view s, size_t max = 300) {
 
 bool SafeAddress(std::string_view a) {
     return !a.empty() && a.size() < 255 && a.find('@') != std::string_view::npos &&
-           std::none_of(a.begin(), a.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == '<' || c == '>' || c == ','; });
+           std::none_of(a.begin(), a.end(), [](char c) {
+               return static_cast<unsigned char>(c) <= 0x20 || c == '<' || c == '>' || c == ',';
+           });
 }
 
 std::string RfcDate() {
@@ -71,11 +81,17 @@ std::string RfcDate() {
 
 Notifier::Notifier(NotifierOptions opts, core::MetricsRegistry* metrics) : opts_(std::move(opts)) {
     if (metrics != nullptr) {
-        sent_ = &metrics->Counter("hangar_notifications_total", "Notifications by channel and outcome (delivered, failed, dropped).", {"channel", "outcome"});
+        sent_ = &metrics->Counter(
+            "hangar_notifications_total",
+            "Notifications by channel and outcome (delivered, failed, dropped).",
+            {"channel", "outcome"}
+        );
     }
 }
 
-Notifier::~Notifier() { Stop(); }
+Notifier::~Notifier() {
+    Stop();
+}
 
 void Notifier::Start() {
     for (int i = 0; i < opts_.workers; ++i) {
@@ -110,7 +126,9 @@ bool Notifier::Enqueue(Message m) {
     if (sent_ != nullptr) {
         sent_->Inc({channel, "dropped"});
     }
-    core::LogWarn("notification dropped: the queue is full", {{"channel", std::string_view(channel)}});
+    core::LogWarn(
+        "notification dropped: the queue is full", {{"channel", std::string_view(channel)}}
+    );
     return false;
 }
 
@@ -139,7 +157,12 @@ void Notifier::Run() {
             sent_->Inc({channel, ok ? "delivered" : "failed"});
         }
         if (!ok) {
-            core::LogWarn("notification failed", {{"channel", std::string_view(channel)}, {"page", std::string_view(m.page_id)}, {"error", std::string_view(detail)}});
+            core::LogWarn(
+                "notification failed",
+                {{"channel", std::string_view(channel)},
+                 {"page", std::string_view(m.page_id)},
+                 {"error", std::string_view(detail)}}
+            );
         }
         if (outcome_) {
             outcome_(m, ok, detail);
@@ -150,9 +173,14 @@ void Notifier::Run() {
 
 std::string Notifier::WebhookBody(const Message& m) {
     // Slack's incoming-webhook shape: text for notifications, blocks for the message itself.
-    json::object header{{"type", "header"}, {"text", json::object{{"type", "plain_text"}, {"text", OneLine(m.subject, 150)}}}};
-    json::object section{{"type", "section"}, {"text", json::object{{"type", "mrkdwn"}, {"text", m.text.substr(0, 2900)}}}};
-    json::object body{{"text", m.subject + "\n" + m.text}, {"blocks", json::array{header, section}}};
+    json::object header{
+        {"type", "header"},
+        {"text", json::object{{"type", "plain_text"}, {"text", OneLine(m.subject, 150)}}}};
+    json::object section{
+        {"type", "section"},
+        {"text", json::object{{"type", "mrkdwn"}, {"text", m.text.substr(0, 2900)}}}};
+    json::object body{
+        {"text", m.subject + "\n" + m.text}, {"blocks", json::array{header, section}}};
     return json::serialize(body);
 }
 
@@ -166,9 +194,15 @@ std::string Notifier::EmailBody(const Message& m) const {
         text += m.text[i];
     }
     return fmt::format(
-        "From: Hangar <{}>\r\nTo: <{}>\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: <{}@hangar>\r\nMIME-Version: 1.0\r\n"
+        "From: Hangar <{}>\r\nTo: <{}>\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: "
+        "<{}@hangar>\r\nMIME-Version: 1.0\r\n"
         "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n",
-        opts_.smtp_from, m.target, OneLine(m.subject), RfcDate(), core::NewRequestId(), text
+        opts_.smtp_from,
+        m.target,
+        OneLine(m.subject),
+        RfcDate(),
+        core::NewRequestId(),
+        text
     );
 }
 
@@ -208,7 +242,8 @@ bool Notifier::Deliver(const Message& m, std::string& detail) {
         long status = 0;
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
         ok = rc == CURLE_OK && status >= 200 && status < 300;
-        detail = rc != CURLE_OK ? std::string(err[0] != 0 ? err : curl_easy_strerror(rc)) : fmt::format("HTTP {}", status);
+        detail = rc != CURLE_OK ? std::string(err[0] != 0 ? err : curl_easy_strerror(rc))
+                                : fmt::format("HTTP {}", status);
     } else if (opts_.smtp_url.empty()) {
         detail = "no SMTP server is configured (--smtp-url)";
     } else if (!SafeAddress(m.target)) {
@@ -227,7 +262,8 @@ bool Notifier::Deliver(const Message& m, std::string& detail) {
         curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
         CURLcode rc = curl_easy_perform(curl);
         ok = rc == CURLE_OK;
-        detail = ok ? "accepted by the SMTP server" : std::string(err[0] != 0 ? err : curl_easy_strerror(rc));
+        detail = ok ? "accepted by the SMTP server"
+                    : std::string(err[0] != 0 ? err : curl_easy_strerror(rc));
     }
     curl_slist_free_all(list);
     curl_easy_cleanup(curl);

@@ -19,10 +19,10 @@ namespace hangar::oncall {
 struct Message {
     enum class Channel { kWebhook, kEmail };
     Channel channel = Channel::kWebhook;
-    std::string target;   // URL or email address
-    std::string subject;  // email subject; the first line of the webhook text
-    std::string text;     // the body (plain text; Slack mrkdwn for webhooks)
-    std::string page_id;  // what it is about, for the outcome callback
+    std::string target;     // URL or email address
+    std::string subject;    // email subject; the first line of the webhook text
+    std::string text;       // the body (plain text; Slack mrkdwn for webhooks)
+    std::string page_id;    // what it is about, for the outcome callback
     std::string recipient;  // the user's name, if it is for a user
     int64_t seq = -1;       // its entry in the page's notifications
 };

@@ -22,19 +22,24 @@
 namespace hangar::oncall {
 
 struct PageRequest {
-    std::string tenant;      // whose escalation policy
+    std::string tenant;  // whose escalation policy
     std::string dedup_key;
-    std::string title;       // "[P1] InstanceOOMKilled shop"
-    std::string details;     // plain text, one line per alert
-    std::string priority;    // P1..P4
-    std::string policy;      // EscalationPolicy name in tenant
+    std::string title;          // "[P1] InstanceOOMKilled shop"
+    std::string details;        // plain text, one line per alert
+    std::string priority;       // P1..P4
+    std::string policy;         // EscalationPolicy name in tenant
     boost::json::array alerts;  // [{tenant, fingerprint, alertname, state}]
     std::string incident;       // an incident this page is about, if any
 };
 
 class Pager {
 public:
-    Pager(store::Store& store, Notifier& notifier, const core::Clock& clock, std::string public_url);
+    Pager(
+        store::Store& store,
+        Notifier& notifier,
+        const core::Clock& clock,
+        std::string public_url
+    );
     // Called with each page that opens (P1 pages declare incidents).
     void SetOnOpened(std::function<void(const store::Object&)> fn) { on_opened_ = std::move(fn); }
     // Loads the open pages (after a restart).
@@ -44,11 +49,19 @@ public:
     // Notifies the current assignee of the open page again (a group's repeat_interval).
     void Renotify(const std::string& tenant, const std::string& dedup_key);
     // The alerts behind an open page all resolved.
-    void ResolveKey(const std::string& tenant, const std::string& dedup_key, const std::string& why);
+    void
+    ResolveKey(const std::string& tenant, const std::string& dedup_key, const std::string& why);
     // API actions; `by` is who did it; each write carries the caller's audit event.
-    core::Result<store::Object> Acknowledge(const std::string& id, const std::string& by, store::AuditEvent audit);
-    core::Result<store::Object> Resolve(const std::string& id, const std::string& by, store::AuditEvent audit);
-    core::Result<store::Object> Reassign(const std::string& id, const std::string& user, const std::string& by, store::AuditEvent audit);
+    core::Result<store::Object>
+    Acknowledge(const std::string& id, const std::string& by, store::AuditEvent audit);
+    core::Result<store::Object>
+    Resolve(const std::string& id, const std::string& by, store::AuditEvent audit);
+    core::Result<store::Object> Reassign(
+        const std::string& id,
+        const std::string& user,
+        const std::string& by,
+        store::AuditEvent audit
+    );
     // Escalates the pages whose step timed out. Called about once a second.
     void Tick();
     // Records a delivery outcome in the page's notifications.
@@ -58,11 +71,21 @@ public:
 
 private:
     // Notifies every target of `step` of the page's policy; returns the first user notified.
-    std::string NotifyStep(store::Object& page, const boost::json::object& policy, size_t step, const std::string& why);
-    void NotifyUser(store::Object& page, const std::string& user, size_t step, const std::string& why);
+    std::string NotifyStep(
+        store::Object& page,
+        const boost::json::object& policy,
+        size_t step,
+        const std::string& why
+    );
+    void
+    NotifyUser(store::Object& page, const std::string& user, size_t step, const std::string& why);
     void Send(store::Object& page, Message m, size_t step, const std::string& why);
     std::optional<boost::json::object> Policy(const std::string& tenant, const std::string& name);
-    core::Result<store::Object> Change(const std::string& id, store::AuditEvent audit, const std::function<core::Result<void>(store::Object&)>& fn);
+    core::Result<store::Object> Change(
+        const std::string& id,
+        store::AuditEvent audit,
+        const std::function<core::Result<void>(store::Object&)>& fn
+    );
     void Close(const std::string& tenant, const std::string& key, const std::string& id);
     store::Store& store_;
     Notifier& notifier_;
@@ -70,7 +93,8 @@ private:
     std::string public_url_;
     std::function<void(const store::Object&)> on_opened_;
     std::mutex mu_;  // one page change at a time (the store orders them; this keeps the index true)
-    std::map<std::pair<std::string, std::string>, std::string> open_;  // (tenant, dedup key) → page id
+    std::map<std::pair<std::string, std::string>, std::string>
+        open_;  // (tenant, dedup key) → page id
 };
 
 }  // namespace hangar::oncall

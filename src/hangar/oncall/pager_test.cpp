@@ -22,21 +22,38 @@ protected:
         ASSERT_TRUE(st);
         store_ = std::move(*st);
         for (const char* u : {"ann", "ben"}) {
-            Put("User", u, json::object{{"email", std::string(u) + "@t.test"}, {"role", "operator"}});
+            Put("User", u, json::object{{"email", std::string(u) + "@t.test"}, {"role", "operator"}}
+            );
         }
         // ann, then ben, each waiting 10 minutes; the whole policy once more.
-        Put("EscalationPolicy", "default", json::object{{"steps", json::array{json::object{{"targets", {json::object{{"user", "ann"}}}}, {"wait", "10m"}},
-                                                                             json::object{{"targets", {json::object{{"user", "ben"}}}}, {"wait", "10m"}}}},
-                                                     {"repeat", 1}});
+        Put("EscalationPolicy",
+            "default",
+            json::object{
+                {"steps",
+                 json::array{
+                     json::object{{"targets", {json::object{{"user", "ann"}}}}, {"wait", "10m"}},
+                     json::object{{"targets", {json::object{{"user", "ben"}}}}, {"wait", "10m"}}}},
+                {"repeat", 1}});
     }
     void Put(const std::string& kind, const std::string& name, json::object spec) {
         std::string now = core::FormatRfc3339(clock_.Now());
         store::Object o = store::NewSystemObject(kind, "obj", "ten_t", now);
         o.name = name;
         o.spec = std::move(spec);
-        ASSERT_TRUE(store_->Create(o, std::nullopt, store::SystemAudit(now, "test", "ten_t", o.id)));
+        ASSERT_TRUE(store_->Create(o, std::nullopt, store::SystemAudit(now, "test", "ten_t", o.id))
+        );
     }
-    PageRequest Request() const { return PageRequest{"ten_t", "group-1", "[P1] disk full", "FIRING disk full", "P1", "default", json::array{}, ""}; }
+    PageRequest Request() const {
+        return PageRequest{
+            "ten_t",
+            "group-1",
+            "[P1] disk full",
+            "FIRING disk full",
+            "P1",
+            "default",
+            json::array{},
+            ""};
+    }
     // Who each notification went to, in order.
     std::vector<std::string> Notified(const std::string& id) {
         std::vector<std::string> out;
@@ -48,7 +65,9 @@ protected:
         }
         return out;
     }
-    std::string State(const std::string& id) { return std::string(store_->Get(id)->status.at("state").as_string()); }
+    std::string State(const std::string& id) {
+        return std::string(store_->Get(id)->status.at("state").as_string());
+    }
     hangar::testing::TempDir dir_;
     core::FakeClock clock_{*core::ParseRfc3339("2026-11-23T10:00:00Z")};
     std::unique_ptr<store::Store> store_;
@@ -82,7 +101,8 @@ TEST_F(PagerTest, AcknowledgingStopsEscalationAndResolvingClosesTheKey) {
     ASSERT_TRUE(id);
     std::string now = core::FormatRfc3339(clock_.Now());
     ASSERT_TRUE(pager.Acknowledge(*id, "ann", store::SystemAudit(now, "test", "ten_t", *id)));
-    EXPECT_FALSE(pager.Acknowledge(*id, "ann", store::SystemAudit(now, "test", "ten_t", *id))) << "only a triggered page";
+    EXPECT_FALSE(pager.Acknowledge(*id, "ann", store::SystemAudit(now, "test", "ten_t", *id)))
+        << "only a triggered page";
     clock_.Advance(minutes(60));
     pager.Tick();
     EXPECT_EQ(Notified(*id), (std::vector<std::string>{"ann"}));
@@ -94,9 +114,13 @@ TEST_F(PagerTest, AcknowledgingStopsEscalationAndResolvingClosesTheKey) {
     ASSERT_TRUE(fresh);
     EXPECT_NE(*fresh, *id) << "after resolution the group pages anew";
     // Reassigning notifies the new owner at once.
-    ASSERT_TRUE(pager.Reassign(*fresh, "ben", "ann", store::SystemAudit(now, "test", "ten_t", *fresh)));
+    ASSERT_TRUE(
+        pager.Reassign(*fresh, "ben", "ann", store::SystemAudit(now, "test", "ten_t", *fresh))
+    );
     EXPECT_EQ(Notified(*fresh), (std::vector<std::string>{"ann", "ben"}));
-    EXPECT_FALSE(pager.Reassign(*fresh, "nobody", "ann", store::SystemAudit(now, "test", "ten_t", *fresh)));
+    EXPECT_FALSE(
+        pager.Reassign(*fresh, "nobody", "ann", store::SystemAudit(now, "test", "ten_t", *fresh))
+    );
 }
 
 }  // namespace

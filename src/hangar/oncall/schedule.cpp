@@ -1,14 +1,14 @@
 #include "hangar/oncall/schedule.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cctype>
-#include <initializer_list>
 #include <charconv>
+#include <initializer_list>
+
+#include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <boost/json.hpp>
-#include <fmt/format.h>
 
 #include "hangar/core/json.hpp"
 
@@ -24,17 +24,18 @@ namespace {
 // name it was asked for: a name comes from a tenant, so only IANA-shaped names of a regular
 // file in the system's zoneinfo are loaded.
 bool LoadTimeZone(const std::string& name, cctz::time_zone* zone) {
-    if (name.empty() || name.size() > 64 || name.front() == '/' || name.find("..") != std::string::npos ||
-        name.find("//") != std::string::npos) {
+    if (name.empty() || name.size() > 64 || name.front() == '/' ||
+        name.find("..") != std::string::npos || name.find("//") != std::string::npos) {
         return false;
     }
     for (char c : name) {
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '/' && c != '_' && c != '-' && c != '+') {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '/' && c != '_' && c != '-' &&
+            c != '+') {
             return false;
         }
     }
     if (name != "UTC") {
-        struct stat st{};
+        struct stat st {};
         std::string path = "/usr/share/zoneinfo/" + name;
         if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
             return false;
@@ -43,19 +44,22 @@ bool LoadTimeZone(const std::string& name, cctz::time_zone* zone) {
     return cctz::load_time_zone(name, zone);
 }
 
-
 constexpr std::string_view kDays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 constexpr size_t kMaxLayers = 10, kMaxUsers = 100, kMaxOverrides = 500, kMaxRestrictions = 14;
 
 // Digits only: from_chars would read a sign ("-1:00", "00:-5").
 bool AllDigitsAt(std::string_view s, std::initializer_list<size_t> at) {
-    return std::all_of(at.begin(), at.end(), [&](size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '9'; });
+    return std::all_of(at.begin(), at.end(), [&](size_t i) {
+        return i < s.size() && s[i] >= '0' && s[i] <= '9';
+    });
 }
 
 std::optional<int> ParseClock(std::string_view s) {  // "HH:MM", 00:00..24:00
     int h = 0, m = 0;
-    if (s.size() != 5 || !AllDigitsAt(s, {0, 1, 3, 4}) || s[2] != ':' || std::from_chars(s.data(), s.data() + 2, h).ptr != s.data() + 2 ||
-        std::from_chars(s.data() + 3, s.data() + 5, m).ptr != s.data() + 5 || h > 24 || m > 59 || (h == 24 && m != 0)) {
+    if (s.size() != 5 || !AllDigitsAt(s, {0, 1, 3, 4}) || s[2] != ':' ||
+        std::from_chars(s.data(), s.data() + 2, h).ptr != s.data() + 2 ||
+        std::from_chars(s.data() + 3, s.data() + 5, m).ptr != s.data() + 5 || h > 24 || m > 59 ||
+        (h == 24 && m != 0)) {
         return std::nullopt;
     }
     return h * 60 + m;
@@ -64,39 +68,53 @@ std::optional<int> ParseClock(std::string_view s) {  // "HH:MM", 00:00..24:00
 std::optional<cctz::civil_second> ParseCivil(std::string_view s) {  // "YYYY-MM-DDTHH:MM"
     int y = 0, mo = 0, d = 0, h = 0, mi = 0;
     auto num = [&](size_t at, size_t len, int& out) {
-        return at + len <= s.size() && std::from_chars(s.data() + at, s.data() + at + len, out).ptr == s.data() + at + len;
+        return at + len <= s.size() &&
+               std::from_chars(s.data() + at, s.data() + at + len, out).ptr == s.data() + at + len;
     };
-    if (s.size() != 16 || !AllDigitsAt(s, {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15}) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || !num(0, 4, y) || !num(5, 2, mo) ||
-        !num(8, 2, d) || !num(11, 2, h) || !num(14, 2, mi)) {
+    if (s.size() != 16 || !AllDigitsAt(s, {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15}) ||
+        s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || !num(0, 4, y) ||
+        !num(5, 2, mo) || !num(8, 2, d) || !num(11, 2, h) || !num(14, 2, mi)) {
         return std::nullopt;
     }
     if (y < 1900 || y > 2200) {
         return std::nullopt;  // beyond the nanosecond clock's years (1677 to 2262) it overflows
     }
     cctz::civil_second cs(y, mo, d, h, mi, 0);
-    if (cs.year() != y || cs.month() != mo || cs.day() != d || cs.hour() != h || cs.minute() != mi) {
+    if (cs.year() != y || cs.month() != mo || cs.day() != d || cs.hour() != h ||
+        cs.minute() != mi) {
         return std::nullopt;  // 2026-02-30 normalises to March: refuse it
     }
     return cs;
 }
 
 std::string FormatCivil(const cctz::civil_second& cs) {
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}", cs.year(), cs.month(), cs.day(), cs.hour(), cs.minute());
+    return fmt::format(
+        "{:04}-{:02}-{:02}T{:02}:{:02}", cs.year(), cs.month(), cs.day(), cs.hour(), cs.minute()
+    );
 }
 
 bool MinuteAligned(core::TimePoint t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 60000 == 0;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() %
+               60000 ==
+           0;
 }
 
 int Weekday(const cctz::civil_day& d) {
     switch (cctz::get_weekday(d)) {
-        case cctz::weekday::monday: return 0;
-        case cctz::weekday::tuesday: return 1;
-        case cctz::weekday::wednesday: return 2;
-        case cctz::weekday::thursday: return 3;
-        case cctz::weekday::friday: return 4;
-        case cctz::weekday::saturday: return 5;
-        case cctz::weekday::sunday: return 6;
+        case cctz::weekday::monday:
+            return 0;
+        case cctz::weekday::tuesday:
+            return 1;
+        case cctz::weekday::wednesday:
+            return 2;
+        case cctz::weekday::thursday:
+            return 3;
+        case cctz::weekday::friday:
+            return 4;
+        case cctz::weekday::saturday:
+            return 5;
+        case cctz::weekday::sunday:
+            return 6;
     }
     return 0;
 }
@@ -104,14 +122,16 @@ int Weekday(const cctz::civil_day& d) {
 bool InRestriction(const Restriction& r, const cctz::civil_second& local) {
     int minute = local.hour() * 60 + local.minute();
     auto day_ok = [&](int wd) {
-        return r.weekdays.empty() || std::find(r.weekdays.begin(), r.weekdays.end(), wd) != r.weekdays.end();
+        return r.weekdays.empty() ||
+               std::find(r.weekdays.begin(), r.weekdays.end(), wd) != r.weekdays.end();
     };
     int today = Weekday(cctz::civil_day(local));
     if (r.start_minute < r.end_minute) {
         return day_ok(today) && minute >= r.start_minute && minute < r.end_minute;
     }
     // Past midnight (22:00-06:00): the evening part belongs to the day it starts on.
-    return (day_ok(today) && minute >= r.start_minute) || (day_ok((today + 6) % 7) && minute < r.end_minute);
+    return (day_ok(today) && minute >= r.start_minute) ||
+           (day_ok((today + 6) % 7) && minute < r.end_minute);
 }
 
 std::optional<std::string> LayerUserAt(const Layer& l, core::TimePoint t) {
@@ -121,13 +141,21 @@ std::optional<std::string> LayerUserAt(const Layer& l, core::TimePoint t) {
         return std::nullopt;
     }
     if (!l.restrictions.empty() &&
-        std::none_of(l.restrictions.begin(), l.restrictions.end(), [&](const Restriction& r) { return InRestriction(r, local); })) {
+        std::none_of(l.restrictions.begin(), l.restrictions.end(), [&](const Restriction& r) {
+            return InRestriction(r, local);
+        })) {
         return std::nullopt;
     }
     return l.users[static_cast<size_t>(elapsed / l.rotation_seconds) % l.users.size()];
 }
 
-void ReadLayer(ObjectReader& top, const json::value& v, size_t i, const std::string& default_tz, json::array& out) {
+void ReadLayer(
+    ObjectReader& top,
+    const json::value& v,
+    size_t i,
+    const std::string& default_tz,
+    json::array& out
+) {
     std::string path = fmt::format("spec.layers[{}]", i);
     if (!v.is_object()) {
         top.SetError(path, "must be an object");
@@ -155,19 +183,31 @@ void ReadLayer(ObjectReader& top, const json::value& v, size_t i, const std::str
         if (auto cs = ParseCivil(*start)) {
             layer["start"] = FormatCivil(*cs);
         } else {
-            r.SetError(path + ".start", "must be the first hand-off as local time YYYY-MM-DDTHH:MM, such as 2026-11-02T09:00");
+            r.SetError(
+                path + ".start",
+                "must be the first hand-off as local time YYYY-MM-DDTHH:MM, such as "
+                "2026-11-02T09:00"
+            );
         }
     }
     std::string rotation = r.String("rotation").value_or("7d");
     auto len = core::ParseDuration(rotation);
     if (!len || len->count() < 3600 || len->count() % 3600 != 0 || len->count() > 366LL * 86400) {
-        r.SetError(path + ".rotation", "must be whole hours or days between 1h and 366d, such as 12h, 1d or 7d");
+        r.SetError(
+            path + ".rotation",
+            "must be whole hours or days between 1h and 366d, such as 12h, 1d or 7d"
+        );
     }
     layer["rotation"] = rotation;
     std::string tz = r.String("time_zone").value_or(default_tz);
     cctz::time_zone zone;
     if (!LoadTimeZone(tz, &zone)) {
-        r.SetError(path + ".time_zone", fmt::format("\"{}\" is not a known time zone (use an IANA name such as Europe/Berlin)", tz));
+        r.SetError(
+            path + ".time_zone",
+            fmt::format(
+                "\"{}\" is not a known time zone (use an IANA name such as Europe/Berlin)", tz
+            )
+        );
     }
     layer["time_zone"] = tz;
     json::array restrictions;
@@ -186,8 +226,13 @@ void ReadLayer(ObjectReader& top, const json::value& v, size_t i, const std::str
             json::array days;
             if (const json::array* ds = rr.Array("days")) {
                 for (const auto& d : *ds) {
-                    if (!d.is_string() || std::find(std::begin(kDays), std::end(kDays), std::string_view(d.as_string())) == std::end(kDays)) {
-                        rr.SetError(rpath + ".days", "must be days among mon, tue, wed, thu, fri, sat, sun");
+                    if (!d.is_string() ||
+                        std::find(
+                            std::begin(kDays), std::end(kDays), std::string_view(d.as_string())
+                        ) == std::end(kDays)) {
+                        rr.SetError(
+                            rpath + ".days", "must be days among mon, tue, wed, thu, fri, sat, sun"
+                        );
                         break;
                     }
                     days.push_back(d);
@@ -201,7 +246,8 @@ void ReadLayer(ObjectReader& top, const json::value& v, size_t i, const std::str
                 }
                 one[key] = t.value_or("");
             }
-            if (rr.ok() && ParseClock(one["start"].as_string()) == ParseClock(one["end"].as_string())) {
+            if (rr.ok() &&
+                ParseClock(one["start"].as_string()) == ParseClock(one["end"].as_string())) {
                 rr.SetError(rpath, "start and end are the same: the window would be empty");
             }
             r.Absorb(rr.Finish());
@@ -221,7 +267,12 @@ core::Result<json::object> ValidateScheduleSpec(const json::object& spec) {
     std::string tz = r.String("time_zone").value_or("UTC");
     cctz::time_zone zone;
     if (!LoadTimeZone(tz, &zone)) {
-        r.SetError("spec.time_zone", fmt::format("\"{}\" is not a known time zone (use an IANA name such as Europe/Berlin)", tz));
+        r.SetError(
+            "spec.time_zone",
+            fmt::format(
+                "\"{}\" is not a known time zone (use an IANA name such as Europe/Berlin)", tz
+            )
+        );
     }
     out["time_zone"] = tz;
     if (auto d = r.String("description")) {
@@ -240,7 +291,10 @@ core::Result<json::object> ValidateScheduleSpec(const json::object& spec) {
     json::array overrides;
     if (const json::array* os = r.Array("overrides")) {
         if (os->size() > kMaxOverrides) {
-            r.SetError("spec.overrides", fmt::format("at most {} overrides; remove past ones", kMaxOverrides));
+            r.SetError(
+                "spec.overrides",
+                fmt::format("at most {} overrides; remove past ones", kMaxOverrides)
+            );
         }
         for (size_t i = 0; i < os->size() && r.ok(); ++i) {
             std::string path = fmt::format("spec.overrides[{}]", i);
@@ -254,10 +308,16 @@ core::Result<json::object> ValidateScheduleSpec(const json::object& spec) {
             auto end = o.String("end", true);
             std::optional<core::TimePoint> a, b;
             if (start && (!(a = core::ParseRfc3339(*start)) || !MinuteAligned(*a))) {
-                o.SetError(path + ".start", "must be an RFC 3339 time on a whole minute, such as 2026-11-28T18:00:00Z");
+                o.SetError(
+                    path + ".start",
+                    "must be an RFC 3339 time on a whole minute, such as 2026-11-28T18:00:00Z"
+                );
             }
             if (end && (!(b = core::ParseRfc3339(*end)) || !MinuteAligned(*b))) {
-                o.SetError(path + ".end", "must be an RFC 3339 time on a whole minute, such as 2026-11-29T09:00:00Z");
+                o.SetError(
+                    path + ".end",
+                    "must be an RFC 3339 time on a whole minute, such as 2026-11-29T09:00:00Z"
+                );
             }
             if (a && b && *b <= *a) {
                 o.SetError(path + ".end", "must be after start");
@@ -266,7 +326,10 @@ core::Result<json::object> ValidateScheduleSpec(const json::object& spec) {
                 r.Absorb(f);
                 break;
             }
-            overrides.push_back(json::object{{"user", *user}, {"start", core::FormatRfc3339(*a)}, {"end", core::FormatRfc3339(*b)}});
+            overrides.push_back(json::object{
+                {"user", *user},
+                {"start", core::FormatRfc3339(*a)},
+                {"end", core::FormatRfc3339(*b)}});
         }
     }
     out["overrides"] = std::move(overrides);
@@ -289,13 +352,19 @@ core::Result<Schedule> ScheduleFromSpec(const json::object& spec) {
         layer.rotation_seconds = core::ParseDuration(core::StrAt(l, "rotation"))->count();
         layer.tz_name = core::StrAt(l, "time_zone");
         if (!LoadTimeZone(layer.tz_name, &layer.tz)) {
-            return Fail(core::ErrorCode::kInternal, fmt::format("time zone {} is no longer known", layer.tz_name));
+            return Fail(
+                core::ErrorCode::kInternal,
+                fmt::format("time zone {} is no longer known", layer.tz_name)
+            );
         }
         for (const auto& rv : l.at("restrictions").as_array()) {
             const json::object& r = rv.as_object();
             Restriction res;
             for (const auto& d : r.at("days").as_array()) {
-                res.weekdays.push_back(static_cast<int>(std::find(std::begin(kDays), std::end(kDays), std::string_view(d.as_string())) - std::begin(kDays)));
+                res.weekdays.push_back(static_cast<int>(
+                    std::find(std::begin(kDays), std::end(kDays), std::string_view(d.as_string())) -
+                    std::begin(kDays)
+                ));
             }
             res.start_minute = *ParseClock(core::StrAt(r, "start"));
             res.end_minute = *ParseClock(core::StrAt(r, "end"));
@@ -306,7 +375,11 @@ core::Result<Schedule> ScheduleFromSpec(const json::object& spec) {
     if (const auto* os = spec.if_contains("overrides")) {
         for (const auto& ov : os->as_array()) {
             const json::object& o = ov.as_object();
-            s.overrides.push_back({core::StrAt(o, "user"), *core::ParseRfc3339(core::StrAt(o, "start")), *core::ParseRfc3339(core::StrAt(o, "end"))});
+            s.overrides.push_back(
+                {core::StrAt(o, "user"),
+                 *core::ParseRfc3339(core::StrAt(o, "start")),
+                 *core::ParseRfc3339(core::StrAt(o, "end"))}
+            );
         }
     }
     return s;
@@ -326,7 +399,8 @@ OnCall WhoAt(const Schedule& s, core::TimePoint t) {
     return {};
 }
 
-std::vector<Shift> Shifts(const Schedule& s, core::TimePoint from, core::TimePoint to, size_t limit) {
+std::vector<Shift>
+Shifts(const Schedule& s, core::TimePoint from, core::TimePoint to, size_t limit) {
     std::vector<Shift> out;
     using std::chrono::minutes;
     core::TimePoint t = std::chrono::floor<minutes>(from);
@@ -377,10 +451,13 @@ std::string ICalText(std::string_view s) {  // RFC 5545 3.3.11 escapes
 
 }  // namespace
 
-std::string ICalendar(const Schedule& s, std::string_view name, core::TimePoint from, core::TimePoint to) {
-    std::string out = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Hangar//On-call//EN\r\nCALSCALE:GREGORIAN\r\n";
+std::string
+ICalendar(const Schedule& s, std::string_view name, core::TimePoint from, core::TimePoint to) {
+    std::string out =
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Hangar//On-call//EN\r\nCALSCALE:GREGORIAN\r\n";
     out += "X-WR-CALNAME:" + ICalText(fmt::format("On call: {}", name)) + "\r\n";
-    std::string stamp = ICalTime(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+    std::string stamp =
+        ICalTime(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
     for (const Shift& sh : Shifts(s, from, to)) {
         if (sh.who.user.empty()) {
             continue;
@@ -389,7 +466,8 @@ std::string ICalendar(const Schedule& s, std::string_view name, core::TimePoint 
         out += fmt::format("UID:{}-{}@hangar\r\n", ICalText(std::string(name)), ICalTime(sh.start));
         out += "DTSTAMP:" + stamp + "\r\n";
         out += "DTSTART:" + ICalTime(sh.start) + "\r\nDTEND:" + ICalTime(sh.end) + "\r\n";
-        out += "SUMMARY:" + ICalText(fmt::format("On call: {} ({})", sh.who.user, sh.who.layer)) + "\r\n";
+        out += "SUMMARY:" + ICalText(fmt::format("On call: {} ({})", sh.who.user, sh.who.layer)) +
+               "\r\n";
         out += "END:VEVENT\r\n";
     }
     out += "END:VCALENDAR\r\n";

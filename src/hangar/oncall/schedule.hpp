@@ -13,9 +13,10 @@
 #include <string>
 #include <vector>
 
-#include <boost/json/object.hpp>
 #include <cctz/civil_time.h>
 #include <cctz/time_zone.h>
+
+#include <boost/json/object.hpp>
 
 #include "hangar/core/clock.hpp"
 #include "hangar/core/error.hpp"
@@ -31,7 +32,7 @@ struct Restriction {
 struct Layer {
     std::string name;
     std::vector<std::string> users;
-    cctz::civil_second start;   // the first hand-off, local
+    cctz::civil_second start;          // the first hand-off, local
     int64_t rotation_seconds = 86400;  // civil seconds per shift
     cctz::time_zone tz;
     std::string tz_name;
@@ -66,8 +67,10 @@ core::Result<Schedule> ScheduleFromSpec(const boost::json::object& spec);
 
 OnCall WhoAt(const Schedule& s, core::TimePoint t);
 // The shifts (maximal runs of one answer) that overlap [from, to), at most `limit` of them.
-std::vector<Shift> Shifts(const Schedule& s, core::TimePoint from, core::TimePoint to, size_t limit = 10000);
+std::vector<Shift>
+Shifts(const Schedule& s, core::TimePoint from, core::TimePoint to, size_t limit = 10000);
 // The iCalendar (RFC 5545) feed of a schedule's shifts in [from, to).
-std::string ICalendar(const Schedule& s, std::string_view name, core::TimePoint from, core::TimePoint to);
+std::string
+ICalendar(const Schedule& s, std::string_view name, core::TimePoint from, core::TimePoint to);
 
 }  // namespace hangar::oncall

@@ -14,10 +14,20 @@ std::vector<std::string> ListKind(store::Store& store, const std::string& kind) 
     return ids;
 }
 
-Controller::Controller(store::Store& store, ControllerOptions opts, ReconcileFn reconcile, ListFn list)
-    : store_(store), opts_(std::move(opts)), reconcile_(std::move(reconcile)), list_(std::move(list)) {}
+Controller::Controller(
+    store::Store& store,
+    ControllerOptions opts,
+    ReconcileFn reconcile,
+    ListFn list
+)
+    : store_(store),
+      opts_(std::move(opts)),
+      reconcile_(std::move(reconcile)),
+      list_(std::move(list)) {}
 
-Controller::~Controller() { Stop(); }
+Controller::~Controller() {
+    Stop();
+}
 
 void Controller::Start() {
     for (size_t i = 0; i < opts_.workers; ++i) {
@@ -82,7 +92,8 @@ void Controller::Worker() {
                 "reconciled",
                 {{"controller", std::string_view(opts_.name)},
                  {"key", std::string_view(*key)},
-                 {"requeue_ms", static_cast<int64_t>(r->requeue_after ? r->requeue_after->count() : -1)}}
+                 {"requeue_ms",
+                  static_cast<int64_t>(r->requeue_after ? r->requeue_after->count() : -1)}}
             );
         }
         // Changes the feed saw while this key was being reconciled: our own write needs no
@@ -138,7 +149,8 @@ void Controller::Feed() {
             }
             for (const auto& c : *changes) {
                 cursor = c.revision;
-                if (std::find(opts_.kinds.begin(), opts_.kinds.end(), c.kind) == opts_.kinds.end()) {
+                if (std::find(opts_.kinds.begin(), opts_.kinds.end(), c.kind) ==
+                    opts_.kinds.end()) {
                     continue;
                 }
                 {
@@ -166,9 +178,11 @@ void Controller::Feed() {
             }
         }
         std::unique_lock lock(feed_mu_);
-        feed_cv_.wait_until(lock, std::min(next_resync, std::chrono::steady_clock::now() + std::chrono::seconds(1)), [this] {
-            return stop_ || woken_;
-        });
+        feed_cv_.wait_until(
+            lock,
+            std::min(next_resync, std::chrono::steady_clock::now() + std::chrono::seconds(1)),
+            [this] { return stop_ || woken_; }
+        );
         woken_ = false;
     }
 }

@@ -74,7 +74,7 @@ private:
     std::mutex own_mu_;
     std::unordered_map<std::string, int64_t> own_writes_;  // key -> revision this controller wrote
     std::unordered_set<std::string> in_flight_;            // keys being reconciled now
-    std::unordered_map<std::string, int64_t> pending_;      // in-flight key -> newest change seen
+    std::unordered_map<std::string, int64_t> pending_;     // in-flight key -> newest change seen
 };
 
 }  // namespace hangar::reconcile

@@ -4,7 +4,8 @@
 
 namespace hangar::reconcile {
 
-std::chrono::milliseconds Backoff(int failures, std::chrono::milliseconds base, std::chrono::milliseconds max) {
+std::chrono::milliseconds
+Backoff(int failures, std::chrono::milliseconds base, std::chrono::milliseconds max) {
     if (failures <= 0) {
         return std::chrono::milliseconds(0);
     }

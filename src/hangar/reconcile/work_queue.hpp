@@ -51,7 +51,7 @@ private:
     std::unordered_set<std::string> dirty_;  // queued (in ready_), or re-added while processing
     std::unordered_set<std::string> processing_;
     std::unordered_map<std::string, Clock::time_point> delayed_;  // earliest due time per key
-    std::set<std::pair<Clock::time_point, std::string>> by_due_;    // the same, in due order
+    std::set<std::pair<Clock::time_point, std::string>> by_due_;  // the same, in due order
     std::unordered_map<std::string, int> failures_;
     bool shutdown_ = false;
 };

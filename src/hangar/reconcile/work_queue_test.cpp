@@ -1,9 +1,9 @@
 #include "hangar/reconcile/work_queue.hpp"
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 namespace hangar::reconcile {
 

@@ -38,9 +38,11 @@ public:
     virtual Heads LoadHeads() = 0;
     virtual void SaveHeads(const Heads& h) = 0;
     virtual std::optional<std::string> GetDoc(std::string_view id) = 0;
-    virtual std::optional<std::string> FindDoc(std::string_view kind, std::string_view scope, std::string_view name) = 0;
+    virtual std::optional<std::string>
+    FindDoc(std::string_view kind, std::string_view scope, std::string_view name) = 0;
     // Is `name` used by another object of `kind` in the naming scope (see NameScope)?
-    virtual bool NameTaken(std::string_view kind, std::string_view scope, std::string_view name) = 0;
+    virtual bool
+    NameTaken(std::string_view kind, std::string_view scope, std::string_view name) = 0;
     virtual void PutObject(const Object& o, const std::string& doc, bool insert) = 0;
     // Deletes the object and its blob.
     virtual void DeleteObject(std::string_view id) = 0;
@@ -48,10 +50,10 @@ public:
     virtual void PutBlob(std::string_view id, std::string_view bytes) = 0;
     virtual void AppendChange(const Change& c) = 0;
     // Returns {request_hash, response doc} of an earlier create with this key.
-    virtual std::optional<std::pair<std::string, std::string>> GetIdempotency(
-        std::string_view scope, std::string_view key
-    ) = 0;
-    virtual void PutIdempotency(const Idempotency& idem, const std::string& doc, std::string_view at) = 0;
+    virtual std::optional<std::pair<std::string, std::string>>
+    GetIdempotency(std::string_view scope, std::string_view key) = 0;
+    virtual void
+    PutIdempotency(const Idempotency& idem, const std::string& doc, std::string_view at) = 0;
     virtual std::optional<Token> GetToken(std::string_view id) = 0;
     virtual void PutToken(const Token& t, bool insert) = 0;
     virtual void InsertAudit(const StoredAuditEvent& e) = 0;
@@ -65,16 +67,17 @@ class Reader {
 public:
     virtual ~Reader() = default;
     virtual std::optional<std::string> GetDoc(std::string_view id) = 0;
-    virtual std::optional<std::string> FindDoc(std::string_view kind, std::string_view scope, std::string_view name) = 0;
+    virtual std::optional<std::string>
+    FindDoc(std::string_view kind, std::string_view scope, std::string_view name) = 0;
     virtual std::optional<std::string> GetBlob(std::string_view id) = 0;
     // Objects of q.kind (and q.tenant) with id > after_id in id order, at most `chunk`, plus the
     // revision they were read at.
-    virtual std::pair<std::vector<std::string>, int64_t> ListDocs(const ListQuery& q, size_t chunk) = 0;
+    virtual std::pair<std::vector<std::string>, int64_t>
+    ListDocs(const ListQuery& q, size_t chunk) = 0;
     // Live objects (no deletion requested) of a kind in a tenant, counted by the value of the
     // top-level spec field `field` ("" when absent). `field` is [a-z_]+, checked by the Store.
-    virtual std::vector<std::pair<std::string, int64_t>> CountBy(
-        std::string_view kind, std::string_view tenant, std::string_view field
-    ) = 0;
+    virtual std::vector<std::pair<std::string, int64_t>>
+    CountBy(std::string_view kind, std::string_view tenant, std::string_view field) = 0;
     virtual std::vector<Change> ChangesAfter(int64_t revision, size_t limit) = 0;
     virtual int64_t CurrentRevision() = 0;
     virtual int64_t CompactedThrough() = 0;

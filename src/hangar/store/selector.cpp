@@ -1,9 +1,10 @@
-#include "hangar/core/strings.hpp"
 #include "hangar/store/selector.hpp"
 
 #include <algorithm>
 
 #include <fmt/format.h>
+
+#include "hangar/core/strings.hpp"
 
 namespace hangar::store {
 
@@ -74,7 +75,9 @@ bool IsValidLabelKey(std::string_view key) {
     return IsValidName(key.substr(slash + 1));
 }
 
-bool IsValidLabelValue(std::string_view value) { return value.empty() || IsValidName(value); }
+bool IsValidLabelValue(std::string_view value) {
+    return value.empty() || IsValidName(value);
+}
 
 core::Result<Selector> Selector::Parse(std::string_view text) {
     Selector sel;
@@ -170,12 +173,14 @@ bool Selector::Matches(const Labels& labels) const {
                 }
                 break;
             case Requirement::Op::kIn:
-                if (!has || std::find(r.values.begin(), r.values.end(), it->second) == r.values.end()) {
+                if (!has ||
+                    std::find(r.values.begin(), r.values.end(), it->second) == r.values.end()) {
                     return false;
                 }
                 break;
             case Requirement::Op::kNotIn:
-                if (has && std::find(r.values.begin(), r.values.end(), it->second) != r.values.end()) {
+                if (has &&
+                    std::find(r.values.begin(), r.values.end(), it->second) != r.values.end()) {
                     return false;
                 }
                 break;

@@ -1,5 +1,6 @@
 #pragma once
-// Kubernetes-style label selectors: "env=prod,tier!=db,team in (a,b),region notin (x),canary,!legacy".
+// Kubernetes-style label selectors: "env=prod,tier!=db,team in (a,b),region notin
+// (x),canary,!legacy".
 
 #include <string>
 #include <string_view>

@@ -28,8 +28,16 @@ TEST(Selector, MatchesEveryOperator) {
 }
 
 TEST(Selector, RejectsMalformedSelectors) {
-    for (const char* bad : {"env=prod,", ",", "team in a,b", "team in (a,b", "bad key=1", "env=pr od",
-                            "-x=1", "team (a)", "k=v)"}) {
+    for (const char* bad :
+         {"env=prod,",
+          ",",
+          "team in a,b",
+          "team in (a,b",
+          "bad key=1",
+          "env=pr od",
+          "-x=1",
+          "team (a)",
+          "k=v)"}) {
         EXPECT_FALSE(Selector::Parse(bad)) << bad;
     }
 }

@@ -76,9 +76,13 @@ Store::~Store() {
     writer_.join();
 }
 
-std::string_view Store::BackendName() const { return backend_->Name(); }
+std::string_view Store::BackendName() const {
+    return backend_->Name();
+}
 
-void Store::OnCommitted(std::function<void()> fn) { on_committed_.push_back(std::move(fn)); }
+void Store::OnCommitted(std::function<void()> fn) {
+    on_committed_.push_back(std::move(fn));
+}
 
 template <typename F>
 auto Store::Timed(std::string_view op, F&& f) -> decltype(f()) {
@@ -86,7 +90,9 @@ auto Store::Timed(std::string_view op, F&& f) -> decltype(f()) {
     try {
         auto r = f();
         if (timer_) {
-            timer_(op, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+            timer_(
+                op, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()
+            );
         }
         return r;
     } catch (const std::exception& e) {
@@ -103,9 +109,10 @@ static std::string IdOfDoc(std::string_view doc) {
         return {};
     }
     size_t end = doc.find('"', kHead.size());
-    return end == std::string_view::npos ? std::string() : std::string(doc.substr(kHead.size(), end - kHead.size()));
+    return end == std::string_view::npos
+               ? std::string()
+               : std::string(doc.substr(kHead.size(), end - kHead.size()));
 }
-
 
 std::shared_ptr<const CachedDoc> Store::Cached(std::string_view id) const {
     return cache_ ? cache_->Find(id) : nullptr;
@@ -126,7 +133,8 @@ core::Result<std::string> Store::GetDoc(std::string_view id) {
             if (auto o = ObjectFromDoc(*doc)) {
                 cache_->InsertIfUnchanged(
                     std::string(id),
-                    std::make_shared<const CachedDoc>(CachedDoc{*doc, o->kind, o->tenant, o->revision}),
+                    std::make_shared<const CachedDoc>(CachedDoc{
+                        *doc, o->kind, o->tenant, o->revision}),
                     generation
                 );
             }
@@ -137,7 +145,9 @@ core::Result<std::string> Store::GetDoc(std::string_view id) {
 
 void Store::Stage(const Object& o, const std::string& doc) {
     if (cache_) {
-        staged_.emplace_back(o.id, std::make_shared<const CachedDoc>(CachedDoc{doc, o.kind, o.tenant, o.revision}));
+        staged_.emplace_back(
+            o.id, std::make_shared<const CachedDoc>(CachedDoc{doc, o.kind, o.tenant, o.revision})
+        );
     }
 }
 
@@ -155,8 +165,11 @@ core::Result<Object> Store::Get(std::string_view id) {
     return ObjectFromDoc(*doc);
 }
 
-core::Result<std::vector<Object>> Store::ListAll(std::string kind, std::optional<std::string> tenant,
-                                                std::function<bool(const Object&)> filter) {
+core::Result<std::vector<Object>> Store::ListAll(
+    std::string kind,
+    std::optional<std::string> tenant,
+    std::function<bool(const Object&)> filter
+) {
     std::vector<Object> out;
     ListQuery q{std::move(kind), std::move(tenant), "", 1000, std::move(filter)};
     for (int guard = 0; guard < 100000; ++guard) {  // bounded: a hundred million objects
@@ -195,7 +208,11 @@ core::Result<ListResult> Store::List(const ListQuery& q) {
                     // One unreadable object must not fail every list of its kind: skip it,
                     // say so in the log, and page on past it.
                     std::string id = IdOfDoc(doc);
-                    core::LogError("store: skipped an unreadable object in a list", {{"id", std::string_view(id)}, {"error", std::string_view(o.error().message)}});
+                    core::LogError(
+                        "store: skipped an unreadable object in a list",
+                        {{"id", std::string_view(id)},
+                         {"error", std::string_view(o.error().message)}}
+                    );
                     if (id.empty()) {
                         return Fail(o.error());
                     }
@@ -219,7 +236,8 @@ core::Result<ListResult> Store::List(const ListQuery& q) {
     });
 }
 
-core::Result<Object> Store::FindByName(std::string_view kind, std::string_view scope, std::string_view name) {
+core::Result<Object>
+Store::FindByName(std::string_view kind, std::string_view scope, std::string_view name) {
     auto doc = Timed("find", [&]() -> core::Result<std::optional<std::string>> {
         return backend_->reader().FindDoc(kind, scope, name);
     });
@@ -233,7 +251,9 @@ core::Result<Object> Store::FindByName(std::string_view kind, std::string_view s
 }
 
 core::Result<std::string> Store::GetBlob(std::string_view id) {
-    auto bytes = Timed("get_blob", [&]() -> core::Result<std::optional<std::string>> { return backend_->reader().GetBlob(id); });
+    auto bytes = Timed("get_blob", [&]() -> core::Result<std::optional<std::string>> {
+        return backend_->reader().GetBlob(id);
+    });
     if (!bytes) {
         return Fail(bytes.error());
     }
@@ -243,10 +263,10 @@ core::Result<std::string> Store::GetBlob(std::string_view id) {
     return std::move(**bytes);
 }
 
-core::Result<std::vector<std::pair<std::string, int64_t>>> Store::CountBy(
-    std::string_view kind, std::string_view tenant, std::string_view field
-) {
-    if (field.empty() || field.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string_view::npos) {
+core::Result<std::vector<std::pair<std::string, int64_t>>>
+Store::CountBy(std::string_view kind, std::string_view tenant, std::string_view field) {
+    if (field.empty() ||
+        field.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string_view::npos) {
         return Fail(ErrorCode::kInternal, fmt::format("CountBy: bad field \"{}\"", field));
     }
     return Timed("count", [&]() -> core::Result<std::vector<std::pair<std::string, int64_t>>> {
@@ -338,7 +358,9 @@ core::Result<void> Store::Submit(Op op, AuditEvent audit) {
     auto start = std::chrono::steady_clock::now();
     auto r = fut.get();
     if (timer_) {
-        timer_("write", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        timer_(
+            "write", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()
+        );
     }
     return r;
 }
@@ -389,8 +411,10 @@ void Store::WriterLoop() {
                     results.push_back(std::move(r));
                     continue;
                 }
-                for (std::string* f : {&a.actor, &a.tenant, &a.action, &a.object, &a.request_id, &a.source}) {
-                    *f = core::ToValidUtf8(*f);  // whatever a caller put there, the log stays valid JSON
+                for (std::string* f :
+                     {&a.actor, &a.tenant, &a.action, &a.object, &a.request_id, &a.source}) {
+                    *f = core::ToValidUtf8(*f
+                    );  // whatever a caller put there, the log stays valid JSON
                 }
                 if (!r) {
                     a.outcome = std::string(core::CodeString(r.error().code));
@@ -408,7 +432,8 @@ void Store::WriterLoop() {
             if (writes_since_compaction_ >= opts_.compact_every) {
                 writes_since_compaction_ = 0;
                 tx->CompactChanges(heads.revision - opts_.changelog_keep);
-                // "Now" is the newest time a caller stamped on this batch: the store reads no clock.
+                // "Now" is the newest time a caller stamped on this batch: the store reads no
+                // clock.
                 if (auto now = core::ParseRfc3339(batch.back()->audit.time)) {
                     tx->ExpireIdempotency(core::FormatRfc3339(*now - opts_.idempotency_ttl));
                 }
@@ -426,8 +451,11 @@ void Store::WriterLoop() {
             if (batch[i]->then) {
                 try {
                     batch[i]->then(std::move(results[i]));
-                } catch (const std::exception& e) {  // the writer carries on whatever a callback did
-                    core::LogError("a write's completion failed", {{"error", std::string_view(e.what())}});
+                } catch (const std::exception& e
+                ) {  // the writer carries on whatever a callback did
+                    core::LogError(
+                        "a write's completion failed", {{"error", std::string_view(e.what())}}
+                    );
                 }
                 delete batch[i];  // NOLINT(cppcoreguidelines-owning-memory): queued by CreateAsync
             } else {
@@ -443,7 +471,9 @@ void Store::WriterLoop() {
 
 // A create's error when the name is taken.
 static core::Error NameTakenError(const Object& o) {
-    core::Error e = core::MakeError(ErrorCode::kAlreadyExists, fmt::format("a {} named \"{}\" already exists", o.kind, o.name));
+    core::Error e = core::MakeError(
+        ErrorCode::kAlreadyExists, fmt::format("a {} named \"{}\" already exists", o.kind, o.name)
+    );
     e.With("field", "metadata.name");
     return e;
 }
@@ -451,9 +481,14 @@ static core::Error NameTakenError(const Object& o) {
 // JSON has no spelling for NaN or ±Infinity: an object holding one could be written but never
 // read back, and one such object would fail every list of its kind. Refuse it at the door.
 static core::Result<void> CheckWritable(const Object& o) {
-    for (auto [part, doc] : {std::pair<std::string_view, const json::object*>{"spec", &o.spec}, {"status", &o.status}}) {
+    for (auto [part, doc] :
+         {std::pair<std::string_view, const json::object*>{"spec", &o.spec},
+          {"status", &o.status}}) {
         if (auto at = core::FindNonFinite(*doc, std::string(part))) {
-            core::Error e = core::MakeError(ErrorCode::kInvalidArgument, fmt::format("{}: is not a finite number (JSON cannot hold NaN or Infinity)", *at));
+            core::Error e = core::MakeError(
+                ErrorCode::kInvalidArgument,
+                fmt::format("{}: is not a finite number (JSON cannot hold NaN or Infinity)", *at)
+            );
             e.With("field", *at);
             return Fail(std::move(e));
         }
@@ -475,7 +510,10 @@ std::string Store::Insert(Tx& tx, Object& obj, std::string_view blob) {
 }
 
 core::Result<Store::CreateResult> Store::Create(
-    Object obj, const std::optional<Idempotency>& idem, AuditEvent audit, std::string_view blob
+    Object obj,
+    const std::optional<Idempotency>& idem,
+    AuditEvent audit,
+    std::string_view blob
 ) {
     if (auto w = CheckWritable(obj); !w) {
         return Fail(w.error());
@@ -518,8 +556,13 @@ core::Result<Store::CreateResult> Store::Create(
     return out;
 }
 
-void Store::CreateAsync(Object obj, AuditEvent audit, std::string blob, bool or_existing,
-                        std::function<void(core::Result<CreateResult>)> done) {
+void Store::CreateAsync(
+    Object obj,
+    AuditEvent audit,
+    std::string blob,
+    bool or_existing,
+    std::function<void(core::Result<CreateResult>)> done
+) {
     if (auto w = CheckWritable(obj); !w) {
         done(Fail(w.error()));
         return;
@@ -530,34 +573,36 @@ void Store::CreateAsync(Object obj, AuditEvent audit, std::string blob, bool or_
         CreateResult out;
     };
     auto st = std::make_shared<State>(State{std::move(obj), std::move(blob), {}});
-    auto* p = new Pending{  // NOLINT(cppcoreguidelines-owning-memory): the writer deletes it
-        [this, st, or_existing](Tx& tx) -> core::Result<void> {
-            Object& o = st->obj;
-            if (tx.NameTaken(o.kind, NameScope(o), o.name)) {
-                if (auto doc = or_existing ? tx.FindDoc(o.kind, NameScope(o), o.name) : std::nullopt) {
-                    auto prior = ObjectFromDoc(*doc);
-                    if (!prior) {
-                        return Fail(prior.error());
-                    }
-                    st->out.object = std::move(*prior);
-                    st->out.existed = true;
-                    return {};
-                }
-                return Fail(NameTakenError(o));
-            }
-            Insert(tx, o, st->blob);
-            st->out.object = o;
-            return {};
-        },
-        std::move(audit),
-        {},
-        [st, done = std::move(done)](core::Result<void> r) {
-            if (!r) {
-                done(Fail(r.error()));
-            } else {
-                done(std::move(st->out));
-            }
-        }};
+    auto* p =
+        new Pending{// NOLINT(cppcoreguidelines-owning-memory): the writer deletes it
+                    [this, st, or_existing](Tx& tx) -> core::Result<void> {
+                        Object& o = st->obj;
+                        if (tx.NameTaken(o.kind, NameScope(o), o.name)) {
+                            if (auto doc = or_existing ? tx.FindDoc(o.kind, NameScope(o), o.name)
+                                                       : std::nullopt) {
+                                auto prior = ObjectFromDoc(*doc);
+                                if (!prior) {
+                                    return Fail(prior.error());
+                                }
+                                st->out.object = std::move(*prior);
+                                st->out.existed = true;
+                                return {};
+                            }
+                            return Fail(NameTakenError(o));
+                        }
+                        Insert(tx, o, st->blob);
+                        st->out.object = o;
+                        return {};
+                    },
+                    std::move(audit),
+                    {},
+                    [st, done = std::move(done)](core::Result<void> r) {
+                        if (!r) {
+                            done(Fail(r.error()));
+                        } else {
+                            done(std::move(st->out));
+                        }
+                    }};
     if (auto q = Enqueue(p); !q) {
         std::function<void(core::Result<void>)> then = std::move(p->then);
         delete p;  // NOLINT(cppcoreguidelines-owning-memory)
@@ -633,9 +678,8 @@ core::Result<Object> Store::Update(
             std::string ndoc = ObjectToDoc(next);
             tx.PutObject(next, ndoc, /*insert=*/false);
             Stage(next, ndoc);
-            tx.AppendChange(
-                Change{next.revision, ChangeType::kModified, next.kind, next.id, next.tenant, ndoc}
-            );
+            tx.AppendChange(Change{
+                next.revision, ChangeType::kModified, next.kind, next.id, next.tenant, ndoc});
             out = std::move(next);
             return {};
         },
@@ -648,7 +692,10 @@ core::Result<Object> Store::Update(
 }
 
 core::Result<Object> Store::Delete(
-    std::string_view id, std::optional<int64_t> expected_revision, Check check, AuditEvent audit
+    std::string_view id,
+    std::optional<int64_t> expected_revision,
+    Check check,
+    AuditEvent audit
 ) {
     Object out;
     auto r = Submit(
@@ -669,9 +716,8 @@ core::Result<Object> Store::Delete(
             tx.DeleteObject(id);
             StageErase(std::string(id));
             cur->revision = rev;
-            tx.AppendChange(
-                Change{rev, ChangeType::kDeleted, cur->kind, cur->id, cur->tenant, ObjectToDoc(*cur)}
-            );
+            tx.AppendChange(Change{
+                rev, ChangeType::kDeleted, cur->kind, cur->id, cur->tenant, ObjectToDoc(*cur)});
             out = std::move(*cur);
             return {};
         },

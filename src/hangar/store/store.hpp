@@ -24,9 +24,9 @@ class Backend;
 class Tx;
 
 struct StoreOptions {
-    size_t readers = 8;            // pooled read connections
-    size_t max_batch = 512;        // writes per group commit
-    size_t max_queue = 8192;       // pending writes before callers get 503
+    size_t readers = 8;               // pooled read connections
+    size_t max_batch = 512;           // writes per group commit
+    size_t max_queue = 8192;          // pending writes before callers get 503
     int64_t changelog_keep = 100000;  // change-log entries kept for watch resumption
     int64_t compact_every = 1024;     // writes between change-log compactions
     size_t cache_entries = 1000000;   // documents kept in memory (single-writer engines only)
@@ -39,7 +39,8 @@ using StoreTimer = std::function<void(std::string_view op, double seconds)>;
 class Store {
 public:
     // "sqlite:/path/to/hangar.db" or "postgres://..." / "postgresql://...".
-    static core::Result<std::unique_ptr<Store>> Open(const std::string& url, const StoreOptions& opts);
+    static core::Result<std::unique_ptr<Store>>
+    Open(const std::string& url, const StoreOptions& opts);
     ~Store();
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
@@ -58,17 +59,20 @@ public:
     std::shared_ptr<const CachedDoc> Cached(std::string_view id) const;
     core::Result<ListResult> List(const ListQuery& q);
     // Every object of `kind` (in `tenant`, or every tenant) that passes `filter`, all pages.
-    core::Result<std::vector<Object>> ListAll(std::string kind, std::optional<std::string> tenant = std::nullopt,
-                                              std::function<bool(const Object&)> filter = {});
+    core::Result<std::vector<Object>> ListAll(
+        std::string kind,
+        std::optional<std::string> tenant = std::nullopt,
+        std::function<bool(const Object&)> filter = {}
+    );
     // The object of `kind` named `name` in a naming scope (a tenant id, or "" for platform-wide).
-    core::Result<Object> FindByName(std::string_view kind, std::string_view scope, std::string_view name);
+    core::Result<Object>
+    FindByName(std::string_view kind, std::string_view scope, std::string_view name);
     // The bytes created beside object `id`; NotFound when it has none.
     core::Result<std::string> GetBlob(std::string_view id);
     // Live objects of `kind` in `tenant` counted by the value of spec.<field> (a quota's
     // usage without reading every object). `field` is lowercase letters and '_'.
-    core::Result<std::vector<std::pair<std::string, int64_t>>> CountBy(
-        std::string_view kind, std::string_view tenant, std::string_view field
-    );
+    core::Result<std::vector<std::pair<std::string, int64_t>>>
+    CountBy(std::string_view kind, std::string_view tenant, std::string_view field);
     // Changes with revision > after; kGone when the log no longer reaches back that far.
     core::Result<std::vector<Change>> ChangesAfter(int64_t after, size_t limit);
     core::Result<int64_t> CurrentRevision();
@@ -88,13 +92,21 @@ public:
     // `blob`: bytes kept beside the object, outside its document, the change log and the cache
     // (a statistics report's document); read with GetBlob, deleted with the object.
     core::Result<CreateResult> Create(
-        Object obj, const std::optional<Idempotency>& idem, AuditEvent audit, std::string_view blob = {}
+        Object obj,
+        const std::optional<Idempotency>& idem,
+        AuditEvent audit,
+        std::string_view blob = {}
     );
     // Create without waiting: `done` runs on the writer thread once the write is durable (or
     // failed), so it must be quick. With `or_existing`, an object of the same kind and name
     // answers in place of kAlreadyExists (CreateResult::existed).
-    void CreateAsync(Object obj, AuditEvent audit, std::string blob, bool or_existing,
-                     std::function<void(core::Result<CreateResult>)> done);
+    void CreateAsync(
+        Object obj,
+        AuditEvent audit,
+        std::string blob,
+        bool or_existing,
+        std::function<void(core::Result<CreateResult>)> done
+    );
     // `mutate` runs inside the transaction on the current object; it may refuse with an error.
     // The store bumps revision, generation (when the spec changed) and updated_at.
     using Mutator = std::function<core::Result<void>(Object&)>;
@@ -107,11 +119,16 @@ public:
     );
     using Check = std::function<core::Result<void>(const Object&)>;  // empty: no check
     core::Result<Object> Delete(
-        std::string_view id, std::optional<int64_t> expected_revision, Check check, AuditEvent audit
+        std::string_view id,
+        std::optional<int64_t> expected_revision,
+        Check check,
+        AuditEvent audit
     );
     core::Result<Token> CreateToken(Token t, AuditEvent audit);
     core::Result<Token> RevokeToken(
-        std::string_view id, const std::string& now, std::function<core::Result<void>(const Token&)> check,
+        std::string_view id,
+        const std::string& now,
+        std::function<core::Result<void>(const Token&)> check,
         AuditEvent audit
     );
     core::Result<void> AppendAudit(AuditEvent audit);

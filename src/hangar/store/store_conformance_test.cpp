@@ -1,15 +1,16 @@
 // One suite, every backend: SQLite in a temp folder, PostgreSQL in a throwaway cluster.
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <map>
 #include <set>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "hangar/core/clock.hpp"
 #include "hangar/core/ids.hpp"
 #include "hangar/store/store.hpp"
+
 #include "pg_cluster.hpp"
 #include "server_process.hpp"
 
@@ -29,10 +30,21 @@ public:
 };
 const auto* const kPgEnv = ::testing::AddGlobalTestEnvironment(new PgEnvironment());
 
-std::string Now() { return core::FormatRfc3339(std::chrono::system_clock::now()); }
+std::string Now() {
+    return core::FormatRfc3339(std::chrono::system_clock::now());
+}
 
 AuditEvent Audit(std::string action, std::string object = "") {
-    return AuditEvent{0, Now(), "token:tok_test", "ten_t", std::move(action), std::move(object), "req_1", "127.0.0.1:1", ""};
+    return AuditEvent{
+        0,
+        Now(),
+        "token:tok_test",
+        "ten_t",
+        std::move(action),
+        std::move(object),
+        "req_1",
+        "127.0.0.1:1",
+        ""};
 }
 
 Object NewObject(std::string kind, std::string tenant, std::string name, Labels labels = {}) {
@@ -53,7 +65,8 @@ protected:
         if (GetParam() == "postgres") {
             ASSERT_TRUE(g_pg != nullptr && g_pg->ok()) << (g_pg ? g_pg->error() : "no cluster");
             static std::atomic<int> n{0};
-            url_ = g_pg->NewDatabase("conf" + std::to_string(::getpid()) + "_" + std::to_string(n++));
+            url_ =
+                g_pg->NewDatabase("conf" + std::to_string(::getpid()) + "_" + std::to_string(n++));
         } else {
             url_ = "sqlite:" + dir_.path() + "/hangar.db";
         }
@@ -95,23 +108,39 @@ TEST_P(StoreConformance, CreateThenGetRoundTripsEveryField) {
 
 TEST_P(StoreConformance, NamesAreUniquePerKindAndTenant) {
     MustCreate(NewObject("Thing", "ten_a", "same"));
-    auto dup = store_->Create(NewObject("Thing", "ten_a", "same"), std::nullopt, Audit("thing.create"));
+    auto dup =
+        store_->Create(NewObject("Thing", "ten_a", "same"), std::nullopt, Audit("thing.create"));
     ASSERT_FALSE(dup);
     EXPECT_EQ(dup.error().code, core::ErrorCode::kAlreadyExists);
-    EXPECT_TRUE(store_->Create(NewObject("Thing", "ten_b", "same"), std::nullopt, Audit("thing.create")));
-    EXPECT_TRUE(store_->Create(NewObject("Other", "ten_a", "same"), std::nullopt, Audit("other.create")));
+    EXPECT_TRUE(
+        store_->Create(NewObject("Thing", "ten_b", "same"), std::nullopt, Audit("thing.create"))
+    );
+    EXPECT_TRUE(
+        store_->Create(NewObject("Other", "ten_a", "same"), std::nullopt, Audit("other.create"))
+    );
 }
 
 TEST_P(StoreConformance, EveryWriteBumpsTheRevisionAndLandsInTheChangeLog) {
     auto start = *store_->CurrentRevision();
     Object o = MustCreate(NewObject("Thing", "ten_a", "x"));
-    auto upd = store_->Update(o.id, o.revision, Now(), [](Object& x) -> core::Result<void> {
-        x.spec["size"] = "large";
-        return {};
-    }, Audit("thing.update", o.id));
+    auto upd = store_->Update(
+        o.id,
+        o.revision,
+        Now(),
+        [](Object& x) -> core::Result<void> {
+            x.spec["size"] = "large";
+            return {};
+        },
+        Audit("thing.update", o.id)
+    );
     ASSERT_TRUE(upd) << upd.error().message;
     EXPECT_EQ(upd->generation, 2);
-    auto del = store_->Delete(o.id, std::nullopt, [](const Object&) -> core::Result<void> { return {}; }, Audit("thing.delete", o.id));
+    auto del = store_->Delete(
+        o.id,
+        std::nullopt,
+        [](const Object&) -> core::Result<void> { return {}; },
+        Audit("thing.delete", o.id)
+    );
     ASSERT_TRUE(del);
     auto changes = store_->ChangesAfter(start, 100);
     ASSERT_TRUE(changes);
@@ -142,27 +171,47 @@ TEST_P(StoreConformance, ABlobIsKeptBesideItsObjectOutsideTheChangeLogAndGoesWit
     ASSERT_TRUE(changes);
     ASSERT_EQ(changes->size(), 1U);
     EXPECT_LT((*changes)[0].doc.size(), 1000U) << "the change log carries the object, not its blob";
-    EXPECT_EQ(store_->GetBlob(MustCreate(NewObject("Report", "ten_a", "r2")).id).error().code, core::ErrorCode::kNotFound);
+    EXPECT_EQ(
+        store_->GetBlob(MustCreate(NewObject("Report", "ten_a", "r2")).id).error().code,
+        core::ErrorCode::kNotFound
+    );
     ASSERT_TRUE(store_->Delete(o.id, std::nullopt, nullptr, Audit("report.delete", o.id)));
     EXPECT_EQ(store_->GetBlob(o.id).error().code, core::ErrorCode::kNotFound);
 }
 
 TEST_P(StoreConformance, StaleRevisionConflictsAndChangesNothing) {
     Object o = MustCreate(NewObject("Thing", "ten_a", "x"));
-    auto first = store_->Update(o.id, o.revision, Now(), [](Object& x) -> core::Result<void> {
-        x.labels["a"] = "1";
-        return {};
-    }, Audit("thing.update"));
+    auto first = store_->Update(
+        o.id,
+        o.revision,
+        Now(),
+        [](Object& x) -> core::Result<void> {
+            x.labels["a"] = "1";
+            return {};
+        },
+        Audit("thing.update")
+    );
     ASSERT_TRUE(first);
     EXPECT_EQ(first->generation, 1) << "a label change is not a spec change";
-    auto stale = store_->Update(o.id, o.revision, Now(), [](Object& x) -> core::Result<void> {
-        x.labels["a"] = "2";
-        return {};
-    }, Audit("thing.update"));
+    auto stale = store_->Update(
+        o.id,
+        o.revision,
+        Now(),
+        [](Object& x) -> core::Result<void> {
+            x.labels["a"] = "2";
+            return {};
+        },
+        Audit("thing.update")
+    );
     ASSERT_FALSE(stale);
     EXPECT_EQ(stale.error().code, core::ErrorCode::kConflict);
     EXPECT_EQ(store_->Get(o.id)->labels.at("a"), "1");
-    auto del = store_->Delete(o.id, o.revision, [](const Object&) -> core::Result<void> { return {}; }, Audit("thing.delete"));
+    auto del = store_->Delete(
+        o.id,
+        o.revision,
+        [](const Object&) -> core::Result<void> { return {}; },
+        Audit("thing.delete")
+    );
     EXPECT_EQ(del.error().code, core::ErrorCode::kConflict);
     EXPECT_TRUE(store_->Get(o.id));
 }
@@ -179,15 +228,22 @@ TEST_P(StoreConformance, IdempotencyKeyReplaysTheFirstResult) {
     EXPECT_TRUE(b->replayed);
     EXPECT_EQ(b->object.id, a->object.id);
     EXPECT_EQ(b->object.revision, a->object.revision);
-    auto other = store_->Create(NewObject("Thing", "ten_a", "y"), Idempotency{"tok_a", "key-1", "other"}, Audit("thing.create"));
+    auto other = store_->Create(
+        NewObject("Thing", "ten_a", "y"),
+        Idempotency{"tok_a", "key-1", "other"},
+        Audit("thing.create")
+    );
     ASSERT_FALSE(other);
     EXPECT_EQ(other.error().code, core::ErrorCode::kUnprocessable);
     // Another caller's key of the same name is a different key.
-    EXPECT_TRUE(store_->Create(NewObject("Thing", "ten_a", "z"), Idempotency{"tok_b", "key-1", "h"}, Audit("thing.create")));
+    EXPECT_TRUE(store_->Create(
+        NewObject("Thing", "ten_a", "z"), Idempotency{"tok_b", "key-1", "h"}, Audit("thing.create")
+    ));
 }
 
 TEST_P(StoreConformance, IdempotencyKeysExpire) {
-    Open(StoreOptions{.changelog_keep = 100, .compact_every = 1, .idempotency_ttl = std::chrono::hours(24)});
+    Open(StoreOptions{
+        .changelog_keep = 100, .compact_every = 1, .idempotency_ttl = std::chrono::hours(24)});
     Idempotency idem{"tok_a", "old-key", "h"};
     AuditEvent long_ago = Audit("thing.create");
     long_ago.time = "2020-01-01T00:00:00.000Z";
@@ -207,7 +263,12 @@ TEST_P(StoreConformance, IdempotencyKeysExpire) {
 TEST_P(StoreConformance, ListPagesInIdOrderByTenantAndFilter) {
     std::set<std::string> ids;
     for (int i = 0; i < 25; ++i) {
-        Object o = MustCreate(NewObject("Thing", i % 5 == 0 ? "ten_b" : "ten_a", "n" + std::to_string(i), {{"i", std::to_string(i % 2)}}));
+        Object o = MustCreate(NewObject(
+            "Thing",
+            i % 5 == 0 ? "ten_b" : "ten_a",
+            "n" + std::to_string(i),
+            {{"i", std::to_string(i % 2)}}
+        ));
         if (o.tenant == "ten_a") {
             ids.insert(o.id);
         }
@@ -233,7 +294,9 @@ TEST_P(StoreConformance, ListPagesInIdOrderByTenantAndFilter) {
     }
     EXPECT_EQ(seen, ids);
     EXPECT_EQ(pages, 3);  // 20 objects, 7 a page
-    ListQuery f{"Thing", std::nullopt, "", 100, [](const Object& o) { return o.labels.at("i") == "1"; }};
+    ListQuery f{"Thing", std::nullopt, "", 100, [](const Object& o) {
+                    return o.labels.at("i") == "1";
+                }};
     auto filtered = store_->List(f);
     ASSERT_TRUE(filtered);
     EXPECT_EQ(filtered->items.size(), 12U);
@@ -247,16 +310,23 @@ TEST_P(StoreConformance, CountByGroupsLiveObjectsOfATenantBySpecField) {
     big.spec["size"] = "large";
     MustCreate(big);
     Object going = MustCreate(NewObject("Thing", "ten_a", "a4"));
-    ASSERT_TRUE(store_->Update(going.id, std::nullopt, Now(), [](Object& x) -> core::Result<void> {
-        x.deletion_requested_at = Now();
-        return {};
-    }, Audit("thing.delete", going.id)));
+    ASSERT_TRUE(store_->Update(
+        going.id,
+        std::nullopt,
+        Now(),
+        [](Object& x) -> core::Result<void> {
+            x.deletion_requested_at = Now();
+            return {};
+        },
+        Audit("thing.delete", going.id)
+    ));
     MustCreate(NewObject("Thing", "ten_b", "b1"));
     MustCreate(NewObject("Other", "ten_a", "o1"));
     auto counts = store_->CountBy("Thing", "ten_a", "size");
     ASSERT_TRUE(counts) << counts.error().message;
     std::map<std::string, int64_t> got(counts->begin(), counts->end());
-    EXPECT_EQ(got, (std::map<std::string, int64_t>{{"large", 1}, {"small", 2}})) << "a4 is being deleted";
+    EXPECT_EQ(got, (std::map<std::string, int64_t>{{"large", 1}, {"small", 2}}))
+        << "a4 is being deleted";
     auto absent = store_->CountBy("Thing", "ten_a", "colour");
     ASSERT_TRUE(absent);
     std::map<std::string, int64_t> none(absent->begin(), absent->end());
@@ -280,7 +350,9 @@ TEST_P(StoreConformance, CompactedRevisionsAreGone) {
 
 TEST_P(StoreConformance, AuditChainRecordsEveryWriteWithItsOutcome) {
     Object o = MustCreate(NewObject("Thing", "ten_a", "x"));
-    auto dup = store_->Create(NewObject("Thing", "ten_a", "x"), std::nullopt, Audit("thing.create", "dup"));
+    auto dup = store_->Create(
+        NewObject("Thing", "ten_a", "x"), std::nullopt, Audit("thing.create", "dup")
+    );
     ASSERT_FALSE(dup);
     AuditEvent denied = Audit("thing.delete", o.id);
     denied.outcome = "forbidden";
@@ -311,7 +383,9 @@ TEST_P(StoreConformance, TokensAreFoundByHashAndRevoked) {
     ASSERT_TRUE(found && *found);
     EXPECT_EQ((*found)->id, "tok_1");
     EXPECT_FALSE(store_->TokenByHash("nope")->has_value());
-    auto revoked = store_->RevokeToken("tok_1", Now(), [](const Token&) -> core::Result<void> { return {}; }, Audit("token.revoke"));
+    auto revoked = store_->RevokeToken(
+        "tok_1", Now(), [](const Token&) -> core::Result<void> { return {}; }, Audit("token.revoke")
+    );
     ASSERT_TRUE(revoked);
     EXPECT_FALSE((*store_->TokenById("tok_1"))->revoked_at.empty());
     EXPECT_EQ(store_->ListTokens(std::string("ten_a"))->size(), 1U);
@@ -327,7 +401,11 @@ TEST_P(StoreConformance, ConcurrentWritersGetDistinctContiguousRevisions) {
     for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back([&, t] {
             for (int i = 0; i < kEach; ++i) {
-                auto r = store_->Create(NewObject("Thing", "ten_a", "t" + std::to_string(t) + "-" + std::to_string(i)), std::nullopt, Audit("thing.create"));
+                auto r = store_->Create(
+                    NewObject("Thing", "ten_a", "t" + std::to_string(t) + "-" + std::to_string(i)),
+                    std::nullopt,
+                    Audit("thing.create")
+                );
                 ok += r ? 1 : 0;
             }
         });
@@ -358,9 +436,12 @@ TEST_P(StoreConformance, DataSurvivesReopening) {
     EXPECT_EQ(events->back().prev_hash, (*events)[events->size() - 2].hash);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::Values("sqlite", "postgres"), [](const auto& info) {
-    return info.param;
-});
+INSTANTIATE_TEST_SUITE_P(
+    Backends,
+    StoreConformance,
+    ::testing::Values("sqlite", "postgres"),
+    [](const auto& info) { return info.param; }
+);
 
 TEST(StoreOpen, RejectsUnknownUrlsAndUnreachableServers) {
     auto bad = Store::Open("mysql://x", {});

@@ -9,7 +9,12 @@
 
 namespace hangar::store {
 
-Object NewSystemObject(std::string kind, std::string_view prefix, std::string tenant, const std::string& now) {
+Object NewSystemObject(
+    std::string kind,
+    std::string_view prefix,
+    std::string tenant,
+    const std::string& now
+) {
     Object o;
     o.id = core::NewId(prefix);
     o.kind = std::move(kind);
@@ -45,7 +50,9 @@ json::object ObjectToJson(const Object& o) {
     return out;
 }
 
-std::string ObjectToDoc(const Object& o) { return json::serialize(ObjectToJson(o)); }
+std::string ObjectToDoc(const Object& o) {
+    return json::serialize(ObjectToJson(o));
+}
 
 namespace {
 
@@ -151,9 +158,12 @@ Result<Object> ObjectFromDoc(std::string_view doc) {
 
 std::string_view ChangeTypeName(ChangeType t) {
     switch (t) {
-        case ChangeType::kAdded: return "ADDED";
-        case ChangeType::kModified: return "MODIFIED";
-        case ChangeType::kDeleted: return "DELETED";
+        case ChangeType::kAdded:
+            return "ADDED";
+        case ChangeType::kModified:
+            return "MODIFIED";
+        case ChangeType::kDeleted:
+            return "DELETED";
     }
     return "MODIFIED";
 }

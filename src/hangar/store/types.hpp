@@ -2,14 +2,14 @@
 // What the store keeps: resource objects (metadata/spec/status), the change log, API tokens
 // and audit events. Times and ids are stamped by the service layer, never by the store.
 
-#include <boost/json/object.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <boost/json/object.hpp>
 
 #include "hangar/core/audit_chain.hpp"
 #include "hangar/core/error.hpp"
@@ -34,7 +34,9 @@ struct Object {
 
 // Names are unique per kind within a tenant; objects that are their own tenant (a Tenant)
 // share one platform-wide scope, "".
-inline std::string NameScope(const Object& o) { return o.tenant == o.id ? std::string() : o.tenant; }
+inline std::string NameScope(const Object& o) {
+    return o.tenant == o.id ? std::string() : o.tenant;
+}
 
 json::object ObjectToJson(const Object& o);
 std::string ObjectToDoc(const Object& o);
@@ -67,11 +69,21 @@ struct Token {
 using AuditEvent = core::AuditFields;
 // A new object Hangar makes itself (a page, an incident): a fresh id, and the id as its name
 // ('_' → '-', so it is a valid name), created and updated now.
-Object NewSystemObject(std::string kind, std::string_view prefix, std::string tenant, const std::string& now);
+Object NewSystemObject(
+    std::string kind,
+    std::string_view prefix,
+    std::string tenant,
+    const std::string& now
+);
 
 // The event a controller's own write carries: no action, so the store records the change but
 // appends nothing to the audit log.
-inline AuditEvent SystemAudit(const std::string& now, std::string actor, const std::string& tenant, const std::string& id) {
+inline AuditEvent SystemAudit(
+    const std::string& now,
+    std::string actor,
+    const std::string& tenant,
+    const std::string& id
+) {
     return AuditEvent{0, now, std::move(actor), tenant, "", id, "", "local", ""};
 }
 struct StoredAuditEvent {

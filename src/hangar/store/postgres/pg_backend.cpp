@@ -2,12 +2,11 @@
 // serialise on the `revision` row so revisions commit in order; NOTIFY wakes the watchers of
 // every replica.
 
-#include <poll.h>
-
 #include <atomic>
 #include <thread>
 
 #include <fmt/format.h>
+#include <poll.h>
 
 #include "hangar/core/ids.hpp"
 #include "hangar/store/backend.hpp"
@@ -118,7 +117,10 @@ public:
     }
     void SaveHeads(const Heads& h) override {
         c_.Exec("UPDATE meta SET value = $1 WHERE key = 'revision'", {h.revision});
-        c_.Exec("UPDATE meta SET value = $1, text = $2 WHERE key = 'audit_seq'", {h.audit_seq, h.audit_hash});
+        c_.Exec(
+            "UPDATE meta SET value = $1, text = $2 WHERE key = 'audit_seq'",
+            {h.audit_seq, h.audit_hash}
+        );
     }
     std::optional<std::string> GetDoc(std::string_view id) override {
         auto r = c_.Exec("SELECT doc FROM objects WHERE id = $1", {id});
@@ -127,8 +129,12 @@ public:
         }
         return r.Text(0, 0);
     }
-    std::optional<std::string> FindDoc(std::string_view kind, std::string_view scope, std::string_view name) override {
-        auto r = c_.Exec("SELECT doc FROM objects WHERE kind = $1 AND scope = $2 AND name = $3", {kind, scope, name});
+    std::optional<std::string>
+    FindDoc(std::string_view kind, std::string_view scope, std::string_view name) override {
+        auto r = c_.Exec(
+            "SELECT doc FROM objects WHERE kind = $1 AND scope = $2 AND name = $3",
+            {kind, scope, name}
+        );
         if (r.Rows() == 0) {
             return std::nullopt;
         }
@@ -138,15 +144,16 @@ public:
         return c_.Exec(
                      "SELECT 1 FROM objects WHERE kind = $1 AND scope = $2 AND name = $3",
                      {kind, scope, name}
-        )
+               )
                    .Rows() > 0;
     }
     void PutObject(const Object& o, const std::string& doc, bool insert) override {
         c_.Exec(
-            insert ? "INSERT INTO objects (id, kind, tenant, name, revision, doc, scope) VALUES ($1, "
-                     "$2, $3, $4, $5, $6, $7)"
-                   : "UPDATE objects SET kind = $2, tenant = $3, name = $4, revision = $5, doc = $6, "
-                     "scope = $7 WHERE id = $1",
+            insert
+                ? "INSERT INTO objects (id, kind, tenant, name, revision, doc, scope) VALUES ($1, "
+                  "$2, $3, $4, $5, $6, $7)"
+                : "UPDATE objects SET kind = $2, tenant = $3, name = $4, revision = $5, doc = $6, "
+                  "scope = $7 WHERE id = $1",
             {o.id, o.kind, o.tenant, o.name, o.revision, doc, NameScope(o)}
         );
     }
@@ -156,19 +163,20 @@ public:
     }
     void PutBlob(std::string_view id, std::string_view bytes) override {
         c_.Exec(
-            "INSERT INTO blobs (id, data) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+            "INSERT INTO blobs (id, data) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET data = "
+            "excluded.data",
             {id, core::Base64UrlEncode(bytes)}
         );
     }
     void AppendChange(const Change& c) override {
         c_.Exec(
-            "INSERT INTO changes (revision, type, kind, id, tenant, doc) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO changes (revision, type, kind, id, tenant, doc) VALUES ($1, $2, $3, $4, "
+            "$5, $6)",
             {c.revision, ChangeTypeName(c.type), c.kind, c.id, c.tenant, c.doc}
         );
     }
-    std::optional<std::pair<std::string, std::string>> GetIdempotency(
-        std::string_view scope, std::string_view key
-    ) override {
+    std::optional<std::pair<std::string, std::string>>
+    GetIdempotency(std::string_view scope, std::string_view key) override {
         auto r = c_.Exec(
             "SELECT request_hash, doc FROM idempotency WHERE scope = $1 AND key = $2", {scope, key}
         );
@@ -177,15 +185,18 @@ public:
         }
         return std::make_pair(r.Text(0, 0), r.Text(0, 1));
     }
-    void PutIdempotency(const Idempotency& i, const std::string& doc, std::string_view at) override {
+    void PutIdempotency(const Idempotency& i, const std::string& doc, std::string_view at)
+        override {
         c_.Exec(
-            "INSERT INTO idempotency (scope, key, request_hash, doc, created_at) VALUES ($1, $2, $3, "
+            "INSERT INTO idempotency (scope, key, request_hash, doc, created_at) VALUES ($1, $2, "
+            "$3, "
             "$4, $5)",
             {i.scope, i.key, i.request_hash, doc, at}
         );
     }
     std::optional<Token> GetToken(std::string_view id) override {
-        static const std::string sql = fmt::format("SELECT {} FROM tokens WHERE id = $1", kTokenCols);
+        static const std::string sql =
+            fmt::format("SELECT {} FROM tokens WHERE id = $1", kTokenCols);
         auto r = c_.Exec(sql.c_str(), {id});
         if (r.Rows() == 0) {
             return std::nullopt;
@@ -194,11 +205,13 @@ public:
     }
     void PutToken(const Token& t, bool insert) override {
         c_.Exec(
-            insert ? "INSERT INTO tokens (id, hash, tenant, role, name, user_id, created_at, "
-                     "expires_at, revoked_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-                     "$9, $10)"
-                   : "UPDATE tokens SET hash = $2, tenant = $3, role = $4, name = $5, user_id = $6, "
-                     "created_at = $7, expires_at = $8, revoked_at = $9, created_by = $10 WHERE id = $1",
+            insert
+                ? "INSERT INTO tokens (id, hash, tenant, role, name, user_id, created_at, "
+                  "expires_at, revoked_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+                  "$9, $10)"
+                : "UPDATE tokens SET hash = $2, tenant = $3, role = $4, name = $5, user_id = $6, "
+                  "created_at = $7, expires_at = $8, revoked_at = $9, created_by = $10 WHERE id = "
+                  "$1",
             {t.id,
              t.hash,
              t.tenant,
@@ -231,7 +244,8 @@ public:
     }
     void CompactChanges(int64_t through) override {
         auto r = c_.Exec(
-            "UPDATE meta SET value = greatest(value, $1) WHERE key = 'compacted' RETURNING value", {through}
+            "UPDATE meta SET value = greatest(value, $1) WHERE key = 'compacted' RETURNING value",
+            {through}
         );
         c_.Exec("DELETE FROM changes WHERE revision <= $1", {r.Int(0, 0)});
     }
@@ -259,9 +273,13 @@ public:
         }
         return r.Text(0, 0);
     }
-    std::optional<std::string> FindDoc(std::string_view kind, std::string_view scope, std::string_view name) override {
+    std::optional<std::string>
+    FindDoc(std::string_view kind, std::string_view scope, std::string_view name) override {
         auto c = pool_.Acquire();
-        auto r = c->Exec("SELECT doc FROM objects WHERE kind = $1 AND scope = $2 AND name = $3", {kind, scope, name});
+        auto r = c->Exec(
+            "SELECT doc FROM objects WHERE kind = $1 AND scope = $2 AND name = $3",
+            {kind, scope, name}
+        );
         if (r.Rows() == 0) {
             return std::nullopt;
         }
@@ -277,12 +295,12 @@ public:
         }
         return bytes;
     }
-    std::vector<std::pair<std::string, int64_t>> CountBy(
-        std::string_view kind, std::string_view tenant, std::string_view field
-    ) override {
+    std::vector<std::pair<std::string, int64_t>>
+    CountBy(std::string_view kind, std::string_view tenant, std::string_view field) override {
         auto c = pool_.Acquire();
         auto r = c->Exec(
-            "SELECT coalesce(doc::jsonb->'spec'->>$3, ''), count(*) FROM objects WHERE kind = $1 AND "
+            "SELECT coalesce(doc::jsonb->'spec'->>$3, ''), count(*) FROM objects WHERE kind = $1 "
+            "AND "
             "tenant = $2 AND doc::jsonb->'metadata'->'deletion_requested_at' IS NULL GROUP BY 1",
             {std::string(kind), std::string(tenant), std::string(field)}
         );
@@ -293,23 +311,25 @@ public:
         return out;
     }
 
-    std::pair<std::vector<std::string>, int64_t> ListDocs(const ListQuery& q, size_t chunk) override {
+    std::pair<std::vector<std::string>, int64_t> ListDocs(const ListQuery& q, size_t chunk)
+        override {
         auto c = pool_.Acquire();
         c->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
         std::pair<std::vector<std::string>, int64_t> out;
         try {
             out.second = c->Exec("SELECT value FROM meta WHERE key = 'revision'").Int(0, 0);
             auto limit = static_cast<int64_t>(chunk);
-            auto r = q.tenant ? c->Exec(
-                                    "SELECT doc FROM objects WHERE kind = $1 AND tenant = $4 AND "
-                                    "id COLLATE \"C\" > $2 ORDER BY id COLLATE \"C\" LIMIT $3",
-                                    {q.kind, q.after_id, limit, *q.tenant}
-                                )
-                              : c->Exec(
-                                    "SELECT doc FROM objects WHERE kind = $1 AND id COLLATE \"C\" > "
-                                    "$2 ORDER BY id COLLATE \"C\" LIMIT $3",
-                                    {q.kind, q.after_id, limit}
-                                );
+            auto r = q.tenant
+                         ? c->Exec(
+                               "SELECT doc FROM objects WHERE kind = $1 AND tenant = $4 AND "
+                               "id COLLATE \"C\" > $2 ORDER BY id COLLATE \"C\" LIMIT $3",
+                               {q.kind, q.after_id, limit, *q.tenant}
+                           )
+                         : c->Exec(
+                               "SELECT doc FROM objects WHERE kind = $1 AND id COLLATE \"C\" > "
+                               "$2 ORDER BY id COLLATE \"C\" LIMIT $3",
+                               {q.kind, q.after_id, limit}
+                           );
             for (int i = 0; i < r.Rows(); ++i) {
                 out.first.push_back(r.Text(i, 0));
             }
@@ -323,7 +343,8 @@ public:
     std::vector<Change> ChangesAfter(int64_t revision, size_t limit) override {
         auto c = pool_.Acquire();
         auto r = c->Exec(
-            "SELECT revision, type, kind, id, tenant, doc FROM changes WHERE revision > $1 ORDER BY "
+            "SELECT revision, type, kind, id, tenant, doc FROM changes WHERE revision > $1 ORDER "
+            "BY "
             "revision LIMIT $2",
             {revision, static_cast<int64_t>(limit)}
         );
@@ -343,11 +364,13 @@ public:
     int64_t CurrentRevision() override { return Meta("revision"); }
     int64_t CompactedThrough() override { return Meta("compacted"); }
     std::optional<Token> TokenByHash(std::string_view hash) override {
-        static const std::string sql = fmt::format("SELECT {} FROM tokens WHERE hash = $1", kTokenCols);
+        static const std::string sql =
+            fmt::format("SELECT {} FROM tokens WHERE hash = $1", kTokenCols);
         return OneToken(sql.c_str(), hash);
     }
     std::optional<Token> TokenById(std::string_view id) override {
-        static const std::string sql = fmt::format("SELECT {} FROM tokens WHERE id = $1", kTokenCols);
+        static const std::string sql =
+            fmt::format("SELECT {} FROM tokens WHERE id = $1", kTokenCols);
         return OneToken(sql.c_str(), id);
     }
     std::vector<Token> ListTokens(const std::optional<std::string>& tenant) override {
@@ -369,7 +392,13 @@ public:
             "prev_hash, hash FROM audit WHERE seq > $1 AND ($2 = '' OR tenant = $2) AND "
             "($3 = '' OR actor = $3) AND ($4 = '' OR action = $4) AND ($5 = '' OR time >= $5) "
             "AND ($6 = '' OR time <= $6) ORDER BY seq LIMIT $7",
-            {q.after_seq, q.tenant, q.actor, q.action, q.since, q.until, static_cast<int64_t>(q.limit)}
+            {q.after_seq,
+             q.tenant,
+             q.actor,
+             q.action,
+             q.since,
+             q.until,
+             static_cast<int64_t>(q.limit)}
         );
         std::vector<StoredAuditEvent> out;
         for (int i = 0; i < r.Rows(); ++i) {
@@ -457,7 +486,8 @@ private:
     void Migrate() {
         writer_.Exec("SELECT pg_advisory_lock(727274)");  // one replica migrates at a time
         try {
-            writer_.Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)");
+            writer_.Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)"
+            );
             int64_t have =
                 writer_.Exec("SELECT coalesce(max(version), 0) FROM schema_migrations").Int(0, 0);
             auto want = static_cast<int64_t>(std::size(kMigrations));

@@ -1,14 +1,14 @@
 #pragma once
 // A minimal RAII layer over libpq: text parameters in, text columns out.
 
-#include <libpq-fe.h>
-
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <libpq-fe.h>
 
 namespace hangar::store::pg {
 
@@ -27,11 +27,13 @@ private:
 
 // A parameter: text, or an integer rendered as text.
 struct Param {
-    Param(std::string_view s) : text(s) {}  // NOLINT(google-explicit-constructor)
+    Param(std::string_view s) : text(s) {}    // NOLINT(google-explicit-constructor)
     Param(const std::string& s) : text(s) {}  // NOLINT(google-explicit-constructor)
-    Param(const char* s) : text(s) {}  // NOLINT(google-explicit-constructor)
-    Param(int64_t v) : owned(std::to_string(v)), text(owned) {}  // NOLINT(google-explicit-constructor)
-    Param(const Param& o) : owned(o.owned), text(o.owned.empty() ? o.text : std::string_view(owned)) {}
+    Param(const char* s) : text(s) {}         // NOLINT(google-explicit-constructor)
+    Param(int64_t v)
+        : owned(std::to_string(v)), text(owned) {}  // NOLINT(google-explicit-constructor)
+    Param(const Param& o)
+        : owned(o.owned), text(o.owned.empty() ? o.text : std::string_view(owned)) {}
     Param& operator=(const Param&) = delete;
     std::string owned;
     std::string_view text;

@@ -2,13 +2,12 @@
 // group-commit thread) and a pool of read connections. synchronous=FULL: an acknowledged
 // write has been fsynced.
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <filesystem>
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "hangar/store/backend.hpp"
 #include "hangar/store/pool.hpp"
@@ -108,7 +107,8 @@ public:
 
     Heads LoadHeads() override {
         Heads h;
-        Stmt& s = db_.Prepare("SELECT key, value, text FROM meta WHERE key IN ('revision', 'audit_seq')");
+        Stmt& s =
+            db_.Prepare("SELECT key, value, text FROM meta WHERE key IN ('revision', 'audit_seq')");
         while (s.Step()) {
             if (s.Text(0) == "revision") {
                 h.revision = s.Int(1);
@@ -131,7 +131,8 @@ public:
         s.Bind(1, id);
         return OneText(s);
     }
-    std::optional<std::string> FindDoc(std::string_view kind, std::string_view scope, std::string_view name) override {
+    std::optional<std::string>
+    FindDoc(std::string_view kind, std::string_view scope, std::string_view name) override {
         Stmt& s = db_.Prepare("SELECT doc FROM objects WHERE kind = ? AND scope = ? AND name = ?");
         s.Bind(1, kind).Bind(2, scope).Bind(3, name);
         return OneText(s);
@@ -144,14 +145,15 @@ public:
         return taken;
     }
     void PutObject(const Object& o, const std::string& doc, bool insert) override {
-        Stmt& s = insert ? db_.Prepare(
-                               "INSERT INTO objects (id, kind, tenant, name, revision, doc, scope) "
-                               "VALUES (?, ?, ?, ?, ?, ?, ?)"
-                           )
-                         : db_.Prepare(
-                               "UPDATE objects SET kind = ?2, tenant = ?3, name = ?4, revision = ?5, "
-                               "doc = ?6, scope = ?7 WHERE id = ?1"
-                           );
+        Stmt& s = insert
+                      ? db_.Prepare(
+                            "INSERT INTO objects (id, kind, tenant, name, revision, doc, scope) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?)"
+                        )
+                      : db_.Prepare(
+                            "UPDATE objects SET kind = ?2, tenant = ?3, name = ?4, revision = ?5, "
+                            "doc = ?6, scope = ?7 WHERE id = ?1"
+                        );
         s.Bind(1, o.id).Bind(2, o.kind).Bind(3, o.tenant).Bind(4, o.name).Bind(5, o.revision);
         s.Bind(6, doc).Bind(7, NameScope(o)).Run();
     }
@@ -160,7 +162,10 @@ public:
         db_.Prepare("DELETE FROM blobs WHERE id = ?").Bind(1, id).Run();
     }
     void PutBlob(std::string_view id, std::string_view bytes) override {
-        db_.Prepare("INSERT OR REPLACE INTO blobs (id, data) VALUES (?, ?)").Bind(1, id).BindBlob(2, bytes).Run();
+        db_.Prepare("INSERT OR REPLACE INTO blobs (id, data) VALUES (?, ?)")
+            .Bind(1, id)
+            .BindBlob(2, bytes)
+            .Run();
     }
     void AppendChange(const Change& c) override {
         Stmt& s = db_.Prepare(
@@ -169,10 +174,10 @@ public:
         s.Bind(1, c.revision).Bind(2, ChangeTypeName(c.type)).Bind(3, c.kind).Bind(4, c.id);
         s.Bind(5, c.tenant).Bind(6, c.doc).Run();
     }
-    std::optional<std::pair<std::string, std::string>> GetIdempotency(
-        std::string_view scope, std::string_view key
-    ) override {
-        Stmt& s = db_.Prepare("SELECT request_hash, doc FROM idempotency WHERE scope = ? AND key = ?");
+    std::optional<std::pair<std::string, std::string>>
+    GetIdempotency(std::string_view scope, std::string_view key) override {
+        Stmt& s =
+            db_.Prepare("SELECT request_hash, doc FROM idempotency WHERE scope = ? AND key = ?");
         s.Bind(1, scope).Bind(2, key);
         if (!s.Step()) {
             return std::nullopt;
@@ -181,14 +186,17 @@ public:
         s.Reset();
         return out;
     }
-    void PutIdempotency(const Idempotency& i, const std::string& doc, std::string_view at) override {
+    void PutIdempotency(const Idempotency& i, const std::string& doc, std::string_view at)
+        override {
         Stmt& s = db_.Prepare(
-            "INSERT INTO idempotency (scope, key, request_hash, doc, created_at) VALUES (?, ?, ?, ?, ?)"
+            "INSERT INTO idempotency (scope, key, request_hash, doc, created_at) VALUES (?, ?, ?, "
+            "?, ?)"
         );
         s.Bind(1, i.scope).Bind(2, i.key).Bind(3, i.request_hash).Bind(4, doc).Bind(5, at).Run();
     }
     std::optional<Token> GetToken(std::string_view id) override {
-        static const std::string sql = fmt::format("SELECT {} FROM tokens WHERE id = ?", kTokenCols);
+        static const std::string sql =
+            fmt::format("SELECT {} FROM tokens WHERE id = ?", kTokenCols);
         Stmt& s = db_.Prepare(sql.c_str());
         s.Bind(1, id);
         if (!s.Step()) {
@@ -199,15 +207,16 @@ public:
         return t;
     }
     void PutToken(const Token& t, bool insert) override {
-        Stmt& s = insert ? db_.Prepare(
-                               "INSERT INTO tokens (id, hash, tenant, role, name, user_id, created_at, "
-                               "expires_at, revoked_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                           )
-                         : db_.Prepare(
-                               "UPDATE tokens SET hash = ?2, tenant = ?3, role = ?4, name = ?5, "
-                               "user_id = ?6, created_at = ?7, expires_at = ?8, revoked_at = ?9, "
-                               "created_by = ?10 WHERE id = ?1"
-                           );
+        Stmt& s =
+            insert ? db_.Prepare(
+                         "INSERT INTO tokens (id, hash, tenant, role, name, user_id, created_at, "
+                         "expires_at, revoked_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                     )
+                   : db_.Prepare(
+                         "UPDATE tokens SET hash = ?2, tenant = ?3, role = ?4, name = ?5, "
+                         "user_id = ?6, created_at = ?7, expires_at = ?8, revoked_at = ?9, "
+                         "created_by = ?10 WHERE id = ?1"
+                     );
         s.Bind(1, t.id).Bind(2, t.hash).Bind(3, t.tenant).Bind(4, t.role).Bind(5, t.name);
         s.Bind(6, t.user_id).Bind(7, t.created_at).Bind(8, t.expires_at).Bind(9, t.revoked_at);
         s.Bind(10, t.created_by).Run();
@@ -257,7 +266,8 @@ public:
         return OneText(s);
     }
 
-    std::optional<std::string> FindDoc(std::string_view kind, std::string_view scope, std::string_view name) override {
+    std::optional<std::string>
+    FindDoc(std::string_view kind, std::string_view scope, std::string_view name) override {
         auto db = pool_.Acquire();
         Stmt& s = db->Prepare("SELECT doc FROM objects WHERE kind = ? AND scope = ? AND name = ?");
         s.Bind(1, kind).Bind(2, scope).Bind(3, name);
@@ -271,13 +281,13 @@ public:
         return OneText(s);
     }
 
-    std::vector<std::pair<std::string, int64_t>> CountBy(
-        std::string_view kind, std::string_view tenant, std::string_view field
-    ) override {
+    std::vector<std::pair<std::string, int64_t>>
+    CountBy(std::string_view kind, std::string_view tenant, std::string_view field) override {
         auto db = pool_.Acquire();
         Stmt& s = db->Prepare(
             "SELECT coalesce(json_extract(doc, '$.spec.' || ?3), ''), count(*) FROM objects "
-            "WHERE kind = ?1 AND tenant = ?2 AND json_extract(doc, '$.metadata.deletion_requested_at') "
+            "WHERE kind = ?1 AND tenant = ?2 AND json_extract(doc, "
+            "'$.metadata.deletion_requested_at') "
             "IS NULL GROUP BY 1"
         );
         s.Bind(1, kind).Bind(2, tenant).Bind(3, field);
@@ -288,7 +298,8 @@ public:
         return out;
     }
 
-    std::pair<std::vector<std::string>, int64_t> ListDocs(const ListQuery& q, size_t chunk) override {
+    std::pair<std::vector<std::string>, int64_t> ListDocs(const ListQuery& q, size_t chunk)
+        override {
         auto db = pool_.Acquire();
         db->Prepare("BEGIN").Run();
         std::pair<std::vector<std::string>, int64_t> out;
@@ -348,11 +359,13 @@ public:
     }
 
     std::optional<Token> TokenByHash(std::string_view hash) override {
-        static const std::string sql = fmt::format("SELECT {} FROM tokens WHERE hash = ?", kTokenCols);
+        static const std::string sql =
+            fmt::format("SELECT {} FROM tokens WHERE hash = ?", kTokenCols);
         return OneToken(sql.c_str(), hash);
     }
     std::optional<Token> TokenById(std::string_view id) override {
-        static const std::string sql = fmt::format("SELECT {} FROM tokens WHERE id = ?", kTokenCols);
+        static const std::string sql =
+            fmt::format("SELECT {} FROM tokens WHERE id = ?", kTokenCols);
         return OneToken(sql.c_str(), id);
     }
     std::vector<Token> ListTokens(const std::optional<std::string>& tenant) override {
@@ -457,7 +470,8 @@ private:
 
 class SqliteBackend final : public Backend {
 public:
-    SqliteBackend(const std::string& path, size_t readers) : lock_(path), writer_(path, /*readonly=*/false) {
+    SqliteBackend(const std::string& path, size_t readers)
+        : lock_(path), writer_(path, /*readonly=*/false) {
         writer_.Exec("PRAGMA journal_mode = WAL");
         writer_.Exec("PRAGMA synchronous = FULL");
         writer_.Exec("PRAGMA cache_size = -65536");  // 64 MiB: the writer re-reads index pages
@@ -490,7 +504,9 @@ private:
             writer_.Exec("BEGIN IMMEDIATE");
             try {
                 writer_.Exec(kMigrations[v - 1]);
-                writer_.Prepare("INSERT INTO schema_migrations (version) VALUES (?)").Bind(1, v).Run();
+                writer_.Prepare("INSERT INTO schema_migrations (version) VALUES (?)")
+                    .Bind(1, v)
+                    .Run();
                 writer_.Exec("COMMIT");
             } catch (...) {
                 writer_.Exec("ROLLBACK");

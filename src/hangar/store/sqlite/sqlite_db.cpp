@@ -7,14 +7,16 @@
 namespace hangar::store::sqlite {
 
 Stmt& Stmt::Bind(int i, std::string_view v) {
-    if (sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT) != SQLITE_OK) {
+    if (sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT) !=
+        SQLITE_OK) {
         throw StoreFault(fmt::format("sqlite bind: {}", sqlite3_errmsg(db_)));
     }
     return *this;
 }
 
 Stmt& Stmt::BindBlob(int i, std::string_view v) {
-    if (sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC) != SQLITE_OK) {
+    if (sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC) !=
+        SQLITE_OK) {
         throw StoreFault(fmt::format("sqlite bind: {}", sqlite3_errmsg(db_)));
     }
     return *this;
@@ -56,7 +58,9 @@ std::string Stmt::Text(int col) const {
     return std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s_, col));
 }
 
-int64_t Stmt::Int(int col) const { return sqlite3_column_int64(s_, col); }
+int64_t Stmt::Int(int col) const {
+    return sqlite3_column_int64(s_, col);
+}
 
 Db::Db(const std::string& path, bool readonly) {
     int flags = SQLITE_OPEN_NOMUTEX |

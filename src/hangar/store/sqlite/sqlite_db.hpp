@@ -1,13 +1,13 @@
 #pragma once
 // A minimal RAII layer over the SQLite C API: a connection with a statement cache.
 
-#include <sqlite3.h>
-
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include <sqlite3.h>
 
 namespace hangar::store::sqlite {
 
