@@ -1,10 +1,10 @@
-# make demo | test | test-asan | bench — thin wrappers over scripts/setup, CMake and CTest.
+# make demo | demo-stop | test | test-asan | lint | format | bench — thin wrappers over scripts/setup, CMake and CTest.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all setup build demo test test-asan fuzz bench clean format screenshots
+.PHONY: all setup build demo demo-stop test test-asan fuzz bench clean format lint screenshots
 
 all: build
 
@@ -36,6 +36,11 @@ fuzz:
 demo: build
 	@scripts/demo $(BUILD)/src/hangar
 
+# Tears the sample fleet down and stops Hangar (`kill` of its pid stops only Hangar: instances
+# keep running for the next start to adopt).
+demo-stop:
+	@scripts/demo-stop $(BUILD)/src/hangar
+
 bench: build
 	cmake --build $(BUILD) --target fleet_bench metrics_bench alerting_bench push_bench collector_bench
 	@bench/api/run.sh $(BUILD)/src/hangar
@@ -50,8 +55,15 @@ screenshots: build
 	cd $(BUILD) && ctest -R dashboard_browser --output-on-failure
 	mkdir -p docs/screenshots && cp $(BUILD)/screenshots/*.png docs/screenshots/
 
+# Lays out every C++ file as .clang-format says (clang-format 14, STYLE.md).
 format:
-	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
+	git ls-files -- 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp' 'bench/*.hpp' \
+		'fuzz/*.cpp' 'fuzz/*.hpp' 'examples/*.cpp' 'examples/*.hpp' | xargs clang-format-14 -i
+
+# The format check on every file and clang-tidy on the C++ sources changed since LINT_BASE
+# (default HEAD~1); .ci/run runs it after the tests.
+lint: setup $(BUILD)/build.ninja
+	@BUILD=$(BUILD) scripts/lint
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

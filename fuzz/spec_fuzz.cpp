@@ -3,27 +3,33 @@
 //   Schedule
 //   {"layers":[...]}
 // The JSON goes through core::ParseJsonObject (request limits), then the kind's validator from
-// hangar::api's registry (AddBuiltinKinds, AddObserveKinds, AddAlertingKinds, AddEdgeKinds with
-// a fixed key); the fleet kinds, whose registration needs a store for their admission checks,
-// call their validators directly (Product as api's ValidateProduct does: fleet's spec, then
-// edge::ValidateProductWorkspace on its workspace block). A spec that validates is validated
-// again in its normalised form, as an update of the stored object would be.
+// the kind registry, filled by every module as `hangar serve` fills it (the store the
+// registrations hold for their admission and delete hooks is an empty one the validators never
+// touch). A spec that validates is validated again in its normalised form, as an update of the
+// stored object would be.
 //
 // Time zone names are limited to a fixed list (fuzz_time_zones.hpp), and OpenSSL is kept from
 // prompting for a passphrase (fuzz_openssl.hpp): PushApp specs carry PEM keys.
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <string>
 
 #include <boost/json/value.hpp>
 
-#include "hangar/api/kinds.hpp"
+#include "hangar/alerting/kinds.hpp"
+#include "hangar/auth/tokens.hpp"
 #include "hangar/core/json.hpp"
 #include "hangar/edge/keys.hpp"
+#include "hangar/edge/kinds.hpp"
 #include "hangar/edge/workspaces.hpp"
-#include "hangar/fleet/specs.hpp"
+#include "hangar/fleet/kinds.hpp"
+#include "hangar/identity/kinds.hpp"
+#include "hangar/incidents/kinds.hpp"
+#include "hangar/observe/kinds.hpp"
+#include "hangar/oncall/kinds.hpp"
 
 #include "fuzz_openssl.hpp"
 #include "fuzz_support.hpp"
@@ -31,53 +37,37 @@
 
 namespace {
 
-namespace api = hangar::api;
 namespace core = hangar::core;
 namespace json = boost::json;
 
 using Validator = std::function<core::Result<json::object>(const json::object&)>;
 
-core::Result<json::object> ValidateProduct(const json::object& spec) {
-    auto out = hangar::fleet::ValidateProductSpec(spec);
-    if (!out) {
-        return out;
-    }
-    if (const json::object* block = core::ObjectAt(*out, "workspace")) {
-        auto ws = hangar::edge::ValidateProductWorkspace(*block);
-        if (!ws) {
-            return core::Fail(ws.error());
-        }
-        (*out)["workspace"] = std::move(*ws);
-    }
-    return out;
-}
-
 Validator Find(std::string_view kind) {
     static const hangar::edge::CloudKeys keys = *hangar::edge::CloudKeys::FromHex(
         "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
     );
-    static const api::Kinds kinds = [] {
-        api::Kinds k;
-        api::AddBuiltinKinds(k);
-        api::AddObserveKinds(k);
-        api::AddAlertingKinds(k);
-        api::AddEdgeKinds(k, keys);
-        return k;
+    static const hangar::registry::Registry* kinds = [] {
+        char dir[] = "/tmp/hangar-spec-fuzz-XXXXXX";
+        if (::mkdtemp(dir) == nullptr) {
+            std::abort();
+        }
+        static auto store = *hangar::store::Store::Open(std::string("sqlite:") + dir + "/h.db", {});
+        static hangar::core::SystemClock clock;
+        static hangar::auth::TokenService tokens(*store, clock);
+        auto* r = new hangar::registry::Registry();
+        hangar::identity::RegisterKinds(*r, *store, tokens);
+        hangar::fleet::RegisterKinds(
+            *r, *store, {{"workspace", hangar::edge::ValidateProductWorkspace}}
+        );
+        hangar::observe::RegisterKinds(*r);
+        hangar::alerting::RegisterKinds(*r);
+        hangar::oncall::RegisterKinds(*r);
+        hangar::incidents::RegisterKinds(*r);
+        hangar::edge::RegisterKinds(*r, keys);
+        return r;
     }();
-    if (kind == "Product") {
-        return ValidateProduct;
-    }
-    if (kind == "Plan") {
-        return hangar::fleet::ValidatePlanSpec;
-    }
-    if (kind == "Instance") {
-        return hangar::fleet::ValidateInstanceSpec;
-    }
-    if (kind == "Rollout") {
-        return hangar::fleet::ValidateRolloutSpec;
-    }
-    if (const api::KindInfo* info = kinds.ByKind(kind)) {
-        return info->validate;  // empty for Alert and Page: Hangar writes those itself
+    if (const hangar::registry::Kind* k = kinds->ByName(kind)) {
+        return k->validate;  // empty for Alert and Page: Hangar writes those itself
     }
     return nullptr;
 }

@@ -42,6 +42,25 @@ function CountCard({ title, entries, testid, link }) {
   </section>`;
 }
 
+const instances = (n) => `${n} instance${n === 1 ? '' : 's'}`;
+
+// What the fleet looks like when nothing needs attention, claiming only what is known: an
+// instance whose health is not probed (no Health condition) is running, not "healthy".
+export function calmSummary(items) {
+  const n = items.length;
+  if (!n) return 'No instances yet.';
+  const running = items.filter((o) => o.status?.phase === 'Running');
+  const healthy = running.filter((o) => health(o) === 'healthy').length;
+  const unprobed = running.filter((o) => health(o) === 'unknown').length;
+  if (running.length === n && healthy === n) return n === 1 ? 'The instance is running and healthy.' : `All ${n} instances are running and healthy.`;
+  const others = counts(items.filter((o) => o.status?.phase !== 'Running'), (o) => (o.status?.phase || 'Pending').toLowerCase())
+    .map(([phase, k]) => `${k} ${phase}`);
+  const parts = [`${running.length ? instances(running.length) : 'no instance'} running${others.length ? ` (${others.join(', ')})` : ''}`];
+  if (healthy) parts.push(`${healthy} healthy`);
+  if (unprobed) parts.push(`health not probed for ${unprobed}`);
+  return `Nothing needs attention: ${parts.join('; ')}.`;
+}
+
 export function FleetView() {
   const inst = useLive('instances');
   const alerts = useLive('alerts');
@@ -66,7 +85,7 @@ export function FleetView() {
     </div>
     <${Section} title="Needs attention">
       <${Table} caption="Instances that need attention, worst first" testid="attention"
-        empty="Every instance is running and healthy."
+        empty=${calmSummary(items)}
         head=${['Instance', 'Tenant', 'Phase', 'Why', 'Since']}
         rows=${attention.map(([o, t]) => ({
           key: o.metadata.id,

@@ -47,8 +47,7 @@ export function InstancesView({ route }) {
 
 const change = (o, fields) => putSpec('instances', o, { ...o.spec, ...fields });
 
-function Actions({ o }) {
-  const plans = useFetch('/v1/plans?limit=1000');
+function Actions({ o, plans }) {
   const products = useFetch('/v1/products?limit=1000');
   if (!can('operator')) return null;
   const id = o.metadata.id;
@@ -157,8 +156,27 @@ function Logs({ id }) {
   <//>`;
 }
 
+// The memory limit in MiB and, in parentheses, how it is enforced. status.memory_limit is the
+// mechanism (cgroup2, cgroup1, rlimit, none); the size is status.memory_limit_mb when Hangar
+// reports it, else the plan's memory_mb (what the controller applies; 0 or absent: no limit).
+export function memoryLimit(s, planName, plans) {
+  const raw = s.memory_limit;
+  const mechanism = typeof raw === 'string' ? raw : raw && typeof raw === 'object' ? raw.mechanism : undefined;
+  let mib = s.memory_limit_mb ?? (raw && typeof raw === 'object' ? raw.mib : undefined);
+  if (mib === undefined && !planName) mib = 0; // no plan: no size to apply
+  if (mib === undefined && plans.data) {
+    const plan = plans.data.items.find((p) => p.metadata.name === planName);
+    if (plan) mib = plan.spec?.memory_mb ?? 0;
+  }
+  if (mib === undefined) return plans.loading ? '…' : mechanism ? `unknown (${mechanism})` : undefined;
+  if (!mib) return 'no limit';
+  const how = !mechanism ? '' : mechanism === 'none' ? ' (not enforced)' : ` (${mechanism})`;
+  return `${mib} MiB${how}`;
+}
+
 export function InstanceView({ id }) {
   const inst = useLive('instances');
+  const plans = useFetch('/v1/plans?limit=1000');
   const o = inst.byId.get(id);
   if (!inst.loaded) return html`<${ErrorNote} error=${inst.error} /><${Loading} what="the instance" />`;
   if (!o) return html`<h1>Instance</h1><p class="error" role="alert">There is no instance ${id} (or it was deleted). <a href="#/instances">All instances</a></p>`;
@@ -168,7 +186,7 @@ export function InstanceView({ id }) {
     <p class="crumbs"><a href="#/instances">Instances</a> / ${name(o)}</p>
     <div class="title-row"><h1>${name(o)}</h1>
       <${Badge} value=${s.phase || 'Pending'} testid="phase" /> <${Badge} value=${health(o)} testid="health" /><${LiveDot} live=${inst.live} /></div>
-    <${Actions} o=${o} />
+    <${Actions} o=${o} plans=${plans} />
     <div class="grid2">
       <${Section} title="Spec">
         <${KeyValues} pairs=${[['Id', html`<code>${o.metadata.id}</code>`], ['Product', o.spec.product], ['Version', o.spec.version], ['Plan', o.spec.plan],
@@ -178,7 +196,7 @@ export function InstanceView({ id }) {
       <//>
       <${Section} title="Status">
         <${KeyValues} pairs=${[['Phase', s.phase], ['Running version', s.version], ['Endpoint', s.endpoint], ['Restarts', s.restarts ?? 0],
-          ['OOM kills', s.oom_kills ?? 0], ['Last exit', s.last_exit ? JSON.stringify(s.last_exit) : undefined], ['Memory limit', typeof s.memory_limit === 'object' && s.memory_limit ? JSON.stringify(s.memory_limit) : s.memory_limit],
+          ['OOM kills', s.oom_kills ?? 0], ['Last exit', s.last_exit ? JSON.stringify(s.last_exit) : undefined], ['Memory limit', memoryLimit(s, o.spec.plan, plans)],
           ['Observed generation', s.observed_generation], ['Updated', fmtTime(o.metadata.updated_at)]]} />
       <//>
     </div>

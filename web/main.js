@@ -1,7 +1,7 @@
 // The dashboard's shell: sign-in with an API token, the navigation, and the view the URL names.
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, session, saveToken, signOut, onUnauthenticated, can } from './api.js';
+import { api, session, saveToken, signOut, onUnauthenticated, can, useTenants } from './api.js';
 import { html, useRoute, href, ErrorNote } from './ui.js';
 import { FleetView } from './fleet.js';
 import { InstancesView, InstanceView } from './instances.js';
@@ -83,6 +83,13 @@ function Shell({ onSignOut }) {
   const moved = useRef(false);
   const top = route.parts[0] || 'fleet';
   const who = session.who;
+  // whoami gives the tenant's id (and its names, where the server adds them); otherwise the
+  // name comes from the tenant itself (a tenant token lists its own tenant). The id stays until
+  // that list arrives, and if it cannot be read.
+  const tenants = useTenants();
+  const mine = who.tenant ? tenants.find((t) => t.metadata.id === who.tenant) : null;
+  const tenantLabel = who.tenant_display_name || who.tenant_name
+    || (mine ? mine.spec?.display_name || mine.metadata.name || who.tenant : who.tenant);
   useEffect(() => {
     const label = NAV.find(([k]) => k === top)?.[1] || 'Hangar';
     document.title = `${label} · Hangar`;
@@ -97,7 +104,7 @@ function Shell({ onSignOut }) {
     <header class="top">
       <button type="button" class="menu" aria-expanded=${menu} aria-controls="nav" onClick=${() => setMenu(!menu)}>☰<span class="sr-only"> Menu</span></button>
       <a class="brand" href="#/fleet"><span class="logo" aria-hidden="true">▲</span> Hangar</a>
-      <span class="who" data-testid="whoami">${who.role}${who.tenant ? ` · ${who.tenant}` : ' · platform'}${can('operator') ? '' : ' · read-only'}</span>
+      <span class="who" data-testid="whoami" title=${who.tenant ? `tenant ${who.tenant}` : undefined}>${who.role}${who.tenant ? ` · ${tenantLabel}` : ' · platform'}${can('operator') ? '' : ' · read-only'}</span>
       <button type="button" onClick=${onSignOut}>Sign out</button>
     </header>
     <nav id="nav" class=${menu ? 'open' : ''} aria-label="Views">

@@ -155,8 +155,10 @@ export function Field({ label, children, hint }) {
 export function Chart({ title, result, unit, label, from, to }) {
   const box = useRef();
   const plot = useRef();
+  // No series, or series without a point: only the "No samples yet" note, no empty grid.
+  const empty = !!result && !result.some((s) => s.values && s.values.length);
   useEffect(() => {
-    if (!box.current || !result) return undefined;
+    if (!box.current || !result || empty) return undefined;
     const times = [...new Set(result.flatMap((s) => s.values.map((v) => v[0])))].sort((a, b) => a - b);
     const index = new Map(times.map((t, i) => [t, i]));
     const series = result.map((s) => {
@@ -175,7 +177,7 @@ export function Chart({ title, result, unit, label, from, to }) {
         value: (u, v) => (v === null ? '—' : fmtValue(v, unit)),
       }))],
       scales: { x: { time: true, ...(from && to ? { range: () => [from, to] } : {}) } },
-      axes: [{}, { values: (u, vals) => vals.map((v) => fmtValue(v, unit)), size: 70 }],
+      axes: [{}, { values: (u, vals, axisIdx, space, incr) => fmtTicks(vals, unit, incr), size: 70 }],
       legend: { show: result.length > 0 },
     };
     plot.current?.destroy();
@@ -183,11 +185,10 @@ export function Chart({ title, result, unit, label, from, to }) {
     const ro = new ResizeObserver(() => { if (box.current) plot.current?.setSize({ width: Math.max(240, box.current.clientWidth), height: 160 }); });
     ro.observe(box.current);
     return () => { ro.disconnect(); plot.current?.destroy(); plot.current = null; };
-  }, [result, from, to]);
+  }, [result, from, to, empty]);
   return html`<figure class="chart" aria-label=${title}>
     <figcaption>${title}</figcaption>
-    ${result && result.length === 0 ? html`<p class="muted">No samples yet.</p>` : null}
-    <div ref=${box}></div>
+    ${empty ? html`<p class="muted">No samples yet.</p>` : html`<div ref=${box}></div>`}
   </figure>`;
 }
 
@@ -202,6 +203,45 @@ export function fmtValue(v, unit) {
   if (unit === 's') return v < 1 ? `${(v * 1000).toFixed(0)} ms` : `${v.toFixed(2)} s`;
   if (unit === '%') return `${(v * 100).toFixed(1)}%`;
   return Math.abs(v) >= 1000 ? v.toFixed(0) : String(Math.round(v * 1000) / 1000);
+}
+
+// Axis labels: one scale for every tick (the largest one's unit) and as many decimals as the
+// tick spacing needs, so neighbouring ticks never print the same text (0.5 ms, 1.0 ms, 1.5 ms).
+export function fmtTicks(vals, unit, incr) {
+  const finite = vals.filter((v) => v !== null && v !== undefined && isFinite(v));
+  if (!finite.length) return vals.map(() => '');
+  const max = Math.max(...finite.map(Math.abs));
+  let div = 1;
+  let suffix = '';
+  if (unit === 'bytes') {
+    const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let i = 0;
+    while (max / div >= 1024 && i < u.length - 1) { div *= 1024; i++; }
+    suffix = ` ${u[i]}`;
+  } else if (unit === 's') {
+    [div, suffix] = max < 1 ? [0.001, ' ms'] : [1, ' s'];
+  } else if (unit === '%') {
+    [div, suffix] = [0.01, '%'];
+  }
+  let step = incr > 0 ? incr : 0;
+  if (!step) {
+    const sorted = [...finite].sort((a, b) => a - b);
+    for (let i = 1; i < sorted.length; i++) if (sorted[i] > sorted[i - 1] && (!step || sorted[i] - sorted[i - 1] < step)) step = sorted[i] - sorted[i - 1];
+  }
+  const scaled = step / div;
+  let dec = 0;
+  if (scaled > 0) {
+    // The decimals that write the step exactly (0.25 → 2), at most one past its magnitude
+    // (a 1.907 MiB step gets 1, not 6).
+    let exact = 0;
+    while (exact < 6 && Math.abs(Math.round(scaled * 10 ** exact) - scaled * 10 ** exact) > 1e-6 * 10 ** exact) exact++;
+    dec = Math.min(exact, Math.max(0, Math.ceil(-Math.log10(scaled) - 1e-9) + 1));
+  }
+  const fmt = (d) => vals.map((v) => (v === null || v === undefined || !isFinite(v) ? '' : `${(v / div).toFixed(d)}${suffix}`));
+  let out = fmt(dec);
+  // A safeguard for spacings that are not round in the shown unit: add decimals until distinct.
+  for (let d = dec + 1; d <= dec + 3 && new Set(out.filter(Boolean)).size < out.filter(Boolean).length; d++) out = fmt(d);
+  return out;
 }
 
 export function name(o) {

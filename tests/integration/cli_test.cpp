@@ -95,6 +95,29 @@ TEST_F(CliTest, GetOneDeleteAndNotFound) {
     EXPECT_NE(err_.find("known kinds"), std::string::npos) << err_;
 }
 
+// The CLI knows kinds from the server (GET /v1/kinds), not from a list of its own.
+TEST_F(CliTest, KindsComeFromTheServer) {
+    ASSERT_EQ(Run({"-o", "json", "kinds"}), 0) << err_;
+    auto kinds = json::parse(out_).at("items").as_array();
+    std::vector<std::string> names;
+    for (const auto& k : kinds) {
+        names.emplace_back(k.at("kind").as_string());
+    }
+    for (const char* want : {"Tenant", "Instance", "Rollout", "AlertRule", "Page", "Workspace"}) {
+        EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
+    }
+    ASSERT_EQ(Run({"kinds"}), 0) << err_;
+    EXPECT_NE(out_.find("MODULE"), std::string::npos) << out_;
+    EXPECT_NE(out_.find("escalationpolicies"), std::string::npos) << out_;
+    // Singular, plural, prefix and the kind's own name all name it; its table is the server's.
+    for (const char* alias : {"instance", "instances", "ins", "Instance"}) {
+        ASSERT_EQ(Run({"get", alias}), 0) << alias << ": " << err_;
+        EXPECT_NE(out_.find("PHASE"), std::string::npos) << alias << ": " << out_;
+    }
+    EXPECT_EQ(Run({"get", "gizmos"}), 3);
+    EXPECT_NE(err_.find("known kinds: tokens, tenants, users"), std::string::npos) << err_;
+}
+
 TEST_F(CliTest, AuditListAndVerify) {
     ASSERT_EQ(Run({"tenant", "create", "cli-audit"}), 0) << err_;
     ASSERT_EQ(Run({"audit", "list", "--action", "tenant.create"}), 0) << err_;

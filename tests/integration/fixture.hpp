@@ -27,6 +27,17 @@ public:
         std::map<std::string, std::string> env = {}
     )
         : server_(dir_.path() + "/data", std::move(flags), std::move(env)) {}
+    // The server goes first; then any process still running from its data folder is a process
+    // the test left behind (instances outlive their server by design): kill it and fail.
+    ~LiveServer() {
+        server_.Kill();
+        for (const std::string& p : KillProcessesUsing(dir_.path())) {
+            ADD_FAILURE() << "a process of this test's data folder was still running (killed now): "
+                          << p;
+        }
+    }
+    LiveServer(const LiveServer&) = delete;
+    LiveServer& operator=(const LiveServer&) = delete;
     bool Start() { return server_.Start(); }
     ServerProcess& process() { return server_; }
     int port() const { return server_.port(); }
@@ -144,10 +155,27 @@ inline void DeleteEveryInstance(LiveServer& s) {
     for (const auto& item : list.at("items").as_array()) {
         std::string id = Str(item, {"metadata", "id"});
         admin.Do("DELETE", "/v1/instances/" + id);
-        WaitFor(
-            admin, "/v1/instances/" + id, [](const json::value&) { return false; }, 200
-        );
+        WaitFor(admin, "/v1/instances/" + id, [](const json::value&) { return false; });
+        EXPECT_EQ(admin.Do("GET", "/v1/instances/" + id).status, 404)
+            << "instance " << id << " was not torn down";
     }
 }
+
+// Deletes every instance of `s` when it goes out of scope, so a test that returns early (a failed
+// ASSERT, a GTEST_SKIP) still tears its instances down. Declare it after the LiveServer.
+class InstancesTornDown {
+public:
+    explicit InstancesTornDown(LiveServer& s) : s_(s) {}
+    ~InstancesTornDown() {
+        if (s_.process().Running()) {
+            DeleteEveryInstance(s_);
+        }
+    }
+    InstancesTornDown(const InstancesTornDown&) = delete;
+    InstancesTornDown& operator=(const InstancesTornDown&) = delete;
+
+private:
+    LiveServer& s_;
+};
 
 }  // namespace hangar::testing

@@ -27,6 +27,7 @@ TEST(OomLoopTest, LeakToOomToPageToEscalationToResizeToResolvedWithATimeline) {
          "127.0.0.1"}
     );
     ASSERT_TRUE(s.Start()) << s.process().Log();
+    InstancesTornDown cleanup(s);
     auto admin = s.Admin();
     for (auto [name, mb] : {std::pair{"small", 64}, {"medium", 128}}) {
         ASSERT_EQ(

@@ -189,6 +189,7 @@ TEST_F(ProcessTest, AnExecHealthCheckReallyRunsItsCommand) {
 TEST(SampleFleet, EveryExampleProductRunsAndPassesItsHealthCheck) {
     LiveServer s({"--provisioner", "process"});
     ASSERT_TRUE(s.Start()) << s.process().Log();
+    InstancesTornDown cleanup(s);
     std::string out, err;
     ASSERT_EQ(
         RunCli(

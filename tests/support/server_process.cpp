@@ -1,5 +1,6 @@
 #include "server_process.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -58,6 +59,43 @@ std::string ReadFile(const std::string& path) {
     return ss.str();
 }
 }  // namespace
+
+std::vector<std::string> KillProcessesUsing(const std::string& dir) {
+    std::vector<std::string> found;
+    if (dir.empty()) {
+        return found;
+    }
+    const std::string prefix = dir + "/";
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+        std::string n = e.path().filename().string();
+        if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos) {
+            continue;
+        }
+        pid_t pid = std::stoi(n);
+        if (pid == ::getpid()) {
+            continue;
+        }
+        std::error_code lec;
+        std::string cwd = std::filesystem::read_symlink(e.path() / "cwd", lec).string();
+        std::string cmd = ReadFile(e.path().string() + "/cmdline");
+        std::string env = std::string(1, '\0') + ReadFile(e.path().string() + "/environ");
+        std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+        bool hit = cwd.starts_with(prefix) || cwd == dir || cmd.find(prefix) != std::string::npos ||
+                   env.find(std::string("\0DATA_DIR=", 10) + prefix) != std::string::npos;
+        if (!hit) {
+            continue;
+        }
+        pid_t group = ::getpgid(pid);
+        ::kill(group > 1 && group != ::getpgrp() ? -group : pid, SIGKILL);
+        for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i) {  // bounded: 2 s
+            ::waitpid(pid, nullptr, WNOHANG);                   // in case it is our child
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        found.push_back("pid " + n + ": " + cmd + "(cwd " + cwd + ")");
+    }
+    return found;
+}
 
 pid_t SpawnLogged(
     std::vector<std::string> args,

@@ -24,6 +24,12 @@ private:
     std::string path_;
 };
 
+// Kills (by process group) every process other than this one whose working folder, command
+// line or DATA_DIR lies inside `dir`, and describes each ("pid 123: cmd... (cwd ...)"). Instances
+// outlive a stopped server by design (the next one adopts them), so a test that stops its
+// server without deleting them leaves them running: the fixture calls this to find them.
+std::vector<std::string> KillProcessesUsing(const std::string& dir);
+
 class ServerProcess {
 public:
     // `data_dir` is kept across restarts; `extra` are more serve flags.

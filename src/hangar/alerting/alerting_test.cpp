@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+
 #include "hangar/alerting/alert.hpp"
+#include "hangar/alerting/events.hpp"
 #include "hangar/alerting/template.hpp"
 
 namespace hangar::alerting {
@@ -60,6 +63,40 @@ TEST(PriorityTest, SeverityMapsToPriorityAndAPriorityLabelWins) {
     EXPECT_EQ(Fingerprint(L({{"a", "1"}})), Fingerprint(L({{"a", "1"}})));
     EXPECT_NE(Fingerprint(L({{"a", "1"}})), Fingerprint(L({{"a", "2"}})));
     EXPECT_EQ(Fingerprint(L({{"a", "1"}})).size(), 16u);
+}
+
+// PagerDuty Events v2 bodies and the reason each bad one is refused with.
+TEST(Events, ReadEventChecksWhatPagerDutyChecks) {
+    struct Case {
+        std::string body, error;
+    };
+    for (const auto& [body, error] : std::initializer_list<Case>{
+             {R"({"event_action":"trigger","dedup_key":"k","payload":{"summary":"disk full","source":"db1","severity":"error"}})",
+              ""},
+             {R"({"event_action":"page"})",
+              "'event_action' must be one of trigger, acknowledge, resolve"},
+             {R"({"event_action":"resolve"})", "'dedup_key' is required to acknowledge or resolve"},
+             {R"({"event_action":"acknowledge","dedup_key":"k"})", ""},
+             {R"({"event_action":"trigger"})", "'payload' is missing or blank"},
+             {R"({"event_action":"trigger","payload":{"source":"x","severity":"info"}})",
+              "'payload.summary' is missing or blank (at most 1024 characters)"},
+             {R"({"event_action":"trigger","payload":{"summary":"s","severity":"info"}})",
+              "'payload.source' is missing or blank"},
+             {R"({"event_action":"trigger","payload":{"summary":"s","source":"x","severity":"P1"}})",
+              "'payload.severity' must be one of critical, error, warning, info"},
+         }) {
+        auto e = ReadEvent(boost::json::parse(body).as_object());
+        EXPECT_EQ(e ? "" : e.error().message, error) << body;
+    }
+    auto e = ReadEvent(
+        boost::json::parse(
+            R"({"event_action":"trigger","payload":{"summary":"s","source":"x","severity":"info","custom_details":{"a":1}}})"
+        )
+            .as_object()
+    );
+    ASSERT_TRUE(e);
+    EXPECT_FALSE(e->dedup_key.empty()) << "a trigger without a dedup key gets one";
+    EXPECT_EQ(e->details, R"({"a":1})");
 }
 
 }  // namespace

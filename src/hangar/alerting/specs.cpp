@@ -9,6 +9,7 @@
 #include "hangar/core/clock.hpp"
 #include "hangar/core/destination.hpp"
 #include "hangar/core/json.hpp"
+#include "hangar/core/validate.hpp"
 #include "hangar/metrics/promql_ast.hpp"
 
 namespace hangar::alerting {
@@ -101,11 +102,6 @@ void LabelMap(ObjectReader& r, json::object& out, std::string_view key, bool tem
     out[key] = std::move(o);
 }
 
-bool IsHttpUrl(std::string_view u) {
-    return (u.starts_with("http://") || u.starts_with("https://")) && u.size() > 8 &&
-           u.size() < 2048;
-}
-
 void Route(
     ObjectReader& r,
     const json::object& in,
@@ -196,8 +192,8 @@ core::Result<json::object> ValidateAlertRuleSpec(const json::object& spec) {
         }
         out["expr"] = *expr;
     }
-    Duration(r, out, "for", "0s", 7 * 86400);
-    Duration(r, out, "keep_firing_for", "0s", 7 * 86400);
+    Duration(r, out, "for", "0s", int64_t{7} * 86400);
+    Duration(r, out, "keep_firing_for", "0s", int64_t{7} * 86400);
     LabelMap(r, out, "labels", false);
     if (!out.contains("labels")) {
         out["labels"] = json::object();
@@ -207,7 +203,7 @@ core::Result<json::object> ValidateAlertRuleSpec(const json::object& spec) {
         out["annotations"] = json::object();
     }
     if (auto u = r.String("runbook_url")) {
-        if (!IsHttpUrl(*u)) {
+        if (core::HttpUrlProblem(*u)) {
             r.SetError("spec.runbook_url", "must be an http:// or https:// URL");
         }
         out["runbook_url"] = *u;
@@ -228,14 +224,16 @@ core::Result<json::object> ValidateSilenceSpec(const json::object& spec) {
     }
     std::optional<core::TimePoint> a, b;
     if (auto s = r.String("starts_at")) {
-        if (!(a = core::ParseRfc3339(*s))) {
+        a = core::ParseRfc3339(*s);
+        if (!a) {
             r.SetError("spec.starts_at", "must be an RFC 3339 time such as 2026-11-23T09:00:00Z");
         } else {
             out["starts_at"] = core::FormatRfc3339(*a);
         }
     }
     if (auto e = r.String("ends_at", true)) {
-        if (!(b = core::ParseRfc3339(*e))) {
+        b = core::ParseRfc3339(*e);
+        if (!b) {
             r.SetError("spec.ends_at", "must be an RFC 3339 time such as 2026-11-23T17:00:00Z");
         } else {
             out["ends_at"] = core::FormatRfc3339(*b);

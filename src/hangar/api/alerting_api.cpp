@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 
 #include "hangar/alerting/dispatcher.hpp"
+#include "hangar/alerting/events.hpp"
 #include "hangar/alerting/remediator.hpp"
 #include "hangar/api/routes.hpp"
 #include "hangar/core/ids.hpp"
@@ -173,12 +174,12 @@ Result<http::Response> AlertmanagerIntake(Deps& deps, Call& c) {
 
 // PagerDuty's error shape: {"status":"invalid event","message":"Event object is
 // invalid","errors":[...]}.
-http::Response EventError(int status, std::string message, std::string error) {
+http::Response EventError(int status, const std::string& message, const std::string& error) {
     return JsonResponse(
         status,
         json::object{
             {"status", status == 400 ? "invalid event" : "unauthorized"},
-            {"message", std::move(message)},
+            {"message", message},
             {"errors", json::array{json::value(error)}}}
     );
 }
@@ -215,124 +216,18 @@ Result<http::Response> EventsIntake(Deps& deps, Call& c) {
             "the routing key's token is read-only (viewer); use an operator token"
         );
     }
-    std::string action = core::StrAt(*body, "event_action");
-    if (action != "trigger" && action != "acknowledge" && action != "resolve") {
-        return EventError(
-            400,
-            "Event object is invalid",
-            "'event_action' must be one of trigger, acknowledge, resolve"
-        );
-    }
-    std::string dedup = core::StrAt(*body, "dedup_key");
-    if (dedup.size() > 255) {
-        return EventError(
-            400, "Event object is invalid", "'dedup_key' is longer than 255 characters"
-        );
-    }
-    if (dedup.empty() && action != "trigger") {
-        return EventError(
-            400, "Event object is invalid", "'dedup_key' is required to acknowledge or resolve"
-        );
-    }
-    if (dedup.empty()) {
-        dedup = core::NewRequestId().substr(4);
+    auto event = alerting::ReadEvent(*body);
+    if (!event) {
+        return EventError(400, "Event object is invalid", event.error().message);
     }
     std::string scope(c.req.Header("x-scope-orgid"));
     auto tenant = IntakeTenant(deps, *who, scope);
     if (!tenant) {
         return EventError(400, "Event object is invalid", tenant.error().message);
     }
-    auto existing = deps.alerts->FindByLabel(*tenant, "dedup_key", dedup);
-    auto now = deps.clock.Now();
-    if (action == "trigger") {
-        const json::value* pv = body->if_contains("payload");
-        if (pv == nullptr || !pv->is_object()) {
-            return EventError(400, "Event object is invalid", "'payload' is missing or blank");
-        }
-        const json::object& p = pv->as_object();
-        std::string summary = core::StrAt(p, "summary"), source = core::StrAt(p, "source"),
-                    severity = core::StrAt(p, "severity");
-        if (summary.empty() || summary.size() > 1024) {
-            return EventError(
-                400,
-                "Event object is invalid",
-                "'payload.summary' is missing or blank (at most 1024 characters)"
-            );
-        }
-        if (source.empty()) {
-            return EventError(
-                400, "Event object is invalid", "'payload.source' is missing or blank"
-            );
-        }
-        if (severity != "critical" && severity != "error" && severity != "warning" &&
-            severity != "info") {
-            return EventError(
-                400,
-                "Event object is invalid",
-                "'payload.severity' must be one of critical, error, warning, info"
-            );
-        }
-        alerting::Alert a;
-        if (existing) {
-            a = *existing;  // same alert: its labels stay, its text follows the latest trigger
-        } else {
-            std::string cls = core::StrAt(p, "class");
-            a.labels = {
-                {"alertname", cls.empty() || !metrics::ValidLabelName(cls) ? "Event" : cls},
-                {"dedup_key", dedup},
-                {"severity", severity}};
-            (void)metrics::NormalizeLabelSet(a.labels);
-            a.tenant = *tenant;
-            a.starts_at = now;
-            a.source = "events";
-        }
-        a.annotations = {{"summary", summary}, {"source", source}};
-        for (const char* k : {"component", "group"}) {
-            if (auto v = core::StrAt(p, k); !v.empty()) {
-                a.annotations[k] = v;
-            }
-        }
-        if (const auto* d = p.if_contains("custom_details")) {
-            a.annotations["details"] =
-                d->is_string() ? std::string(d->as_string()) : json::serialize(*d);
-        }
-        a.generator_url = core::StrAt(*body, "client_url");
-        deps.alerts->Receive({a});
-    } else if (existing && action == "resolve") {
-        existing->ends_at = now;
-        deps.alerts->Receive({*existing});
-    } else if (existing) {
-        // Acknowledge the open pages that carry this alert and nothing but this tenant's
-        // alerts: a page that groups other tenants' alerts too (an operator's policy grouping
-        // by alertname) is acknowledged by its own responders, not by one tenant's intake.
-        std::string fp = alerting::Fingerprint(existing->labels);
-        auto pages = deps.store.ListAll("Page", std::nullopt, [&](const store::Object& o) {
-            if (core::StrAt(o.status, "state") != "triggered") {
-                return false;
-            }
-            const json::value* alerts = o.spec.if_contains("alerts");
-            if (alerts == nullptr || !alerts->is_array()) {
-                return false;
-            }
-            bool carries = false;
-            for (const auto& a : alerts->as_array()) {
-                if (!a.is_object() || core::StrAt(a.as_object(), "tenant") != *tenant) {
-                    return false;
-                }
-                carries = carries || core::StrAt(a.as_object(), "fingerprint") == fp;
-            }
-            return carries;
-        });
-        if (pages) {
-            for (const auto& p : *pages) {
-                store::AuditEvent audit = c.audit;
-                audit.action = "page.acknowledge";
-                audit.object = p.id;
-                audit.tenant = p.tenant;
-                (void)deps.pager->Acknowledge(p.id, "events:" + who->Actor(), audit);
-            }
-        }
-    }
+    alerting::EventIntake(*deps.alerts, *deps.pager, deps.clock)
+        .Apply(*tenant, *event, "events:" + who->Actor(), c.audit);
+    const std::string& dedup = event->dedup_key;
     return JsonResponse(
         202,
         json::object{{"status", "success"}, {"message", "Event processed"}, {"dedup_key", dedup}}
@@ -421,7 +316,7 @@ void AddAlertingRoutes(http::Router& router, Deps& deps) {
                         if (user.empty() || body->size() != 1) {
                             c.audited = false;
                             return Fail(core::FieldError(
-                                "user", "send {\"user\": \"<user name>\"}: whom the page goes to"
+                                "user", R"(send {"user": "<user name>"}: whom the page goes to)"
                             ));
                         }
                         r = deps.pager->Reassign(page->id, user, by, c.audit);
@@ -462,7 +357,7 @@ void AddAlertingRoutes(http::Router& router, Deps& deps) {
                     if (instance.empty() || body->size() != 1) {
                         return Fail(core::FieldError(
                             "instance",
-                            "send {\"instance\": \"<instance id>\"}: whose waiting action to run"
+                            R"(send {"instance": "<instance id>"}: whose waiting action to run)"
                         ));
                     }
                     c.audit.object = id;

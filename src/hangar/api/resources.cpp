@@ -11,6 +11,7 @@
 
 #include "hangar/core/ids.hpp"
 #include "hangar/core/json.hpp"
+#include "hangar/core/validate.hpp"
 #include "hangar/store/selector.hpp"
 
 namespace hangar::api {
@@ -23,14 +24,14 @@ namespace {
 
 constexpr int64_t kMaxLimit = 1000;
 
-Result<void> CheckId(const KindInfo& kind, std::string_view id) {
+Result<void> CheckId(const registry::Kind& kind, std::string_view id) {
     if (!core::IsValidId(id, kind.prefix)) {
         core::Error e = core::MakeError(
             ErrorCode::kInvalidArgument,
             fmt::format(
-                "\"{}\" is not a {} id (\"{}_\" followed by 20 characters)",
+                R"("{}" is not a {} id ("{}_" followed by 20 characters))",
                 id.substr(0, 64),
-                kind.kind,
+                kind.name,
                 kind.prefix
             )
         );
@@ -98,19 +99,10 @@ http::Response ObjectResponse(int status, const store::Object& o) {
     return r;
 }
 
-// Admission (quotas) reads the tenant's other objects and then writes: holding a tenant's lock
-// from the check to the commit makes two concurrent creates unable to both take the last slot.
-// Striped, so unrelated tenants rarely wait on each other. (One server: with several replicas
-// on PostgreSQL, a quota can be exceeded by a create racing on another replica.)
-std::unique_lock<std::mutex> LockAdmission(const std::string& tenant) {
-    static std::array<std::mutex, 64> stripes;
-    return std::unique_lock<std::mutex>(stripes[std::hash<std::string>{}(tenant) % stripes.size()]);
-}
-
 // A tenant's caller may not set a platform field (create), nor change one (update); one it
 // leaves out keeps its current value, so that a customer's PUT cannot drop its own plan.
 Result<void> GuardPlatformFields(
-    const KindInfo& kind,
+    const registry::Kind& kind,
     const auth::Principal& who,
     json::object& spec,
     const json::object* current
@@ -131,7 +123,7 @@ Result<void> GuardPlatformFields(
             core::Error e = core::MakeError(
                 ErrorCode::kForbidden,
                 fmt::format(
-                    "spec.{}: only a platform admin may set a {}'s {}", field, kind.kind, field
+                    "spec.{}: only a platform admin may set a {}'s {}", field, kind.name, field
                 )
             );
             e.With("field", "spec." + field);
@@ -144,7 +136,7 @@ Result<void> GuardPlatformFields(
 // The tenant a new object belongs to.
 Result<std::string> CreateTenant(
     Deps& deps,
-    const KindInfo& kind,
+    const registry::Kind& kind,
     const auth::Principal& who,
     const std::optional<std::string>& asked
 ) {
@@ -160,7 +152,7 @@ Result<std::string> CreateTenant(
         return Fail(core::FieldError(
             "metadata.tenant",
             fmt::format(
-                "is required: a platform admin must say which tenant the {} belongs to", kind.kind
+                "is required: a platform admin must say which tenant the {} belongs to", kind.name
             )
         ));
     }
@@ -176,11 +168,11 @@ Result<std::string> CreateTenant(
     return *asked;
 }
 
-Result<http::Response> Create(Deps& deps, const KindInfo& kind, Call& c) {
-    if (kind.admin_only_create && !c.who.IsAdmin()) {
-        return Fail(Forbidden(fmt::format("only platform admins create {}s", kind.kind)));
+Result<http::Response> Create(Deps& deps, const registry::Kind& kind, Call& c) {
+    if (kind.admin_creates && !c.who.IsAdmin()) {
+        return Fail(Forbidden(fmt::format("only platform admins create {}s", kind.name)));
     }
-    if (auto r = RequireRole(c.who, kind.write_role, fmt::format("creating a {}", kind.kind)); !r) {
+    if (auto r = RequireRole(c.who, kind.write_role, fmt::format("creating a {}", kind.name)); !r) {
         return Fail(r.error());
     }
     auto body = BodyObject(c.req);
@@ -206,7 +198,7 @@ Result<http::Response> Create(Deps& deps, const KindInfo& kind, Call& c) {
     if (auto r = md.Finish(); !r) {
         return Fail(r.error());
     }
-    if (!IsValidName(*name)) {
+    if (!core::IsDnsLabel(*name)) {
         return Fail(core::FieldError(
             "metadata.name",
             "must be 1-63 lowercase letters, digits or '-', starting and ending with a letter or "
@@ -222,14 +214,14 @@ Result<http::Response> Create(Deps& deps, const KindInfo& kind, Call& c) {
     }
 
     store::Object o;
-    o.kind = kind.kind;
+    o.kind = kind.name;
     o.id = core::NewId(kind.prefix);
     o.name = *name;
     o.labels = std::move(*labels);
     o.spec = std::move(*spec);
     o.created_at = c.now;
     o.updated_at = c.now;
-    if (kind.scope == Scope::kTenant) {
+    if (kind.scope == registry::Scope::kTenant) {
         auto t = CreateTenant(deps, kind, c.who, tenant);
         if (!t) {
             return Fail(t.error());
@@ -239,14 +231,15 @@ Result<http::Response> Create(Deps& deps, const KindInfo& kind, Call& c) {
         if (tenant) {
             return Fail(core::FieldError("metadata.tenant", "is set by Hangar for this kind"));
         }
-        o.tenant = kind.scope == Scope::kSelf ? o.id : "";
+        o.tenant = kind.scope == registry::Scope::kSelf ? o.id : "";
     }
-    std::unique_lock<std::mutex> admission;
+    registry::AdmissionHold admission;
     if (kind.admit) {
-        admission = LockAdmission(o.tenant);
-        if (auto a = kind.admit(o); !a) {
-            return Fail(a.error());
+        auto held = kind.admit(o);
+        if (!held) {
+            return Fail(held.error());
         }
+        admission = std::move(*held);
     }
 
     std::optional<store::Idempotency> idem;
@@ -275,7 +268,7 @@ Result<http::Response> Create(Deps& deps, const KindInfo& kind, Call& c) {
 }
 
 Result<http::Response>
-Watch(Deps& deps, const KindInfo& kind, Call& c, WatchHub& hub, store::Selector sel) {
+Watch(Deps& deps, const registry::Kind& kind, Call& c, WatchHub& hub, store::Selector sel) {
     int64_t since = 0;
     auto q = QueryInt(c.req, "since", 0, INT64_MAX);
     if (!q) {
@@ -305,14 +298,14 @@ Watch(Deps& deps, const KindInfo& kind, Call& c, WatchHub& hub, store::Selector 
         return Fail(probe.error());
     }
     std::optional<std::string> tenant;
-    if (kind.scope == Scope::kPlatform) {
+    if (kind.scope == registry::Scope::kPlatform) {
         tenant = "";
     } else if (!c.who.IsAdmin()) {
         tenant = c.who.tenant;
     }
     auto w = std::make_shared<Watcher>();
     w->cursor = since;
-    w->wants = [kind = kind.kind, tenant, sel = std::move(sel)](const store::Change& ch) {
+    w->wants = [kind = kind.name, tenant, sel = std::move(sel)](const store::Change& ch) {
         if (ch.kind != kind || (tenant && ch.tenant != *tenant)) {
             return false;
         }
@@ -332,7 +325,7 @@ Watch(Deps& deps, const KindInfo& kind, Call& c, WatchHub& hub, store::Selector 
     return r;
 }
 
-Result<http::Response> List(Deps& deps, const KindInfo& kind, Call& c, WatchHub& hub) {
+Result<http::Response> List(Deps& deps, const registry::Kind& kind, Call& c, WatchHub& hub) {
     if (auto r = KnownQuery(c.req, {"selector", "limit", "cursor", "watch", "since", "tenant"});
         !r) {
         return Fail(r.error());
@@ -353,7 +346,7 @@ Result<http::Response> List(Deps& deps, const KindInfo& kind, Call& c, WatchHub&
         return Fail(limit.error());
     }
     store::ListQuery q;
-    q.kind = kind.kind;
+    q.kind = kind.name;
     q.limit = static_cast<size_t>(limit->value_or(100));
     if (auto cur = c.req.Query("cursor")) {
         std::string decoded;
@@ -371,9 +364,9 @@ Result<http::Response> List(Deps& deps, const KindInfo& kind, Call& c, WatchHub&
     } else if (tenant_filter) {
         q.tenant = *tenant_filter;
     }
-    if (kind.scope == Scope::kPlatform) {
+    if (kind.scope == registry::Scope::kPlatform) {
         q.tenant = "";  // one catalogue for everyone
-    } else if (kind.scope == Scope::kSelf && q.tenant) {
+    } else if (kind.scope == registry::Scope::kSelf && q.tenant) {
         // Tenants are their own tenant: filter by id instead.
         std::string only = *q.tenant;
         q.tenant.reset();
@@ -396,7 +389,7 @@ Result<http::Response> List(Deps& deps, const KindInfo& kind, Call& c, WatchHub&
         items.push_back(store::ObjectToJson(o));
     }
     json::object out;
-    out["kind"] = kind.kind + "List";
+    out["kind"] = kind.name + "List";
     out["items"] = std::move(items);
     out["revision"] = res->revision;
     if (!res->next_after_id.empty()) {
@@ -408,7 +401,8 @@ Result<http::Response> List(Deps& deps, const KindInfo& kind, Call& c, WatchHub&
 }
 
 // The object a write names in its URL, visible to the caller; the audit event names it too.
-Result<store::Object> TargetOf(Deps& deps, const KindInfo& kind, Call& c, const std::string& id) {
+Result<store::Object>
+TargetOf(Deps& deps, const registry::Kind& kind, Call& c, const std::string& id) {
     if (auto r = CheckId(kind, id); !r) {
         return Fail(r.error());  // a malformed id is not written into the audit log
     }
@@ -430,7 +424,7 @@ struct WriteTarget {
 
 Result<WriteTarget> PrepareWrite(
     Deps& deps,
-    const KindInfo& kind,
+    const registry::Kind& kind,
     Call& c,
     const std::string& id,
     std::string_view verb,
@@ -441,12 +435,12 @@ Result<WriteTarget> PrepareWrite(
         return Fail(current.error());
     }
     if (admin_only && !c.who.IsAdmin()) {
-        return Fail(Forbidden(fmt::format("only platform admins {} {}s", verb, kind.kind)));
+        return Fail(Forbidden(fmt::format("only platform admins {} {}s", verb, kind.name)));
     }
     if (auto r = RequireRole(
             c.who,
             kind.write_role,
-            fmt::format("{} a {}", verb == "delete" ? "deleting" : "changing", kind.kind)
+            fmt::format("{} a {}", verb == "delete" ? "deleting" : "changing", kind.name)
         );
         !r) {
         return Fail(r.error());
@@ -458,7 +452,7 @@ Result<WriteTarget> PrepareWrite(
     return WriteTarget{std::move(*current), *if_match};
 }
 
-Result<http::Response> Update(Deps& deps, const KindInfo& kind, Call& c) {
+Result<http::Response> Update(Deps& deps, const registry::Kind& kind, Call& c) {
     std::string id(c.req.Param("id"));
     auto target = PrepareWrite(deps, kind, c, id, "change", false);
     if (!target) {
@@ -506,8 +500,8 @@ Result<http::Response> Update(Deps& deps, const KindInfo& kind, Call& c) {
         if (mid && *mid != id) {
             return Fail(core::FieldError("metadata.id", "does not match the URL"));
         }
-        if (mkind && *mkind != kind.kind) {
-            return Fail(core::FieldError("metadata.kind", fmt::format("must be {}", kind.kind)));
+        if (mkind && *mkind != kind.name) {
+            return Fail(core::FieldError("metadata.kind", fmt::format("must be {}", kind.name)));
         }
         if (mtenant && *mtenant != current->tenant) {
             return Fail(core::FieldError("metadata.tenant", "is immutable"));
@@ -525,14 +519,15 @@ Result<http::Response> Update(Deps& deps, const KindInfo& kind, Call& c) {
         spec = std::move(*s);
     }
     std::optional<int64_t> expected = if_match ? if_match : body_revision;
-    std::unique_lock<std::mutex> admission;
+    registry::AdmissionHold admission;
     if (spec && kind.admit) {
-        admission = LockAdmission(current->tenant);
         store::Object candidate = *current;
         candidate.spec = *spec;
-        if (auto a = kind.admit(candidate); !a) {
-            return Fail(a.error());
+        auto held = kind.admit(candidate);
+        if (!held) {
+            return Fail(held.error());
         }
+        admission = std::move(*held);
         spec = candidate.spec;
     }
     auto updated = deps.store.Update(
@@ -540,12 +535,13 @@ Result<http::Response> Update(Deps& deps, const KindInfo& kind, Call& c) {
         expected,
         c.now,
         [&](store::Object& o) -> Result<void> {
-            if (o.kind != kind.kind || (kind.scope != Scope::kPlatform && !c.who.Sees(o.tenant))) {
-                return Fail(NotFound(kind.kind, id));
+            if (o.kind != kind.name ||
+                (kind.scope != registry::Scope::kPlatform && !c.who.Sees(o.tenant))) {
+                return Fail(NotFound(kind.name, id));
             }
             if (spec && !o.deletion_requested_at.empty()) {
                 return Fail(
-                    ErrorCode::kConflict, fmt::format("{} {} is being deleted", kind.kind, id)
+                    ErrorCode::kConflict, fmt::format("{} {} is being deleted", kind.name, id)
                 );
             }
             if (labels) {
@@ -565,30 +561,16 @@ Result<http::Response> Update(Deps& deps, const KindInfo& kind, Call& c) {
     return ObjectResponse(200, *updated);
 }
 
-Result<http::Response> Delete(Deps& deps, const KindInfo& kind, Call& c, const Kinds& kinds) {
+Result<http::Response> Delete(Deps& deps, const registry::Kind& kind, Call& c) {
     std::string id(c.req.Param("id"));
-    auto target = PrepareWrite(deps, kind, c, id, "delete", kind.admin_only_create);
+    auto target = PrepareWrite(deps, kind, c, id, "delete", kind.admin_creates);
     if (!target) {
         return Fail(target.error());
     }
     std::optional<int64_t> if_match = target->if_match;
-    if (kind.scope == Scope::kSelf) {
-        // A tenant goes only once it owns nothing.
-        for (const KindInfo* k : kinds.All()) {
-            if (k->scope != Scope::kTenant || k->system_managed) {
-                continue;  // Hangar's own records (alerts, pages) do not hold a tenant back
-            }
-            store::ListQuery q{k->kind, id, "", 1, {}};
-            auto res = deps.store.List(q);
-            if (!res) {
-                return Fail(res.error());
-            }
-            if (!res->items.empty()) {
-                return Fail(
-                    ErrorCode::kConflict,
-                    fmt::format("tenant {} still has {}; delete them first", id, k->plural)
-                );
-            }
+    if (kind.before_delete) {
+        if (auto ok = kind.before_delete(target->current); !ok) {
+            return Fail(ok.error());
         }
     }
     if (kind.finalized) {
@@ -598,8 +580,8 @@ Result<http::Response> Delete(Deps& deps, const KindInfo& kind, Call& c, const K
             if_match,
             c.now,
             [&](store::Object& o) -> Result<void> {
-                if (o.kind != kind.kind || !c.who.Sees(o.tenant)) {
-                    return Fail(NotFound(kind.kind, id));
+                if (o.kind != kind.name || !c.who.Sees(o.tenant)) {
+                    return Fail(NotFound(kind.name, id));
                 }
                 const json::value* p = o.spec.if_contains("deletion_protection");
                 if (p != nullptr && p->is_bool() && p->as_bool()) {
@@ -608,7 +590,7 @@ Result<http::Response> Delete(Deps& deps, const KindInfo& kind, Call& c, const K
                         fmt::format(
                             "{} {} has deletion protection on; turn spec.deletion_protection off "
                             "first",
-                            kind.kind,
+                            kind.name,
                             id
                         )
                     );
@@ -630,8 +612,8 @@ Result<http::Response> Delete(Deps& deps, const KindInfo& kind, Call& c, const K
         id,
         if_match,
         [&](const store::Object& o) -> Result<void> {
-            if (o.kind != kind.kind || !c.who.Sees(o.tenant)) {
-                return Fail(NotFound(kind.kind, id));
+            if (o.kind != kind.name || !c.who.Sees(o.tenant)) {
+                return Fail(NotFound(kind.name, id));
             }
             return {};
         },
@@ -641,48 +623,39 @@ Result<http::Response> Delete(Deps& deps, const KindInfo& kind, Call& c, const K
     if (!deleted) {
         return Fail(deleted.error());
     }
-    if (kind.scope == Scope::kSelf) {
-        // Its tokens stop working with it.
-        if (auto toks = deps.store.ListTokens(std::optional<std::string>(id))) {
-            for (const auto& t : *toks) {
-                if (t.revoked_at.empty()) {
-                    store::AuditEvent a = c.audit;
-                    a.action = "token.revoke";
-                    a.object = t.id;
-                    a.outcome.clear();
-                    (void)deps.store.RevokeToken(
-                        t.id, c.now, [](const store::Token&) -> Result<void> { return {}; }, a
-                    );
-                }
-            }
-            deps.tokens.ForgetAll();
-        }
+    if (kind.after_delete) {
+        kind.after_delete(*deleted, c.audit);
     }
     return ObjectResponse(200, *deleted);
 }
 
 }  // namespace
 
-Result<store::Object>
-GetVisible(Deps& deps, const KindInfo& kind, const auth::Principal& who, std::string_view id) {
+Result<store::Object> GetVisible(
+    Deps& deps,
+    const registry::Kind& kind,
+    const auth::Principal& who,
+    std::string_view id
+) {
     if (auto r = CheckId(kind, id); !r) {
         return Fail(r.error());
     }
     auto o = deps.store.Get(id);
     if (!o) {
         if (o.error().code == ErrorCode::kNotFound) {
-            return Fail(NotFound(kind.kind, id));
+            return Fail(NotFound(kind.name, id));
         }
         return Fail(o.error());
     }
-    if (o->kind != kind.kind || (kind.scope != Scope::kPlatform && !who.Sees(o->tenant))) {
-        return Fail(NotFound(kind.kind, id));  // the same answer as for an id that does not exist
+    if (o->kind != kind.name ||
+        (kind.scope != registry::Scope::kPlatform && !who.Sees(o->tenant))) {
+        return Fail(NotFound(kind.name, id));  // the same answer as for an id that does not exist
     }
     return o;
 }
 
-void AddInstanceLogRoute(http::Router& router, Deps& deps, const Kinds& kinds) {
-    const KindInfo* kind = kinds.ByKind("Instance");
+void AddInstanceLogRoute(http::Router& router, Deps& deps, const registry::Registry& kinds) {
+    const registry::Kind* kind = kinds.ByName("Instance");
     if (kind == nullptr) {
         return;
     }
@@ -764,11 +737,16 @@ void AddInstanceLogRoute(http::Router& router, Deps& deps, const Kinds& kinds) {
     );
 }
 
-void AddResourceRoutes(http::Router& router, Deps& deps, const Kinds& kinds, WatchHub& hub) {
-    for (const KindInfo* k : kinds.All()) {
-        const KindInfo& kind = *k;
+void AddResourceRoutes(
+    http::Router& router,
+    Deps& deps,
+    const registry::Registry& kinds,
+    WatchHub& hub
+) {
+    for (const registry::Kind* k : kinds.All()) {
+        const registry::Kind& kind = *k;
         std::string base = "/v1/" + kind.plural;
-        std::string lower = kind.kind;
+        std::string lower = kind.name;
         std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
         if (!kind.system_managed) {
             router.Add("POST", base, Wrap(deps, lower + ".create", [&deps, &kind](Call& c) {
@@ -807,8 +785,8 @@ void AddResourceRoutes(http::Router& router, Deps& deps, const Kinds& kinds, Wat
                                           // token)
                 }
                 auto doc = deps.store.Cached(req.Param("id"));
-                if (!doc || doc->kind != kind.kind ||
-                    (kind.scope != Scope::kPlatform && !who->Sees(doc->tenant))) {
+                if (!doc || doc->kind != kind.name ||
+                    (kind.scope != registry::Scope::kPlatform && !who->Sees(doc->tenant))) {
                     return std::nullopt;
                 }
                 http::Response r = RawJsonResponse(200, doc->doc);
@@ -816,7 +794,9 @@ void AddResourceRoutes(http::Router& router, Deps& deps, const Kinds& kinds, Wat
                 return r;
             }
         );
-        for (const auto& [action, change] : kind.actions) {
+        for (const registry::Action& a : kind.actions) {
+            const std::string& action = a.name;
+            const auto& change = a.apply;
             router.Add(
                 "POST",
                 base + "/{id}:" + action,
@@ -852,7 +832,7 @@ void AddResourceRoutes(http::Router& router, Deps& deps, const Kinds& kinds, Wat
                                 if (!o.deletion_requested_at.empty()) {
                                     return Fail(
                                         ErrorCode::kConflict,
-                                        fmt::format("{} {} is being deleted", kind.kind, id)
+                                        fmt::format("{} {} is being deleted", kind.name, id)
                                     );
                                 }
                                 change(o.spec);
@@ -875,15 +855,9 @@ void AddResourceRoutes(http::Router& router, Deps& deps, const Kinds& kinds, Wat
         router.Add("PUT", base + "/{id}", Wrap(deps, lower + ".update", [&deps, &kind](Call& c) {
                        return Update(deps, kind, c);
                    }));
-        router.Add(
-            "DELETE",
-            base + "/{id}",
-            Wrap(
-                deps,
-                lower + ".delete",
-                [&deps, &kind, &kinds](Call& c) { return Delete(deps, kind, c, kinds); }
-            )
-        );
+        router.Add("DELETE", base + "/{id}", Wrap(deps, lower + ".delete", [&deps, &kind](Call& c) {
+                       return Delete(deps, kind, c);
+                   }));
     }
 }
 

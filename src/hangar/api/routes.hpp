@@ -5,6 +5,7 @@
 #include "hangar/api/call.hpp"
 #include "hangar/core/metrics.hpp"
 #include "hangar/http/router.hpp"
+#include "hangar/registry/registry.hpp"
 
 namespace hangar::api {
 
@@ -28,19 +29,19 @@ void AddSystemRoutes(
     http::Router& router,
     Deps& deps,
     core::MetricsRegistry& metrics,
-    std::function<bool()> ready
+    const std::function<bool()>& ready
 );
 
-class Kinds;
 class WatchHub;
-// Every route `hangar serve` answers.
+// Every route `hangar serve` answers but the workspace cloud's (edge::AddWorkspaceCloudRoutes):
+// the ones above, each registered kind's (AddResourceRoutes), and GET /v1/kinds.
 void AddAllRoutes(
     http::Router& router,
     Deps& deps,
-    const Kinds& kinds,
+    const registry::Registry& kinds,
     WatchHub& hub,
     core::MetricsRegistry& metrics,
-    std::function<bool()> ready
+    const std::function<bool()>& ready
 );
 
 // The OpenAPI document served at /v1/openapi.json (docs/openapi.json, built in).

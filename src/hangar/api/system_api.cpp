@@ -3,16 +3,15 @@
 #include <boost/json/object.hpp>
 
 #include "hangar/api/routes.hpp"
+#include "hangar/core/json.hpp"
 
 namespace hangar::api {
-
-using core::Fail;
 
 void AddSystemRoutes(
     http::Router& router,
     Deps& deps,
     core::MetricsRegistry& metrics,
-    std::function<bool()> ready
+    const std::function<bool()>& ready
 ) {
     router.Add("GET", "/healthz", [](http::Request&) {
         return RawJsonResponse(200, R"({"status":"ok"})");
@@ -35,11 +34,18 @@ void AddSystemRoutes(
     router.Add("GET", "/v1/openapi.json", [](http::Request&) {
         return RawJsonResponse(200, std::string(OpenApiDocument()));
     });
-    router.Add("GET", "/v1/whoami", Wrap(deps, "", [](Call& c) -> Result<http::Response> {
+    router.Add("GET", "/v1/whoami", Wrap(deps, "", [&deps](Call& c) -> Result<http::Response> {
                    json::object o;
                    o["token"] = c.who.token_id;
                    o["tenant"] =
                        c.who.tenant.empty() ? json::value(nullptr) : json::value(c.who.tenant);
+                   // The tenant's names, for headers that should not show an id.
+                   if (!c.who.tenant.empty()) {
+                       if (auto t = deps.store.Get(c.who.tenant); t && t->kind == "Tenant") {
+                           o["tenant_name"] = t->name;
+                           o["tenant_display_name"] = core::StrAt(t->spec, "display_name");
+                       }
+                   }
                    o["role"] = auth::RoleName(c.who.role);
                    o["user"] =
                        c.who.user_id.empty() ? json::value(nullptr) : json::value(c.who.user_id);

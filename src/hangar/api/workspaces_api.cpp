@@ -5,9 +5,9 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "hangar/api/kinds.hpp"
 #include "hangar/api/routes.hpp"
 #include "hangar/core/json.hpp"
+#include "hangar/core/validate.hpp"
 #include "hangar/edge/collector.hpp"
 #include "hangar/edge/workspaces.hpp"
 
@@ -15,7 +15,6 @@ namespace hangar::api {
 
 namespace {
 
-using core::ErrorCode;
 using core::Fail;
 
 Result<store::Object> WorkspaceFor(Deps& deps, Call& c, auth::Role role, std::string_view what) {
@@ -127,7 +126,7 @@ void AddWorkspaceRoutes(http::Router& router, Deps& deps) {
                     std::optional<std::string> name;
                     if (verb == "approve") {
                         name = r.String("name");
-                        if (name && !IsValidName(*name)) {
+                        if (name && !core::IsDnsLabel(*name)) {
                             return Fail(core::FieldError(
                                 "name",
                                 "must be a name of 1 to 63 lowercase letters, digits and '-'"

@@ -12,9 +12,11 @@
 #include <iterator>
 #include <map>
 #include <random>
+#include <ranges>
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include <boost/json.hpp>
@@ -33,23 +35,40 @@ struct KindOrder {
     std::string kind, plural;
     bool tenant_scoped;
 };
-// Creates in this order (what others refer to first); deletes in the reverse.
-const std::vector<KindOrder> kKinds = {
-    {"Tenant", "tenants", false},
-    {"Plan", "plans", false},
-    {"Product", "products", false},
-    {"User", "users", true},
-    {"Instance", "instances", true},
-    {"SLO", "slos", true},
-    {"MaintenanceWindow", "maintenancewindows", true},
-    {"AlertRule", "alertrules", true},
-    {"Silence", "silences", true},
-    {"Schedule", "schedules", true},
-    {"EscalationPolicy", "escalationpolicies", true},
-    {"NotificationPolicy", "notificationpolicies", true},
-    {"Runbook", "runbooks", true},
-    {"Workspace", "workspaces", true},
-    {"PushApp", "pushapps", true}};
+
+// The kinds fleet files may declare, in the order `apply` creates them (what others refer to
+// first; deletes run in reverse): the server's kinds with an apply order (GET /v1/kinds).
+core::Result<std::vector<KindOrder>> ApplyOrder(Client& c) {
+    auto r = c.Call("GET", "/v1/kinds");
+    if (!r) {
+        return core::Fail(r.error());
+    }
+    std::vector<std::pair<int64_t, KindOrder>> ordered;
+    const json::value* items = r->is_object() ? r->as_object().if_contains("items") : nullptr;
+    if (items != nullptr && items->is_array()) {
+        for (const auto& v : items->as_array()) {
+            const json::object& k = v.as_object();
+            int64_t order = k.at("apply_order").to_number<int64_t>();
+            if (order > 0) {
+                ordered.emplace_back(
+                    order,
+                    KindOrder{
+                        std::string(k.at("kind").as_string()),
+                        std::string(k.at("plural").as_string()),
+                        k.at("scope") == "tenant"}
+                );
+            }
+        }
+    }
+    std::sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) {
+        return a.first < b.first;
+    });
+    std::vector<KindOrder> out;
+    for (auto& [order, k] : ordered) {
+        out.push_back(std::move(k));
+    }
+    return out;
+}
 
 // A spec as the server shows it, for comparing and printing: a PushApp's key or service-account
 // file becomes the SHA-256 the server keeps beside the sealed copy, so an unchanged key is no
@@ -106,15 +125,6 @@ bool Covers(const json::value& file, const json::value& server) {
         return file.to_number<double>() == server.to_number<double>();
     }
     return file == server;
-}
-
-const KindOrder* FindKind(const std::string& k) {
-    for (const auto& o : kKinds) {
-        if (o.kind == k) {
-            return &o;
-        }
-    }
-    return nullptr;
 }
 
 // Plain scalars become numbers and booleans where they read as such; quoted ones stay strings
@@ -232,6 +242,11 @@ public:
     }
 
     core::Result<void> Load(const std::vector<std::string>& files) {
+        auto order = ApplyOrder(c_);
+        if (!order) {
+            return core::Fail(order.error());
+        }
+        kinds_ = std::move(*order);
         for (const auto& file : files) {
             std::ifstream in(file, std::ios::binary);
             if (!in) {
@@ -278,12 +293,14 @@ public:
                                        : "";
                 d.kind = FindKind(kind);
                 if (d.kind == nullptr) {
+                    std::vector<std::string> names;
+                    for (const auto& k : kinds_) {
+                        names.push_back(k.kind);
+                    }
                     return core::Fail(
                         core::ErrorCode::kInvalidArgument,
                         fmt::format(
-                            "{}: kind \"{}\" is not one of Tenant, Plan, Product, User, Instance",
-                            where,
-                            kind
+                            "{}: kind \"{}\" is not one of {}", where, kind, fmt::join(names, ", ")
                         )
                     );
                 }
@@ -320,7 +337,7 @@ public:
 
     // What exists now, per kind: tenants by name, and the rest by (tenant name, name).
     core::Result<void> Fetch() {
-        for (const auto& k : kKinds) {
+        for (const auto& k : kinds_) {
             std::string cursor;
             do {
                 auto page = c_.Call(
@@ -355,7 +372,7 @@ public:
     core::Result<int> Run(bool apply) {
         int changes = 0;
         std::set<std::string> wanted;  // kind/tenant/name in the files
-        for (const auto& k : kKinds) {
+        for (const auto& k : kinds_) {
             for (const auto& d : docs_) {
                 if (d.kind != &k) {
                     continue;
@@ -461,7 +478,8 @@ public:
             }
         }
         if (prune_) {
-            for (auto k = kKinds.rbegin(); k != kKinds.rend(); ++k) {
+            for (const KindOrder& reversed : std::ranges::reverse_view(kinds_)) {
+                const KindOrder* k = &reversed;
                 auto page = c_.Call(
                     "GET", "/v1/" + k->plural + "?limit=1000&selector=" + UrlEncode(selector_)
                 );
@@ -496,6 +514,18 @@ public:
     }
 
 private:
+    const KindOrder* FindKind(const std::string& k) const {
+        for (const auto& o : kinds_) {
+            if (o.kind == k) {
+                return &o;
+            }
+        }
+        return nullptr;
+    }
+
+    // The server's kinds in apply order (Load reads them).
+    std::vector<KindOrder> kinds_;
+
     static std::string Key(const KindOrder& k, const std::string& tenant, const std::string& name) {
         return k.tenant_scoped ? tenant + "/" + name : name;
     }

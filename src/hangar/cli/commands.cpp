@@ -7,6 +7,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -87,70 +88,6 @@ json::value CallOrExit(
     return std::move(*r);
 }
 
-const std::vector<Column> kObjectCols = {
-    {"ID", "metadata.id"},
-    {"NAME", "metadata.name"},
-    {"TENANT", "metadata.tenant"},
-    {"REVISION", "metadata.revision"},
-    {"LABELS", "metadata.labels"},
-    {"CREATED", "metadata.created_at"}};
-const std::vector<Column> kTenantCols = {
-    {"ID", "metadata.id"},
-    {"NAME", "metadata.name"},
-    {"DISPLAY NAME", "spec.display_name"},
-    {"PLAN", "spec.plan"},
-    {"LABELS", "metadata.labels"},
-    {"CREATED", "metadata.created_at"}};
-const std::vector<Column> kInstanceCols = {
-    {"ID", "metadata.id"},
-    {"NAME", "metadata.name"},
-    {"TENANT", "metadata.tenant"},
-    {"PRODUCT", "spec.product"},
-    {"VERSION", "spec.version"},
-    {"PLAN", "spec.plan"},
-    {"PHASE", "status.phase"},
-    {"ENDPOINT", "status.endpoint"}};
-const std::vector<Column> kRolloutCols = {
-    {"ID", "metadata.id"},
-    {"NAME", "metadata.name"},
-    {"PRODUCT", "spec.product"},
-    {"TARGET", "spec.target_version"},
-    {"PHASE", "status.phase"},
-    {"UPGRADED", "status.upgraded"},
-    {"TOTAL", "status.total"},
-    {"WAVE", "status.current_wave"}};
-const std::vector<Column> kAlertCols = {
-    {"ALERT", "spec.labels.alertname"},
-    {"STATE", "status.state"},
-    {"PRIORITY", "status.priority"},
-    {"INSTANCE", "spec.labels.instance_name"},
-    {"SINCE", "status.starts_at"},
-    {"FIRED", "status.fire_count"},
-    {"SUMMARY", "spec.annotations.summary"},
-    {"MUTED BY", "status.suppressed_by"}};
-const std::vector<Column> kPageCols = {
-    {"ID", "metadata.id"},
-    {"STATE", "status.state"},
-    {"PRIORITY", "spec.priority"},
-    {"ASSIGNEE", "status.assignee"},
-    {"TRIGGERED", "status.triggered_at"},
-    {"TITLE", "spec.title"}};
-const std::vector<Column> kIncidentCols = {
-    {"ID", "metadata.id"},
-    {"SEVERITY", "spec.severity"},
-    {"STATUS", "spec.status"},
-    {"LEAD", "spec.roles.lead"},
-    {"OPENED", "metadata.created_at"},
-    {"POST-MORTEM", "spec.postmortem.state"},
-    {"TITLE", "spec.title"}};
-const std::vector<Column> kWorkspaceCols = {
-    {"ID", "metadata.id"},
-    {"NAME", "metadata.name"},
-    {"TENANT", "metadata.tenant"},
-    {"REGISTRATION", "status.registration"},
-    {"VERSION", "status.version"},
-    {"SEATS", "status.seats"},
-    {"LAST SYNC", "status.last_sync_at"}};
 const std::vector<Column> kTokenCols = {
     {"ID", "id"},
     {"ROLE", "role"},
@@ -183,47 +120,56 @@ void Print(const ClientConfig& cfg, const json::value& v, const std::vector<Colu
 
 struct KindRef {
     std::string plural;
-    const std::vector<Column>* cols;
+    std::vector<Column> cols;
 };
 
-KindRef ResolveKind(const std::string& k) {
-    static const std::vector<std::pair<std::vector<std::string>, KindRef>> kinds = {
-        {{"tenant", "tenants", "ten"}, {"tenants", &kTenantCols}},
-        {{"user", "users", "usr"}, {"users", &kObjectCols}},
-        {{"token", "tokens", "tok"}, {"tokens", &kTokenCols}},
-        {{"product", "products", "prd"}, {"products", &kObjectCols}},
-        {{"plan", "plans", "pln"}, {"plans", &kObjectCols}},
-        {{"instance", "instances", "ins"}, {"instances", &kInstanceCols}},
-        {{"rollout", "rollouts", "rol"}, {"rollouts", &kRolloutCols}},
-        {{"slo", "slos"}, {"slos", &kObjectCols}},
-        {{"maintenancewindow", "maintenancewindows", "mtw"}, {"maintenancewindows", &kObjectCols}},
-        {{"alertrule", "alertrules", "arl"}, {"alertrules", &kObjectCols}},
-        {{"alert", "alerts", "alr"}, {"alerts", &kAlertCols}},
-        {{"silence", "silences", "sil"}, {"silences", &kObjectCols}},
-        {{"notificationpolicy", "notificationpolicies", "ntp"},
-         {"notificationpolicies", &kObjectCols}},
-        {{"schedule", "schedules", "sch"}, {"schedules", &kObjectCols}},
-        {{"escalationpolicy", "escalationpolicies", "esc"}, {"escalationpolicies", &kObjectCols}},
-        {{"page", "pages", "pag"}, {"pages", &kPageCols}},
-        {{"runbook", "runbooks", "rbk"}, {"runbooks", &kObjectCols}},
-        {{"incident", "incidents", "inc"}, {"incidents", &kIncidentCols}},
-        {{"workspace", "workspaces", "wks"}, {"workspaces", &kWorkspaceCols}},
-        {{"pushapp", "pushapps", "pap"}, {"pushapps", &kObjectCols}},
-    };
-    for (const auto& [names, ref] : kinds) {
-        if (std::find(names.begin(), names.end(), k) != names.end()) {
-            return ref;
+// The server's kinds (GET /v1/kinds), read once per command.
+const json::array& ServerKinds(Client& client) {
+    static std::optional<json::array> kinds;
+    if (!kinds) {
+        json::value v = CallOrExit(client, "GET", "/v1/kinds");
+        const json::value* items = v.is_object() ? v.as_object().if_contains("items") : nullptr;
+        kinds = items != nullptr && items->is_array() ? items->as_array() : json::array();
+    }
+    return *kinds;
+}
+
+KindRef RefOf(const json::object& kind) {
+    KindRef ref{std::string(kind.at("plural").as_string()), {}};
+    for (const auto& c : kind.at("columns").as_array()) {
+        ref.cols.push_back(
+            {std::string(c.at("header").as_string()), std::string(c.at("path").as_string())}
+        );
+    }
+    return ref;
+}
+
+// A kind as the user names it: its name in any case ("instance", "Instance"), its plural or its
+// id prefix. Tokens are not a kind (they have routes of their own) but read the same way.
+KindRef ResolveKind(Client& client, const std::string& k) {
+    if (k == "token" || k == "tokens" || k == "tok") {
+        return {"tokens", kTokenCols};
+    }
+    std::string lower = k;
+    for (char& c : lower) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    std::vector<std::string> known{"tokens"};
+    for (const auto& v : ServerKinds(client)) {
+        const json::object& kind = v.as_object();
+        std::string name(kind.at("kind").as_string());
+        for (char& c : name) {
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         }
+        if (lower == name || lower == kind.at("plural").as_string() ||
+            lower == kind.at("prefix").as_string()) {
+            return RefOf(kind);
+        }
+        known.emplace_back(kind.at("plural").as_string());
     }
     Exit(core::MakeError(
         core::ErrorCode::kInvalidArgument,
-        fmt::format(
-            "unknown kind \"{}\"; known kinds: tenants, users, tokens, products, plans, instances, "
-            "rollouts, slos, "
-            "maintenancewindows, alertrules, alerts, silences, notificationpolicies, schedules, "
-            "escalationpolicies, pages, runbooks, incidents, workspaces, pushapps",
-            k
-        )
+        fmt::format("unknown kind \"{}\"; known kinds: {}", k, fmt::join(known, ", "))
     ));
 }
 
@@ -299,7 +245,11 @@ void AddTenant(CLI::App& app, Globals& g) {
         }
         json::object md{{"name", name}, {"labels", lab}};
         json::object body{{"metadata", md}, {"spec", spec}};
-        Print(cfg, CallOrExit(client, "POST", "/v1/tenants", json::serialize(body)), kTenantCols);
+        Print(
+            cfg,
+            CallOrExit(client, "POST", "/v1/tenants", json::serialize(body)),
+            ResolveKind(client, "tenants").cols
+        );
     });
 
     auto selector = std::make_shared<std::string>();
@@ -308,7 +258,11 @@ void AddTenant(CLI::App& app, Globals& g) {
     l->callback([&g, selector] {
         ClientConfig cfg = Resolve(g);
         Client client(cfg);
-        Print(cfg, ListAll(client, "/v1/tenants", Query({{"selector", *selector}})), kTenantCols);
+        Print(
+            cfg,
+            ListAll(client, "/v1/tenants", Query({{"selector", *selector}})),
+            ResolveKind(client, "tenants").cols
+        );
     });
 }
 
@@ -375,43 +329,67 @@ void AddToken(CLI::App& app, Globals& g) {
 }
 
 void AddGetDelete(CLI::App& app, Globals& g) {
+    CLI::App* kinds = app.add_subcommand("kinds", "List the kinds of objects the server serves");
+    kinds->callback([&g] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        json::object list;
+        list["items"] = ServerKinds(client);
+        Print(
+            cfg,
+            list,
+            {{"KIND", "kind"},
+             {"PLURAL", "plural"},
+             {"PREFIX", "prefix"},
+             {"SCOPE", "scope"},
+             {"MODULE", "module"},
+             {"ACTIONS", "actions"},
+             {"SUMMARY", "summary"}}
+        );
+    });
     struct Opts {
         std::string kind, id, selector, tenant;
     };
     auto o = std::make_shared<Opts>();
     CLI::App* get = app.add_subcommand("get", "Show objects of a kind, or one object");
-    get->add_option("kind", o->kind, "tenants, users or tokens")->required();
+    get->add_option(
+           "kind", o->kind, "A kind (instances, tenants, tokens...: `hangar kinds` lists them)"
+    )
+        ->required();
     get->add_option("id", o->id, "One object's id");
     get->add_option("-l,--selector", o->selector, "Label selector");
     get->add_option("--tenant", o->tenant, "Only this tenant (platform admins)");
     get->callback([&g, o] {
         ClientConfig cfg = Resolve(g);
         Client client(cfg);
-        KindRef k = ResolveKind(o->kind);
+        KindRef k = ResolveKind(client, o->kind);
         std::string path = "/v1/" + k.plural;
         if (!o->id.empty()) {
-            Print(cfg, CallOrExit(client, "GET", path + "/" + UrlEncode(o->id)), *k.cols);
+            Print(cfg, CallOrExit(client, "GET", path + "/" + UrlEncode(o->id)), k.cols);
         } else if (k.plural == "tokens") {
-            Print(cfg, CallOrExit(client, "GET", path + Query({{"tenant", o->tenant}})), *k.cols);
+            Print(cfg, CallOrExit(client, "GET", path + Query({{"tenant", o->tenant}})), k.cols);
         } else {
             Print(
                 cfg,
                 ListAll(client, path, Query({{"selector", o->selector}, {"tenant", o->tenant}})),
-                *k.cols
+                k.cols
             );
         }
     });
 
     auto d = std::make_shared<Opts>();
     CLI::App* del = app.add_subcommand("delete", "Delete an object (tokens are revoked)");
-    del->add_option("kind", d->kind, "tenants, users or tokens")->required();
+    del->add_option(
+           "kind", d->kind, "A kind (instances, tenants, tokens...: `hangar kinds` lists them)"
+    )
+        ->required();
     del->add_option("id", d->id, "The object's id")->required();
     del->callback([&g, d] {
         ClientConfig cfg = Resolve(g);
         Client client(cfg);
-        KindRef k = ResolveKind(d->kind);
+        KindRef k = ResolveKind(client, d->kind);
         Print(
-            cfg, CallOrExit(client, "DELETE", "/v1/" + k.plural + "/" + UrlEncode(d->id)), *k.cols
+            cfg, CallOrExit(client, "DELETE", "/v1/" + k.plural + "/" + UrlEncode(d->id)), k.cols
         );
     });
 }
@@ -558,13 +536,14 @@ void AddLogsAndDescribe(CLI::App& app, Globals& g) {
     auto d = std::make_shared<DescOpts>();
     CLI::App* describe =
         app.add_subcommand("describe", "Show one object in full: spec, status, conditions, events");
-    describe->add_option("kind", d->kind, "instances, tenants, users, products or plans")
+    describe
+        ->add_option("kind", d->kind, "A kind (instances, tenants...: `hangar kinds` lists them)")
         ->required();
     describe->add_option("id", d->id, "The object's id")->required();
     describe->callback([&g, d] {
         ClientConfig cfg = Resolve(g);
         Client client(cfg);
-        KindRef k = ResolveKind(d->kind);
+        KindRef k = ResolveKind(client, d->kind);
         json::value o = CallOrExit(client, "GET", "/v1/" + k.plural + "/" + UrlEncode(d->id));
         if (cfg.output != "table") {
             Print(cfg, o, {});
@@ -852,7 +831,7 @@ void AddPage(CLI::App& app, Globals& g) {
                 "/v1/pages/" + UrlEncode(o->id) + ":" + (name == "ack" ? "acknowledge" : name);
             std::string body =
                 name == "reassign" ? json::serialize(json::object{{"user", o->to}}) : "";
-            Print(cfg, CallOrExit(client, "POST", path, body), kPageCols);
+            Print(cfg, CallOrExit(client, "POST", path, body), ResolveKind(client, "pages").cols);
         });
     }
 }
@@ -897,7 +876,7 @@ void AddWorkspace(CLI::App& app, Globals& g) {
                 json::serialize(body)
             );
             if (v == "approve") {
-                Print(cfg, r, kWorkspaceCols);
+                Print(cfg, r, ResolveKind(client, "workspaces").cols);
             } else {
                 Print(cfg, r, {{"USER CODE", "user_code"}, {"STATE", "state"}});
             }

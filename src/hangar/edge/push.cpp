@@ -11,6 +11,7 @@
 #include "hangar/core/ids.hpp"
 #include "hangar/core/json.hpp"
 #include "hangar/core/log.hpp"
+#include "hangar/core/validate.hpp"
 #include "hangar/metrics/tsdb.hpp"
 
 namespace hangar::edge {
@@ -228,7 +229,7 @@ std::function<core::Result<json::object>(const json::object&)> PushAppValidator(
         }
         // A tenant's URL: https, and not into the operator's network (checked again at connect).
         auto url_ok = [](const std::string& u) {
-            return u.starts_with("https://") && u.size() > 8 && u.size() < 512 &&
+            return !core::HttpUrlProblem(u, /*https_only=*/true) && u.size() < 512 &&
                    core::DestinationPolicy::Global().CheckUrl(u);
         };
         if (apns != nullptr) {
@@ -665,7 +666,7 @@ std::optional<PushGateway::Prepared> PushGateway::Prepare(
         return fail(Error(
             422,
             kBadNotification,
-            "the body must be a JSON object {\"token\", \"options\"}: " + parsed.error().message,
+            R"(the body must be a JSON object {"token", "options"}: )" + parsed.error().message,
             request_id
         ));
     }
@@ -890,7 +891,7 @@ bool PushGateway::SendAsync(
     std::string_view authorization,
     std::string_view body,
     const std::string& request_id,
-    std::function<void(PushAnswer)> done
+    const std::function<void(PushAnswer)>& done
 ) {
     PushAnswer early;
     bool would_block = false;
@@ -910,7 +911,7 @@ bool PushGateway::SendAsync(
         }
         // Back-off sleeps belong on the gateway's own thread, not the connection's.
         std::lock_guard lock(retry_mu_);
-        retries_.push_back([this, shared, done, out]() mutable {
+        retries_.emplace_back([this, shared, done, out]() mutable {
             int attempts = 1;
             ProviderOutcome last = Deliver(*shared, std::move(out), attempts);
             done(Finish(*shared, last, attempts));
@@ -926,7 +927,7 @@ bool PushGateway::SendAsync(
         ProviderOutcome retry;
         retry.kind = ProviderOutcome::kRetry;
         std::lock_guard lock(retry_mu_);
-        retries_.push_back([this, shared, done, retry]() mutable {
+        retries_.emplace_back([this, shared, done, retry]() mutable {
             int attempts = 0;
             ProviderOutcome last = Deliver(*shared, std::move(retry), attempts);
             done(Finish(*shared, last, attempts));

@@ -93,7 +93,7 @@ public:
         std::string_view authorization,
         std::string_view body,
         const std::string& request_id,
-        std::function<void(PushAnswer)> done
+        const std::function<void(PushAnswer)>& done
     );
     // Writes counted usage to the workspaces' status (and series); runs every flush_every.
     void Flush();

@@ -14,6 +14,7 @@
 #include "hangar/core/json.hpp"
 #include "hangar/core/log.hpp"
 #include "hangar/core/strings.hpp"
+#include "hangar/core/validate.hpp"
 
 namespace hangar::edge {
 
@@ -31,7 +32,7 @@ constexpr std::array<std::string_view, 7> kScopeNames = {
     "marketplace:download",
     "marketplace:purchase",
 };
-constexpr size_t kRecordLimit = 64 * 1024;
+constexpr size_t kRecordLimit = size_t{64} * 1024;
 constexpr int64_t kMaxPendingIntents = 1000;
 constexpr std::string_view kUserCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ";  // no vowels: no words
 
@@ -276,7 +277,7 @@ EdgeResult<json::object> ReadRegistrationRecord(std::string_view body) {
     }
     if (const json::value* a = rec.if_contains("address"); a != nullptr && a->is_string()) {
         std::string_view s = a->as_string();
-        if (!s.empty() && !s.starts_with("http://") && !s.starts_with("https://")) {
+        if (!s.empty() && core::HttpUrlProblem(s)) {
             return EdgeFail(400, "invalid_request", "address must be an http:// or https:// URL");
         }
     }
@@ -1022,9 +1023,9 @@ Workspaces::Authenticate(std::string_view authorization, uint32_t need, bool may
     // "<workspace>|<scopes>|<expires>|<epoch>"
     std::array<std::string_view, 4> parts{};
     std::string_view rest = payload;
-    for (size_t k = 0; k < parts.size(); ++k) {
+    for (std::string_view& part : parts) {
         size_t bar = rest.find('|');
-        parts[k] = rest.substr(0, bar);
+        part = rest.substr(0, bar);
         rest = bar == std::string_view::npos ? std::string_view() : rest.substr(bar + 1);
     }
     WorkspaceAuth who;

@@ -365,7 +365,8 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
             }
         }
         status["oom_kills"] = seen->oom_kills;
-        status["memory_limit"] = seen->limit_mode;
+        status["memory_limit"] = seen->limit_mode;   // how it is enforced
+        status["memory_limit_mb"] = want.memory_mb;  // what the limit is
         status["last_exit"] = seen->message;
         if (seen->crash_loop || status.contains("conditions")) {
             bool had = false;

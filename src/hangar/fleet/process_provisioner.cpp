@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -14,7 +15,6 @@
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -101,7 +101,7 @@ HttpGet(int port, const std::string& path, std::chrono::milliseconds timeout) {
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = htons(static_cast<uint16_t>(port));
-    ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    (void)::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
     auto deadline = std::chrono::steady_clock::now() + timeout;
     auto left = [&] {
         return static_cast<int>(std::max<int64_t>(
@@ -257,7 +257,12 @@ core::Result<int> RunToCompletion(
     std::vector<char*> argv = CStrings(args), envp = CStrings(env);
     pid_t pid = ::fork();
     if (pid < 0) {
-        return Fail(ErrorCode::kUnavailable, fmt::format("fork failed: {}", std::strerror(errno)));
+        return Fail(
+            ErrorCode::kUnavailable,
+            fmt::format(
+                "fork failed: {}", std::error_code(errno, std::generic_category()).message()
+            )
+        );
     }
     if (pid == 0) {
         ::setsid();
@@ -271,7 +276,12 @@ core::Result<int> RunToCompletion(
             break;
         }
         if (done < 0 && errno != EINTR) {
-            return Fail(ErrorCode::kInternal, fmt::format("waitpid: {}", std::strerror(errno)));
+            return Fail(
+                ErrorCode::kInternal,
+                fmt::format(
+                    "waitpid: {}", std::error_code(errno, std::generic_category()).message()
+                )
+            );
         }
         if (Clock::now() >= deadline) {
             ::kill(-pid, SIGKILL);  // pid > 0 here: the child's own group
@@ -632,7 +642,12 @@ core::Result<void> ProcessProvisioner::Start(const std::string& id, Proc& p, con
 
     pid_t pid = ::fork();
     if (pid < 0) {
-        return Fail(ErrorCode::kUnavailable, fmt::format("fork failed: {}", std::strerror(errno)));
+        return Fail(
+            ErrorCode::kUnavailable,
+            fmt::format(
+                "fork failed: {}", std::error_code(errno, std::generic_category()).message()
+            )
+        );
     }
     if (pid == 0) {
         // The child: its own session and process group, in its cgroup, its logs, its folder.
@@ -659,7 +674,7 @@ core::Result<void> ProcessProvisioner::Start(const std::string& id, Proc& p, con
     return {};
 }
 
-void ProcessProvisioner::Stop(Proc& p) {
+void ProcessProvisioner::Stop(Proc& p) const {
     // Every kill below is guarded by pid > 0: kill(0) would signal Hangar's own process group.
     if (p.pid <= 0) {
         return;
@@ -927,6 +942,7 @@ core::Result<Observed> ProcessProvisioner::Ensure(const Desired& want) {
             Stop(p);
             Save(want.id, p);
         }
+        p.crashed = false;  // suspended: the resume that follows is a start, not a restart
         return View(p, Observed::State::kStopped);
     }
     bool changed =

@@ -73,7 +73,7 @@ private:
     void Save(const std::string& id, const Proc& p);
     void Refresh(const std::string& id, Proc& p);
     core::Result<void> Start(const std::string& id, Proc& p, const Desired& want);
-    void Stop(Proc& p);
+    void Stop(Proc& p) const;
     std::vector<std::string> Environment(
         const std::string& id,
         int port,

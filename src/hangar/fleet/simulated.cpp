@@ -68,14 +68,17 @@ core::Result<Observed> SimulatedProvisioner::Ensure(const Desired& want) {
         return View(want.id, it->second);
     }
     Sim& s = it->second;
+    bool was_running = s.spec.running;
     bool restart = s.failed || s.spec.version != want.version ||
                    s.spec.memory_mb != want.memory_mb ||
-                   s.spec.restart_nonce != want.restart_nonce || (!s.spec.running && want.running);
+                   s.spec.restart_nonce != want.restart_nonce || (!was_running && want.running);
     s.spec = want;
     if (restart && want.running) {
         s.failed = false;
         s.ready_at = now + opts_.latency;
-        s.restarts++;
+        if (was_running) {
+            s.restarts++;  // a resume is a start, not a restart
+        }
     }
     return View(want.id, s);
 }

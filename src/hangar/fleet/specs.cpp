@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "hangar/core/json.hpp"
+#include "hangar/core/validate.hpp"
 
 namespace hangar::fleet {
 
@@ -25,17 +26,6 @@ bool IsVersion(std::string_view v) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
                c == '+';
     });
-}
-
-bool IsName(std::string_view s) {
-    if (s.empty() || s.size() > 63) {
-        return false;
-    }
-    auto alnum = [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    };
-    return alnum(s.front()) && alnum(s.back()) &&
-           std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-'; });
 }
 
 // Positive integer with an upper bound.
@@ -319,7 +309,7 @@ core::Result<json::object> ValidateInstanceSpec(const json::object& spec) {
     json::object out;
     for (auto key : {"product", "plan"}) {
         if (auto v = r.String(key, true)) {
-            if (!IsName(*v)) {
+            if (!core::IsDnsLabel(*v)) {
                 r.SetError(r.PathOf(key), "must be the name of an existing object");
             }
             out[key] = *v;
@@ -371,7 +361,7 @@ core::Result<json::object> ValidateInstanceSpec(const json::object& spec) {
             }
             m["start"] = *start;
         }
-        PositiveInt(mr, m, "duration_minutes", 24 * 60, true);
+        PositiveInt(mr, m, "duration_minutes", int64_t{24} * 60, true);
         if (auto f = mr.Finish(); !f) {
             return Fail(f.error());
         }
@@ -387,7 +377,7 @@ core::Result<json::object> ValidateRolloutSpec(const json::object& spec) {
     ObjectReader r(spec, "spec");
     json::object out;
     if (auto p = r.String("product", true)) {
-        if (!IsName(*p)) {
+        if (!core::IsDnsLabel(*p)) {
             r.SetError("spec.product", "must be the name of a product");
         }
         out["product"] = *p;

@@ -342,7 +342,7 @@ void Pager::ResolveKey(
 
 core::Result<store::Object> Pager::Change(
     const std::string& id,
-    store::AuditEvent audit,
+    const store::AuditEvent& audit,
     const std::function<core::Result<void>(store::Object&)>& fn
 ) {
     std::lock_guard lock(mu_);
@@ -380,10 +380,45 @@ core::Result<store::Object> Pager::Change(
     return updated;
 }
 
+void Pager::AcknowledgeTenantPagesCarrying(
+    const std::string& tenant,
+    const std::string& fingerprint,
+    const std::string& by,
+    const store::AuditEvent& audit
+) {
+    auto pages = store_.ListAll("Page", std::nullopt, [&](const store::Object& o) {
+        if (core::StrAt(o.status, "state") != "triggered") {
+            return false;
+        }
+        const json::value* alerts = o.spec.if_contains("alerts");
+        if (alerts == nullptr || !alerts->is_array()) {
+            return false;
+        }
+        bool carries = false;
+        for (const auto& a : alerts->as_array()) {
+            if (!a.is_object() || core::StrAt(a.as_object(), "tenant") != tenant) {
+                return false;
+            }
+            carries = carries || core::StrAt(a.as_object(), "fingerprint") == fingerprint;
+        }
+        return carries;
+    });
+    if (!pages) {
+        return;
+    }
+    for (const auto& p : *pages) {
+        store::AuditEvent a = audit;
+        a.action = "page.acknowledge";
+        a.object = p.id;
+        a.tenant = p.tenant;
+        (void)Acknowledge(p.id, by, a);
+    }
+}
+
 core::Result<store::Object>
-Pager::Acknowledge(const std::string& id, const std::string& by, store::AuditEvent audit) {
+Pager::Acknowledge(const std::string& id, const std::string& by, const store::AuditEvent& audit) {
     std::string now = core::FormatRfc3339(clock_.Now());
-    return Change(id, std::move(audit), [&](store::Object& page) -> core::Result<void> {
+    return Change(id, audit, [&](store::Object& page) -> core::Result<void> {
         if (State(page) != "triggered") {
             return Fail(
                 ErrorCode::kConflict,
@@ -402,9 +437,9 @@ Pager::Acknowledge(const std::string& id, const std::string& by, store::AuditEve
 }
 
 core::Result<store::Object>
-Pager::Resolve(const std::string& id, const std::string& by, store::AuditEvent audit) {
+Pager::Resolve(const std::string& id, const std::string& by, const store::AuditEvent& audit) {
     std::string now = core::FormatRfc3339(clock_.Now());
-    return Change(id, std::move(audit), [&](store::Object& page) -> core::Result<void> {
+    return Change(id, audit, [&](store::Object& page) -> core::Result<void> {
         if (State(page) == "resolved") {
             return Fail(ErrorCode::kConflict, fmt::format("page {} is already resolved", id));
         }
@@ -421,10 +456,10 @@ core::Result<store::Object> Pager::Reassign(
     const std::string& id,
     const std::string& user,
     const std::string& by,
-    store::AuditEvent audit
+    const store::AuditEvent& audit
 ) {
     std::string now = core::FormatRfc3339(clock_.Now());
-    return Change(id, std::move(audit), [&](store::Object& page) -> core::Result<void> {
+    return Change(id, audit, [&](store::Object& page) -> core::Result<void> {
         if (State(page) == "resolved") {
             return Fail(
                 ErrorCode::kConflict,

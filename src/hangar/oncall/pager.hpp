@@ -53,14 +53,23 @@ public:
     ResolveKey(const std::string& tenant, const std::string& dedup_key, const std::string& why);
     // API actions; `by` is who did it; each write carries the caller's audit event.
     core::Result<store::Object>
-    Acknowledge(const std::string& id, const std::string& by, store::AuditEvent audit);
+    Acknowledge(const std::string& id, const std::string& by, const store::AuditEvent& audit);
     core::Result<store::Object>
-    Resolve(const std::string& id, const std::string& by, store::AuditEvent audit);
+    Resolve(const std::string& id, const std::string& by, const store::AuditEvent& audit);
+    // Acknowledges the triggered pages that carry the alert `fingerprint` and nothing but
+    // `tenant`'s alerts: a page that groups other tenants' alerts too (an operator's policy
+    // grouping by alertname) is acknowledged by its own responders, not by one tenant's intake.
+    void AcknowledgeTenantPagesCarrying(
+        const std::string& tenant,
+        const std::string& fingerprint,
+        const std::string& by,
+        const store::AuditEvent& audit
+    );
     core::Result<store::Object> Reassign(
         const std::string& id,
         const std::string& user,
         const std::string& by,
-        store::AuditEvent audit
+        const store::AuditEvent& audit
     );
     // Escalates the pages whose step timed out. Called about once a second.
     void Tick();
@@ -83,7 +92,7 @@ private:
     std::optional<boost::json::object> Policy(const std::string& tenant, const std::string& name);
     core::Result<store::Object> Change(
         const std::string& id,
-        store::AuditEvent audit,
+        const store::AuditEvent& audit,
         const std::function<core::Result<void>(store::Object&)>& fn
     );
     void Close(const std::string& tenant, const std::string& key, const std::string& id);
