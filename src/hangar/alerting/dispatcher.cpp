@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "hangar/alerting/grouping.hpp"
 #include "hangar/alerting/remediator.hpp"
 #include "hangar/core/json.hpp"
 #include "hangar/core/log.hpp"
@@ -26,23 +27,6 @@ struct Dispatcher::Route {
 };
 
 namespace {
-
-struct Silence {
-    std::string id, name, comment;
-    std::vector<metrics::Matcher> matchers;
-    core::TimePoint start, end;
-};
-
-struct Inhibit {
-    std::vector<metrics::Matcher> source, target;
-    std::vector<std::string> equal;
-};
-
-struct Maintenance {
-    std::string name, reason;
-    std::vector<metrics::Matcher> matchers;  // empty: the whole tenant
-    core::TimePoint start, end;
-};
 
 struct TenantConfig {
     std::optional<Dispatcher::Route> root;
@@ -133,21 +117,12 @@ void MatchRoute(
     }
 }
 
-std::string EqualTuple(const metrics::Labels& l, const std::vector<std::string>& equal) {
-    std::string t;
-    for (const auto& name : equal) {
-        t += metrics::Get(l, name);
-        t += '\xff';
-    }
-    return t;
-}
-
 const Inhibit& BuiltinInhibit() {
-    static const Inhibit rule{
+    static const Inhibit kRule{
         *ParseMatchers({"alertname=\"InstanceDown\""}),
         *ParseMatchers({"alertname!=\"InstanceDown\""}),
         {"tenant", "instance"}};
-    return rule;
+    return kRule;
 }
 
 std::string Summary(const Alert& a) {
@@ -397,10 +372,10 @@ void Dispatcher::Tick() {
             MatchersAt(s.spec, "matchers"),
             start.value_or(core::ParseRfc3339(s.created_at).value_or(now)),
             end.value_or(now)};
-        if (now >= sil.start && now < sil.end) {
+        std::string state = now < sil.start ? "pending" : now < sil.end ? "active" : "expired";
+        if (state == "active") {
             cfg.tenants[s.tenant].silences.push_back(std::move(sil));
         }
-        std::string state = now < sil.start ? "pending" : now < sil.end ? "active" : "expired";
         if (core::StrAt(s.status, "state") != state) {
             std::string t = core::FormatRfc3339(now);
             (void)store_.Update(
@@ -436,7 +411,8 @@ void Dispatcher::Tick() {
     for (auto& [key, g] : groups_) {
         g.members.clear();
     }
-    // Inhibition sources per routing tenant and rule: tuples of `equal` label values.
+    // The inhibition rules each routing tenant applies (the built-in one first), and the
+    // firing alerts that are their sources.
     auto routing_tenants = [&](const Alert& a) {
         std::vector<std::string> out{a.tenant};
         if (!cfg.operator_id.empty() && cfg.operator_id != a.tenant) {
@@ -444,42 +420,27 @@ void Dispatcher::Tick() {
         }
         return out;
     };
-    std::map<std::pair<std::string, const Inhibit*>, std::map<std::string, int>> sources;
-    for (const auto& [key, e] : alerts_) {
-        if (e.alert.resolved()) {
-            continue;
+    auto rules_of = [&](const std::string& tenant) {
+        std::vector<const Inhibit*> rules{&BuiltinInhibit()};
+        for (const auto& rule : cfg.tenants[tenant].inhibit) {
+            rules.push_back(&rule);
         }
-        for (const auto& r : routing_tenants(e.alert)) {
-            auto add = [&](const Inhibit& rule) {
-                if (Matches(e.alert.labels, rule.source)) {
-                    ++sources[{r, &rule}][EqualTuple(e.alert.labels, rule.equal)];
-                }
-            };
-            add(BuiltinInhibit());
-            for (const auto& rule : cfg.tenants[r].inhibit) {
-                add(rule);
+        return rules;
+    };
+    std::map<std::string, Inhibition> inhibition;
+    for (const auto& [key, e] : alerts_) {
+        if (!e.alert.resolved()) {
+            for (const auto& r : routing_tenants(e.alert)) {
+                inhibition[r].AddFiring(rules_of(r), e.alert.labels);
             }
         }
     }
-    auto inhibited = [&](const std::string& r, const Alert& a) -> bool {
-        auto check = [&](const Inhibit& rule) {
-            if (!Matches(a.labels, rule.target)) {
-                return false;
-            }
-            auto s = sources.find({r, &rule});
-            if (s == sources.end()) {
-                return false;
-            }
-            auto t = s->second.find(EqualTuple(a.labels, rule.equal));
-            // An alert that is itself a source is inhibited only by another one.
-            return t != s->second.end() &&
-                   t->second > (Matches(a.labels, rule.source) && !a.resolved() ? 1 : 0);
-        };
-        if (check(BuiltinInhibit())) {
-            return true;
-        }
-        const auto& rules = cfg.tenants[r].inhibit;
-        return std::any_of(rules.begin(), rules.end(), check);
+    auto inhibited = [&](const std::string& r, const Alert& a) {
+        const Inhibition& in = inhibition[r];
+        auto rules = rules_of(r);
+        return std::any_of(rules.begin(), rules.end(), [&](const Inhibit* rule) {
+            return in.Inhibits(*rule, a.labels, !a.resolved());
+        });
     };
     for (auto& [key, e] : alerts_) {
         const Alert& a = e.alert;
@@ -497,24 +458,9 @@ void Dispatcher::Tick() {
         }
         for (const auto& r : routing_tenants(a)) {
             TenantConfig& tc = cfg.tenants[r];
-            std::string why;
-            for (const auto& m : cfg.tenants[a.tenant].maintenance) {
-                if (Matches(a.labels, m.matchers)) {
-                    why = fmt::format("maintenance window {} ({})", m.name, m.reason);
-                    break;
-                }
-            }
-            if (why.empty()) {
-                for (const auto& s : tc.silences) {
-                    if (Matches(a.labels, s.matchers)) {
-                        why = fmt::format("silence {} ({})", s.name, s.comment);
-                        break;
-                    }
-                }
-            }
-            if (why.empty() && inhibited(r, a)) {
-                why = "inhibited";
-            }
+            std::string why = MuteReason(
+                a.labels, cfg.tenants[a.tenant].maintenance, tc.silences, inhibited(r, a)
+            );
             if (r == a.tenant) {
                 own_suppression = why;
             }
@@ -524,18 +470,8 @@ void Dispatcher::Tick() {
             std::vector<const Route*> routes;
             MatchRoute(*tc.root, a.labels, true, routes);
             for (const Route* route : routes) {
-                std::string gkey = r + "|" + route->path + "|";
-                if (route->group_all) {
-                    gkey += metrics::FormatLabels(a.labels);
-                } else {
-                    for (const auto& name : route->group_by) {
-                        gkey += fmt::format(
-                            "{}=\"{}\",",
-                            name,
-                            metrics::EscapeLabelValue(metrics::Get(a.labels, name))
-                        );
-                    }
-                }
+                std::string gkey =
+                    GroupKey(r, route->path, route->group_by, route->group_all, a.labels);
                 auto [git, created] = groups_.try_emplace(gkey);
                 Group& g = git->second;
                 if (created) {
@@ -585,14 +521,19 @@ void Dispatcher::Tick() {
                 firing += e.alert.tenant + "/" + e.fp + ",";
             }
         }
-        bool due = false, repeat = false;
-        if (!g.flushed) {
-            due = !firing.empty() && now - g.created >= g.wait;
-        } else if (firing != g.last_firing) {
-            due = now - g.last_flush >= g.interval;
-        } else if (!firing.empty() && now - g.last_notify >= g.repeat) {
-            due = repeat = true;
-        }
+        auto [due, repeat] = DecideFlush(
+            GroupClock{
+                g.wait,
+                g.interval,
+                g.repeat,
+                g.created,
+                g.last_flush,
+                g.last_notify,
+                g.flushed,
+                g.last_firing},
+            firing,
+            now
+        );
         if (due) {
             Flush(g, members, repeat, now);
         }

@@ -4,6 +4,7 @@
 
 #include "hangar/core/json.hpp"
 #include "hangar/core/log.hpp"
+#include "hangar/fleet/instance_state.hpp"
 
 namespace hangar::fleet {
 
@@ -173,21 +174,11 @@ std::optional<std::chrono::milliseconds> InstanceController::ProbeIfDue(
     {
         std::lock_guard lock(probe_mu_);
         ProbeState& st = probes_[obj.id];
-        before = st.healthy;
-        if (result->healthy) {
-            ++st.ok;
-            st.failed = 0;
-            if (st.ok >= setting("success_threshold", 1)) {
-                st.healthy = true;
-            }
-        } else {
-            ++st.failed;
-            st.ok = 0;
-            if (st.failed >= setting("failure_threshold", 3)) {
-                st.healthy = false;
-            }
-        }
-        after = st.healthy;
+        before = st.health.healthy();
+        st.health.Record(
+            result->healthy, setting("success_threshold", 1), setting("failure_threshold", 3)
+        );
+        after = st.health.healthy();
     }
     if (after) {
         SetCondition(
@@ -256,7 +247,7 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
         Desired want = DesiredFor(*obj, &backup);
         json::object status = obj->status;
         std::string phase = core::StrAt(status, "phase");
-        bool ever_ran = !phase.empty() && phase != "Pending";
+        bool ever_ran = ParseInstancePhase(phase) != InstancePhase::kPending;
         if (!backup.empty() && ever_ran && !status.contains("backup")) {
             auto where = provisioner_.Backup(want, backup);
             if (!where) {
@@ -272,7 +263,7 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
                 SetCondition(status, "BackedUp", true, "BackedUp", *where, now);
                 status["backup"] = json::object{{"location", *where}, {"time", now}};
             }
-            status["phase"] = "Deleting";
+            status["phase"] = PhaseName(InstancePhase::kDeleting);
             auto w = store_.Update(
                 id,
                 obj->revision,
@@ -323,34 +314,14 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
     auto seen = provisioner_.Ensure(want);
     json::object status = obj->status;
     std::string before_phase = core::StrAt(status, "phase");
-    std::string phase;
+    PhaseDecision decided = DecidePhase(seen);
+    std::string phase(PhaseName(decided.phase));
     std::optional<std::chrono::milliseconds> again;
-    if (!seen) {
-        phase = "Failed";
-        SetCondition(status, "Ready", false, "ProvisionerError", seen.error().message, now);
-    } else {
-        switch (seen->state) {
-            case Observed::State::kRunning:
-                phase = "Running";
-                SetCondition(status, "Ready", true, "Running", "", now);
-                break;
-            case Observed::State::kStopped:
-                phase = "Suspended";
-                SetCondition(status, "Ready", false, "Suspended", "suspended by its spec", now);
-                break;
-            case Observed::State::kStarting:
-            case Observed::State::kAbsent:
-                phase = "Provisioning";
-                SetCondition(
-                    status, "Ready", false, "Starting", "the provisioner is starting it", now
-                );
-                again = kPoll;
-                break;
-            case Observed::State::kFailed:
-                phase = "Failed";
-                SetCondition(status, "Ready", false, "Exited", seen->message, now);
-                break;
-        }
+    SetCondition(status, "Ready", decided.ready, decided.reason, decided.message, now);
+    if (decided.poll) {
+        again = kPoll;
+    }
+    if (seen) {
         if (seen->retry_after.count() > 0) {
             again = seen->retry_after;
         }
@@ -389,7 +360,7 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
         status["restarts"] = seen->restarts;
         status["provisioner"] = std::string(provisioner_.Name());
     }
-    if (phase == "Running" && seen) {
+    if (decided.phase == InstancePhase::kRunning && seen) {
         if (auto next = ProbeIfDue(*obj, want, *seen, status, now)) {
             again = again ? std::min(*again, *next) : *next;
         }
@@ -406,7 +377,8 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
     status["phase"] = phase;
     status["observed_generation"] = obj->generation;
     Tally(id, phase);
-    if (!again && (phase == "Failed" || phase == "Provisioning")) {
+    if (!again && (decided.phase == InstancePhase::kFailed ||
+                   decided.phase == InstancePhase::kProvisioning)) {
         again = std::chrono::seconds(1);  // never leave an unsettled instance to the resync
     }
     if (status == obj->status) {

@@ -12,6 +12,7 @@
 
 #include "hangar/core/clock.hpp"
 #include "hangar/core/metrics.hpp"
+#include "hangar/fleet/instance_state.hpp"
 #include "hangar/fleet/provisioner.hpp"
 #include "hangar/reconcile/controller.hpp"
 #include "hangar/store/store.hpp"
@@ -75,8 +76,7 @@ private:
 
     struct ProbeState {
         std::chrono::steady_clock::time_point next{};
-        int ok = 0, failed = 0;  // consecutive
-        std::optional<bool> healthy;
+        HealthTracker health;
     };
     std::function<void(const ProbeReport&)> probe_sink_;
     Hooks hooks_;
