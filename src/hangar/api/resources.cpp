@@ -12,6 +12,7 @@
 #include "hangar/core/ids.hpp"
 #include "hangar/core/json.hpp"
 #include "hangar/core/validate.hpp"
+#include "hangar/fleet/instance_logs.hpp"
 #include "hangar/store/selector.hpp"
 
 namespace hangar::api {
@@ -686,50 +687,16 @@ void AddInstanceLogRoute(http::Router& router, Deps& deps, const registry::Regis
                 if (!offset) {
                     return Fail(offset.error());
                 }
-                std::string path =
-                    deps.provisioner != nullptr ? deps.provisioner->LogPath(id, stream) : "";
-                std::string text;
-                int64_t size = 0;
-                if (!path.empty()) {
-                    std::ifstream f(path, std::ios::binary | std::ios::ate);
-                    if (f) {
-                        size = static_cast<int64_t>(f.tellg());
-                        constexpr int64_t kMax = 1 << 20;
-                        int64_t from = 0;
-                        if (*offset) {
-                            from =
-                                **offset <= size ? **offset : 0;  // the log was rotated: start over
-                        } else {
-                            from = std::max<int64_t>(0, size - kMax);
-                        }
-                        from = std::max(from, size - kMax);
-                        f.seekg(from);
-                        text.resize(static_cast<size_t>(size - from));
-                        f.read(text.data(), static_cast<std::streamsize>(text.size()));
-                        if (!*offset) {
-                            // The last `tail` lines.
-                            size_t lines = static_cast<size_t>(tail->value_or(100));
-                            size_t pos = text.size();
-                            if (!text.empty() && text.back() == '\n') {
-                                --pos;
-                            }
-                            while (lines > 0 && pos > 0) {
-                                pos = text.rfind('\n', pos - 1);
-                                if (pos == std::string::npos) {
-                                    pos = 0;
-                                    break;
-                                }
-                                --lines;
-                            }
-                            text = text.substr(pos == 0 ? 0 : pos + 1);
-                        }
-                    }
-                }
+                fleet::LogChunk log = fleet::ReadInstanceLog(
+                    deps.provisioner != nullptr ? deps.provisioner->LogPath(id, stream) : "",
+                    *offset,
+                    tail->value_or(100)
+                );
                 http::Response r{
                     200,
                     "text/plain; charset=utf-8",
-                    {{"x-log-offset", std::to_string(size)}},
-                    std::move(text),
+                    {{"x-log-offset", std::to_string(log.size)}},
+                    std::move(log.text),
                     {}};
                 return r;
             }
