@@ -158,6 +158,68 @@ TEST_F(ProcessTest, TeardownRunsTheBackupCommandFirstAndTheBackupOutlivesTheInst
     EXPECT_EQ(copies, 1) << "backed up once, before the teardown";
 }
 
+// A backup that fails is retried with back-off, not in a loop: the failure is recorded once (a
+// status rewrite per attempt came back through the change feed and bypassed the back-off,
+// thousands of attempts a minute), failed attempts leave no folder, and once the backup can
+// succeed the teardown finishes with exactly one backup.
+TEST_F(ProcessTest, AFailingBackupIsRetriedWithBackOffUntilItWorks) {
+    auto admin = s_->Admin();
+    auto p = admin.Do(
+        "POST",
+        "/v1/products",
+        R"({"metadata":{"name":"flaky"},"spec":{"versions":[{"version":"1",)"
+        R"("run":{"process":{"command":["hangar-workspace","--port","{port}"]}},"health":{"http":{"path":"/healthz"}},)"
+        R"("backup_command":["sh","-c","echo attempt >> {data_dir}/../attempts; test -f {data_dir}/ok && cp -a {data_dir}/. {backup_dir}/"]}]}})"
+    );
+    ASSERT_EQ(p.status, 201) << p.body;
+    std::string id = Create("f1", "flaky");
+    auto running = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) {
+        return Phase(v) == "Running";
+    });
+    ASSERT_EQ(Phase(running), "Running") << json::serialize(running);
+    std::string dir = s_->process().data_dir() + "/instances/" + id;
+
+    EXPECT_EQ(admin.Do("DELETE", "/v1/instances/" + id).status, 202);
+    auto failed = WaitFor(admin, "/v1/instances/" + id, [](const json::value& v) {
+        return json::serialize(v).find("BackupFailed") != std::string::npos;
+    });
+    ASSERT_NE(json::serialize(failed).find("BackupFailed"), std::string::npos)
+        << json::serialize(failed);
+    // Three seconds of back-off (100 ms, doubling) hold a handful of attempts; the loop held
+    // hundreds.
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    std::ifstream attempts_file(dir + "/attempts");
+    std::string line;
+    int attempts = 0;
+    while (std::getline(attempts_file, line)) {
+        ++attempts;
+    }
+    EXPECT_GE(attempts, 1);
+    EXPECT_LE(attempts, 12) << "retried in a loop instead of backing off";
+    auto now = admin.Do("GET", "/v1/instances/" + id).Json();
+    size_t events = 0;
+    for (size_t at = json::serialize(now).find("\"BackupFailed\""); at != std::string::npos;
+         at = json::serialize(now).find("\"BackupFailed\"", at + 1)) {
+        ++events;
+    }
+    EXPECT_LE(events, 2u) << "the failure is recorded once (an event and a condition)";
+
+    std::ofstream(dir + "/data/ok") << "go\n";
+    // The next attempt comes within the back-off (at most a minute); WaitFor allows 30 s, so
+    // wait in two rounds.
+    for (int round = 0; round < 3; ++round) {
+        WaitFor(admin, "/v1/instances/" + id, [](const json::value&) { return false; });
+    }
+    EXPECT_EQ(admin.Do("GET", "/v1/instances/" + id).status, 404);
+    std::string backups = s_->process().data_dir() + "/backups/" + id;
+    int copies = 0;
+    for (const auto& b : std::filesystem::directory_iterator(backups)) {
+        EXPECT_TRUE(std::filesystem::exists(b.path() / "ok")) << b.path();
+        ++copies;
+    }
+    EXPECT_EQ(copies, 1) << "failed attempts leave no folder";
+}
+
 TEST_F(ProcessTest, AnExecHealthCheckReallyRunsItsCommand) {
     auto admin = s_->Admin();
     auto p = admin.Do(

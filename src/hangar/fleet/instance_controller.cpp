@@ -250,6 +250,22 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
         bool ever_ran = ParseInstancePhase(phase) != InstancePhase::kPending;
         if (!backup.empty() && ever_ran && !status.contains("backup")) {
             auto where = provisioner_.Backup(want, backup);
+            // A failure is recorded once: rewriting the status on every retry would come back
+            // through the change feed as a change and bypass the back-off (a retry storm that
+            // left thousands of backup folders behind).
+            bool failed_before = false;
+            if (const json::value* conds = status.if_contains("conditions");
+                conds != nullptr && conds->is_array()) {
+                for (const auto& c : conds->as_array()) {
+                    failed_before =
+                        failed_before ||
+                        (c.is_object() && core::StrAt(c.as_object(), "type") == "BackedUp" &&
+                         core::StrAt(c.as_object(), "status") == "False");
+                }
+            }
+            if (!where && failed_before) {
+                return Fail(where.error());  // retried with back-off
+            }
             if (!where) {
                 AddEvent(status, now, "BackupFailed", where.error().message);
                 SetCondition(status, "BackedUp", false, "BackupFailed", where.error().message, now);

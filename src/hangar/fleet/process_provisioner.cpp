@@ -848,6 +848,9 @@ ProcessProvisioner::Backup(const Desired& want, const std::vector<std::string>& 
     env.push_back("BACKUP_DIR=" + backup_dir);
     auto code =
         RunToCompletion(args, env, dir + "/data", dir + "/logs/backup.log", opts_.backup_timeout);
+    if (!code || *code != 0) {
+        fs::remove_all(backup_dir, ec);  // a failed attempt is no backup: nothing to keep
+    }
     if (!code) {
         return Fail(code.error());
     }

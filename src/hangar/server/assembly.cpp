@@ -151,14 +151,22 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
     if (auto ok = PrepareDataDir(cfg.data_dir); !ok) {
         return Fail(ok.error());
     }
+    // Absolute: instances run in folders of their own, and their backup commands are handed
+    // paths under it (`--data-dir demo-data` once made every backup fail from inside them).
+    std::error_code ec;
+    a.cfg.data_dir = fs::absolute(cfg.data_dir, ec).lexically_normal().string();
+    if (ec) {
+        a.cfg.data_dir = cfg.data_dir;
+    }
     a.public_url = cfg.public_url.empty() ? "http://" + cfg.listen : cfg.public_url;
     while (a.public_url.ends_with('/')) {
         a.public_url.pop_back();
     }
 
     // The store, its tokens and its watchers.
-    std::string url =
-        cfg.store.empty() ? "sqlite:" + (fs::path(cfg.data_dir) / "hangar.db").string() : cfg.store;
+    std::string url = cfg.store.empty()
+                          ? "sqlite:" + (fs::path(a.cfg.data_dir) / "hangar.db").string()
+                          : cfg.store;
     store::StoreOptions stopts;
     stopts.changelog_keep = cfg.changelog_keep;
     stopts.compact_every = std::clamp<int64_t>(cfg.changelog_keep / 10, 1, 1024);
@@ -179,7 +187,7 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
         store_seconds.Observe({std::string(op)}, s);
     });
     a.tokens = std::make_unique<auth::TokenService>(store, a.clock);
-    std::string admin_path = (fs::path(cfg.data_dir) / "admin-token").string();
+    std::string admin_path = (fs::path(a.cfg.data_dir) / "admin-token").string();
     const char* bootstrap = std::getenv("HANGAR_BOOTSTRAP_TOKEN");  // NOLINT(concurrency-mt-unsafe)
     auto boot = a.tokens->Bootstrap(bootstrap != nullptr ? bootstrap : "", admin_path);
     if (!boot) {
@@ -191,7 +199,7 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
 
     // The workspace cloud's master key: the edge's kinds seal credentials with it.
     std::string key_path = cfg.master_key_file.empty()
-                               ? (fs::path(cfg.data_dir) / "master-key").string()
+                               ? (fs::path(a.cfg.data_dir) / "master-key").string()
                                : cfg.master_key_file;
     if (cfg.master_key_file.empty()) {
         core::LogWarn(
@@ -217,7 +225,7 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
     edge::RegisterKinds(a.kinds, *a.keys);
 
     // The fleet's controllers.
-    a.provisioner = MakeProvisioner(cfg);
+    a.provisioner = MakeProvisioner(a.cfg);
     auto& oom_kills = a.metrics.Counter(
         "hangar_instance_oom_kills_total",
         "Instances killed at their memory limit.",
@@ -255,7 +263,7 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
 
     // The metrics store.
     metrics::TsdbOptions mopts;
-    mopts.dir = (fs::path(cfg.data_dir) / "metrics").string();
+    mopts.dir = (fs::path(a.cfg.data_dir) / "metrics").string();
     mopts.retention_ms = cfg.metrics_retention.count();
     mopts.rollup_retention_ms = cfg.metrics_rollup_retention.count();
     mopts.max_series_per_tenant = cfg.metrics_max_series;
