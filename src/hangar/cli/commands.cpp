@@ -173,6 +173,26 @@ KindRef ResolveKind(Client& client, const std::string& k) {
     ));
 }
 
+// The table of a kind whose object a command has already written (a created tenant, an
+// acknowledged page): the server's columns, or ID and NAME when the server cannot say (an older
+// server without GET /v1/kinds), so that the command still reports what it did.
+std::vector<Column> ColumnsAfterWrite(Client& client, std::string_view plural) {
+    auto v = client.Call("GET", "/v1/kinds");
+    if (v && v->is_object()) {
+        if (const json::value* items = v->as_object().if_contains("items");
+            items != nullptr && items->is_array()) {
+            for (const auto& k : items->as_array()) {
+                const json::value* name =
+                    k.is_object() ? k.as_object().if_contains("plural") : nullptr;
+                if (name != nullptr && name->is_string() && name->as_string() == plural) {
+                    return RefOf(k.as_object()).cols;
+                }
+            }
+        }
+    }
+    return {{"ID", "metadata.id"}, {"NAME", "metadata.name"}};
+}
+
 std::string Query(const std::vector<std::pair<std::string, std::string>>& params) {
     std::string q;
     for (const auto& [k, v] : params) {
@@ -248,7 +268,7 @@ void AddTenant(CLI::App& app, Globals& g) {
         Print(
             cfg,
             CallOrExit(client, "POST", "/v1/tenants", json::serialize(body)),
-            ResolveKind(client, "tenants").cols
+            ColumnsAfterWrite(client, "tenants")
         );
     });
 
@@ -261,7 +281,7 @@ void AddTenant(CLI::App& app, Globals& g) {
         Print(
             cfg,
             ListAll(client, "/v1/tenants", Query({{"selector", *selector}})),
-            ResolveKind(client, "tenants").cols
+            ColumnsAfterWrite(client, "tenants")
         );
     });
 }
@@ -831,7 +851,7 @@ void AddPage(CLI::App& app, Globals& g) {
                 "/v1/pages/" + UrlEncode(o->id) + ":" + (name == "ack" ? "acknowledge" : name);
             std::string body =
                 name == "reassign" ? json::serialize(json::object{{"user", o->to}}) : "";
-            Print(cfg, CallOrExit(client, "POST", path, body), ResolveKind(client, "pages").cols);
+            Print(cfg, CallOrExit(client, "POST", path, body), ColumnsAfterWrite(client, "pages"));
         });
     }
 }
@@ -876,7 +896,7 @@ void AddWorkspace(CLI::App& app, Globals& g) {
                 json::serialize(body)
             );
             if (v == "approve") {
-                Print(cfg, r, ResolveKind(client, "workspaces").cols);
+                Print(cfg, r, ColumnsAfterWrite(client, "workspaces"));
             } else {
                 Print(cfg, r, {{"USER CODE", "user_code"}, {"STATE", "state"}});
             }
