@@ -162,6 +162,8 @@ async function main() {
   await until('the Ready condition', async () => /Ready\s*True/.test(await page.getByTestId('conditions').textContent()));
   await until('the log tail', async () => (await page.getByTestId('log').textContent()) !== '(empty)', 20000);
   await until('a chart with samples', async () => (await page.locator('.chart canvas').count()) >= 1, 30000);
+  // The limit itself, not only how it is enforced (cgroup2, cgroup1, rlimit).
+  assert.match(await page.locator('main').textContent(), /Memory limit\s*\d+ MiB/);
   await shot('instance', page, true);
 
   step('restart it and watch the phase change live');
@@ -270,6 +272,9 @@ async function main() {
   await vpage.getByRole('button', { name: 'Sign in' }).click();
   await until('the viewer fleet', async () => (await vpage.getByTestId('instance-count').textContent()) === '2');
   assert.match(await vpage.getByTestId('whoami').textContent(), /viewer.*read-only/);
+  // The tenant by its name, not its id.
+  await until('the tenant name in the header', async () => /Acme Corporation/.test(await vpage.getByTestId('whoami').textContent()));
+  assert.doesNotMatch(await vpage.getByTestId('whoami').textContent(), /ten_/);
   await vpage.goto(`${base}/#/instances/${chat.metadata.id}`);
   await vpage.getByTestId('phase').waitFor();
   await vpage.getByTestId('events').waitFor();
