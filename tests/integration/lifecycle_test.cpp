@@ -73,6 +73,40 @@ TEST(Lifecycle, YamlConfigIsReadAndFlagsOverrideIt) {
         << err;
 }
 
+// The settings table's precedence: default < the --config file < HANGAR_* variables < flags.
+TEST(Lifecycle, VariablesOverrideTheFileAndFlagsOverrideVariables) {
+    TempDir dir;
+    std::string cfg = dir.path() + "/hangar.yaml";
+    std::ofstream(cfg) << "body_limit: 100000\n";
+    std::string big =
+        R"({"metadata":{"name":"x"},"spec":{"display_name":")" + std::string(3000, 'x') + "\"}}";
+    {
+        LiveServer s({"--config", cfg}, {{"HANGAR_BODY_LIMIT", "2048"}});
+        ASSERT_TRUE(s.Start()) << s.process().Log();
+        EXPECT_EQ(s.Admin().Do("POST", "/v1/tenants", big).status, 413)
+            << "the variable wins over the file";
+    }
+    {
+        LiveServer s({"--config", cfg, "--body-limit", "100000"}, {{"HANGAR_BODY_LIMIT", "2048"}});
+        ASSERT_TRUE(s.Start()) << s.process().Log();
+        auto r = s.Admin().Do("POST", "/v1/tenants", big);
+        EXPECT_EQ(r.status, 400) << "the flag wins over the variable: the body is read, and "
+                                    "display_name is too long: "
+                                 << r.body;
+    }
+    // A bad value from a variable is named by its flag, like a bad flag.
+    std::string out, err;
+    int code = RunCli(
+        {"serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path() + "/d"},
+        out,
+        err,
+        {{"HANGAR_WORKERS", "0"}}
+    );
+    EXPECT_EQ(code, 2);
+    EXPECT_NE(err.find("--workers \"0\": use a whole number from 1 to 1024"), std::string::npos)
+        << err;
+}
+
 TEST(Lifecycle, EachTenantHasItsOwnRateLimit) {
     LiveServer s({"--tenant-rate", "5"});  // bursts of 10, then 5 a second
     ASSERT_TRUE(s.Start()) << s.process().Log();
