@@ -123,15 +123,31 @@ struct KindRef {
     std::vector<Column> cols;
 };
 
-// The server's kinds (GET /v1/kinds), read once per command.
-const json::array& ServerKinds(Client& client) {
+// The server's kinds (GET /v1/kinds), read once per command; nullptr when the server cannot say
+// (an older server without the route).
+const json::array* TryServerKinds(Client& client) {
     static std::optional<json::array> kinds;
-    if (!kinds) {
-        json::value v = CallOrExit(client, "GET", "/v1/kinds");
-        const json::value* items = v.is_object() ? v.as_object().if_contains("items") : nullptr;
-        kinds = items != nullptr && items->is_array() ? items->as_array() : json::array();
+    static bool asked = false;
+    if (!asked) {
+        asked = true;
+        auto v = client.Call("GET", "/v1/kinds");
+        const json::value* items =
+            v && v->is_object() ? v->as_object().if_contains("items") : nullptr;
+        if (items != nullptr && items->is_array()) {
+            kinds = items->as_array();
+        }
     }
-    return *kinds;
+    return kinds ? &*kinds : nullptr;
+}
+
+// The same, for commands that cannot go on without them: a server that cannot say is an error.
+const json::array& ServerKinds(Client& client) {
+    if (const json::array* kinds = TryServerKinds(client)) {
+        return *kinds;
+    }
+    CallOrExit(client, "GET", "/v1/kinds");  // exits with the server's error
+    static const json::array kNone;
+    return kNone;
 }
 
 KindRef RefOf(const json::object& kind) {
@@ -177,16 +193,11 @@ KindRef ResolveKind(Client& client, const std::string& k) {
 // acknowledged page): the server's columns, or ID and NAME when the server cannot say (an older
 // server without GET /v1/kinds), so that the command still reports what it did.
 std::vector<Column> ColumnsAfterWrite(Client& client, std::string_view plural) {
-    auto v = client.Call("GET", "/v1/kinds");
-    if (v && v->is_object()) {
-        if (const json::value* items = v->as_object().if_contains("items");
-            items != nullptr && items->is_array()) {
-            for (const auto& k : items->as_array()) {
-                const json::value* name =
-                    k.is_object() ? k.as_object().if_contains("plural") : nullptr;
-                if (name != nullptr && name->is_string() && name->as_string() == plural) {
-                    return RefOf(k.as_object()).cols;
-                }
+    if (const json::array* kinds = TryServerKinds(client)) {
+        for (const auto& k : *kinds) {
+            const json::value* name = k.is_object() ? k.as_object().if_contains("plural") : nullptr;
+            if (name != nullptr && name->is_string() && name->as_string() == plural) {
+                return RefOf(k.as_object()).cols;
             }
         }
     }

@@ -253,16 +253,7 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
             // A failure is recorded once: rewriting the status on every retry would come back
             // through the change feed as a change and bypass the back-off (a retry storm that
             // left thousands of backup folders behind).
-            bool failed_before = false;
-            if (const json::value* conds = status.if_contains("conditions");
-                conds != nullptr && conds->is_array()) {
-                for (const auto& c : conds->as_array()) {
-                    failed_before =
-                        failed_before ||
-                        (c.is_object() && core::StrAt(c.as_object(), "type") == "BackedUp" &&
-                         core::StrAt(c.as_object(), "status") == "False");
-                }
-            }
+            bool failed_before = ConditionStatus(status, "BackedUp") == "False";
             if (!where && failed_before) {
                 return Fail(where.error());  // retried with back-off
             }
@@ -355,21 +346,15 @@ core::Result<reconcile::Outcome> InstanceController::Reconcile(const std::string
         status["memory_limit"] = seen->limit_mode;   // how it is enforced
         status["memory_limit_mb"] = want.memory_mb;  // what the limit is
         status["last_exit"] = seen->message;
-        if (seen->crash_loop || status.contains("conditions")) {
-            bool had = false;
-            for (const auto& c : status["conditions"].as_array()) {
-                had = had || core::StrAt(c.as_object(), "type") == "CrashLoop";
-            }
-            if (seen->crash_loop || had) {
-                SetCondition(
-                    status,
-                    "CrashLoop",
-                    seen->crash_loop,
-                    seen->crash_loop ? "RestartingTooOften" : "Stable",
-                    seen->crash_loop ? seen->message : "",
-                    now
-                );
-            }
+        if (seen->crash_loop || ConditionStatus(status, "CrashLoop")) {
+            SetCondition(
+                status,
+                "CrashLoop",
+                seen->crash_loop,
+                seen->crash_loop ? "RestartingTooOften" : "Stable",
+                seen->crash_loop ? seen->message : "",
+                now
+            );
         }
         status["endpoint"] = seen->endpoint;
         status["version"] = seen->version;

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "hangar/core/json.hpp"
+
 namespace hangar::fleet {
 
 namespace {
@@ -33,6 +35,20 @@ InstancePhase ParseInstancePhase(std::string_view s) {
         }
     }
     return InstancePhase::kPending;
+}
+
+std::optional<std::string>
+ConditionStatus(const boost::json::object& status, std::string_view type) {
+    const boost::json::value* conds = status.if_contains("conditions");
+    if (conds == nullptr || !conds->is_array()) {
+        return std::nullopt;
+    }
+    for (const auto& c : conds->as_array()) {
+        if (c.is_object() && core::StrAt(c.as_object(), "type") == type) {
+            return core::StrAt(c.as_object(), "status");
+        }
+    }
+    return std::nullopt;
 }
 
 PhaseDecision DecidePhase(const core::Result<Observed>& seen) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/object.hpp>
+
 #include "hangar/core/error.hpp"
 #include "hangar/fleet/provisioner.hpp"
 
@@ -16,6 +18,11 @@ enum class InstancePhase { kPending, kProvisioning, kRunning, kSuspended, kFaile
 std::string_view PhaseName(InstancePhase p);
 // A status written by Hangar; "" or anything unknown reads as kPending.
 InstancePhase ParseInstancePhase(std::string_view s);
+
+// The status ("True" or "False") of the condition of `type` in an object's status, or nullopt
+// when it has none.
+std::optional<std::string>
+ConditionStatus(const boost::json::object& status, std::string_view type);
 
 // What an observation means for the instance's status.
 struct PhaseDecision {

@@ -74,6 +74,18 @@ TEST(InstanceState, PhaseNamesRoundTrip) {
     EXPECT_EQ(ParseInstancePhase(""), InstancePhase::kPending);
 }
 
+TEST(InstanceState, ConditionStatusReadsOneConditionByType) {
+    boost::json::object status{
+        {"conditions",
+         boost::json::array{
+             boost::json::object{{"type", "Ready"}, {"status", "True"}},
+             boost::json::object{{"type", "BackedUp"}, {"status", "False"}}}}};
+    EXPECT_EQ(ConditionStatus(status, "Ready"), "True");
+    EXPECT_EQ(ConditionStatus(status, "BackedUp"), "False");
+    EXPECT_EQ(ConditionStatus(status, "CrashLoop"), std::nullopt);
+    EXPECT_EQ(ConditionStatus(boost::json::object{}, "Ready"), std::nullopt);
+}
+
 // Healthy after 2 passes in a row, unhealthy after 3 failures in a row, unknown before either.
 TEST(InstanceState, HealthFollowsConsecutiveResultsAgainstTheThresholds) {
     HealthTracker h;

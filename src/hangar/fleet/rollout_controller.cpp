@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "hangar/core/json.hpp"
+#include "hangar/fleet/instance_state.hpp"
 #include "hangar/fleet/rollout.hpp"
 
 namespace hangar::fleet {
@@ -16,19 +17,6 @@ namespace {
 
 constexpr auto kTick = std::chrono::milliseconds(500);
 
-bool Ready(const json::object& status) {
-    const json::value* conds = status.if_contains("conditions");
-    if (conds == nullptr || !conds->is_array()) {
-        return false;
-    }
-    for (const auto& c : conds->as_array()) {
-        if (c.is_object() && core::StrAt(c.as_object(), "type") == "Ready") {
-            return core::StrAt(c.as_object(), "status") == "True";
-        }
-    }
-    return false;
-}
-
 // What the health gate needs to know of an instance.
 InstanceHealth HealthOf(const store::Object& inst, const std::string& target) {
     const json::object& st = inst.status;
@@ -36,7 +24,8 @@ InstanceHealth HealthOf(const store::Object& inst, const std::string& target) {
     h.on_target = core::StrAt(inst.spec, "version") == target &&
                   core::StrAt(st, "version") == target &&
                   core::IntAt(st, "observed_generation") == inst.generation;
-    h.running_and_ready = core::StrAt(st, "phase") == "Running" && Ready(st);
+    h.running_and_ready =
+        core::StrAt(st, "phase") == "Running" && ConditionStatus(st, "Ready") == "True";
     h.failed = core::StrAt(st, "phase") == "Failed";
     h.last_exit = core::StrAt(st, "last_exit");
     return h;
