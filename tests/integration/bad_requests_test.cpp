@@ -20,7 +20,9 @@ struct Case {
 class BadRequests : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        s_ = new LiveServer({"--header-timeout", "1s", "--body-limit", "65536"});
+        s_ = new LiveServer(
+            {"--header-timeout", "1s", "--request-timeout", "2s", "--body-limit", "65536"}
+        );
         ASSERT_TRUE(s_->Start()) << s_->process().Log();
         vars_["A"] = s_->Tenant("bad-a");
         vars_["B"] = s_->Tenant("bad-b");
@@ -557,6 +559,40 @@ TEST_F(BadRequests, SlowLorisHeadersTimeOut) {
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
         c.SendRaw("X-Slow-" + std::to_string(i) + ": 1\r\n");
     }
+    auto r = c.Read(std::chrono::seconds(5));
+    ASSERT_TRUE(r) << "the server should have answered 408 and closed";
+    EXPECT_EQ(r->status, 408);
+    EXPECT_EQ(r->ErrorCode(), "request_timeout");
+    EXPECT_TRUE(c.WaitClosed(std::chrono::seconds(5)));
+    ExpectAlive();
+}
+
+TEST_F(BadRequests, SlowBodiesTimeOut) {
+    // --request-timeout is 2 s here: a body that stops short of its Content-Length is cut off.
+    Connection c("127.0.0.1", s_->port());
+    c.SendRaw(
+        "POST /v1/tenants HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 100\r\n\r\n{\"metadata\":"
+    );
+    auto r = c.Read(std::chrono::seconds(6));
+    ASSERT_TRUE(r) << "the server should have answered 408 and closed";
+    EXPECT_EQ(r->status, 408);
+    EXPECT_EQ(r->ErrorCode(), "request_timeout");
+    EXPECT_NE(r->body.find("body took too long"), std::string::npos) << r->body;
+    EXPECT_TRUE(c.WaitClosed(std::chrono::seconds(5)));
+    ExpectAlive();
+}
+
+TEST_F(BadRequests, ASlowRequestAfterALongIdlePauseStillTimesOut) {
+    // The idle wait between requests (30 s) is longer than the header deadline (1 s): the
+    // second request's deadline is the shorter one, counted from its first byte.
+    Connection c("127.0.0.1", s_->port());
+    c.SendRaw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto first = c.Read();
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->status, 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    c.SendRaw("GET /healthz HTTP/1.1\r\nX-Slow: 1\r\n");
     auto r = c.Read(std::chrono::seconds(5));
     ASSERT_TRUE(r) << "the server should have answered 408 and closed";
     EXPECT_EQ(r->status, 408);

@@ -5,6 +5,7 @@
 #include "hangar/core/json.hpp"
 #include "hangar/core/log.hpp"
 #include "hangar/fleet/instance_state.hpp"
+#include "hangar/fleet/specs.hpp"
 
 namespace hangar::fleet {
 
@@ -92,51 +93,31 @@ void InstanceController::Tally(const std::string& id, const std::string& phase) 
 // What the spec asks of the provisioner: the product version's recipe, health check and
 // (in `backup`) its backup command, and the plan's size.
 Desired InstanceController::DesiredFor(const store::Object& obj, std::vector<std::string>* backup) {
-    const json::object& spec = obj.spec;
+    InstanceSpec spec = InstanceSpec::FromStored(obj.spec);
     Desired want;
     want.id = obj.id;
-    want.product = core::StrAt(spec, "product");
-    want.version = core::StrAt(spec, "version");
-    want.running = !core::BoolAt(spec, "suspended");
-    want.restart_nonce = core::IntAt(spec, "restart_nonce");
-    want.config = spec.contains("config") && spec.at("config").is_object()
-                      ? spec.at("config").as_object()
-                      : json::object();
-    if (auto plan = store_.FindByName("Plan", "", core::StrAt(spec, "plan"))) {
-        want.memory_mb = core::IntAt(plan->spec, "memory_mb");
-        want.cpu_millis = core::IntAt(plan->spec, "cpu_millis");
+    want.product = spec.product;
+    want.version = spec.version;
+    want.running = !spec.suspended;
+    want.restart_nonce = spec.restart_nonce.value_or(0);
+    want.config = spec.config.value_or(json::object());
+    if (auto plan = store_.FindByName("Plan", "", spec.plan)) {
+        PlanSpec p = PlanSpec::FromStored(plan->spec);
+        want.memory_mb = p.memory_mb;
+        want.cpu_millis = p.cpu_millis;
     }
-    auto product = store_.FindByName("Product", "", want.product);
-    if (const json::object* ws = product ? core::ObjectAt(product->spec, "workspace") : nullptr) {
-        want.workspace = *ws;
-    }
-    const json::value* vs = product ? product->spec.if_contains("versions") : nullptr;
-    if (vs == nullptr || !vs->is_array()) {
+    auto product_object = store_.FindByName("Product", "", want.product);
+    if (!product_object) {
         return want;
     }
-    for (const auto& v : vs->as_array()) {
-        if (!v.is_object() || core::StrAt(v.as_object(), "version") != want.version) {
-            continue;
-        }
-        const json::object& ver = v.as_object();
-        if (const json::value* h = ver.if_contains("health"); h != nullptr && h->is_object()) {
-            want.health = h->as_object();
-        }
-        want.metrics_path = core::StrAt(ver, "metrics_path");
-        const json::value* run = ver.if_contains("run");
-        if (run != nullptr && run->is_object()) {
-            if (const json::value* mine = run->as_object().if_contains(provisioner_.Name());
-                mine != nullptr && mine->is_object()) {
-                want.run = mine->as_object();
-            }
-        }
-        const json::value* cmd = ver.if_contains("backup_command");
-        if (backup != nullptr && cmd != nullptr && cmd->is_array()) {
-            for (const auto& a : cmd->as_array()) {
-                if (a.is_string()) {
-                    backup->emplace_back(a.as_string());
-                }
-            }
+    ProductSpec product = ProductSpec::FromStored(product_object->spec);
+    want.workspace = product.workspace;
+    if (const ProductVersion* v = product.Find(want.version)) {
+        want.health = v->health.value_or(json::object());
+        want.metrics_path = v->metrics_path;
+        want.run = v->RecipeFor(provisioner_.Name());
+        if (backup != nullptr && v->backup_command) {
+            *backup = *v->backup_command;
         }
     }
     return want;

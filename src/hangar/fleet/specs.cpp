@@ -439,90 +439,314 @@ core::Result<json::object> ValidateRolloutSpec(const json::object& spec) {
 
 namespace {
 
-// o[a] or o[a][b], as an integer (0 when absent).
-int64_t IntIn(const json::object& o, std::string_view a, std::string_view b = {}) {
-    const json::value* v = o.if_contains(a);
-    if (v != nullptr && !b.empty()) {
-        v = v->is_object() ? v->as_object().if_contains(b) : nullptr;
-    }
-    return v != nullptr && v->is_int64() ? v->as_int64() : 0;
+using core::BoolAt;
+using core::IntAt;
+using core::ObjectAt;
+using core::StrAt;
+
+double NumberAt(const json::object& o, std::string_view key) {
+    const json::value* v = o.if_contains(key);
+    return v != nullptr && v->is_number() ? v->to_number<double>() : 0;
 }
 
-using core::StrAt;
+const json::array* ArrayAt(const json::object& o, std::string_view key) {
+    const json::value* v = o.if_contains(key);
+    return v != nullptr && v->is_array() ? &v->as_array() : nullptr;
+}
+
+std::optional<json::object> OptionalObject(const json::object& o, std::string_view key) {
+    if (const json::object* v = ObjectAt(o, key)) {
+        return *v;
+    }
+    return std::nullopt;
+}
+
+// A strict parse: the validator names the field; what it stored is then read as stored.
+template <typename T>
+core::Result<T>
+ParseVia(core::Result<json::object> (*validate)(const json::object&), const json::object& spec) {
+    auto checked = validate(spec);
+    if (!checked) {
+        return Fail(checked.error());
+    }
+    return T::FromStored(*checked);
+}
 
 }  // namespace
 
-core::Result<void> AdmitInstance(store::Store& store, store::Object& candidate) {
-    json::object& spec = candidate.spec;
-    auto product = store.FindByName("Product", "", StrAt(spec, "product"));
-    if (!product) {
-        return Fail(FieldError(
-            "spec.product", fmt::format("there is no product \"{}\"", StrAt(spec, "product"))
-        ));
+core::Result<PlanSpec> PlanSpec::Parse(const json::object& spec) {
+    return ParseVia<PlanSpec>(ValidatePlanSpec, spec);
+}
+
+PlanSpec PlanSpec::FromStored(const json::object& spec) {
+    PlanSpec p;
+    p.memory_mb = IntAt(spec, "memory_mb");
+    p.cpu_millis = IntAt(spec, "cpu_millis");
+    p.display_name = StrAt(spec, "display_name");
+    if (const json::object* e = ObjectAt(spec, "entitlements")) {
+        p.entitlements = Entitlements{
+            .max_instances = IntAt(*e, "max_instances"),
+            .max_total_memory_mb = IntAt(*e, "max_total_memory_mb"),
+            .monthly_push_notifications = IntAt(*e, "monthly_push_notifications")};
     }
-    std::string version = StrAt(spec, "version");
-    if (version.empty()) {
-        version = StrAt(product->spec, "default_version");
-        spec["version"] = version;
+    if (const json::object* sla = ObjectAt(spec, "sla")) {
+        Sla s{.target_percent = NumberAt(*sla, "target_percent"), .credits = std::nullopt};
+        if (const json::array* credits = ArrayAt(*sla, "credits")) {
+            s.credits.emplace();
+            for (const auto& c : *credits) {
+                if (c.is_object()) {
+                    s.credits->push_back(SlaCredit{
+                        .below_percent = NumberAt(c.as_object(), "below_percent"),
+                        .credit_percent = NumberAt(c.as_object(), "credit_percent")});
+                }
+            }
+        }
+        p.sla = std::move(s);
     }
-    bool known = false;
-    if (const auto* vs = product->spec.if_contains("versions"); vs != nullptr && vs->is_array()) {
-        for (const auto& v : vs->as_array()) {
-            known = known || (v.is_object() && StrAt(v.as_object(), "version") == version);
+    return p;
+}
+
+json::object PlanSpec::ToJson() const {
+    json::object o{{"memory_mb", memory_mb}, {"cpu_millis", cpu_millis}};
+    if (!display_name.empty()) {
+        o["display_name"] = display_name;
+    }
+    if (entitlements) {
+        json::object e;
+        for (auto [key, v] :
+             {std::pair{"max_instances", entitlements->max_instances},
+              std::pair{"max_total_memory_mb", entitlements->max_total_memory_mb},
+              std::pair{"monthly_push_notifications", entitlements->monthly_push_notifications}}) {
+            if (v > 0) {
+                e[key] = v;
+            }
+        }
+        o["entitlements"] = std::move(e);
+    }
+    if (sla) {
+        json::object s{{"target_percent", sla->target_percent}};
+        if (sla->credits) {
+            json::array a;
+            for (const auto& c : *sla->credits) {
+                a.push_back(json::object{
+                    {"below_percent", c.below_percent}, {"credit_percent", c.credit_percent}});
+            }
+            s["credits"] = std::move(a);
+        }
+        o["sla"] = std::move(s);
+    }
+    return o;
+}
+
+json::object ProductVersion::RecipeFor(std::string_view provisioner) const {
+    const json::object* mine = ObjectAt(run, provisioner);
+    return mine != nullptr ? *mine : json::object();
+}
+
+const ProductVersion* ProductSpec::Find(std::string_view version) const {
+    for (const auto& v : versions) {
+        if (v.version == version) {
+            return &v;
         }
     }
-    if (!known) {
-        return Fail(FieldError(
-            "spec.version", fmt::format("product {} has no version \"{}\"", product->name, version)
-        ));
+    return nullptr;
+}
+
+core::Result<ProductSpec> ProductSpec::Parse(const json::object& spec) {
+    return ParseVia<ProductSpec>(ValidateProductSpec, spec);
+}
+
+ProductSpec ProductSpec::FromStored(const json::object& spec) {
+    ProductSpec p;
+    p.display_name = StrAt(spec, "display_name");
+    p.default_version = StrAt(spec, "default_version");
+    p.workspace = OptionalObject(spec, "workspace");
+    if (const json::array* vs = ArrayAt(spec, "versions")) {
+        for (const auto& v : *vs) {
+            if (!v.is_object()) {
+                continue;
+            }
+            const json::object& o = v.as_object();
+            ProductVersion pv;
+            pv.version = StrAt(o, "version");
+            if (const json::object* run = ObjectAt(o, "run")) {
+                pv.run = *run;
+            }
+            pv.health = OptionalObject(o, "health");
+            pv.metrics_path = StrAt(o, "metrics_path");
+            pv.config_schema = OptionalObject(o, "config_schema");
+            if (const json::array* cmd = ArrayAt(o, "backup_command")) {
+                pv.backup_command.emplace();
+                for (const auto& a : *cmd) {
+                    if (a.is_string()) {
+                        pv.backup_command->emplace_back(a.as_string());
+                    }
+                }
+            }
+            p.versions.push_back(std::move(pv));
+        }
     }
-    auto plan = store.FindByName("Plan", "", StrAt(spec, "plan"));
-    if (!plan) {
+    return p;
+}
+
+json::object ProductSpec::ToJson() const {
+    json::object o;
+    if (!display_name.empty()) {
+        o["display_name"] = display_name;
+    }
+    if (workspace) {
+        o["workspace"] = *workspace;
+    }
+    o["default_version"] = default_version;
+    json::array vs;
+    for (const auto& v : versions) {
+        json::object ov{{"version", v.version}, {"run", v.run}};
+        if (!v.metrics_path.empty()) {
+            ov["metrics_path"] = v.metrics_path;
+        }
+        if (v.config_schema) {
+            ov["config_schema"] = *v.config_schema;
+        }
+        if (v.backup_command) {
+            json::array cmd;
+            for (const auto& a : *v.backup_command) {
+                cmd.emplace_back(a);
+            }
+            ov["backup_command"] = std::move(cmd);
+        }
+        if (v.health) {
+            ov["health"] = *v.health;
+        }
+        vs.push_back(std::move(ov));
+    }
+    o["versions"] = std::move(vs);
+    return o;
+}
+
+core::Result<InstanceSpec> InstanceSpec::Parse(const json::object& spec) {
+    return ParseVia<InstanceSpec>(ValidateInstanceSpec, spec);
+}
+
+InstanceSpec InstanceSpec::FromStored(const json::object& spec) {
+    InstanceSpec i;
+    i.product = StrAt(spec, "product");
+    i.plan = StrAt(spec, "plan");
+    i.version = StrAt(spec, "version");
+    i.config = OptionalObject(spec, "config");
+    if (spec.contains("domain")) {
+        i.domain = StrAt(spec, "domain");
+    }
+    if (std::string ch = StrAt(spec, "release_channel"); !ch.empty()) {
+        i.release_channel = std::move(ch);
+    }
+    i.deletion_protection = BoolAt(spec, "deletion_protection");
+    i.suspended = BoolAt(spec, "suspended");
+    if (const json::value* n = spec.if_contains("restart_nonce"); n != nullptr && n->is_int64()) {
+        i.restart_nonce = n->as_int64();
+    }
+    if (const json::object* mw = ObjectAt(spec, "maintenance_window")) {
+        i.maintenance_window = MaintenanceWindow{
+            .day = StrAt(*mw, "day"),
+            .start = StrAt(*mw, "start"),
+            .duration_minutes = IntAt(*mw, "duration_minutes")};
+    }
+    return i;
+}
+
+json::object InstanceSpec::ToJson() const {
+    json::object o{{"product", product}, {"plan", plan}};
+    if (!version.empty()) {
+        o["version"] = version;
+    }
+    if (config) {
+        o["config"] = *config;
+    }
+    if (domain) {
+        o["domain"] = *domain;
+    }
+    o["release_channel"] = release_channel;
+    o["deletion_protection"] = deletion_protection;
+    o["suspended"] = suspended;
+    if (restart_nonce) {
+        o["restart_nonce"] = *restart_nonce;
+    }
+    if (maintenance_window) {
+        o["maintenance_window"] = json::object{
+            {"day", maintenance_window->day},
+            {"start", maintenance_window->start},
+            {"duration_minutes", maintenance_window->duration_minutes}};
+    }
+    return o;
+}
+
+core::Result<void> AdmitInstance(store::Store& store, store::Object& candidate) {
+    InstanceSpec spec = InstanceSpec::FromStored(candidate.spec);
+    auto product_object = store.FindByName("Product", "", spec.product);
+    if (!product_object) {
         return Fail(
-            FieldError("spec.plan", fmt::format("there is no plan \"{}\"", StrAt(spec, "plan")))
+            FieldError("spec.product", fmt::format("there is no product \"{}\"", spec.product))
         );
     }
+    ProductSpec product = ProductSpec::FromStored(product_object->spec);
+    if (spec.version.empty()) {
+        spec.version = product.default_version;
+        candidate.spec["version"] = spec.version;
+    }
+    if (product.Find(spec.version) == nullptr) {
+        return Fail(FieldError(
+            "spec.version",
+            fmt::format("product {} has no version \"{}\"", product_object->name, spec.version)
+        ));
+    }
+    auto plan_object = store.FindByName("Plan", "", spec.plan);
+    if (!plan_object) {
+        return Fail(FieldError("spec.plan", fmt::format("there is no plan \"{}\"", spec.plan)));
+    }
+    PlanSpec plan = PlanSpec::FromStored(plan_object->spec);
     // Quotas: the tenant's other instances (of every plan) plus this one, against the
     // entitlements of the tenant's own plan, and of the instance's plan too: a tenant allowed
     // one instance cannot get a second by asking for it on another plan.
-    const store::Object* quota_plan = &*plan;
-    int64_t max_instances = IntIn(plan->spec, "entitlements", "max_instances");
-    int64_t max_memory = IntIn(plan->spec, "entitlements", "max_total_memory_mb");
-    std::optional<store::Object> tenant_plan;
+    std::string quota_plan = plan_object->name;
+    Entitlements limit = plan.entitlements.value_or(Entitlements{});
     if (auto tenant = store.Get(candidate.tenant); tenant && tenant->kind == "Tenant") {
+        std::optional<store::Object> tenant_plan;
         if (std::string name = StrAt(tenant->spec, "plan"); !name.empty()) {
-            if (auto tp = store.FindByName("Plan", "", name)) {
-                tenant_plan = std::move(*tp);
+            if (auto found = store.FindByName("Plan", "", name)) {
+                tenant_plan = std::move(*found);
             }
         }
-    }
-    if (tenant_plan) {
-        // The stricter of the two, each naming the plan it comes from.
-        auto tighter = [](int64_t a, int64_t b) {
-            return a == 0 ? b : (b == 0 ? a : std::min(a, b));
-        };
-        int64_t ti = IntIn(tenant_plan->spec, "entitlements", "max_instances");
-        int64_t tm = IntIn(tenant_plan->spec, "entitlements", "max_total_memory_mb");
-        if (tighter(max_instances, ti) != max_instances || tighter(max_memory, tm) != max_memory) {
-            quota_plan = &*tenant_plan;
+        if (tenant_plan) {
+            // The stricter of the two, each naming the plan it comes from.
+            auto tighter = [](int64_t a, int64_t b) {
+                return a == 0 ? b : (b == 0 ? a : std::min(a, b));
+            };
+            Entitlements theirs =
+                PlanSpec::FromStored(tenant_plan->spec).entitlements.value_or(Entitlements{});
+            int64_t ti = tighter(limit.max_instances, theirs.max_instances);
+            int64_t tm = tighter(limit.max_total_memory_mb, theirs.max_total_memory_mb);
+            if (ti != limit.max_instances || tm != limit.max_total_memory_mb) {
+                quota_plan = tenant_plan->name;
+            }
+            limit.max_instances = ti;
+            limit.max_total_memory_mb = tm;
         }
-        max_instances = tighter(max_instances, ti);
-        max_memory = tighter(max_memory, tm);
     }
+    int64_t max_instances = limit.max_instances;
+    int64_t max_memory = limit.max_total_memory_mb;
     if (max_instances == 0 && max_memory == 0) {
         return {};
     }
     // Usage: the tenant's live instances by plan, counted by the store (this one excluded when
     // it is a resize of an existing instance).
     int64_t count = 1;
-    int64_t memory = IntIn(plan->spec, "memory_mb");
+    int64_t memory = plan.memory_mb;
     auto by_plan = store.CountBy("Instance", candidate.tenant, "plan");
     if (!by_plan) {
         return Fail(by_plan.error());
     }
     std::string own_plan;
     if (auto current = store.Get(candidate.id); current && current->deletion_requested_at.empty()) {
-        own_plan = StrAt(current->spec, "plan");
+        own_plan = InstanceSpec::FromStored(current->spec).plan;
     }
     for (auto [plan_name, n] : *by_plan) {
         if (!own_plan.empty() && plan_name == own_plan) {
@@ -532,7 +756,7 @@ core::Result<void> AdmitInstance(store::Store& store, store::Object& candidate) 
         count += n;
         if (n > 0) {
             auto other = store.FindByName("Plan", "", plan_name);
-            memory += n * (other ? IntIn(other->spec, "memory_mb") : 0);
+            memory += n * (other ? PlanSpec::FromStored(other->spec).memory_mb : 0);
         }
     }
     if (max_instances > 0 && count > max_instances) {
@@ -540,7 +764,7 @@ core::Result<void> AdmitInstance(store::Store& store, store::Object& candidate) 
             ErrorCode::kUnprocessable,
             fmt::format(
                 "plan {} allows {} instances per tenant; this would be instance {}",
-                quota_plan->name,
+                quota_plan,
                 max_instances,
                 count
             )
@@ -553,7 +777,7 @@ core::Result<void> AdmitInstance(store::Store& store, store::Object& candidate) 
             ErrorCode::kUnprocessable,
             fmt::format(
                 "plan {} allows {} MiB in total per tenant; this would make {} MiB",
-                quota_plan->name,
+                quota_plan,
                 max_memory,
                 memory
             )

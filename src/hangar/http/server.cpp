@@ -36,7 +36,7 @@ namespace hangar::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
-using tcp = asio::ip::tcp;
+using tcp = asio::ip::tcp;  // NOLINT(readability-identifier-naming): Asio's own name
 using asio::awaitable;
 using asio::use_awaitable;
 constexpr auto kTuple = asio::as_tuple(use_awaitable);
@@ -71,7 +71,7 @@ bool SafeRequestId(std::string_view s) {
 // An SSE sink: producers push from any thread; the session coroutine drains on its strand.
 class SseSink final : public StreamSink, public std::enable_shared_from_this<SseSink> {
 public:
-    explicit SseSink(asio::any_io_executor strand) : strand_(strand), timer_(strand) {}
+    explicit SseSink(const asio::any_io_executor& strand) : strand_(strand), timer_(strand) {}
 
     bool Send(std::string data) override {
         {
@@ -122,10 +122,79 @@ private:
     bool open_ = true;
 };
 
-// Shared with the header timer's handler, which may run after the read finished.
-struct HeaderDeadline {
-    bool done = false;
-    bool fired = false;
+// One timer per connection that cancels the socket's operations once the current deadline
+// passes. Moving the deadline is a store, not a timer operation: the timer is re-armed only when
+// it wakes (at most every `max_sleep`) or when a deadline comes earlier than its wake-up. Three
+// arm-and-cancel pairs per request (each may cost a timerfd system call) took a third off the
+// request rate. Runs on the session's strand; it outlives the session through its own handler,
+// so the session closes it before the socket goes.
+class Watchdog final : public std::enable_shared_from_this<Watchdog> {
+public:
+    using Clock = std::chrono::steady_clock;
+    Watchdog(
+        const asio::any_io_executor& strand,
+        tcp::socket& sock,
+        std::chrono::milliseconds max_sleep
+    )
+        : timer_(strand), sock_(&sock), max_sleep_(max_sleep) {}
+
+    // The current operation must end by `when`; clears an earlier firing.
+    void Expect(Clock::time_point when) {
+        deadline_ = when;
+        fired_ = false;
+        if (!waiting_ || when < wake_at_) {
+            Arm(std::min(when, Clock::now() + max_sleep_));
+        }
+    }
+    // The current operation has no deadline (a handler runs); the next wake-up lets it be.
+    void Relax() { deadline_ = Clock::time_point::max(); }
+    // True when the deadline passed and the socket's operations were cancelled.
+    bool Fired() const { return fired_; }
+    void Close() noexcept {
+        sock_ = nullptr;
+        try {
+            timer_.cancel();
+        } catch (const std::exception&) {  // NOLINT(bugprone-empty-catch)
+            // Only a broken reactor fails a cancel; the wake-up then finds sock_ gone.
+        }
+    }
+
+private:
+    void Arm(Clock::time_point at) {
+        wake_at_ = at;
+        waiting_ = true;
+        timer_.expires_at(at);
+        timer_.async_wait([self = shared_from_this(),
+                           generation = ++generation_](const boost::system::error_code&) {
+            self->Wake(generation);
+        });
+    }
+    void Wake(uint64_t generation) {
+        if (generation != generation_ || sock_ == nullptr) {
+            return;  // re-armed since, or the session is over
+        }
+        waiting_ = false;
+        if (deadline_ == Clock::time_point::max()) {
+            return;  // nothing to watch; the next Expect arms again
+        }
+        auto now = Clock::now();
+        if (now >= deadline_) {
+            fired_ = true;
+            boost::system::error_code ignored;
+            sock_->cancel(ignored);
+            return;
+        }
+        Arm(std::min(deadline_, now + max_sleep_));
+    }
+
+    asio::steady_timer timer_;
+    tcp::socket* sock_;
+    std::chrono::milliseconds max_sleep_;
+    Clock::time_point deadline_ = Clock::time_point::max();
+    Clock::time_point wake_at_{};
+    bool waiting_ = false;
+    bool fired_ = false;
+    uint64_t generation_ = 0;
 };
 
 }  // namespace
@@ -310,49 +379,42 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
     }
     beast::flat_buffer buf;
     bool first = true;
+    // Our own timer, not tcp_stream's expiry: that one closes the socket, and a client that
+    // dribbles its headers (slow-loris) should still be told 408. It sleeps at most the
+    // shortest timeout, so the header deadline after an idle wait never re-arms it.
+    auto dog = std::make_shared<Watchdog>(
+        co_await asio::this_coro::executor,
+        stream.socket(),
+        std::max(std::chrono::milliseconds(1), std::min(opts.header_timeout, opts.request_timeout))
+    );
+    struct DogGuard {
+        Watchdog& dog;
+        ~DogGuard() { dog.Close(); }
+    } dog_guard{*dog};
+    stream.expires_never();
     while (!draining) {
         bhttp::request_parser<bhttp::string_body> parser;
         parser.header_limit(16 * 1024);
         parser.body_limit(opts.body_limit);
-        // Our own timer, not tcp_stream's expiry: that one closes the socket, and a client
-        // that dribbles its headers (slow-loris) should still be told 408. It cancels the
-        // socket's operations at `when`.
-        stream.expires_never();
-        auto deadline_state = std::make_shared<HeaderDeadline>();
-        asio::steady_timer deadline(co_await asio::this_coro::executor);
-        auto arm = [&](std::chrono::steady_clock::time_point when) {
-            deadline_state = std::make_shared<HeaderDeadline>();
-            deadline.expires_at(when);
-            deadline.async_wait([state = deadline_state,
-                                 &stream](const boost::system::error_code& ec) {
-                if (!ec && !state->done) {
-                    state->fired = true;
-                    boost::system::error_code ignored;
-                    stream.socket().cancel(ignored);
-                }
-            });
-        };
         // Between requests the connection is idle; the request's clock starts at its first byte.
         if (buf.size() == 0) {
-            arm(std::chrono::steady_clock::now() + (first ? opts.header_timeout : opts.idle_timeout)
+            dog->Expect(
+                std::chrono::steady_clock::now() + (first ? opts.header_timeout : opts.idle_timeout)
             );
             auto [wec] = co_await stream.socket().async_wait(tcp::socket::wait_read, kTuple);
-            deadline_state->done = true;
-            deadline.cancel();
-            if (wec || deadline_state->fired) {
+            if (wec || dog->Fired()) {
                 co_return;  // an idle keep-alive connection, or one that never spoke: close quietly
             }
         }
         first = false;
         auto request_start = std::chrono::steady_clock::now();
         auto request_end = request_start + opts.request_timeout;
-        arm(std::min(request_start + opts.header_timeout, request_end));
+        dog->Expect(std::min(request_start + opts.header_timeout, request_end));
         auto [hec, hn] = co_await bhttp::async_read_header(stream, buf, parser, kTuple);
-        deadline_state->done = true;
-        deadline.cancel();
-        if (deadline_state->fired) {
+        if (dog->Fired()) {
             hec = beast::error::timeout;
         }
+        dog->Relax();  // an error answer below has its own five seconds
         bhttp::response<bhttp::string_body> res;
         res.version(11);
         std::string rid = core::NewRequestId();
@@ -448,17 +510,18 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
         // Beast reads into whatever room the buffer has, at least 512 bytes: a 30 KB body would
         // take sixty reads. Room for the body (up to Beast's 64 KiB per read) takes one or two.
         if (auto len = parser.content_length(); len && *len > buf.capacity() - buf.size()) {
-            buf.reserve(buf.size() + static_cast<size_t>(std::min<uint64_t>(*len, 64 * 1024)));
+            buf.reserve(
+                buf.size() + static_cast<size_t>(std::min<uint64_t>(*len, uint64_t{64} * 1024))
+            );
         }
         // The same cancelling timer as for the headers (tcp_stream's expiry would close the
         // socket, and the client would never see its 408).
-        arm(std::min(std::chrono::steady_clock::now() + opts.body_timeout, request_end));
+        dog->Expect(std::min(std::chrono::steady_clock::now() + opts.body_timeout, request_end));
         auto [bec, bn] = co_await bhttp::async_read(stream, buf, parser, kTuple);
-        deadline_state->done = true;
-        deadline.cancel();
-        if (deadline_state->fired) {
+        if (dog->Fired()) {
             bec = beast::error::timeout;
         }
+        dog->Relax();
         if (bec) {
             if (bec == bhttp::error::body_limit) {
                 fail(
@@ -482,7 +545,6 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
             stream.socket().shutdown(tcp::socket::shutdown_both);
             co_return;
         }
-        stream.expires_never();
         auto start = std::chrono::steady_clock::now();
         auto msg = parser.release();
 
@@ -597,6 +659,7 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
         );
 
         if (out.stream) {
+            dog->Close();  // a stream's writes carry their own expiry
             co_await Stream(stream, out, rid);
             co_return;
         }
@@ -609,9 +672,9 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
         res.keep_alive(keep_alive);
         res.body() = req->method == "HEAD" ? std::string() : std::move(out.body);
         res.prepare_payload();
-        stream.expires_after(opts.body_timeout);
+        dog->Expect(std::chrono::steady_clock::now() + opts.body_timeout);
         auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
-        if (wec || !keep_alive) {
+        if (wec || dog->Fired() || !keep_alive) {
             boost::system::error_code ignored;
             stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
             co_return;
