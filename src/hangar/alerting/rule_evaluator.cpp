@@ -107,7 +107,7 @@ void RuleEvaluator::Evaluate(
     if (alertname.empty()) {
         alertname = rule.name;
     }
-    auto for_ = DurationAt(spec, "for");
+    auto hold = DurationAt(spec, "for");
     auto keep = DurationAt(spec, "keep_firing_for");
     std::set<std::string> seen;
     if (!error.empty()) {
@@ -168,7 +168,7 @@ void RuleEvaluator::Evaluate(
         if (!runbook.empty()) {
             a.annotations["runbook_url"] = runbook;
         }
-        if (!a.firing && now - a.active_at >= for_) {
+        if (!a.firing && now - a.active_at >= hold) {
             a.firing = true;
             a.fired_at = now;
         }
@@ -262,8 +262,11 @@ EvaluationStats RuleEvaluator::EvaluateAll() {
         for (const auto& r : rules) {
             overridden.insert(r.name);
         }
+        // The built-in rules read instance series: a tenant with none (most, on a big cloud)
+        // cannot match them, and skipping it keeps a pass proportional to the fleet.
+        bool has_series = db_.HasTenant(tenant);
         for (const auto& b : BuiltinRules()) {
-            if (!overridden.contains(b.name)) {
+            if (has_series && !overridden.contains(b.name)) {
                 std::string key = "builtin:" + b.name;
                 live.insert(tenant + "/" + key);
                 Evaluate(tenant, key, b, nullptr, now, out, series, stats);

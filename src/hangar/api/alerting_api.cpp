@@ -10,6 +10,7 @@
 
 #include <boost/json.hpp>
 
+#include "hangar/alerting/alertmanager.hpp"
 #include "hangar/alerting/dispatcher.hpp"
 #include "hangar/alerting/events.hpp"
 #include "hangar/alerting/remediator.hpp"
@@ -25,8 +26,6 @@ using core::ErrorCode;
 using core::Fail;
 
 namespace {
-
-constexpr size_t kMaxIntakeAlerts = 10000;
 
 // The tenant intake alerts belong to: the caller's, or for platform admins the one named by
 // X-Scope-OrgID (or, failing that, by the alert's own `tenant` label).
@@ -49,124 +48,24 @@ IntakeTenant(Deps& deps, const auth::Principal& who, std::string_view label_tena
     return t;
 }
 
-Result<metrics::Labels> ReadLabels(const json::value* v, const std::string& path) {
-    metrics::Labels out;
-    if (v == nullptr || !v->is_object()) {
-        return Fail(core::FieldError(path, "must be an object of label names to strings"));
-    }
-    for (const auto& [k, val] : v->as_object()) {
-        if (!val.is_string()) {
-            return Fail(core::FieldError(
-                fmt::format("{}.{}", path, std::string_view(k)), "must be a string"
-            ));
-        }
-        out.push_back({std::string(k), std::string(val.as_string())});
-    }
-    if (auto n = metrics::NormalizeLabelSet(out); !n) {
-        return Fail(core::FieldError(path, n.error().message));
-    }
-    return out;
-}
-
-Result<std::map<std::string, std::string>>
-ReadAnnotations(const json::value* v, const std::string& path) {
-    std::map<std::string, std::string> out;
-    if (v == nullptr) {
-        return out;
-    }
-    if (!v->is_object()) {
-        return Fail(core::FieldError(path, "must be an object of names to strings"));
-    }
-    for (const auto& [k, val] : v->as_object()) {
-        if (!val.is_string() || val.as_string().size() > 16384) {
-            return Fail(core::FieldError(
-                fmt::format("{}.{}", path, std::string_view(k)),
-                "must be a string of at most 16 KiB"
-            ));
-        }
-        out[std::string(k)] = val.as_string();
-    }
-    return out;
-}
-
-Result<http::Response> AlertmanagerIntake(Deps& deps, Call& c) {
+Result<http::Response> AlertmanagerIntake(Deps& deps, alerting::Dispatcher& dispatcher, Call& c) {
     auto body = BodyObject(c.req);
     if (!body) {
         return Fail(body.error());
     }
-    const json::value* version = body->if_contains("version");
-    if (version == nullptr || !version->is_string() || version->as_string() != "4") {
-        return Fail(core::FieldError(
-            "version",
-            "must be \"4\": Alertmanager's webhook payload version 4 (Alertmanager 0.16 and later)"
-        ));
-    }
-    const json::value* alerts = body->if_contains("alerts");
-    if (alerts == nullptr || !alerts->is_array()) {
-        return Fail(core::FieldError("alerts", "must be an array of alerts"));
-    }
-    if (alerts->as_array().size() > kMaxIntakeAlerts) {
-        return Fail(core::FieldError(
-            "alerts",
-            fmt::format(
-                "holds more than {} alerts; lower max_alerts in the webhook config",
-                kMaxIntakeAlerts
-            )
-        ));
-    }
     std::string scope(c.req.Header("x-scope-orgid"));
-    std::vector<alerting::Alert> out;
-    auto now = deps.clock.Now();
-    for (size_t i = 0; i < alerts->as_array().size(); ++i) {
-        std::string path = fmt::format("alerts[{}]", i);
-        const json::value& av = alerts->as_array()[i];
-        if (!av.is_object()) {
-            return Fail(core::FieldError(path, "must be an object"));
+    auto alerts = alerting::ReadAlertmanagerWebhook(
+        *body,
+        deps.clock.Now(),
+        [&](std::string_view label_tenant) {
+            return IntakeTenant(deps, c.who, scope.empty() ? label_tenant : scope);
         }
-        const json::object& a = av.as_object();
-        std::string status = core::StrAt(a, "status");
-        if (status != "firing" && status != "resolved") {
-            return Fail(core::FieldError(path + ".status", "must be firing or resolved"));
-        }
-        auto labels = ReadLabels(a.if_contains("labels"), path + ".labels");
-        if (!labels) {
-            return Fail(labels.error());
-        }
-        if (metrics::Get(*labels, "alertname").empty()) {
-            return Fail(
-                core::FieldError(path + ".labels.alertname", "is required: it names the alert")
-            );
-        }
-        auto annotations = ReadAnnotations(a.if_contains("annotations"), path + ".annotations");
-        if (!annotations) {
-            return Fail(annotations.error());
-        }
-        auto tenant = IntakeTenant(
-            deps, c.who, scope.empty() ? metrics::Get(*labels, "tenant") : std::string_view(scope)
-        );
-        if (!tenant) {
-            return Fail(tenant.error());
-        }
-        alerting::Alert alert{
-            *tenant,
-            std::move(*labels),
-            std::move(*annotations),
-            now,
-            std::nullopt,
-            "alertmanager",
-            core::StrAt(a, "generatorURL"),
-            0};
-        if (auto s = core::ParseRfc3339(core::StrAt(a, "startsAt"))) {
-            alert.starts_at = *s;
-        }
-        if (status == "resolved") {
-            auto e = core::ParseRfc3339(core::StrAt(a, "endsAt"));
-            alert.ends_at = e && *e > alert.starts_at ? *e : now;
-        }
-        out.push_back(std::move(alert));
+    );
+    if (!alerts) {
+        return Fail(alerts.error());
     }
-    size_t n = out.size();
-    deps.alerts->Receive(std::move(out));
+    size_t n = alerts->size();
+    dispatcher.Receive(std::move(*alerts));
     return JsonResponse(
         200, json::object{{"status", "success"}, {"alerts", static_cast<int64_t>(n)}}
     );
@@ -184,7 +83,8 @@ http::Response EventError(int status, const std::string& message, const std::str
     );
 }
 
-Result<http::Response> EventsIntake(Deps& deps, Call& c) {
+Result<http::Response>
+EventsIntake(Deps& deps, alerting::Dispatcher& alerts, oncall::Pager& pager, Call& c) {
     auto body = BodyObject(c.req);
     if (!body) {
         return EventError(400, "Event object is invalid", body.error().message);
@@ -225,7 +125,7 @@ Result<http::Response> EventsIntake(Deps& deps, Call& c) {
     if (!tenant) {
         return EventError(400, "Event object is invalid", tenant.error().message);
     }
-    alerting::EventIntake(*deps.alerts, *deps.pager, deps.clock)
+    alerting::EventIntake(alerts, pager, deps.clock)
         .Apply(*tenant, *event, "events:" + who->Actor(), c.audit);
     const std::string& dedup = event->dedup_key;
     return JsonResponse(
@@ -258,21 +158,24 @@ json::object ShiftJson(const oncall::Shift& s) {
 
 }  // namespace
 
-void AddAlertingRoutes(http::Router& router, Deps& deps) {
-    if (deps.alerts == nullptr || deps.pager == nullptr) {
-        return;
-    }
+void AddAlertingRoutes(
+    http::Router& router,
+    Deps& deps,
+    alerting::Dispatcher& alerts,
+    oncall::Pager& pager,
+    alerting::Remediator* remediator
+) {
     router.Add(
         "POST",
         "/v1/intake/alertmanager",
         Wrap(
             deps,
             "alerts.intake",
-            [&deps](Call& c) -> Result<http::Response> {
+            [&deps, &alerts](Call& c) -> Result<http::Response> {
                 if (auto r = RequireRole(c.who, auth::Role::kOperator, "send alerts"); !r) {
                     return Fail(r.error());
                 }
-                return AlertmanagerIntake(deps, c);
+                return AlertmanagerIntake(deps, alerts, c);
             }
         )
     );
@@ -282,7 +185,7 @@ void AddAlertingRoutes(http::Router& router, Deps& deps) {
         Wrap(
             deps,
             "events.intake",
-            [&deps](Call& c) { return EventsIntake(deps, c); },
+            [&deps, &alerts, &pager](Call& c) { return EventsIntake(deps, alerts, pager, c); },
             Access::kPublic
         )
     );
@@ -294,7 +197,7 @@ void AddAlertingRoutes(http::Router& router, Deps& deps) {
             Wrap(
                 deps,
                 "page." + name,
-                [&deps, name](Call& c) -> Result<http::Response> {
+                [&deps, name, &pager](Call& c) -> Result<http::Response> {
                     auto page = PageFor(deps, c);
                     if (!page) {
                         return Fail(page.error());
@@ -303,9 +206,9 @@ void AddAlertingRoutes(http::Router& router, Deps& deps) {
                     Result<store::Object> r = Fail(ErrorCode::kInternal, "unreachable");
                     c.audited = true;
                     if (name == "acknowledge") {
-                        r = deps.pager->Acknowledge(page->id, by, c.audit);
+                        r = pager.Acknowledge(page->id, by, c.audit);
                     } else if (name == "resolve") {
-                        r = deps.pager->Resolve(page->id, by, c.audit);
+                        r = pager.Resolve(page->id, by, c.audit);
                     } else {
                         auto body = BodyObject(c.req);
                         if (!body) {
@@ -319,7 +222,7 @@ void AddAlertingRoutes(http::Router& router, Deps& deps) {
                                 "user", R"(send {"user": "<user name>"}: whom the page goes to)"
                             ));
                         }
-                        r = deps.pager->Reassign(page->id, user, by, c.audit);
+                        r = pager.Reassign(page->id, user, by, c.audit);
                     }
                     if (!r) {
                         c.audited =
@@ -331,14 +234,14 @@ void AddAlertingRoutes(http::Router& router, Deps& deps) {
             )
         );
     }
-    if (deps.remediator != nullptr) {
+    if (remediator != nullptr) {
         router.Add(
             "POST",
             "/v1/runbooks/{id}:approve",
             Wrap(
                 deps,
                 "runbook.approve",
-                [&deps](Call& c) -> Result<http::Response> {
+                [&deps, remediator](Call& c) -> Result<http::Response> {
                     std::string id(c.req.Param("id"));
                     auto rb = deps.store.Get(id);
                     if (!rb || rb->kind != "Runbook" || !c.who.Sees(rb->tenant)) {
@@ -362,8 +265,7 @@ void AddAlertingRoutes(http::Router& router, Deps& deps) {
                     }
                     c.audit.object = id;
                     c.audit.tenant = rb->tenant;
-                    auto r =
-                        deps.remediator->Approve(id, instance, ActorName(deps, c.who), c.audit);
+                    auto r = remediator->Approve(id, instance, ActorName(deps, c.who), c.audit);
                     if (!r) {
                         return Fail(r.error());
                     }

@@ -15,28 +15,9 @@
 #include "hangar/core/clock.hpp"
 #include "hangar/core/error.hpp"
 #include "hangar/core/rate_limit.hpp"
-#include "hangar/fleet/provisioner.hpp"
 #include "hangar/http/message.hpp"
 #include "hangar/http/router.hpp"
 #include "hangar/store/store.hpp"
-
-namespace hangar::metrics {
-class Tsdb;
-}
-namespace hangar::alerting {
-class Dispatcher;
-class Remediator;
-}  // namespace hangar::alerting
-namespace hangar::oncall {
-class Pager;
-}
-namespace hangar::incidents {
-class Incidents;
-}
-namespace hangar::edge {
-class Workspaces;
-class Collector;
-}  // namespace hangar::edge
 
 namespace hangar::api {
 
@@ -53,20 +34,13 @@ struct Call {
 
 using ApiHandler = std::function<Result<http::Response>(Call&)>;
 
+// What every handler may use: the store, the caller's token, the clock and the per-tenant request
+// rate. A route group's own services come as its Add...Routes arguments (routes.hpp).
 struct Deps {
     store::Store& store;
     auth::TokenService& tokens;
     const core::Clock& clock;
-    core::RateLimiter* limiter = nullptr;       // per-tenant request rate; null: unlimited
-    fleet::Provisioner* provisioner = nullptr;  // for instance logs
-    metrics::Tsdb* tsdb = nullptr;              // the metrics store; null: no metrics API
-    alerting::Dispatcher* alerts = nullptr;     // alert intake; null: no alerting routes
-    oncall::Pager* pager = nullptr;
-    alerting::Remediator* remediator = nullptr;  // runbook approvals
-    incidents::Incidents* incidents = nullptr;
-    edge::Workspaces* workspaces = nullptr;  // workspace cloud services; null: none
-    edge::Collector* collector = nullptr;
-    std::chrono::milliseconds query_timeout{120'000};  // a PromQL query's evaluation time
+    core::RateLimiter* limiter = nullptr;  // per-tenant request rate; null: unlimited
 };
 
 // 429 when the caller's tenant is over its request rate (platform admins are exempt).

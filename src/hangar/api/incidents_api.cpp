@@ -15,7 +15,6 @@
 
 namespace hangar::api {
 
-using core::ErrorCode;
 using core::Fail;
 
 namespace {
@@ -69,14 +68,11 @@ Result<json::object> Fields(
 
 }  // namespace
 
-void AddIncidentRoutes(http::Router& router, Deps& deps) {
-    if (deps.incidents == nullptr) {
-        return;
-    }
+void AddIncidentRoutes(http::Router& router, Deps& deps, incidents::Incidents& incidents) {
     struct Action {
         const char* name;
         std::function<Result<store::Object>(
-            Deps&,
+            incidents::Incidents&,
             const std::string& id,
             const json::object& body,
             const std::string& by,
@@ -87,48 +83,44 @@ void AddIncidentRoutes(http::Router& router, Deps& deps) {
     };
     static const Action kActions[] = {
         {"status",
-         [](Deps& d,
+         [](incidents::Incidents& d,
             const std::string& id,
             const json::object& b,
             const std::string& by,
             store::AuditEvent a) {
-             return d.incidents->SetStatus(
+             return d.SetStatus(
                  id, core::StrAt(b, "status"), core::StrAt(b, "note"), by, std::move(a)
              );
          },
          {"status"},
          {"note"}},
         {"assign",
-         [](Deps& d,
+         [](incidents::Incidents& d,
             const std::string& id,
             const json::object& b,
             const std::string& by,
             store::AuditEvent a) {
-             return d.incidents->Assign(
-                 id, core::StrAt(b, "role"), core::StrAt(b, "user"), by, std::move(a)
-             );
+             return d.Assign(id, core::StrAt(b, "role"), core::StrAt(b, "user"), by, std::move(a));
          },
          {"role", "user"},
          {}},
         {"note",
-         [](Deps& d,
+         [](incidents::Incidents& d,
             const std::string& id,
             const json::object& b,
             const std::string& by,
             store::AuditEvent a) {
-             return d.incidents->Note(
-                 id, core::StrAt(b, "text"), core::BoolAt(b, "public"), by, std::move(a)
-             );
+             return d.Note(id, core::StrAt(b, "text"), core::BoolAt(b, "public"), by, std::move(a));
          },
          {"text"},
          {"public"}},
         {"postmortem",
-         [](Deps& d,
+         [](incidents::Incidents& d,
             const std::string& id,
             const json::object& b,
             const std::string& by,
             store::AuditEvent a) {
-             return d.incidents->SetPostmortemState(id, core::StrAt(b, "state"), by, std::move(a));
+             return d.SetPostmortemState(id, core::StrAt(b, "state"), by, std::move(a));
          },
          {"state"},
          {}},
@@ -140,7 +132,7 @@ void AddIncidentRoutes(http::Router& router, Deps& deps) {
             Wrap(
                 deps,
                 std::string("incident.") + action.name,
-                [&deps, &action](Call& c) -> Result<http::Response> {
+                [&deps, &incidents, &action](Call& c) -> Result<http::Response> {
                     auto inc = IncidentFor(deps, c, true);
                     if (!inc) {
                         return Fail(inc.error());
@@ -149,7 +141,7 @@ void AddIncidentRoutes(http::Router& router, Deps& deps) {
                     if (!body) {
                         return Fail(body.error());
                     }
-                    auto r = action.run(deps, inc->id, *body, ActorName(deps, c.who), c.audit);
+                    auto r = action.run(incidents, inc->id, *body, ActorName(deps, c.who), c.audit);
                     if (!r) {
                         return Fail(r.error()
                         );  // refused inside the write: nothing was recorded, Wrap audits it
@@ -166,7 +158,7 @@ void AddIncidentRoutes(http::Router& router, Deps& deps) {
         Wrap(
             deps,
             "",
-            [&deps](Call& c) -> Result<http::Response> {
+            [&deps, &incidents](Call& c) -> Result<http::Response> {
                 if (auto k = KnownQuery(c.req, {}); !k) {
                     return Fail(k.error());
                 }
@@ -175,8 +167,7 @@ void AddIncidentRoutes(http::Router& router, Deps& deps) {
                     return Fail(inc.error());
                 }
                 return JsonResponse(
-                    200,
-                    json::object{{"incident", inc->id}, {"items", deps.incidents->Timeline(*inc)}}
+                    200, json::object{{"incident", inc->id}, {"items", incidents.Timeline(*inc)}}
                 );
             }
         )
@@ -187,7 +178,7 @@ void AddIncidentRoutes(http::Router& router, Deps& deps) {
         Wrap(
             deps,
             "",
-            [&deps](Call& c) -> Result<http::Response> {
+            [&deps, &incidents](Call& c) -> Result<http::Response> {
                 if (auto k = KnownQuery(c.req, {}); !k) {
                     return Fail(k.error());
                 }
@@ -197,7 +188,7 @@ void AddIncidentRoutes(http::Router& router, Deps& deps) {
                 }
                 http::Response r;
                 r.content_type = "text/markdown; charset=utf-8";
-                r.body = deps.incidents->PostmortemMarkdown(*inc);
+                r.body = incidents.PostmortemMarkdown(*inc);
                 return r;
             }
         )
@@ -208,11 +199,11 @@ void AddIncidentRoutes(http::Router& router, Deps& deps) {
         Wrap(
             deps,
             "",
-            [&deps](Call& c) -> Result<http::Response> {
+            [&incidents](Call& c) -> Result<http::Response> {
                 (void)c;
                 http::Response r;
                 r.content_type = "text/html; charset=utf-8";
-                r.body = deps.incidents->StatusPageHtml();
+                r.body = incidents.StatusPageHtml();
                 r.headers.emplace_back("cache-control", "no-cache");
                 return r;
             },
@@ -225,7 +216,7 @@ void AddIncidentRoutes(http::Router& router, Deps& deps) {
         Wrap(
             deps,
             "",
-            [&deps](Call& c) -> Result<http::Response> {
+            [&deps, &incidents](Call& c) -> Result<http::Response> {
                 if (auto k = KnownQuery(c.req, {"from", "to", "tenant"}); !k) {
                     return Fail(k.error());
                 }
@@ -263,7 +254,7 @@ void AddIncidentRoutes(http::Router& router, Deps& deps) {
                         core::FieldError("from", "must be before to, at most 31 days earlier")
                     );
                 }
-                return JsonResponse(200, deps.incidents->Handoff(tenant, *from, *to));
+                return JsonResponse(200, incidents.Handoff(tenant, *from, *to));
             }
         )
     );

@@ -84,8 +84,8 @@ void AppendPoint(std::string& out, const metrics::Sample& s) {
     out += ']';
 }
 
-http::Response PromSuccess(std::string data) {
-    return RawJsonResponse(200, "{\"status\":\"success\",\"data\":" + data + "}");
+http::Response PromSuccess(const std::string& data) {
+    return RawJsonResponse(200, R"({"status":"success","data":)" + data + "}");
 }
 
 http::Response PromError(const core::Error& e) {
@@ -124,7 +124,7 @@ http::Response PromError(const core::Error& e) {
         default:
             break;
     }
-    std::string body = "{\"status\":\"error\",\"errorType\":\"" + type + "\",\"error\":";
+    std::string body = R"({"status":"error","errorType":")" + type + R"(","error":)";
     AppendJsonString(body, e.message);
     body += '}';
     return RawJsonResponse(status, body);
@@ -222,7 +222,7 @@ Result<int64_t> ParseTime(std::string_view name, const std::string& s) {
     }
     return Fail(
         ErrorCode::kInvalidArgument,
-        fmt::format("invalid parameter \"{}\": cannot parse \"{}\" to a valid timestamp", name, s)
+        fmt::format(R"(invalid parameter "{}": cannot parse "{}" to a valid timestamp)", name, s)
     );
 }
 
@@ -237,7 +237,7 @@ Result<int64_t> ParseStep(const std::string& s) {
     }
     return Fail(
         ErrorCode::kInvalidArgument,
-        fmt::format("invalid parameter \"step\": cannot parse \"{}\" to a valid duration", s)
+        fmt::format(R"(invalid parameter "step": cannot parse "{}" to a valid duration)", s)
     );
 }
 
@@ -295,7 +295,7 @@ struct SeriesQuery {
 Result<SeriesQuery> ReadSeriesQuery(const Params& p, bool required);
 
 std::string MatrixJson(const std::vector<metrics::SeriesData>& series) {
-    std::string out = "{\"resultType\":\"matrix\",\"result\":[";
+    std::string out = R"({"resultType":"matrix","result":[)";
     for (size_t i = 0; i < series.size(); ++i) {
         out += i ? ",{\"metric\":" : "{\"metric\":";
         AppendLabels(out, series[i].labels);
@@ -314,19 +314,19 @@ std::string MatrixJson(const std::vector<metrics::SeriesData>& series) {
 std::string ResultJson(const promql::QueryResult& r) {
     switch (r.type) {
         case promql::ValueType::kScalar: {
-            std::string out = "{\"resultType\":\"scalar\",\"result\":";
+            std::string out = R"({"resultType":"scalar","result":)";
             AppendPoint(out, r.scalar);
             return out + "}";
         }
         case promql::ValueType::kString: {
-            std::string out = "{\"resultType\":\"string\",\"result\":[";
+            std::string out = R"({"resultType":"string","result":[)";
             AppendTime(out, r.scalar.t);
             out += ',';
             AppendJsonString(out, r.str);
             return out + "]}";
         }
         case promql::ValueType::kVector: {
-            std::string out = "{\"resultType\":\"vector\",\"result\":[";
+            std::string out = R"({"resultType":"vector","result":[)";
             for (size_t i = 0; i < r.series.size(); ++i) {
                 out += i ? ",{\"metric\":" : "{\"metric\":";
                 AppendLabels(out, r.series[i].labels);
@@ -393,7 +393,7 @@ http::Handler PromRead(Deps& deps, PromHandler h) {
         if (!data) {
             return PromError(data.error());
         }
-        return PromSuccess(std::move(*data));
+        return PromSuccess(*data);
     });
 }
 
@@ -405,11 +405,13 @@ int64_t NowMs(const Deps& deps) {
 
 }  // namespace
 
-void AddMetricsRoutes(http::Router& router, Deps& deps) {
-    if (deps.tsdb == nullptr) {
-        return;
-    }
-    router.Add("POST", "/api/v1/write", Wrap(deps, "", [&deps](Call& c) -> Result<http::Response> {
+void AddMetricsRoutes(
+    http::Router& router,
+    Deps& deps,
+    metrics::Tsdb& tsdb,
+    std::chrono::milliseconds query_timeout
+) {
+    router.Add("POST", "/api/v1/write", Wrap(deps, "", [&tsdb](Call& c) -> Result<http::Response> {
                    if (auto r = RequireRole(c.who, auth::Role::kOperator, "write metrics"); !r) {
                        return Fail(r.error());
                    }
@@ -438,7 +440,7 @@ void AddMetricsRoutes(http::Router& router, Deps& deps) {
                    if (auto d = metrics::DecodeWriteRequest(c.req.body, raw, batch); !d) {
                        return Fail(d.error());
                    }
-                   auto r = deps.tsdb->Append(*tenant, batch);
+                   auto r = tsdb.Append(*tenant, batch);
                    if (!r) {
                        return Fail(r.error());
                    }
@@ -460,7 +462,9 @@ void AddMetricsRoutes(http::Router& router, Deps& deps) {
 
     auto query = PromRead(
         deps,
-        [&deps](Call&, const Params& p, const std::string& tenant) -> Result<std::string> {
+        [&deps,
+         &tsdb,
+         query_timeout](Call&, const Params& p, const std::string& tenant) -> Result<std::string> {
             auto q = p.Get("query");
             if (!q) {
                 return Fail(ErrorCode::kInvalidArgument, "invalid parameter \"query\": missing");
@@ -469,7 +473,7 @@ void AddMetricsRoutes(http::Router& router, Deps& deps) {
             if (!t) {
                 return Fail(t.error());
             }
-            promql::Engine engine(*deps.tsdb, promql::QueryOptions{.timeout = deps.query_timeout});
+            promql::Engine engine(tsdb, promql::QueryOptions{.timeout = query_timeout});
             auto r = engine.Instant(tenant, *q, *t);
             if (!r) {
                 return Fail(r.error());
@@ -482,7 +486,8 @@ void AddMetricsRoutes(http::Router& router, Deps& deps) {
 
     auto range = PromRead(
         deps,
-        [&deps](Call&, const Params& p, const std::string& tenant) -> Result<std::string> {
+        [&tsdb,
+         query_timeout](Call&, const Params& p, const std::string& tenant) -> Result<std::string> {
             auto q = p.Get("query");
             if (!q) {
                 return Fail(ErrorCode::kInvalidArgument, "invalid parameter \"query\": missing");
@@ -507,7 +512,7 @@ void AddMetricsRoutes(http::Router& router, Deps& deps) {
             if (!step) {
                 return Fail(step.error());
             }
-            promql::Engine engine(*deps.tsdb, promql::QueryOptions{.timeout = deps.query_timeout});
+            promql::Engine engine(tsdb, promql::QueryOptions{.timeout = query_timeout});
             auto r = engine.Range(tenant, *q, *start, *end, *step);
             if (!r) {
                 return Fail(r.error());
@@ -520,14 +525,14 @@ void AddMetricsRoutes(http::Router& router, Deps& deps) {
 
     auto series = PromRead(
         deps,
-        [&deps](Call&, const Params& p, const std::string& tenant) -> Result<std::string> {
+        [&tsdb](Call&, const Params& p, const std::string& tenant) -> Result<std::string> {
             auto q = ReadSeriesQuery(p, true);
             if (!q) {
                 return Fail(q.error());
             }
             std::map<std::string, metrics::Labels> found;
             for (const auto& ms : q->matches) {
-                for (auto& l : deps.tsdb->SelectSeries(tenant, ms, q->start, q->end)) {
+                for (auto& l : tsdb.SelectSeries(tenant, ms, q->start, q->end)) {
                     found.emplace(metrics::FormatLabels(l), std::move(l));
                 }
             }
@@ -546,14 +551,14 @@ void AddMetricsRoutes(http::Router& router, Deps& deps) {
 
     auto labels = PromRead(
         deps,
-        [&deps](Call&, const Params& p, const std::string& tenant) -> Result<std::string> {
+        [&tsdb](Call&, const Params& p, const std::string& tenant) -> Result<std::string> {
             auto q = ReadSeriesQuery(p, false);
             if (!q) {
                 return Fail(q.error());
             }
             std::set<std::string> names;
             for (const auto& ms : q->matches) {
-                for (auto& n : deps.tsdb->LabelNames(tenant, ms, q->start, q->end)) {
+                for (auto& n : tsdb.LabelNames(tenant, ms, q->start, q->end)) {
                     names.insert(std::move(n));
                 }
             }
@@ -568,7 +573,7 @@ void AddMetricsRoutes(http::Router& router, Deps& deps) {
         "/api/v1/label/{name}/values",
         PromRead(
             deps,
-            [&deps](Call& c, const Params& p, const std::string& tenant) -> Result<std::string> {
+            [&tsdb](Call& c, const Params& p, const std::string& tenant) -> Result<std::string> {
                 std::string name(c.req.Param("name"));
                 if (!metrics::ValidLabelName(name) && name != metrics::kMetricName) {
                     return Fail(
@@ -581,7 +586,7 @@ void AddMetricsRoutes(http::Router& router, Deps& deps) {
                 }
                 std::set<std::string> values;
                 for (const auto& ms : q->matches) {
-                    for (auto& v : deps.tsdb->LabelValues(tenant, name, ms, q->start, q->end)) {
+                    for (auto& v : tsdb.LabelValues(tenant, name, ms, q->start, q->end)) {
                         values.insert(std::move(v));
                     }
                 }

@@ -13,6 +13,7 @@
 #include "hangar/core/json.hpp"
 #include "hangar/core/validate.hpp"
 #include "hangar/fleet/instance_logs.hpp"
+#include "hangar/fleet/provisioner.hpp"
 #include "hangar/store/selector.hpp"
 
 namespace hangar::api {
@@ -655,7 +656,12 @@ Result<store::Object> GetVisible(
     return o;
 }
 
-void AddInstanceLogRoute(http::Router& router, Deps& deps, const registry::Registry& kinds) {
+void AddInstanceLogRoute(
+    http::Router& router,
+    Deps& deps,
+    const registry::Registry& kinds,
+    fleet::Provisioner& provisioner
+) {
     const registry::Kind* kind = kinds.ByName("Instance");
     if (kind == nullptr) {
         return;
@@ -666,7 +672,7 @@ void AddInstanceLogRoute(http::Router& router, Deps& deps, const registry::Regis
         Wrap(
             deps,
             "",
-            [&deps, kind](Call& c) -> Result<http::Response> {
+            [&deps, &provisioner, kind](Call& c) -> Result<http::Response> {
                 if (auto r = KnownQuery(c.req, {"stream", "tail", "offset"}); !r) {
                     return Fail(r.error());
                 }
@@ -688,9 +694,7 @@ void AddInstanceLogRoute(http::Router& router, Deps& deps, const registry::Regis
                     return Fail(offset.error());
                 }
                 fleet::LogChunk log = fleet::ReadInstanceLog(
-                    deps.provisioner != nullptr ? deps.provisioner->LogPath(id, stream) : "",
-                    *offset,
-                    tail->value_or(100)
+                    provisioner.LogPath(id, stream), *offset, tail->value_or(100)
                 );
                 http::Response r{
                     200,

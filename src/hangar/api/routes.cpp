@@ -22,6 +22,7 @@ void AddKindsRoute(http::Router& router, Deps& deps, const registry::Registry& k
 void AddAllRoutes(
     http::Router& router,
     Deps& deps,
+    const Services& services,
     const registry::Registry& kinds,
     WatchHub& hub,
     core::MetricsRegistry& metrics,
@@ -31,12 +32,13 @@ void AddAllRoutes(
     AddKindsRoute(router, deps, kinds);
     AddTokenRoutes(router, deps);
     AddAuditRoutes(router, deps);
-    AddMetricsRoutes(router, deps);
-    AddSlaRoutes(router, deps);
-    AddAlertingRoutes(router, deps);
-    AddIncidentRoutes(router, deps);
-    AddWorkspaceRoutes(router, deps);
-    AddInstanceLogRoute(router, deps, kinds);
+    AddMetricsRoutes(router, deps, services.tsdb, services.query_timeout);
+    AddSlaRoutes(router, deps, services.tsdb);
+    AddAlertingRoutes(router, deps, services.alerts, services.pager, &services.remediator);
+    AddIncidentRoutes(router, deps, services.incidents);
+    AddWorkspaceRoutes(router, deps, services.workspaces);
+    AddStatisticsRoutes(router, deps, services.collector);
+    AddInstanceLogRoute(router, deps, kinds, services.provisioner);
     AddResourceRoutes(router, deps, kinds, hub);
     AddDashboardRoutes(router);
 }

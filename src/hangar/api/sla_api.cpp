@@ -10,17 +10,14 @@ namespace hangar::api {
 using core::ErrorCode;
 using core::Fail;
 
-void AddSlaRoutes(http::Router& router, Deps& deps) {
-    if (deps.tsdb == nullptr) {
-        return;
-    }
+void AddSlaRoutes(http::Router& router, Deps& deps, metrics::Tsdb& tsdb) {
     router.Add(
         "GET",
         "/v1/tenants/{id}/sla",
         Wrap(
             deps,
             "",
-            [&deps](Call& c) -> Result<http::Response> {
+            [&deps, &tsdb](Call& c) -> Result<http::Response> {
                 if (auto k = KnownQuery(c.req, {"month"}); !k) {
                     return Fail(k.error());
                 }
@@ -40,7 +37,7 @@ void AddSlaRoutes(http::Router& router, Deps& deps) {
                                   deps.clock.Now().time_since_epoch()
                 )
                                   .count();
-                auto report = observe::SlaReport(deps.store, *deps.tsdb, tenant, *month, now);
+                auto report = observe::SlaReport(deps.store, tsdb, tenant, *month, now);
                 if (!report) {
                     return Fail(report.error());
                 }

@@ -41,17 +41,14 @@ Result<json::object> OptionalBody(const http::Request& req) {
 
 }  // namespace
 
-void AddWorkspaceRoutes(http::Router& router, Deps& deps) {
-    if (deps.workspaces == nullptr) {
-        return;
-    }
+void AddWorkspaceRoutes(http::Router& router, Deps& deps, edge::Workspaces& workspaces) {
     router.Add(
         "POST",
         "/v1/workspaces/{id}:registration-token",
         Wrap(
             deps,
             "workspace.registration-token",
-            [&deps](Call& c) -> Result<http::Response> {
+            [&deps, &workspaces](Call& c) -> Result<http::Response> {
                 auto ws = WorkspaceFor(deps, c, auth::Role::kOperator, "issue registration tokens");
                 if (!ws) {
                     return Fail(ws.error());
@@ -61,7 +58,7 @@ void AddWorkspaceRoutes(http::Router& router, Deps& deps) {
                     return Fail(body.error());
                 }
                 core::ObjectReader r(*body, "body");
-                std::chrono::seconds ttl = deps.workspaces->options().registration_token_ttl;
+                std::chrono::seconds ttl = workspaces.options().registration_token_ttl;
                 if (auto t = r.String("ttl")) {
                     auto d = core::ParseDuration(*t);
                     if (!d || d->count() < 60 || d->count() > 30LL * 24 * 3600) {
@@ -75,7 +72,7 @@ void AddWorkspaceRoutes(http::Router& router, Deps& deps) {
                     return Fail(f.error());
                 }
                 c.audited = true;
-                auto t = deps.workspaces->IssueRegistrationToken(ws->id, ttl, c.audit);
+                auto t = workspaces.IssueRegistrationToken(ws->id, ttl, c.audit);
                 if (!t) {
                     return Fail(t.error());
                 }
@@ -89,13 +86,13 @@ void AddWorkspaceRoutes(http::Router& router, Deps& deps) {
         Wrap(
             deps,
             "workspace.rotate-secret",
-            [&deps](Call& c) -> Result<http::Response> {
+            [&deps, &workspaces](Call& c) -> Result<http::Response> {
                 auto ws = WorkspaceFor(deps, c, auth::Role::kOperator, "rotate workspace secrets");
                 if (!ws) {
                     return Fail(ws.error());
                 }
                 c.audited = true;
-                auto r = deps.workspaces->RotateSecret(ws->id, c.audit);
+                auto r = workspaces.RotateSecret(ws->id, c.audit);
                 if (!r) {
                     return Fail(r.error());
                 }
@@ -110,7 +107,7 @@ void AddWorkspaceRoutes(http::Router& router, Deps& deps) {
             Wrap(
                 deps,
                 "workspace." + verb,
-                [&deps, verb](Call& c) -> Result<http::Response> {
+                [verb, &workspaces](Call& c) -> Result<http::Response> {
                     if (auto r = RequireRole(
                             c.who, auth::Role::kOperator, verb + " workspace registrations"
                         );
@@ -136,7 +133,7 @@ void AddWorkspaceRoutes(http::Router& router, Deps& deps) {
                     if (auto f = r.Finish(); !f) {
                         return Fail(f.error());
                     }
-                    if (auto t = deps.workspaces->ThrottleCodeGuess(
+                    if (auto t = workspaces.ThrottleCodeGuess(
                             c.who.token_id.empty() ? c.who.Actor() : c.who.token_id
                         );
                         !t) {
@@ -144,7 +141,7 @@ void AddWorkspaceRoutes(http::Router& router, Deps& deps) {
                     }
                     if (verb == "reject") {
                         c.audited = true;
-                        if (auto res = deps.workspaces->Reject(*code, c.audit); !res) {
+                        if (auto res = workspaces.Reject(*code, c.audit); !res) {
                             return Fail(res.error());
                         }
                         return JsonResponse(
@@ -156,7 +153,7 @@ void AddWorkspaceRoutes(http::Router& router, Deps& deps) {
                         return Fail(tenant.error());
                     }
                     c.audited = true;
-                    auto ws = deps.workspaces->Approve(*code, *tenant, name.value_or(""), c.audit);
+                    auto ws = workspaces.Approve(*code, *tenant, name.value_or(""), c.audit);
                     if (!ws) {
                         return Fail(ws.error());
                     }
@@ -171,14 +168,14 @@ void AddWorkspaceRoutes(http::Router& router, Deps& deps) {
         Wrap(
             deps,
             "",
-            [&deps](Call& c) -> Result<http::Response> {
+            [&workspaces](Call& c) -> Result<http::Response> {
                 if (!c.who.IsAdmin()) {
                     return Fail(
                         Forbidden("pending registrations are listed to platform admins; operators "
                                   "approve by user code")
                     );
                 }
-                auto list = deps.workspaces->PendingIntents();
+                auto list = workspaces.PendingIntents();
                 if (!list) {
                     return Fail(list.error());
                 }
@@ -186,16 +183,16 @@ void AddWorkspaceRoutes(http::Router& router, Deps& deps) {
             }
         )
     );
-    if (deps.collector == nullptr) {
-        return;
-    }
+}
+
+void AddStatisticsRoutes(http::Router& router, Deps& deps, edge::Collector& collector) {
     router.Add(
         "GET",
         "/v1/workspaces/{id}/statistics",
         Wrap(
             deps,
             "",
-            [&deps](Call& c) -> Result<http::Response> {
+            [&deps, &collector](Call& c) -> Result<http::Response> {
                 if (auto k = KnownQuery(c.req, {"limit"}); !k) {
                     return Fail(k.error());
                 }
@@ -207,7 +204,7 @@ void AddWorkspaceRoutes(http::Router& router, Deps& deps) {
                 if (!ws) {
                     return Fail(ws.error());
                 }
-                auto h = deps.collector->History(
+                auto h = collector.History(
                     ws->tenant, ws->id, static_cast<size_t>(limit->value_or(100))
                 );
                 if (!h) {
@@ -225,12 +222,12 @@ void AddWorkspaceRoutes(http::Router& router, Deps& deps) {
         Wrap(
             deps,
             "",
-            [&deps](Call& c) -> Result<http::Response> {
+            [&collector](Call& c) -> Result<http::Response> {
                 std::optional<std::string> tenant;
                 if (!c.who.IsAdmin()) {
                     tenant = c.who.tenant;
                 }
-                auto doc = deps.collector->Document(std::string(c.req.Param("id")), tenant);
+                auto doc = collector.Document(std::string(c.req.Param("id")), tenant);
                 if (!doc) {
                     return Fail(doc.error());
                 }
@@ -244,7 +241,7 @@ void AddWorkspaceRoutes(http::Router& router, Deps& deps) {
         Wrap(
             deps,
             "",
-            [&deps](Call& c) -> Result<http::Response> {
+            [&collector](Call& c) -> Result<http::Response> {
                 if (auto k = KnownQuery(c.req, {"tenant"}); !k) {
                     return Fail(k.error());
                 }
@@ -254,7 +251,7 @@ void AddWorkspaceRoutes(http::Router& router, Deps& deps) {
                 } else if (auto t = c.req.Query("tenant")) {
                     tenant = *t;
                 }
-                auto f = deps.collector->Fleet(tenant);
+                auto f = collector.Fleet(tenant);
                 if (!f) {
                     return Fail(f.error());
                 }

@@ -136,6 +136,8 @@ public:
     core::Result<void> CutHead(int64_t before_ms);
 
     TsdbStats Stats() const;
+    // Whether the tenant has stored any series (that retention has not yet dropped).
+    bool HasTenant(std::string_view tenant) const { return FindTenant(tenant) != nullptr; }
     const TsdbOptions& options() const { return opts_; }
 
     // Called after each append's WAL write with every accepted sample, series by series (the

@@ -392,23 +392,25 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
 
     // The API.
     a.limiter = std::make_unique<core::RateLimiter>(cfg.tenant_rate, cfg.tenant_rate * 2);
-    a.deps = std::make_unique<api::Deps>(api::Deps{
-        store,
-        *a.tokens,
-        a.clock,
-        a.limiter.get(),
-        a.provisioner.get(),
-        a.tsdb.get(),
-        a.dispatcher.get(),
-        a.pager.get(),
-        a.remediator.get(),
-        a.incidents.get(),
-        a.workspaces.get(),
-        a.collector.get(),
-        cfg.query_timeout});
-    api::AddAllRoutes(a.router, *a.deps, a.kinds, *a.hub, a.metrics, [&a] {
-        return a.ready.load() && a.server != nullptr && !a.server->Draining();
-    });
+    a.deps = std::make_unique<api::Deps>(api::Deps{store, *a.tokens, a.clock, a.limiter.get()});
+    api::AddAllRoutes(
+        a.router,
+        *a.deps,
+        api::Services{
+            .provisioner = *a.provisioner,
+            .tsdb = *a.tsdb,
+            .alerts = *a.dispatcher,
+            .pager = *a.pager,
+            .remediator = *a.remediator,
+            .incidents = *a.incidents,
+            .workspaces = *a.workspaces,
+            .collector = *a.collector,
+            .query_timeout = cfg.query_timeout},
+        a.kinds,
+        *a.hub,
+        a.metrics,
+        [&a] { return a.ready.load() && a.server != nullptr && !a.server->Draining(); }
+    );
     edge::AddWorkspaceCloudRoutes(a.router, *a.edge_deps);
     edge::AddCollectorRootRoute(a.collector_router, *a.edge_deps);
 
