@@ -233,6 +233,36 @@ TEST_F(AlertingTest, ARuleFiresPagesTheOnCallUserEscalatesAndResolves) {
     EXPECT_EQ(Str(events_json.at("items").as_array()[0], {"object"}), id);
 }
 
+TEST_F(AlertingTest, ASilenceShowsPendingActiveAndExpiredAsItsTimesPass) {
+    // Starts in a second and lasts a second: its status moves through all three states, each
+    // written when it happens (not on a poll).
+    auto now = std::chrono::system_clock::now();
+    auto created = Create(
+        "silences",
+        "brief",
+        {{"matchers", {"job=\"batch\""}},
+         {"starts_at", core::FormatRfc3339(now + std::chrono::seconds(1))},
+         {"ends_at", core::FormatRfc3339(now + std::chrono::seconds(2))},
+         {"author", "alice"},
+         {"comment", "a short one"}}
+    );
+    std::string path = "/v1/silences/" + Str(created, {"metadata", "id"});
+    auto state_is = [](const std::string& want) {
+        return [want](const json::value& v) {
+            return Str(v, {"status", "state"}) == want;
+        };
+    };
+    auto seen = WaitFor(Op(), path, [](const json::value& v) {
+        std::string st = Str(v, {"status", "state"});
+        return st == "pending" || st == "active" || st == "expired";
+    });
+    EXPECT_FALSE(Str(seen, {"status", "state"}).empty()) << seen;
+    EXPECT_EQ(Str(WaitFor(Op(), path, state_is("active")), {"status", "state"}), "active");
+    auto done = WaitFor(Op(), path, state_is("expired"));
+    EXPECT_EQ(Str(done, {"status", "state"}), "expired") << done;
+    EXPECT_FALSE(Str(done, {"status", "changed_at"}).empty());
+}
+
 TEST_F(AlertingTest, SilencesAndMaintenanceWindowsMuteAndInhibitionHidesAlertsOfADownInstance) {
     OnCallSetup("1h");
     Create(

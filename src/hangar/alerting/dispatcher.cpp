@@ -6,6 +6,7 @@
 
 #include "hangar/alerting/grouping.hpp"
 #include "hangar/alerting/remediator.hpp"
+#include "hangar/alerting/silence_status.hpp"
 #include "hangar/core/json.hpp"
 #include "hangar/core/log.hpp"
 #include "hangar/metrics/promql_ast.hpp"
@@ -361,34 +362,19 @@ void Dispatcher::Tick() {
                 json::object{{"name", "default"}, {"escalation_policy", "default"}};
         }
     }
+    // Muting follows the silence's times; its status is the silence loop's (silence_status).
     for (const auto& s : ListAll(store_, "Silence")) {
-        auto start = core::ParseRfc3339(core::StrAt(s.spec, "starts_at"));
-        auto end = core::ParseRfc3339(core::StrAt(s.spec, "ends_at"));
-        Silence sil{
+        SilenceTimes times = TimesOf(s, now);
+        if (SilenceStateAt(times, now).state != SilenceState::kActive) {
+            continue;
+        }
+        cfg.tenants[s.tenant].silences.push_back(Silence{
             s.id,
             s.name,
             core::StrAt(s.spec, "comment"),
             MatchersAt(s.spec, "matchers"),
-            start.value_or(core::ParseRfc3339(s.created_at).value_or(now)),
-            end.value_or(now)};
-        std::string state = now < sil.start ? "pending" : now < sil.end ? "active" : "expired";
-        if (state == "active") {
-            cfg.tenants[s.tenant].silences.push_back(std::move(sil));
-        }
-        if (core::StrAt(s.status, "state") != state) {
-            std::string t = core::FormatRfc3339(now);
-            (void)store_.Update(
-                s.id,
-                s.revision,
-                t,
-                [&](store::Object& o) -> core::Result<void> {
-                    o.status["state"] = state;
-                    o.status["changed_at"] = t;
-                    return {};
-                },
-                store::SystemAudit(t, "controller:alerts", s.tenant, s.id)
-            );
-        }
+            times.start,
+            times.end});
     }
     for (const auto& m : ListAll(store_, "MaintenanceWindow")) {
         auto start = core::ParseRfc3339(core::StrAt(m.spec, "starts_at"));

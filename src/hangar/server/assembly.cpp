@@ -11,6 +11,7 @@
 #include "hangar/alerting/kinds.hpp"
 #include "hangar/alerting/remediator.hpp"
 #include "hangar/alerting/rule_evaluator.hpp"
+#include "hangar/alerting/silence_status.hpp"
 #include "hangar/api/call.hpp"
 #include "hangar/api/probe_metrics.hpp"
 #include "hangar/api/routes.hpp"
@@ -66,6 +67,8 @@ struct Assembly::Parts {
     std::unique_ptr<reconcile::Controller> instance_loop;
     std::unique_ptr<fleet::RolloutController> rollouts;
     std::unique_ptr<reconcile::Controller> rollout_loop;
+    std::unique_ptr<alerting::SilenceStatusWriter> silences;
+    std::unique_ptr<reconcile::Controller> silence_loop;
     std::unique_ptr<metrics::Tsdb> tsdb;
     std::unique_ptr<metrics::RemoteWriteSender> forward;
     std::unique_ptr<metrics::Housekeeper> housekeeper;
@@ -256,10 +259,20 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
         [c = a.rollouts.get()](const std::string& id) { return c->Reconcile(id); },
         [c = a.rollouts.get()] { return c->List(); }
     );
-    store.OnCommitted([i = a.instance_loop.get(), r = a.rollout_loop.get()] {
-        i->Wake();
-        r->Wake();
-    });
+    a.silences = std::make_unique<alerting::SilenceStatusWriter>(store, a.clock);
+    a.silence_loop = std::make_unique<reconcile::Controller>(
+        store,
+        reconcile::ControllerOptions{"silence", 1, cfg.resync, {"Silence"}, &reconciles},
+        [c = a.silences.get()](const std::string& id) { return c->Reconcile(id); },
+        [&store] { return reconcile::ListKind(store, "Silence"); }
+    );
+    store.OnCommitted(
+        [i = a.instance_loop.get(), r = a.rollout_loop.get(), s = a.silence_loop.get()] {
+            i->Wake();
+            r->Wake();
+            s->Wake();
+        }
+    );
 
     // The metrics store.
     metrics::TsdbOptions mopts;
@@ -425,6 +438,7 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
     }
     rt.Add("instance controller", *a.instance_loop);
     rt.Add("rollout controller", *a.rollout_loop);  // each finishes the step it is in
+    rt.Add("silence controller", *a.silence_loop);
     rt.Add("housekeeper", *a.housekeeper);
     rt.Add("slo evaluator", *a.slos);
     rt.Add("notifier", *a.notifier);
