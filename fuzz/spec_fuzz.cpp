@@ -32,6 +32,9 @@
 #include "hangar/oncall/kinds.hpp"
 
 #include "fuzz_openssl.hpp"
+#include <cstdlib>
+#include <filesystem>
+
 #include "fuzz_support.hpp"
 #include "fuzz_time_zones.hpp"
 
@@ -47,10 +50,15 @@ Validator Find(std::string_view kind) {
         "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
     );
     static const hangar::registry::Registry* kinds = [] {
-        char dir[] = "/tmp/hangar-spec-fuzz-XXXXXX";
+        static char dir[] = "/tmp/hangar-spec-fuzz-XXXXXX";
         if (::mkdtemp(dir) == nullptr) {
             std::abort();
         }
+        // Registered before the store opens, so it runs after the store has closed.
+        std::atexit([] {
+            std::error_code ignored;
+            std::filesystem::remove_all(dir, ignored);
+        });
         static auto store = *hangar::store::Store::Open(std::string("sqlite:") + dir + "/h.db", {});
         static hangar::core::SystemClock clock;
         static hangar::auth::TokenService tokens(*store, clock);
