@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -32,9 +33,6 @@
 #include "hangar/oncall/kinds.hpp"
 
 #include "fuzz_openssl.hpp"
-#include <cstdlib>
-#include <filesystem>
-
 #include "fuzz_support.hpp"
 #include "fuzz_time_zones.hpp"
 
