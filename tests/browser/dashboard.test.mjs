@@ -146,6 +146,25 @@ async function main() {
   assert.match(await page.getByTestId('by-phase').textContent(), /Running\s*3/);
   assert.match(await page.getByTestId('by-product').textContent(), /workspace\s*2/);
   await until('health counts', async () => /healthy\s*3/.test(await page.getByTestId('by-health').textContent()), 20000);
+  await until('the calm summary', async () => /All 3 instances are running and healthy/.test(await page.getByTestId('attention').textContent()));
+  // What the summary claims when health is not probed (the simulated provisioner), and the
+  // axis labels of sub-millisecond probe times: computed by the page's own modules.
+  const claims = await page.evaluate(async () => {
+    const { calmSummary } = await import('/ui/fleet.js');
+    const { fmtTicks } = await import('/ui/ui.js');
+    const running = (id, healthy) => ({
+      metadata: { id },
+      status: { phase: 'Running', conditions: healthy === undefined ? [] : [{ type: 'Health', status: healthy ? 'True' : 'False' }] },
+    });
+    return {
+      unprobed: calmSummary([running('a'), running('b')]),
+      mixed: calmSummary([running('a', true), running('b')]),
+      ticks: fmtTicks([0.0010, 0.0012, 0.0014, 0.0016], 's', 0.0002),
+    };
+  });
+  assert.equal(claims.unprobed, 'Nothing needs attention: 2 instances running; health not probed for 2.');
+  assert.equal(claims.mixed, 'Nothing needs attention: 2 instances running; 1 healthy; health not probed for 1.');
+  assert.equal(new Set(claims.ticks).size, claims.ticks.length, `axis labels repeat: ${claims.ticks}`);
   await shot('fleet');
 
   step('the instance list filters by the URL');
@@ -162,6 +181,11 @@ async function main() {
   await until('the Ready condition', async () => /Ready\s*True/.test(await page.getByTestId('conditions').textContent()));
   await until('the log tail', async () => (await page.getByTestId('log').textContent()) !== '(empty)', 20000);
   await until('a chart with samples', async () => (await page.locator('.chart canvas').count()) >= 1, 30000);
+  // A chart is either a plot or the "No samples yet" note, never an empty grid under the note.
+  for (const fig of await page.locator('figure.chart').all()) {
+    const note = /No samples yet/.test(await fig.textContent());
+    assert.equal(await fig.locator('canvas').count() === 0, note, `chart "${await fig.locator('figcaption').textContent()}"`);
+  }
   // The limit itself, not only how it is enforced (cgroup2, cgroup1, rlimit).
   assert.match(await page.locator('main').textContent(), /Memory limit\s*\d+ MiB/);
   await shot('instance', page, true);
