@@ -97,7 +97,8 @@ public:
     // True when this process is the database's only writer (it may then cache documents).
     virtual bool SingleWriter() const { return false; }
     // Engines shared by several replicas call `wake` when another replica commits.
-    virtual void ListenForChanges(std::function<void()> wake) { (void)wake; }
+    // NOLINTNEXTLINE(performance-unnecessary-value-param): overrides keep it
+    virtual void ListenForChanges(std::function<void()> /*wake*/) {}
     virtual void StopListening() {}
 };
 

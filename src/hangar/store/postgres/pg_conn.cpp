@@ -38,26 +38,40 @@ PgResult PgConn::Exec(const char* sql, std::initializer_list<Param> params) {
         values.push_back(c.c_str());
         lengths.push_back(static_cast<int>(c.size()));
     }
-    PGresult* r = PQexecParams(
-        conn_,
-        sql,
-        static_cast<int>(values.size()),
-        nullptr,
-        values.data(),
-        lengths.data(),
-        nullptr,
-        0
-    );
+    const int n = static_cast<int>(values.size());
+    const char* name = Prepared(sql, n);
+    PGresult* r =
+        name != nullptr
+            ? PQexecPrepared(conn_, name, n, values.data(), lengths.data(), nullptr, 0)
+            : PQexecParams(conn_, sql, n, nullptr, values.data(), lengths.data(), nullptr, 0);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         std::string msg = PQresultErrorMessage(r);
         PQclear(r);
         if (PQstatus(conn_) == CONNECTION_BAD) {
             PQreset(conn_);
+            prepared_.clear();  // a new session has none of them
         }
         throw StoreFault(fmt::format("postgres: {} ({})", msg, sql));
     }
     return PgResult(r);
+}
+
+const char* PgConn::Prepared(const char* sql, int params) {
+    if (auto it = prepared_.find(std::string_view(sql)); it != prepared_.end()) {
+        return it->second.c_str();
+    }
+    if (prepared_.size() >= kMaxPrepared || PQtransactionStatus(conn_) == PQTRANS_INERROR) {
+        return nullptr;
+    }
+    std::string name = fmt::format("hangar_{}", prepared_.size());
+    PGresult* p = PQprepare(conn_, name.c_str(), sql, params, nullptr);
+    bool ok = PQresultStatus(p) == PGRES_COMMAND_OK;
+    PQclear(p);
+    if (!ok) {
+        return nullptr;
+    }
+    return prepared_.emplace(sql, std::move(name)).first->second.c_str();
 }
 
 void PgConn::ExecScript(const char* sql) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <libpq-fe.h>
@@ -17,7 +18,8 @@ public:
     explicit PgResult(PGresult* r) : r_(r, &PQclear) {}
     int Rows() const { return PQntuples(r_.get()); }
     std::string Text(int row, int col) const {
-        return std::string(PQgetvalue(r_.get(), row, col), PQgetlength(r_.get(), row, col));
+        return {
+            PQgetvalue(r_.get(), row, col), static_cast<size_t>(PQgetlength(r_.get(), row, col))};
     }
     int64_t Int(int row, int col) const { return std::stoll(Text(row, col)); }
 
@@ -30,8 +32,8 @@ struct Param {
     Param(std::string_view s) : text(s) {}    // NOLINT(google-explicit-constructor)
     Param(const std::string& s) : text(s) {}  // NOLINT(google-explicit-constructor)
     Param(const char* s) : text(s) {}         // NOLINT(google-explicit-constructor)
-    Param(int64_t v)
-        : owned(std::to_string(v)), text(owned) {}  // NOLINT(google-explicit-constructor)
+    // NOLINTNEXTLINE(google-explicit-constructor)
+    Param(int64_t v) : owned(std::to_string(v)), text(owned) {}
     Param(const Param& o)
         : owned(o.owned), text(o.owned.empty() ? o.text : std::string_view(owned)) {}
     Param& operator=(const Param&) = delete;
@@ -53,7 +55,18 @@ public:
     PGconn* raw() { return conn_; }
 
 private:
+    // The named statement for `sql`, prepared on first use, or null (too many, or it cannot be
+    // prepared: the plain path then runs it and reports any error). A prepared statement skips
+    // PostgreSQL's parse and plan, which were a fifth of its CPU for Hangar's one-row reads.
+    const char* Prepared(const char* sql, int params);
+
+    struct Hash {
+        using is_transparent = void;  // NOLINT(readability-identifier-naming): the standard's
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    static constexpr size_t kMaxPrepared = 256;  // dynamic SQL beyond this runs unprepared
     PGconn* conn_ = nullptr;
+    std::unordered_map<std::string, std::string, Hash, std::equal_to<>> prepared_;
 };
 
 }  // namespace hangar::store::pg
