@@ -255,7 +255,7 @@ void Loop(CloudConfig cfg) {
         }
         json::object sync = json::parse(s.body).as_object();
         std::string payload;
-        bool ok = VerifySigned(Str(sync, "license"), Str(creds, "publicKey"), payload);
+        bool ok = VerifySigned(Str(sync, "hangarLicense"), Str(creds, "publicKey"), payload);
         Set("license_verified", ok);
         if (ok) {
             Set("license", json::parse(payload));

@@ -1,5 +1,6 @@
 #include "hangar/edge/kinds.hpp"
 
+#include "hangar/edge/announcements.hpp"
 #include "hangar/edge/push.hpp"
 #include "hangar/edge/workspaces.hpp"
 
@@ -32,6 +33,34 @@ void RegisterKinds(registry::Registry& registry, const CloudKeys& keys) {
         .summary = "A mobile app's APNs or FCM credentials, sealed, for the push gateway",
         .apply_order = 150,
         .validate = PushAppValidator(keys),
+    });
+    registry.Add({
+        .name = "Announcement",
+        .plural = "announcements",
+        .prefix = "ann",
+        .module = "edge",
+        .summary = "A banner the operator shows in every workspace of its audience, with its reach",
+        .scope = registry::Scope::kPlatform,
+        .write_role = auth::Role::kAdmin,
+        .admin_creates = true,
+        .apply_order = 160,
+        .validate = ValidateAnnouncementSpec,
+        .actions =
+            {
+                {"withdraw",
+                 [](json::object& spec) {
+                     spec["withdrawn"] = true;
+                 }},
+            },
+        .columns =
+            {{"ID", "metadata.id"},
+             {"NAME", "metadata.name"},
+             {"SEVERITY", "spec.severity"},
+             {"ENDS", "spec.ends_at"},
+             {"WITHDRAWN", "spec.withdrawn"},
+             {"DELIVERED", "status.delivered"},
+             {"CLICKED", "status.interactions.clicked"},
+             {"DISMISSED", "status.interactions.dismissed"}},
     });
 }
 

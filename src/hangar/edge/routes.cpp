@@ -200,9 +200,71 @@ void AddWorkspaceCloudRoutes(http::Router& router, EdgeDeps& deps) {
                    }
                    return Answer(deps.workspaces.Sync(*who, req.Param("id"), req.body));
                }));
+    // Comms (before each sync) and the legacy sync a stock server falls back to.
+    auto with_token = [&deps](uint32_t scope, auto fn) {
+        return Guarded([&deps, scope, fn](http::Request& req) {
+            auto who = deps.workspaces.Authenticate(req.Header("authorization"), scope);
+            if (!who) {
+                return Error(who.error());
+            }
+            return Answer(fn(*who, req));
+        });
+    };
+    router.Add(
+        "POST",
+        "/api/v3/comms/workspace",
+        with_token(
+            kLicenseRead,
+            [&deps](const WorkspaceAuth& who, http::Request& req) {
+                return deps.workspaces.Comms(who, req.body);
+            }
+        )
+    );
+    router.Add(
+        "POST",
+        "/api/v3/comms/workspace/interaction",
+        with_token(
+            0,
+            [&deps](const WorkspaceAuth& who, http::Request& req) {
+                return deps.workspaces.Interact(who, req.body);
+            }
+        )
+    );
+    router.Add(
+        "POST",
+        "/api/v2/workspaces/{id}/client",
+        with_token(
+            kClientWrite,
+            [&deps](const WorkspaceAuth& who, http::Request& req) {
+                return deps.workspaces.LegacyClient(who, req.Param("id"), req.body);
+            }
+        )
+    );
+    router.Add(
+        "GET",
+        "/api/v2/workspaces/{id}/license",
+        with_token(
+            kLicenseRead,
+            [&deps](const WorkspaceAuth& who, http::Request& req) {
+                return deps.workspaces.LegacyLicense(
+                    who, req.Param("id"), req.Query("version").value_or("")
+                );
+            }
+        )
+    );
+    router.Add(
+        "POST",
+        "/api/v2/workspaces/{id}/client/downgrade",
+        with_token(
+            kClientWrite,
+            [&deps](const WorkspaceAuth& who, http::Request& req) {
+                return deps.workspaces.Downgrade(who, req.Param("id"));
+            }
+        )
+    );
     AddCollectRoute(router, deps, "/collector");
     if (deps.push != nullptr) {
-        auto respond = [](PushAnswer a) {
+        auto respond = [](const PushAnswer& a) {
             http::Response r = Json(a.status, a.body);
             if (a.retry_after > 0) {
                 r.headers.emplace_back("retry-after", std::to_string(a.retry_after));
@@ -226,7 +288,7 @@ void AddWorkspaceCloudRoutes(http::Router& router, EdgeDeps& deps) {
                     req.Header("authorization"),
                     req.body,
                     rid,
-                    [done = std::move(done), respond](PushAnswer a) { done(respond(std::move(a))); }
+                    [done = std::move(done), respond](const PushAnswer& a) { done(respond(a)); }
                 );
             }
         );

@@ -23,7 +23,7 @@ namespace {
 using core::ErrorCode;
 using core::Fail;
 
-constexpr std::array<std::string_view, 7> kScopeNames = {
+constexpr std::array<std::string_view, 9> kScopeNames = {
     "workspace:license:read",
     "workspace:client:write",
     "workspace:stats:write",
@@ -31,6 +31,8 @@ constexpr std::array<std::string_view, 7> kScopeNames = {
     "marketplace:read",
     "marketplace:download",
     "marketplace:purchase",
+    "fedhub:register",
+    "workspace:billing",
 };
 constexpr size_t kRecordLimit = size_t{64} * 1024;
 constexpr int64_t kMaxPendingIntents = 1000;
@@ -296,13 +298,18 @@ Workspaces::Workspaces(
     }
 }
 
-json::object Workspaces::LicenseData(const store::Object& ws) {
+std::string Workspaces::PlanOf(const store::Object& ws) {
     std::string plan = core::StrAt(ws.spec, "plan");
     if (plan.empty()) {
         if (auto t = store_.Get(ws.tenant)) {
             plan = core::StrAt(t->spec, "plan");
         }
     }
+    return plan;
+}
+
+json::object Workspaces::LicenseData(const store::Object& ws) {
+    std::string plan = PlanOf(ws);
     json::array modules;
     int64_t push_quota = 0;
     if (!plan.empty()) {
@@ -328,13 +335,23 @@ json::object Workspaces::LicenseData(const store::Object& ws) {
         {"expireAt", Rfc3339(expire)},
     };
     const json::object* st = &ws.status;
+    // A stock server applies `license` with Rocket.Chat's own key and its whole sync throws on
+    // any other string: it gets "" (no license). Hangar's signed entitlements travel in
+    // `hangarLicense`, which a stock server ignores; `modules` is a comma-separated string.
+    std::string module_list;
+    for (const auto& m : modules) {
+        if (m.is_string()) {
+            module_list += (module_list.empty() ? "" : ",") + std::string(m.as_string());
+        }
+    }
     return json::object{
-        {"version", 1},
+        {"version", 3},
         {"address", core::StrAt(*st, "address")},
-        {"license", keys_.Sign(json::serialize(payload))},
+        {"license", ""},
         {"updatedAt", Rfc3339(now)},
-        {"modules", modules},
+        {"modules", module_list},
         {"expireAt", Rfc3339(expire)},
+        {"hangarLicense", keys_.Sign(json::serialize(payload))},
     };
 }
 
@@ -962,7 +979,7 @@ EdgeResult<json::object> Workspaces::Token(
     }
     uint32_t allowed = kAllScopes;
     if (const json::value* s = ws->spec.if_contains("scopes"); s != nullptr && s->is_array()) {
-        allowed = 0;
+        allowed = kHarmlessScopes;
         for (const auto& v : s->as_array()) {
             allowed |= v.is_string() ? ScopeFromName(v.as_string()) : 0;
         }
@@ -1116,6 +1133,19 @@ Workspaces::Authenticate(std::string_view authorization, uint32_t need, bool may
 
 EdgeResult<json::object>
 Workspaces::Sync(const WorkspaceAuth& who, std::string_view id, std::string_view body) {
+    auto r = Record(who, id, body);
+    if (!r) {
+        return std::unexpected(r.error());
+    }
+    return json::object{
+        {"workspaceId", who.workspace_id},
+        {"publicKey", keys_.PublicKeyBase64()},
+        {"license", ""},
+        {"hangarLicense", LicenseData(*r).at("hangarLicense")}};
+}
+
+EdgeResult<store::Object>
+Workspaces::Record(const WorkspaceAuth& who, std::string_view id, std::string_view body) {
     if (id != who.workspace_id) {
         return EdgeFail(403, "forbidden", "the access token belongs to another workspace");
     }
@@ -1158,10 +1188,7 @@ Workspaces::Sync(const WorkspaceAuth& who, std::string_view id, std::string_view
     if (on_sync_) {
         on_sync_(*r);
     }
-    return json::object{
-        {"workspaceId", who.workspace_id},
-        {"publicKey", keys_.PublicKeyBase64()},
-        {"license", LicenseData(*r).at("license")}};
+    return std::move(*r);
 }
 
 }  // namespace hangar::edge

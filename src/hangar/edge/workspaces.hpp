@@ -40,8 +40,13 @@ enum ScopeBit : uint32_t {
     kMarketplaceRead = 1U << 4U,
     kMarketplaceDownload = 1U << 5U,
     kMarketplacePurchase = 1U << 6U,
+    kFedhubRegister = 1U << 7U,    // asked for by every stock server; Hangar has no federation
+                                   // hub, so holding it grants nothing
+    kWorkspaceBilling = 1U << 8U,  // the checkout call
 };
-constexpr uint32_t kAllScopes = (1U << 7U) - 1;
+constexpr uint32_t kAllScopes = (1U << 9U) - 1;
+// Granted whatever a workspace's scope list says: they give access to nothing of another's.
+constexpr uint32_t kHarmlessScopes = kFedhubRegister;
 // "workspace:push:send" → kPushSend; 0 when unknown.
 uint32_t ScopeFromName(std::string_view name);
 std::string ScopeString(uint32_t bits);
@@ -140,6 +145,19 @@ public:
     EdgeResult<json::object>
     Sync(const WorkspaceAuth& who, std::string_view id, std::string_view body);
 
+    // POST /api/v3/comms/workspace: the announcements for this workspace (announcements.hpp).
+    EdgeResult<json::object> Comms(const WorkspaceAuth& who, std::string_view body);
+    // POST /api/v3/comms/workspace/interaction: a click, dismissal or submission, counted.
+    EdgeResult<json::object> Interact(const WorkspaceAuth& who, std::string_view body);
+    // The legacy sync a stock server falls back to when comms fails:
+    // POST <registration_client_uri>/client (record + banners), GET .../license,
+    // POST .../client/downgrade.
+    EdgeResult<json::object>
+    LegacyClient(const WorkspaceAuth& who, std::string_view id, std::string_view body);
+    EdgeResult<json::object>
+    LegacyLicense(const WorkspaceAuth& who, std::string_view id, std::string_view version);
+    EdgeResult<json::object> Downgrade(const WorkspaceAuth& who, std::string_view id);
+
     // Called after each sync with the workspace as stored (series for the fleet view).
     void SetOnSync(std::function<void(const store::Object&)> fn) { on_sync_ = std::move(fn); }
 
@@ -148,6 +166,13 @@ public:
     json::object LicenseData(const store::Object& ws);
 
 private:
+    // Records what a sync (or legacy /client) says; the workspace as stored.
+    EdgeResult<store::Object>
+    Record(const WorkspaceAuth& who, std::string_view id, std::string_view body);
+    // The workspace's plan: its own, else its tenant's ("" when neither has one).
+    std::string PlanOf(const store::Object& ws);
+    // The announcements for `ws` now, and what it then holds (written to its status).
+    EdgeResult<json::object> DeliverAnnouncements(const store::Object& ws);
     json::object Credentials(const store::Object& ws, const std::string& secret);
     std::string AccessToken(const store::Object& ws, uint32_t scopes, int64_t expires_unix) const;
     store::Store& store_;

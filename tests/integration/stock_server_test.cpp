@@ -1,0 +1,388 @@
+// The cloud calls a stock Rocket.Chat server makes, in its own order and with its own request
+// shapes (protocols/workspace-cloud.md section 7, read from apps/meteor/app/cloud/server/
+// functions/*): the token request with its whole default scope list, comms before sync, the
+// announcements it turns into banners, interactions, the sync itself, and the legacy path it
+// falls back to. Each answer is checked the way the server's code reads it.
+
+#include <fmt/format.h>
+
+#include "hangar/core/clock.hpp"
+
+#include "fixture.hpp"
+
+namespace hangar::testing {
+namespace {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// oauthScopes.ts: the list a stock server asks for in one request.
+constexpr const char* kDefaultScopes =
+    "workspace:license:read workspace:client:write workspace:stats:write workspace:push:send "
+    "marketplace:read marketplace:download fedhub:register";
+
+std::string FormEncode(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        if (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.') {
+            out.push_back(c);
+        } else if (c == ' ') {
+            out.push_back('+');  // URLSearchParams writes spaces as '+'
+        } else {
+            out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+        }
+    }
+    return out;
+}
+
+class StockServerTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        s_ = new LiveServer({"--provisioner", "simulated", "--public-rate", "1000"});
+        ASSERT_TRUE(s_->Start()) << s_->process().Log();
+        acme_ = s_->Tenant("stock-acme");
+        op_ = s_->Token(acme_, "operator");
+    }
+    static void TearDownTestSuite() {
+        delete s_;
+        s_ = nullptr;
+    }
+    // A workspace registered by token, as the server's registerWorkspace does; its credentials.
+    static json::value Registered(const std::string& name) {
+        auto c = s_->As(op_).Do(
+            "POST",
+            "/v1/workspaces",
+            json::serialize(json::object{{"metadata", {{"name", name}}}, {"spec", json::object{}}})
+        );
+        EXPECT_EQ(c.status, 201) << c.body;
+        std::string id = Str(c.Json(), {"metadata", "id"});
+        auto t = s_->As(op_).Do("POST", "/v1/workspaces/" + id + ":registration-token", "");
+        auto r = s_->Anonymous().Do(
+            "POST",
+            "/api/oauth/clients",
+            R"({"email":"admin@acme.test","client_name":"Acme chat","redirect_uris":["https://chat.acme.test/admin/cloud/oauth-callback"]})",
+            {{"Authorization", "Bearer " + Str(t.Json(), {"token"})}}
+        );
+        EXPECT_EQ(r.status, 201) << r.body;
+        return r.Json();
+    }
+    // getWorkspaceAccessTokenWithScope: URLSearchParams, the default scope list.
+    static HttpResponse
+    TokenRequest(const json::value& creds, const std::string& scope = kDefaultScopes) {
+        return s_->Anonymous().Do(
+            "POST",
+            "/api/oauth/token",
+            "client_id=" + FormEncode(Str(creds, {"client_id"})) +
+                "&client_secret=" + FormEncode(Str(creds, {"client_secret"})) +
+                "&scope=" + FormEncode(scope) + "&grant_type=client_credentials&redirect_uri=",
+            {{"Content-Type", "application/x-www-form-urlencoded"}}
+        );
+    }
+    // buildWorkspaceRegistrationData, as a stock 6.x server fills it.
+    static std::string RegistrationData(const json::value& creds, const std::string& version) {
+        return json::serialize(json::object{
+            {"uniqueId", "stock-unique-1"},
+            {"deploymentFingerprintHash", "abc"},
+            {"deploymentFingerprintVerified", true},
+            {"workspaceId", Str(creds, {"workspaceId"})},
+            {"address", "https://chat.acme.test"},
+            {"contactName", "Ada"},
+            {"seats", 42},
+            {"allowMarketing", false},
+            {"accountName", "acme"},
+            {"organizationType", "enterprise"},
+            {"industry", "software"},
+            {"orgSize", "51-100"},
+            {"country", "ch"},
+            {"language", "en"},
+            {"agreePrivacyTerms", true},
+            {"website", "https://acme.test"},
+            {"siteName", "Acme Chat"},
+            {"workspaceType", "community"},
+            {"deploymentMethod", "docker"},
+            {"deploymentPlatform", "selfinstall"},
+            {"version", version},
+            {"licenseVersion", 3},
+            {"enterpriseReady", true},
+            {"setupComplete", true},
+            {"connectionDisable", false},
+            {"npsEnabled", true},
+            {"MAC", 0}});
+    }
+    static Headers Bearer(const std::string& token) {
+        return {{"Authorization", "Bearer " + token}};
+    }
+    static json::value Announce(const std::string& name, const json::object& spec) {
+        auto r = s_->Admin().Do(
+            "POST",
+            "/v1/announcements",
+            json::serialize(json::object{{"metadata", {{"name", name}}}, {"spec", spec}})
+        );
+        EXPECT_EQ(r.status, 201) << r.body;
+        return r.Json();
+    }
+
+    static LiveServer* s_;
+    static std::string acme_, op_;
+};
+LiveServer* StockServerTest::s_ = nullptr;
+std::string StockServerTest::acme_, StockServerTest::op_;
+
+// "http://127.0.0.1:1234/api/v2/..." → "/api/v2/...": the client speaks to the one server.
+std::string Path(const std::string& url) {
+    size_t scheme = url.find("://");
+    size_t slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+    return slash == std::string::npos ? "/" : url.substr(slash);
+}
+
+std::string InHours(int h) {
+    return core::FormatRfc3339(std::chrono::system_clock::now() + std::chrono::hours(h));
+}
+
+TEST_F(StockServerTest, TheWholeDefaultScopeListIsGrantedAndEchoedAsAsked) {
+    json::value creds = Registered("scopes");
+    auto t = TokenRequest(creds);
+    ASSERT_EQ(t.status, 200) << t.body;
+    // The server caches the token under the scope string it gets back: the same string.
+    EXPECT_EQ(Str(t.Json(), {"scope"}), kDefaultScopes);
+    EXPECT_TRUE(t.Json().at("expires_in").is_int64());
+    EXPECT_FALSE(Str(t.Json(), {"access_token"}).empty());
+    // The checkout call asks for workspace:billing alone.
+    auto billing = TokenRequest(creds, "workspace:billing");
+    ASSERT_EQ(billing.status, 200) << billing.body;
+    EXPECT_EQ(Str(billing.Json(), {"scope"}), "workspace:billing");
+    // A scope nobody defined is still refused, naming it.
+    auto bad = TokenRequest(creds, "workspace:license:read root:everything");
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_EQ(Str(bad.Json(), {"error"}), "invalid_scope");
+    EXPECT_NE(Str(bad.Json(), {"error_description"}).find("root:everything"), std::string::npos);
+}
+
+TEST_F(StockServerTest, AScopeListLimitedByTheOperatorStillGrantsFedhubRegisterButNothingMore) {
+    json::value creds = Registered("limited");
+    std::string id = Str(creds, {"workspaceId"});
+    auto put = s_->As(op_).Do(
+        "PUT",
+        "/v1/workspaces/" + id,
+        R"({"spec":{"scopes":["workspace:license:read","workspace:client:write","workspace:stats:write"]}})"
+    );
+    ASSERT_EQ(put.status, 200) << put.body;
+    auto ok = TokenRequest(creds, "workspace:license:read fedhub:register");
+    EXPECT_EQ(ok.status, 200) << ok.body;
+    auto refused = TokenRequest(creds);  // asks for push and marketplace too
+    EXPECT_EQ(refused.status, 400) << refused.body;
+    EXPECT_EQ(Str(refused.Json(), {"error"}), "invalid_scope");
+    EXPECT_NE(
+        Str(refused.Json(), {"error_description"}).find("workspace:push:send"), std::string::npos
+    );
+}
+
+TEST_F(StockServerTest, CommsThenSyncAsAStockServerDoesWithAnnouncementsDeliveredOnce) {
+    json::value creds = Registered("comms");
+    std::string id = Str(creds, {"workspaceId"});
+    std::string uri = Path(Str(creds, {"registration_client_uri"}));
+    ASSERT_EQ(uri, "/api/v2/workspaces/" + id);
+    // Announcements: one for everyone, one for another tenant, one for versions below 6.
+    auto everyone = Announce(
+        "maintenance",
+        {{"title", "Maintenance"},
+         {"text", "The cloud is updated on Sunday."},
+         {"severity", "warning"},
+         {"link", {{"url", "https://status.example.com"}, {"label", "Status"}}},
+         {"ends_at", InHours(48)}}
+    );
+    std::string ann = Str(everyone, {"metadata", "id"});
+    Announce(
+        "others",
+        {{"text", "not for acme"},
+         {"audience", {{"tenants", json::array{"ten_00000000000000000000"}}}},
+         {"ends_at", InHours(48)}}
+    );
+    Announce(
+        "old-versions",
+        {{"text", "please upgrade"},
+         {"audience", {{"versions", {{"below", "6.0"}}}}},
+         {"ends_at", InHours(48)}}
+    );
+    std::string access = Str(TokenRequest(creds).Json(), {"access_token"});
+    std::string data = RegistrationData(creds, "6.14.0");
+
+    // syncWorkspace: comms first.
+    auto comms = s_->Anonymous().Do("POST", "/api/v3/comms/workspace", data, Bearer(access));
+    ASSERT_EQ(comms.status, 200) << comms.body;
+    json::value c = comms.Json();
+    EXPECT_EQ(Str(c, {"workspaceId"}), id);
+    EXPECT_FALSE(c.as_object().contains("nps")) << "6.x refuses a null nps";
+    const json::array& create = c.at("announcements").at("create").as_array();
+    ASSERT_EQ(create.size(), 1U) << c;
+    EXPECT_TRUE(c.at("announcements").at("delete").as_array().empty());
+    // What IBanner's schema (and Banner.create) reads.
+    const json::object& b = create[0].as_object();
+    EXPECT_EQ(Str(b, {"_id"}), ann);
+    EXPECT_EQ(b.at("platform"), (json::array{"web", "mobile"}));
+    for (const char* t : {"startAt", "expireAt", "createdAt"}) {
+        std::string v = Str(b, {t});
+        EXPECT_TRUE(v.size() == 24 && v.back() == 'Z') << t << " " << v << ": ...T..:..:..sssZ";
+    }
+    EXPECT_LT(Str(b, {"startAt"}), Str(b, {"expireAt"}));
+    EXPECT_EQ(Str(b, {"createdBy"}), "cloud");
+    EXPECT_EQ(Str(b, {"surface"}), "banner");
+    EXPECT_EQ(b.at("selector").at("roles"), (json::array{"admin"}));
+    EXPECT_EQ(Str(b, {"view", "viewId"}), ann);
+    EXPECT_EQ(Str(b, {"view", "variant"}), "warning");
+    EXPECT_NE(
+        json::serialize(b.at("view").at("blocks")).find("The cloud is updated"), std::string::npos
+    );
+
+    // Then sync: no license a stock server would throw on.
+    auto sync = s_->Anonymous().Do("POST", uri + "/sync", data, Bearer(access));
+    ASSERT_EQ(sync.status, 200) << sync.body;
+    EXPECT_EQ(Str(sync.Json(), {"workspaceId"}), id);
+    EXPECT_TRUE(sync.Json().at("license").is_string());
+    EXPECT_EQ(Str(sync.Json(), {"license"}), "");
+    EXPECT_FALSE(Str(sync.Json(), {"hangarLicense"}).empty());
+
+    // Twelve hours later: nothing new, so nothing again (an older server inserts by _id).
+    auto second = s_->Anonymous().Do("POST", "/api/v3/comms/workspace", data, Bearer(access));
+    ASSERT_EQ(second.status, 200) << second.body;
+    EXPECT_TRUE(second.Json().at("announcements").at("create").as_array().empty()) << second.body;
+
+    // A user closes the banner: the interaction is counted on the announcement.
+    auto closed = s_->Anonymous().Do(
+        "POST",
+        "/api/v3/comms/workspace/interaction",
+        json::serialize(json::object{
+            {"type", "viewClosed"},
+            {"payload", {{"viewId", ann}, {"isCleared", false}}},
+            {"triggerId", "trig-1"},
+            {"user", {{"_id", "u1"}, {"username", "ada"}, {"name", "Ada"}}}}),
+        {{"Authorization", "Bearer " + access}, {"Content-Type", "text/plain;charset=UTF-8"}}
+    );
+    ASSERT_EQ(closed.status, 200) << closed.body;
+    EXPECT_EQ(Str(closed.Json(), {"serverInteraction", "appId"}), "cloud-announcements-core");
+    EXPECT_EQ(Str(closed.Json(), {"serverInteraction", "triggerId"}), "trig-1");
+    auto seen = s_->Admin().Do("GET", "/v1/announcements/" + ann);
+    EXPECT_EQ(seen.Json().at("status").at("delivered").as_int64(), 1) << seen.body;
+    EXPECT_EQ(seen.Json().at("status").at("interactions").at("dismissed").as_int64(), 1)
+        << seen.body;
+
+    // Withdrawn: the workspace holding it is told to disable the banner, once.
+    auto w = s_->Admin().Do("POST", "/v1/announcements/" + ann + ":withdraw", "");
+    ASSERT_EQ(w.status, 200) << w.body;
+    auto third = s_->Anonymous().Do("POST", "/api/v3/comms/workspace", data, Bearer(access));
+    EXPECT_EQ(third.Json().at("announcements").at("delete"), (json::array{json::value(ann)}))
+        << third.body;
+    auto fourth = s_->Anonymous().Do("POST", "/api/v3/comms/workspace", data, Bearer(access));
+    EXPECT_TRUE(fourth.Json().at("announcements").at("delete").as_array().empty());
+
+    // An old server (5.4) is in the version range of the other announcement.
+    json::value old = Registered("old");
+    std::string old_access = Str(TokenRequest(old).Json(), {"access_token"});
+    auto old_comms = s_->Anonymous().Do(
+        "POST", "/api/v3/comms/workspace", RegistrationData(old, "5.4.2"), Bearer(old_access)
+    );
+    // Its version is known only once it synced: before that no version range matches.
+    EXPECT_TRUE(old_comms.Json().at("announcements").at("create").as_array().empty());
+    s_->Anonymous().Do(
+        "POST",
+        Path(Str(old, {"registration_client_uri"})) + "/sync",
+        RegistrationData(old, "5.4.2"),
+        Bearer(old_access)
+    );
+    auto after = s_->Anonymous().Do(
+        "POST", "/api/v3/comms/workspace", RegistrationData(old, "5.4.2"), Bearer(old_access)
+    );
+    json::value after_json = after.Json();
+    const json::array& got = after_json.at("announcements").at("create").as_array();
+    ASSERT_EQ(got.size(), 1U) << after.body;
+    EXPECT_NE(json::serialize(got[0]).find("please upgrade"), std::string::npos);
+}
+
+TEST_F(StockServerTest, TheLegacySyncPathWorksWhenCommsFails) {
+    json::value creds = Registered("legacy");
+    std::string uri = Path(Str(creds, {"registration_client_uri"}));
+    std::string access = Str(TokenRequest(creds).Json(), {"access_token"});
+    std::string data = RegistrationData(creds, "6.3.0");
+    auto client = s_->Anonymous().Do("POST", uri + "/client", data, Bearer(access));
+    ASSERT_EQ(client.status, 200) << client.body;
+    EXPECT_EQ(Str(client.Json(), {"workspaceId"}), Str(creds, {"workspaceId"}));
+    EXPECT_TRUE(client.Json().at("banners").is_array());
+    EXPECT_TRUE(client.Json().at("announcements").at("create").is_array());
+    auto license = s_->Anonymous().Do("GET", uri + "/license?version=3", "", Bearer(access));
+    ASSERT_EQ(license.status, 200) << license.body;
+    json::value license_json = license.Json();
+    const json::object& l = license_json.as_object();
+    EXPECT_EQ(l.at("version").as_int64(), 3);
+    EXPECT_TRUE(l.at("address").is_string());
+    EXPECT_EQ(Str(l, {"license"}), "");
+    EXPECT_TRUE(l.at("modules").is_string());
+    EXPECT_TRUE(l.at("updatedAt").is_string() && l.at("expireAt").is_string());
+    auto down = s_->Anonymous().Do("POST", uri + "/client/downgrade", "", Bearer(access));
+    EXPECT_EQ(down.status, 200) << down.body;
+    // Another workspace's URI with this token: refused.
+    json::value other = Registered("legacy-other");
+    auto cross = s_->Anonymous().Do(
+        "GET",
+        Path(Str(other, {"registration_client_uri"})) + "/license?version=3",
+        "",
+        Bearer(access)
+    );
+    EXPECT_EQ(cross.status, 403) << cross.body;
+}
+
+TEST_F(StockServerTest, BadAnnouncementsAndInteractionsAreRefusedWithTheField) {
+    const std::pair<json::object, std::string> bad[] = {
+        {{{"text", "x"}}, "spec.ends_at"},
+        {{{"text", ""}, {"ends_at", InHours(1)}}, "spec.text"},
+        {{{"text", "x"}, {"ends_at", InHours(1)}, {"severity", "loud"}}, "spec.severity"},
+        {{{"text", "x"}, {"ends_at", InHours(1)}, {"starts_at", InHours(2)}}, "spec.ends_at"},
+        {{{"text", "x"}, {"ends_at", InHours(1)}, {"link", {{"url", "javascript:alert(1)"}}}},
+         "spec.link.url"},
+        {{{"text", "x"},
+          {"ends_at", InHours(1)},
+          {"audience", {{"versions", {{"min", "7"}, {"below", "6"}}}}}},
+         "spec.audience.versions"},
+        {{{"text", "x"}, {"ends_at", InHours(1)}, {"platforms", json::array{"tv"}}},
+         "spec.platforms[0]"},
+    };
+    for (const auto& [spec, field] : bad) {
+        auto r = s_->Admin().Do(
+            "POST",
+            "/v1/announcements",
+            json::serialize(json::object{{"metadata", {{"name", "bad"}}}, {"spec", spec}})
+        );
+        EXPECT_EQ(r.status, 400) << json::serialize(spec) << " " << r.body;
+        EXPECT_EQ(Str(r.Json(), {"error", "details", "field"}), field) << r.body;
+    }
+    // Only platform admins write them.
+    auto op = s_->As(op_).Do(
+        "POST",
+        "/v1/announcements",
+        R"({"metadata":{"name":"mine"},"spec":{"text":"x","ends_at":")" + InHours(1) + R"("}})"
+    );
+    EXPECT_EQ(op.status, 403) << op.body;
+
+    json::value creds = Registered("bad-interactions");
+    std::string access = Str(TokenRequest(creds).Json(), {"access_token"});
+    for (const std::string& body :
+         {std::string("not json"),
+          std::string(R"({"type":"viewClosed","payload":{"viewId":"nope"}})"),
+          std::string(R"({"type":"somethingElse"})"),
+          std::string(R"([1,2])")}) {
+        auto r =
+            s_->Anonymous().Do("POST", "/api/v3/comms/workspace/interaction", body, Bearer(access));
+        EXPECT_EQ(r.status, 400) << body << " " << r.body;
+        EXPECT_EQ(Str(r.Json(), {"error"}), "invalid_request");
+    }
+    auto gone = s_->Anonymous().Do(
+        "POST",
+        "/api/v3/comms/workspace/interaction",
+        R"({"type":"viewClosed","payload":{"viewId":"ann_00000000000000000000"}})",
+        Bearer(access)
+    );
+    EXPECT_EQ(gone.status, 404) << gone.body;
+    auto unauth = s_->Anonymous().Do("POST", "/api/v3/comms/workspace", "{}");
+    EXPECT_EQ(unauth.status, 401);
+}
+
+}  // namespace
+}  // namespace hangar::testing
