@@ -329,6 +329,216 @@ TEST_F(StockServerTest, TheLegacySyncPathWorksWhenCommsFails) {
     EXPECT_EQ(cross.status, 403) << cross.body;
 }
 
+// "http://x/cb?code=hac_..&state=s" → the value of `key` in its query ("" when absent).
+std::string QueryValue(const std::string& url, const std::string& key) {
+    size_t q = url.find('?');
+    if (q == std::string::npos) {
+        return "";
+    }
+    for (std::string_view rest(url.c_str() + q + 1); !rest.empty();) {
+        size_t amp = rest.find('&');
+        std::string_view pair = rest.substr(0, amp);
+        if (pair.starts_with(key + "=")) {
+            std::string out;
+            std::string_view v = pair.substr(key.size() + 1);
+            for (size_t i = 0; i < v.size(); ++i) {
+                if (v[i] == '%' && i + 2 < v.size()) {
+                    out.push_back(
+                        static_cast<char>(std::stoi(std::string(v.substr(i + 1, 2)), nullptr, 16))
+                    );
+                    i += 2;
+                } else {
+                    out.push_back(v[i]);
+                }
+            }
+            return out;
+        }
+        rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    }
+    return "";
+}
+
+TEST_F(StockServerTest, AUserConnectsTheirAccountRefreshesAndLogsOut) {
+    json::value creds = Registered("oauth");
+    std::string id = Str(creds, {"workspaceId"});
+    const std::string callback = "https://chat.acme.test/admin/cloud/oauth-callback";
+    auto user = s_->Admin().Do(
+        "POST",
+        "/v1/users",
+        R"({"metadata":{"name":"ada","tenant":")" + acme_ +
+            R"("},"spec":{"email":"ada@acme.test","display_name":"Ada L","role":"viewer"}})"
+    );
+    ASSERT_EQ(user.status, 201) << user.body;
+    auto tok = s_->Admin().Do(
+        "POST",
+        "/v1/tokens",
+        json::serialize(json::object{
+            {"tenant", acme_}, {"role", "viewer"}, {"user", Str(user.Json(), {"metadata", "id"})}})
+    );
+    ASSERT_EQ(tok.status, 201) << tok.body;
+    std::string ada = Str(tok.Json(), {"token"});
+
+    // getOAuthAuthorizationUrl: no URL-encoding of its own.
+    std::string query = "response_type=code&client_id=" + id + "&redirect_uri=" + callback +
+                        "&scope=openid offline_access&state=st4te";
+    std::string encoded = "response_type=code&client_id=" + id +
+                          "&redirect_uri=" + FormEncode(callback) +
+                          "&scope=openid%20offline_access&state=st4te";
+    auto page = s_->Anonymous().Do("GET", "/authorize?" + encoded);
+    ASSERT_EQ(page.status, 200) << page.body;
+    EXPECT_NE(page.body.find("Acme chat"), std::string::npos);
+    EXPECT_EQ(page.headers["x-frame-options"], "DENY");
+    // The user signs in with their token and approves.
+    auto approve = s_->Anonymous().Do(
+        "POST",
+        "/authorize",
+        encoded + "&token=" + FormEncode(ada) + "&decision=approve",
+        {{"Content-Type", "application/x-www-form-urlencoded"}}
+    );
+    ASSERT_EQ(approve.status, 303) << approve.body;
+    std::string location = approve.headers["location"];
+    ASSERT_TRUE(location.starts_with(callback + "?code=hac_")) << location;
+    EXPECT_EQ(QueryValue(location, "state"), "st4te");
+    std::string code = QueryValue(location, "code");
+
+    // finishOAuthAuthorization: the fields in the query string, not the body.
+    auto exchange = s_->Anonymous().Do(
+        "POST",
+        "/api/oauth/token?client_id=" + id +
+            "&client_secret=" + FormEncode(Str(creds, {"client_secret"})) +
+            "&grant_type=authorization_code&scope=openid%20offline_access&code=" +
+            FormEncode(code) + "&redirect_uri=" + FormEncode(callback),
+        "",
+        {{"Content-Type", "application/x-www-form-urlencoded"}}
+    );
+    ASSERT_EQ(exchange.status, 200) << exchange.body;
+    json::value t = exchange.Json();
+    EXPECT_TRUE(t.at("expires_in").is_int64());
+    EXPECT_EQ(Str(t, {"token_type"}), "Bearer");
+    EXPECT_EQ(Str(t, {"scope"}), "openid offline_access");
+    std::string refresh = Str(t, {"refresh_token"});
+    auto me =
+        s_->Anonymous().Do("GET", "/api/oauth/userinfo", "", Bearer(Str(t, {"access_token"})));
+    ASSERT_EQ(me.status, 200) << me.body;
+    EXPECT_EQ(Str(me.Json(), {"email"}), "ada@acme.test");
+    // A code works once.
+    auto replay = s_->Anonymous().Do(
+        "POST",
+        "/api/oauth/token?client_id=" + id +
+            "&client_secret=" + FormEncode(Str(creds, {"client_secret"})) +
+            "&grant_type=authorization_code&code=" + FormEncode(code),
+        "",
+        {{"Content-Type", "application/x-www-form-urlencoded"}}
+    );
+    EXPECT_EQ(replay.status, 400) << replay.body;
+    EXPECT_EQ(Str(replay.Json(), {"error"}), "invalid_grant");
+
+    // getUserCloudAccessToken: refresh.
+    std::string refresh_query = "client_id=" + id +
+                                "&client_secret=" + FormEncode(Str(creds, {"client_secret"})) +
+                                "&refresh_token=" + FormEncode(refresh) +
+                                "&scope=openid%20offline_access&grant_type=refresh_token"
+                                "&redirect_uri=" +
+                                FormEncode(callback);
+    auto refreshed = s_->Anonymous().Do(
+        "POST",
+        "/api/oauth/token?" + refresh_query,
+        "",
+        {{"Content-Type", "application/x-www-form-urlencoded"}}
+    );
+    ASSERT_EQ(refreshed.status, 200) << refreshed.body;
+    std::string access2 = Str(refreshed.Json(), {"access_token"});
+    EXPECT_EQ(s_->Anonymous().Do("GET", "/api/oauth/userinfo", "", Bearer(access2)).status, 200);
+    auto links = s_->As(op_).Do("GET", "/v1/accountlinks");
+    ASSERT_EQ(links.status, 200) << links.body;
+    EXPECT_NE(links.body.find("\"Connected\""), std::string::npos) << links.body;
+
+    // userLogout: revoke; the refresh token and the access tokens end.
+    auto revoke = s_->Anonymous().Do(
+        "POST",
+        "/api/oauth/revoke?client_id=" + id +
+            "&client_secret=" + FormEncode(Str(creds, {"client_secret"})) +
+            "&token=" + FormEncode(refresh) + "&token_type_hint=refresh_token",
+        "",
+        {{"Content-Type", "application/x-www-form-urlencoded"}}
+    );
+    EXPECT_EQ(revoke.status, 200) << revoke.body;
+    auto after = s_->Anonymous().Do(
+        "POST",
+        "/api/oauth/token?" + refresh_query,
+        "",
+        {{"Content-Type", "application/x-www-form-urlencoded"}}
+    );
+    EXPECT_EQ(after.status, 400) << after.body;
+    EXPECT_EQ(s_->Anonymous().Do("GET", "/api/oauth/userinfo", "", Bearer(access2)).status, 401);
+}
+
+TEST_F(StockServerTest, TheAuthorizePageNeverSendsACodeWhereItShouldNot) {
+    json::value creds = Registered("oauth-bad");
+    std::string id = Str(creds, {"workspaceId"});
+    std::string good = FormEncode("https://chat.acme.test/admin/cloud/oauth-callback");
+    // A redirect_uri the workspace never registered, outside its address: an error page, no
+    // redirect.
+    auto evil = s_->Anonymous().Do(
+        "GET",
+        "/authorize?response_type=code&client_id=" + id +
+            "&redirect_uri=" + FormEncode("https://evil.example/steal") + "&scope=openid"
+    );
+    EXPECT_EQ(evil.status, 400) << evil.body;
+    EXPECT_TRUE(evil.headers["location"].empty());
+    EXPECT_NE(evil.body.find("redirect_uri"), std::string::npos);
+    // A scope beyond a user link's.
+    auto wide = s_->Anonymous().Do(
+        "GET",
+        "/authorize?response_type=code&client_id=" + id + "&redirect_uri=" + good +
+            "&scope=workspace%3Apush%3Asend"
+    );
+    EXPECT_EQ(wide.status, 400) << wide.body;
+    // A wrong token: no code, a page that says so. Escaped: the state is never markup.
+    auto wrong = s_->Anonymous().Do(
+        "POST",
+        "/authorize",
+        "response_type=code&client_id=" + id + "&redirect_uri=" + good +
+            "&state=%3Cscript%3E&token=hgr_nope&decision=approve",
+        {{"Content-Type", "application/x-www-form-urlencoded"}}
+    );
+    EXPECT_EQ(wrong.status, 401) << wrong.body;
+    EXPECT_TRUE(wrong.headers["location"].empty());
+    // A token of no user (a tenant token): refused.
+    auto tenant_token = s_->Anonymous().Do(
+        "POST",
+        "/authorize",
+        "response_type=code&client_id=" + id + "&redirect_uri=" + good +
+            "&token=" + FormEncode(op_) + "&decision=approve",
+        {{"Content-Type", "application/x-www-form-urlencoded"}}
+    );
+    EXPECT_EQ(tenant_token.status, 403) << tenant_token.body;
+    // Deny: back to the workspace with access_denied and the state.
+    auto deny = s_->Anonymous().Do(
+        "POST",
+        "/authorize",
+        "response_type=code&client_id=" + id + "&redirect_uri=" + good + "&state=s1&decision=deny",
+        {{"Content-Type", "application/x-www-form-urlencoded"}}
+    );
+    ASSERT_EQ(deny.status, 303) << deny.body;
+    EXPECT_EQ(QueryValue(deny.headers["location"], "error"), "access_denied");
+    EXPECT_EQ(QueryValue(deny.headers["location"], "state"), "s1");
+    // A made-up code and a made-up refresh token.
+    for (const std::string& grant :
+         {std::string("grant_type=authorization_code&code=hac_alk_00000000000000000000.x"),
+          std::string("grant_type=refresh_token&refresh_token=junk")}) {
+        auto r = s_->Anonymous().Do(
+            "POST",
+            "/api/oauth/token",
+            "client_id=" + id + "&client_secret=" + FormEncode(Str(creds, {"client_secret"})) +
+                "&" + grant,
+            {{"Content-Type", "application/x-www-form-urlencoded"}}
+        );
+        EXPECT_EQ(r.status, 400) << grant << " " << r.body;
+        EXPECT_EQ(Str(r.Json(), {"error"}), "invalid_grant");
+    }
+}
+
 TEST_F(StockServerTest, BadAnnouncementsAndInteractionsAreRefusedWithTheField) {
     const std::pair<json::object, std::string> bad[] = {
         {{{"text", "x"}}, "spec.ends_at"},

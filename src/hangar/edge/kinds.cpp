@@ -35,6 +35,22 @@ void RegisterKinds(registry::Registry& registry, const CloudKeys& keys) {
         .validate = PushAppValidator(keys),
     });
     registry.Add({
+        .name = "AccountLink",
+        .plural = "accountlinks",
+        .prefix = "alk",
+        .module = "edge",
+        .summary = "A user's Hangar account connected to a workspace (\"connect my account\")",
+        .scope = registry::Scope::kTenant,
+        .write_role = auth::Role::kOperator,
+        .system_managed = true,
+        .columns =
+            {{"ID", "metadata.id"},
+             {"WORKSPACE", "spec.workspace"},
+             {"USER", "spec.user"},
+             {"STATE", "status.state"},
+             {"CONNECTED", "status.connected_at"}},
+    });
+    registry.Add({
         .name = "Announcement",
         .plural = "announcements",
         .prefix = "ann",

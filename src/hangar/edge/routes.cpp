@@ -4,6 +4,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "hangar/auth/tokens.hpp"
 #include "hangar/core/log.hpp"
 #include "hangar/core/strings.hpp"
 #include "hangar/edge/collector.hpp"
@@ -126,6 +127,51 @@ bool CollectAsync(EdgeDeps& deps, http::Request& req, std::function<void(http::R
     return true;
 }
 
+// An OAuth call's fields: the query string's, then the form body's (a stock server sends the
+// authorization-code, refresh and revoke calls with their fields in the query string).
+EdgeResult<OAuthForm> OAuthFields(const http::Request& req) {
+    if (req.body.size() > 8192) {
+        return EdgeFail(413, "invalid_request", "an OAuth request is limited to 8192 bytes");
+    }
+    OAuthForm form(req.query.begin(), req.query.end());
+    if (!req.body.empty()) {
+        std::string_view ct = req.Header("content-type");
+        if (!ct.starts_with("application/x-www-form-urlencoded")) {
+            return EdgeFail(
+                400,
+                "invalid_request",
+                "send the fields form-encoded (Content-Type: application/x-www-form-urlencoded)"
+            );
+        }
+        auto body = core::ParseForm(req.body);
+        if (!body) {
+            return EdgeFail(
+                400, "invalid_request", "the body is not valid form encoding (a malformed % escape)"
+            );
+        }
+        form.insert(form.end(), body->begin(), body->end());
+    }
+    return form;
+}
+
+// The consent page's answer: HTML that no other site may frame, or the redirect.
+http::Response Consent(const UserAuthorizeAnswer& a) {
+    http::Response r{
+        a.status,
+        "text/html; charset=utf-8",
+        {{"cache-control", "no-store"},
+         {"x-frame-options", "DENY"},
+         {"referrer-policy", "no-referrer"},
+         {"content-security-policy",
+          "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"}},
+        a.html,
+        {}};
+    if (a.status == 303) {
+        r.headers.emplace_back("location", a.location);
+    }
+    return r;
+}
+
 void AddCollectRoute(http::Router& router, EdgeDeps& deps, std::string pattern) {
     router.AddAsync(
         "POST",
@@ -160,18 +206,46 @@ void AddWorkspaceCloudRoutes(http::Router& router, EdgeDeps& deps) {
                            "send the fields form-encoded (Content-Type: "
                            "application/x-www-form-urlencoded)"});
                    }
-                   if (req.body.size() > 8192) {
-                       return Error(EdgeError{
-                           413, "invalid_request", "the token request is limited to 8192 bytes"});
-                   }
-                   auto form = core::ParseForm(req.body);
+                   auto form = OAuthFields(req);
                    if (!form) {
-                       return Error(EdgeError{
-                           400,
-                           "invalid_request",
-                           "the body is not valid form encoding (a malformed % escape)"});
+                       return Error(form.error());
                    }
                    return Answer(deps.workspaces.Token(*form));
+               }));
+    router.Add("POST", "/api/oauth/revoke", Guarded([&deps](http::Request& req) {
+                   auto form = OAuthFields(req);
+                   if (!form) {
+                       return Error(form.error());
+                   }
+                   return Answer(deps.workspaces.Revoke(*form));
+               }));
+    router.Add("GET", "/api/oauth/userinfo", Guarded([&deps](http::Request& req) {
+                   return Answer(deps.workspaces.UserInfo(req.Header("authorization")));
+               }));
+    // The consent page of "connect my account", and the user's decision.
+    router.Add("GET", "/authorize", Guarded([&deps](http::Request& req) {
+                   if (auto limited = OverPublicRate(deps, req)) {
+                       return *limited;
+                   }
+                   return Consent(deps.workspaces.AuthorizePage(req.query));
+               }));
+    router.Add("POST", "/authorize", Guarded([&deps](http::Request& req) {
+                   if (auto limited = OverPublicRate(deps, req)) {
+                       return *limited;
+                   }
+                   auto form = OAuthFields(req);
+                   if (!form) {
+                       return Consent(UserAuthorizeAnswer{
+                           400, "<p>" + form.error().description + "</p>", {}});
+                   }
+                   std::optional<auth::Principal> who;
+                   if (auto token = FormField(*form, "token");
+                       token && !token->empty() && deps.tokens != nullptr) {
+                       if (auto p = deps.tokens->Authenticate("Bearer " + *token)) {
+                           who = std::move(*p);
+                       }
+                   }
+                   return Consent(deps.workspaces.AuthorizeDecision(*form, who));
                }));
     router.Add("POST", "/api/v2/register/workspace/intent", Guarded([&deps](http::Request& req) {
                    if (auto limited = OverPublicRate(deps, req)) {

@@ -5,6 +5,10 @@
 #include "hangar/core/rate_limit.hpp"
 #include "hangar/http/router.hpp"
 
+namespace hangar::auth {
+class TokenService;
+}  // namespace hangar::auth
+
 namespace hangar::edge {
 
 class Workspaces;
@@ -18,6 +22,9 @@ struct EdgeDeps {
     // per client address; null: unlimited.
     core::RateLimiter* public_limiter = nullptr;
     PushGateway* push = nullptr;  // null: no push routes
+    // Checks the Hangar token a user signs in with on the "connect my account" page; null: the
+    // page refuses every sign-in.
+    auth::TokenService* tokens = nullptr;
 };
 
 // /api/oauth/clients, /api/oauth/token, /api/v2/register/workspace/{intent,poll},

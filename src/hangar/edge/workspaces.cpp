@@ -919,28 +919,9 @@ core::Result<json::array> Workspaces::PendingIntents() {
     return out;
 }
 
-EdgeResult<json::object> Workspaces::Token(
-    const std::vector<std::pair<std::string, std::string>>& form
-) {
-    auto field = [&](std::string_view k) -> std::optional<std::string> {
-        for (const auto& [n, v] : form) {
-            if (n == k) {
-                return v;
-            }
-        }
-        return std::nullopt;
-    };
-    auto grant = field("grant_type");
-    if (!grant) {
-        return EdgeFail(400, "invalid_request", "grant_type is required (client_credentials)");
-    }
-    if (*grant != "client_credentials") {
-        return EdgeFail(
-            400, "unsupported_grant_type", "only grant_type=client_credentials is supported"
-        );
-    }
-    auto client_id = field("client_id");
-    auto client_secret = field("client_secret");
+EdgeResult<store::Object> Workspaces::AuthenticateClient(const OAuthForm& form) {
+    auto client_id = FormField(form, "client_id");
+    auto client_secret = FormField(form, "client_secret");
     if (!client_id || !client_secret || client_id->empty() || client_secret->empty()) {
         return EdgeFail(400, "invalid_request", "client_id and client_secret are required");
     }
@@ -977,6 +958,37 @@ EdgeResult<json::object> Workspaces::Token(
     if (core::BoolAt(ws->spec, "disabled")) {
         return EdgeFail(403, "workspace_disabled", "an operator disabled this workspace");
     }
+    return std::move(*ws);
+}
+
+EdgeResult<json::object> Workspaces::Token(const OAuthForm& form) {
+    auto grant = FormField(form, "grant_type");
+    if (!grant) {
+        return EdgeFail(
+            400,
+            "invalid_request",
+            "grant_type is required (client_credentials, authorization_code or refresh_token)"
+        );
+    }
+    if (*grant != "client_credentials" && *grant != "authorization_code" &&
+        *grant != "refresh_token") {
+        return EdgeFail(
+            400,
+            "unsupported_grant_type",
+            "grant_type must be client_credentials, authorization_code or refresh_token"
+        );
+    }
+    auto ws = AuthenticateClient(form);
+    if (!ws) {
+        return std::unexpected(ws.error());
+    }
+    if (*grant == "authorization_code") {
+        return ExchangeCode(*ws, form);
+    }
+    if (*grant == "refresh_token") {
+        return RefreshUserToken(*ws, form);
+    }
+    int64_t now = UnixNow(clock_);
     uint32_t allowed = kAllScopes;
     if (const json::value* s = ws->spec.if_contains("scopes"); s != nullptr && s->is_array()) {
         allowed = kHarmlessScopes;
@@ -985,7 +997,8 @@ EdgeResult<json::object> Workspaces::Token(
         }
     }
     uint32_t asked = 0;
-    std::string scope = field("scope").value_or("");
+    std::string scope = FormField(form, "scope").value_or("");
+    std::string echoed;  // the names as asked: the server caches its token under this string
     size_t i = 0;
     while (i < scope.size()) {
         size_t j = scope.find(' ', i);
@@ -1006,17 +1019,19 @@ EdgeResult<json::object> Workspaces::Token(
                 );
             }
             asked |= bit;
+            echoed += (echoed.empty() ? "" : " ") + std::string(name);
         }
         i = j + 1;
     }
     if (asked == 0) {
         asked = allowed;
+        echoed = ScopeString(asked);
     }
     int64_t expires = now + opts_.access_token_ttl.count();
     return json::object{
         {"access_token", AccessToken(*ws, asked, expires)},
         {"expires_in", opts_.access_token_ttl.count()},
-        {"scope", ScopeString(asked)},
+        {"scope", echoed},
         {"token_type", "Bearer"},
     };
 }

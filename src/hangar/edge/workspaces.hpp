@@ -21,6 +21,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "hangar/auth/principal.hpp"
 #include "hangar/core/clock.hpp"
 #include "hangar/core/error.hpp"
 #include "hangar/core/rate_limit.hpp"
@@ -74,6 +75,17 @@ struct WorkspaceOptions {
     std::chrono::seconds intent_ttl{15 * 60};
     std::chrono::seconds rotation_grace{24 * 3600};  // the previous secret keeps working this long
     int poll_interval = 5;                           // seconds, told to device-flow clients
+};
+
+// Form or query fields, decoded, in order.
+using OAuthForm = std::vector<std::pair<std::string, std::string>>;
+std::optional<std::string> FormField(const OAuthForm& form, std::string_view key);
+
+// What the authorize page answers: a page (status, HTML) or a redirect (303, Location).
+struct UserAuthorizeAnswer {
+    int status = 200;
+    std::string html;
+    std::string location;
 };
 
 // A checked access token.
@@ -136,8 +148,21 @@ public:
     );
     EdgeResult<json::object> Intent(std::string_view body);
     EdgeResult<json::object> Poll(std::string_view device_code);
-    // POST /api/oauth/token, form fields already decoded.
-    EdgeResult<json::object> Token(const std::vector<std::pair<std::string, std::string>>& form);
+    // POST /api/oauth/token, fields already decoded (the body's and the query string's: a stock
+    // server sends the authorization-code and refresh grants in the query string).
+    EdgeResult<json::object> Token(const OAuthForm& form);
+    // ---- "connect my account" (user_oauth.cpp): a Hangar user links their account to a
+    // workspace with the authorization-code grant (scopes openid offline_access).
+    // GET /authorize: the consent page (HTML), or an error page when the request is bad.
+    UserAuthorizeAnswer AuthorizePage(const OAuthForm& query);
+    // POST /authorize: the user's decision, with the Hangar token they signed in with (`who`,
+    // nullopt when it did not check out): a redirect to the workspace's callback with a code.
+    UserAuthorizeAnswer
+    AuthorizeDecision(const OAuthForm& form, const std::optional<auth::Principal>& who);
+    // POST /api/oauth/revoke (RFC 7009): ends a user's link; 200 whatever the token was.
+    EdgeResult<json::object> Revoke(const OAuthForm& form);
+    // GET /api/oauth/userinfo with a user access token: {sub, name, email, tenant}.
+    EdgeResult<json::object> UserInfo(std::string_view authorization);
     // A bearer access token that holds `need` (a ScopeBit; 0: any valid token). With
     // `may_block` false it answers only from memory, and fails with status 0 when it cannot.
     EdgeResult<WorkspaceAuth>
@@ -166,6 +191,14 @@ public:
     json::object LicenseData(const store::Object& ws);
 
 private:
+    // client_id and client_secret of a workspace: the workspace, or the contract's error
+    // (oauth_invalid_client_credentials means exactly "these credentials are wrong").
+    EdgeResult<store::Object> AuthenticateClient(const OAuthForm& form);
+    EdgeResult<json::object> ExchangeCode(const store::Object& ws, const OAuthForm& form);
+    EdgeResult<json::object> RefreshUserToken(const store::Object& ws, const OAuthForm& form);
+    // The workspace of an authorize request, with its redirect URI checked; an error page else.
+    EdgeResult<store::Object> AuthorizeTarget(const OAuthForm& query, std::string& redirect_uri);
+    std::string UserAccessToken(const store::Object& link, int64_t expires_unix) const;
     // Records what a sync (or legacy /client) says; the workspace as stored.
     EdgeResult<store::Object>
     Record(const WorkspaceAuth& who, std::string_view id, std::string_view body);

@@ -401,7 +401,7 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
             .operator_tenant = cfg.operator_tenant}
     );
     a.edge_deps = std::make_unique<edge::EdgeDeps>(edge::EdgeDeps{
-        *a.workspaces, *a.collector, a.public_limiter.get(), a.push.get()});
+        *a.workspaces, *a.collector, a.public_limiter.get(), a.push.get(), a.tokens.get()});
 
     // The API.
     a.limiter = std::make_unique<core::RateLimiter>(cfg.tenant_rate, cfg.tenant_rate * 2);
