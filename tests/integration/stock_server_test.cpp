@@ -539,6 +539,72 @@ TEST_F(StockServerTest, TheAuthorizePageNeverSendsACodeWhereItShouldNot) {
     }
 }
 
+TEST_F(StockServerTest, CheckoutAnswersASignedPageThatSaysWhatThePlanCosts) {
+    auto plan = s_->Admin().Do(
+        "POST",
+        "/v1/plans",
+        R"({"metadata":{"name":"team"},"spec":{"memory_mb":512,"cpu_millis":500,"display_name":"Team",)"
+        R"("price":{"amount_cents":4900,"currency":"EUR","interval":"month"},)"
+        R"("entitlements":{"monthly_push_notifications":20000}}})"
+    );
+    ASSERT_EQ(plan.status, 201) << plan.body;
+    json::value creds = Registered("checkout");
+    std::string id = Str(creds, {"workspaceId"});
+    ASSERT_EQ(
+        s_->Admin().Do("PUT", "/v1/workspaces/" + id, R"({"spec":{"plan":"team"}})").status, 200
+    );
+    // The server syncs first (so the cloud knows its address), then asks with workspace:billing.
+    std::string access = Str(TokenRequest(creds).Json(), {"access_token"});
+    s_->Anonymous().Do(
+        "POST",
+        Path(Str(creds, {"registration_client_uri"})) + "/sync",
+        RegistrationData(creds, "6.14.0"),
+        Bearer(access)
+    );
+    auto without = s_->Anonymous().Do("POST", "/api/v2/checkout", "{}", Bearer(access));
+    EXPECT_EQ(without.status, 403) << "the default token lacks workspace:billing: " << without.body;
+    std::string billing = Str(TokenRequest(creds, "workspace:billing").Json(), {"access_token"});
+    auto c = s_->Anonymous().Do(
+        "POST",
+        "/api/v2/checkout",
+        R"({"okCallback":"https://chat.acme.test/admin/subscription?subscriptionSuccess=true",)"
+        R"("cancelCallback":"https://chat.acme.test/admin/subscription"})",
+        Bearer(billing)
+    );
+    ASSERT_EQ(c.status, 200) << c.body;
+    std::string url = Str(c.Json(), {"url"});
+    ASSERT_TRUE(url.starts_with(s_->Url() + "/checkout/" + id)) << url;
+    auto page = s_->Anonymous().Do("GET", Path(url));
+    ASSERT_EQ(page.status, 200) << page.body;
+    EXPECT_NE(page.body.find("49.00 EUR"), std::string::npos) << page.body;
+    EXPECT_NE(page.body.find("Team"), std::string::npos);
+    EXPECT_NE(page.body.find("https://chat.acme.test/admin/subscription"), std::string::npos);
+    EXPECT_NE(page.body.find("#/tenants/" + acme_), std::string::npos) << "links to the billing";
+    // A changed link is refused; a callback elsewhere is dropped, not linked.
+    std::string tampered = Path(url);
+    tampered.replace(tampered.find("expires=") + 8, 1, "9");
+    EXPECT_EQ(s_->Anonymous().Do("GET", tampered).status, 403);
+    auto evil = s_->Anonymous().Do(
+        "POST", "/api/v2/checkout", R"({"cancelCallback":"https://evil.example/"})", Bearer(billing)
+    );
+    EXPECT_EQ(Str(evil.Json(), {"url"}).find("evil"), std::string::npos) << evil.body;
+}
+
+TEST_F(StockServerTest, TheLegacyStartAndTheWizardsPreIntentAreAnswered) {
+    std::string record = R"({"uniqueId":"legacy-1","address":"https://old.acme.test","seats":3})";
+    auto start = s_->Anonymous().Do("POST", "/api/v2/register/workspace?resend=false", record);
+    ASSERT_EQ(start.status, 200) << start.body;
+    std::string first = Str(start.Json(), {"id"});
+    EXPECT_FALSE(first.empty());
+    auto again = s_->Anonymous().Do("POST", "/api/v2/register/workspace?resend=true", record);
+    EXPECT_EQ(Str(again.Json(), {"id"}), first) << "stable for a server";
+    auto pre = s_->Anonymous().Do("POST", "/api/v2/register/workspace/pre-intent", record);
+    EXPECT_EQ(pre.status, 200) << pre.body;
+    auto bad = s_->Anonymous().Do("POST", "/api/v2/register/workspace/pre-intent", "[]");
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_EQ(Str(bad.Json(), {"error"}), "invalid_request");
+}
+
 TEST_F(StockServerTest, BadAnnouncementsAndInteractionsAreRefusedWithTheField) {
     const std::pair<json::object, std::string> bad[] = {
         {{{"text", "x"}}, "spec.ends_at"},

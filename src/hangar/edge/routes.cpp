@@ -186,6 +186,16 @@ void AddCollectRoute(http::Router& router, EdgeDeps& deps, std::string pattern) 
 }  // namespace
 
 void AddWorkspaceCloudRoutes(http::Router& router, EdgeDeps& deps) {
+    // A route for a workspace holding `scope` (0: any valid token).
+    auto with_token = [&deps](uint32_t scope, auto fn) {
+        return Guarded([&deps, scope, fn](http::Request& req) {
+            auto who = deps.workspaces.Authenticate(req.Header("authorization"), scope);
+            if (!who) {
+                return Error(who.error());
+            }
+            return Answer(fn(*who, req));
+        });
+    };
     router.Add(
         "POST", "/api/oauth/clients", Guarded([&deps](http::Request& req) {
             if (auto limited = OverPublicRate(deps, req)) {
@@ -253,6 +263,36 @@ void AddWorkspaceCloudRoutes(http::Router& router, EdgeDeps& deps) {
                    }
                    return Answer(deps.workspaces.Intent(req.body));
                }));
+    router.Add("POST", "/api/v2/register/workspace", Guarded([&deps](http::Request& req) {
+                   if (auto limited = OverPublicRate(deps, req)) {
+                       return *limited;
+                   }
+                   return Answer(deps.workspaces.LegacyStart(req.body));
+               }));
+    router.Add(
+        "POST", "/api/v2/register/workspace/pre-intent", Guarded([&deps](http::Request& req) {
+            if (auto limited = OverPublicRate(deps, req)) {
+                return *limited;
+            }
+            return Answer(deps.workspaces.PreIntent(req.body));
+        })
+    );
+    router.Add(
+        "POST",
+        "/api/v2/checkout",
+        with_token(
+            kWorkspaceBilling,
+            [&deps](const WorkspaceAuth& who, http::Request& req) {
+                return deps.workspaces.Checkout(who, req.body);
+            }
+        )
+    );
+    router.Add("GET", "/checkout/{id}", Guarded([&deps](http::Request& req) {
+                   if (auto limited = OverPublicRate(deps, req)) {
+                       return *limited;
+                   }
+                   return Consent(deps.workspaces.CheckoutPage(req.Param("id"), req.query));
+               }));
     router.Add("GET", "/api/v2/register/workspace/poll", Guarded([&deps](http::Request& req) {
                    if (auto limited = OverPublicRate(deps, req)) {
                        return *limited;
@@ -275,15 +315,6 @@ void AddWorkspaceCloudRoutes(http::Router& router, EdgeDeps& deps) {
                    return Answer(deps.workspaces.Sync(*who, req.Param("id"), req.body));
                }));
     // Comms (before each sync) and the legacy sync a stock server falls back to.
-    auto with_token = [&deps](uint32_t scope, auto fn) {
-        return Guarded([&deps, scope, fn](http::Request& req) {
-            auto who = deps.workspaces.Authenticate(req.Header("authorization"), scope);
-            if (!who) {
-                return Error(who.error());
-            }
-            return Answer(fn(*who, req));
-        });
-    };
     router.Add(
         "POST",
         "/api/v3/comms/workspace",

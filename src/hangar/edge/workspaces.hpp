@@ -159,6 +159,13 @@ public:
     // nullopt when it did not check out): a redirect to the workspace's callback with a code.
     UserAuthorizeAnswer
     AuthorizeDecision(const OAuthForm& form, const std::optional<auth::Principal>& who);
+    // POST /api/v2/checkout (scope workspace:billing): {"url"} of a signed page, valid an hour,
+    // that says what the workspace's plan costs (checkout.cpp).
+    EdgeResult<json::object> Checkout(const WorkspaceAuth& who, std::string_view body);
+    UserAuthorizeAnswer CheckoutPage(std::string_view id, const OAuthForm& query);
+    // POST /api/v2/register/workspace (legacy start): {"id"}; POST .../pre-intent: {}.
+    EdgeResult<json::object> LegacyStart(std::string_view body);
+    EdgeResult<json::object> PreIntent(std::string_view body);
     // POST /api/oauth/revoke (RFC 7009): ends a user's link; 200 whatever the token was.
     EdgeResult<json::object> Revoke(const OAuthForm& form);
     // GET /api/oauth/userinfo with a user access token: {sub, name, email, tenant}.

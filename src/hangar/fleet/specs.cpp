@@ -248,6 +248,7 @@ core::Result<json::object> ValidatePlanSpec(const json::object& spec) {
     }
     const json::object* ent = r.Object("entitlements");
     const json::object* sla = r.Object("sla");
+    const json::object* price = r.Object("price");
     if (auto f = r.Finish(); !f) {
         return Fail(f.error());
     }
@@ -261,6 +262,34 @@ core::Result<json::object> ValidatePlanSpec(const json::object& spec) {
             return Fail(f.error());
         }
         out["entitlements"] = std::move(e);
+    }
+    if (price != nullptr) {
+        // What the plan costs, shown on the checkout page (billing itself reads its own kinds).
+        ObjectReader pr(*price, "spec.price");
+        json::object p;
+        if (auto a = pr.Int("amount_cents", true)) {
+            if (*a < 0 || *a > int64_t{1} << 40) {
+                pr.SetError("spec.price.amount_cents", "must be from 0 to 2^40");
+            }
+            p["amount_cents"] = *a;
+        }
+        if (auto c = pr.String("currency", true)) {
+            if (c->size() != 3 || !std::all_of(c->begin(), c->end(), [](char ch) {
+                    return ch >= 'A' && ch <= 'Z';
+                })) {
+                pr.SetError("spec.price.currency", "must be an ISO 4217 code such as EUR or USD");
+            }
+            p["currency"] = *c;
+        }
+        std::string interval = pr.String("interval").value_or("month");
+        if (interval != "month" && interval != "year") {
+            pr.SetError("spec.price.interval", "must be month or year");
+        }
+        p["interval"] = interval;
+        if (auto f = pr.Finish(); !f) {
+            return Fail(f.error());
+        }
+        out["price"] = std::move(p);
     }
     if (sla != nullptr) {
         ObjectReader sr(*sla, "spec.sla");
@@ -489,6 +518,12 @@ PlanSpec PlanSpec::FromStored(const json::object& spec) {
             .max_total_memory_mb = IntAt(*e, "max_total_memory_mb"),
             .monthly_push_notifications = IntAt(*e, "monthly_push_notifications")};
     }
+    if (const json::object* price = ObjectAt(spec, "price")) {
+        p.price = Price{
+            .amount_cents = IntAt(*price, "amount_cents"),
+            .currency = StrAt(*price, "currency"),
+            .interval = StrAt(*price, "interval")};
+    }
     if (const json::object* sla = ObjectAt(spec, "sla")) {
         Sla s{.target_percent = NumberAt(*sla, "target_percent"), .credits = std::nullopt};
         if (const json::array* credits = ArrayAt(*sla, "credits")) {
@@ -522,6 +557,12 @@ json::object PlanSpec::ToJson() const {
             }
         }
         o["entitlements"] = std::move(e);
+    }
+    if (price) {
+        o["price"] = json::object{
+            {"amount_cents", price->amount_cents},
+            {"currency", price->currency},
+            {"interval", price->interval}};
     }
     if (sla) {
         json::object s{{"target_percent", sla->target_percent}};

@@ -23,6 +23,7 @@ namespace json = boost::json;
 // services read it (edge::ValidateProductWorkspace).
 core::Result<json::object> ValidateProductSpec(const json::object& spec);
 // Plan: {memory_mb, cpu_millis, entitlements?: {max_instances?, max_total_memory_mb?},
+//        price?: {amount_cents, currency, interval?: month|year},
 //        sla?: {target_percent, credits?: [{below_percent, credit_percent}]}}
 core::Result<json::object> ValidatePlanSpec(const json::object& spec);
 // Instance: {product, version?, plan, config?, domain?, release_channel?, deletion_protection?,
@@ -51,11 +52,17 @@ struct Sla {
     double target_percent = 0;
     std::optional<std::vector<SlaCredit>> credits;
 };
+struct Price {
+    int64_t amount_cents = 0;
+    std::string currency;  // ISO 4217
+    std::string interval;  // month or year
+};
 struct PlanSpec {
     int64_t memory_mb = 0;
     int64_t cpu_millis = 0;
     std::string display_name;
     std::optional<Entitlements> entitlements;
+    std::optional<Price> price;
     std::optional<Sla> sla;
 
     static core::Result<PlanSpec> Parse(const json::object& spec);
