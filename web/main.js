@@ -11,6 +11,7 @@ import { OncallView } from './oncall.js';
 import { IncidentsView, IncidentView } from './incidents.js';
 import { TenantsView } from './tenants.js';
 import { WorkspacesView } from './workspaces.js';
+import { AnnouncementsView } from './announcements.js';
 import { AuditView } from './audit.js';
 
 const NAV = [
@@ -22,6 +23,7 @@ const NAV = [
   ['incidents', 'Incidents'],
   ['tenants', 'Tenants'],
   ['workspaces', 'Workspaces'],
+  ['announcements', 'Announcements'],
   ['audit', 'Audit'],
 ];
 
@@ -72,6 +74,7 @@ function View({ route }) {
     case 'incidents': return id ? html`<${IncidentView} id=${id} route=${route} />` : html`<${IncidentsView} route=${route} />`;
     case 'tenants': return html`<${TenantsView} route=${route} />`;
     case 'workspaces': return html`<${WorkspacesView} route=${route} />`;
+    case 'announcements': return html`<${AnnouncementsView} route=${route} />`;
     case 'audit': return html`<${AuditView} route=${route} />`;
     default: return html`<p class="error" role="alert">There is no view “${top}”. <a href="#/fleet">Go to the fleet.</a></p>`;
   }

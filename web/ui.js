@@ -42,6 +42,7 @@ const TONE = {
   Running: 'ok', Ready: 'ok', Completed: 'ok', Progressing: 'busy', True: 'ok', healthy: 'ok', resolved: 'ok', Succeeded: 'ok', active: 'ok', Published: 'ok', registered: 'ok',
   Provisioning: 'busy', Deleting: 'busy', pending: 'warn', Pending: 'busy', InProgress: 'busy', investigating: 'bad', identified: 'warn', monitoring: 'busy', acknowledged: 'warn', Reviewed: 'busy', Draft: 'muted',
   Failed: 'bad', False: 'bad', firing: 'bad', triggered: 'bad', Halted: 'bad', unhealthy: 'bad', critical: 'bad', P1: 'bad', P2: 'warn', error: 'bad',
+  live: 'ok', scheduled: 'busy', withdrawn: 'muted', ended: 'muted', info: 'busy',
   Suspended: 'muted', expired: 'muted', Paused: 'muted', Aborted: 'muted', suppressed: 'muted', Unknown: 'muted', warning: 'warn', P3: 'warn', P4: 'muted',
 };
 

@@ -7,7 +7,7 @@ import { html, Badge, Time, Table, Section, LiveDot, Loading, ErrorNote, Confirm
 function ApproveFields({ tenants }) {
   return html`${isAdmin() ? html`<${Field} label="Tenant"><select name="tenant" required>
       ${tenants.map((t) => html`<option value=${t.metadata.id}>${name(t)}</option>`)}</select><//>` : null}
-    <${Field} label="Workspace name (optional)" hint="lowercase letters, digits and -"><input name="name" pattern="[a-z0-9][a-z0-9-]{0,62}" /><//>`;
+    <${Field} label="Workspace name (optional)" hint="lowercase letters, digits and -"><input name="name" pattern="[a-z0-9][a-z0-9\\-]{0,62}" /><//>`;
 }
 
 function approve(code, f) {
