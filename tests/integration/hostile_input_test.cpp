@@ -17,7 +17,7 @@ namespace hangar::testing {
 namespace {
 
 // Bounds the suite: every request it sends counts, and it stops sending past this.
-constexpr int kMaxRequests = 3000;
+constexpr int kMaxRequests = 5000;
 
 struct Body {
     std::string kind, text;
@@ -169,8 +169,8 @@ protected:
         if (path == "/api/oauth/clients") {
             return Caller{"registration token", "Bearer " + samples_.workspace.registration_token};
         }
-        if (path.starts_with("/api/v2/workspaces/") || path.starts_with("/push/") ||
-            path == "/collector") {
+        if (path.starts_with("/api/v2/workspaces/") || path.starts_with("/api/v3/comms/") ||
+            path == "/api/v2/checkout" || path.starts_with("/push/") || path == "/collector") {
             return Caller{"workspace access token", "Bearer " + samples_.workspace.access};
         }
         return Caller{"anonymous", ""};

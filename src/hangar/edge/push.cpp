@@ -645,21 +645,6 @@ std::optional<PushGateway::Prepared> PushGateway::Prepare(
             u.loaded = true;
         }
     }
-    std::chrono::seconds retry{1};
-    if (!limiter_.Allow(who->workspace_id, retry)) {
-        count("rate_limited");
-        return fail(Error(
-            429,
-            kTooFast,
-            fmt::format(
-                "this workspace sends more than {} notifications a second; retry in {} s",
-                opts_.rate,
-                retry.count()
-            ),
-            request_id,
-            static_cast<int>(retry.count())
-        ));
-    }
     auto parsed = core::ParseJsonObject(body);
     if (!parsed) {
         count("invalid");
@@ -707,6 +692,23 @@ std::optional<PushGateway::Prepared> PushGateway::Prepare(
         }
         count("no_app");
         return fail(Error(422, kNoApp, why, request_id));
+    }
+    // Charged only here, past every point where a call from the I/O thread hands the request
+    // to a worker (which runs it again): one notification, one token.
+    std::chrono::seconds retry{1};
+    if (!limiter_.Allow(who->workspace_id, retry)) {
+        count("rate_limited");
+        return fail(Error(
+            429,
+            kTooFast,
+            fmt::format(
+                "this workspace sends more than {} notifications a second; retry in {} s",
+                opts_.rate,
+                retry.count()
+            ),
+            request_id,
+            static_cast<int>(retry.count())
+        ));
     }
     int64_t now_unix = core::UnixSeconds(clock_.Now());
     size_t size = 0;
