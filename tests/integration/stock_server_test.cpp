@@ -4,7 +4,12 @@
 // announcements it turns into banners, interactions, the sync itself, and the legacy path it
 // falls back to. Each answer is checked the way the server's code reads it.
 
+#include <fstream>
+#include <regex>
+#include <sstream>
+
 #include <fmt/format.h>
+#include <zip.h>
 
 #include "hangar/core/clock.hpp"
 
@@ -37,7 +42,14 @@ std::string FormEncode(std::string_view s) {
 class StockServerTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        s_ = new LiveServer({"--provisioner", "simulated", "--public-rate", "1000"});
+        s_ = new LiveServer(
+            {"--provisioner",
+             "simulated",
+             "--public-rate",
+             "1000",
+             "--marketplace-listen",
+             "127.0.0.1:0"}
+        );
         ASSERT_TRUE(s_->Start()) << s_->process().Log();
         acme_ = s_->Tenant("stock-acme");
         op_ = s_->Token(acme_, "operator");
@@ -603,6 +615,221 @@ TEST_F(StockServerTest, TheLegacyStartAndTheWizardsPreIntentAreAnswered) {
     auto bad = s_->Anonymous().Do("POST", "/api/v2/register/workspace/pre-intent", "[]");
     EXPECT_EQ(bad.status, 400);
     EXPECT_EQ(Str(bad.Json(), {"error"}), "invalid_request");
+}
+
+// An Apps-Engine package built here (never downloaded): app.json, the class file and an icon,
+// plus `padding` bytes of incompressible data to make it the size asked for.
+std::string SamplePackage(
+    const std::string& id,
+    const std::string& version,
+    const std::string& engine,
+    size_t padding = 0
+) {
+    TempDir dir;
+    std::string path = dir.path() + "/app.zip";
+    int err = 0;
+    zip_t* z = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
+    std::vector<std::string> keep;
+    keep.push_back(json::serialize(json::object{
+        {"id", id},
+        {"version", version},
+        {"requiredApiVersion", engine},
+        {"iconFile", "icon.png"},
+        {"author",
+         {{"name", "Acme"},
+          {"homepage", "https://acme.test"},
+          {"support", "https://acme.test/help"}}},
+        {"name", "Poll Bot"},
+        {"nameSlug", "poll-bot"},
+        {"classFile", "PollBotApp.js"},
+        {"description", "Polls in any room."},
+        {"implements", json::array{"IPostMessageSent"}},
+        {"permissions", json::array{json::object{{"name", "message.read"}}}}}));
+    keep.push_back("exports.PollBotApp = class {};");
+    keep.push_back("\x89PNG\r\n");
+    std::string noise(padding, '\0');
+    uint32_t x = 2463534242U;
+    for (char& c : noise) {
+        x ^= x << 13U;
+        x ^= x >> 17U;
+        x ^= x << 5U;
+        c = static_cast<char>(x);
+    }
+    keep.push_back(noise);
+    const char* names[] = {"app.json", "PollBotApp.js", "icon.png", "assets/blob.bin"};
+    for (size_t i = 0; i < keep.size(); ++i) {
+        zip_source_t* src = zip_source_buffer(z, keep[i].data(), keep[i].size(), 0);
+        zip_file_add(z, names[i], src, ZIP_FL_OVERWRITE);
+    }
+    zip_close(z);
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+constexpr const char* kAppId = "c33fa1a6-68a7-491e-bf49-9d7b99671c48";
+const Headers kEngine = {{"X-Apps-Engine-Version", "1.45.0-alpha"}};
+
+HttpResponse Publish(LiveServer& s, const std::string& zip, const std::string& query = "") {
+    return s.Admin().Do(
+        "POST", "/v1/apps:publish" + query, zip, {{"Content-Type", "application/zip"}}
+    );
+}
+
+TEST_F(StockServerTest, MarketplacePublishListDownloadAndInstallAsAStockServerDoes) {
+    std::string zip = SamplePackage(kAppId, "1.2.0", "^1.19.0", 5 << 20);  // a 5 MB app
+    auto pub = Publish(*s_, zip);
+    ASSERT_EQ(pub.status, 201) << pub.body;
+    EXPECT_EQ(Str(pub.Json(), {"release", "status", "sha256"}).size(), 64U);
+    EXPECT_EQ(Publish(*s_, zip).status, 409) << "a version is published once";
+    auto v2 = Publish(*s_, SamplePackage(kAppId, "1.3.0", "^1.46.0"));
+    ASSERT_EQ(v2.status, 201) << v2.body;
+
+    json::value creds = Registered("market");
+    std::string access = Str(TokenRequest(creds).Json(), {"access_token"});
+    Headers both = kEngine;
+    both.emplace_back("Authorization", "Bearer " + access);
+    // The listing, as fetchMarketplaceApps.ts reads it: the newest version, flagged when this
+    // engine is too old for it.
+    auto list = s_->Anonymous().Do("GET", "/marketplace/v1/apps", "", both);
+    ASSERT_EQ(list.status, 200) << list.body;
+    json::value listings = list.Json();
+    ASSERT_EQ(listings.as_array().size(), 1U) << list.body;
+    const json::object& l = listings.as_array()[0].as_object();
+    EXPECT_EQ(Str(l, {"appId"}), kAppId);
+    EXPECT_EQ(Str(l, {"latest", "version"}), "1.3.0");
+    EXPECT_TRUE(l.at("latest").at("versionIncompatible").as_bool());
+    for (const char* k :
+         {"internalId",
+          "id",
+          "name",
+          "nameSlug",
+          "description",
+          "requiredApiVersion",
+          "classFile",
+          "iconFile",
+          "iconFileData",
+          "status",
+          "createdDate",
+          "modifiedDate"}) {
+        EXPECT_TRUE(l.at("latest").as_object().contains(k) && l.at("latest").at(k).is_string())
+            << k;
+    }
+    EXPECT_TRUE(l.at("latest").at("categories").is_array());
+    EXPECT_TRUE(l.at("latest").at("author").at("support").is_string());
+    EXPECT_TRUE(l.at("latest").at("detailedDescription").is_object());
+    EXPECT_TRUE(l.at("latest").at("isVisible").is_bool());
+    for (const char* k :
+         {"isAddon", "isEnterpriseOnly", "isBundle", "isPurchased", "isSubscribed"}) {
+        EXPECT_TRUE(l.at(k).is_bool()) << k;
+    }
+    EXPECT_TRUE(l.at("bundledIn").is_array());
+    EXPECT_TRUE(l.at("price").is_number());
+    EXPECT_EQ(Str(l, {"purchaseType"}), "");
+    // Install: the info (an array of exactly one), then the zip with a fresh download token.
+    auto info = s_->Anonymous().Do(
+        "GET", std::string("/marketplace/v1/apps/") + kAppId + "?appVersion=1.2.0", "", both
+    );
+    ASSERT_EQ(info.status, 200) << info.body;
+    ASSERT_EQ(info.Json().as_array().size(), 1U);
+    EXPECT_EQ(Str(info.Json().as_array()[0], {"version"}), "1.2.0");
+    auto too_new = s_->Anonymous().Do(
+        "GET", std::string("/marketplace/v1/apps/") + kAppId + "?appVersion=1.3.0", "", both
+    );
+    EXPECT_EQ(too_new.status, 426);
+    EXPECT_EQ(Str(too_new.Json(), {"errorMsg"}), "unsupported version");
+    std::string download =
+        Str(TokenRequest(creds, "marketplace:download").Json(), {"access_token"});
+    auto bytes = s_->Anonymous().Do(
+        "GET",
+        std::string("/marketplace/v2/apps/") + kAppId + "/download/1.2.0?token=" + download,
+        "",
+        kEngine
+    );
+    ASSERT_EQ(bytes.status, 200) << bytes.body.substr(0, 200);
+    EXPECT_EQ(bytes.headers["content-type"], "application/zip");
+    EXPECT_TRUE(bytes.body == zip) << "the bytes published are the bytes served";
+    auto again = s_->Anonymous().Do(
+        "GET",
+        std::string("/marketplace/v2/apps/") + kAppId + "/download/1.2.0?token=" + download,
+        "",
+        kEngine
+    );
+    EXPECT_EQ(again.status, 403) << "a download token works once";
+    auto no_scope = s_->Anonymous().Do(
+        "GET",
+        std::string("/marketplace/v2/apps/") + kAppId + "/download/1.2.0?token=" +
+            Str(TokenRequest(creds, "marketplace:read").Json(), {"access_token"}),
+        "",
+        kEngine
+    );
+    EXPECT_EQ(no_scope.status, 403) << no_scope.body;
+    // notifyMarketplace: Bearer, no engine header.
+    auto notified = s_->Anonymous().Do(
+        "POST",
+        std::string("/marketplace/v1/apps/") + kAppId + "/install",
+        R"({"action":"install","appName":"Poll Bot","appSlug":"poll-bot","appVersion":"1.2.0","rocketChatVersion":"6.14.0","engineVersion":"1.45.0-alpha","siteUrl":"https://chat.acme.test"})",
+        Bearer(access)
+    );
+    EXPECT_EQ(notified.status, 200) << notified.body;
+    auto app = s_->Admin().Do("GET", "/v1/apps");
+    EXPECT_NE(app.body.find("\"active_installs\":1"), std::string::npos) << app.body;
+    // Its own listener answers at the root, as OVERWRITE_INTERNAL_MARKETPLACE_URL points at it.
+    std::smatch m;
+    std::string log = s_->process().Log();
+    ASSERT_TRUE(std::regex_search(
+        log, m, std::regex(R"re("msg":"marketplace listening"[^\n]*"port":(\d+))re")
+    ));
+    Client market("127.0.0.1", std::stoi(m[1]));
+    auto root = market.Do("GET", "/v1/categories", "", both);
+    EXPECT_EQ(root.status, 200) << root.body;
+}
+
+TEST_F(StockServerTest, MarketplaceRefusesBadPackagesEnginesAndOtherTenantsPrivateApps) {
+    auto not_zip = Publish(*s_, "this is not a zip");
+    EXPECT_EQ(not_zip.status, 400) << not_zip.body;
+    EXPECT_NE(not_zip.body.find("not a zip"), std::string::npos);
+    auto bad_version =
+        Publish(*s_, SamplePackage("0b0c3d5e-1111-4222-8333-944455556666", "one", "^1.0.0"));
+    EXPECT_EQ(bad_version.status, 400) << bad_version.body;
+    EXPECT_NE(bad_version.body.find("app.json: version"), std::string::npos);
+    auto as_json =
+        s_->Admin().Do("POST", "/v1/apps:publish", "{}", {{"Content-Type", "application/json"}});
+    EXPECT_EQ(as_json.status, 415) << as_json.body;
+    EXPECT_EQ(
+        s_->As(op_).Do("POST", "/v1/apps:publish", "x", {{"Content-Type", "application/zip"}}
+        ).status,
+        403
+    );
+    // A private app: another tenant's workspace does not see it.
+    std::string other = s_->Tenant("stock-other");
+    auto priv = Publish(
+        *s_,
+        SamplePackage("7e57ab1e-2222-4333-8444-955566667777", "1.0.0", "^1.0.0"),
+        "?tenant=" + other
+    );
+    ASSERT_EQ(priv.status, 201) << priv.body;
+    json::value creds = Registered("market-private");
+    Headers both = kEngine;
+    both.emplace_back(
+        "Authorization", "Bearer " + Str(TokenRequest(creds).Json(), {"access_token"})
+    );
+    auto list = s_->Anonymous().Do("GET", "/marketplace/v1/apps", "", both);
+    EXPECT_EQ(list.body.find("7e57ab1e"), std::string::npos) << list.body;
+    auto direct = s_->Anonymous().Do(
+        "GET",
+        "/marketplace/v1/apps/7e57ab1e-2222-4333-8444-955566667777?appVersion=1.0.0",
+        "",
+        both
+    );
+    EXPECT_EQ(direct.status, 404);
+    // An engine header that is not a version: 400 with code 200, as the server maps it.
+    auto engine = s_->Anonymous().Do(
+        "GET", "/marketplace/v1/apps", "", {{"X-Apps-Engine-Version", "banana"}}
+    );
+    EXPECT_EQ(engine.status, 400);
+    EXPECT_EQ(engine.Json().at("code").as_int64(), 200);
 }
 
 TEST_F(StockServerTest, BadAnnouncementsAndInteractionsAreRefusedWithTheField) {

@@ -38,6 +38,7 @@ void AddAllRoutes(
     AddIncidentRoutes(router, deps, services.incidents);
     AddWorkspaceRoutes(router, deps, services.workspaces);
     AddStatisticsRoutes(router, deps, services.collector);
+    AddMarketplaceAdminRoutes(router, deps, services.catalogue);
     AddInstanceLogRoute(router, deps, kinds, services.provisioner);
     AddResourceRoutes(router, deps, kinds, hub);
     AddDashboardRoutes(router);

@@ -29,6 +29,9 @@ class Workspaces;
 class Collector;
 }  // namespace hangar::edge
 
+namespace hangar::marketplace {
+class Catalogue;
+}  // namespace hangar::marketplace
 namespace hangar::api {
 
 void AddTokenRoutes(http::Router& router, Deps& deps);
@@ -55,6 +58,8 @@ void AddAlertingRoutes(
 void AddIncidentRoutes(http::Router& router, Deps& deps, incidents::Incidents& incidents);
 // Workspace registration tokens, secret rotation and device-flow approvals (workspaces_api.cpp).
 void AddWorkspaceRoutes(http::Router& router, Deps& deps, edge::Workspaces& workspaces);
+// POST /v1/apps:publish, the marketplace's upload (marketplace_api.cpp).
+void AddMarketplaceAdminRoutes(http::Router& router, Deps& deps, marketplace::Catalogue& catalogue);
 // A workspace's statistics history and documents, and the fleet's (workspaces_api.cpp).
 void AddStatisticsRoutes(http::Router& router, Deps& deps, edge::Collector& collector);
 // GET / and GET /ui/{file}: the dashboard's files, built in (dashboard_api.cpp).
@@ -78,6 +83,7 @@ struct Services {
     incidents::Incidents& incidents;
     edge::Workspaces& workspaces;
     edge::Collector& collector;
+    marketplace::Catalogue& catalogue;
     std::chrono::milliseconds query_timeout{120'000};  // a PromQL query's evaluation time
 };
 // Every route `hangar serve` answers but the workspace cloud's (edge::AddWorkspaceCloudRoutes):

@@ -1,5 +1,7 @@
 #include "hangar/http/router.hpp"
 
+#include <optional>
+
 #include <fmt/format.h>
 
 namespace hangar::http {
@@ -54,8 +56,32 @@ void Router::AddAsync(std::string method, std::string pattern, Handler h, AsyncH
     routes_.back().async = std::move(async);
 }
 
+void Router::AddUpload(std::string method, std::string pattern, Handler h, size_t max_body) {
+    Add(std::move(method), std::move(pattern), std::move(h));
+    routes_.back().max_body = max_body;
+}
+
+size_t Router::MaxBodyFor(std::string_view method, std::string_view path) const {
+    // Asked for every request: nothing is split or allocated unless an upload route of this
+    // method exists.
+    std::optional<std::vector<std::string_view>> segs;
+    std::vector<std::pair<std::string, std::string>> params;
+    for (const Route& r : routes_) {
+        if (r.max_body == 0 || r.method != method) {
+            continue;
+        }
+        if (!segs) {
+            segs = SplitPath(path.substr(0, path.find('?')));
+        }
+        if (MatchPath(r, *segs, params)) {
+            return r.max_body;
+        }
+    }
+    return 0;
+}
+
 void Router::Add(std::string method, std::string pattern, Handler h, InlineHandler fast) {
-    Route r{std::move(method), std::move(pattern), {}, std::move(h), std::move(fast), {}};
+    Route r{std::move(method), std::move(pattern), {}, std::move(h), std::move(fast), {}, 0};
     for (auto s : SplitPath(r.pattern)) {
         r.segments.emplace_back(s);
     }

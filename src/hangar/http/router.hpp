@@ -23,6 +23,10 @@ class Router {
 public:
     void Add(std::string method, std::string pattern, Handler h, InlineHandler fast = nullptr);
     void AddAsync(std::string method, std::string pattern, Handler h, AsyncHandler async);
+    // A route that takes bodies up to `max_body` bytes instead of the server's limit (uploads).
+    void AddUpload(std::string method, std::string pattern, Handler h, size_t max_body);
+    // The body limit of the route `method path` answers, or 0 when it has none of its own.
+    size_t MaxBodyFor(std::string_view method, std::string_view path) const;
 
     enum class Match { kFound, kNoPath, kNoMethod };
     // On kFound fills req.params and req.route and returns the handler; on kNoMethod fills
@@ -33,6 +37,7 @@ public:
         Handler handler;
         InlineHandler fast;
         AsyncHandler async;
+        size_t max_body = 0;  // 0: the server's limit
     };
     Match Find(Request& req, const Route*& out, std::string& allow) const;
     const std::vector<Route>& routes() const { return routes_; }

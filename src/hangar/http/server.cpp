@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -395,7 +396,10 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
     while (!draining) {
         bhttp::request_parser<bhttp::string_body> parser;
         parser.header_limit(16 * 1024);
-        parser.body_limit(opts.body_limit);
+        // Beast checks Content-Length against the body limit while it reads the headers; the
+        // limit is the route's (uploads take more), known only once the headers are in, so it
+        // is set then, and the Content-Length checked below.
+        parser.body_limit(std::numeric_limits<std::uint64_t>::max());
         // Between requests the connection is idle; the request's clock starts at its first byte.
         if (buf.size() == 0) {
             dog->Expect(
@@ -471,12 +475,21 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
         if (auto it = hdr.find("x-request-id"); it != hdr.end() && SafeRequestId(it->value())) {
             rid = std::string(it->value());
         }
+        // An upload route takes larger bodies; every other keeps the server's limit.
+        size_t body_limit = opts.body_limit;
+        if (size_t own = router.MaxBodyFor(
+                std::string_view(hdr.method_string()), std::string_view(hdr.target())
+            );
+            own != 0) {
+            body_limit = own;
+        }
+        parser.body_limit(body_limit);
         if (hdr.has_content_length() && parser.content_length() &&
-            *parser.content_length() > opts.body_limit) {
+            *parser.content_length() > body_limit) {
             fail(
                 413,
                 core::ErrorCode::kPayloadTooLarge,
-                fmt::format("request body exceeds {} bytes", opts.body_limit),
+                fmt::format("request body exceeds {} bytes", body_limit),
                 "body_limit"
             );
             stream.expires_after(std::chrono::seconds(5));
@@ -527,7 +540,7 @@ awaitable<void> Server::Impl::Session(tcp::socket sock, std::string address) {
                 fail(
                     413,
                     core::ErrorCode::kPayloadTooLarge,
-                    fmt::format("request body exceeds {} bytes", opts.body_limit),
+                    fmt::format("request body exceeds {} bytes", body_limit),
                     "body_limit"
                 );
             } else if (bec == beast::error::timeout) {

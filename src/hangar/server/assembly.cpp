@@ -36,6 +36,9 @@
 #include "hangar/identity/kinds.hpp"
 #include "hangar/incidents/incidents.hpp"
 #include "hangar/incidents/kinds.hpp"
+#include "hangar/marketplace/catalogue.hpp"
+#include "hangar/marketplace/kinds.hpp"
+#include "hangar/marketplace/routes.hpp"
 #include "hangar/metrics/housekeeper.hpp"
 #include "hangar/metrics/remote_write_sender.hpp"
 #include "hangar/metrics/tsdb.hpp"
@@ -87,10 +90,12 @@ struct Assembly::Parts {
     std::unique_ptr<core::RateLimiter> public_limiter;
     std::unique_ptr<edge::PushGateway> push;
     std::unique_ptr<edge::EdgeDeps> edge_deps;
+    std::unique_ptr<marketplace::Catalogue> catalogue;
     std::unique_ptr<core::RateLimiter> limiter;
     std::unique_ptr<api::Deps> deps;
     http::Router router;
     http::Router collector_router;
+    http::Router marketplace_router;
     std::atomic<bool> ready{false};
     http::Server* server = nullptr;
     Runtime runtime;  // last: stopped before anything it runs is destroyed
@@ -226,6 +231,7 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
     oncall::RegisterKinds(a.kinds);
     incidents::RegisterKinds(a.kinds);
     edge::RegisterKinds(a.kinds, *a.keys);
+    marketplace::RegisterKinds(a.kinds);
 
     // The fleet's controllers.
     a.provisioner = MakeProvisioner(a.cfg);
@@ -404,6 +410,7 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
         *a.workspaces, *a.collector, a.public_limiter.get(), a.push.get(), a.tokens.get()});
 
     // The API.
+    a.catalogue = std::make_unique<marketplace::Catalogue>(store, a.clock);
     a.limiter = std::make_unique<core::RateLimiter>(cfg.tenant_rate, cfg.tenant_rate * 2);
     a.deps = std::make_unique<api::Deps>(api::Deps{store, *a.tokens, a.clock, a.limiter.get()});
     api::AddAllRoutes(
@@ -418,6 +425,7 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
             .incidents = *a.incidents,
             .workspaces = *a.workspaces,
             .collector = *a.collector,
+            .catalogue = *a.catalogue,
             .query_timeout = cfg.query_timeout},
         a.kinds,
         *a.hub,
@@ -426,6 +434,10 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
     );
     edge::AddWorkspaceCloudRoutes(a.router, *a.edge_deps);
     edge::AddCollectorRootRoute(a.collector_router, *a.edge_deps);
+    // The marketplace: under /marketplace here (its /v1 paths are Hangar's API's), and at the
+    // root of its own listener for servers pointed at it (OVERWRITE_INTERNAL_MARKETPLACE_URL).
+    marketplace::AddMarketplaceRoutes(a.router, *a.catalogue, *a.workspaces, "/marketplace");
+    marketplace::AddMarketplaceRoutes(a.marketplace_router, *a.catalogue, *a.workspaces, "");
 
     // Started in this order, stopped in the reverse: each after what it feeds on.
     Runtime& rt = a.runtime;
@@ -491,6 +503,25 @@ int Assembly::Run() {
         );
         collector_thread = std::thread([&collector_server] { collector_server->Run(); });
     }
+    // The marketplace on a listener of its own: a stock server's marketplace URL has no path.
+    std::unique_ptr<http::Server> marketplace_server;
+    std::thread marketplace_thread;
+    if (!cfg.marketplace_listen.empty()) {
+        http::ServerOptions mopts = sopts;
+        mopts.listen = cfg.marketplace_listen;
+        mopts.io_threads = 1;
+        marketplace_server = std::make_unique<http::Server>(mopts, a.marketplace_router, a.metrics);
+        if (auto b = marketplace_server->Bind(); !b) {
+            fmt::print(stderr, "hangar serve: --marketplace-listen: {}\n", b.error().message);
+            return 2;
+        }
+        core::LogInfo(
+            "marketplace listening",
+            {{"address", std::string_view(cfg.marketplace_listen)},
+             {"port", static_cast<int64_t>(marketplace_server->port())}}
+        );
+        marketplace_thread = std::thread([&marketplace_server] { marketplace_server->Run(); });
+    }
     a.push->RunOn(server.io_context());
     a.runtime.Start();
     a.ready = true;
@@ -508,6 +539,10 @@ int Assembly::Run() {
     if (collector_server) {
         collector_server->Stop();
         collector_thread.join();
+    }
+    if (marketplace_server) {
+        marketplace_server->Stop();
+        marketplace_thread.join();
     }
     a.runtime.Stop();
     a.server = nullptr;

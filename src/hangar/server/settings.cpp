@@ -484,6 +484,12 @@ const std::vector<Setting>& Settings() {
             "",
             "HOST:PORT where the statistics collector also answers POST / (besides /collector)"
         ),
+        Text(
+            "marketplace_listen",
+            &C::marketplace_listen,
+            "",
+            "HOST:PORT where the marketplace answers at / (besides /marketplace)"
+        ),
         Duration(
             "statistics_retention",
             &C::statistics_retention,

@@ -38,6 +38,7 @@ struct Config {
     std::string operator_tenant, smtp_url, smtp_from, public_url, master_key_file;
     Millis workspace_token_ttl{}, workspace_secret_ttl{};
     std::string collector_listen;
+    std::string marketplace_listen;
     Millis statistics_retention{};
     double public_rate = 0;
     std::string apns_url, fcm_url, push_ca_file;

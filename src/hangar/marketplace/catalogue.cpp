@@ -1,0 +1,446 @@
+#include "hangar/marketplace/catalogue.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "hangar/core/ids.hpp"
+#include "hangar/core/json.hpp"
+
+namespace hangar::marketplace {
+
+using core::ErrorCode;
+using core::Fail;
+using core::StrAt;
+
+namespace {
+
+std::unexpected<MarketError> Refuse(int status, json::object body) {
+    return std::unexpected(MarketError{status, std::move(body)});
+}
+
+std::unexpected<MarketError> NotFound(std::string_view what) {
+    return Refuse(
+        404, json::object{{"code", 404}, {"errorMsg", fmt::format("{} not found", what)}}
+    );
+}
+
+// "1.2.0" → "1-2-0": a release's name is its app's slug and its version.
+std::string VersionLabel(std::string_view v) {
+    std::string out;
+    for (char c : v) {
+        out.push_back(
+            std::isalnum(static_cast<unsigned char>(c)) != 0
+                ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
+                : '-'
+        );
+    }
+    return out;
+}
+
+bool Newer(const store::Object& a, const store::Object& b) {
+    auto va = ParseVersion(StrAt(a.spec, "version"));
+    auto vb = ParseVersion(StrAt(b.spec, "version"));
+    if (va && vb && *va != *vb) {
+        return *va > *vb;
+    }
+    return a.created_at > b.created_at;
+}
+
+// The flat app info (IMarketplaceInfo) of a release: what install stores as marketplaceInfo.
+json::object FlatInfo(const store::Object& app, const store::Object& rel) {
+    const json::object& r = rel.spec;
+    json::object o{
+        {"id", StrAt(r, "app_id")},
+        {"name", StrAt(r, "name")},
+        {"nameSlug", StrAt(r, "name_slug")},
+        {"version", StrAt(r, "version")},
+        {"requiredApiVersion", StrAt(r, "required_api_version")},
+        {"description", StrAt(r, "description")},
+        {"classFile", StrAt(r, "class_file")},
+        {"iconFile", StrAt(r, "icon_file")},
+        {"author", r.contains("author") ? r.at("author") : json::value(json::object())},
+        {"permissions",
+         r.contains("permissions") ? r.at("permissions") : json::value(json::array())},
+        {"implements", r.contains("implements") ? r.at("implements") : json::value(json::array())},
+        {"categories",
+         app.spec.contains("categories") ? app.spec.at("categories") : json::value(json::array())},
+        {"status", "published"},
+        {"isVisible", true},
+        {"isPurchased", false},
+        {"isSubscribed", false},
+        {"isBundled", false},
+        {"createdDate", rel.created_at},
+        {"modifiedDate", rel.updated_at},
+        {"price", app.spec.contains("price") ? app.spec.at("price") : json::value(0)},
+        {"purchaseType", StrAt(app.spec, "purchase_type")},
+        {"isEnterpriseOnly", core::BoolAt(app.spec, "enterprise_only")},
+    };
+    return o;
+}
+
+}  // namespace
+
+MarketResult<Version> ReadEngineVersion(std::string_view header) {
+    auto v = ParseVersion(header);
+    if (!v) {
+        return Refuse(
+            400,
+            json::object{
+                {"code", 200},
+                {"errorMsg", "X-Apps-Engine-Version must be the engine's version, such as 1.45.0"}}
+        );
+    }
+    return *v;
+}
+
+core::Result<json::object>
+Catalogue::Publish(std::string_view zip, const PublishOptions& opts, store::AuditEvent audit) {
+    auto pkg = ReadAppPackage(zip);
+    if (!pkg) {
+        return Fail(pkg.error());
+    }
+    std::string now = core::FormatRfc3339(clock_.Now());
+    std::string slug = pkg->name_slug;
+    auto app = store_.FindByName("App", "", slug);
+    if (app && StrAt(app->status, "app_id") != pkg->id) {
+        return Fail(core::MakeError(
+            ErrorCode::kConflict,
+            fmt::format(
+                "the slug {} belongs to another app ({})", slug, StrAt(app->status, "app_id")
+            )
+        ));
+    }
+    if (!app) {
+        if (app.error().code != ErrorCode::kNotFound) {
+            return Fail(app.error());
+        }
+        store::Object a;
+        a.id = core::NewId("app");
+        a.kind = "App";
+        a.name = slug;
+        a.created_at = a.updated_at = now;
+        a.generation = 1;
+        a.spec = json::object{
+            {"categories", json::array()},
+            {"purchase_type", ""},
+            {"price", 0},
+            {"enterprise_only", false},
+            {"yanked", false}};
+        if (!opts.tenant.empty()) {
+            a.spec["tenant"] = opts.tenant;
+        }
+        a.status = json::object{{"app_id", pkg->id}, {"display_name", pkg->name}};
+        store::AuditEvent app_audit = audit;
+        app_audit.action = "app.create";
+        app_audit.object = a.id;
+        auto created = store_.Create(a, std::nullopt, app_audit);
+        if (!created) {
+            return Fail(created.error());
+        }
+        app = created->object;
+    }
+    store::Object rel;
+    rel.id = core::NewId("apr");
+    rel.kind = "AppRelease";
+    rel.name = (slug + "-" + VersionLabel(pkg->version)).substr(0, 63);
+    rel.created_at = rel.updated_at = now;
+    rel.generation = 1;
+    rel.spec = json::object{
+        {"app", app->id},
+        {"app_id", pkg->id},
+        {"name", pkg->name},
+        {"name_slug", slug},
+        {"version", pkg->version},
+        {"required_api_version", pkg->required_api_version},
+        {"description", pkg->description},
+        {"class_file", pkg->class_file},
+        {"icon_file", StrAt(pkg->manifest, "iconFile")},
+        {"author", pkg->author},
+        {"permissions", pkg->permissions},
+        {"implements", pkg->implements},
+        {"yanked", false}};
+    rel.status = json::object{
+        {"sha256", core::Sha256Hex(zip)},
+        {"size", static_cast<int64_t>(zip.size())},
+        {"icon_data", pkg->icon_data},
+        {"downloads", 0}};
+    audit.object = rel.id;
+    auto created = store_.Create(rel, std::nullopt, audit, zip);
+    if (!created) {
+        if (created.error().code == ErrorCode::kAlreadyExists) {
+            return Fail(core::MakeError(
+                ErrorCode::kConflict,
+                fmt::format("{} {} is already published; publish a new version", slug, pkg->version)
+            ));
+        }
+        return Fail(created.error());
+    }
+    return json::object{
+        {"app", store::ObjectToJson(*app)}, {"release", store::ObjectToJson(created->object)}};
+}
+
+std::optional<store::Object>
+Catalogue::AppByUuid(std::string_view app_id, const std::string& tenant) {
+    auto apps = store_.ListAll("App");
+    if (!apps) {
+        return std::nullopt;
+    }
+    for (auto& a : *apps) {
+        if (StrAt(a.status, "app_id") == app_id && !core::BoolAt(a.spec, "yanked")) {
+            std::string owner = StrAt(a.spec, "tenant");
+            if (owner.empty() || owner == tenant) {
+                return std::move(a);
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+std::vector<store::Object> Catalogue::Releases(const std::string& app_object_id) {
+    std::vector<store::Object> out;
+    if (auto all = store_.ListAll("AppRelease")) {
+        for (auto& r : *all) {
+            if (StrAt(r.spec, "app") == app_object_id && !core::BoolAt(r.spec, "yanked")) {
+                out.push_back(std::move(r));
+            }
+        }
+    }
+    std::sort(out.begin(), out.end(), Newer);
+    return out;
+}
+
+MarketResult<json::array> Catalogue::Listings(std::string_view engine, const std::string& tenant) {
+    auto v = ReadEngineVersion(engine);
+    if (!v) {
+        return std::unexpected(v.error());
+    }
+    auto apps = store_.ListAll("App");
+    auto releases = store_.ListAll("AppRelease");
+    if (!apps || !releases) {
+        return Refuse(
+            500, json::object{{"code", 266}, {"errorMsg", "the catalogue cannot be read"}}
+        );
+    }
+    std::unordered_map<std::string, const store::Object*> newest;
+    for (const auto& r : *releases) {
+        if (core::BoolAt(r.spec, "yanked")) {
+            continue;
+        }
+        const store::Object*& best = newest[StrAt(r.spec, "app")];
+        if (best == nullptr || Newer(r, *best)) {
+            best = &r;
+        }
+    }
+    json::array out;
+    for (const auto& a : *apps) {
+        std::string owner = StrAt(a.spec, "tenant");
+        auto it = newest.find(a.id);
+        if (core::BoolAt(a.spec, "yanked") || (!owner.empty() && owner != tenant) ||
+            it == newest.end()) {
+            continue;
+        }
+        const store::Object& rel = *it->second;
+        json::object latest = FlatInfo(a, rel);
+        for (auto key :
+             {"status",
+              "isVisible",
+              "price",
+              "purchaseType",
+              "isEnterpriseOnly",
+              "isPurchased",
+              "isSubscribed",
+              "isBundled"}) {
+            if (std::string_view(key) != "status" && std::string_view(key) != "isVisible") {
+                latest.erase(key);
+            }
+        }
+        latest["internalId"] = rel.id;
+        latest["iconFileData"] = StrAt(rel.status, "icon_data");
+        latest["detailedDescription"] = json::object{{"raw", StrAt(rel.spec, "description")}};
+        latest["detailedChangelog"] = json::object();
+        latest["versionIncompatible"] =
+            !EngineSatisfies(*v, StrAt(rel.spec, "required_api_version"));
+        json::object listing{
+            {"appId", StrAt(a.status, "app_id")},
+            {"latest", std::move(latest)},
+            {"isAddon", false},
+            {"isEnterpriseOnly", core::BoolAt(a.spec, "enterprise_only")},
+            {"isBundle", false},
+            {"bundledIn", json::array()},
+            {"isPurchased", false},
+            {"isSubscribed", false},
+            {"price", a.spec.contains("price") ? a.spec.at("price") : json::value(0)},
+            {"purchaseType", StrAt(a.spec, "purchase_type")},
+            {"createdAt", a.created_at},
+            {"modifiedAt", a.updated_at}};
+        out.push_back(std::move(listing));
+    }
+    return out;
+}
+
+MarketResult<json::array> Catalogue::Info(
+    std::string_view app_id,
+    std::string_view version,
+    std::string_view engine,
+    const std::string& tenant
+) {
+    auto app = AppByUuid(app_id, tenant);
+    if (!app) {
+        return NotFound("app");
+    }
+    for (const auto& rel : Releases(app->id)) {
+        if (version.empty() || StrAt(rel.spec, "version") == version) {
+            if (!engine.empty()) {
+                auto v = ReadEngineVersion(engine);
+                if (!v) {
+                    return std::unexpected(v.error());
+                }
+                if (!EngineSatisfies(*v, StrAt(rel.spec, "required_api_version"))) {
+                    return Refuse(426, json::object{{"errorMsg", "unsupported version"}});
+                }
+            }
+            return json::array{FlatInfo(*app, rel)};
+        }
+    }
+    return NotFound("version");
+}
+
+MarketResult<json::array> Catalogue::Versions(std::string_view app_id, const std::string& tenant) {
+    auto app = AppByUuid(app_id, tenant);
+    if (!app) {
+        return NotFound("app");
+    }
+    json::array out;
+    for (const auto& rel : Releases(app->id)) {
+        out.push_back(FlatInfo(*app, rel));
+    }
+    return out;
+}
+
+MarketResult<std::string> Catalogue::Download(
+    std::string_view app_id,
+    std::string_view version,
+    std::string_view engine,
+    const std::string& tenant
+) {
+    auto app = AppByUuid(app_id, tenant);
+    if (!app) {
+        return NotFound("app");
+    }
+    for (const auto& rel : Releases(app->id)) {
+        if (StrAt(rel.spec, "version") != version) {
+            continue;
+        }
+        if (!engine.empty()) {
+            auto v = ReadEngineVersion(engine);
+            if (!v) {
+                return std::unexpected(v.error());
+            }
+            if (!EngineSatisfies(*v, StrAt(rel.spec, "required_api_version"))) {
+                return Refuse(426, json::object{{"errorMsg", "unsupported version"}});
+            }
+        }
+        auto blob = store_.GetBlob(rel.id);
+        if (!blob) {
+            return Refuse(
+                500, json::object{{"code", 266}, {"errorMsg", "the package cannot be read"}}
+            );
+        }
+        std::string t = core::FormatRfc3339(clock_.Now());
+        (void)store_.Update(
+            rel.id,
+            std::nullopt,
+            t,
+            [](store::Object& o) -> core::Result<void> {
+                o.status["downloads"] = core::IntAt(o.status, "downloads") + 1;
+                return {};
+            },
+            store::SystemAudit(t, "marketplace", "", rel.id)
+        );
+        return std::move(*blob);
+    }
+    return NotFound("version");
+}
+
+MarketResult<json::object>
+Catalogue::Notify(std::string_view app_id, std::string_view body, const std::string& workspace) {
+    auto parsed = core::ParseJsonObject(body);
+    if (!parsed) {
+        return Refuse(
+            400, json::object{{"code", 400}, {"errorMsg", "the body must be a JSON object"}}
+        );
+    }
+    std::string action = StrAt(*parsed, "action");
+    if (action != "install" && action != "update" && action != "uninstall") {
+        return Refuse(
+            400,
+            json::object{{"code", 400}, {"errorMsg", "action must be install, update or uninstall"}}
+        );
+    }
+    std::optional<store::Object> app;
+    if (auto apps = store_.ListAll("App")) {
+        for (auto& a : *apps) {
+            if (StrAt(a.status, "app_id") == app_id) {
+                app = std::move(a);
+            }
+        }
+    }
+    if (!app) {
+        return NotFound("app");
+    }
+    std::string t = core::FormatRfc3339(clock_.Now());
+    auto u = store_.Update(
+        app->id,
+        std::nullopt,
+        t,
+        [&](store::Object& o) -> core::Result<void> {
+            json::value& counts = o.status["installs"];
+            if (!counts.is_object()) {
+                counts = json::object();
+            }
+            json::object& c = counts.as_object();
+            c[action] = core::IntAt(c, action) + 1;
+            o.status["active_installs"] =
+                std::max<int64_t>(0, core::IntAt(c, "install") - core::IntAt(c, "uninstall"));
+            o.status["last_install_event_at"] = t;
+            return {};
+        },
+        store::SystemAudit(t, "workspace:" + workspace, "", app->id)
+    );
+    if (!u) {
+        return Refuse(
+            500, json::object{{"code", 266}, {"errorMsg", "the notification was not recorded"}}
+        );
+    }
+    return json::object{};
+}
+
+json::array Catalogue::Categories() {
+    std::map<std::string, std::string> seen;  // title -> created
+    if (auto apps = store_.ListAll("App")) {
+        for (const auto& a : *apps) {
+            if (const json::value* cs = a.spec.if_contains("categories");
+                cs != nullptr && cs->is_array()) {
+                for (const auto& c : cs->as_array()) {
+                    if (c.is_string()) {
+                        seen.emplace(std::string(c.as_string()), a.created_at);
+                    }
+                }
+            }
+        }
+    }
+    json::array out;
+    for (const auto& [title, created] : seen) {
+        out.push_back(json::object{
+            {"id", title},
+            {"title", title},
+            {"description", ""},
+            {"hidden", false},
+            {"createdDate", created},
+            {"modifiedDate", created}});
+    }
+    return out;
+}
+
+}  // namespace hangar::marketplace

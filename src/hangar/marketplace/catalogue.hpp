@@ -1,0 +1,80 @@
+#pragma once
+// The catalogue: apps a platform admin publishes (App, one per app id; AppRelease, one per
+// uploaded version, holding the .zip as a blob with its SHA-256), answered to workspaces in the
+// shapes a stock Rocket.Chat server validates (apps/meteor/ee/server/apps/marketplace/
+// fetchMarketplaceApps.ts): listings, a version's flat info, the zip, install notifications.
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "hangar/core/clock.hpp"
+#include "hangar/core/error.hpp"
+#include "hangar/marketplace/package.hpp"
+#include "hangar/store/store.hpp"
+
+namespace hangar::marketplace {
+
+struct PublishOptions {
+    std::string tenant;  // non-empty: the app is private to this tenant
+};
+
+// The contract's error answers: 426 {"errorMsg"}, 400 {"code", "errorMsg"}, 404, 401, 403.
+struct MarketError {
+    int status = 400;
+    json::object body;
+};
+template <typename T>
+using MarketResult = std::expected<T, MarketError>;
+
+class Catalogue {
+public:
+    Catalogue(store::Store& store, const core::Clock& clock) : store_(store), clock_(clock) {}
+
+    // Reads the package and records a new release (and the App on its first one).
+    // {"app": App, "release": AppRelease}.
+    core::Result<json::object>
+    Publish(std::string_view zip, const PublishOptions& opts, store::AuditEvent audit);
+
+    // GET /v1/apps for an engine (X-Apps-Engine-Version) and a caller's tenant ("" : anonymous,
+    // only public apps): one listing per app, its newest release.
+    MarketResult<json::array> Listings(std::string_view engine, const std::string& tenant);
+    // GET /v1/apps/{id}?appVersion=: an array of exactly one flat info; 426 when the engine is
+    // older than the version needs (`engine` empty: not checked, the server sends none here).
+    MarketResult<json::array> Info(
+        std::string_view app_id,
+        std::string_view version,
+        std::string_view engine,
+        const std::string& tenant
+    );
+    // GET /v1/apps/{id}: every release's flat info, newest first.
+    MarketResult<json::array> Versions(std::string_view app_id, const std::string& tenant);
+    // The zip of a release, for a workspace of `tenant`; counts the download.
+    MarketResult<std::string> Download(
+        std::string_view app_id,
+        std::string_view version,
+        std::string_view engine,
+        const std::string& tenant
+    );
+    // POST /v1/apps/{id}/install: {action, appVersion, ...} counted on the App.
+    MarketResult<json::object>
+    Notify(std::string_view app_id, std::string_view body, const std::string& workspace);
+    // GET /v1/categories: the categories apps are in.
+    json::array Categories();
+
+private:
+    std::optional<store::Object> AppByUuid(std::string_view app_id, const std::string& tenant);
+    std::vector<store::Object> Releases(const std::string& app_object_id);
+    store::Store& store_;
+    const core::Clock& clock_;
+};
+
+// "1.45.0-alpha" → the engine version; a 400 {"code": 200} answer when it is not one.
+MarketResult<Version> ReadEngineVersion(std::string_view header);
+
+}  // namespace hangar::marketplace
