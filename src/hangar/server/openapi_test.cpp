@@ -68,7 +68,14 @@ TEST(Kinds, EveryModuleRegistersItsOwn) {
     EXPECT_EQ(
         modules,
         (std::set<std::string>{
-            "identity", "fleet", "observe", "alerting", "oncall", "incidents", "edge"})
+            "identity",
+            "fleet",
+            "observe",
+            "alerting",
+            "oncall",
+            "incidents",
+            "edge",
+            "marketplace"})
     );
     EXPECT_EQ((*assembly)->kinds().ByPlural("instances")->module, "fleet");
 }
