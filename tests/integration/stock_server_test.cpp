@@ -623,7 +623,9 @@ std::string SamplePackage(
     const std::string& id,
     const std::string& version,
     const std::string& engine,
-    size_t padding = 0
+    size_t padding = 0,
+    const std::string& name = "Poll Bot",
+    const std::string& slug = "poll-bot"
 ) {
     TempDir dir;
     std::string path = dir.path() + "/app.zip";
@@ -639,8 +641,8 @@ std::string SamplePackage(
          {{"name", "Acme"},
           {"homepage", "https://acme.test"},
           {"support", "https://acme.test/help"}}},
-        {"name", "Poll Bot"},
-        {"nameSlug", "poll-bot"},
+        {"name", name},
+        {"nameSlug", slug},
         {"classFile", "PollBotApp.js"},
         {"description", "Polls in any room."},
         {"implements", json::array{"IPostMessageSent"}},
@@ -830,6 +832,36 @@ TEST_F(StockServerTest, MarketplaceRefusesBadPackagesEnginesAndOtherTenantsPriva
     );
     EXPECT_EQ(engine.status, 400);
     EXPECT_EQ(engine.Json().at("code").as_int64(), 200);
+}
+
+TEST_F(StockServerTest, TheCliPublishesListsAndYanksApps) {
+    TempDir dir;
+    std::string file = dir.path() + "/dice.zip";
+    {
+        std::ofstream out(file, std::ios::binary);
+        out << SamplePackage(
+            "d1ced1ce-3333-4444-8555-a66677778888", "0.9.1", "^1.0.0", 0, "Dice", "dice"
+        );
+    }
+    std::string out, err;
+    std::vector<std::string> base = {"--server", s_->Url(), "--token", s_->process().AdminToken()};
+    auto run = [&](std::vector<std::string> args) {
+        std::vector<std::string> full = base;
+        full.insert(full.end(), args.begin(), args.end());
+        return RunCli(full, out, err);
+    };
+    ASSERT_EQ(run({"app", "publish", file}), 0) << err;
+    EXPECT_NE(out.find("dice"), std::string::npos) << out;
+    EXPECT_NE(out.find("0.9.1"), std::string::npos) << out;
+    EXPECT_NE(run({"app", "publish", file}), 0) << "published twice: " << out;
+    EXPECT_NE(err.find("already published"), std::string::npos) << err;
+    ASSERT_EQ(run({"app", "versions", "dice"}), 0) << err;
+    EXPECT_NE(out.find("0.9.1"), std::string::npos) << out;
+    ASSERT_EQ(run({"app", "yank", "dice"}), 0) << err;
+    auto list = s_->Anonymous().Do("GET", "/marketplace/v1/apps", "", kEngine);
+    EXPECT_EQ(list.body.find("d1ced1ce"), std::string::npos) << "a yanked app is not listed";
+    ASSERT_EQ(run({"app", "list"}), 0) << err;
+    EXPECT_NE(out.find("dice"), std::string::npos);
 }
 
 TEST_F(StockServerTest, BadAnnouncementsAndInteractionsAreRefusedWithTheField) {

@@ -56,7 +56,10 @@ core::Result<HttpResult> Client::Send(
     HttpResult out;
     curl_slist* hdrs = nullptr;
     hdrs = curl_slist_append(hdrs, "Accept: application/json");
-    if (!body.empty()) {
+    bool typed = std::any_of(headers.begin(), headers.end(), [](const std::string& h) {
+        return h.size() > 13 && strncasecmp(h.c_str(), "content-type:", 13) == 0;
+    });
+    if (!body.empty() && !typed) {
         hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
     }
     std::string auth = "Authorization: Bearer " + cfg_.token;

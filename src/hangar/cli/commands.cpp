@@ -79,9 +79,10 @@ json::value CallOrExit(
     Client& c,
     const std::string& method,
     const std::string& path,
-    const std::string& body = ""
+    const std::string& body = "",
+    const std::vector<std::string>& headers = {}
 ) {
-    auto r = c.Call(method, path, body);
+    auto r = c.Call(method, path, body, headers);
     if (!r) {
         Exit(r.error());
     }
@@ -991,6 +992,105 @@ void AddWorkspace(CLI::App& app, Globals& g) {
     });
 }
 
+void AddApp(CLI::App& app, Globals& g) {
+    CLI::App* apps =
+        app.add_subcommand("app", "Publish and manage marketplace apps (platform admins)");
+    apps->require_subcommand(1);
+    struct Opts {
+        std::string file, tenant, name;
+    };
+    auto o = std::make_shared<Opts>();
+    CLI::App* publish = apps->add_subcommand("publish", "Upload an Apps-Engine package (.zip)");
+    publish->add_option("file", o->file, "The package")->required()->check(CLI::ExistingFile);
+    publish->add_option("--tenant", o->tenant, "Make the app private to this tenant (ten_...)");
+    publish->callback([&g, o] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        std::ifstream in(o->file, std::ios::binary);
+        std::string zip((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        json::value r = CallOrExit(
+            client,
+            "POST",
+            "/v1/apps:publish" + Query({{"tenant", o->tenant}}),
+            zip,
+            {"Content-Type: application/zip"}
+        );
+        json::object row{
+            {"app", r.at("app").at("metadata").at("name")},
+            {"version", r.at("release").at("spec").at("version")},
+            {"sha256", r.at("release").at("status").at("sha256")},
+            {"release", r.at("release").at("metadata").at("id")}};
+        Print(
+            cfg,
+            row,
+            {{"APP", "app"}, {"VERSION", "version"}, {"RELEASE", "release"}, {"SHA256", "sha256"}}
+        );
+    });
+    CLI::App* list = apps->add_subcommand("list", "List the apps");
+    list->callback([&g] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        Print(
+            cfg,
+            CallOrExit(client, "GET", "/v1/apps?limit=1000", ""),
+            {{"ID", "metadata.id"},
+             {"NAME", "metadata.name"},
+             {"APP ID", "status.app_id"},
+             {"PRICE", "spec.price"},
+             {"YANKED", "spec.yanked"},
+             {"INSTALLS", "status.active_installs"}}
+        );
+    });
+    CLI::App* versions = apps->add_subcommand("versions", "List an app's published versions");
+    versions->add_option("name", o->name, "The app's name (its slug)")->required();
+    versions->callback([&g, o] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        json::value all = CallOrExit(client, "GET", "/v1/appreleases?limit=1000", "");
+        json::array mine;
+        for (const auto& r : all.at("items").as_array()) {
+            if (r.at("spec").at("name_slug") == json::value(o->name)) {
+                mine.push_back(r);
+            }
+        }
+        Print(
+            cfg,
+            json::object{{"items", mine}},
+            {{"ID", "metadata.id"},
+             {"VERSION", "spec.version"},
+             {"ENGINE", "spec.required_api_version"},
+             {"SIZE", "status.size"},
+             {"DOWNLOADS", "status.downloads"},
+             {"PUBLISHED", "metadata.created_at"}}
+        );
+    });
+    CLI::App* yank = apps->add_subcommand("yank", "Withdraw an app from the marketplace");
+    yank->add_option("name", o->name, "The app's name (its slug) or id (app_...)")->required();
+    yank->callback([&g, o] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        std::string id = o->name;
+        if (!id.starts_with("app_")) {
+            json::value all = CallOrExit(client, "GET", "/v1/apps?limit=1000", "");
+            id.clear();
+            for (const auto& a : all.at("items").as_array()) {
+                if (a.at("metadata").at("name") == json::value(o->name)) {
+                    id = std::string(a.at("metadata").at("id").as_string());
+                }
+            }
+            if (id.empty()) {
+                Exit(core::MakeError(
+                    core::ErrorCode::kNotFound, fmt::format("there is no app named {}", o->name)
+                ));
+            }
+        }
+        json::value r = CallOrExit(client, "POST", "/v1/apps/" + UrlEncode(id) + ":yank", "");
+        Print(
+            cfg, r, {{"ID", "metadata.id"}, {"NAME", "metadata.name"}, {"YANKED", "spec.yanked"}}
+        );
+    });
+}
+
 void AddRollout(CLI::App& app, Globals& g) {
     CLI::App* rollout = app.add_subcommand("rollout", "Follow rollouts");
     rollout->require_subcommand(1);
@@ -1116,6 +1216,7 @@ void AddClientCommands(CLI::App& app) {
     AddOnCall(app, g);
     AddPage(app, g);
     AddWorkspace(app, g);
+    AddApp(app, g);
 }
 
 }  // namespace hangar::cli
