@@ -17,6 +17,17 @@ function init(args)
     method = os.getenv("METHOD") or "GET"
     target = os.getenv("TARGET") or "/"
     prefix = os.getenv("NAME_PREFIX") or "bench"
+    -- EXTRA_HEADER="Name: value" is sent with every GET; TOKENS_FILE holds one query token per
+    -- line, each used once (the marketplace's one-use download tokens), appended as ?token=.
+    extra = os.getenv("EXTRA_HEADER")
+    tokens = {}
+    local tf = os.getenv("TOKENS_FILE")
+    if tf ~= nil and tf ~= "" then
+        for line in io.lines(tf) do
+            table.insert(tokens, line)
+        end
+    end
+    next_token = 1
 end
 
 function request()
@@ -28,6 +39,15 @@ function request()
     end
     local h = {}
     if token ~= nil and token ~= "" then h["Authorization"] = "Bearer " .. token end
+    if extra ~= nil and extra ~= "" then
+        local k, v = extra:match("^([^:]+):%s*(.*)$")
+        h[k] = v
+    end
+    if #tokens > 0 then
+        local t = tokens[next_token] or "spent"
+        next_token = next_token + 1
+        return wrk.format("GET", target .. "?token=" .. t, h)
+    end
     return wrk.format("GET", target, h)
 end
 

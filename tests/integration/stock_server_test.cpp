@@ -759,6 +759,21 @@ TEST_F(StockServerTest, MarketplacePublishListDownloadAndInstallAsAStockServerDo
         kEngine
     );
     EXPECT_EQ(again.status, 403) << "a download token works once";
+    // Two tokens asked for in the same second are two tokens: installing two apps works.
+    std::string t1 = Str(TokenRequest(creds, "marketplace:download").Json(), {"access_token"});
+    std::string t2 = Str(TokenRequest(creds, "marketplace:download").Json(), {"access_token"});
+    EXPECT_NE(t1, t2);
+    for (const std::string& t : {t1, t2}) {
+        EXPECT_EQ(
+            s_->Anonymous()
+                .Do("GET",
+                    std::string("/marketplace/v2/apps/") + kAppId + "/download/1.2.0?token=" + t,
+                    "",
+                    kEngine)
+                .status,
+            200
+        );
+    }
     auto no_scope = s_->Anonymous().Do(
         "GET",
         std::string("/marketplace/v2/apps/") + kAppId + "/download/1.2.0?token=" +

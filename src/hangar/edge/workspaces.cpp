@@ -378,8 +378,15 @@ json::object Workspaces::Credentials(const store::Object& ws, const std::string&
 
 std::string Workspaces::AccessToken(const store::Object& ws, uint32_t scopes, int64_t expires_unix)
     const {
+    // The last field makes every token unique (two asked for in the same second differ): a
+    // marketplace download token is good for one download.
     std::string payload = fmt::format(
-        "{}|{}|{}|{}", ws.id, scopes, expires_unix, core::IntAt(ws.status, "token_epoch")
+        "{}|{}|{}|{}|{}",
+        ws.id,
+        scopes,
+        expires_unix,
+        core::IntAt(ws.status, "token_epoch"),
+        core::NewSecretToken().substr(4, 12)
     );
     return "hwa_" + core::Base64UrlEncode(payload) + "." +
            core::Base64UrlEncode(keys_.Mac(payload));
@@ -1052,7 +1059,7 @@ Workspaces::Authenticate(std::string_view authorization, uint32_t need, bool may
         !core::SecretEquals(mac, keys_.Mac(payload))) {
         return EdgeFail(401, "invalid_token", "the access token is not one this cloud issued");
     }
-    // "<workspace>|<scopes>|<expires>|<epoch>"
+    // "<workspace>|<scopes>|<expires>|<epoch>|<nonce>" (the nonce only makes it unique)
     std::array<std::string_view, 4> parts{};
     std::string_view rest = payload;
     for (std::string_view& part : parts) {

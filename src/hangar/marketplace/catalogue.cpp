@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <boost/json/serialize.hpp>
+
 #include "hangar/core/ids.hpp"
 #include "hangar/core/json.hpp"
 
@@ -180,34 +182,61 @@ Catalogue::Publish(std::string_view zip, const PublishOptions& opts, store::Audi
         {"app", store::ObjectToJson(*app)}, {"release", store::ObjectToJson(created->object)}};
 }
 
-std::optional<store::Object>
-Catalogue::AppByUuid(std::string_view app_id, const std::string& tenant) {
+std::shared_ptr<const Catalogue::Index> Catalogue::CurrentIndex(bool force) {
+    uint64_t epoch = epoch_.load(std::memory_order_relaxed);
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(index_mu_);
+    bool stale = index_ == nullptr ||
+                 (index_epoch_ != epoch && (force || now - index_at_ >= std::chrono::seconds(1)));
+    if (!stale) {
+        return index_;
+    }
+    auto index = std::make_shared<Index>();
     auto apps = store_.ListAll("App");
-    if (!apps) {
-        return std::nullopt;
+    auto releases = store_.ListAll("AppRelease");
+    if (!apps || !releases) {
+        return index_ != nullptr ? index_ : index;  // the store is busy: the last one
     }
     for (auto& a : *apps) {
-        if (StrAt(a.status, "app_id") == app_id && !core::BoolAt(a.spec, "yanked")) {
-            std::string owner = StrAt(a.spec, "tenant");
-            if (owner.empty() || owner == tenant) {
-                return std::move(a);
-            }
+        std::string uuid = StrAt(a.status, "app_id");
+        index->apps.emplace(std::move(uuid), std::move(a));
+    }
+    for (auto& r : *releases) {
+        if (!core::BoolAt(r.spec, "yanked")) {
+            index->releases[StrAt(r.spec, "app")].push_back(std::move(r));
         }
+    }
+    for (auto& [app, list] : index->releases) {
+        std::sort(list.begin(), list.end(), Newer);
+    }
+    index_ = std::move(index);
+    index_epoch_ = epoch;
+    index_at_ = now;
+    return index_;
+}
+
+std::optional<store::Object>
+Catalogue::AppByUuid(std::string_view app_id, const std::string& tenant) {
+    for (bool force : {false, true}) {
+        auto index = CurrentIndex(force);
+        auto it = index->apps.find(std::string(app_id));
+        if (it == index->apps.end()) {
+            continue;  // published a moment ago? read again
+        }
+        const store::Object& a = it->second;
+        std::string owner = StrAt(a.spec, "tenant");
+        if (core::BoolAt(a.spec, "yanked") || (!owner.empty() && owner != tenant)) {
+            return std::nullopt;
+        }
+        return a;
     }
     return std::nullopt;
 }
 
 std::vector<store::Object> Catalogue::Releases(const std::string& app_object_id) {
-    std::vector<store::Object> out;
-    if (auto all = store_.ListAll("AppRelease")) {
-        for (auto& r : *all) {
-            if (StrAt(r.spec, "app") == app_object_id && !core::BoolAt(r.spec, "yanked")) {
-                out.push_back(std::move(r));
-            }
-        }
-    }
-    std::sort(out.begin(), out.end(), Newer);
-    return out;
+    auto index = CurrentIndex();
+    auto it = index->releases.find(app_object_id);
+    return it == index->releases.end() ? std::vector<store::Object>() : it->second;
 }
 
 MarketResult<json::array> Catalogue::Listings(std::string_view engine, const std::string& tenant) {
@@ -215,32 +244,18 @@ MarketResult<json::array> Catalogue::Listings(std::string_view engine, const std
     if (!v) {
         return std::unexpected(v.error());
     }
-    auto apps = store_.ListAll("App");
-    auto releases = store_.ListAll("AppRelease");
-    if (!apps || !releases) {
-        return Refuse(
-            500, json::object{{"code", 266}, {"errorMsg", "the catalogue cannot be read"}}
-        );
-    }
-    std::unordered_map<std::string, const store::Object*> newest;
-    for (const auto& r : *releases) {
-        if (core::BoolAt(r.spec, "yanked")) {
-            continue;
-        }
-        const store::Object*& best = newest[StrAt(r.spec, "app")];
-        if (best == nullptr || Newer(r, *best)) {
-            best = &r;
-        }
-    }
+    // Fresh: a listing is rebuilt only when something was committed (ListingsBody caches it),
+    // and a yanked app must leave it at once.
+    auto index = CurrentIndex(/*force=*/true);
     json::array out;
-    for (const auto& a : *apps) {
+    for (const auto& [uuid, a] : index->apps) {
         std::string owner = StrAt(a.spec, "tenant");
-        auto it = newest.find(a.id);
+        auto it = index->releases.find(a.id);
         if (core::BoolAt(a.spec, "yanked") || (!owner.empty() && owner != tenant) ||
-            it == newest.end()) {
+            it == index->releases.end() || it->second.empty()) {
             continue;
         }
-        const store::Object& rel = *it->second;
+        const store::Object& rel = it->second.front();
         json::object latest = FlatInfo(a, rel);
         for (auto key :
              {"status",
@@ -277,6 +292,29 @@ MarketResult<json::array> Catalogue::Listings(std::string_view engine, const std
         out.push_back(std::move(listing));
     }
     return out;
+}
+
+MarketResult<std::string>
+Catalogue::ListingsBody(std::string_view engine, const std::string& tenant) {
+    std::string key = tenant + "|" + std::string(engine.substr(0, 64));
+    uint64_t epoch = epoch_.load(std::memory_order_relaxed);
+    {
+        std::lock_guard lock(cache_mu_);
+        if (auto it = listings_.find(key); it != listings_.end() && it->second.epoch == epoch) {
+            return it->second.body;
+        }
+    }
+    auto list = Listings(engine, tenant);
+    if (!list) {
+        return std::unexpected(list.error());
+    }
+    std::string body = json::serialize(*list);
+    std::lock_guard lock(cache_mu_);
+    if (listings_.size() >= 256) {
+        listings_.clear();  // engine strings are the caller's: bounded, not an LRU
+    }
+    listings_[key] = CachedListing{epoch, body};
+    return body;
 }
 
 MarketResult<json::array> Catalogue::Info(
@@ -341,11 +379,29 @@ MarketResult<std::string> Catalogue::Download(
                 return Refuse(426, json::object{{"errorMsg", "unsupported version"}});
             }
         }
-        auto blob = store_.GetBlob(rel.id);
-        if (!blob) {
-            return Refuse(
-                500, json::object{{"code", 266}, {"errorMsg", "the package cannot be read"}}
-            );
+        std::shared_ptr<const std::string> zip;
+        {
+            std::lock_guard lock(cache_mu_);
+            if (auto it = blobs_.find(rel.id); it != blobs_.end()) {
+                zip = it->second;
+            }
+        }
+        if (!zip) {
+            auto blob = store_.GetBlob(rel.id);
+            if (!blob) {
+                return Refuse(
+                    500, json::object{{"code", 266}, {"errorMsg", "the package cannot be read"}}
+                );
+            }
+            zip = std::make_shared<const std::string>(std::move(*blob));
+            std::lock_guard lock(cache_mu_);
+            if (blob_bytes_ + zip->size() > kBlobCacheBytes) {
+                blobs_.clear();
+                blob_bytes_ = 0;
+            }
+            if (zip->size() <= kBlobCacheBytes && blobs_.emplace(rel.id, zip).second) {
+                blob_bytes_ += zip->size();
+            }
         }
         std::string t = core::FormatRfc3339(clock_.Now());
         (void)store_.Update(
@@ -358,7 +414,7 @@ MarketResult<std::string> Catalogue::Download(
             },
             store::SystemAudit(t, "marketplace", "", rel.id)
         );
-        return std::move(*blob);
+        return *zip;
     }
     return NotFound("version");
 }

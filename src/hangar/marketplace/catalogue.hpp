@@ -4,11 +4,15 @@
 // shapes a stock Rocket.Chat server validates (apps/meteor/ee/server/apps/marketplace/
 // fetchMarketplaceApps.ts): listings, a version's flat info, the zip, install notifications.
 
+#include <atomic>
+#include <chrono>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -44,6 +48,11 @@ public:
     // GET /v1/apps for an engine (X-Apps-Engine-Version) and a caller's tenant ("" : anonymous,
     // only public apps): one listing per app, its newest release.
     MarketResult<json::array> Listings(std::string_view engine, const std::string& tenant);
+    // The same, serialized, from a cache that any commit to the store empties (a listing of 500
+    // apps reads and renders 500 apps and their releases).
+    MarketResult<std::string> ListingsBody(std::string_view engine, const std::string& tenant);
+    // Any commit may have changed an app: the caches are stale (Store::OnCommitted).
+    void Invalidate() { epoch_.fetch_add(1, std::memory_order_relaxed); }
     // GET /v1/apps/{id}?appVersion=: an array of exactly one flat info; 426 when the engine is
     // older than the version needs (`engine` empty: not checked, the server sends none here).
     MarketResult<json::array> Info(
@@ -68,10 +77,33 @@ public:
     json::array Categories();
 
 private:
+    // Every App by its app id and every app's releases, newest first: read from the store when
+    // something was committed since, at most once a second (a download's own counter is a
+    // commit), or at once when a lookup misses (a release just published).
+    struct Index {
+        std::unordered_map<std::string, store::Object> apps;  // app id (UUID) -> App
+        std::unordered_map<std::string, std::vector<store::Object>> releases;  // App object id
+    };
+    std::shared_ptr<const Index> CurrentIndex(bool force = false);
     std::optional<store::Object> AppByUuid(std::string_view app_id, const std::string& tenant);
     std::vector<store::Object> Releases(const std::string& app_object_id);
     store::Store& store_;
     const core::Clock& clock_;
+    std::atomic<uint64_t> epoch_{0};
+    std::mutex index_mu_;
+    std::shared_ptr<const Index> index_;
+    uint64_t index_epoch_ = 0;
+    std::chrono::steady_clock::time_point index_at_{};
+    std::mutex cache_mu_;
+    struct CachedListing {
+        uint64_t epoch = 0;
+        std::string body;
+    };
+    std::unordered_map<std::string, CachedListing> listings_;  // tenant + engine -> body
+    // Packages are immutable: kept in memory once read, up to kBlobCacheBytes in all.
+    static constexpr size_t kBlobCacheBytes = size_t{256} * 1024 * 1024;
+    std::unordered_map<std::string, std::shared_ptr<const std::string>> blobs_;
+    size_t blob_bytes_ = 0;
 };
 
 // "1.45.0-alpha" → the engine version; a 400 {"code": 200} answer when it is not one.

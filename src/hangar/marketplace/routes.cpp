@@ -89,13 +89,20 @@ void AddMarketplaceRoutes(
     auto used = std::make_shared<UsedTokens>();
     auto& c = catalogue;
     auto& w = workspaces;
-    router.Add("GET", base + "/v1/apps", Guarded([&c, &w](http::Request& req) {
-                   auto tenant = CallerTenant(w, req, edge::kMarketplaceRead);
-                   if (!tenant) {
-                       return tenant.error();
-                   }
-                   return Answer(c.Listings(req.Header("x-apps-engine-version"), *tenant));
-               }));
+    router.Add(
+        "GET", base + "/v1/apps", Guarded([&c, &w](http::Request& req) {
+            auto tenant = CallerTenant(w, req, edge::kMarketplaceRead);
+            if (!tenant) {
+                return tenant.error();
+            }
+            auto body = c.ListingsBody(req.Header("x-apps-engine-version"), *tenant);
+            if (!body) {
+                return Error(body.error());
+            }
+            return http::Response{
+                200, "application/json", {{"cache-control", "no-store"}}, std::move(*body), {}};
+        })
+    );
     router.Add("GET", base + "/v1/apps/{id}", Guarded([&c, &w](http::Request& req) {
                    auto tenant = CallerTenant(w, req, edge::kMarketplaceRead);
                    if (!tenant) {

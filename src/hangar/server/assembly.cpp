@@ -411,6 +411,7 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
 
     // The API.
     a.catalogue = std::make_unique<marketplace::Catalogue>(store, a.clock);
+    store.OnCommitted([c = a.catalogue.get()] { c->Invalidate(); });
     a.limiter = std::make_unique<core::RateLimiter>(cfg.tenant_rate, cfg.tenant_rate * 2);
     a.deps = std::make_unique<api::Deps>(api::Deps{store, *a.tokens, a.clock, a.limiter.get()});
     api::AddAllRoutes(
