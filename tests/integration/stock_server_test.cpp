@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <sys/wait.h>
 #include <zip.h>
 
 #include "hangar/core/clock.hpp"
@@ -736,6 +737,25 @@ TEST_F(StockServerTest, MarketplacePublishListDownloadAndInstallAsAStockServerDo
     ASSERT_EQ(info.status, 200) << info.body;
     ASSERT_EQ(info.Json().as_array().size(), 1U);
     EXPECT_EQ(Str(info.Json().as_array()[0], {"version"}), "1.2.0");
+    {
+        // The server's own schema (zod, from fetchMarketplaceApps.ts), run on these answers.
+        TempDir dir;
+        std::ofstream(dir.path() + "/listings.json") << list.body;
+        std::ofstream(dir.path() + "/info.json") << info.body;
+        pid_t pid = SpawnLogged(
+            {"/usr/bin/node",
+             std::string(HANGAR_SOURCE_DIR) + "/tests/marketplace/validate_listing.mjs",
+             dir.path() + "/listings.json",
+             dir.path() + "/info.json"},
+            dir.path() + "/log"
+        );
+        ASSERT_GT(pid, 0);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        std::ifstream log(dir.path() + "/log");
+        std::string said((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << said;
+    }
     auto too_new = s_->Anonymous().Do(
         "GET", std::string("/marketplace/v1/apps/") + kAppId + "?appVersion=1.3.0", "", both
     );
