@@ -810,6 +810,26 @@ TEST_F(StockServerTest, MarketplacePublishListDownloadAndInstallAsAStockServerDo
         Bearer(access)
     );
     EXPECT_EQ(notified.status, 200) << notified.body;
+    // The daily sync: what this workspace runs.
+    auto mine = s_->Anonymous().Do(
+        "GET",
+        "/marketplace/v1/workspaces/" + Str(creds, {"workspaceId"}) + "/apps?seats=42",
+        "",
+        Bearer(access)
+    );
+    ASSERT_EQ(mine.status, 200) << mine.body;
+    json::value mine_json = mine.Json();
+    ASSERT_EQ(mine_json.as_array().size(), 1U) << mine.body;
+    EXPECT_EQ(Str(mine_json.as_array()[0], {"latest", "id"}), kAppId);
+    EXPECT_EQ(
+        s_->Anonymous()
+            .Do("GET", "/marketplace/v1/app-request/stats", "", both)
+            .Json()
+            .at("data")
+            .at("totalUnseen")
+            .as_int64(),
+        0
+    );
     auto app = s_->Admin().Do("GET", "/v1/apps");
     EXPECT_NE(app.body.find("\"active_installs\":1"), std::string::npos) << app.body;
     // Its own listener answers at the root, as OVERWRITE_INTERNAL_MARKETPLACE_URL points at it.

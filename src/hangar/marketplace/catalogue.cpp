@@ -457,6 +457,16 @@ Catalogue::Notify(std::string_view app_id, std::string_view body, const std::str
             }
             json::object& c = counts.as_object();
             c[action] = core::IntAt(c, action) + 1;
+            // Which workspaces run it (the daily per-workspace sync answers from this), bounded.
+            json::value& ws = o.status["workspaces"];
+            if (!ws.is_object()) {
+                ws = json::object();
+            }
+            if (action == "uninstall") {
+                ws.as_object().erase(workspace);
+            } else if (ws.as_object().size() < 10000 || ws.as_object().contains(workspace)) {
+                ws.as_object()[workspace] = StrAt(*parsed, "appVersion");
+            }
             o.status["active_installs"] =
                 std::max<int64_t>(0, core::IntAt(c, "install") - core::IntAt(c, "uninstall"));
             o.status["last_install_event_at"] = t;
@@ -470,6 +480,24 @@ Catalogue::Notify(std::string_view app_id, std::string_view body, const std::str
         );
     }
     return json::object{};
+}
+
+MarketResult<json::array>
+Catalogue::WorkspaceApps(const std::string& workspace, const std::string& tenant) {
+    auto index = CurrentIndex(/*force=*/true);
+    json::array out;
+    for (const auto& [uuid, a] : index->apps) {
+        const json::object* ws = core::ObjectAt(a.status, "workspaces");
+        auto rel = index->releases.find(a.id);
+        std::string owner = StrAt(a.spec, "tenant");
+        if (ws == nullptr || !ws->contains(workspace) || rel == index->releases.end() ||
+            rel->second.empty() || core::BoolAt(a.spec, "yanked") ||
+            (!owner.empty() && owner != tenant)) {
+            continue;
+        }
+        out.push_back(json::object{{"latest", FlatInfo(a, rel->second.front())}});
+    }
+    return out;
 }
 
 json::array Catalogue::Categories() {

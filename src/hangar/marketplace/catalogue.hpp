@@ -73,6 +73,10 @@ public:
     // POST /v1/apps/{id}/install: {action, appVersion, ...} counted on the App.
     MarketResult<json::object>
     Notify(std::string_view app_id, std::string_view body, const std::string& workspace);
+    // GET /v1/workspaces/{id}/apps: the apps the workspace runs (from its install
+    // notifications), each as {latest: info}, as the daily sync reads them.
+    MarketResult<json::array>
+    WorkspaceApps(const std::string& workspace, const std::string& tenant);
     // GET /v1/categories: the categories apps are in.
     json::array Categories();
 

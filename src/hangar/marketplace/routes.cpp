@@ -171,6 +171,64 @@ void AddMarketplaceRoutes(
                 200, "application/zip", {{"cache-control", "no-store"}}, std::move(*zip), {}};
         })
     );
+    // The daily sync of what a workspace runs (Bearer only), and one app of it.
+    router.Add(
+        "GET", base + "/v1/workspaces/{id}/apps", Guarded([&c, &w](http::Request& req) {
+            auto who = w.Authenticate(req.Header("authorization"), edge::kMarketplaceRead);
+            if (!who) {
+                return Json(
+                    who.error().status,
+                    json::object{
+                        {"code", who.error().status}, {"errorMsg", who.error().description}}
+                );
+            }
+            if (req.Param("id") != who->workspace_id) {
+                return Json(403, json::object{{"code", 403}, {"errorMsg", "another workspace"}});
+            }
+            return Answer(c.WorkspaceApps(who->workspace_id, who->tenant));
+        })
+    );
+    router.Add(
+        "GET", base + "/v1/workspaces/{id}/apps/{app}", Guarded([&c, &w](http::Request& req) {
+            auto who = w.Authenticate(req.Header("authorization"), edge::kMarketplaceRead);
+            if (!who) {
+                return Json(
+                    who.error().status,
+                    json::object{
+                        {"code", who.error().status}, {"errorMsg", who.error().description}}
+                );
+            }
+            auto info = c.Info(req.Param("app"), "", "", who->tenant);
+            if (!info) {
+                return Error(info.error());
+            }
+            return Json(200, json::object{{"latest", info->at(0)}});
+        })
+    );
+    // App requests from end users: none are taken yet; the answers have the shapes the server
+    // reads, so its twice-daily cron and admin pages work.
+    router.Add("GET", base + "/v1/app-request", Guarded([](http::Request& req) {
+                   return Json(
+                       200,
+                       json::object{
+                           {"data", json::array()},
+                           {"meta",
+                            {{"limit", 25},
+                             {"offset", 0},
+                             {"sort", req.Query("sort").value_or("")},
+                             {"filter", req.Query("q").value_or("")},
+                             {"total", 0}}}}
+                   );
+               }));
+    router.Add("GET", base + "/v1/app-request/stats", Guarded([](http::Request&) {
+                   return Json(200, json::object{{"data", {{"totalSeen", 0}, {"totalUnseen", 0}}}});
+               }));
+    router.Add("POST", base + "/v1/app-request/markAsSeen", Guarded([](http::Request&) {
+                   return Json(200, json::object{{"success", true}});
+               }));
+    router.Add("GET", base + "/v1/app-request/sent/pending", Guarded([](http::Request&) {
+                   return Json(200, json::object{{"data", json::array()}});
+               }));
     router.Add("POST", base + "/v1/apps/{id}/install", Guarded([&c, &w](http::Request& req) {
                    auto who = w.Authenticate(req.Header("authorization"), 0);
                    if (!who) {
