@@ -67,6 +67,8 @@ export async function api(method, path, body, opts = {}) {
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
+  } else if (opts.body !== undefined) {
+    init.body = opts.body;  // sent as it is (an upload), with the caller's Content-Type
   }
   const res = await fetch(path, init);
   if (!res.ok) throw await failure(res);

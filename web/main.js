@@ -12,6 +12,7 @@ import { IncidentsView, IncidentView } from './incidents.js';
 import { TenantsView } from './tenants.js';
 import { WorkspacesView } from './workspaces.js';
 import { AnnouncementsView } from './announcements.js';
+import { MarketplaceView } from './marketplace.js';
 import { AuditView } from './audit.js';
 
 const NAV = [
@@ -24,6 +25,7 @@ const NAV = [
   ['tenants', 'Tenants'],
   ['workspaces', 'Workspaces'],
   ['announcements', 'Announcements'],
+  ['marketplace', 'Marketplace'],
   ['audit', 'Audit'],
 ];
 
@@ -75,6 +77,7 @@ function View({ route }) {
     case 'tenants': return html`<${TenantsView} route=${route} />`;
     case 'workspaces': return html`<${WorkspacesView} route=${route} />`;
     case 'announcements': return html`<${AnnouncementsView} route=${route} />`;
+    case 'marketplace': return html`<${MarketplaceView} route=${route} />`;
     case 'audit': return html`<${AuditView} route=${route} />`;
     default: return html`<p class="error" role="alert">There is no view “${top}”. <a href="#/fleet">Go to the fleet.</a></p>`;
   }

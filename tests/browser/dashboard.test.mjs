@@ -11,6 +11,25 @@ import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 
+// A zip of stored (uncompressed) files, as an Apps-Engine package needs no more.
+function storedZip(files) {
+  const table = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0; });
+  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = table[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const locals = []; const centrals = []; let offset = 0;
+  for (const [name, text] of files) {
+    const data = Buffer.from(text); const fname = Buffer.from(name); const sum = crc(data);
+    const local = Buffer.alloc(30); local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt32LE(sum, 14);
+    local.writeUInt32LE(data.length, 18); local.writeUInt32LE(data.length, 22); local.writeUInt16LE(fname.length, 26);
+    const central = Buffer.alloc(46); central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6);
+    central.writeUInt32LE(sum, 16); central.writeUInt32LE(data.length, 20); central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(fname.length, 28); central.writeUInt32LE(offset, 42);
+    locals.push(local, fname, data); centrals.push(central, fname); offset += 30 + fname.length + data.length;
+  }
+  const cd = Buffer.concat(centrals); const end = Buffer.alloc(22); end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(files.length, 8); end.writeUInt16LE(files.length, 10); end.writeUInt32LE(cd.length, 12); end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, cd, end]);
+}
+
 const here = path.dirname(new URL(import.meta.url).pathname);
 const root = path.resolve(here, '../..');
 const require = createRequire(path.join(root, 'web/package.json'));
@@ -299,6 +318,18 @@ async function main() {
   assert.equal(anns[0].spec.severity, 'warning');
   assert.deepEqual(anns[0].spec.platforms, ['web', 'mobile']);
   await shot('announcements');
+  step('the marketplace: publish an app from the page');
+  await page.getByRole('link', { name: 'Marketplace' }).click();
+  const pkg = storedZip([['app.json', JSON.stringify({ id: '5eed5eed-1111-4222-8333-944455556666', version: '1.0.0', requiredApiVersion: '^1.19.0',
+    name: 'Standup Bot', classFile: 'App.js', description: 'Daily standups.', author: { name: 'Acme', homepage: 'https://acme.test', support: 'https://acme.test' } })],
+    ['App.js', 'exports.App = class {};']]);
+  await page.getByLabel('App package (.zip)').setInputFiles({ name: 'standup-bot.zip', mimeType: 'application/zip', buffer: pkg });
+  await page.getByRole('button', { name: 'Publish' }).click();
+  await until('published', async () => /standup-bot 1\.0\.0 published/.test((await page.getByTestId('published').textContent().catch(() => '')) || ''));
+  await until('the app in the table', async () => /Standup Bot/.test(await page.getByTestId('apps').textContent()));
+  const listed = await fetch(`${base}/marketplace/v1/apps`, { headers: { 'X-Apps-Engine-Version': '1.45.0' } }).then((r) => r.json());
+  assert.ok(listed.some((a) => a.latest.nameSlug === 'standup-bot'), 'the marketplace lists it');
+  await shot('marketplace');
   await page.goto(`${base}/#/audit?action=instance.restart`);
   await until('the restart in the audit log', async () => /instance\.restart/.test(await page.getByTestId('audit').textContent()));
   await shot('audit');
