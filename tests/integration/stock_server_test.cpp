@@ -881,6 +881,55 @@ TEST_F(StockServerTest, MarketplaceRefusesBadPackagesEnginesAndOtherTenantsPriva
         both
     );
     EXPECT_EQ(direct.status, 404);
+    // An enterprise-only app: refused to a workspace whose plan lacks enterprise apps.
+    auto ent = Publish(
+        *s_,
+        SamplePackage(
+            "e17e0000-4444-4555-8666-a77788889999", "1.0.0", "^1.0.0", 0, "Audit Pro", "audit-pro"
+        )
+    );
+    ASSERT_EQ(ent.status, 201) << ent.body;
+    std::string app_obj = Str(ent.Json(), {"app", "metadata", "id"});
+    ASSERT_EQ(
+        s_->Admin()
+            .Do("PUT",
+                "/v1/apps/" + app_obj,
+                R"({"spec":{"enterprise_only":true,"categories":["Compliance"]}})")
+            .status,
+        200
+    );
+    auto download = [&](const json::value& c) {
+        return s_->Anonymous().Do(
+            "GET",
+            "/marketplace/v2/apps/e17e0000-4444-4555-8666-a77788889999/download/1.0.0?token=" +
+                Str(TokenRequest(c, "marketplace:download").Json(), {"access_token"}),
+            "",
+            kEngine
+        );
+    };
+    auto refused = download(creds);
+    EXPECT_EQ(refused.status, 403) << refused.body;
+    EXPECT_NE(refused.body.find("enterprise"), std::string::npos);
+    ASSERT_EQ(
+        s_->Admin()
+            .Do("POST",
+                "/v1/plans",
+                R"({"metadata":{"name":"enterprise"},"spec":{"memory_mb":1024,"cpu_millis":1000,"entitlements":{"enterprise_apps":true}}})"
+            )
+            .status,
+        201
+    );
+    ASSERT_EQ(
+        s_->Admin()
+            .Do("PUT",
+                "/v1/workspaces/" + Str(creds, {"workspaceId"}),
+                R"({"spec":{"plan":"enterprise"}})")
+            .status,
+        200
+    );
+    auto allowed = download(creds);
+    EXPECT_EQ(allowed.status, 200) << allowed.body.substr(0, 200);
+    EXPECT_EQ(allowed.headers["content-type"], "application/zip");
     // An engine header that is not a version: 400 with code 200, as the server maps it.
     auto engine = s_->Anonymous().Do(
         "GET", "/marketplace/v1/apps", "", {{"X-Apps-Engine-Version", "banana"}}

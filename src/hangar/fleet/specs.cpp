@@ -258,6 +258,10 @@ core::Result<json::object> ValidatePlanSpec(const json::object& spec) {
         PositiveInt(er, e, "max_instances", 1000000, false);
         PositiveInt(er, e, "max_total_memory_mb", 1 << 30, false);
         PositiveInt(er, e, "monthly_push_notifications", 1 << 30, false);
+        // The marketplace's enterprise-only apps are for plans that say so.
+        if (auto ent_apps = er.Bool("enterprise_apps")) {
+            e["enterprise_apps"] = *ent_apps;
+        }
         if (auto f = er.Finish(); !f) {
             return Fail(f.error());
         }
@@ -516,7 +520,10 @@ PlanSpec PlanSpec::FromStored(const json::object& spec) {
         p.entitlements = Entitlements{
             .max_instances = IntAt(*e, "max_instances"),
             .max_total_memory_mb = IntAt(*e, "max_total_memory_mb"),
-            .monthly_push_notifications = IntAt(*e, "monthly_push_notifications")};
+            .monthly_push_notifications = IntAt(*e, "monthly_push_notifications"),
+            .enterprise_apps = e->contains("enterprise_apps")
+                                   ? std::optional<bool>(BoolAt(*e, "enterprise_apps"))
+                                   : std::nullopt};
     }
     if (const json::object* price = ObjectAt(spec, "price")) {
         p.price = Price{
@@ -555,6 +562,9 @@ json::object PlanSpec::ToJson() const {
             if (v > 0) {
                 e[key] = v;
             }
+        }
+        if (entitlements->enterprise_apps) {
+            e["enterprise_apps"] = *entitlements->enterprise_apps;
         }
         o["entitlements"] = std::move(e);
     }

@@ -43,6 +43,7 @@ struct Entitlements {
     int64_t max_instances = 0;  // 0: no limit
     int64_t max_total_memory_mb = 0;
     int64_t monthly_push_notifications = 0;
+    std::optional<bool> enterprise_apps;  // may run the marketplace's enterprise-only apps
 };
 struct SlaCredit {
     double below_percent = 0;   // a month's uptime under this...

@@ -48,7 +48,7 @@ TEST(FleetSpecs, TheTypedFormWritesExactlyWhatTheValidatorStores) {
         {"Plan", R"({"memory_mb":256,"cpu_millis":500})"},
         {"Plan",
          R"({"memory_mb":1024,"cpu_millis":1000,"display_name":"Team",
-             "entitlements":{"max_instances":3,"monthly_push_notifications":1000},
+             "entitlements":{"max_instances":3,"monthly_push_notifications":1000,"enterprise_apps":true},
              "price":{"amount_cents":4900,"currency":"EUR","interval":"month"},
              "sla":{"target_percent":99.5,"credits":[{"below_percent":99.5,"credit_percent":10}]}})"},
         {"Plan", R"({"memory_mb":64,"cpu_millis":100,"sla":{"target_percent":99,"credits":[]}})"},

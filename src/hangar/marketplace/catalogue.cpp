@@ -356,15 +356,42 @@ MarketResult<json::array> Catalogue::Versions(std::string_view app_id, const std
     return out;
 }
 
+bool Catalogue::EnterpriseAllowed(const std::string& workspace) {
+    auto ws = store_.Get(workspace);
+    if (!ws) {
+        return false;
+    }
+    std::string plan = StrAt(ws->spec, "plan");
+    if (plan.empty()) {
+        if (auto t = store_.Get(ws->tenant)) {
+            plan = StrAt(t->spec, "plan");
+        }
+    }
+    auto p = plan.empty() ? core::Result<store::Object>(Fail(ErrorCode::kNotFound, "no plan"))
+                          : store_.FindByName("Plan", "", plan);
+    const json::object* ent = p ? core::ObjectAt(p->spec, "entitlements") : nullptr;
+    return ent != nullptr && core::BoolAt(*ent, "enterprise_apps");
+}
+
 MarketResult<std::string> Catalogue::Download(
     std::string_view app_id,
     std::string_view version,
     std::string_view engine,
-    const std::string& tenant
+    const std::string& tenant,
+    const std::string& workspace
 ) {
     auto app = AppByUuid(app_id, tenant);
     if (!app) {
         return NotFound("app");
+    }
+    if (core::BoolAt(app->spec, "enterprise_only") && !EnterpriseAllowed(workspace)) {
+        return Refuse(
+            403,
+            json::object{
+                {"code", 403},
+                {"errorMsg",
+                 "this app is for plans with enterprise apps; the workspace's plan has none"}}
+        );
     }
     for (const auto& rel : Releases(app->id)) {
         if (StrAt(rel.spec, "version") != version) {

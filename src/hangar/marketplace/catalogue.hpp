@@ -64,11 +64,13 @@ public:
     // GET /v1/apps/{id}: every release's flat info, newest first.
     MarketResult<json::array> Versions(std::string_view app_id, const std::string& tenant);
     // The zip of a release, for a workspace of `tenant`; counts the download.
+    // An enterprise-only app only to a workspace whose plan has entitlements.enterprise_apps.
     MarketResult<std::string> Download(
         std::string_view app_id,
         std::string_view version,
         std::string_view engine,
-        const std::string& tenant
+        const std::string& tenant,
+        const std::string& workspace
     );
     // POST /v1/apps/{id}/install: {action, appVersion, ...} counted on the App.
     MarketResult<json::object>
@@ -90,6 +92,7 @@ private:
     };
     std::shared_ptr<const Index> CurrentIndex(bool force = false);
     std::optional<store::Object> AppByUuid(std::string_view app_id, const std::string& tenant);
+    bool EnterpriseAllowed(const std::string& workspace);
     std::vector<store::Object> Releases(const std::string& app_object_id);
     store::Store& store_;
     const core::Clock& clock_;

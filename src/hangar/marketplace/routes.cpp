@@ -161,7 +161,8 @@ void AddMarketplaceRoutes(
                 req.Param("id"),
                 req.Param("version"),
                 req.Header("x-apps-engine-version"),
-                who->tenant
+                who->tenant,
+                who->workspace_id
             );
             if (!zip) {
                 return Error(zip.error());
