@@ -310,6 +310,54 @@ TEST_F(StockServerTest, CommsThenSyncAsAStockServerDoesWithAnnouncementsDelivere
     EXPECT_NE(json::serialize(got[0]).find("please upgrade"), std::string::npos);
 }
 
+TEST_F(StockServerTest, DeviceFlowRegistrationThenTokenSyncAndStatisticsInTheServersOrder) {
+    // The wizard's pre-intent, then the intent the server shows its admin a code for.
+    std::string record =
+        R"({"uniqueId":"stock-device-1","address":"https://dev.acme.test","siteName":"Dev Chat","seats":5,"version":"6.14.0"})";
+    ASSERT_EQ(
+        s_->Anonymous().Do("POST", "/api/v2/register/workspace/pre-intent", record).status, 200
+    );
+    auto intent = s_->Anonymous().Do("POST", "/api/v2/register/workspace/intent", record);
+    ASSERT_EQ(intent.status, 200) << intent.body;
+    std::string device = Str(intent.Json(), {"device_code"});
+    std::string user_code = Str(intent.Json(), {"user_code"});
+    EXPECT_TRUE(intent.Json().at("interval").is_int64());
+    auto waiting = s_->Anonymous().Do("GET", "/api/v2/register/workspace/poll?token=" + device);
+    EXPECT_EQ(Str(waiting.Json(), {"status"}), "authorization_pending") << waiting.body;
+    // The tenant's operator approves the code; the server's next poll gets its credentials.
+    auto approved = s_->As(op_).Do(
+        "POST", "/v1/workspaces:approve", json::serialize(json::object{{"user_code", user_code}})
+    );
+    ASSERT_LT(approved.status, 300) << approved.body;
+    auto done = s_->Anonymous().Do("GET", "/api/v2/register/workspace/poll?token=" + device);
+    ASSERT_EQ(done.status, 200) << done.body;
+    ASSERT_TRUE(done.Json().at("successful").as_bool()) << done.body;
+    json::value creds = done.Json().at("payload");
+    EXPECT_EQ(Str(creds, {"licenseData", "license"}), "");
+    // Then as every registered server: token, comms, sync, and the day's statistics.
+    auto t = TokenRequest(creds);
+    ASSERT_EQ(t.status, 200) << t.body;
+    std::string access = Str(t.Json(), {"access_token"});
+    std::string data = RegistrationData(creds, "6.14.0");
+    EXPECT_EQ(
+        s_->Anonymous().Do("POST", "/api/v3/comms/workspace", data, Bearer(access)).status, 200
+    );
+    auto sync = s_->Anonymous().Do(
+        "POST", Path(Str(creds, {"registration_client_uri"})) + "/sync", data, Bearer(access)
+    );
+    ASSERT_EQ(sync.status, 200) << sync.body;
+    EXPECT_EQ(Str(sync.Json(), {"license"}), "");
+    // sendUsageReport: the whole statistics document, Bearer; the answer's statsToken is kept.
+    auto stats = s_->Anonymous().Do(
+        "POST",
+        "/collector",
+        R"({"uniqueId":"stock-device-1","version":"6.14.0","totalUsers":5,"activeUsers":3,"totalMessages":120,"deploy":{"method":"docker","platform":"selfinstall"}})",
+        Bearer(access)
+    );
+    ASSERT_EQ(stats.status, 200) << stats.body;
+    EXPECT_FALSE(Str(stats.Json(), {"statsToken"}).empty());
+}
+
 TEST_F(StockServerTest, TheLegacySyncPathWorksWhenCommsFails) {
     json::value creds = Registered("legacy");
     std::string uri = Path(Str(creds, {"registration_client_uri"}));
