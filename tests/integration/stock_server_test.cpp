@@ -1009,6 +1009,19 @@ TEST_F(StockServerTest, TheCliPublishesListsAndYanksApps) {
     EXPECT_NE(err.find("already published"), std::string::npos) << err;
     ASSERT_EQ(run({"app", "versions", "dice"}), 0) << err;
     EXPECT_NE(out.find("0.9.1"), std::string::npos) << out;
+    // One version withdrawn: the newest left is listed.
+    {
+        std::ofstream out2(dir.path() + "/dice2.zip", std::ios::binary);
+        out2 << SamplePackage(
+            "d1ced1ce-3333-4444-8555-a66677778888", "0.9.2", "^1.0.0", 0, "Dice", "dice"
+        );
+    }
+    ASSERT_EQ(run({"app", "publish", dir.path() + "/dice2.zip"}), 0) << err;
+    ASSERT_EQ(run({"app", "yank", "dice", "--version", "0.9.2"}), 0) << err;
+    auto after_one = s_->Anonymous().Do("GET", "/marketplace/v1/apps", "", kEngine);
+    EXPECT_NE(after_one.body.find(R"("version":"0.9.1")"), std::string::npos) << after_one.body;
+    EXPECT_EQ(after_one.body.find(R"("version":"0.9.2")"), std::string::npos) << after_one.body;
+    EXPECT_NE(run({"app", "yank", "dice", "--version", "7.0.0"}), 0);
     ASSERT_EQ(run({"app", "yank", "dice"}), 0) << err;
     auto list = s_->Anonymous().Do("GET", "/marketplace/v1/apps", "", kEngine);
     EXPECT_EQ(list.body.find("d1ced1ce"), std::string::npos) << "a yanked app is not listed";

@@ -55,4 +55,42 @@ void AddMarketplaceAdminRoutes(
     );
 }
 
+void AddAppReleaseYankRoute(http::Router& router, Deps& deps) {
+    // One version withdrawn: the marketplace no longer lists or serves it; the others stay.
+    router.Add(
+        "POST",
+        "/v1/appreleases/{id}:yank",
+        Wrap(
+            deps,
+            "apprelease.yank",
+            [&deps](Call& c) -> Result<http::Response> {
+                if (auto r = RequireRole(c.who, auth::Role::kAdmin, "yank app versions"); !r) {
+                    return Fail(r.error());
+                }
+                std::string id(c.req.Param("id"));
+                auto rel = deps.store.Get(id);
+                if (!rel || rel->kind != "AppRelease") {
+                    return Fail(NotFound("AppRelease", id));
+                }
+                c.audit.object = id;
+                auto u = deps.store.Update(
+                    id,
+                    std::nullopt,
+                    c.now,
+                    [](store::Object& o) -> core::Result<void> {
+                        o.spec["yanked"] = true;
+                        return {};
+                    },
+                    c.audit
+                );
+                if (!u) {
+                    return Fail(u.error());
+                }
+                c.audited = true;
+                return JsonResponse(200, store::ObjectToJson(*u));
+            }
+        )
+    );
+}
+
 }  // namespace hangar::api

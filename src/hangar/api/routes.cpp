@@ -39,6 +39,7 @@ void AddAllRoutes(
     AddWorkspaceRoutes(router, deps, services.workspaces);
     AddStatisticsRoutes(router, deps, services.collector);
     AddMarketplaceAdminRoutes(router, deps, services.catalogue);
+    AddAppReleaseYankRoute(router, deps);
     AddInstanceLogRoute(router, deps, kinds, services.provisioner);
     AddResourceRoutes(router, deps, kinds, hub);
     AddDashboardRoutes(router);

@@ -60,6 +60,8 @@ void AddIncidentRoutes(http::Router& router, Deps& deps, incidents::Incidents& i
 void AddWorkspaceRoutes(http::Router& router, Deps& deps, edge::Workspaces& workspaces);
 // POST /v1/apps:publish, the marketplace's upload (marketplace_api.cpp).
 void AddMarketplaceAdminRoutes(http::Router& router, Deps& deps, marketplace::Catalogue& catalogue);
+// POST /v1/appreleases/{id}:yank: one version withdrawn (marketplace_api.cpp).
+void AddAppReleaseYankRoute(http::Router& router, Deps& deps);
 // A workspace's statistics history and documents, and the fleet's (workspaces_api.cpp).
 void AddStatisticsRoutes(http::Router& router, Deps& deps, edge::Collector& collector);
 // GET / and GET /ui/{file}: the dashboard's files, built in (dashboard_api.cpp).

@@ -1064,11 +1064,38 @@ void AddApp(CLI::App& app, Globals& g) {
              {"PUBLISHED", "metadata.created_at"}}
         );
     });
-    CLI::App* yank = apps->add_subcommand("yank", "Withdraw an app from the marketplace");
+    CLI::App* yank = apps->add_subcommand(
+        "yank", "Withdraw an app from the marketplace, or with --version one of its versions"
+    );
     yank->add_option("name", o->name, "The app's name (its slug) or id (app_...)")->required();
+    yank->add_option("--version", o->file, "Only this version");
     yank->callback([&g, o] {
         ClientConfig cfg = Resolve(g);
         Client client(cfg);
+        if (!o->file.empty()) {
+            json::value all = CallOrExit(client, "GET", "/v1/appreleases?limit=1000", "");
+            for (const auto& r : all.at("items").as_array()) {
+                if (r.at("spec").at("name_slug") == json::value(o->name) &&
+                    r.at("spec").at("version") == json::value(o->file)) {
+                    std::string id(r.at("metadata").at("id").as_string());
+                    json::value y = CallOrExit(
+                        client, "POST", "/v1/appreleases/" + UrlEncode(id) + ":yank", ""
+                    );
+                    Print(
+                        cfg,
+                        y,
+                        {{"ID", "metadata.id"},
+                         {"VERSION", "spec.version"},
+                         {"YANKED", "spec.yanked"}}
+                    );
+                    return;
+                }
+            }
+            Exit(core::MakeError(
+                core::ErrorCode::kNotFound,
+                fmt::format("app {} has no version {}", o->name, o->file)
+            ));
+        }
         std::string id = o->name;
         if (!id.starts_with("app_")) {
             json::value all = CallOrExit(client, "GET", "/v1/apps?limit=1000", "");
