@@ -3,6 +3,7 @@
 // tokens through the public API.
 
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <string>
@@ -30,6 +31,18 @@ public:
     // The server goes first; then any process still running from its data folder is a process
     // the test left behind (instances outlive their server by design): kill it and fail.
     ~LiveServer() {
+        // A failed test shows the end of the server's log (its folder goes with the test), and
+        // whether the server was still running: what a flaky failure in CI leaves to read.
+        if (::testing::UnitTest::GetInstance()->failed_test_count() > 0 ||
+            ::testing::Test::HasFailure()) {
+            std::string log = server_.Log();
+            fprintf(
+                stderr,
+                "---- the server was %s; the end of its log:\n%s\n----\n",
+                server_.Running() ? "running" : "NOT running",
+                log.substr(log.size() > 8000 ? log.size() - 8000 : 0).c_str()
+            );
+        }
         server_.Kill();
         for (const std::string& p : KillProcessesUsing(dir_.path())) {
             ADD_FAILURE() << "a process of this test's data folder was still running (killed now): "
