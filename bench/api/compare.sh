@@ -3,7 +3,8 @@
 # set two builds side by side in the same minute (server on core 0, wrk on core 1, 8 s each).
 # Prints wrk's rate and verification, and the server's CPU ticks (1/100 s) for each run.
 set -euo pipefail
-bin=$1; port=$2; d=$(mktemp -d /tmp/hangar-compare-XXXXXX)/data
+bin=$1; port=$2; top=$(mktemp -d /tmp/hangar-compare-XXXXXX); d=$top/data
+trap 'kill ${hp:-} 2>/dev/null; wait ${hp:-} 2>/dev/null; rm -rf "$top"' EXIT
 taskset -c 0 $bin serve --listen 127.0.0.1:$port --data-dir $d --log-level warn --tenant-rate 0 > $d.log 2>&1 &
 hp=$!
 for i in $(seq 1 100); do curl -fsS http://127.0.0.1:$port/readyz >/dev/null 2>&1 && break; sleep 0.1; done
@@ -16,4 +17,3 @@ t1=$(awk '{print $14+$15}' /proc/$hp/stat)
 TOKEN=$admin METHOD=POST TARGET=/v1/tenants EXPECT_STATUS=201 NAME_PREFIX=p$port taskset -c 1 wrk -t1 -c64 -d8s -s "$(dirname "$0")/verify.lua" http://127.0.0.1:$port/v1/tenants | grep -E "Requests/sec|VERIFIED"
 t2=$(awk '{print $14+$15}' /proc/$hp/stat)
 echo "cpu ticks get=$((t1-t0)) post=$((t2-t1))"
-kill $hp
