@@ -38,6 +38,34 @@ inline std::string_view BearerCredential(std::string_view authorization) {
     return authorization.substr(kBearer.size());
 }
 
+// Text for HTML: & < > " ' as entities (safe in element content and quoted attributes).
+inline std::string HtmlEscape(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            default:
+                out.push_back(c);
+        }
+    }
+    return out;
+}
+
 // Percent-encoding for a URL's query value or path segment (RFC 3986 unreserved kept).
 inline std::string UrlEncode(std::string_view s) {
     std::string out;

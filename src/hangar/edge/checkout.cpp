@@ -21,32 +21,6 @@ namespace {
 
 constexpr int64_t kCheckoutTtl = 3600;
 
-std::string Escape(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            default:
-                out.push_back(c);
-        }
-    }
-    return out;
-}
-
 // A callback the server sent, kept only when it is an http(s) URL under the workspace's address.
 std::string SafeCallback(const json::object& body, std::string_view key, std::string address) {
     std::string url = core::StrAt(body, key);
@@ -156,7 +130,7 @@ UserAuthorizeAnswer Workspaces::CheckoutPage(std::string_view id, const OAuthFor
         std::string title = core::StrAt(plan->spec, "display_name");
         body += fmt::format(
             "<p><strong>{}</strong> ({} MiB, {} millicores per instance)</p>",
-            Escape(title.empty() ? plan->name : title),
+            core::HtmlEscape(title.empty() ? plan->name : title),
             core::IntAt(plan->spec, "memory_mb"),
             core::IntAt(plan->spec, "cpu_millis")
         );
@@ -164,8 +138,10 @@ UserAuthorizeAnswer Workspaces::CheckoutPage(std::string_view id, const OAuthFor
             body += fmt::format(
                 "<p class=\"price\" data-testid=\"price\">{} <span class=\"muted\">per "
                 "{}</span></p>",
-                Escape(Money(core::IntAt(*price, "amount_cents"), core::StrAt(*price, "currency"))),
-                Escape(core::StrAt(*price, "interval"))
+                core::HtmlEscape(
+                    Money(core::IntAt(*price, "amount_cents"), core::StrAt(*price, "currency"))
+                ),
+                core::HtmlEscape(core::StrAt(*price, "interval"))
             );
         } else {
             body += "<p>The price of this plan is agreed with your operator.</p>";
@@ -178,12 +154,13 @@ UserAuthorizeAnswer Workspaces::CheckoutPage(std::string_view id, const OAuthFor
     }
     body += fmt::format(
         "<p><a href=\"{}/#/tenants/{}\">Billing and invoices for your organisation</a></p>",
-        Escape(opts_.base_url),
-        Escape(ws->tenant)
+        core::HtmlEscape(opts_.base_url),
+        core::HtmlEscape(ws->tenant)
     );
     if (!ok.empty() || !cancel.empty()) {
         body += fmt::format(
-            "<p><a href=\"{}\">Back to your workspace</a></p>", Escape(cancel.empty() ? ok : cancel)
+            "<p><a href=\"{}\">Back to your workspace</a></p>",
+            core::HtmlEscape(cancel.empty() ? ok : cancel)
         );
     }
     return page(200, body);

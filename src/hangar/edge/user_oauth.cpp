@@ -23,32 +23,6 @@ constexpr int64_t kCodeTtl = 600;  // seconds: a code is exchanged at once or no
 constexpr int64_t kUserTokenTtl = 3600;
 constexpr std::string_view kUserScopes = "openid offline_access";
 
-std::string HtmlEscape(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            default:
-                out.push_back(c);
-        }
-    }
-    return out;
-}
-
 UserAuthorizeAnswer Page(int status, std::string_view title, const std::string& body) {
     return UserAuthorizeAnswer{
         status,
@@ -61,7 +35,7 @@ UserAuthorizeAnswer Page(int status, std::string_view title, const std::string& 
             "input{{padding:.5rem;margin:.25rem 0 1rem}}button{{padding:.6rem;margin:.5rem 0}}"
             ".muted{{color:#57606a}}.error{{color:#b3261e}}</style></head><body>"
             "<h1>{0}</h1>{1}</body></html>",
-            HtmlEscape(title),
+            core::HtmlEscape(title),
             body
         ),
         {}};
@@ -71,7 +45,7 @@ UserAuthorizeAnswer ErrorPage(int status, const std::string& message) {
     return Page(
         status,
         "Cannot connect this account",
-        R"(<p class="error" role="alert">)" + HtmlEscape(message) +
+        R"(<p class="error" role="alert">)" + core::HtmlEscape(message) +
             "</p><p class=\"muted\">Nothing was changed. Go back to your workspace and try "
             "again, or ask its administrator.</p>"
     );
@@ -93,37 +67,9 @@ std::string LinkName(std::string_view workspace, std::string_view user) {
     return out.substr(0, 63);
 }
 
-// "<prefix><link id>.<secret>" → (link id, secret).
-bool SplitLinkSecret(
-    std::string_view token,
-    std::string_view prefix,
-    std::string& id,
-    std::string& secret
-) {
-    if (!token.starts_with(prefix)) {
-        return false;
-    }
-    token.remove_prefix(prefix.size());
-    size_t dot = token.find('.');
-    if (dot == std::string_view::npos) {
-        return false;
-    }
-    id = std::string(token.substr(0, dot));
-    secret = std::string(token.substr(dot + 1));
-    return core::IsValidId(id, "alk") && !secret.empty() && secret.size() <= 128;
-}
-
 std::string NewSecret() {
     std::string t = core::NewSecretToken();  // "hgr_" + 43 characters
     return t.substr(4);
-}
-
-int64_t UnixNow(const core::Clock& clock) {
-    return core::UnixSeconds(clock.Now());
-}
-
-std::string Rfc3339(int64_t unix) {
-    return core::FormatRfc3339(core::TimePoint(std::chrono::seconds(unix)));
 }
 
 std::vector<std::string_view> Split(std::string_view s, char sep) {
@@ -231,7 +177,7 @@ UserAuthorizeAnswer Workspaces::AuthorizePage(const OAuthForm& query) {
         hidden += fmt::format(
             R"(<input type="hidden" name="{}" value="{}">)",
             key,
-            HtmlEscape(FormField(query, key).value_or(""))
+            core::HtmlEscape(FormField(query, key).value_or(""))
         );
     }
     return Page(
@@ -246,8 +192,8 @@ UserAuthorizeAnswer Workspaces::AuthorizePage(const OAuthForm& query) {
             "<button type=\"submit\" name=\"decision\" value=\"approve\">Connect</button>"
             "<button type=\"submit\" name=\"decision\" value=\"deny\" formnovalidate>Cancel"
             "</button></form>",
-            HtmlEscape(name),
-            HtmlEscape(core::StrAt(ws->status, "address")),
+            core::HtmlEscape(name),
+            core::HtmlEscape(core::StrAt(ws->status, "address")),
             hidden
         )
     );
@@ -345,7 +291,7 @@ std::string Workspaces::UserAccessToken(const store::Object& link, int64_t expir
 
 EdgeResult<json::object> Workspaces::ExchangeCode(const store::Object& ws, const OAuthForm& form) {
     std::string id, secret;
-    if (!SplitLinkSecret(FormField(form, "code").value_or(""), "hac_", id, secret)) {
+    if (!SplitSecret(FormField(form, "code").value_or(""), "hac_", "alk", id, secret)) {
         return EdgeFail(400, "invalid_grant", "code is not one this cloud issued");
     }
     std::string redirect_uri = FormField(form, "redirect_uri").value_or("");
@@ -404,7 +350,7 @@ EdgeResult<json::object> Workspaces::ExchangeCode(const store::Object& ws, const
 EdgeResult<json::object>
 Workspaces::RefreshUserToken(const store::Object& ws, const OAuthForm& form) {
     std::string id, secret;
-    if (!SplitLinkSecret(FormField(form, "refresh_token").value_or(""), "hrt_", id, secret)) {
+    if (!SplitSecret(FormField(form, "refresh_token").value_or(""), "hrt_", "alk", id, secret)) {
         return EdgeFail(400, "invalid_grant", "refresh_token is not one this cloud issued");
     }
     auto link = store_.Get(id);
@@ -439,7 +385,7 @@ EdgeResult<json::object> Workspaces::Revoke(const OAuthForm& form) {
         return EdgeFail(400, "invalid_request", "token is required");
     }
     std::string id, secret;
-    if (!SplitLinkSecret(token, "hrt_", id, secret)) {
+    if (!SplitSecret(token, "hrt_", "alk", id, secret)) {
         return json::object{};  // RFC 7009: an unknown token is answered like a revoked one
     }
     std::string t = Rfc3339(UnixNow(clock_));

@@ -38,39 +38,10 @@ constexpr size_t kRecordLimit = size_t{64} * 1024;
 constexpr int64_t kMaxPendingIntents = 1000;
 constexpr std::string_view kUserCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ";  // no vowels: no words
 
-int64_t UnixNow(const core::Clock& clock) {
-    return core::UnixSeconds(clock.Now());
-}
-
-std::string Rfc3339(int64_t unix) {
-    return core::FormatRfc3339(core::TimePoint(std::chrono::seconds(unix)));
-}
-
 // "Bearer <token>" → the token (spaces around it allowed); empty when the header is missing or
 // another scheme.
 std::string_view BearerOf(std::string_view authorization) {
     return core::TrimSpaces(core::BearerCredential(authorization));
-}
-
-// "<prefix><object id>.<secret>" → (id, secret).
-bool SplitSecret(
-    std::string_view token,
-    std::string_view prefix,
-    std::string_view id_prefix,
-    std::string& id,
-    std::string& secret
-) {
-    if (!token.starts_with(prefix)) {
-        return false;
-    }
-    token.remove_prefix(prefix.size());
-    size_t dot = token.find('.');
-    if (dot == std::string_view::npos) {
-        return false;
-    }
-    id = std::string(token.substr(0, dot));
-    secret = std::string(token.substr(dot + 1));
-    return core::IsValidId(id, id_prefix) && secret.size() >= 32 && secret.size() <= 64;
 }
 
 std::string NewSecret() {
@@ -138,6 +109,34 @@ json::object& StatusObj(store::Object& o, std::string_view key) {
 }
 
 }  // namespace
+
+int64_t UnixNow(const core::Clock& clock) {
+    return core::UnixSeconds(clock.Now());
+}
+
+std::string Rfc3339(int64_t unix) {
+    return core::FormatRfc3339(core::TimePoint(std::chrono::seconds(unix)));
+}
+
+bool SplitSecret(
+    std::string_view token,
+    std::string_view prefix,
+    std::string_view id_prefix,
+    std::string& id,
+    std::string& secret
+) {
+    if (!token.starts_with(prefix)) {
+        return false;
+    }
+    token.remove_prefix(prefix.size());
+    size_t dot = token.find('.');
+    if (dot == std::string_view::npos) {
+        return false;
+    }
+    id = std::string(token.substr(0, dot));
+    secret = std::string(token.substr(dot + 1));
+    return core::IsValidId(id, id_prefix) && secret.size() >= 32 && secret.size() <= 64;
+}
 
 EdgeError StoreTrouble(const core::Error& e) {
     int status =

@@ -234,6 +234,19 @@ private:
     mutable std::unordered_map<std::string, AuthInfo> auth_cache_;
 };
 
+// Shared by the workspace-side files (workspaces, comms, user_oauth, checkout).
+int64_t UnixNow(const core::Clock& clock);
+std::string Rfc3339(int64_t unix);
+// "<prefix><object id>.<secret>" → (id, secret); false unless the id is an `id_prefix` id and
+// the secret 32-64 characters (what NewSecretToken issues).
+bool SplitSecret(
+    std::string_view token,
+    std::string_view prefix,
+    std::string_view id_prefix,
+    std::string& id,
+    std::string& secret
+);
+
 // The registration record fields Hangar reads (the rest is kept as sent); a record that is not
 // an object, or whose known fields have the wrong types, is refused with a message naming it.
 EdgeResult<json::object> ReadRegistrationRecord(std::string_view body);
