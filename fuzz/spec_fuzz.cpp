@@ -29,6 +29,7 @@
 #include "hangar/fleet/kinds.hpp"
 #include "hangar/identity/kinds.hpp"
 #include "hangar/incidents/kinds.hpp"
+#include "hangar/marketplace/kinds.hpp"
 #include "hangar/observe/kinds.hpp"
 #include "hangar/oncall/kinds.hpp"
 
@@ -70,6 +71,7 @@ Validator Find(std::string_view kind) {
         hangar::oncall::RegisterKinds(*r);
         hangar::incidents::RegisterKinds(*r);
         hangar::edge::RegisterKinds(*r, keys);
+        hangar::marketplace::RegisterKinds(*r);
         return r;
     }();
     if (const hangar::registry::Kind* k = kinds->ByName(kind)) {
