@@ -59,15 +59,17 @@ void Router::AddAsync(std::string method, std::string pattern, Handler h, AsyncH
 void Router::AddUpload(std::string method, std::string pattern, Handler h, size_t max_body) {
     Add(std::move(method), std::move(pattern), std::move(h));
     routes_.back().max_body = max_body;
+    uploads_.push_back(routes_.size() - 1);
 }
 
 size_t Router::MaxBodyFor(std::string_view method, std::string_view path) const {
-    // Asked for every request: nothing is split or allocated unless an upload route of this
-    // method exists.
+    // Asked for every request: only the upload routes are looked at, and the path is split only
+    // when one of them has this method.
     std::optional<std::vector<std::string_view>> segs;
     std::vector<std::pair<std::string, std::string>> params;
-    for (const Route& r : routes_) {
-        if (r.max_body == 0 || r.method != method) {
+    for (size_t i : uploads_) {
+        const Route& r = routes_[i];
+        if (r.method != method) {
             continue;
         }
         if (!segs) {

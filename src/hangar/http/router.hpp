@@ -49,6 +49,7 @@ private:
         std::vector<std::pair<std::string, std::string>>& params
     );
     std::vector<Route> routes_;
+    std::vector<size_t> uploads_;  // indexes of the routes with a body limit of their own
 };
 
 std::vector<std::string_view> SplitPath(std::string_view path);

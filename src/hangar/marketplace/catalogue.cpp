@@ -257,18 +257,15 @@ MarketResult<json::array> Catalogue::Listings(std::string_view engine, const std
         }
         const store::Object& rel = it->second.front();
         json::object latest = FlatInfo(a, rel);
+        // The listing says these of the app itself, not of its latest version.
         for (auto key :
-             {"status",
-              "isVisible",
-              "price",
+             {"price",
               "purchaseType",
               "isEnterpriseOnly",
               "isPurchased",
               "isSubscribed",
               "isBundled"}) {
-            if (std::string_view(key) != "status" && std::string_view(key) != "isVisible") {
-                latest.erase(key);
-            }
+            latest.erase(key);
         }
         latest["internalId"] = rel.id;
         latest["iconFileData"] = StrAt(rel.status, "icon_data");
@@ -461,13 +458,11 @@ Catalogue::Notify(std::string_view app_id, std::string_view body, const std::str
             json::object{{"code", 400}, {"errorMsg", "action must be install, update or uninstall"}}
         );
     }
+    auto index = CurrentIndex(/*force=*/true);
+    auto found = index->apps.find(std::string(app_id));
     std::optional<store::Object> app;
-    if (auto apps = store_.ListAll("App")) {
-        for (auto& a : *apps) {
-            if (StrAt(a.status, "app_id") == app_id) {
-                app = std::move(a);
-            }
-        }
+    if (found != index->apps.end()) {
+        app = found->second;
     }
     if (!app) {
         return NotFound("app");
@@ -529,14 +524,13 @@ Catalogue::WorkspaceApps(const std::string& workspace, const std::string& tenant
 
 json::array Catalogue::Categories() {
     std::map<std::string, std::string> seen;  // title -> created
-    if (auto apps = store_.ListAll("App")) {
-        for (const auto& a : *apps) {
-            if (const json::value* cs = a.spec.if_contains("categories");
-                cs != nullptr && cs->is_array()) {
-                for (const auto& c : cs->as_array()) {
-                    if (c.is_string()) {
-                        seen.emplace(std::string(c.as_string()), a.created_at);
-                    }
+    auto index = CurrentIndex();              // held: the apps live as long as it does
+    for (const auto& [uuid, a] : index->apps) {
+        if (const json::value* cs = a.spec.if_contains("categories");
+            cs != nullptr && cs->is_array()) {
+            for (const auto& c : cs->as_array()) {
+                if (c.is_string()) {
+                    seen.emplace(std::string(c.as_string()), a.created_at);
                 }
             }
         }
