@@ -186,8 +186,10 @@ std::shared_ptr<const Catalogue::Index> Catalogue::CurrentIndex(bool force) {
     uint64_t epoch = epoch_.load(std::memory_order_relaxed);
     auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(index_mu_);
-    bool stale = index_ == nullptr ||
-                 (index_epoch_ != epoch && (force || now - index_at_ >= std::chrono::seconds(1)));
+    // `force` reads the store whatever the epoch says: the commit hook that moves the epoch
+    // may run after a caller's own write has returned, and its next read must see that write.
+    bool stale = index_ == nullptr || force ||
+                 (index_epoch_ != epoch && now - index_at_ >= std::chrono::seconds(1));
     if (!stale) {
         return index_;
     }

@@ -85,7 +85,7 @@ public:
 private:
     // Every App by its app id and every app's releases, newest first: read from the store when
     // something was committed since, at most once a second (a download's own counter is a
-    // commit), or at once when a lookup misses (a release just published).
+    // commit), and always with `force` (a lookup that missed, listings, the daily sync).
     struct Index {
         std::unordered_map<std::string, store::Object> apps;  // app id (UUID) -> App
         std::unordered_map<std::string, std::vector<store::Object>> releases;  // App object id
