@@ -1,6 +1,7 @@
 // The marketplace's package reader (hangar::marketplace::ReadAppPackage) on arbitrary bytes as a
 // zip, the announcement spec and interaction readers and the engine-version parsing on them as
-// text. The corpus holds real packages (stored and deflated, with an icon) and broken ones.
+// text, and the app-request page's requester and admins (base64 JSON) on its first two lines. The
+// corpus holds real packages (stored and deflated, with an icon) and broken ones.
 
 #include <cstddef>
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include "hangar/core/json.hpp"
 #include "hangar/edge/announcements.hpp"
 #include "hangar/marketplace/package.hpp"
+#include "hangar/marketplace/requests.hpp"
 
 #include "fuzz_support.hpp"
 
@@ -26,6 +28,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             (void)hangar::marketplace::EngineSatisfies(*v, line);
         }
         (void)hangar::edge::CompareVersions(line, "6.10.2");
+    }
+    {
+        auto lines = hangar::fuzz::Lines(bytes, 2);
+        hangar::marketplace::RequestForm form;
+        form.requester = lines.empty() ? "" : std::string(lines[0]);
+        form.admins = lines.size() < 2 ? "" : std::string(lines[1]);
+        (void)hangar::marketplace::ReadRequestPeople(form);
     }
     if (auto o = hangar::core::ParseJsonObject(bytes)) {
         (void)hangar::edge::ValidateAnnouncementSpec(*o);

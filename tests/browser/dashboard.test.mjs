@@ -329,6 +329,9 @@ async function main() {
   await until('the app in the table', async () => /Standup Bot/.test(await page.getByTestId('apps').textContent()));
   const listed = await fetch(`${base}/marketplace/v1/apps`, { headers: { 'X-Apps-Engine-Version': '1.45.0' } }).then((r) => r.json());
   assert.ok(listed.some((a) => a.latest.nameSlug === 'standup-bot'), 'the marketplace lists it');
+  await page.getByTestId('no-installs').waitFor();
+  await page.getByText('No requests yet.').waitFor();
+  assert.equal(await page.getByTestId('requests').first().textContent(), '0');
   await shot('marketplace');
   await page.goto(`${base}/#/audit?action=instance.restart`);
   await until('the restart in the audit log', async () => /instance\.restart/.test(await page.getByTestId('audit').textContent()));

@@ -728,6 +728,35 @@ HttpResponse Publish(LiveServer& s, const std::string& zip, const std::string& q
     );
 }
 
+// Runs tests/marketplace/validate_listing.mjs (zod, the server's schema) on answers: the
+// listings, an info, and extras ({"featured", body}, {"bundle", body}, ...).
+void ExpectValidForTheServer(
+    const std::string& listings,
+    const std::string& info,
+    const std::vector<std::pair<std::string, std::string>>& extras
+) {
+    TempDir dir;
+    std::ofstream(dir.path() + "/listings.json") << listings;
+    std::ofstream(dir.path() + "/info.json") << info;
+    std::vector<std::string> argv = {
+        "/usr/bin/node",
+        std::string(HANGAR_SOURCE_DIR) + "/tests/marketplace/validate_listing.mjs",
+        dir.path() + "/listings.json",
+        dir.path() + "/info.json"};
+    for (const auto& [what, body] : extras) {
+        std::string file = dir.path() + "/" + what + ".json";
+        std::ofstream(file) << body;
+        argv.push_back(what + "=" + file);
+    }
+    pid_t pid = SpawnLogged(argv, dir.path() + "/log");
+    ASSERT_GT(pid, 0);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    std::ifstream log(dir.path() + "/log");
+    std::string said((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << said;
+}
+
 TEST_F(StockServerTest, MarketplacePublishListDownloadAndInstallAsAStockServerDoes) {
     std::string zip = SamplePackage(kAppId, "1.2.0", "^1.19.0", 5 << 20);  // a 5 MB app
     auto pub = Publish(*s_, zip);
@@ -785,25 +814,8 @@ TEST_F(StockServerTest, MarketplacePublishListDownloadAndInstallAsAStockServerDo
     ASSERT_EQ(info.status, 200) << info.body;
     ASSERT_EQ(info.Json().as_array().size(), 1U);
     EXPECT_EQ(Str(info.Json().as_array()[0], {"version"}), "1.2.0");
-    {
-        // The server's own schema (zod, from fetchMarketplaceApps.ts), run on these answers.
-        TempDir dir;
-        std::ofstream(dir.path() + "/listings.json") << list.body;
-        std::ofstream(dir.path() + "/info.json") << info.body;
-        pid_t pid = SpawnLogged(
-            {"/usr/bin/node",
-             std::string(HANGAR_SOURCE_DIR) + "/tests/marketplace/validate_listing.mjs",
-             dir.path() + "/listings.json",
-             dir.path() + "/info.json"},
-            dir.path() + "/log"
-        );
-        ASSERT_GT(pid, 0);
-        int status = 0;
-        waitpid(pid, &status, 0);
-        std::ifstream log(dir.path() + "/log");
-        std::string said((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << said;
-    }
+    // The server's own schema (zod, from fetchMarketplaceApps.ts), run on these answers.
+    ExpectValidForTheServer(list.body, info.body, {});
     auto too_new = s_->Anonymous().Do(
         "GET", std::string("/marketplace/v1/apps/") + kAppId + "?appVersion=1.3.0", "", both
     );
@@ -880,6 +892,10 @@ TEST_F(StockServerTest, MarketplacePublishListDownloadAndInstallAsAStockServerDo
     );
     auto app = s_->Admin().Do("GET", "/v1/apps");
     EXPECT_NE(app.body.find("\"active_installs\":1"), std::string::npos) << app.body;
+    // Installs over time: today's count, for the dashboard's chart.
+    std::string today = core::FormatRfc3339(core::SystemClock().Now()).substr(0, 10);
+    EXPECT_NE(app.body.find("\"installs_by_day\":{\"" + today + "\":1}"), std::string::npos)
+        << app.body;
     // Its own listener answers at the root, as OVERWRITE_INTERNAL_MARKETPLACE_URL points at it.
     std::smatch m;
     std::string log = s_->process().Log();
@@ -984,6 +1000,329 @@ TEST_F(StockServerTest, MarketplaceRefusesBadPackagesEnginesAndOtherTenantsPriva
     );
     EXPECT_EQ(engine.status, 400);
     EXPECT_EQ(engine.Json().at("code").as_int64(), 200);
+}
+
+std::string Base64(std::string_view in) {
+    static constexpr char kAlphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        uint32_t n = (static_cast<uint8_t>(in[i]) << 16U) |
+                     (static_cast<uint8_t>(in[i + 1]) << 8U) | static_cast<uint8_t>(in[i + 2]);
+        for (int k = 18; k >= 0; k -= 6) {
+            out.push_back(kAlphabet[(n >> k) & 63U]);
+        }
+    }
+    if (i < in.size()) {
+        uint32_t n = static_cast<uint8_t>(in[i]) << 16U;
+        if (i + 1 < in.size()) {
+            n |= static_cast<uint8_t>(in[i + 1]) << 8U;
+        }
+        out.push_back(kAlphabet[(n >> 18U) & 63U]);
+        out.push_back(kAlphabet[(n >> 12U) & 63U]);
+        out.push_back(i + 1 < in.size() ? kAlphabet[(n >> 6U) & 63U] : '=');
+        out.push_back('=');
+    }
+    return out;
+}
+
+TEST_F(StockServerTest, BundlesFeaturedSectionsScreenshotsAndPricingPlansReachTheServer) {
+    constexpr const char* kChess = "c4e55000-1111-4222-8333-944455550001";
+    auto pub =
+        Publish(*s_, SamplePackage(kChess, "2.0.0", "^1.0.0", 0, "Chess Club", "chess-club"));
+    ASSERT_EQ(pub.status, 201) << pub.body;
+    std::string app_obj = Str(pub.Json(), {"app", "metadata", "id"});
+    auto priced = s_->Admin().Do(
+        "PUT",
+        "/v1/apps/" + app_obj,
+        R"({"spec":{"categories":["Games"],"purchase_type":"subscription","price":4,
+            "pricing_plans":[{"strategy":"monthly","price":4,"trial_days":14,"per_seat":true,
+                              "tiers":[{"minimum":1,"maximum":100,"price":4},{"minimum":101,"maximum":1000,"price":3}]},
+                             {"strategy":"yearly","price":40}],
+            "screenshots":[{"file_name":"board.png","url":"https://cdn.acme.test/board.png"}]}})"
+    );
+    ASSERT_EQ(priced.status, 200) << priced.body;
+    auto bad_plan = s_->Admin().Do(
+        "PUT",
+        "/v1/apps/" + app_obj,
+        R"({"spec":{"purchase_type":"subscription","pricing_plans":[{"strategy":"weekly","price":1}]}})"
+    );
+    EXPECT_EQ(bad_plan.status, 400);
+    EXPECT_NE(bad_plan.body.find("spec.pricing_plans[0].strategy"), std::string::npos)
+        << bad_plan.body;
+    auto no_plan = s_->Admin().Do(
+        "PUT", "/v1/apps/" + app_obj, R"({"spec":{"purchase_type":"subscription"}})"
+    );
+    EXPECT_EQ(no_plan.status, 400) << no_plan.body;
+    auto bad_shot = s_->Admin().Do(
+        "PUT",
+        "/v1/apps/" + app_obj,
+        R"j({"spec":{"screenshots":[{"file_name":"x.png","url":"javascript:alert(1)"}]}})j"
+    );
+    EXPECT_EQ(bad_shot.status, 400) << bad_shot.body;
+    auto bundle = s_->Admin().Do(
+        "POST",
+        "/v1/appbundles",
+        fmt::format(
+            R"({{"metadata":{{"name":"games-pack"}},"spec":{{"title":"Games pack","apps":["{}"]}}}})",
+            kChess
+        )
+    );
+    ASSERT_EQ(bundle.status, 201) << bundle.body;
+    std::string bundle_id = Str(bundle.Json(), {"metadata", "id"});
+    auto section = s_->Admin().Do(
+        "POST",
+        "/v1/appsections",
+        fmt::format(
+            R"({{"metadata":{{"name":"editors-pick"}},"spec":{{"label":"Editors' pick","order":1,"apps":["{}","no-such-app"]}}}})",
+            kChess
+        )
+    );
+    ASSERT_EQ(section.status, 201) << section.body;
+    EXPECT_EQ(
+        s_->Admin()
+            .Do("POST", "/v1/appsections", R"({"metadata":{"name":"x"},"spec":{"apps":[]}})")
+            .status,
+        400
+    ) << "a section needs its label";
+
+    json::value creds = Registered("market-extras");
+    std::string access = Str(TokenRequest(creds).Json(), {"access_token"});
+    Headers both = kEngine;
+    both.emplace_back("Authorization", "Bearer " + access);
+    auto list = s_->Anonymous().Do("GET", "/marketplace/v1/apps", "", both);
+    ASSERT_EQ(list.status, 200);
+    const json::object* chess = nullptr;
+    json::value listings = list.Json();
+    for (const auto& l : listings.as_array()) {
+        if (Str(l, {"appId"}) == kChess) {
+            chess = &l.as_object();
+        }
+    }
+    ASSERT_NE(chess, nullptr) << list.body;
+    EXPECT_EQ(Str(*chess, {"purchaseType"}), "subscription");
+    const json::array& plans = chess->at("pricingPlans").as_array();
+    ASSERT_EQ(plans.size(), 2U);
+    EXPECT_EQ(Str(plans[0], {"strategy"}), "monthly");
+    EXPECT_EQ(plans[0].at("trialDays").as_int64(), 14);
+    EXPECT_TRUE(plans[0].at("isPerSeat").as_bool());
+    EXPECT_EQ(plans[0].at("tiers").as_array().size(), 2U);
+    ASSERT_EQ(chess->at("bundledIn").as_array().size(), 1U);
+    EXPECT_EQ(Str(chess->at("bundledIn").as_array()[0], {"bundleId"}), bundle_id);
+    EXPECT_EQ(Str(chess->at("bundledIn").as_array()[0], {"bundleName"}), "Games pack");
+    // The bundle's apps: Bearer, no engine header (rest.ts bundles/:id/apps).
+    auto in_bundle = s_->Anonymous().Do(
+        "GET", "/marketplace/v1/bundles/" + bundle_id + "/apps", "", Bearer(access)
+    );
+    ASSERT_EQ(in_bundle.status, 200) << in_bundle.body;
+    ASSERT_EQ(in_bundle.Json().as_array().size(), 1U);
+    EXPECT_EQ(
+        s_->Anonymous()
+            .Do("GET", "/marketplace/v1/bundles/abn_nope/apps", "", Bearer(access))
+            .status,
+        404
+    );
+    auto featured = s_->Anonymous().Do("GET", "/marketplace/v1/featured-apps", "", both);
+    ASSERT_EQ(featured.status, 200) << featured.body;
+    json::value featured_json = featured.Json();
+    const json::array& sections = featured_json.at("sections").as_array();
+    ASSERT_EQ(sections.size(), 1U) << featured.body;
+    EXPECT_EQ(Str(sections[0], {"slug"}), "editors-pick");
+    EXPECT_EQ(Str(sections[0], {"i18nLabel"}), "Editors' pick");
+    EXPECT_EQ(sections[0].at("apps").as_array().size(), 1U) << "an unknown app id is left out";
+    // Screenshots: no Bearer, no engine (rest.ts :id/screenshots).
+    auto shots =
+        s_->Anonymous().Do("GET", std::string("/marketplace/v1/apps/") + kChess + "/screenshots");
+    ASSERT_EQ(shots.status, 200) << shots.body;
+    ASSERT_EQ(shots.Json().as_array().size(), 1U);
+    EXPECT_EQ(Str(shots.Json().as_array()[0], {"accessUrl"}), "https://cdn.acme.test/board.png");
+    auto info = s_->Anonymous().Do(
+        "GET", std::string("/marketplace/v1/apps/") + kChess + "?appVersion=2.0.0", "", both
+    );
+    ExpectValidForTheServer(
+        list.body,
+        info.body,
+        {{"featured", featured.body}, {"bundle", in_bundle.body}, {"screenshots", shots.body}}
+    );
+}
+
+TEST_F(StockServerTest, AppRequestsAreTakenCountedSeenAndNotifiedAsTheServerAsks) {
+    constexpr const char* kTodo = "70d00000-1111-4222-8333-944455550002";
+    ASSERT_EQ(Publish(*s_, SamplePackage(kTodo, "1.0.0", "^1.0.0", 0, "Todo", "todo")).status, 201);
+    json::value creds = Registered("market-requests");
+    std::string ws = Str(creds, {"workspaceId"});
+    std::string access = Str(TokenRequest(creds).Json(), {"access_token"});
+    // buildExternalAppRequest: the page's URL, the requester and admins as base64 JSON.
+    std::string requester = Base64(
+        R"({"id":"u1","username":"ada","name":"Ada L","nickname":null,"emails":["ada@acme.test"]})"
+    );
+    std::string admins = Base64(R"([{"id":"a1","username":"boss","name":"Boss"}])");
+    std::string page_path = std::string("/marketplace/apps/") + kTodo +
+                            "/requestAccess?workspaceId=" + FormEncode(ws) +
+                            "&frameworkVersion=1.45.0&requester=" + FormEncode(requester) +
+                            "&admins=" + FormEncode(admins);
+    auto page = s_->Anonymous().Do("GET", page_path);
+    ASSERT_EQ(page.status, 200) << page.body;
+    EXPECT_NE(page.body.find("Request Todo"), std::string::npos) << page.body;
+    EXPECT_NE(page.body.find("<form method=\"post\">"), std::string::npos);
+    EXPECT_EQ(page.headers.count("x-frame-options"), 0U) << "the server shows it in a frame";
+    auto form = "workspaceId=" + FormEncode(ws) + "&requester=" + FormEncode(requester) +
+                "&admins=" + FormEncode(admins) + "&message=" + FormEncode("we need <todo> lists");
+    auto sent = s_->Anonymous().Do(
+        "POST",
+        std::string("/marketplace/apps/") + kTodo + "/requestAccess",
+        form,
+        {{"Content-Type", "application/x-www-form-urlencoded"}}
+    );
+    ASSERT_EQ(sent.status, 200) << sent.body;
+    EXPECT_NE(sent.body.find("Request sent"), std::string::npos);
+    // Asking again renews the one request; another user makes a second.
+    ASSERT_EQ(
+        s_->Anonymous()
+            .Do("POST",
+                std::string("/marketplace/apps/") + kTodo + "/requestAccess",
+                form,
+                {{"Content-Type", "application/x-www-form-urlencoded"}})
+            .status,
+        200
+    );
+    std::string other_user = Base64(R"({"id":"u2","username":"bob","name":"Bob"})");
+    ASSERT_EQ(
+        s_->Anonymous()
+            .Do("POST",
+                std::string("/marketplace/apps/") + kTodo + "/requestAccess",
+                "workspaceId=" + FormEncode(ws) + "&requester=" + FormEncode(other_user),
+                {{"Content-Type", "application/x-www-form-urlencoded"}})
+            .status,
+        200
+    );
+    // Bad pages: not base64, no requester id, no such workspace, no such app.
+    for (const auto& [query, why] : std::vector<std::pair<std::string, std::string>>{
+             {"workspaceId=" + FormEncode(ws) + "&requester=not*base64", "requester"},
+             {"workspaceId=" + FormEncode(ws) + "&requester=" + FormEncode(Base64("{}")),
+              "requester.id"},
+             {"workspaceId=wks_nope&requester=" + FormEncode(requester), "workspace"}}) {
+        auto bad = s_->Anonymous().Do(
+            "GET", std::string("/marketplace/apps/") + kTodo + "/requestAccess?" + query
+        );
+        EXPECT_EQ(bad.status, 400) << query;
+        EXPECT_NE(bad.body.find(why), std::string::npos) << bad.body;
+    }
+    EXPECT_EQ(
+        s_->Anonymous()
+            .Do("GET",
+                "/marketplace/apps/no-such-app/requestAccess?workspaceId=" + FormEncode(ws) +
+                    "&requester=" + FormEncode(requester))
+            .status,
+        400
+    );
+    // The admin's side, as rest.ts app-request calls it: list, stats, seen.
+    auto listed = s_->Anonymous().Do(
+        "GET",
+        std::string("/marketplace/v1/app-request?appId=") + kTodo + "&q=&sort=&limit=25&offset=0",
+        "",
+        Bearer(access)
+    );
+    ASSERT_EQ(listed.status, 200) << listed.body;
+    json::value page_json = listed.Json();
+    ASSERT_EQ(page_json.at("data").as_array().size(), 2U) << listed.body;
+    EXPECT_EQ(page_json.at("meta").at("total").as_int64(), 2);
+    std::string ada_request;
+    for (const auto& r : page_json.at("data").as_array()) {
+        if (Str(r, {"requester", "username"}) == "ada") {
+            ada_request = Str(r, {"id"});
+            EXPECT_EQ(Str(r, {"mesage"}), "we need <todo> lists");
+            EXPECT_EQ(r.at("requester").at("emails").as_array().size(), 1U);
+            EXPECT_EQ(Str(r.at("admins").as_array()[0], {"username"}), "boss");
+        }
+    }
+    ASSERT_FALSE(ada_request.empty()) << listed.body;
+    ExpectValidForTheServer(
+        s_->Anonymous().Do("GET", "/marketplace/v1/apps", "", kEngine).body,
+        s_->Anonymous()
+            .Do("GET",
+                std::string("/marketplace/v1/apps/") + kTodo + "?appVersion=1.0.0",
+                "",
+                kEngine)
+            .body,
+        {{"requests", listed.body}}
+    );
+    auto stats = [&] {
+        return s_->Anonymous()
+            .Do("GET", "/marketplace/v1/app-request/stats", "", Bearer(access))
+            .Json()
+            .at("data");
+    };
+    EXPECT_EQ(stats().at("totalUnseen").as_int64(), 2);
+    auto seen = s_->Anonymous().Do(
+        "POST",
+        "/marketplace/v1/app-request/markAsSeen",
+        R"({"ids":[")" + ada_request + R"("]})",
+        Bearer(access)
+    );
+    ASSERT_EQ(seen.status, 200) << seen.body;
+    EXPECT_TRUE(seen.Json().at("success").as_bool());
+    EXPECT_EQ(stats().at("totalSeen").as_int64(), 1);
+    EXPECT_EQ(stats().at("totalUnseen").as_int64(), 1);
+    EXPECT_EQ(
+        s_->Anonymous()
+            .Do("POST", "/marketplace/v1/app-request/markAsSeen", R"({"ids":"x"})", Bearer(access))
+            .status,
+        400
+    );
+    EXPECT_EQ(
+        s_->Anonymous()
+            .Do("GET", "/marketplace/v1/app-request?q=banana", "", Bearer(access))
+            .status,
+        400
+    );
+    EXPECT_EQ(s_->Anonymous().Do("GET", "/marketplace/v1/app-request/stats").status, 401);
+    // The twice-daily cron: which installed apps have requesters to tell, then mark them told.
+    auto pending =
+        s_->Anonymous().Do("GET", "/marketplace/v1/app-request/sent/pending", "", Bearer(access));
+    ASSERT_EQ(pending.status, 200) << pending.body;
+    ASSERT_EQ(pending.Json().at("data").as_array().size(), 1U) << pending.body;
+    EXPECT_EQ(pending.Json().at("data").as_array()[0].as_string(), kTodo);
+    auto not_sent = s_->Anonymous().Do(
+        "GET",
+        std::string("/marketplace/v1/app-request?appId=") + kTodo +
+            "&q=notification-not-sent&limit=100&offset=0",
+        "",
+        Bearer(access)
+    );
+    EXPECT_EQ(not_sent.Json().at("meta").at("total").as_int64(), 2);
+    ASSERT_EQ(
+        s_->Anonymous()
+            .Do("POST",
+                std::string("/marketplace/v1/app-request/markAsSent/") + kTodo,
+                "",
+                Bearer(access))
+            .status,
+        200
+    );
+    EXPECT_EQ(
+        s_->Anonymous()
+            .Do("GET", "/marketplace/v1/app-request/sent/pending", "", Bearer(access))
+            .Json()
+            .at("data")
+            .as_array()
+            .size(),
+        0U
+    );
+    // Another workspace sees none of these.
+    json::value other = Registered("market-requests-2");
+    auto theirs = s_->Anonymous().Do(
+        "GET",
+        "/marketplace/v1/app-request/stats",
+        "",
+        Bearer(Str(TokenRequest(other).Json(), {"access_token"}))
+    );
+    EXPECT_EQ(theirs.Json().at("data").at("totalUnseen").as_int64(), 0) << theirs.body;
+    // The tenant's operators see their workspaces' requests through the API.
+    auto api = s_->As(op_).Do("GET", "/v1/apprequests");
+    ASSERT_EQ(api.status, 200) << api.body;
+    EXPECT_EQ(api.Json().at("items").as_array().size(), 2U) << api.body;
 }
 
 TEST_F(StockServerTest, TheCliPublishesListsAndYanksApps) {

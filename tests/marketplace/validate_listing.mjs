@@ -1,6 +1,9 @@
-// node validate_listing.mjs LISTINGS.json INFO.json: validates a marketplace answer with the schema
-// a stock Rocket.Chat server applies (apps/meteor/ee/server/apps/marketplace/fetchMarketplaceApps.ts,
-// zod v3, transcribed field by field), and the install's info answer (an array of exactly one).
+// node validate_listing.mjs LISTINGS.json INFO.json [featured=F] [bundle=F] [requests=F]
+// [screenshots=F]: validates a marketplace answer with the schema a stock Rocket.Chat server
+// applies (apps/meteor/ee/server/apps/marketplace/fetchMarketplaceApps.ts, zod v3, transcribed
+// field by field), the install's info answer (an array of exactly one), and optionally the
+// featured sections, a bundle's apps, a page of app requests and the screenshots in the shapes
+// core-typings gives them (FeaturedAppsSection, App, PaginatedAppRequests, AppScreenshot).
 // Exits 1 naming every mismatch, so a type drift fails the C++ test that runs it.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -80,8 +83,30 @@ const check = (what, schema, file) => {
   const r = schema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   if (!r.success) for (const i of r.error.issues) problems.push(`${what}: ${i.path.join('.')}: ${i.message}`);
 };
+const user = z.object({ id: z.string(), username: z.string(), name: z.string(), nickname: z.string() });
+const extras = {
+  featured: z.object({ sections: z.array(z.object({ slug: z.string(), i18nLabel: z.string(), apps: z.array(listing) })).min(1) }),
+  bundle: z.array(listing).min(1),
+  requests: z.object({
+    data: z.array(z.object({
+      id: z.string(), appId: z.string(), requester: user.extend({ emails: z.array(z.string()) }),
+      admins: z.array(user), workspaceId: z.string(), mesage: z.string(), seen: z.boolean(), seenAt: z.string(),
+      notificationSent: z.boolean(), notificationSentAt: z.string(), createdAt: z.string(),
+    })).min(1),
+    meta: z.object({ limit: z.number(), offset: z.number(), sort: z.string(), filter: z.string(), total: z.number() }),
+  }),
+  screenshots: z.array(z.object({
+    id: z.string(), appId: z.string(), fileName: z.string(), accessUrl: z.string(), thumbnailUrl: z.string(),
+    createdAt: z.string(), modifiedAt: z.string(),
+  })).min(1),
+};
 check('listings', z.array(listing).min(1), process.argv[2]);
 check('info', info, process.argv[3]);
+for (const arg of process.argv.slice(4)) {
+  const [what, file] = arg.split('=');
+  if (!extras[what]) problems.push(`unknown answer kind ${what}`);
+  else check(what, extras[what], file);
+}
 if (problems.length) {
   console.error(problems.join('\n'));
   process.exit(1);

@@ -16,8 +16,8 @@ constexpr std::string_view kBase32 = "0123456789abcdefghjkmnpqrstvwxyz";  // Cro
 constexpr size_t kIdChars = 20;
 
 void EnsureSodium() {
-    static const int rc = sodium_init();
-    if (rc < 0) {
+    static const int kInit = sodium_init();
+    if (kInit < 0) {
         throw std::runtime_error("libsodium failed to initialise");
     }
 }
@@ -142,6 +142,28 @@ bool Base64UrlDecode(std::string_view in, std::string& out) {
             &len,
             nullptr,
             sodium_base64_VARIANT_URLSAFE_NO_PADDING
+        ) != 0) {
+        return false;
+    }
+    out.resize(len);
+    return true;
+}
+
+bool Base64Decode(std::string_view in, std::string& out) {
+    EnsureSodium();
+    out.assign(in.size(), '\0');
+    size_t len = 0;
+    int variant = (!in.empty() && in.back() == '=') ? sodium_base64_VARIANT_ORIGINAL
+                                                    : sodium_base64_VARIANT_ORIGINAL_NO_PADDING;
+    if (sodium_base642bin(
+            reinterpret_cast<unsigned char*>(out.data()),
+            out.size(),
+            in.data(),
+            in.size(),
+            nullptr,
+            &len,
+            nullptr,
+            variant
         ) != 0) {
         return false;
     }

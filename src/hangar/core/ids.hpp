@@ -23,6 +23,8 @@ std::string HexEncode(std::string_view bytes);
 std::string Base64UrlEncode(std::string_view bytes);
 // Empty optional-like result: returns false on malformed input.
 bool Base64UrlDecode(std::string_view in, std::string& out);
+// Standard base64 (RFC 4648 section 4), padded or not; false on malformed input.
+bool Base64Decode(std::string_view in, std::string& out);
 // Constant-time comparison for secrets.
 bool SecretEquals(std::string_view a, std::string_view b);
 

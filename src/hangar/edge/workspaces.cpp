@@ -307,6 +307,21 @@ std::string Workspaces::PlanOf(const store::Object& ws) {
     return plan;
 }
 
+std::optional<Workspaces::Facts> Workspaces::FactsOf(std::string_view id) {
+    auto ws = store_.Get(id);
+    if (!ws || ws->kind != "Workspace") {
+        return std::nullopt;
+    }
+    Facts f{ws->tenant, PlanOf(*ws), false};
+    if (!f.plan.empty()) {
+        if (auto p = store_.FindByName("Plan", "", f.plan)) {
+            const json::object* ent = core::ObjectAt(p->spec, "entitlements");
+            f.enterprise_apps = ent != nullptr && core::BoolAt(*ent, "enterprise_apps");
+        }
+    }
+    return f;
+}
+
 json::object Workspaces::LicenseData(const store::Object& ws) {
     std::string plan = PlanOf(ws);
     json::array modules;

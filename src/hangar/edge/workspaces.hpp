@@ -193,6 +193,16 @@ public:
     // Called after each sync with the workspace as stored (series for the fleet view).
     void SetOnSync(std::function<void(const store::Object&)> fn) { on_sync_ = std::move(fn); }
 
+    // What the marketplace needs of a workspace: its tenant, its plan (its own, else its
+    // tenant's) and whether that plan includes enterprise-only apps; nullopt when there is no
+    // such workspace.
+    struct Facts {
+        std::string tenant;
+        std::string plan;
+        bool enterprise_apps = false;
+    };
+    std::optional<Facts> FactsOf(std::string_view id);
+
     // The license data a workspace holds: {"version", "address", "license", "updatedAt", "modules",
     // "expireAt"}.
     json::object LicenseData(const store::Object& ws);

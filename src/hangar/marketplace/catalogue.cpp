@@ -81,6 +81,59 @@ json::object FlatInfo(const store::Object& app, const store::Object& rel) {
     return o;
 }
 
+// The pricing plans of an app as a listing carries them (PricingPlan in core-typings).
+json::array PricingPlans(const store::Object& app) {
+    json::array out;
+    const json::value* plans = app.spec.if_contains("pricing_plans");
+    if (plans == nullptr || !plans->is_array()) {
+        return out;
+    }
+    std::string uuid = StrAt(app.status, "app_id");
+    for (size_t i = 0; i < plans->as_array().size(); ++i) {
+        const json::value& pv = plans->as_array()[i];
+        if (!pv.is_object()) {
+            continue;
+        }
+        const json::object& p = pv.as_object();
+        json::array tiers;
+        if (const json::value* ts = p.if_contains("tiers"); ts != nullptr && ts->is_array()) {
+            for (const auto& tv : ts->as_array()) {
+                if (!tv.is_object()) {
+                    continue;
+                }
+                const json::object& t = tv.as_object();
+                tiers.push_back(json::object{
+                    {"perUnit", core::BoolAt(t, "per_unit")},
+                    {"minimum", core::IntAt(t, "minimum")},
+                    {"maximum", core::IntAt(t, "maximum")},
+                    {"price", t.contains("price") ? t.at("price") : json::value(0)}});
+            }
+        }
+        json::object plan{
+            {"id", fmt::format("{}-plan-{}", uuid, i + 1)},
+            {"enabled", core::BoolAt(p, "enabled")},
+            {"price", p.contains("price") ? p.at("price") : json::value(0)},
+            {"trialDays", core::IntAt(p, "trial_days")},
+            {"strategy", StrAt(p, "strategy")},
+            {"isPerSeat", core::BoolAt(p, "per_seat")}};
+        if (!tiers.empty()) {
+            plan["tiers"] = std::move(tiers);
+        }
+        out.push_back(std::move(plan));
+    }
+    return out;
+}
+
+bool ListsApp(const store::Object& holder, std::string_view uuid) {
+    const json::value* apps = holder.spec.if_contains("apps");
+    if (apps == nullptr || !apps->is_array()) {
+        return false;
+    }
+    return std::ranges::any_of(apps->as_array(), [&](const json::value& v) {
+        return v.is_string() && v.as_string() == uuid;
+    });
+}
+
 }  // namespace
 
 MarketResult<Version> ReadEngineVersion(std::string_view header) {
@@ -94,6 +147,155 @@ MarketResult<Version> ReadEngineVersion(std::string_view header) {
         );
     }
     return *v;
+}
+
+json::object Catalogue::Listing(
+    const Index& index,
+    const store::Object& a,
+    const store::Object& rel,
+    const Version* engine
+) {
+    json::object latest = FlatInfo(a, rel);
+    // The listing says these of the app itself, not of its latest version.
+    for (auto key :
+         {"price",
+          "purchaseType",
+          "isEnterpriseOnly",
+          "isPurchased",
+          "isSubscribed",
+          "isBundled"}) {
+        latest.erase(key);
+    }
+    latest["internalId"] = rel.id;
+    latest["iconFileData"] = StrAt(rel.status, "icon_data");
+    latest["detailedDescription"] = json::object{{"raw", StrAt(rel.spec, "description")}};
+    latest["detailedChangelog"] = json::object();
+    latest["versionIncompatible"] =
+        engine != nullptr && !EngineSatisfies(*engine, StrAt(rel.spec, "required_api_version"));
+    std::string uuid = StrAt(a.status, "app_id");
+    json::array bundled_in;
+    for (const auto& b : index.bundles) {
+        if (ListsApp(b, uuid)) {
+            bundled_in.push_back(json::object{
+                {"bundleId", b.id}, {"bundleName", StrAt(b.spec, "title")}});
+        }
+    }
+    return json::object{
+        {"appId", uuid},
+        {"latest", std::move(latest)},
+        {"isAddon", false},
+        {"isEnterpriseOnly", core::BoolAt(a.spec, "enterprise_only")},
+        {"isBundle", false},
+        {"bundledIn", std::move(bundled_in)},
+        {"isPurchased", false},
+        {"isSubscribed", false},
+        {"price", a.spec.contains("price") ? a.spec.at("price") : json::value(0)},
+        {"purchaseType", StrAt(a.spec, "purchase_type")},
+        {"pricingPlans", PricingPlans(a)},
+        {"createdAt", a.created_at},
+        {"modifiedAt", a.updated_at}};
+}
+
+const store::Object* Catalogue::Visible(
+    const Index& index,
+    std::string_view uuid,
+    const std::string& tenant,
+    const store::Object** newest
+) {
+    auto it = index.apps.find(std::string(uuid));
+    if (it == index.apps.end()) {
+        return nullptr;
+    }
+    const store::Object& a = it->second;
+    std::string owner = StrAt(a.spec, "tenant");
+    auto rel = index.releases.find(a.id);
+    if (core::BoolAt(a.spec, "yanked") || (!owner.empty() && owner != tenant) ||
+        rel == index.releases.end() || rel->second.empty()) {
+        return nullptr;
+    }
+    *newest = &rel->second.front();
+    return &a;
+}
+
+MarketResult<json::array>
+Catalogue::BundleApps(std::string_view bundle, const std::string& tenant) {
+    auto index = CurrentIndex(/*force=*/true);
+    for (const auto& b : index->bundles) {
+        if (b.id != bundle && b.name != bundle) {
+            continue;
+        }
+        json::array out;
+        for (const auto& id : b.spec.at("apps").as_array()) {
+            const store::Object* rel = nullptr;
+            if (const store::Object* a = Visible(*index, id.as_string(), tenant, &rel)) {
+                out.push_back(Listing(*index, *a, *rel, nullptr));
+            }
+        }
+        return out;
+    }
+    return NotFound("bundle");
+}
+
+MarketResult<json::object> Catalogue::Featured(std::string_view engine, const std::string& tenant) {
+    std::optional<Version> v;
+    if (!engine.empty()) {
+        auto read = ReadEngineVersion(engine);
+        if (!read) {
+            return std::unexpected(read.error());
+        }
+        v = *read;
+    }
+    auto index = CurrentIndex(/*force=*/true);
+    std::vector<const store::Object*> sections;
+    for (const auto& s : index->sections) {
+        sections.push_back(&s);
+    }
+    std::ranges::sort(sections, [](const store::Object* x, const store::Object* y) {
+        int64_t ox = core::IntAt(x->spec, "order");
+        int64_t oy = core::IntAt(y->spec, "order");
+        return ox != oy ? ox < oy : x->name < y->name;
+    });
+    json::array out;
+    for (const store::Object* s : sections) {
+        json::array apps;
+        for (const auto& id : s->spec.at("apps").as_array()) {
+            const store::Object* rel = nullptr;
+            if (const store::Object* a = Visible(*index, id.as_string(), tenant, &rel)) {
+                apps.push_back(Listing(*index, *a, *rel, v ? &*v : nullptr));
+            }
+        }
+        out.push_back(json::object{
+            {"slug", s->name}, {"i18nLabel", StrAt(s->spec, "label")}, {"apps", std::move(apps)}});
+    }
+    return json::object{{"sections", std::move(out)}};
+}
+
+MarketResult<json::array> Catalogue::Screenshots(std::string_view app_id) {
+    auto app = AppByUuid(app_id, "");
+    if (!app) {
+        return NotFound("app");
+    }
+    json::array out;
+    const json::value* shots = app->spec.if_contains("screenshots");
+    if (shots == nullptr || !shots->is_array()) {
+        return out;
+    }
+    for (size_t i = 0; i < shots->as_array().size(); ++i) {
+        const json::value& sv = shots->as_array()[i];
+        if (!sv.is_object()) {
+            continue;
+        }
+        const json::object& sh = sv.as_object();
+        out.push_back(json::object{
+            {"id", fmt::format("{}-screenshot-{}", app_id, i + 1)},
+            {"appId", app_id},
+            {"fileName", StrAt(sh, "file_name")},
+            {"accessUrl", StrAt(sh, "url")},
+            {"thumbnailUrl", StrAt(sh, "thumbnail_url")},
+            {"createdAt", app->created_at},
+            {"modifiedAt", app->updated_at}});
+    }
+    return out;
 }
 
 core::Result<json::object>
@@ -196,9 +398,13 @@ std::shared_ptr<const Catalogue::Index> Catalogue::CurrentIndex(bool force) {
     auto index = std::make_shared<Index>();
     auto apps = store_.ListAll("App");
     auto releases = store_.ListAll("AppRelease");
-    if (!apps || !releases) {
+    auto bundles = store_.ListAll("AppBundle");
+    auto sections = store_.ListAll("AppSection");
+    if (!apps || !releases || !bundles || !sections) {
         return index_ != nullptr ? index_ : index;  // the store is busy: the last one
     }
+    index->bundles = std::move(*bundles);
+    index->sections = std::move(*sections);
     for (auto& a : *apps) {
         std::string uuid = StrAt(a.status, "app_id");
         index->apps.emplace(std::move(uuid), std::move(a));
@@ -251,44 +457,10 @@ MarketResult<json::array> Catalogue::Listings(std::string_view engine, const std
     auto index = CurrentIndex(/*force=*/true);
     json::array out;
     for (const auto& [uuid, a] : index->apps) {
-        std::string owner = StrAt(a.spec, "tenant");
-        auto it = index->releases.find(a.id);
-        if (core::BoolAt(a.spec, "yanked") || (!owner.empty() && owner != tenant) ||
-            it == index->releases.end() || it->second.empty()) {
-            continue;
+        const store::Object* rel = nullptr;
+        if (Visible(*index, uuid, tenant, &rel) != nullptr) {
+            out.push_back(Listing(*index, a, *rel, &*v));
         }
-        const store::Object& rel = it->second.front();
-        json::object latest = FlatInfo(a, rel);
-        // The listing says these of the app itself, not of its latest version.
-        for (auto key :
-             {"price",
-              "purchaseType",
-              "isEnterpriseOnly",
-              "isPurchased",
-              "isSubscribed",
-              "isBundled"}) {
-            latest.erase(key);
-        }
-        latest["internalId"] = rel.id;
-        latest["iconFileData"] = StrAt(rel.status, "icon_data");
-        latest["detailedDescription"] = json::object{{"raw", StrAt(rel.spec, "description")}};
-        latest["detailedChangelog"] = json::object();
-        latest["versionIncompatible"] =
-            !EngineSatisfies(*v, StrAt(rel.spec, "required_api_version"));
-        json::object listing{
-            {"appId", StrAt(a.status, "app_id")},
-            {"latest", std::move(latest)},
-            {"isAddon", false},
-            {"isEnterpriseOnly", core::BoolAt(a.spec, "enterprise_only")},
-            {"isBundle", false},
-            {"bundledIn", json::array()},
-            {"isPurchased", false},
-            {"isSubscribed", false},
-            {"price", a.spec.contains("price") ? a.spec.at("price") : json::value(0)},
-            {"purchaseType", StrAt(a.spec, "purchase_type")},
-            {"createdAt", a.created_at},
-            {"modifiedAt", a.updated_at}};
-        out.push_back(std::move(listing));
     }
     return out;
 }
@@ -355,35 +527,18 @@ MarketResult<json::array> Catalogue::Versions(std::string_view app_id, const std
     return out;
 }
 
-bool Catalogue::EnterpriseAllowed(const std::string& workspace) {
-    auto ws = store_.Get(workspace);
-    if (!ws) {
-        return false;
-    }
-    std::string plan = StrAt(ws->spec, "plan");
-    if (plan.empty()) {
-        if (auto t = store_.Get(ws->tenant)) {
-            plan = StrAt(t->spec, "plan");
-        }
-    }
-    auto p = plan.empty() ? core::Result<store::Object>(Fail(ErrorCode::kNotFound, "no plan"))
-                          : store_.FindByName("Plan", "", plan);
-    const json::object* ent = p ? core::ObjectAt(p->spec, "entitlements") : nullptr;
-    return ent != nullptr && core::BoolAt(*ent, "enterprise_apps");
-}
-
 MarketResult<std::string> Catalogue::Download(
     std::string_view app_id,
     std::string_view version,
     std::string_view engine,
     const std::string& tenant,
-    const std::string& workspace
+    const std::function<bool()>& enterprise_allowed
 ) {
     auto app = AppByUuid(app_id, tenant);
     if (!app) {
         return NotFound("app");
     }
-    if (core::BoolAt(app->spec, "enterprise_only") && !EnterpriseAllowed(workspace)) {
+    if (core::BoolAt(app->spec, "enterprise_only") && !enterprise_allowed()) {
         return Refuse(
             403,
             json::object{
@@ -494,6 +649,22 @@ Catalogue::Notify(std::string_view app_id, std::string_view body, const std::str
             o.status["active_installs"] =
                 std::max<int64_t>(0, core::IntAt(c, "install") - core::IntAt(c, "uninstall"));
             o.status["last_install_event_at"] = t;
+            // Installs over time (the dashboard's chart): a count per UTC day, the last 90.
+            if (action == "install") {
+                json::value& days = o.status["installs_by_day"];
+                if (!days.is_object()) {
+                    days = json::object();
+                }
+                json::object& d = days.as_object();
+                std::string day = t.substr(0, 10);
+                d[day] = core::IntAt(d, day) + 1;
+                while (d.size() > 90) {
+                    auto oldest = std::ranges::min_element(d, [](const auto& x, const auto& y) {
+                        return x.key() < y.key();
+                    });
+                    d.erase(oldest);
+                }
+            }
             return {};
         },
         store::SystemAudit(t, "workspace:" + workspace, "", app->id)
@@ -512,14 +683,11 @@ Catalogue::WorkspaceApps(const std::string& workspace, const std::string& tenant
     json::array out;
     for (const auto& [uuid, a] : index->apps) {
         const json::object* ws = core::ObjectAt(a.status, "workspaces");
-        auto rel = index->releases.find(a.id);
-        std::string owner = StrAt(a.spec, "tenant");
-        if (ws == nullptr || !ws->contains(workspace) || rel == index->releases.end() ||
-            rel->second.empty() || core::BoolAt(a.spec, "yanked") ||
-            (!owner.empty() && owner != tenant)) {
-            continue;
+        const store::Object* rel = nullptr;
+        if (ws != nullptr && ws->contains(workspace) &&
+            Visible(*index, uuid, tenant, &rel) != nullptr) {
+            out.push_back(json::object{{"latest", FlatInfo(a, *rel)}});
         }
-        out.push_back(json::object{{"latest", FlatInfo(a, rel->second.front())}});
     }
     return out;
 }

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -64,14 +65,27 @@ public:
     // GET /v1/apps/{id}: every release's flat info, newest first.
     MarketResult<json::array> Versions(std::string_view app_id, const std::string& tenant);
     // The zip of a release, for a workspace of `tenant`; counts the download.
-    // An enterprise-only app only to a workspace whose plan has entitlements.enterprise_apps.
+    // An enterprise-only app only when `enterprise_allowed()` (the workspace's plan has
+    // entitlements.enterprise_apps; asked only for such an app).
     MarketResult<std::string> Download(
         std::string_view app_id,
         std::string_view version,
         std::string_view engine,
         const std::string& tenant,
-        const std::string& workspace
+        const std::function<bool()>& enterprise_allowed
     );
+    // GET /v1/bundles/{id}/apps: the listings of a bundle's apps the caller may see (no engine
+    // header comes with it).
+    MarketResult<json::array> BundleApps(std::string_view bundle, const std::string& tenant);
+    // GET /v1/featured-apps: {"sections": [{slug, i18nLabel, apps: [listing]}]} in order.
+    MarketResult<json::object> Featured(std::string_view engine, const std::string& tenant);
+    // GET /v1/apps/{id}/screenshots (sent without a Bearer: public apps only).
+    MarketResult<json::array> Screenshots(std::string_view app_id);
+    // Whether a workspace of `tenant` may see the app (published, not yanked, not another
+    // tenant's).
+    bool AppVisible(std::string_view app_id, const std::string& tenant) {
+        return AppByUuid(app_id, tenant).has_value();
+    }
     // POST /v1/apps/{id}/install: {action, appVersion, ...} counted on the App.
     MarketResult<json::object>
     Notify(std::string_view app_id, std::string_view body, const std::string& workspace);
@@ -89,10 +103,25 @@ private:
     struct Index {
         std::unordered_map<std::string, store::Object> apps;  // app id (UUID) -> App
         std::unordered_map<std::string, std::vector<store::Object>> releases;  // App object id
+        std::vector<store::Object> bundles;                                    // AppBundle
+        std::vector<store::Object> sections;                                   // AppSection
     };
+    // One app's listing (its newest release); `engine` null: none was sent.
+    static json::object Listing(
+        const Index& index,
+        const store::Object& app,
+        const store::Object& newest,
+        const Version* engine
+    );
+    // The app with this UUID if `tenant` may see it, and its newest release; else null.
+    static const store::Object* Visible(
+        const Index& index,
+        std::string_view uuid,
+        const std::string& tenant,
+        const store::Object** newest
+    );
     std::shared_ptr<const Index> CurrentIndex(bool force = false);
     std::optional<store::Object> AppByUuid(std::string_view app_id, const std::string& tenant);
-    bool EnterpriseAllowed(const std::string& workspace);
     std::vector<store::Object> Releases(const std::string& app_object_id);
     store::Store& store_;
     const core::Clock& clock_;

@@ -15,10 +15,13 @@ class Workspaces;
 namespace hangar::marketplace {
 
 class Catalogue;
+class AppRequests;
 
+// With the app-request family and its page (<base>/apps/<id>/requestAccess).
 void AddMarketplaceRoutes(
     http::Router& router,
     Catalogue& catalogue,
+    AppRequests& requests,
     edge::Workspaces& workspaces,
     const std::string& base
 );

@@ -38,6 +38,7 @@
 #include "hangar/incidents/kinds.hpp"
 #include "hangar/marketplace/catalogue.hpp"
 #include "hangar/marketplace/kinds.hpp"
+#include "hangar/marketplace/requests.hpp"
 #include "hangar/marketplace/routes.hpp"
 #include "hangar/metrics/housekeeper.hpp"
 #include "hangar/metrics/remote_write_sender.hpp"
@@ -91,6 +92,7 @@ struct Assembly::Parts {
     std::unique_ptr<edge::PushGateway> push;
     std::unique_ptr<edge::EdgeDeps> edge_deps;
     std::unique_ptr<marketplace::Catalogue> catalogue;
+    std::unique_ptr<marketplace::AppRequests> app_requests;
     std::unique_ptr<core::RateLimiter> limiter;
     std::unique_ptr<api::Deps> deps;
     http::Router router;
@@ -412,6 +414,7 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
     // The API.
     a.catalogue = std::make_unique<marketplace::Catalogue>(store, a.clock);
     store.OnCommitted([c = a.catalogue.get()] { c->Invalidate(); });
+    a.app_requests = std::make_unique<marketplace::AppRequests>(store, a.clock);
     a.limiter = std::make_unique<core::RateLimiter>(cfg.tenant_rate, cfg.tenant_rate * 2);
     a.deps = std::make_unique<api::Deps>(api::Deps{store, *a.tokens, a.clock, a.limiter.get()});
     api::AddAllRoutes(
@@ -437,8 +440,12 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
     edge::AddCollectorRootRoute(a.collector_router, *a.edge_deps);
     // The marketplace: under /marketplace here (its /v1 paths are Hangar's API's), and at the
     // root of its own listener for servers pointed at it (OVERWRITE_INTERNAL_MARKETPLACE_URL).
-    marketplace::AddMarketplaceRoutes(a.router, *a.catalogue, *a.workspaces, "/marketplace");
-    marketplace::AddMarketplaceRoutes(a.marketplace_router, *a.catalogue, *a.workspaces, "");
+    marketplace::AddMarketplaceRoutes(
+        a.router, *a.catalogue, *a.app_requests, *a.workspaces, "/marketplace"
+    );
+    marketplace::AddMarketplaceRoutes(
+        a.marketplace_router, *a.catalogue, *a.app_requests, *a.workspaces, ""
+    );
 
     // Started in this order, stopped in the reverse: each after what it feeds on.
     Runtime& rt = a.runtime;
