@@ -1,8 +1,10 @@
 // The cloud calls a stock Rocket.Chat server makes, in its own order and with its own request
 // shapes (protocols/workspace-cloud.md section 7, read from apps/meteor/app/cloud/server/
 // functions/*): the token request with its whole default scope list, comms before sync, the
-// announcements it turns into banners, interactions, the sync itself, and the legacy path it
-// falls back to. Each answer is checked the way the server's code reads it.
+// announcements it turns into banners, interactions, the sync itself, the legacy path it falls
+// back to, a push through the gateway (FCM, a local fake speaking its protocol), statistics, and
+// the marketplace from listing to download, install notification, bundles, featured sections and
+// app requests. Each answer is checked the way the server's code reads it.
 
 #include <fstream>
 #include <regex>
@@ -14,6 +16,7 @@
 
 #include "hangar/core/clock.hpp"
 
+#include "fake_push.hpp"
 #include "fixture.hpp"
 
 namespace hangar::testing {
@@ -25,6 +28,9 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 constexpr const char* kDefaultScopes =
     "workspace:license:read workspace:client:write workspace:stats:write workspace:push:send "
     "marketplace:read marketplace:download fedhub:register";
+
+// The engine version a 6.14 server sends to the marketplace.
+const Headers kEngine = {{"X-Apps-Engine-Version", "1.45.0-alpha"}};
 
 std::string FormEncode(std::string_view s) {
     std::string out;
@@ -43,21 +49,37 @@ std::string FormEncode(std::string_view s) {
 class StockServerTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
+        fake_dir_ = new TempDir();
+        fake_ = new FakePushProviders(fake_dir_->path());
         s_ = new LiveServer(
             {"--provisioner",
              "simulated",
              "--public-rate",
              "1000",
              "--marketplace-listen",
-             "127.0.0.1:0"}
+             "127.0.0.1:0",
+             "--push-ca-file",
+             fake_->CaFile(),
+             "--apns-url",
+             fake_->Url(),
+             "--fcm-url",
+             fake_->Url()}
         );
         ASSERT_TRUE(s_->Start()) << s_->process().Log();
         acme_ = s_->Tenant("stock-acme");
         op_ = s_->Token(acme_, "operator");
+        // The tenant's Android app: its workspaces' pushes go out through FCM (the fake).
+        json::object android{
+            {"metadata", {{"name", "android"}}},
+            {"spec", {{"fcm", {{"service_account", json::parse(fake_->ServiceAccountJson())}}}}}};
+        auto a = s_->As(op_).Do("POST", "/v1/pushapps", json::serialize(android));
+        ASSERT_EQ(a.status, 201) << a.body;
     }
     static void TearDownTestSuite() {
         delete s_;
         s_ = nullptr;
+        delete fake_;
+        delete fake_dir_;
     }
     // A workspace registered by token, as the server's registerWorkspace does; its credentials.
     static json::value Registered(const std::string& name) {
@@ -134,9 +156,13 @@ protected:
         return r.Json();
     }
 
+    static TempDir* fake_dir_;
+    static FakePushProviders* fake_;
     static LiveServer* s_;
     static std::string acme_, op_;
 };
+TempDir* StockServerTest::fake_dir_ = nullptr;
+FakePushProviders* StockServerTest::fake_ = nullptr;
 LiveServer* StockServerTest::s_ = nullptr;
 std::string StockServerTest::acme_, StockServerTest::op_;
 
@@ -356,6 +382,58 @@ TEST_F(StockServerTest, DeviceFlowRegistrationThenTokenSyncAndStatisticsInTheSer
     );
     ASSERT_EQ(stats.status, 200) << stats.body;
     EXPECT_FALSE(Str(stats.Json(), {"statsToken"}).empty());
+    // A message to an Android user: sendGatewayPush, {token, options} with the Bearer token.
+    json::object payload{
+        {"host", "https://dev.acme.test"},
+        {"messageId", "m42"},
+        {"notificationType", "message"},
+        {"rid", "GENERAL"},
+        {"sender", {{"_id", "u1"}, {"username", "ada"}, {"name", "Ada"}}},
+        {"type", "c"},
+        {"name", "general"},
+        {"messageType", ""}};
+    json::object push{
+        {"token", "fcm-stock-device:APA91b"},
+        {"options",
+         {{"createdAt", "2026-12-03T10:00:00.000Z"},
+          {"createdBy", "<SERVER>"},
+          {"sent", false},
+          {"sending", 0},
+          {"from", "push"},
+          {"title", "@ada"},
+          {"text", "Standup in 5"},
+          {"userId", "u2"},
+          {"payload", payload},
+          {"badge", 1},
+          {"sound", "chime"},
+          {"notId", 12},
+          {"gcm", {{"style", "inbox"}, {"image", "https://dev.acme.test/avatar/ada"}}},
+          {"topic", "chat.rocket.android"},
+          {"uniqueId", "stock-device-1"}}}};
+    auto before = fake_->Records().size();
+    auto pushed =
+        s_->Anonymous().Do("POST", "/push/gcm/send", json::serialize(push), Bearer(access));
+    ASSERT_EQ(pushed.status, 200) << pushed.body;
+    auto records = fake_->Records();
+    ASSERT_EQ(records.size(), before + 1);
+    EXPECT_EQ(records.back().service, "fcm");
+    EXPECT_EQ(records.back().device, "fcm-stock-device:APA91b");
+    json::value sent = json::parse(records.back().payload);
+    EXPECT_EQ(json::parse(sent.at("data").at("ejson").as_string()), json::value(payload))
+        << "the payload reaches the device unchanged";
+    EXPECT_EQ(sent.at("data").at("message"), "Standup in 5");
+    // The apps page: the listing, then the daily sync of what it runs (nothing yet).
+    Headers both = kEngine;
+    both.emplace_back("Authorization", "Bearer " + access);
+    EXPECT_EQ(s_->Anonymous().Do("GET", "/marketplace/v1/apps", "", both).status, 200);
+    auto mine = s_->Anonymous().Do(
+        "GET",
+        "/marketplace/v1/workspaces/" + Str(creds, {"workspaceId"}) + "/apps?seats=5",
+        "",
+        Bearer(access)
+    );
+    ASSERT_EQ(mine.status, 200) << mine.body;
+    EXPECT_TRUE(mine.Json().as_array().empty());
 }
 
 TEST_F(StockServerTest, TheLegacySyncPathWorksWhenCommsFails) {
@@ -720,7 +798,6 @@ std::string SamplePackage(
 }
 
 constexpr const char* kAppId = "c33fa1a6-68a7-491e-bf49-9d7b99671c48";
-const Headers kEngine = {{"X-Apps-Engine-Version", "1.45.0-alpha"}};
 
 HttpResponse Publish(LiveServer& s, const std::string& zip, const std::string& query = "") {
     return s.Admin().Do(
