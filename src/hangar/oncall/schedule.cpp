@@ -6,11 +6,11 @@
 #include <initializer_list>
 
 #include <fmt/format.h>
-#include <sys/stat.h>
 
 #include <boost/json.hpp>
 
 #include "hangar/core/json.hpp"
+#include "hangar/core/time_zone.hpp"
 
 namespace hangar::oncall {
 
@@ -19,30 +19,6 @@ using core::Fail;
 using core::ObjectReader;
 
 namespace {
-
-// cctz opens whatever file a name spells (an absolute path, a FIFO, ../../), and keeps every
-// name it was asked for: a name comes from a tenant, so only IANA-shaped names of a regular
-// file in the system's zoneinfo are loaded.
-bool LoadTimeZone(const std::string& name, cctz::time_zone* zone) {
-    if (name.empty() || name.size() > 64 || name.front() == '/' ||
-        name.find("..") != std::string::npos || name.find("//") != std::string::npos) {
-        return false;
-    }
-    for (char c : name) {
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '/' && c != '_' && c != '-' &&
-            c != '+') {
-            return false;
-        }
-    }
-    if (name != "UTC") {
-        struct stat st {};
-        std::string path = "/usr/share/zoneinfo/" + name;
-        if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-            return false;
-        }
-    }
-    return cctz::load_time_zone(name, zone);
-}
 
 constexpr std::string_view kDays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 constexpr size_t kMaxLayers = 10, kMaxUsers = 100, kMaxOverrides = 500, kMaxRestrictions = 14;
@@ -201,7 +177,7 @@ void ReadLayer(
     layer["rotation"] = rotation;
     std::string tz = r.String("time_zone").value_or(default_tz);
     cctz::time_zone zone;
-    if (!LoadTimeZone(tz, &zone)) {
+    if (!core::LoadTimeZone(tz, &zone)) {
         r.SetError(
             path + ".time_zone",
             fmt::format(
@@ -266,7 +242,7 @@ core::Result<json::object> ValidateScheduleSpec(const json::object& spec) {
     json::object out;
     std::string tz = r.String("time_zone").value_or("UTC");
     cctz::time_zone zone;
-    if (!LoadTimeZone(tz, &zone)) {
+    if (!core::LoadTimeZone(tz, &zone)) {
         r.SetError(
             "spec.time_zone",
             fmt::format(
@@ -351,7 +327,7 @@ core::Result<Schedule> ScheduleFromSpec(const json::object& spec) {
         layer.start = *ParseCivil(core::StrAt(l, "start"));
         layer.rotation_seconds = core::ParseDuration(core::StrAt(l, "rotation"))->count();
         layer.tz_name = core::StrAt(l, "time_zone");
-        if (!LoadTimeZone(layer.tz_name, &layer.tz)) {
+        if (!core::LoadTimeZone(layer.tz_name, &layer.tz)) {
             return Fail(
                 core::ErrorCode::kInternal,
                 fmt::format("time zone {} is no longer known", layer.tz_name)

@@ -39,6 +39,9 @@
 #include "hangar/marketplace/catalogue.hpp"
 #include "hangar/marketplace/kinds.hpp"
 #include "hangar/marketplace/requests.hpp"
+#include "hangar/metering/kinds.hpp"
+#include "hangar/metering/metering.hpp"
+#include "hangar/metering/routes.hpp"
 #include "hangar/marketplace/routes.hpp"
 #include "hangar/metrics/housekeeper.hpp"
 #include "hangar/metrics/remote_write_sender.hpp"
@@ -93,6 +96,8 @@ struct Assembly::Parts {
     std::unique_ptr<edge::EdgeDeps> edge_deps;
     std::unique_ptr<marketplace::Catalogue> catalogue;
     std::unique_ptr<marketplace::AppRequests> app_requests;
+    std::unique_ptr<metering::Metering> metering;
+    std::unique_ptr<metering::MeteringDeps> metering_deps;
     std::unique_ptr<core::RateLimiter> limiter;
     std::unique_ptr<api::Deps> deps;
     http::Router router;
@@ -119,7 +124,14 @@ core::Result<void> PrepareDataDir(const std::string& dir) {
     }
     fs::permissions(dir, fs::perms::owner_all, ec);
     for (const char* f :
-         {"hangar.db", "hangar.db-wal", "hangar.db-shm", "admin-token", "master-key"}) {
+         {"hangar.db",
+          "hangar.db-wal",
+          "hangar.db-shm",
+          "usage.db",
+          "usage.db-wal",
+          "usage.db-shm",
+          "admin-token",
+          "master-key"}) {
         fs::path p = fs::path(dir) / f;
         if (fs::exists(p, ec)) {  // made by an older Hangar with the umask's modes
             fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write, ec);
@@ -234,6 +246,7 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
     incidents::RegisterKinds(a.kinds);
     edge::RegisterKinds(a.kinds, *a.keys);
     marketplace::RegisterKinds(a.kinds);
+    metering::RegisterKinds(a.kinds);
 
     // The fleet's controllers.
     a.provisioner = MakeProvisioner(a.cfg);
@@ -411,6 +424,15 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
     a.edge_deps = std::make_unique<edge::EdgeDeps>(edge::EdgeDeps{
         *a.workspaces, *a.collector, a.public_limiter.get(), a.push.get(), a.tokens.get()});
 
+    // Metering: a usage database of its own beside the store's file.
+    a.metering = std::make_unique<metering::Metering>(
+        store, a.clock, (fs::path(a.cfg.data_dir) / "usage.db").string()
+    );
+    store.OnCommitted([m = a.metering.get()] { m->Invalidate(); });
+    a.metering_deps = std::make_unique<metering::MeteringDeps>(
+        metering::MeteringDeps{*a.metering, *a.tokens, *a.workspaces}
+    );
+
     // The API.
     a.catalogue = std::make_unique<marketplace::Catalogue>(store, a.clock);
     store.OnCommitted([c = a.catalogue.get()] { c->Invalidate(); });
@@ -438,6 +460,8 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
     );
     edge::AddWorkspaceCloudRoutes(a.router, *a.edge_deps);
     edge::AddCollectorRootRoute(a.collector_router, *a.edge_deps);
+    // Usage: OpenMeter's API over the usage database beside the store.
+    metering::AddMeteringRoutes(a.router, *a.metering_deps);
     // The marketplace: under /marketplace here (its /v1 paths are Hangar's API's), and at the
     // root of its own listener for servers pointed at it (OVERWRITE_INTERNAL_MARKETPLACE_URL).
     marketplace::AddMarketplaceRoutes(
@@ -450,6 +474,7 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
     // Started in this order, stopped in the reverse: each after what it feeds on.
     Runtime& rt = a.runtime;
     rt.Add("watch hub", *a.hub);
+    rt.Add("metering", *a.metering);
     rt.Add("statistics sweep", *a.statistics_sweep);
     rt.Add("collector", *a.collector);
     rt.Add("push gateway", *a.push);

@@ -29,6 +29,13 @@ Stmt& Stmt::Bind(int i, int64_t v) {
     return *this;
 }
 
+Stmt& Stmt::BindReal(int i, double v) {
+    if (sqlite3_bind_double(s_, i, v) != SQLITE_OK) {
+        throw StoreFault(fmt::format("sqlite bind: {}", sqlite3_errmsg(db_)));
+    }
+    return *this;
+}
+
 bool Stmt::Step() {
     int rc = sqlite3_step(s_);
     if (rc == SQLITE_ROW) {

@@ -20,6 +20,7 @@ public:
 
     Stmt& Bind(int i, std::string_view v);
     Stmt& Bind(int i, int64_t v);
+    Stmt& BindReal(int i, double v);
     Stmt& BindBlob(int i, std::string_view v);
     // True while there is a row; throws StoreFault on error.
     bool Step();
@@ -27,6 +28,7 @@ public:
     void Reset();
     std::string Text(int col) const;
     int64_t Int(int col) const;
+    double Real(int col) const { return sqlite3_column_double(s_, col); }
     bool IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
 
 private:
@@ -44,6 +46,8 @@ public:
     void Exec(std::string_view sql);
     // A cached prepared statement, reset and with bindings cleared.
     Stmt& Prepare(const char* sql);
+    // Rows the last INSERT, UPDATE or DELETE changed.
+    int64_t Changes() const { return sqlite3_changes64(db_); }
 
 private:
     sqlite3* db_ = nullptr;

@@ -1,0 +1,10 @@
+#pragma once
+
+#include "hangar/registry/registry.hpp"
+
+namespace hangar::metering {
+
+// Meter.
+void RegisterKinds(registry::Registry& registry);
+
+}  // namespace hangar::metering

@@ -1,0 +1,553 @@
+#include "hangar/metering/usage_db.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+#include <set>
+#include <tuple>
+
+#include <boost/json/serialize.hpp>
+
+#include "hangar/core/json.hpp"
+#include "hangar/core/log.hpp"
+#include "hangar/store/backend.hpp"
+#include "hangar/store/sqlite/sqlite_db.hpp"
+
+namespace hangar::metering {
+
+namespace {
+
+constexpr int kWidths[] = {60, 900};
+
+const char* const kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS events(
+  seq INTEGER PRIMARY KEY,
+  source TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, subject TEXT NOT NULL,
+  time_ms INTEGER NOT NULL, ingested_ms INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS events_key ON events(source, id);
+CREATE TABLE IF NOT EXISTS rollup(
+  meter TEXT NOT NULL, width INTEGER NOT NULL, subject TEXT NOT NULL, grp TEXT NOT NULL,
+  bucket INTEGER NOT NULL, cnt INTEGER NOT NULL, sum REAL NOT NULL, min REAL NOT NULL,
+  max REAL NOT NULL, latest REAL NOT NULL, latest_ms INTEGER NOT NULL,
+  PRIMARY KEY(meter, width, subject, grp, bucket)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS uniq(
+  meter TEXT NOT NULL, width INTEGER NOT NULL, subject TEXT NOT NULL, grp TEXT NOT NULL,
+  bucket INTEGER NOT NULL, val TEXT NOT NULL,
+  PRIMARY KEY(meter, width, subject, grp, bucket, val)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meters(slug TEXT PRIMARY KEY, id TEXT NOT NULL, generation INTEGER NOT NULL);
+)sql";
+
+struct Agg {
+    int64_t count = 0;
+    double sum = 0, min = 0, max = 0, latest = 0;
+    int64_t latest_ms = -1;
+};
+// (meter, width, subject, group, bucket)
+using Key = std::tuple<std::string, int, std::string, std::string, int64_t>;
+
+struct Deltas {
+    std::map<Key, Agg> aggs;
+    std::set<std::tuple<std::string, int, std::string, std::string, int64_t, std::string>> uniq;
+};
+
+std::string GroupOf(const MeterDef& m, const json::object& data) {
+    if (m.group_paths.empty()) {
+        return "{}";
+    }
+    json::object g;
+    for (const auto& [name, path] : m.group_paths) {
+        auto v = TextAt(data, path);
+        g[name] = v ? json::value(*v) : json::value(nullptr);
+    }
+    return json::serialize(g);  // std::map order: keys sorted
+}
+
+void Contribute(const MeterDef& m, const UsageEvent& e, Deltas& d) {
+    if (e.type != m.event_type) {
+        return;
+    }
+    double value = 1;
+    std::string unique;
+    if (m.aggregation == Aggregation::kUniqueCount) {
+        auto t = TextAt(e.data, m.value_path);
+        if (!t) {
+            return;
+        }
+        unique = std::move(*t);
+    } else if (m.aggregation != Aggregation::kCount) {
+        auto v = ValueAt(e.data, m.value_path);
+        if (!v) {
+            return;  // no number where the meter reads one: the event does not count here
+        }
+        value = *v;
+    }
+    std::string group = GroupOf(m, e.data);
+    int64_t t = e.time_ms / 1000;
+    for (int width : kWidths) {
+        int64_t bucket = t - (t % width);
+        if (m.aggregation == Aggregation::kUniqueCount) {
+            d.uniq.emplace(m.slug, width, e.subject, group, bucket, unique);
+        }
+        Agg& a = d.aggs[Key{m.slug, width, e.subject, group, bucket}];
+        if (a.count == 0) {
+            a.min = a.max = value;
+        } else {
+            a.min = std::min(a.min, value);
+            a.max = std::max(a.max, value);
+        }
+        a.count += 1;
+        a.sum += value;
+        if (e.time_ms >= a.latest_ms) {
+            a.latest = value;
+            a.latest_ms = e.time_ms;
+        }
+    }
+}
+
+void Apply(store::sqlite::Db& db, const Deltas& d) {
+    for (const auto& [k, a] : d.aggs) {
+        db.Prepare(
+              "INSERT INTO rollup(meter,width,subject,grp,bucket,cnt,sum,min,max,latest,latest_ms) "
+              "VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(meter,width,subject,grp,bucket) DO UPDATE "
+              "SET cnt=cnt+excluded.cnt, sum=sum+excluded.sum, min=MIN(min,excluded.min), "
+              "max=MAX(max,excluded.max), latest=CASE WHEN excluded.latest_ms>=latest_ms THEN "
+              "excluded.latest ELSE latest END, latest_ms=MAX(latest_ms,excluded.latest_ms)"
+        )
+            .Bind(1, std::get<0>(k))
+            .Bind(2, static_cast<int64_t>(std::get<1>(k)))
+            .Bind(3, std::get<2>(k))
+            .Bind(4, std::get<3>(k))
+            .Bind(5, std::get<4>(k))
+            .Bind(6, a.count)
+            .BindReal(7, a.sum)
+            .BindReal(8, a.min)
+            .BindReal(9, a.max)
+            .BindReal(10, a.latest)
+            .Bind(11, a.latest_ms)
+            .Run();
+    }
+    for (const auto& [meter, width, subject, group, bucket, val] : d.uniq) {
+        db.Prepare(
+              "INSERT OR IGNORE INTO uniq(meter,width,subject,grp,bucket,val) VALUES(?,?,?,?,?,?)"
+        )
+            .Bind(1, meter)
+            .Bind(2, static_cast<int64_t>(width))
+            .Bind(3, subject)
+            .Bind(4, group)
+            .Bind(5, bucket)
+            .Bind(6, val)
+            .Run();
+    }
+}
+
+int64_t NowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch()
+    )
+        .count();
+}
+
+}  // namespace
+
+UsageDb::UsageDb(const std::string& path) {
+    write_ = std::make_unique<store::sqlite::Db>(path, false);
+    write_->Exec("PRAGMA journal_mode=WAL");
+    write_->Exec("PRAGMA synchronous=FULL");
+    write_->Exec("PRAGMA cache_size=-65536");
+    write_->Exec(kSchema);
+    read_ = std::make_unique<store::sqlite::Db>(path, true);
+    read_->Exec("PRAGMA cache_size=-32768");
+    writer_ = std::thread([this] { WriterLoop(); });
+}
+
+UsageDb::~UsageDb() {
+    {
+        std::lock_guard lock(mu_);
+        stop_ = true;
+    }
+    cv_.notify_all();
+    writer_.join();
+}
+
+void UsageDb::Submit(
+    std::vector<UsageEvent> events,
+    std::function<void(core::Result<IngestCounts>)> done
+) {
+    {
+        std::lock_guard lock(mu_);
+        queue_.push_back(Pending{std::move(events), std::move(done)});
+    }
+    cv_.notify_one();
+}
+
+core::Result<IngestCounts> UsageDb::Ingest(std::vector<UsageEvent> events) {
+    auto promise = std::make_shared<std::promise<core::Result<IngestCounts>>>();
+    auto future = promise->get_future();
+    Submit(std::move(events), [promise](core::Result<IngestCounts> r) {
+        promise->set_value(std::move(r));
+    });
+    return future.get();
+}
+
+void UsageDb::SetMeters(std::vector<MeterDef> meters) {
+    std::unique_lock lock(mu_);
+    next_meters_ = std::move(meters);
+    uint64_t mine = ++meters_asked_;
+    cv_.notify_one();
+    idle_cv_.wait(lock, [&] { return stop_ || meters_done_ >= mine; });
+}
+
+void UsageDb::WaitIdle() {
+    std::unique_lock lock(mu_);
+    idle_cv_.wait(lock, [&] { return stop_ || (queue_.empty() && !next_meters_ && !busy_); });
+}
+
+void UsageDb::WriterLoop() {
+    for (;;) {
+        std::vector<Pending> batch;
+        std::optional<std::vector<MeterDef>> meters;
+        uint64_t meters_taken = 0;
+        {
+            std::unique_lock lock(mu_);
+            busy_ = false;
+            idle_cv_.notify_all();
+            cv_.wait(lock, [&] { return stop_ || !queue_.empty() || next_meters_; });
+            if (stop_ && queue_.empty()) {
+                return;
+            }
+            busy_ = true;
+            meters.swap(next_meters_);
+            meters_taken = meters_asked_;
+            // Everything waiting, up to ~50,000 events: one transaction, one fsync.
+            size_t n = 0;
+            while (!queue_.empty() && n < 50000) {
+                n += queue_.front().events.size();
+                batch.push_back(std::move(queue_.front()));
+                queue_.pop_front();
+            }
+        }
+        if (meters) {
+            try {
+                // What each meter was last aggregated as: a new or changed one is recomputed.
+                std::map<std::string, std::pair<std::string, int64_t>> had;
+                auto& q = write_->Prepare("SELECT slug, id, generation FROM meters");
+                while (q.Step()) {
+                    had[q.Text(0)] = {q.Text(1), q.Int(2)};
+                }
+                for (const auto& m : *meters) {
+                    auto it = had.find(m.slug);
+                    if (it == had.end() || it->second.first != m.id ||
+                        it->second.second != m.generation) {
+                        Rebuild(m);
+                    }
+                    if (it != had.end()) {
+                        had.erase(it);
+                    }
+                }
+                for (const auto& [slug, _] : had) {
+                    Drop(slug);
+                }
+                meters_ = std::move(*meters);
+            } catch (const std::exception& e) {
+                core::LogError(
+                    "usage: a meter could not be aggregated",
+                    {{"error", std::string_view(e.what())}}
+                );
+            }
+            std::lock_guard lock(mu_);
+            meters_done_ = meters_taken;
+            idle_cv_.notify_all();
+        }
+        if (!batch.empty()) {
+            Commit(batch);
+        }
+    }
+}
+
+void UsageDb::Commit(std::vector<Pending>& batch) {
+    std::vector<IngestCounts> counts(batch.size());
+    try {
+        int64_t now = NowMs();
+        write_->Exec("BEGIN IMMEDIATE");
+        Deltas d;
+        for (size_t i = 0; i < batch.size(); ++i) {
+            for (const UsageEvent& e : batch[i].events) {
+                write_
+                    ->Prepare(
+                        "INSERT INTO events(source,id,type,subject,time_ms,ingested_ms,data) "
+                        "VALUES(?,?,?,?,?,?,?) ON CONFLICT(source,id) DO NOTHING"
+                    )
+                    .Bind(1, e.source)
+                    .Bind(2, e.id)
+                    .Bind(3, e.type)
+                    .Bind(4, e.subject)
+                    .Bind(5, e.time_ms)
+                    .Bind(6, now)
+                    .Bind(7, e.data_json)
+                    .Run();
+                if (write_->Changes() == 0) {
+                    counts[i].duplicates += 1;
+                    continue;
+                }
+                counts[i].accepted += 1;
+                for (const MeterDef& m : meters_) {
+                    Contribute(m, e, d);
+                }
+            }
+        }
+        Apply(*write_, d);
+        write_->Exec("COMMIT");
+    } catch (const std::exception& e) {
+        try {
+            write_->Exec("ROLLBACK");
+        } catch (const std::exception&) {
+        }
+        core::LogError("usage: events were not stored", {{"error", std::string_view(e.what())}});
+        for (auto& p : batch) {
+            p.done(core::Fail(core::MakeError(
+                core::ErrorCode::kUnavailable, "the usage store cannot take events now; retry"
+            )));
+        }
+        return;
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+        batch[i].done(counts[i]);
+    }
+}
+
+void UsageDb::Rebuild(const MeterDef& m) {
+    write_->Exec("BEGIN IMMEDIATE");
+    try {
+        for (const char* sql :
+             {"DELETE FROM rollup WHERE meter=?1", "DELETE FROM uniq WHERE meter=?1"}) {
+            write_->Prepare(sql).Bind(1, m.slug).Run();
+        }
+        auto& q = write_->Prepare(
+            "SELECT source,id,subject,time_ms,data FROM events WHERE type=?1 ORDER BY seq"
+        );
+        q.Bind(1, m.event_type);
+        Deltas d;
+        size_t n = 0;
+        while (q.Step()) {
+            UsageEvent e;
+            e.type = m.event_type;
+            e.subject = q.Text(2);
+            e.time_ms = q.Int(3);
+            std::string data = q.Text(4);
+            if (!data.empty()) {
+                if (auto o = core::ParseJsonObject(data)) {
+                    e.data = std::move(*o);
+                }
+            }
+            Contribute(m, e, d);
+            if (++n % 100000 == 0) {
+                Apply(*write_, d);  // bounded memory for a long history
+                d = Deltas{};
+            }
+        }
+        Apply(*write_, d);
+        write_->Prepare("INSERT OR REPLACE INTO meters(slug,id,generation) VALUES(?,?,?)")
+            .Bind(1, m.slug)
+            .Bind(2, m.id)
+            .Bind(3, m.generation)
+            .Run();
+        write_->Exec("COMMIT");
+        core::LogInfo(
+            "usage: meter aggregated from the kept events",
+            {{"meter", std::string_view(m.slug)}, {"events", static_cast<int64_t>(n)}}
+        );
+    } catch (...) {
+        write_->Exec("ROLLBACK");
+        throw;
+    }
+}
+
+void UsageDb::Drop(const std::string& slug) {
+    write_->Exec("BEGIN IMMEDIATE");
+    for (const char* sql :
+         {"DELETE FROM rollup WHERE meter=?1",
+          "DELETE FROM uniq WHERE meter=?1",
+          "DELETE FROM meters WHERE slug=?1"}) {
+        write_->Prepare(sql).Bind(1, slug).Run();
+    }
+    write_->Exec("COMMIT");
+}
+
+core::Result<std::vector<RollupRow>> UsageDb::Rollups(
+    const std::string& slug,
+    int width,
+    int64_t from_s,
+    int64_t to_s,
+    const std::vector<std::string>& subjects
+) {
+    std::vector<RollupRow> out;
+    try {
+        std::lock_guard lock(read_mu_);
+        // One subject at a time (the statements are cached by their text's address).
+        std::vector<const std::string*> each;
+        for (const auto& s : subjects) {
+            each.push_back(&s);
+        }
+        if (each.empty()) {
+            each.push_back(nullptr);
+        }
+        for (const std::string* subject : each) {
+            // With a subject the primary key's prefix finds its rows; without, every subject's.
+            auto& q = read_->Prepare(
+                subject != nullptr
+                    ? "SELECT subject,grp,bucket,cnt,sum,min,max,latest,latest_ms FROM rollup "
+                      "WHERE meter=?1 AND width=?2 AND subject=?5 AND bucket>=?3 AND bucket<?4"
+                    : "SELECT subject,grp,bucket,cnt,sum,min,max,latest,latest_ms FROM rollup "
+                      "WHERE meter=?1 AND width=?2 AND bucket>=?3 AND bucket<?4"
+            );
+            q.Bind(1, slug).Bind(2, static_cast<int64_t>(width)).Bind(3, from_s).Bind(4, to_s);
+            if (subject != nullptr) {
+                q.Bind(5, *subject);
+            }
+            while (q.Step()) {
+                RollupRow r;
+                r.subject = q.Text(0);
+                r.group = q.Text(1);
+                r.bucket = q.Int(2);
+                r.count = q.Int(3);
+                r.sum = q.Real(4);
+                r.min = q.Real(5);
+                r.max = q.Real(6);
+                r.latest = q.Real(7);
+                r.latest_ms = q.Int(8);
+                out.push_back(std::move(r));
+            }
+        }
+    } catch (const std::exception& e) {
+        return core::Fail(core::MakeError(core::ErrorCode::kUnavailable, e.what()));
+    }
+    return out;
+}
+
+core::Result<std::vector<UniqueRow>> UsageDb::Uniques(
+    const std::string& slug,
+    int width,
+    int64_t from_s,
+    int64_t to_s,
+    const std::vector<std::string>& subjects
+) {
+    std::vector<UniqueRow> out;
+    try {
+        std::lock_guard lock(read_mu_);
+        std::vector<const std::string*> each;
+        for (const auto& s : subjects) {
+            each.push_back(&s);
+        }
+        if (each.empty()) {
+            each.push_back(nullptr);
+        }
+        for (const std::string* subject : each) {
+            auto& q = read_->Prepare(
+                subject != nullptr
+                    ? "SELECT subject,grp,bucket,val FROM uniq WHERE meter=?1 AND width=?2 AND "
+                      "subject=?5 AND bucket>=?3 AND bucket<?4"
+                    : "SELECT subject,grp,bucket,val FROM uniq WHERE meter=?1 AND width=?2 AND "
+                      "bucket>=?3 AND bucket<?4"
+            );
+            q.Bind(1, slug).Bind(2, static_cast<int64_t>(width)).Bind(3, from_s).Bind(4, to_s);
+            if (subject != nullptr) {
+                q.Bind(5, *subject);
+            }
+            while (q.Step()) {
+                out.push_back(UniqueRow{q.Text(0), q.Text(1), q.Int(2), q.Text(3)});
+            }
+        }
+    } catch (const std::exception& e) {
+        return core::Fail(core::MakeError(core::ErrorCode::kUnavailable, e.what()));
+    }
+    return out;
+}
+
+core::Result<std::vector<std::string>>
+UsageDb::Subjects(const std::string& slug, int64_t from_s, int64_t to_s) {
+    std::vector<std::string> out;
+    try {
+        std::lock_guard lock(read_mu_);
+        auto& q = read_->Prepare(
+            "SELECT DISTINCT subject FROM rollup WHERE meter=?1 AND width=900 AND bucket>=?2 AND "
+            "bucket<?3 ORDER BY subject"
+        );
+        q.Bind(1, slug).Bind(2, from_s).Bind(3, to_s);
+        while (q.Step()) {
+            out.push_back(q.Text(0));
+        }
+    } catch (const std::exception& e) {
+        return core::Fail(core::MakeError(core::ErrorCode::kUnavailable, e.what()));
+    }
+    return out;
+}
+
+core::Result<std::vector<StoredEvent>> UsageDb::Events(const EventFilter& f) {
+    std::vector<StoredEvent> out;
+    try {
+        std::lock_guard lock(read_mu_);
+        auto& q = read_->Prepare(
+            "SELECT source,id,type,subject,time_ms,ingested_ms,data FROM events WHERE "
+            "time_ms>=?1 AND time_ms<?2 AND (?3='' OR subject=?3) AND (?4='' OR instr(id,?4)>0) "
+            "ORDER BY seq DESC LIMIT ?5"
+        );
+        q.Bind(1, f.from_ms)
+            .Bind(2, f.to_ms)
+            .Bind(3, f.subject)
+            .Bind(4, f.id)
+            .Bind(5, static_cast<int64_t>(f.limit));
+        while (q.Step()) {
+            StoredEvent s;
+            s.event.source = q.Text(0);
+            s.event.id = q.Text(1);
+            s.event.type = q.Text(2);
+            s.event.subject = q.Text(3);
+            s.event.time_ms = q.Int(4);
+            s.ingested_ms = q.Int(5);
+            s.event.data_json = q.Text(6);
+            if (!s.event.data_json.empty()) {
+                if (auto o = core::ParseJsonObject(s.event.data_json)) {
+                    s.event.data = std::move(*o);
+                }
+            }
+            out.push_back(std::move(s));
+        }
+    } catch (const std::exception& e) {
+        return core::Fail(core::MakeError(core::ErrorCode::kUnavailable, e.what()));
+    }
+    return out;
+}
+
+core::Result<int64_t> UsageDb::Prune(int64_t before_ms) {
+    // Through the writer: one connection writes.
+    auto promise = std::make_shared<std::promise<core::Result<int64_t>>>();
+    auto future = promise->get_future();
+    std::vector<UsageEvent> none;
+    // A zero-event batch runs its callback on the writer thread after the queue ahead of it.
+    Submit(std::move(none), [this, before_ms, promise](core::Result<IngestCounts>) {
+        try {
+            int64_t gone = 0;
+            for (;;) {
+                write_
+                    ->Prepare(
+                        "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE "
+                        "ingested_ms<?1 ORDER BY seq LIMIT 10000)"
+                    )
+                    .Bind(1, before_ms)
+                    .Run();
+                int64_t n = write_->Changes();
+                gone += n;
+                if (n < 10000) {
+                    break;
+                }
+            }
+            promise->set_value(gone);
+        } catch (const std::exception& e) {
+            promise->set_value(core::Fail(core::MakeError(core::ErrorCode::kUnavailable, e.what()))
+            );
+        }
+    });
+    return future.get();
+}
+
+}  // namespace hangar::metering
