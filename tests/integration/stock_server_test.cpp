@@ -9,6 +9,7 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 #include <sys/wait.h>
@@ -63,7 +64,9 @@ protected:
              "--apns-url",
              fake_->Url(),
              "--fcm-url",
-             fake_->Url()}
+             fake_->Url(),
+             "--webhook-allow",
+             "127.0.0.1"}
         );
         ASSERT_TRUE(s_->Start()) << s_->process().Log();
         acme_ = s_->Tenant("stock-acme");
@@ -175,6 +178,24 @@ std::string Path(const std::string& url) {
 
 std::string InHours(int h) {
     return core::FormatRfc3339(std::chrono::system_clock::now() + std::chrono::hours(h));
+}
+
+// A built-in meter's total for a tenant (Hangar meters its own usage), polled briefly: usage is
+// recorded without holding the call that caused it.
+double
+MeteredTotal(LiveServer& s, const std::string& meter, const std::string& tenant, double want) {
+    double got = 0;
+    for (int i = 0; i < 100; ++i) {
+        auto r = s.Admin().Do("GET", "/api/v1/meters/" + meter + "/query?subject=" + tenant);
+        if (r.status == 200 && !r.Json().at("data").as_array().empty()) {
+            got = r.Json().at("data").as_array()[0].at("value").to_number<double>();
+            if (got >= want) {
+                return got;
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return got;
 }
 
 TEST_F(StockServerTest, TheWholeDefaultScopeListIsGrantedAndEchoedAsAsked) {
@@ -422,6 +443,9 @@ TEST_F(StockServerTest, DeviceFlowRegistrationThenTokenSyncAndStatisticsInTheSer
     EXPECT_EQ(json::parse(sent.at("data").at("ejson").as_string()), json::value(payload))
         << "the payload reaches the device unchanged";
     EXPECT_EQ(sent.at("data").at("message"), "Standup in 5");
+    // Hangar meters its own usage: the push and the statistics report, billed to the tenant.
+    EXPECT_GE(MeteredTotal(*s_, "push_notifications", acme_, 1), 1);
+    EXPECT_GE(MeteredTotal(*s_, "statistics_reports", acme_, 1), 1);
     // The apps page: the listing, then the daily sync of what it runs (nothing yet).
     Headers both = kEngine;
     both.emplace_back("Authorization", "Bearer " + access);
@@ -916,6 +940,7 @@ TEST_F(StockServerTest, MarketplacePublishListDownloadAndInstallAsAStockServerDo
         kEngine
     );
     EXPECT_EQ(again.status, 403) << "a download token works once";
+    EXPECT_GE(MeteredTotal(*s_, "marketplace_downloads", acme_, 1), 1) << "downloads are metered";
     // Two tokens asked for in the same second are two tokens: installing two apps works.
     std::string t1 = Str(TokenRequest(creds, "marketplace:download").Json(), {"access_token"});
     std::string t2 = Str(TokenRequest(creds, "marketplace:download").Json(), {"access_token"});
@@ -1004,7 +1029,14 @@ TEST_F(StockServerTest, MarketplaceRefusesBadPackagesEnginesAndOtherTenantsPriva
     std::string other = s_->Tenant("stock-other");
     auto priv = Publish(
         *s_,
-        SamplePackage("7e57ab1e-2222-4333-8444-955566667777", "1.0.0", "^1.0.0"),
+        SamplePackage(
+            "7e57ab1e-2222-4333-8444-955566667777",
+            "1.0.0",
+            "^1.0.0",
+            0,
+            "Private Bot",
+            "private-bot"
+        ),
         "?tenant=" + other
     );
     ASSERT_EQ(priv.status, 201) << priv.body;

@@ -150,25 +150,26 @@ void HistogramFamily::Render(std::string& out) const {
     }
 }
 
-CounterFamily&
-MetricsRegistry::Counter(std::string name, std::string help, std::vector<std::string> labels) {
-    return Add<ValueFamily>(std::move(name), std::move(help), "counter", std::move(labels));
+CounterFamily& MetricsRegistry::Counter(
+    const std::string& name,
+    std::string help,
+    std::vector<std::string> labels
+) {
+    return Add<ValueFamily>(name, std::move(help), "counter", std::move(labels));
 }
 
 GaugeFamily&
-MetricsRegistry::Gauge(std::string name, std::string help, std::vector<std::string> labels) {
-    return Add<ValueFamily>(std::move(name), std::move(help), "gauge", std::move(labels));
+MetricsRegistry::Gauge(const std::string& name, std::string help, std::vector<std::string> labels) {
+    return Add<ValueFamily>(name, std::move(help), "gauge", std::move(labels));
 }
 
 HistogramFamily& MetricsRegistry::Histogram(
-    std::string name,
+    const std::string& name,
     std::string help,
     std::vector<std::string> labels,
     std::vector<double> buckets
 ) {
-    return Add<HistogramFamily>(
-        std::move(name), std::move(help), std::move(labels), std::move(buckets)
-    );
+    return Add<HistogramFamily>(name, std::move(help), std::move(labels), std::move(buckets));
 }
 
 std::string MetricsRegistry::Render() const {

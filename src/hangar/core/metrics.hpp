@@ -67,10 +67,11 @@ private:
 
 class MetricsRegistry {
 public:
-    CounterFamily& Counter(std::string name, std::string help, std::vector<std::string> labels);
-    GaugeFamily& Gauge(std::string name, std::string help, std::vector<std::string> labels);
+    CounterFamily&
+    Counter(const std::string& name, std::string help, std::vector<std::string> labels);
+    GaugeFamily& Gauge(const std::string& name, std::string help, std::vector<std::string> labels);
     HistogramFamily& Histogram(
-        std::string name,
+        const std::string& name,
         std::string help,
         std::vector<std::string> labels,
         std::vector<double> buckets
@@ -78,16 +79,25 @@ public:
     std::string Render() const;
 
 private:
+    // A name asked for twice (a second listener's server) is the same family: the exposition
+    // may hold each name once.
     template <typename Family, typename... Args>
-    Family& Add(Args&&... args) {
+    Family& Add(const std::string& name, Args&&... args) {
         std::lock_guard lock(mu_);
-        auto f = std::make_unique<Family>(std::forward<Args>(args)...);
+        if (auto it = by_name_.find(name); it != by_name_.end()) {
+            if (auto* same = dynamic_cast<Family*>(it->second)) {
+                return *same;
+            }
+        }
+        auto f = std::make_unique<Family>(name, std::forward<Args>(args)...);
         auto& ref = *f;
+        by_name_[name] = f.get();
         families_.push_back(std::move(f));
         return ref;
     }
     mutable std::mutex mu_;
     std::vector<std::unique_ptr<MetricFamily>> families_;
+    std::map<std::string, MetricFamily*, std::less<>> by_name_;
 };
 
 // Default latency buckets in seconds: 100µs .. 10s.

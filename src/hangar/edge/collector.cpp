@@ -279,6 +279,14 @@ void Collector::ReceiveAsync(
                 return done(answer(r->object.id, received_at));
             }
             Remember(key, id, now);
+            if (!tenant.empty()) {
+                usage_->Record(
+                    "hangar.statistics.report",
+                    tenant,
+                    json::object{{"workspace", from.value_or("")}, {"report", id}},
+                    "statistics:" + id
+                );
+            }
             if (from) {
                 std::lock_guard lock(mu_);
                 Latest& l = latest_[*from];

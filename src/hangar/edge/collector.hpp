@@ -24,6 +24,7 @@
 #include "hangar/core/clock.hpp"
 #include "hangar/core/error.hpp"
 #include "hangar/core/periodic.hpp"
+#include "hangar/core/usage.hpp"
 #include "hangar/edge/keys.hpp"
 #include "hangar/edge/workspaces.hpp"
 #include "hangar/store/store.hpp"
@@ -52,6 +53,8 @@ public:
         CollectorOptions opts
     );
 
+    // Each new report is reported as usage ("hangar.statistics.report", its tenant billed).
+    void SetUsageSink(core::UsageSink& sink) { usage_ = &sink; }
     // `who` is null for a server that has not registered: its reports are kept platform-wide,
     // under its uniqueId, for platform admins.
     EdgeResult<json::object> Receive(const WorkspaceAuth* who, std::string_view body);
@@ -81,6 +84,8 @@ public:
     void Stop();
 
 private:
+    core::NullUsageSink no_usage_;
+    core::UsageSink* usage_ = &no_usage_;
     struct Latest {
         std::string tenant, received_at;
         json::object index;

@@ -563,7 +563,7 @@ std::shared_ptr<PushGateway::App> PushGateway::FindApp(
 
 struct PushGateway::Prepared {
     std::shared_ptr<App> app;
-    std::string service, device, workspace, request_id;
+    std::string service, device, workspace, tenant, request_id;
     ApnsNote note;
     std::string message;
     std::chrono::steady_clock::time_point started;
@@ -669,6 +669,7 @@ std::optional<PushGateway::Prepared> PushGateway::Prepare(
     p.service = std::string(service);
     p.device = std::string(token_v->as_string());
     p.workspace = who->workspace_id;
+    p.tenant = who->tenant;
     p.request_id = request_id;
     json::object options;
     if (const json::value* o = parsed->if_contains("options"); o != nullptr) {
@@ -804,6 +805,12 @@ PushAnswer PushGateway::Finish(const Prepared& p, const ProviderOutcome& out, in
     switch (out.kind) {
         case ProviderOutcome::kDelivered:
             count("delivered");
+            usage_sink_->Record(
+                "hangar.push.sent",
+                p.tenant,
+                json::object{{"service", p.service}, {"workspace", p.workspace}},
+                out.id.empty() ? std::string() : "push:" + out.id
+            );
             return PushAnswer{
                 200, json::object{{"id", out.id}, {"status", 200}, {"requestId", p.request_id}}, 0};
         case ProviderOutcome::kDeadToken:

@@ -30,6 +30,7 @@
 #include "hangar/core/metrics.hpp"
 #include "hangar/core/periodic.hpp"
 #include "hangar/core/rate_limit.hpp"
+#include "hangar/core/usage.hpp"
 #include "hangar/edge/keys.hpp"
 #include "hangar/edge/push_providers.hpp"
 #include "hangar/edge/workspaces.hpp"
@@ -78,6 +79,8 @@ public:
         PushOptions opts
     );
     ~PushGateway();
+    // Each delivered notification is reported as usage ("hangar.push.sent").
+    void SetUsageSink(core::UsageSink& sink) { usage_sink_ = &sink; }
 
     PushAnswer Send(
         std::string_view service,
@@ -121,6 +124,8 @@ private:
     ProviderOutcome Deliver(const Prepared& p, ProviderOutcome last, int& attempts);
     PushAnswer Finish(const Prepared& p, const ProviderOutcome& out, int attempts);
     void RetryLoop();
+    core::NullUsageSink no_usage_;
+    core::UsageSink* usage_sink_ = &no_usage_;
     struct Usage {
         std::string month;
         int64_t stored = 0;    // in the store when loaded or last flushed

@@ -532,6 +532,7 @@ MarketResult<std::string> Catalogue::Download(
     std::string_view version,
     std::string_view engine,
     const std::string& tenant,
+    const std::string& workspace,
     const std::function<bool()>& enterprise_allowed
 ) {
     auto app = AppByUuid(app_id, tenant);
@@ -594,6 +595,15 @@ MarketResult<std::string> Catalogue::Download(
                 return {};
             },
             store::SystemAudit(t, "marketplace", "", rel.id)
+        );
+        usage_->Record(
+            "hangar.marketplace.download",
+            tenant,
+            json::object{
+                {"app", StrAt(app->status, "app_id")},
+                {"slug", app->name},
+                {"version", std::string(version)},
+                {"workspace", workspace}}
         );
         return *zip;
     }

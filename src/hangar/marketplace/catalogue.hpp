@@ -20,6 +20,7 @@
 
 #include "hangar/core/clock.hpp"
 #include "hangar/core/error.hpp"
+#include "hangar/core/usage.hpp"
 #include "hangar/marketplace/package.hpp"
 #include "hangar/store/store.hpp"
 
@@ -72,8 +73,11 @@ public:
         std::string_view version,
         std::string_view engine,
         const std::string& tenant,
+        const std::string& workspace,
         const std::function<bool()>& enterprise_allowed
     );
+    // Each download is reported as usage ("hangar.marketplace.download").
+    void SetUsageSink(core::UsageSink& sink) { usage_ = &sink; }
     // GET /v1/bundles/{id}/apps: the listings of a bundle's apps the caller may see (no engine
     // header comes with it).
     MarketResult<json::array> BundleApps(std::string_view bundle, const std::string& tenant);
@@ -125,6 +129,8 @@ private:
     std::vector<store::Object> Releases(const std::string& app_object_id);
     store::Store& store_;
     const core::Clock& clock_;
+    core::NullUsageSink no_usage_;
+    core::UsageSink* usage_ = &no_usage_;
     std::atomic<uint64_t> epoch_{0};
     std::mutex index_mu_;
     std::shared_ptr<const Index> index_;

@@ -457,6 +457,7 @@ void AddMarketplaceRoutes(
                 req.Param("version"),
                 req.Header("x-apps-engine-version"),
                 who->tenant,
+                who->workspace_id,
                 [&w, &who] {
                     auto facts = w.FactsOf(who->workspace_id);
                     return facts && facts->enterprise_apps;

@@ -27,7 +27,7 @@ struct UsageEvent {
 // At most this many events in one request (a batch of 100 is the usual size).
 inline constexpr size_t kMaxBatch = 10000;
 // The largest `data` of one event, serialized.
-inline constexpr size_t kMaxDataBytes = 64 * 1024;
+inline constexpr size_t kMaxDataBytes = size_t{64} * 1024;
 
 // The events of a request body. Content types are matched exactly, as OpenMeter does (a
 // charset parameter is refused). An error names the event's index and field

@@ -32,6 +32,7 @@
 #include "hangar/fleet/process_provisioner.hpp"
 #include "hangar/fleet/rollout_controller.hpp"
 #include "hangar/fleet/simulated.hpp"
+#include "hangar/fleet/usage_reporter.hpp"
 #include "hangar/http/server.hpp"
 #include "hangar/identity/kinds.hpp"
 #include "hangar/incidents/incidents.hpp"
@@ -39,10 +40,10 @@
 #include "hangar/marketplace/catalogue.hpp"
 #include "hangar/marketplace/kinds.hpp"
 #include "hangar/marketplace/requests.hpp"
+#include "hangar/marketplace/routes.hpp"
 #include "hangar/metering/kinds.hpp"
 #include "hangar/metering/metering.hpp"
 #include "hangar/metering/routes.hpp"
-#include "hangar/marketplace/routes.hpp"
 #include "hangar/metrics/housekeeper.hpp"
 #include "hangar/metrics/remote_write_sender.hpp"
 #include "hangar/metrics/tsdb.hpp"
@@ -97,6 +98,7 @@ struct Assembly::Parts {
     std::unique_ptr<marketplace::Catalogue> catalogue;
     std::unique_ptr<marketplace::AppRequests> app_requests;
     std::unique_ptr<metering::Metering> metering;
+    std::unique_ptr<fleet::UsageReporter> usage_reporter;
     std::unique_ptr<metering::MeteringDeps> metering_deps;
     std::unique_ptr<core::RateLimiter> limiter;
     std::unique_ptr<api::Deps> deps;
@@ -429,13 +431,17 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
         store, a.clock, (fs::path(a.cfg.data_dir) / "usage.db").string()
     );
     store.OnCommitted([m = a.metering.get()] { m->Invalidate(); });
-    a.metering_deps = std::make_unique<metering::MeteringDeps>(
-        metering::MeteringDeps{*a.metering, *a.tokens, *a.workspaces}
-    );
+    // Hangar's own usage, metered without glue.
+    a.push->SetUsageSink(*a.metering);
+    a.collector->SetUsageSink(*a.metering);
+    a.usage_reporter = std::make_unique<fleet::UsageReporter>(store, a.clock, *a.metering);
+    a.metering_deps = std::make_unique<metering::MeteringDeps>(metering::MeteringDeps{
+        *a.metering, *a.tokens, *a.workspaces});
 
     // The API.
     a.catalogue = std::make_unique<marketplace::Catalogue>(store, a.clock);
     store.OnCommitted([c = a.catalogue.get()] { c->Invalidate(); });
+    a.catalogue->SetUsageSink(*a.metering);
     a.app_requests = std::make_unique<marketplace::AppRequests>(store, a.clock);
     a.limiter = std::make_unique<core::RateLimiter>(cfg.tenant_rate, cfg.tenant_rate * 2);
     a.deps = std::make_unique<api::Deps>(api::Deps{store, *a.tokens, a.clock, a.limiter.get()});
@@ -475,6 +481,7 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
     Runtime& rt = a.runtime;
     rt.Add("watch hub", *a.hub);
     rt.Add("metering", *a.metering);
+    rt.Add("usage reporter", *a.usage_reporter);
     rt.Add("statistics sweep", *a.statistics_sweep);
     rt.Add("collector", *a.collector);
     rt.Add("push gateway", *a.push);

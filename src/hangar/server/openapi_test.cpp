@@ -75,7 +75,8 @@ TEST(Kinds, EveryModuleRegistersItsOwn) {
             "oncall",
             "incidents",
             "edge",
-            "marketplace"})
+            "marketplace",
+            "metering"})
     );
     EXPECT_EQ((*assembly)->kinds().ByPlural("instances")->module, "fleet");
 }
