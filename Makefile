@@ -49,6 +49,7 @@ bench: build
 	@bench/alerting/run.sh $(BUILD)/src/hangar $(BUILD)/bench/alerting_bench $(BUILD)/bench/metrics_bench
 	@bench/push/run.sh $(BUILD)/src/hangar $(BUILD)/bench/push_bench
 	@bench/collector/run.sh $(BUILD)/src/hangar $(BUILD)/bench/collector_bench
+	@bench/metering/run.sh $(BUILD)/src/hangar
 	@bench/marketplace/run.sh $(BUILD)/src/hangar
 
 # Re-take the README's dashboard screenshots (the browser test saves one per view).

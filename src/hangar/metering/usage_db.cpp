@@ -5,6 +5,9 @@
 #include <future>
 #include <set>
 #include <tuple>
+#include <unordered_map>
+
+#include <fmt/format.h>
 
 #include <boost/json/serialize.hpp>
 
@@ -35,6 +38,7 @@ CREATE TABLE IF NOT EXISTS uniq(
   bucket INTEGER NOT NULL, val TEXT NOT NULL,
   PRIMARY KEY(meter, width, subject, grp, bucket, val)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meters(slug TEXT PRIMARY KEY, id TEXT NOT NULL, generation INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS state(k TEXT PRIMARY KEY, v INTEGER NOT NULL);
 )sql";
 
 struct Agg {
@@ -42,24 +46,102 @@ struct Agg {
     double sum = 0, min = 0, max = 0, latest = 0;
     int64_t latest_ms = -1;
 };
-// (meter, width, subject, group, bucket)
-using Key = std::tuple<std::string, int, std::string, std::string, int64_t>;
-
-struct Deltas {
-    std::map<Key, Agg> aggs;
-    std::set<std::tuple<std::string, int, std::string, std::string, int64_t, std::string>> uniq;
+// Buckets are held per (meter, subject): a "cell", keyed meter '\x1f' subject, so an event
+// costs one hash lookup, and a query for one subject reads one cell.
+using AggKey = std::tuple<int, std::string, int64_t>;                // width, group, bucket
+using UniqKey = std::tuple<int, std::string, int64_t, std::string>;  // ..., value
+struct Cell {
+    std::map<AggKey, Agg> aggs;
+    std::set<UniqKey> uniq;
 };
 
+std::string CellKey(std::string_view meter, std::string_view subject) {
+    std::string k;
+    k.reserve(meter.size() + subject.size() + 1);
+    k.append(meter).push_back('\x1f');
+    k.append(subject);
+    return k;
+}
+
+}  // namespace
+
+struct UsageDb::Deltas {
+    std::unordered_map<std::string, Cell> cells;
+    size_t aggs = 0;  // buckets held, all cells
+    bool Empty() const { return cells.empty(); }
+};
+
+namespace {
+
+using Deltas = UsageDb::Deltas;
+
+void Fold(Agg& into, const Agg& a) {
+    if (into.count == 0) {
+        into.min = a.min;
+        into.max = a.max;
+    } else {
+        into.min = std::min(into.min, a.min);
+        into.max = std::max(into.max, a.max);
+    }
+    into.count += a.count;
+    into.sum += a.sum;
+    if (a.latest_ms >= into.latest_ms) {
+        into.latest = a.latest;
+        into.latest_ms = a.latest_ms;
+    }
+}
+
+void Merge(Deltas& into, Deltas& from) {
+    for (auto& [key, cell] : from.cells) {
+        Cell& c = into.cells[key];
+        for (const auto& [k, a] : cell.aggs) {
+            auto [it, added] = c.aggs.try_emplace(k);
+            into.aggs += added ? 1 : 0;
+            Fold(it->second, a);
+        }
+        c.uniq.merge(cell.uniq);
+    }
+}
+
+// A JSON string literal of `s` (the group values' spelling in the group key).
+void AppendJsonString(std::string& out, std::string_view s) {
+    out.push_back('"');
+    for (char c : s) {
+        auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out.push_back('\\');
+            out.push_back(c);
+        } else if (u < 0x20) {
+            out += fmt::format("\\u{:04x}", u);
+        } else {
+            out.push_back(c);
+        }
+    }
+    out.push_back('"');
+}
+
+// The group values as a JSON object, keys in order (as boost::json writes a std::map's).
 std::string GroupOf(const MeterDef& m, const json::object& data) {
     if (m.group_paths.empty()) {
         return "{}";
     }
-    json::object g;
+    std::string g = "{";
+    bool first = true;
     for (const auto& [name, path] : m.group_paths) {
-        auto v = TextAt(data, path);
-        g[name] = v ? json::value(*v) : json::value(nullptr);
+        if (!first) {
+            g.push_back(',');
+        }
+        first = false;
+        AppendJsonString(g, name);
+        g.push_back(':');
+        if (auto v = TextAt(data, path)) {
+            AppendJsonString(g, core::ToValidUtf8(*v));
+        } else {
+            g += "null";
+        }
     }
-    return json::serialize(g);  // std::map order: keys sorted
+    g.push_back('}');
+    return g;
 }
 
 void Contribute(const MeterDef& m, const UsageEvent& e, Deltas& d) {
@@ -82,61 +164,59 @@ void Contribute(const MeterDef& m, const UsageEvent& e, Deltas& d) {
         value = *v;
     }
     std::string group = GroupOf(m, e.data);
+    Cell& cell = d.cells[CellKey(m.slug, e.subject)];
     int64_t t = e.time_ms / 1000;
     for (int width : kWidths) {
         int64_t bucket = t - (t % width);
         if (m.aggregation == Aggregation::kUniqueCount) {
-            d.uniq.emplace(m.slug, width, e.subject, group, bucket, unique);
+            cell.uniq.emplace(width, group, bucket, unique);
         }
-        Agg& a = d.aggs[Key{m.slug, width, e.subject, group, bucket}];
-        if (a.count == 0) {
-            a.min = a.max = value;
-        } else {
-            a.min = std::min(a.min, value);
-            a.max = std::max(a.max, value);
-        }
-        a.count += 1;
-        a.sum += value;
-        if (e.time_ms >= a.latest_ms) {
-            a.latest = value;
-            a.latest_ms = e.time_ms;
-        }
+        auto [it, added] = cell.aggs.try_emplace(AggKey{width, group, bucket});
+        d.aggs += added ? 1 : 0;
+        Fold(it->second, Agg{1, value, value, value, value, e.time_ms});
     }
 }
 
 void Apply(store::sqlite::Db& db, const Deltas& d) {
-    for (const auto& [k, a] : d.aggs) {
-        db.Prepare(
-              "INSERT INTO rollup(meter,width,subject,grp,bucket,cnt,sum,min,max,latest,latest_ms) "
-              "VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(meter,width,subject,grp,bucket) DO UPDATE "
-              "SET cnt=cnt+excluded.cnt, sum=sum+excluded.sum, min=MIN(min,excluded.min), "
-              "max=MAX(max,excluded.max), latest=CASE WHEN excluded.latest_ms>=latest_ms THEN "
-              "excluded.latest ELSE latest END, latest_ms=MAX(latest_ms,excluded.latest_ms)"
-        )
-            .Bind(1, std::get<0>(k))
-            .Bind(2, static_cast<int64_t>(std::get<1>(k)))
-            .Bind(3, std::get<2>(k))
-            .Bind(4, std::get<3>(k))
-            .Bind(5, std::get<4>(k))
-            .Bind(6, a.count)
-            .BindReal(7, a.sum)
-            .BindReal(8, a.min)
-            .BindReal(9, a.max)
-            .BindReal(10, a.latest)
-            .Bind(11, a.latest_ms)
-            .Run();
-    }
-    for (const auto& [meter, width, subject, group, bucket, val] : d.uniq) {
-        db.Prepare(
-              "INSERT OR IGNORE INTO uniq(meter,width,subject,grp,bucket,val) VALUES(?,?,?,?,?,?)"
-        )
-            .Bind(1, meter)
-            .Bind(2, static_cast<int64_t>(width))
-            .Bind(3, subject)
-            .Bind(4, group)
-            .Bind(5, bucket)
-            .Bind(6, val)
-            .Run();
+    for (const auto& [key, cell] : d.cells) {
+        size_t sep = key.find('\x1f');
+        std::string meter = key.substr(0, sep);
+        std::string subject = key.substr(sep + 1);
+        for (const auto& [k, a] : cell.aggs) {
+            db.Prepare(
+                  "INSERT INTO rollup(meter,width,subject,grp,bucket,cnt,sum,min,max,latest,"
+                  "latest_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(meter,width,subject,grp,"
+                  "bucket) DO UPDATE SET cnt=cnt+excluded.cnt, sum=sum+excluded.sum, "
+                  "min=MIN(min,excluded.min), max=MAX(max,excluded.max), latest=CASE WHEN "
+                  "excluded.latest_ms>=latest_ms THEN excluded.latest ELSE latest END, "
+                  "latest_ms=MAX(latest_ms,excluded.latest_ms)"
+            )
+                .Bind(1, meter)
+                .Bind(2, static_cast<int64_t>(std::get<0>(k)))
+                .Bind(3, subject)
+                .Bind(4, std::get<1>(k))
+                .Bind(5, std::get<2>(k))
+                .Bind(6, a.count)
+                .BindReal(7, a.sum)
+                .BindReal(8, a.min)
+                .BindReal(9, a.max)
+                .BindReal(10, a.latest)
+                .Bind(11, a.latest_ms)
+                .Run();
+        }
+        for (const auto& [width, group, bucket, val] : cell.uniq) {
+            db.Prepare(
+                  "INSERT OR IGNORE INTO uniq(meter,width,subject,grp,bucket,val) "
+                  "VALUES(?,?,?,?,?,?)"
+            )
+                .Bind(1, meter)
+                .Bind(2, static_cast<int64_t>(width))
+                .Bind(3, subject)
+                .Bind(4, group)
+                .Bind(5, bucket)
+                .Bind(6, val)
+                .Run();
+        }
     }
 }
 
@@ -154,7 +234,16 @@ UsageDb::UsageDb(const std::string& path) {
     write_->Exec("PRAGMA journal_mode=WAL");
     write_->Exec("PRAGMA synchronous=FULL");
     write_->Exec("PRAGMA cache_size=-65536");
+    // Fewer, larger checkpoints: a burst's pages are copied into the file once, not per commit.
+    write_->Exec("PRAGMA wal_autocheckpoint=20000");
     write_->Exec(kSchema);
+    auto& q = write_->Prepare("SELECT v FROM state WHERE k='written_seq'");
+    if (q.Step()) {
+        written_seq_ = q.Int(0);
+    }
+    pending_seq_ = written_seq_;
+    pending_ = std::make_unique<Deltas>();
+    flushed_at_ = std::chrono::steady_clock::now();
     read_ = std::make_unique<store::sqlite::Db>(path, true);
     read_->Exec("PRAGMA cache_size=-32768");
     writer_ = std::thread([this] { WriterLoop(); });
@@ -167,6 +256,13 @@ UsageDb::~UsageDb() {
     }
     cv_.notify_all();
     writer_.join();
+    try {
+        Flush();  // a clean stop leaves nothing to aggregate again
+    } catch (const std::exception& e) {
+        core::LogError(
+            "usage: the aggregated usage was not written", {{"error", std::string_view(e.what())}}
+        );
+    }
 }
 
 void UsageDb::Submit(
@@ -211,8 +307,11 @@ void UsageDb::WriterLoop() {
             std::unique_lock lock(mu_);
             busy_ = false;
             idle_cv_.notify_all();
-            cv_.wait(lock, [&] { return stop_ || !queue_.empty() || next_meters_; });
-            if (stop_ && queue_.empty()) {
+            // Events wait for the first meters: aggregated by none, they would count nowhere.
+            cv_.wait(lock, [&] {
+                return stop_ || next_meters_ || (meters_known_ && !queue_.empty());
+            });
+            if (stop_ && (queue_.empty() || !meters_known_) && !next_meters_) {
                 return;
             }
             busy_ = true;
@@ -220,7 +319,7 @@ void UsageDb::WriterLoop() {
             meters_taken = meters_asked_;
             // Everything waiting, up to ~50,000 events: one transaction, one fsync.
             size_t n = 0;
-            while (!queue_.empty() && n < 50000) {
+            while (meters_known_ && !queue_.empty() && n < 50000) {
                 n += queue_.front().events.size();
                 batch.push_back(std::move(queue_.front()));
                 queue_.pop_front();
@@ -234,6 +333,21 @@ void UsageDb::WriterLoop() {
                 while (q.Step()) {
                     had[q.Text(0)] = {q.Text(1), q.Int(2)};
                 }
+                if (!recovered_) {
+                    // Events past the written view, aggregated again by the meters whose
+                    // definition is unchanged (a changed one is recomputed whole below).
+                    std::vector<MeterDef> same;
+                    for (const auto& m : *meters) {
+                        auto it = had.find(m.slug);
+                        if (it != had.end() && it->second.first == m.id &&
+                            it->second.second == m.generation) {
+                            same.push_back(m);
+                        }
+                    }
+                    Recover(same);
+                    recovered_ = true;
+                }
+                Flush();  // a recomputed meter starts from a written view
                 for (const auto& m : *meters) {
                     auto it = had.find(m.slug);
                     if (it == had.end() || it->second.first != m.id ||
@@ -256,6 +370,7 @@ void UsageDb::WriterLoop() {
             }
             std::lock_guard lock(mu_);
             meters_done_ = meters_taken;
+            meters_known_ = true;
             idle_cv_.notify_all();
         }
         if (!batch.empty()) {
@@ -266,10 +381,11 @@ void UsageDb::WriterLoop() {
 
 void UsageDb::Commit(std::vector<Pending>& batch) {
     std::vector<IngestCounts> counts(batch.size());
+    int64_t last_seq = 0;
     try {
         int64_t now = NowMs();
         write_->Exec("BEGIN IMMEDIATE");
-        Deltas d;
+        std::vector<const UsageEvent*> fresh;  // new events, aggregated once committed
         for (size_t i = 0; i < batch.size(); ++i) {
             for (const UsageEvent& e : batch[i].events) {
                 write_
@@ -277,26 +393,37 @@ void UsageDb::Commit(std::vector<Pending>& batch) {
                         "INSERT INTO events(source,id,type,subject,time_ms,ingested_ms,data) "
                         "VALUES(?,?,?,?,?,?,?) ON CONFLICT(source,id) DO NOTHING"
                     )
-                    .Bind(1, e.source)
-                    .Bind(2, e.id)
-                    .Bind(3, e.type)
-                    .Bind(4, e.subject)
+                    .BindStatic(1, e.source)
+                    .BindStatic(2, e.id)
+                    .BindStatic(3, e.type)
+                    .BindStatic(4, e.subject)
                     .Bind(5, e.time_ms)
                     .Bind(6, now)
-                    .Bind(7, e.data_json)
+                    .BindStatic(7, e.data_json)
                     .Run();
                 if (write_->Changes() == 0) {
                     counts[i].duplicates += 1;
                     continue;
                 }
+                last_seq = write_->LastInsertRowid();
                 counts[i].accepted += 1;
-                for (const MeterDef& m : meters_) {
-                    Contribute(m, e, d);
-                }
+                fresh.push_back(&e);
             }
         }
-        Apply(*write_, d);
         write_->Exec("COMMIT");
+        {
+            std::unique_lock view(view_mu_);
+            for (const UsageEvent* e : fresh) {
+                for (const MeterDef& m : meters_) {
+                    Contribute(m, *e, *pending_);
+                }
+            }
+            pending_seq_ = std::max(pending_seq_, last_seq);
+        }
+        if (pending_->aggs > 200000 ||
+            std::chrono::steady_clock::now() - flushed_at_ >= std::chrono::seconds(1)) {
+            Flush();
+        }
     } catch (const std::exception& e) {
         try {
             write_->Exec("ROLLBACK");
@@ -312,6 +439,60 @@ void UsageDb::Commit(std::vector<Pending>& batch) {
     }
     for (size_t i = 0; i < batch.size(); ++i) {
         batch[i].done(counts[i]);
+    }
+}
+
+void UsageDb::Flush() {
+    flushed_at_ = std::chrono::steady_clock::now();
+    if (pending_->Empty() && pending_seq_ == written_seq_) {
+        return;
+    }
+    write_->Exec("BEGIN IMMEDIATE");
+    try {
+        Apply(*write_, *pending_);
+        write_->Prepare("INSERT OR REPLACE INTO state(k, v) VALUES('written_seq', ?1)")
+            .Bind(1, pending_seq_)
+            .Run();
+        // Readers see either the file before and the memory, or the file after and nothing.
+        std::unique_lock view(view_mu_);
+        write_->Exec("COMMIT");
+        pending_ = std::make_unique<Deltas>();
+        written_seq_ = pending_seq_;
+    } catch (...) {
+        write_->Exec("ROLLBACK");
+        throw;
+    }
+}
+
+void UsageDb::Recover(const std::vector<MeterDef>& meters) {
+    auto& q =
+        write_->Prepare("SELECT seq,type,subject,time_ms,data FROM events WHERE seq>?1 ORDER BY seq"
+        );
+    q.Bind(1, written_seq_);
+    Deltas d;
+    int64_t n = 0, last = written_seq_;
+    while (q.Step()) {
+        UsageEvent e;
+        last = q.Int(0);
+        e.type = q.Text(1);
+        e.subject = q.Text(2);
+        e.time_ms = q.Int(3);
+        std::string data = q.Text(4);
+        if (!data.empty()) {
+            if (auto o = core::ParseJsonObject(data)) {
+                e.data = std::move(*o);
+            }
+        }
+        for (const MeterDef& m : meters) {
+            Contribute(m, e, d);
+        }
+        ++n;
+    }
+    std::unique_lock view(view_mu_);
+    Merge(*pending_, d);
+    pending_seq_ = std::max(pending_seq_, last);
+    if (n > 0) {
+        core::LogInfo("usage: events past the written view aggregated again", {{"events", n}});
     }
 }
 
@@ -382,6 +563,7 @@ core::Result<std::vector<RollupRow>> UsageDb::Rollups(
 ) {
     std::vector<RollupRow> out;
     try {
+        std::shared_lock view(view_mu_);
         std::lock_guard lock(read_mu_);
         // One subject at a time (the statements are cached by their text's address).
         std::vector<const std::string*> each;
@@ -417,6 +599,33 @@ core::Result<std::vector<RollupRow>> UsageDb::Rollups(
                 r.latest_ms = q.Int(8);
                 out.push_back(std::move(r));
             }
+            // The buckets still in memory (rows of the same bucket add up in Aggregate).
+            auto scan = [&](const std::string& subj, const Cell& cell) {
+                for (auto it = cell.aggs.lower_bound(AggKey{width, "", INT64_MIN});
+                     it != cell.aggs.end() && std::get<0>(it->first) == width;
+                     ++it) {
+                    const auto& [w, grp, bucket] = it->first;
+                    if (bucket >= from_s && bucket < to_s) {
+                        const Agg& a = it->second;
+                        out.push_back(RollupRow{
+                            subj, grp, bucket, a.count, a.sum, a.min, a.max, a.latest, a.latest_ms}
+                        );
+                    }
+                }
+            };
+            if (subject != nullptr) {
+                if (auto c = pending_->cells.find(CellKey(slug, *subject));
+                    c != pending_->cells.end()) {
+                    scan(*subject, c->second);
+                }
+            } else {
+                std::string prefix = CellKey(slug, "");
+                for (const auto& [key, cell] : pending_->cells) {
+                    if (key.starts_with(prefix)) {
+                        scan(key.substr(prefix.size()), cell);
+                    }
+                }
+            }
         }
     } catch (const std::exception& e) {
         return core::Fail(core::MakeError(core::ErrorCode::kUnavailable, e.what()));
@@ -433,6 +642,7 @@ core::Result<std::vector<UniqueRow>> UsageDb::Uniques(
 ) {
     std::vector<UniqueRow> out;
     try {
+        std::shared_lock view(view_mu_);
         std::lock_guard lock(read_mu_);
         std::vector<const std::string*> each;
         for (const auto& s : subjects) {
@@ -456,6 +666,26 @@ core::Result<std::vector<UniqueRow>> UsageDb::Uniques(
             while (q.Step()) {
                 out.push_back(UniqueRow{q.Text(0), q.Text(1), q.Int(2), q.Text(3)});
             }
+            auto scan = [&](const std::string& subj, const Cell& cell) {
+                for (const auto& [w, grp, bucket, val] : cell.uniq) {
+                    if (w == width && bucket >= from_s && bucket < to_s) {
+                        out.push_back(UniqueRow{subj, grp, bucket, val});
+                    }
+                }
+            };
+            if (subject != nullptr) {
+                if (auto c = pending_->cells.find(CellKey(slug, *subject));
+                    c != pending_->cells.end()) {
+                    scan(*subject, c->second);
+                }
+            } else {
+                std::string prefix = CellKey(slug, "");
+                for (const auto& [key, cell] : pending_->cells) {
+                    if (key.starts_with(prefix)) {
+                        scan(key.substr(prefix.size()), cell);
+                    }
+                }
+            }
         }
     } catch (const std::exception& e) {
         return core::Fail(core::MakeError(core::ErrorCode::kUnavailable, e.what()));
@@ -467,15 +697,30 @@ core::Result<std::vector<std::string>>
 UsageDb::Subjects(const std::string& slug, int64_t from_s, int64_t to_s) {
     std::vector<std::string> out;
     try {
+        std::shared_lock view(view_mu_);
         std::lock_guard lock(read_mu_);
         auto& q = read_->Prepare(
             "SELECT DISTINCT subject FROM rollup WHERE meter=?1 AND width=900 AND bucket>=?2 AND "
             "bucket<?3 ORDER BY subject"
         );
         q.Bind(1, slug).Bind(2, from_s).Bind(3, to_s);
+        std::set<std::string> seen;
         while (q.Step()) {
-            out.push_back(q.Text(0));
+            seen.insert(q.Text(0));
         }
+        std::string prefix = CellKey(slug, "");
+        for (const auto& [key, cell] : pending_->cells) {
+            if (key.starts_with(prefix)) {
+                for (const auto& [k, a] : cell.aggs) {
+                    if (std::get<0>(k) == 900 && std::get<2>(k) >= from_s &&
+                        std::get<2>(k) < to_s) {
+                        seen.insert(key.substr(prefix.size()));
+                        break;
+                    }
+                }
+            }
+        }
+        out.assign(seen.begin(), seen.end());
     } catch (const std::exception& e) {
         return core::Fail(core::MakeError(core::ErrorCode::kUnavailable, e.what()));
     }

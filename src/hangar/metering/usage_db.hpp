@@ -8,8 +8,13 @@
 //   month of one subject is a few thousand rows.
 // One writer thread commits what has been submitted since its last commit in one transaction
 // (group commit, synchronous=FULL): an event is acknowledged only once durable, and counted
-// exactly once. A new or changed meter is recomputed from the kept events.
+// exactly once. The events are the log; the buckets are a view of it kept in memory and written
+// out at most every second (with the sequence number they cover), so that a burst does not
+// rewrite the same bucket pages once per commit. Queries read both; after a crash the events
+// past the written sequence are aggregated again. A new or changed meter is recomputed from the
+// kept events.
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -18,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -103,6 +109,8 @@ public:
     // Waits until every meter handed to SetMeters is aggregated (tests, backfills).
     void WaitIdle();
 
+    struct Deltas;
+
 private:
     struct Pending {
         std::vector<UsageEvent> events;
@@ -112,6 +120,10 @@ private:
     void Commit(std::vector<Pending>& batch);
     void Rebuild(const MeterDef& m);
     void Drop(const std::string& slug);
+    // Writes the buckets held in memory and the sequence they cover.
+    void Flush();
+    // The events past the written sequence, aggregated again for `meters` (after a restart).
+    void Recover(const std::vector<MeterDef>& meters);
     std::unique_ptr<store::sqlite::Db> write_;
     std::unique_ptr<store::sqlite::Db> read_;
     std::mutex read_mu_;
@@ -123,6 +135,15 @@ private:
     std::vector<MeterDef> meters_;                      // writer's view
     std::optional<std::vector<MeterDef>> next_meters_;  // handed over by SetMeters
     uint64_t meters_asked_ = 0, meters_done_ = 0;
+    // The buckets not yet written (guarded by view_mu_: a reader holds it shared across its
+    // read of the file and of these, the writer exclusively while it commits a flush).
+    std::shared_mutex view_mu_;
+    std::unique_ptr<Deltas> pending_;
+    int64_t pending_seq_ = 0;  // the last event the view covers (in memory or written)
+    int64_t written_seq_ = 0;  // ... and written
+    std::chrono::steady_clock::time_point flushed_at_;
+    bool recovered_ = false;
+    bool meters_known_ = false;
     std::thread writer_;
 };
 

@@ -29,6 +29,14 @@ Stmt& Stmt::Bind(int i, int64_t v) {
     return *this;
 }
 
+Stmt& Stmt::BindStatic(int i, std::string_view v) {
+    if (sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC) !=
+        SQLITE_OK) {
+        throw StoreFault(fmt::format("sqlite bind: {}", sqlite3_errmsg(db_)));
+    }
+    return *this;
+}
+
 Stmt& Stmt::BindReal(int i, double v) {
     if (sqlite3_bind_double(s_, i, v) != SQLITE_OK) {
         throw StoreFault(fmt::format("sqlite bind: {}", sqlite3_errmsg(db_)));
@@ -62,7 +70,7 @@ std::string Stmt::Text(int col) const {
     if (p == nullptr) {
         return {};
     }
-    return std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s_, col));
+    return {reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s_, col))};
 }
 
 int64_t Stmt::Int(int col) const {

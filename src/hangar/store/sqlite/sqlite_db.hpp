@@ -21,6 +21,8 @@ public:
     Stmt& Bind(int i, std::string_view v);
     Stmt& Bind(int i, int64_t v);
     Stmt& BindReal(int i, double v);
+    // Text the caller keeps alive until the statement is reset (no copy).
+    Stmt& BindStatic(int i, std::string_view v);
     Stmt& BindBlob(int i, std::string_view v);
     // True while there is a row; throws StoreFault on error.
     bool Step();
@@ -48,6 +50,7 @@ public:
     Stmt& Prepare(const char* sql);
     // Rows the last INSERT, UPDATE or DELETE changed.
     int64_t Changes() const { return sqlite3_changes64(db_); }
+    int64_t LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
 
 private:
     sqlite3* db_ = nullptr;
