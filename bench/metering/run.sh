@@ -112,7 +112,7 @@ psql_ -c "INSERT INTO events(transaction_id, source, code, subject, ts, properti
   SELECT 'bulk-' || g, 'bench', 'tokens', 'cust-' || (g * 7919 % 1000),
          timestamptz '2026-11-01' + (g * 37 % 2592000) * interval '1 second',
          jsonb_build_object('tokens', g % 100, 'model', 'm' || (g % 4))
-  FROM generate_series(1, $((events - have_pg))) g; ANALYZE events;"
+  FROM generate_series(1::bigint, $((events - have_pg))) g; ANALYZE events;"
 cat > "$work/query.sql" <<'SQL'
 SELECT date_trunc('day', ts AT TIME ZONE 'UTC') AS day, sum((properties->>'tokens')::numeric)
 FROM events WHERE subject = 'cust-42' AND code = 'tokens'

@@ -355,6 +355,140 @@ TEST_F(MeteringTest, ATenantReportsAndReadsOnlyItsOwnUsage) {
     EXPECT_EQ(events.body, "[]") << "another tenant's events are not listed";
 }
 
+TEST_F(MeteringTest, EntitlementsBurnUsageThroughGrantsAndAnswerTheirValue) {
+    Meter(R"({"slug":"ai_tokens","eventType":"ai","aggregation":"SUM","valueProperty":"$.tokens"})"
+    );
+    auto feature = s_->Admin().Do(
+        "POST",
+        "/v1/features",
+        R"({"metadata":{"name":"ai-tokens"},"spec":{"key":"ai_tokens","meter_slug":"ai_tokens"}})"
+    );
+    ASSERT_EQ(feature.status, 201) << feature.body;
+    std::string t = s_->Tenant("ent-acme");
+    // 100 tokens a month (issued at each reset), and a grant of 50 from 1 March for 3 months.
+    auto ent = s_->Admin().Do(
+        "POST",
+        "/api/v1/subjects/" + t + "/entitlements",
+        R"({"type":"metered","featureKey":"ai_tokens","usagePeriod":{"interval":"MONTH","anchor":"2026-01-01T00:00:00Z"},"issueAfterReset":{"amount":100}})"
+    );
+    ASSERT_EQ(ent.status, 201) << ent.body;
+    auto grant = s_->Admin().Do(
+        "POST",
+        "/api/v1/subjects/" + t + "/entitlements/ai_tokens/grants",
+        R"({"amount":50,"priority":2,"effectiveAt":"2026-03-01T00:00:00Z","expiration":{"duration":"MONTH","count":3}})"
+    );
+    ASSERT_EQ(grant.status, 201) << grant.body;
+    auto post = [&](const std::string& id, const std::string& time, int tokens) {
+        ASSERT_EQ(
+            Post(json::array{Event(id, "ai", t, time, json::object{{"tokens", tokens}})}).status,
+            204
+        );
+    };
+    post("e1", "2026-03-05T10:00:00Z", 120);
+    post("e2", "2026-03-20T10:00:00Z", 20);
+    auto value = [&](const std::string& at) {
+        auto r = s_->Admin().Do(
+            "GET", "/api/v1/subjects/" + t + "/entitlements/ai_tokens/value?time=" + at
+        );
+        EXPECT_EQ(r.status, 200) << r.body;
+        return r.Json();
+    };
+    // March: the issued 100 burns first (priority 1), then 40 of the grant's 50.
+    auto march = value("2026-03-25T00:00:00Z");
+    EXPECT_TRUE(march.at("hasAccess").as_bool());
+    EXPECT_DOUBLE_EQ(march.at("balance").to_number<double>(), 10);
+    EXPECT_DOUBLE_EQ(march.at("usage").to_number<double>(), 140);
+    EXPECT_DOUBLE_EQ(march.at("overage").to_number<double>(), 0);
+    // Before the grant took effect: 100 issued; none used yet in the period.
+    auto feb = value("2026-02-15T00:00:00Z");
+    EXPECT_DOUBLE_EQ(feb.at("balance").to_number<double>(), 100);
+    // 1 April resets: 100 issued again; the grant keeps min(max rollover 0, ...) = 0.
+    auto april = value("2026-04-02T00:00:00Z");
+    EXPECT_DOUBLE_EQ(april.at("balance").to_number<double>(), 100);
+    EXPECT_DOUBLE_EQ(april.at("usage").to_number<double>(), 0);
+    post("e3", "2026-04-12T10:00:00Z", 130);
+    auto spent = value("2026-04-15T00:00:00Z");
+    EXPECT_FALSE(spent.at("hasAccess").as_bool());
+    EXPECT_DOUBLE_EQ(spent.at("balance").to_number<double>(), 0);
+    EXPECT_DOUBLE_EQ(spent.at("overage").to_number<double>(), 30);
+    // A product's own check with a tenant token: its own subject only.
+    std::string op = s_->Token(t, "operator");
+    auto check =
+        s_->As(op).Do("GET", "/v1/entitlements/check?feature=ai_tokens&time=2026-04-15T00:00:00Z");
+    ASSERT_EQ(check.status, 200) << check.body;
+    EXPECT_FALSE(check.Json().at("hasAccess").as_bool());
+    EXPECT_EQ(Str(check.Json(), {"subject"}), t);
+    EXPECT_EQ(
+        s_->As(op).Do("GET", "/v1/entitlements/check?feature=ai_tokens&subject=ten_other").status,
+        403
+    );
+    // A boolean entitlement through a plan, and a static one with its config.
+    ASSERT_EQ(
+        s_->Admin()
+            .Do("POST",
+                "/v1/plans",
+                R"({"metadata":{"name":"gold"},"spec":{"memory_mb":512,"cpu_millis":500}})")
+            .status,
+        201
+    );
+    ASSERT_EQ(
+        s_->Admin()
+            .Do("POST",
+                "/v1/entitlements",
+                R"({"metadata":{"name":"gold-sso"},"spec":{"feature":"sso","plan":"gold","type":"boolean"}})"
+            )
+            .status,
+        201
+    );
+    std::string gold = s_->Tenant("ent-gold");
+    ASSERT_EQ(
+        s_->Admin()
+            .Do("PUT", "/v1/tenants/" + gold, R"({"spec":{"display_name":"g","plan":"gold"}})")
+            .status,
+        200
+    );
+    auto sso = s_->Admin().Do("GET", "/v1/entitlements/check?feature=sso&subject=" + gold);
+    EXPECT_TRUE(sso.Json().at("hasAccess").as_bool()) << sso.body;
+    auto none = s_->Admin().Do("GET", "/v1/entitlements/check?feature=sso&subject=" + t);
+    EXPECT_FALSE(none.Json().at("hasAccess").as_bool()) << "no plan, no entitlement: " << none.body;
+    auto stat = s_->Admin().Do(
+        "POST",
+        "/api/v1/subjects/" + t + "/entitlements",
+        R"({"type":"static","featureKey":"branding","config":"{\"logo\":true}"})"
+    );
+    ASSERT_EQ(stat.status, 201) << stat.body;
+    auto cfg = s_->Admin().Do("GET", "/api/v1/subjects/" + t + "/entitlements/branding/value");
+    EXPECT_EQ(Str(cfg.Json(), {"config"}), R"({"logo":true})");
+    // Bad input.
+    for (const auto& [body, why] : std::vector<std::pair<std::string, std::string>>{
+             {R"({"type":"metered","featureKey":"x"})", "usage_period"},
+             {R"({"type":"fancy","featureKey":"x"})", "spec.type"},
+             {R"({"type":"static","featureKey":"y"})", "spec.config"},
+             {R"({"type":"static","featureKey":"y","config":"{not json"})", "JSON"},
+             {R"({"type":"boolean","featureKey":"ai_tokens"})", "already"},
+         }) {
+        auto bad = s_->Admin().Do("POST", "/api/v1/subjects/" + t + "/entitlements", body);
+        EXPECT_GE(bad.status, 400) << body;
+        EXPECT_LT(bad.status, 500) << body;
+        EXPECT_NE(bad.body.find(why), std::string::npos) << body << " -> " << bad.body;
+    }
+    auto bad_grant = s_->Admin().Do(
+        "POST",
+        "/api/v1/subjects/" + t + "/entitlements/ai_tokens/grants",
+        R"({"amount":-5,"effectiveAt":"2026-03-01T00:00:00Z"})"
+    );
+    EXPECT_EQ(bad_grant.status, 400);
+    EXPECT_NE(bad_grant.body.find("amount"), std::string::npos) << bad_grant.body;
+    EXPECT_EQ(
+        s_->As(op)
+            .Do("POST",
+                "/api/v1/subjects/" + t + "/entitlements/ai_tokens/grants",
+                R"({"amount":5,"effectiveAt":"2026-03-01T00:00:00Z"})")
+            .status,
+        403
+    ) << "a tenant does not grant itself usage";
+}
+
 TEST(MeteringCrashTest, EveryAcknowledgedEventIsCountedExactlyOnceAfterAKill) {
     LiveServer s({"--provisioner", "simulated"});
     ASSERT_TRUE(s.Start()) << s.process().Log();

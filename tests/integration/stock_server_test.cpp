@@ -1103,6 +1103,35 @@ TEST_F(StockServerTest, MarketplaceRefusesBadPackagesEnginesAndOtherTenantsPriva
     auto allowed = download(creds);
     EXPECT_EQ(allowed.status, 200) << allowed.body.substr(0, 200);
     EXPECT_EQ(allowed.headers["content-type"], "application/zip");
+    // A tenant whose entitlement to marketplace downloads is used up (here: none granted) is
+    // refused the download (metering's entitlements, enforced where the usage happens).
+    ASSERT_EQ(
+        s_->Admin()
+            .Do("POST",
+                "/v1/features",
+                R"({"metadata":{"name":"marketplace-downloads"},"spec":{"key":"marketplace_downloads","meter_slug":"marketplace_downloads"}})"
+            )
+            .status,
+        201
+    );
+    auto ent_create = s_->Admin().Do(
+        "POST",
+        "/api/v1/subjects/" + acme_ + "/entitlements",
+        R"({"type":"metered","featureKey":"marketplace_downloads","usagePeriod":{"interval":"MONTH"}})"
+    );
+    ASSERT_EQ(ent_create.status, 201) << ent_create.body;
+    // Entitlements are read again within a second of a change.
+    HttpResponse gated;
+    for (int i = 0; i < 40; ++i) {
+        gated = download(creds);
+        if (gated.status == 403) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_EQ(gated.status, 403) << gated.body.substr(0, 200);
+    EXPECT_NE(gated.body.find("entitlement to marketplace_downloads is used up"), std::string::npos)
+        << gated.body.substr(0, 300);
     // An engine header that is not a version: 400 with code 200, as the server maps it.
     auto engine = s_->Anonymous().Do(
         "GET", "/marketplace/v1/apps", "", {{"X-Apps-Engine-Version", "banana"}}

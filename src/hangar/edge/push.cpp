@@ -731,6 +731,17 @@ std::optional<PushGateway::Prepared> PushGateway::Prepare(
             request_id
         ));
     }
+    // The tenant's entitlement to push notifications, when it has one (metering's).
+    switch (auto gate = gate_->Check(who->tenant, "push_notifications", may_block); gate.kind) {
+        case core::GateAnswer::kWouldBlock:
+            would_block = true;
+            return std::nullopt;
+        case core::GateAnswer::kDenied:
+            count("quota");
+            return fail(Error(422, kQuotaSpent, gate.reason, request_id));
+        case core::GateAnswer::kAllowed:
+            break;
+    }
     // The monthly quota: reserve one before sending.
     {
         std::lock_guard lock(usage_mu_);

@@ -26,6 +26,7 @@
 #include <boost/json/object.hpp>
 
 #include "hangar/core/clock.hpp"
+#include "hangar/core/entitlement_gate.hpp"
 #include "hangar/core/error.hpp"
 #include "hangar/core/metrics.hpp"
 #include "hangar/core/periodic.hpp"
@@ -81,6 +82,8 @@ public:
     ~PushGateway();
     // Each delivered notification is reported as usage ("hangar.push.sent").
     void SetUsageSink(core::UsageSink& sink) { usage_sink_ = &sink; }
+    // A tenant whose entitlement to "push_notifications" is used up is refused (quota spent).
+    void SetEntitlementGate(core::EntitlementGate& gate) { gate_ = &gate; }
 
     PushAnswer Send(
         std::string_view service,
@@ -126,6 +129,8 @@ private:
     void RetryLoop();
     core::NullUsageSink no_usage_;
     core::UsageSink* usage_sink_ = &no_usage_;
+    core::OpenGate open_gate_;
+    core::EntitlementGate* gate_ = &open_gate_;
     struct Usage {
         std::string month;
         int64_t stored = 0;    // in the store when loaded or last flushed

@@ -539,6 +539,10 @@ MarketResult<std::string> Catalogue::Download(
     if (!app) {
         return NotFound("app");
     }
+    if (auto gate = gate_->Check(tenant, "marketplace_downloads", true);
+        gate.kind == core::GateAnswer::kDenied) {
+        return Refuse(403, json::object{{"code", 403}, {"errorMsg", gate.reason}});
+    }
     if (core::BoolAt(app->spec, "enterprise_only") && !enterprise_allowed()) {
         return Refuse(
             403,

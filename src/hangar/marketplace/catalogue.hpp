@@ -19,6 +19,7 @@
 #include <boost/json/object.hpp>
 
 #include "hangar/core/clock.hpp"
+#include "hangar/core/entitlement_gate.hpp"
 #include "hangar/core/error.hpp"
 #include "hangar/core/usage.hpp"
 #include "hangar/marketplace/package.hpp"
@@ -78,6 +79,8 @@ public:
     );
     // Each download is reported as usage ("hangar.marketplace.download").
     void SetUsageSink(core::UsageSink& sink) { usage_ = &sink; }
+    // A tenant whose entitlement to "marketplace_downloads" is used up gets 403.
+    void SetEntitlementGate(core::EntitlementGate& gate) { gate_ = &gate; }
     // GET /v1/bundles/{id}/apps: the listings of a bundle's apps the caller may see (no engine
     // header comes with it).
     MarketResult<json::array> BundleApps(std::string_view bundle, const std::string& tenant);
@@ -131,6 +134,8 @@ private:
     const core::Clock& clock_;
     core::NullUsageSink no_usage_;
     core::UsageSink* usage_ = &no_usage_;
+    core::OpenGate open_gate_;
+    core::EntitlementGate* gate_ = &open_gate_;
     std::atomic<uint64_t> epoch_{0};
     std::mutex index_mu_;
     std::shared_ptr<const Index> index_;

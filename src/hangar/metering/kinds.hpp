@@ -4,7 +4,7 @@
 
 namespace hangar::metering {
 
-// Meter.
+// Meter, Feature, Entitlement.
 void RegisterKinds(registry::Registry& registry);
 
 }  // namespace hangar::metering

@@ -139,6 +139,23 @@ void Metering::Reload() {
     db_->SetMeters(std::move(meters));
 }
 
+double
+Metering::Total(const MeterDef& m, const std::string& subject, int64_t from_s, int64_t to_s) {
+    if (to_s <= from_s) {
+        return 0;
+    }
+    int width = from_s % 900 == 0 && to_s % 900 == 0 ? 900 : 60;
+    auto rows = db_->Rollups(m.slug, width, from_s, to_s, {subject});
+    if (!rows) {
+        return 0;
+    }
+    double total = 0;
+    for (const auto& r : *rows) {
+        total += m.aggregation == Aggregation::kCount ? static_cast<double>(r.count) : r.sum;
+    }
+    return total;
+}
+
 std::vector<MeterDef> Metering::Meters() {
     std::lock_guard lock(mu_);
     return meters_;

@@ -37,6 +37,9 @@ public:
     void Invalidate() { epoch_.fetch_add(1, std::memory_order_relaxed); }
 
     std::vector<MeterDef> Meters();
+    // A SUM meter's sum or a COUNT meter's count for `subject` over [from_s, to_s) (whole
+    // minutes).
+    double Total(const MeterDef& m, const std::string& subject, int64_t from_s, int64_t to_s);
     // By id or slug.
     std::optional<MeterDef> Find(std::string_view id_or_slug);
 

@@ -25,4 +25,10 @@ struct MeteringDeps {
 
 void AddMeteringRoutes(http::Router& router, MeteringDeps& deps);
 
+class Entitlements;
+// OpenMeter's v1 entitlement routes (a subject's entitlements, grants and value) and
+// GET /v1/entitlements/check?feature= for a product's own check with its workspace token.
+// Registered before the API's generic routes (/v1/entitlements/{id} would take "check").
+void AddEntitlementRoutes(http::Router& router, MeteringDeps& deps, Entitlements& entitlements);
+
 }  // namespace hangar::metering

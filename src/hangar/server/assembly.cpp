@@ -17,6 +17,7 @@
 #include "hangar/api/routes.hpp"
 #include "hangar/api/watch_hub.hpp"
 #include "hangar/auth/tokens.hpp"
+#include "hangar/core/json.hpp"
 #include "hangar/core/log.hpp"
 #include "hangar/core/metrics.hpp"
 #include "hangar/core/periodic.hpp"
@@ -41,6 +42,7 @@
 #include "hangar/marketplace/kinds.hpp"
 #include "hangar/marketplace/requests.hpp"
 #include "hangar/marketplace/routes.hpp"
+#include "hangar/metering/entitlements.hpp"
 #include "hangar/metering/kinds.hpp"
 #include "hangar/metering/metering.hpp"
 #include "hangar/metering/routes.hpp"
@@ -100,6 +102,7 @@ struct Assembly::Parts {
     std::unique_ptr<metering::Metering> metering;
     std::unique_ptr<fleet::UsageReporter> usage_reporter;
     std::unique_ptr<metering::MeteringDeps> metering_deps;
+    std::unique_ptr<metering::Entitlements> entitlements;
     std::unique_ptr<core::RateLimiter> limiter;
     std::unique_ptr<api::Deps> deps;
     http::Router router;
@@ -437,14 +440,25 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
     a.usage_reporter = std::make_unique<fleet::UsageReporter>(store, a.clock, *a.metering);
     a.metering_deps = std::make_unique<metering::MeteringDeps>(metering::MeteringDeps{
         *a.metering, *a.tokens, *a.workspaces});
+    // A tenant's plan entitlements apply through its plan (the Tenant's spec.plan).
+    a.entitlements =
+        std::make_unique<metering::Entitlements>(*a.metering, [&store](const std::string& tenant) {
+            auto t = store.Get(tenant);
+            return t && t->kind == "Tenant" ? core::StrAt(t->spec, "plan") : std::string();
+        });
+    store.OnCommitted([e = a.entitlements.get()] { e->Invalidate(); });
+    a.push->SetEntitlementGate(*a.entitlements);
 
     // The API.
     a.catalogue = std::make_unique<marketplace::Catalogue>(store, a.clock);
     store.OnCommitted([c = a.catalogue.get()] { c->Invalidate(); });
     a.catalogue->SetUsageSink(*a.metering);
+    a.catalogue->SetEntitlementGate(*a.entitlements);
     a.app_requests = std::make_unique<marketplace::AppRequests>(store, a.clock);
     a.limiter = std::make_unique<core::RateLimiter>(cfg.tenant_rate, cfg.tenant_rate * 2);
     a.deps = std::make_unique<api::Deps>(api::Deps{store, *a.tokens, a.clock, a.limiter.get()});
+    // Before the API's generic /v1/entitlements/{id}: /v1/entitlements/check is metering's.
+    metering::AddEntitlementRoutes(a.router, *a.metering_deps, *a.entitlements);
     api::AddAllRoutes(
         a.router,
         *a.deps,
