@@ -55,6 +55,8 @@ async function failure(res) {
       code = body.error.code || code;
       message = body.error.message || message;
       details = body.error.details;
+    } else if (body && body.detail) {
+      message = body.detail;  // application/problem+json (the metering API)
     }
   } catch (_) { /* not JSON */ }
   if (res.status === 401) listeners.forEach((f) => f());

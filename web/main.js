@@ -13,6 +13,7 @@ import { TenantsView } from './tenants.js';
 import { WorkspacesView } from './workspaces.js';
 import { AnnouncementsView } from './announcements.js';
 import { MarketplaceView } from './marketplace.js';
+import { UsageView } from './usage.js';
 import { AuditView } from './audit.js';
 
 const NAV = [
@@ -26,6 +27,7 @@ const NAV = [
   ['workspaces', 'Workspaces'],
   ['announcements', 'Announcements'],
   ['marketplace', 'Marketplace'],
+  ['usage', 'Usage'],
   ['audit', 'Audit'],
 ];
 
@@ -78,6 +80,7 @@ function View({ route }) {
     case 'workspaces': return html`<${WorkspacesView} route=${route} />`;
     case 'announcements': return html`<${AnnouncementsView} route=${route} />`;
     case 'marketplace': return html`<${MarketplaceView} route=${route} />`;
+    case 'usage': return html`<${UsageView} route=${route} />`;
     case 'audit': return html`<${AuditView} route=${route} />`;
     default: return html`<p class="error" role="alert">There is no view “${top}”. <a href="#/fleet">Go to the fleet.</a></p>`;
   }

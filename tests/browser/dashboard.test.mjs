@@ -333,6 +333,13 @@ async function main() {
   await page.getByText('No requests yet.').waitFor();
   assert.equal(await page.getByTestId('requests').first().textContent(), '0');
   await shot('marketplace');
+  step('usage: the built-in meters, a chart, and the entitlements');
+  await page.getByRole('link', { name: 'Usage' }).click();
+  await until('the meters table', async () => /instance_hours/.test(await page.getByTestId('meters').textContent()));
+  await page.getByTestId('meter-chart').first().waitFor();
+  const meterNames = (await admin('GET', '/api/v1/meters')).body.map((m) => m.slug);
+  assert.ok(meterNames.includes('push_notifications'), 'the built-in meters are there');
+  await shot('usage');
   await page.goto(`${base}/#/audit?action=instance.restart`);
   await until('the restart in the audit log', async () => /instance\.restart/.test(await page.getByTestId('audit').textContent()));
   await shot('audit');

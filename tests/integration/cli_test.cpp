@@ -127,6 +127,43 @@ TEST_F(CliTest, AuditListAndVerify) {
     EXPECT_EQ(json::parse(out_).at("ok").as_bool(), true);
 }
 
+TEST_F(CliTest, UsageListsMetersQueriesOneAndChecksAnEntitlement) {
+    ASSERT_EQ(Run({"usage"}), 0) << err_;
+    EXPECT_NE(out_.find("instance_hours"), std::string::npos) << out_;
+    EXPECT_NE(out_.find("AGGREGATION"), std::string::npos) << out_;
+    auto posted = s_->Admin().Do(
+        "POST",
+        "/api/v1/events",
+        R"([{"specversion":"1.0","id":"c1","source":"cli","type":"hangar.push.sent","subject":"ten_cli","time":"2026-06-01T10:00:00Z","data":{"service":"gcm"}},
+            {"specversion":"1.0","id":"c2","source":"cli","type":"hangar.push.sent","subject":"ten_cli","time":"2026-06-02T10:00:00Z","data":{"service":"apn"}}])",
+        {{"Content-Type", "application/cloudevents-batch+json"}}
+    );
+    ASSERT_EQ(posted.status, 204) << posted.body;
+    ASSERT_EQ(
+        Run(
+            {"usage",
+             "push_notifications",
+             "--from",
+             "2026-06-01T00:00:00Z",
+             "--to",
+             "2026-06-03T00:00:00Z",
+             "--window",
+             "DAY",
+             "--group-by",
+             "service"}
+        ),
+        0
+    ) << err_;
+    EXPECT_NE(out_.find("WINDOW START"), std::string::npos) << out_;
+    EXPECT_NE(out_.find("service=gcm"), std::string::npos) << out_;
+    EXPECT_NE(out_.find("service=apn"), std::string::npos) << out_;
+    EXPECT_NE(out_.find("2026-06-02T00:00:00"), std::string::npos) << out_;
+    EXPECT_EQ(Run({"usage", "no_such_meter"}), 6) << "not found: " << err_;
+    EXPECT_NE(err_.find("meter not found"), std::string::npos) << err_;
+    ASSERT_EQ(Run({"entitlement", "check", "sso", "--subject", "ten_cli"}), 0) << err_;
+    EXPECT_NE(out_.find("false"), std::string::npos) << "no entitlement, no access: " << out_;
+}
+
 TEST_F(CliTest, ErrorsSayWhatToDoAndExitWithMeaningfulCodes) {
     EXPECT_EQ(Run({"get", "tenants"}, ""), 4);
     EXPECT_NE(err_.find("HANGAR_TOKEN"), std::string::npos) << err_;

@@ -8,6 +8,20 @@
 
 namespace hangar::cli {
 
+namespace {
+
+// The code an HTTP status stands for (the first code core::HttpStatus maps to it).
+core::ErrorCode CodeOfStatus(int status) {
+    for (core::ErrorCode c : core::kAllErrorCodes) {
+        if (core::HttpStatus(c) == status) {
+            return c;
+        }
+    }
+    return core::ErrorCode::kInternal;
+}
+
+}  // namespace
+
 using core::ErrorCode;
 using core::Fail;
 
@@ -146,6 +160,11 @@ core::Result<boost::json::value> Client::Call(
             if (const auto* m = eo.if_contains("message"); m != nullptr && m->is_string()) {
                 e.message = std::string(m->as_string());
             }
+        } else if (const auto* d = parsed->as_object().if_contains("detail");
+                   d != nullptr && d->is_string()) {
+            // application/problem+json (the OpenMeter-compatible metering API).
+            e.code = CodeOfStatus(r->status);
+            e.message = std::string(d->as_string());
         }
     }
     if (e.code == ErrorCode::kUnauthenticated) {

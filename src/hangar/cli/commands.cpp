@@ -992,6 +992,103 @@ void AddWorkspace(CLI::App& app, Globals& g) {
     });
 }
 
+void AddUsage(CLI::App& app, Globals& g) {
+    struct Opts {
+        std::string meter, from, to, window, tz, feature;
+        std::vector<std::string> subjects, groups;
+    };
+    auto o = std::make_shared<Opts>();
+    CLI::App* usage = app.add_subcommand(
+        "usage", "A meter's usage (without a meter: the meters), from Hangar's metering"
+    );
+    usage->add_option("meter", o->meter, "The meter's slug");
+    usage->add_option("--from", o->from, "RFC 3339 start (inclusive)");
+    usage->add_option("--to", o->to, "RFC 3339 end (exclusive; default now)");
+    usage->add_option("--window", o->window, "MINUTE, HOUR, DAY or MONTH")
+        ->check(CLI::IsMember({"MINUTE", "HOUR", "DAY", "MONTH"}));
+    usage->add_option("--tz", o->tz, "The windows' IANA time zone (default UTC)");
+    usage->add_option("--subject", o->subjects, "Only this subject (tenant id); repeatable");
+    usage->add_option("--group-by", o->groups, "subject or a meter group; repeatable");
+    usage->callback([&g, o] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        if (o->meter.empty()) {
+            json::value meters = CallOrExit(client, "GET", "/api/v1/meters", "");
+            Print(
+                cfg,
+                json::object{{"items", meters}},
+                {{"SLUG", "slug"},
+                 {"EVENT TYPE", "eventType"},
+                 {"AGGREGATION", "aggregation"},
+                 {"VALUE", "valueProperty"},
+                 {"DESCRIPTION", "description"}}
+            );
+            return;
+        }
+        std::vector<std::pair<std::string, std::string>> q = {
+            {"from", o->from}, {"to", o->to}, {"windowSize", o->window}, {"windowTimeZone", o->tz}};
+        for (const auto& s : o->subjects) {
+            q.emplace_back("subject", s);
+        }
+        for (const auto& gb : o->groups) {
+            q.emplace_back("groupBy", gb);
+        }
+        json::value r = CallOrExit(
+            client, "GET", "/api/v1/meters/" + UrlEncode(o->meter) + "/query" + Query(q), ""
+        );
+        // One row per window, subject and group; the group as "k=v,...".
+        json::array rows;
+        for (const auto& row : r.at("data").as_array()) {
+            json::object x = row.as_object();
+            std::string group;
+            for (const auto& [k, v] : row.at("groupBy").as_object()) {
+                group += (group.empty() ? "" : ",") + std::string(k) + "=" +
+                         (v.is_string() ? std::string(v.as_string()) : "-");
+            }
+            x["group"] = group;
+            rows.push_back(std::move(x));
+        }
+        if (cfg.output != "table") {
+            Print(cfg, r, {});
+            return;
+        }
+        Print(
+            cfg,
+            json::object{{"items", rows}},
+            {{"WINDOW START", "windowStart"},
+             {"WINDOW END", "windowEnd"},
+             {"SUBJECT", "subject"},
+             {"GROUP", "group"},
+             {"VALUE", "value"}}
+        );
+    });
+    CLI::App* ent = app.add_subcommand("entitlement", "Entitlements (metering)");
+    ent->require_subcommand(1);
+    CLI::App* check =
+        ent->add_subcommand("check", "Whether a tenant has a feature, and its balance");
+    check->add_option("feature", o->feature, "The feature's key")->required();
+    check->add_option("--subject", o->meter, "The tenant (platform admins; default yours)");
+    check->callback([&g, o] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        Print(
+            cfg,
+            CallOrExit(
+                client,
+                "GET",
+                "/v1/entitlements/check" + Query({{"feature", o->feature}, {"subject", o->meter}}),
+                ""
+            ),
+            {{"FEATURE", "feature"},
+             {"SUBJECT", "subject"},
+             {"ACCESS", "hasAccess"},
+             {"BALANCE", "balance"},
+             {"USAGE", "usage"},
+             {"OVERAGE", "overage"}}
+        );
+    });
+}
+
 void AddApp(CLI::App& app, Globals& g) {
     CLI::App* apps =
         app.add_subcommand("app", "Publish and manage marketplace apps (platform admins)");
@@ -1244,6 +1341,7 @@ void AddClientCommands(CLI::App& app) {
     AddPage(app, g);
     AddWorkspace(app, g);
     AddApp(app, g);
+    AddUsage(app, g);
 }
 
 }  // namespace hangar::cli
