@@ -5,9 +5,11 @@
 // counted exactly once after the restart, and resent batches are not counted twice.
 
 #include <atomic>
+#include <fstream>
 #include <thread>
 
 #include <fmt/format.h>
+#include <sys/wait.h>
 
 #include "hangar/core/clock.hpp"
 
@@ -487,6 +489,26 @@ TEST_F(MeteringTest, EntitlementsBurnUsageThroughGrantsAndAnswerTheirValue) {
             .status,
         403
     ) << "a tenant does not grant itself usage";
+}
+
+TEST_F(MeteringTest, OpenMetersOwnJavaScriptClientWorksAgainstHangar) {
+    // @openmeter/sdk from npm (web/package.json): meter, ingest, resend, query, list, an error,
+    // an entitlement and its value, each checked by tests/metering/openmeter_sdk.mjs.
+    TempDir dir;
+    pid_t pid = SpawnLogged(
+        {"/usr/bin/node",
+         std::string(HANGAR_SOURCE_DIR) + "/tests/metering/openmeter_sdk.mjs",
+         s_->Url(),
+         s_->process().AdminToken()},
+        dir.path() + "/log"
+    );
+    ASSERT_GT(pid, 0);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    std::ifstream log(dir.path() + "/log");
+    std::string said((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << said;
+    EXPECT_NE(said.find("ok"), std::string::npos) << said;
 }
 
 TEST(MeteringCrashTest, EveryAcknowledgedEventIsCountedExactlyOnceAfterAKill) {
