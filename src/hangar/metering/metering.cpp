@@ -80,6 +80,9 @@ void Metering::Stop() {
     if (watcher_) {
         watcher_->Stop();
     }
+    // Every batch taken is committed and answered before the servers go: an answer must not
+    // outlive the connection it is for.
+    db_->WaitIdle();
 }
 
 void Metering::EnsureBuiltins() {

@@ -295,7 +295,10 @@ void UsageDb::SetMeters(std::vector<MeterDef> meters) {
 
 void UsageDb::WaitIdle() {
     std::unique_lock lock(mu_);
-    idle_cv_.wait(lock, [&] { return stop_ || (queue_.empty() && !next_meters_ && !busy_); });
+    // Batches wait for the first meters: without them nothing drains, and nothing is waited for.
+    idle_cv_.wait(lock, [&] {
+        return stop_ || ((queue_.empty() || !meters_known_) && !next_meters_ && !busy_);
+    });
 }
 
 void UsageDb::WriterLoop() {
