@@ -56,8 +56,30 @@ const std::vector<Builtin>& Builtins() {
 
 }  // namespace
 
-Metering::Metering(store::Store& store, const core::Clock& clock, const std::string& db_path)
-    : store_(store), clock_(clock), db_(std::make_unique<UsageDb>(db_path)) {}
+Metering::Metering(
+    store::Store& store,
+    const core::Clock& clock,
+    const std::string& db_path,
+    std::chrono::seconds retention
+)
+    : store_(store),
+      clock_(clock),
+      db_(std::make_unique<UsageDb>(db_path)),
+      retention_(retention) {}
+
+int64_t Metering::Sweep() {
+    int64_t before = core::UnixMillis(clock_.Now()) -
+                     std::chrono::duration_cast<std::chrono::milliseconds>(retention_).count();
+    auto n = db_->Prune(before);
+    if (!n) {
+        core::LogWarn("usage retention failed", {{"error", std::string_view(n.error().message)}});
+        return 0;
+    }
+    if (*n > 0) {
+        core::LogInfo("usage retention", {{"deleted", *n}});
+    }
+    return *n;
+}
 
 Metering::~Metering() {
     Stop();
@@ -74,11 +96,16 @@ void Metering::Start() {
         }
     });
     watcher_->Start();
+    sweeper_ = std::make_unique<core::Periodic>(std::chrono::hours(1), [this] { Sweep(); });
+    sweeper_->Start();
 }
 
 void Metering::Stop() {
     if (watcher_) {
         watcher_->Stop();
+    }
+    if (sweeper_) {
+        sweeper_->Stop();
     }
     // Every batch taken is committed and answered before the servers go: an answer must not
     // outlive the connection it is for.

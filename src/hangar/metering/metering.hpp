@@ -20,7 +20,13 @@ namespace hangar::metering {
 
 class Metering final : public core::UsageSink {
 public:
-    Metering(store::Store& store, const core::Clock& clock, const std::string& db_path);
+    // `retention`: how long events are kept as received (swept hourly); their usage stays.
+    Metering(
+        store::Store& store,
+        const core::Clock& clock,
+        const std::string& db_path,
+        std::chrono::seconds retention = std::chrono::hours(24 * 400)
+    );
     ~Metering() override;
 
     UsageDb& db() { return *db_; }
@@ -33,6 +39,8 @@ public:
     void Stop();
     // Reads the meters again now (after a meter was written).
     void Reload();
+    // Forgets events received longer ago than the retention; how many.
+    int64_t Sweep();
     // Any store commit may have changed a meter: read again within two seconds.
     void Invalidate() { epoch_.fetch_add(1, std::memory_order_relaxed); }
 
@@ -60,7 +68,8 @@ private:
     std::vector<MeterDef> meters_;
     std::atomic<uint64_t> epoch_{0};
     uint64_t seen_epoch_ = 0;
-    std::unique_ptr<core::Periodic> watcher_;
+    std::chrono::seconds retention_;
+    std::unique_ptr<core::Periodic> watcher_, sweeper_;
 };
 
 }  // namespace hangar::metering

@@ -779,9 +779,10 @@ core::Result<int64_t> UsageDb::Prune(int64_t before_ms) {
                 write_
                     ->Prepare(
                         "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE "
-                        "ingested_ms<?1 ORDER BY seq LIMIT 10000)"
+                        "ingested_ms<?1 AND seq<=?2 ORDER BY seq LIMIT 10000)"
                     )
                     .Bind(1, before_ms)
+                    .Bind(2, written_seq_)  // never an event the written view does not cover
                     .Run();
                 int64_t n = write_->Changes();
                 gone += n;

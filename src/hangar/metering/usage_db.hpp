@@ -2,7 +2,7 @@
 // Where usage lives: an SQLite file of its own beside the store's (<data>/usage.db), so that
 // event ingestion neither waits for nor slows the control plane's writes. It holds
 // - the events as received (their (source, id) unique: a resent event is recognised while it
-//   is kept: Prune forgets events past a cut-off, and nothing calls it yet), and
+//   is kept: Prune forgets events past --usage-retention, hourly), and
 // - each meter's usage pre-aggregated per subject, group and bucket, in minute and
 //   quarter-hour buckets (count, sum, min, max, latest; distinct values for UNIQUE_COUNT), so a
 //   month of one subject is a few thousand rows.

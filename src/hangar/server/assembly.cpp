@@ -431,7 +431,10 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
 
     // Metering: a usage database of its own beside the store's file.
     a.metering = std::make_unique<metering::Metering>(
-        store, a.clock, (fs::path(a.cfg.data_dir) / "usage.db").string()
+        store,
+        a.clock,
+        (fs::path(a.cfg.data_dir) / "usage.db").string(),
+        std::chrono::duration_cast<std::chrono::seconds>(cfg.usage_retention)
     );
     store.OnCommitted([m = a.metering.get()] { m->Invalidate(); });
     // Hangar's own usage, metered without glue.

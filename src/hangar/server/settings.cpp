@@ -499,6 +499,16 @@ const std::vector<Setting>& Settings() {
             "400d",
             "How long statistics reports are kept"
         ),
+        Duration(
+            "usage_retention",
+            &C::usage_retention,
+            "400d",
+            kHour,
+            kUnbounded,
+            "90d",
+            "How long usage events are kept as received: a resent event (same source and id) "
+            "is recognised, and a changed meter recomputed, within it; aggregated usage stays"
+        ),
         Number(
             "public_rate",
             &C::public_rate,

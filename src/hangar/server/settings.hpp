@@ -40,6 +40,7 @@ struct Config {
     std::string collector_listen;
     std::string marketplace_listen;
     Millis statistics_retention{};
+    Millis usage_retention{};
     double public_rate = 0;
     std::string apns_url, fcm_url, push_ca_file;
     Millis push_deadline{};
