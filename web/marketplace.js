@@ -2,7 +2,7 @@
 // the requests workspace users make for them. Publishing is an upload of the app's package
 // (`hangar app publish FILE`, or the form here).
 import { useState } from 'preact/hooks';
-import { api, useLive, useFetch, isAdmin, useTenantNames } from './api.js';
+import { api, useLive, isAdmin, useTenantNames } from './api.js';
 import { html, Badge, Time, Table, Section, LiveDot, Loading, ErrorNote, Chart, name } from './ui.js';
 
 function Publish({ onDone }) {
@@ -50,12 +50,12 @@ function installSeries(apps) {
 
 export function MarketplaceView() {
   const apps = useLive('apps');
-  const releases = useFetch('/v1/appreleases?limit=1000', [apps.items.length]);
+  const releases = useLive('appreleases');  // live: a new version of a listed app shows at once
   const requests = useLive('apprequests');
   const tenantName = useTenantNames();
   if (!apps.loaded) return html`<h1>Marketplace</h1><${ErrorNote} error=${apps.error} /><${Loading} what="apps" />`;
   const byApp = new Map();
-  for (const r of releases.data?.items || []) {
+  for (const r of releases.items) {
     const list = byApp.get(r.spec.app) || [];
     list.push(r);
     byApp.set(r.spec.app, list);

@@ -327,6 +327,7 @@ async function main() {
   await page.getByRole('button', { name: 'Publish' }).click();
   await until('published', async () => /standup-bot 1\.0\.0 published/.test((await page.getByTestId('published').textContent().catch(() => '')) || ''));
   await until('the app in the table', async () => /Standup Bot/.test(await page.getByTestId('apps').textContent()));
+  await until('its version in the table', async () => /1\.0\.0/.test(await page.getByTestId('apps').textContent()));
   const listed = await fetch(`${base}/marketplace/v1/apps`, { headers: { 'X-Apps-Engine-Version': '1.45.0' } }).then((r) => r.json());
   assert.ok(listed.some((a) => a.latest.nameSlug === 'standup-bot'), 'the marketplace lists it');
   await page.getByTestId('no-installs').waitFor();
