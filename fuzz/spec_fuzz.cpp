@@ -30,6 +30,7 @@
 #include "hangar/identity/kinds.hpp"
 #include "hangar/incidents/kinds.hpp"
 #include "hangar/marketplace/kinds.hpp"
+#include "hangar/metering/kinds.hpp"
 #include "hangar/observe/kinds.hpp"
 #include "hangar/oncall/kinds.hpp"
 
@@ -72,6 +73,7 @@ Validator Find(std::string_view kind) {
         hangar::incidents::RegisterKinds(*r);
         hangar::edge::RegisterKinds(*r, keys);
         hangar::marketplace::RegisterKinds(*r);
+        hangar::metering::RegisterKinds(*r);
         return r;
     }();
     if (const hangar::registry::Kind* k = kinds->ByName(kind)) {
