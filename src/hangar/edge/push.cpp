@@ -694,6 +694,17 @@ std::optional<PushGateway::Prepared> PushGateway::Prepare(
         count("no_app");
         return fail(Error(422, kNoApp, why, request_id));
     }
+    // The tenant's entitlement to push notifications, when it has one (metering's).
+    switch (auto gate = gate_->Check(who->tenant, "push_notifications", may_block); gate.kind) {
+        case core::GateAnswer::kWouldBlock:
+            would_block = true;
+            return std::nullopt;
+        case core::GateAnswer::kDenied:
+            count("quota");
+            return fail(Error(422, kQuotaSpent, gate.reason, request_id));
+        case core::GateAnswer::kAllowed:
+            break;
+    }
     // Charged only here, past every point where a call from the I/O thread hands the request
     // to a worker (which runs it again): one notification, one token.
     std::chrono::seconds retry{1};
@@ -730,17 +741,6 @@ std::optional<PushGateway::Prepared> PushGateway::Prepare(
             ),
             request_id
         ));
-    }
-    // The tenant's entitlement to push notifications, when it has one (metering's).
-    switch (auto gate = gate_->Check(who->tenant, "push_notifications", may_block); gate.kind) {
-        case core::GateAnswer::kWouldBlock:
-            would_block = true;
-            return std::nullopt;
-        case core::GateAnswer::kDenied:
-            count("quota");
-            return fail(Error(422, kQuotaSpent, gate.reason, request_id));
-        case core::GateAnswer::kAllowed:
-            break;
     }
     // The monthly quota: reserve one before sending.
     {
