@@ -220,6 +220,41 @@ void Apply(store::sqlite::Db& db, const Deltas& d) {
     }
 }
 
+// The subjects a read asks for, one at a time (nullptr: every subject; the statements are cached
+// by their text's address, so each shape is its own static text): `read(subject)` reads the
+// file, then `cell(subject, cell)` each bucket cell still in memory for it.
+template <typename Read, typename OnCell>
+void EachSubject(
+    const std::vector<std::string>& subjects,
+    const Deltas& pending,
+    const std::string& slug,
+    Read&& read,
+    OnCell&& cell
+) {
+    std::vector<const std::string*> each;
+    for (const auto& s : subjects) {
+        each.push_back(&s);
+    }
+    if (each.empty()) {
+        each.push_back(nullptr);
+    }
+    for (const std::string* subject : each) {
+        read(subject);
+        if (subject != nullptr) {
+            if (auto c = pending.cells.find(CellKey(slug, *subject)); c != pending.cells.end()) {
+                cell(*subject, c->second);
+            }
+        } else {
+            std::string prefix = CellKey(slug, "");
+            for (const auto& [key, c] : pending.cells) {
+                if (key.starts_with(prefix)) {
+                    cell(key.substr(prefix.size()), c);
+                }
+            }
+        }
+    }
+}
+
 int64_t NowMs() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch()
@@ -568,42 +603,39 @@ core::Result<std::vector<RollupRow>> UsageDb::Rollups(
     try {
         std::shared_lock view(view_mu_);
         std::lock_guard lock(read_mu_);
-        // One subject at a time (the statements are cached by their text's address).
-        std::vector<const std::string*> each;
-        for (const auto& s : subjects) {
-            each.push_back(&s);
-        }
-        if (each.empty()) {
-            each.push_back(nullptr);
-        }
-        for (const std::string* subject : each) {
-            // With a subject the primary key's prefix finds its rows; without, every subject's.
-            auto& q = read_->Prepare(
-                subject != nullptr
-                    ? "SELECT subject,grp,bucket,cnt,sum,min,max,latest,latest_ms FROM rollup "
-                      "WHERE meter=?1 AND width=?2 AND subject=?5 AND bucket>=?3 AND bucket<?4"
-                    : "SELECT subject,grp,bucket,cnt,sum,min,max,latest,latest_ms FROM rollup "
-                      "WHERE meter=?1 AND width=?2 AND bucket>=?3 AND bucket<?4"
-            );
-            q.Bind(1, slug).Bind(2, static_cast<int64_t>(width)).Bind(3, from_s).Bind(4, to_s);
-            if (subject != nullptr) {
-                q.Bind(5, *subject);
-            }
-            while (q.Step()) {
-                RollupRow r;
-                r.subject = q.Text(0);
-                r.group = q.Text(1);
-                r.bucket = q.Int(2);
-                r.count = q.Int(3);
-                r.sum = q.Real(4);
-                r.min = q.Real(5);
-                r.max = q.Real(6);
-                r.latest = q.Real(7);
-                r.latest_ms = q.Int(8);
-                out.push_back(std::move(r));
-            }
+        EachSubject(
+            subjects,
+            *pending_,
+            slug,
+            [&](const std::string* subject) {
+                // With a subject the primary key's prefix finds its rows; without, every one's.
+                auto& q = read_->Prepare(
+                    subject != nullptr
+                        ? "SELECT subject,grp,bucket,cnt,sum,min,max,latest,latest_ms FROM rollup "
+                          "WHERE meter=?1 AND width=?2 AND subject=?5 AND bucket>=?3 AND "
+                          "bucket<?4"
+                        : "SELECT subject,grp,bucket,cnt,sum,min,max,latest,latest_ms FROM rollup "
+                          "WHERE meter=?1 AND width=?2 AND bucket>=?3 AND bucket<?4"
+                );
+                q.Bind(1, slug).Bind(2, static_cast<int64_t>(width)).Bind(3, from_s).Bind(4, to_s);
+                if (subject != nullptr) {
+                    q.Bind(5, *subject);
+                }
+                while (q.Step()) {
+                    out.push_back(RollupRow{
+                        q.Text(0),
+                        q.Text(1),
+                        q.Int(2),
+                        q.Int(3),
+                        q.Real(4),
+                        q.Real(5),
+                        q.Real(6),
+                        q.Real(7),
+                        q.Int(8)});
+                }
+            },
             // The buckets still in memory (rows of the same bucket add up in Aggregate).
-            auto scan = [&](const std::string& subj, const Cell& cell) {
+            [&](const std::string& subj, const Cell& cell) {
                 for (auto it = cell.aggs.lower_bound(AggKey{width, "", INT64_MIN});
                      it != cell.aggs.end() && std::get<0>(it->first) == width;
                      ++it) {
@@ -615,21 +647,8 @@ core::Result<std::vector<RollupRow>> UsageDb::Rollups(
                         );
                     }
                 }
-            };
-            if (subject != nullptr) {
-                if (auto c = pending_->cells.find(CellKey(slug, *subject));
-                    c != pending_->cells.end()) {
-                    scan(*subject, c->second);
-                }
-            } else {
-                std::string prefix = CellKey(slug, "");
-                for (const auto& [key, cell] : pending_->cells) {
-                    if (key.starts_with(prefix)) {
-                        scan(key.substr(prefix.size()), cell);
-                    }
-                }
             }
-        }
+        );
     } catch (const std::exception& e) {
         return core::Fail(core::MakeError(core::ErrorCode::kUnavailable, e.what()));
     }
@@ -647,49 +666,34 @@ core::Result<std::vector<UniqueRow>> UsageDb::Uniques(
     try {
         std::shared_lock view(view_mu_);
         std::lock_guard lock(read_mu_);
-        std::vector<const std::string*> each;
-        for (const auto& s : subjects) {
-            each.push_back(&s);
-        }
-        if (each.empty()) {
-            each.push_back(nullptr);
-        }
-        for (const std::string* subject : each) {
-            auto& q = read_->Prepare(
-                subject != nullptr
-                    ? "SELECT subject,grp,bucket,val FROM uniq WHERE meter=?1 AND width=?2 AND "
-                      "subject=?5 AND bucket>=?3 AND bucket<?4"
-                    : "SELECT subject,grp,bucket,val FROM uniq WHERE meter=?1 AND width=?2 AND "
-                      "bucket>=?3 AND bucket<?4"
-            );
-            q.Bind(1, slug).Bind(2, static_cast<int64_t>(width)).Bind(3, from_s).Bind(4, to_s);
-            if (subject != nullptr) {
-                q.Bind(5, *subject);
-            }
-            while (q.Step()) {
-                out.push_back(UniqueRow{q.Text(0), q.Text(1), q.Int(2), q.Text(3)});
-            }
-            auto scan = [&](const std::string& subj, const Cell& cell) {
+        EachSubject(
+            subjects,
+            *pending_,
+            slug,
+            [&](const std::string* subject) {
+                auto& q = read_->Prepare(
+                    subject != nullptr
+                        ? "SELECT subject,grp,bucket,val FROM uniq WHERE meter=?1 AND width=?2 AND "
+                          "subject=?5 AND bucket>=?3 AND bucket<?4"
+                        : "SELECT subject,grp,bucket,val FROM uniq WHERE meter=?1 AND width=?2 AND "
+                          "bucket>=?3 AND bucket<?4"
+                );
+                q.Bind(1, slug).Bind(2, static_cast<int64_t>(width)).Bind(3, from_s).Bind(4, to_s);
+                if (subject != nullptr) {
+                    q.Bind(5, *subject);
+                }
+                while (q.Step()) {
+                    out.push_back(UniqueRow{q.Text(0), q.Text(1), q.Int(2), q.Text(3)});
+                }
+            },
+            [&](const std::string& subj, const Cell& cell) {
                 for (const auto& [w, grp, bucket, val] : cell.uniq) {
                     if (w == width && bucket >= from_s && bucket < to_s) {
                         out.push_back(UniqueRow{subj, grp, bucket, val});
                     }
                 }
-            };
-            if (subject != nullptr) {
-                if (auto c = pending_->cells.find(CellKey(slug, *subject));
-                    c != pending_->cells.end()) {
-                    scan(*subject, c->second);
-                }
-            } else {
-                std::string prefix = CellKey(slug, "");
-                for (const auto& [key, cell] : pending_->cells) {
-                    if (key.starts_with(prefix)) {
-                        scan(key.substr(prefix.size()), cell);
-                    }
-                }
             }
-        }
+        );
     } catch (const std::exception& e) {
         return core::Fail(core::MakeError(core::ErrorCode::kUnavailable, e.what()));
     }
