@@ -69,10 +69,19 @@ http::Response StoreProblem(const core::Error& e) {
     return Problem(e);
 }
 
+// The meter a route names by id or slug, or the 404 OpenMeter answers.
+std::expected<MeterDef, http::Response> MeterOf(MeteringDeps& deps, const http::Request& req) {
+    auto m = deps.metering.Find(req.Param("id"));
+    if (!m) {
+        return std::unexpected(Problem(404, fmt::format("meter not found: {}", req.Param("id"))));
+    }
+    return *m;
+}
+
 http::Response QueryMeter(MeteringDeps& deps, const Caller& who, http::Request& req) {
-    auto meter = deps.metering.Find(req.Param("id"));
+    auto meter = MeterOf(deps, req);
     if (!meter) {
-        return Problem(404, fmt::format("meter not found: {}", req.Param("id")));
+        return meter.error();
     }
     MeterQuery q;
     int64_t now_s = core::UnixSeconds(deps.metering.clock().Now());
@@ -169,14 +178,11 @@ http::Response QueryMeter(MeteringDeps& deps, const Caller& who, http::Request& 
 }  // namespace
 
 void AddMeteringRoutes(http::Router& router, MeteringDeps& deps) {
-    auto who_or = [&deps](const http::Request& req) {
-        return *Identify(deps, req, /*may_block=*/true);
-    };
     router.AddAsync(
         "POST",
         "/api/v1/events",
-        Guarded([&deps, who_or](http::Request& req) {
-            auto who = who_or(req);
+        Guarded([&deps](http::Request& req) {
+            auto who = Identify(deps, req);
             if (!who) {
                 return who.error();
             }
@@ -213,8 +219,8 @@ void AddMeteringRoutes(http::Router& router, MeteringDeps& deps) {
             }
         }
     );
-    router.Add("GET", "/api/v1/events", Guarded([&deps, who_or](http::Request& req) {
-                   auto who = who_or(req);
+    router.Add("GET", "/api/v1/events", Guarded([&deps](http::Request& req) {
+                   auto who = Identify(deps, req);
                    if (!who) {
                        return who.error();
                    }
@@ -260,8 +266,8 @@ void AddMeteringRoutes(http::Router& router, MeteringDeps& deps) {
                    }
                    return Json(200, out);
                }));
-    router.Add("GET", "/api/v1/meters", Guarded([&deps, who_or](http::Request& req) {
-                   auto who = who_or(req);
+    router.Add("GET", "/api/v1/meters", Guarded([&deps](http::Request& req) {
+                   auto who = Identify(deps, req);
                    if (!who) {
                        return who.error();
                    }
@@ -275,8 +281,8 @@ void AddMeteringRoutes(http::Router& router, MeteringDeps& deps) {
                    }
                    return Json(200, out);
                }));
-    router.Add("POST", "/api/v1/meters", Guarded([&deps, who_or](http::Request& req) {
-                   auto who = who_or(req);
+    router.Add("POST", "/api/v1/meters", Guarded([&deps](http::Request& req) {
+                   auto who = Identify(deps, req);
                    if (!who) {
                        return who.error();
                    }
@@ -308,28 +314,28 @@ void AddMeteringRoutes(http::Router& router, MeteringDeps& deps) {
                    deps.metering.Reload();
                    return Json(200, MeterToJson(MeterFromObject(created->object)));
                }));
-    router.Add("GET", "/api/v1/meters/{id}", Guarded([&deps, who_or](http::Request& req) {
-                   auto who = who_or(req);
+    router.Add("GET", "/api/v1/meters/{id}", Guarded([&deps](http::Request& req) {
+                   auto who = Identify(deps, req);
                    if (!who) {
                        return who.error();
                    }
-                   auto m = deps.metering.Find(req.Param("id"));
+                   auto m = MeterOf(deps, req);
                    if (!m) {
-                       return Problem(404, fmt::format("meter not found: {}", req.Param("id")));
+                       return m.error();
                    }
                    return Json(200, MeterToJson(*m));
                }));
-    router.Add("PUT", "/api/v1/meters/{id}", Guarded([&deps, who_or](http::Request& req) {
-                   auto who = who_or(req);
+    router.Add("PUT", "/api/v1/meters/{id}", Guarded([&deps](http::Request& req) {
+                   auto who = Identify(deps, req);
                    if (!who) {
                        return who.error();
                    }
                    if (!who->admin) {
                        return Problem(403, "only platform admins change meters");
                    }
-                   auto m = deps.metering.Find(req.Param("id"));
+                   auto m = MeterOf(deps, req);
                    if (!m) {
-                       return Problem(404, fmt::format("meter not found: {}", req.Param("id")));
+                       return m.error();
                    }
                    auto body = core::ParseJsonObject(req.body);
                    if (!body) {
@@ -380,17 +386,17 @@ void AddMeteringRoutes(http::Router& router, MeteringDeps& deps) {
                    deps.metering.Reload();
                    return Json(200, MeterToJson(MeterFromObject(*updated)));
                }));
-    router.Add("DELETE", "/api/v1/meters/{id}", Guarded([&deps, who_or](http::Request& req) {
-                   auto who = who_or(req);
+    router.Add("DELETE", "/api/v1/meters/{id}", Guarded([&deps](http::Request& req) {
+                   auto who = Identify(deps, req);
                    if (!who) {
                        return who.error();
                    }
                    if (!who->admin) {
                        return Problem(403, "only platform admins delete meters");
                    }
-                   auto m = deps.metering.Find(req.Param("id"));
+                   auto m = MeterOf(deps, req);
                    if (!m) {
-                       return Problem(404, fmt::format("meter not found: {}", req.Param("id")));
+                       return m.error();
                    }
                    store::AuditEvent audit = Audit(deps, *who, req, "meter.delete");
                    audit.object = m->id;
@@ -401,21 +407,21 @@ void AddMeteringRoutes(http::Router& router, MeteringDeps& deps) {
                    deps.metering.Reload();
                    return NoContent();
                }));
-    router.Add("GET", "/api/v1/meters/{id}/query", Guarded([&deps, who_or](http::Request& req) {
-                   auto who = who_or(req);
+    router.Add("GET", "/api/v1/meters/{id}/query", Guarded([&deps](http::Request& req) {
+                   auto who = Identify(deps, req);
                    if (!who) {
                        return who.error();
                    }
                    return QueryMeter(deps, *who, req);
                }));
-    router.Add("GET", "/api/v1/meters/{id}/subjects", Guarded([&deps, who_or](http::Request& req) {
-                   auto who = who_or(req);
+    router.Add("GET", "/api/v1/meters/{id}/subjects", Guarded([&deps](http::Request& req) {
+                   auto who = Identify(deps, req);
                    if (!who) {
                        return who.error();
                    }
-                   auto m = deps.metering.Find(req.Param("id"));
+                   auto m = MeterOf(deps, req);
                    if (!m) {
-                       return Problem(404, fmt::format("meter not found: {}", req.Param("id")));
+                       return m.error();
                    }
                    auto subjects = deps.metering.db().Subjects(m->slug, 0, 253402300800);
                    if (!subjects) {
