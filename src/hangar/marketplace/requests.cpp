@@ -295,12 +295,12 @@ AppRequests::Stats(const std::string& workspace, const std::string& tenant) {
         {"data", {{"totalSeen", seen}, {"totalUnseen", static_cast<int64_t>(all->size()) - seen}}}};
 }
 
-core::Result<int64_t> AppRequests::MarkSeen(
+core::Result<int64_t> AppRequests::Mark(
     const std::string& workspace,
     const std::string& tenant,
-    const std::vector<std::string>& ids
+    const std::string& flag,
+    const std::function<bool(const store::Object&)>& pick
 ) {
-    std::set<std::string, std::less<>> wanted(ids.begin(), ids.end());
     auto all = OfWorkspace(workspace, tenant);
     if (!all) {
         return Fail(all.error());
@@ -308,7 +308,7 @@ core::Result<int64_t> AppRequests::MarkSeen(
     std::string now = core::FormatRfc3339(clock_.Now());
     int64_t marked = 0;
     for (const auto& o : *all) {
-        if (!wanted.contains(o.id) || core::BoolAt(o.status, "seen")) {
+        if (core::BoolAt(o.status, flag) || !pick(o)) {
             continue;
         }
         auto u = store_.Update(
@@ -316,8 +316,8 @@ core::Result<int64_t> AppRequests::MarkSeen(
             std::nullopt,
             now,
             [&](store::Object& x) -> core::Result<void> {
-                x.status["seen"] = true;
-                x.status["seen_at"] = now;
+                x.status[flag] = true;
+                x.status[flag + "_at"] = now;
                 return {};
             },
             store::SystemAudit(now, "workspace:" + workspace, tenant, o.id)
@@ -328,6 +328,17 @@ core::Result<int64_t> AppRequests::MarkSeen(
         ++marked;
     }
     return marked;
+}
+
+core::Result<int64_t> AppRequests::MarkSeen(
+    const std::string& workspace,
+    const std::string& tenant,
+    const std::vector<std::string>& ids
+) {
+    std::set<std::string, std::less<>> wanted(ids.begin(), ids.end());
+    return Mark(workspace, tenant, "seen", [&](const store::Object& o) {
+        return wanted.contains(o.id);
+    });
 }
 
 core::Result<json::array>
@@ -355,40 +366,17 @@ core::Result<int64_t> AppRequests::MarkSent(
     std::string_view app_id,
     const std::vector<std::string>* user_ids
 ) {
-    auto all = OfWorkspace(workspace, tenant);
-    if (!all) {
-        return Fail(all.error());
-    }
-    std::string now = core::FormatRfc3339(clock_.Now());
-    int64_t marked = 0;
-    for (const auto& o : *all) {
-        if (StrAt(o.spec, "app_id") != app_id || core::BoolAt(o.status, "notification_sent")) {
-            continue;
+    return Mark(workspace, tenant, "notification_sent", [&](const store::Object& o) {
+        if (StrAt(o.spec, "app_id") != app_id) {
+            return false;
         }
-        if (user_ids != nullptr) {
-            const json::object* r = core::ObjectAt(o.spec, "requester");
-            std::string uid = r != nullptr ? StrAt(*r, "id") : "";
-            if (std::ranges::find(*user_ids, uid) == user_ids->end()) {
-                continue;
-            }
+        if (user_ids == nullptr) {
+            return true;
         }
-        auto u = store_.Update(
-            o.id,
-            std::nullopt,
-            now,
-            [&](store::Object& x) -> core::Result<void> {
-                x.status["notification_sent"] = true;
-                x.status["notification_sent_at"] = now;
-                return {};
-            },
-            store::SystemAudit(now, "workspace:" + workspace, tenant, o.id)
-        );
-        if (!u) {
-            return Fail(u.error());
-        }
-        ++marked;
-    }
-    return marked;
+        const json::object* r = core::ObjectAt(o.spec, "requester");
+        std::string uid = r != nullptr ? StrAt(*r, "id") : "";
+        return std::ranges::find(*user_ids, uid) != user_ids->end();
+    });
 }
 
 }  // namespace hangar::marketplace

@@ -5,6 +5,7 @@
 // lists them (/v1/app-request), counts them (/stats), marks them seen, and twice a day asks
 // which installed apps have requesters to tell (/sent/pending, /markAsSent/<app>).
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,6 +73,14 @@ public:
 private:
     core::Result<std::vector<store::Object>>
     OfWorkspace(const std::string& workspace, const std::string& tenant);
+    // Sets status.<flag> (and <flag>_at) on the workspace's requests `pick` chooses that do not
+    // have it yet; how many.
+    core::Result<int64_t> Mark(
+        const std::string& workspace,
+        const std::string& tenant,
+        const std::string& flag,
+        const std::function<bool(const store::Object&)>& pick
+    );
     store::Store& store_;
     const core::Clock& clock_;
 };
