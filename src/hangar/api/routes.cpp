@@ -40,6 +40,7 @@ void AddAllRoutes(
     AddStatisticsRoutes(router, deps, services.collector);
     AddMarketplaceAdminRoutes(router, deps, services.catalogue);
     AddAppReleaseYankRoute(router, deps);
+    AddBillingRoutes(router, deps, services.billing);
     AddInstanceLogRoute(router, deps, kinds, services.provisioner);
     AddResourceRoutes(router, deps, kinds, hub);
     AddDashboardRoutes(router);

@@ -32,6 +32,9 @@ class Collector;
 namespace hangar::marketplace {
 class Catalogue;
 }  // namespace hangar::marketplace
+namespace hangar::billing {
+class Billing;
+}  // namespace hangar::billing
 namespace hangar::api {
 
 void AddTokenRoutes(http::Router& router, Deps& deps);
@@ -62,6 +65,8 @@ void AddWorkspaceRoutes(http::Router& router, Deps& deps, edge::Workspaces& work
 void AddMarketplaceAdminRoutes(http::Router& router, Deps& deps, marketplace::Catalogue& catalogue);
 // POST /v1/appreleases/{id}:yank: one version withdrawn (marketplace_api.cpp).
 void AddAppReleaseYankRoute(http::Router& router, Deps& deps);
+// Subscriptions, invoices, payment webhooks and margins (billing_api.cpp).
+void AddBillingRoutes(http::Router& router, Deps& deps, billing::Billing& billing);
 // A workspace's statistics history and documents, and the fleet's (workspaces_api.cpp).
 void AddStatisticsRoutes(http::Router& router, Deps& deps, edge::Collector& collector);
 // GET / and GET /ui/{file}: the dashboard's files, built in (dashboard_api.cpp).
@@ -86,6 +91,7 @@ struct Services {
     edge::Workspaces& workspaces;
     edge::Collector& collector;
     marketplace::Catalogue& catalogue;
+    billing::Billing& billing;
     std::chrono::milliseconds query_timeout{120'000};  // a PromQL query's evaluation time
 };
 // Every route `hangar serve` answers but the workspace cloud's (edge::AddWorkspaceCloudRoutes):

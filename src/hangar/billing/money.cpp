@@ -125,6 +125,19 @@ std::optional<Decimal> Decimal::TimesFraction(int64_t num, int64_t den) const {
     return Checked(DivRound(product, den), [](__int128 x) { return Decimal(x); });
 }
 
+std::optional<Decimal> Decimal::DividedBy(Decimal o) const {
+    __int128 scaled = 0;
+    if (o.v_ == 0 || __builtin_mul_overflow(v_, kScale, &scaled)) {
+        return std::nullopt;
+    }
+    __int128 den = o.v_;
+    if (den < 0) {
+        den = -den;
+        scaled = -scaled;
+    }
+    return Checked(DivRound(scaled, den), [](__int128 x) { return Decimal(x); });
+}
+
 Decimal Decimal::Round(int digits) const {
     if (digits >= kDigits) {
         return *this;

@@ -29,6 +29,8 @@ public:
     std::optional<Decimal> Times(Decimal o) const;
     // this × num / den, rounded half away from zero to 9 digits (prorations: days used / days).
     std::optional<Decimal> TimesFraction(int64_t num, int64_t den) const;
+    // this / o, rounded half away from zero to 9 digits; nullopt for o = 0.
+    std::optional<Decimal> DividedBy(Decimal o) const;
     // Rounded half away from zero to `digits` fraction digits (0..9).
     Decimal Round(int digits) const;
     // Up to the next whole number (packages).

@@ -65,6 +65,7 @@ int UsageReporter::ReportMinute(int64_t minute_start_s) {
                 {"memory_mb", plan.memory_mb},
                 {"memory_gib_hours", mem / 1024 / 60},
                 {"cpu_millis", plan.cpu_millis},
+                {"cpu_hours", static_cast<double>(plan.cpu_millis) / 1000 / 60},
                 {"minute",
                  core::FormatRfc3339(core::TimePoint(std::chrono::seconds(minute_start_s)))}},
             fmt::format("instance:{}:{}", o.id, minute_start_s)

@@ -1,5 +1,7 @@
 #include "hangar/identity/kinds.hpp"
 
+#include <cctype>
+
 #include <fmt/format.h>
 
 #include "hangar/core/destination.hpp"
@@ -27,6 +29,14 @@ core::Result<json::object> ValidateTenant(const json::object& spec) {
     }
     if (auto v = r.Bool("suspended")) {
         out["suspended"] = *v;
+    }
+    // Where the customer is: its invoices carry that country's TaxRate.
+    if (auto c = r.String("country")) {
+        if (c->size() != 2 || !std::isupper(static_cast<unsigned char>((*c)[0])) ||
+            !std::isupper(static_cast<unsigned char>((*c)[1]))) {
+            r.SetError("spec.country", "must be an ISO 3166 alpha-2 code such as DE");
+        }
+        out["country"] = *c;
     }
     if (auto done = r.Finish(); !done) {
         return Fail(done.error());

@@ -17,6 +17,10 @@
 #include "hangar/api/routes.hpp"
 #include "hangar/api/watch_hub.hpp"
 #include "hangar/auth/tokens.hpp"
+#include "hangar/billing/billing.hpp"
+#include "hangar/billing/kinds.hpp"
+#include "hangar/billing/sla_credit.hpp"
+#include "hangar/billing/stripe.hpp"
 #include "hangar/core/json.hpp"
 #include "hangar/core/log.hpp"
 #include "hangar/core/metrics.hpp"
@@ -28,6 +32,7 @@
 #include "hangar/edge/push.hpp"
 #include "hangar/edge/routes.hpp"
 #include "hangar/edge/workspaces.hpp"
+#include "hangar/fleet/billing_hold.hpp"
 #include "hangar/fleet/instance_controller.hpp"
 #include "hangar/fleet/kinds.hpp"
 #include "hangar/fleet/process_provisioner.hpp"
@@ -50,6 +55,7 @@
 #include "hangar/metrics/remote_write_sender.hpp"
 #include "hangar/metrics/tsdb.hpp"
 #include "hangar/observe/kinds.hpp"
+#include "hangar/observe/sla.hpp"
 #include "hangar/observe/slo.hpp"
 #include "hangar/oncall/kinds.hpp"
 #include "hangar/oncall/notifier.hpp"
@@ -103,6 +109,8 @@ struct Assembly::Parts {
     std::unique_ptr<fleet::UsageReporter> usage_reporter;
     std::unique_ptr<metering::MeteringDeps> metering_deps;
     std::unique_ptr<metering::Entitlements> entitlements;
+    std::unique_ptr<billing::PaymentProvider> payments;
+    std::unique_ptr<billing::Billing> billing;
     std::unique_ptr<core::RateLimiter> limiter;
     std::unique_ptr<api::Deps> deps;
     http::Router router;
@@ -252,6 +260,7 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
     edge::RegisterKinds(a.kinds, *a.keys);
     marketplace::RegisterKinds(a.kinds);
     metering::RegisterKinds(a.kinds);
+    billing::RegisterKinds(a.kinds, store);
 
     // The fleet's controllers.
     a.provisioner = MakeProvisioner(a.cfg);
@@ -452,6 +461,72 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
     store.OnCommitted([e = a.entitlements.get()] { e->Invalidate(); });
     a.push->SetEntitlementGate(*a.entitlements);
 
+    // Billing: subscriptions and invoices over metering's usage, the month's SLA report and
+    // the fleet's instances, collected through Stripe when it is configured.
+    a.billing = std::make_unique<billing::Billing>(
+        store,
+        a.clock,
+        billing::BillingHooks{
+            .usage =
+                [m = a.metering.get()](
+                    const std::string& tenant, const std::string& meter, int64_t from, int64_t to
+                ) -> core::Result<billing::Decimal> {
+                auto def = m->Find(meter);
+                if (!def) {
+                    return core::Fail(core::MakeError(
+                        core::ErrorCode::kNotFound, fmt::format("meter {} does not exist", meter)
+                    ));
+                }
+                auto d = billing::Decimal::FromDouble(m->Total(*def, tenant, from, to));
+                return d ? d->Round(6) : billing::Decimal();
+            },
+            .sla = [&a, &store](const std::string& tenant, const std::string& month)
+                -> core::Result<std::optional<billing::SlaCredit>> {
+                auto report = observe::SlaReport(
+                    store, *a.tsdb, tenant, month, core::UnixMillis(a.clock.Now())
+                );
+                if (!report) {
+                    return std::optional<billing::SlaCredit>{};
+                }
+                return billing::CreditFromSlaReport(store, tenant, month, *report);
+            },
+            .suspend = [&store](
+                           const std::string& tenant, bool hold, const store::AuditEvent& audit
+                       ) { return fleet::SetBillingHold(store, tenant, hold, audit); },
+            .notify =
+                [&a, &store](
+                    const std::string& tenant, const std::string& subject, const std::string& text
+                ) {
+                    auto t = store.Get(tenant);
+                    std::string to = t ? core::StrAt(t->spec, "contact_email") : "";
+                    if (to.empty()) {
+                        core::LogWarn(
+                            "a billing e-mail has no recipient",
+                            {{"tenant", std::string_view(tenant)},
+                             {"subject", std::string_view(subject)}}
+                        );
+                        return;
+                    }
+                    oncall::Message msg;
+                    msg.channel = oncall::Message::Channel::kEmail;
+                    msg.target = to;
+                    msg.subject = subject;
+                    msg.text = text;
+                    a.notifier->Enqueue(std::move(msg));
+                }},
+        billing::BillingOptions{
+            .approval = cfg.invoice_issue == "approval",
+            .grace = std::chrono::duration_cast<std::chrono::seconds>(cfg.payment_grace),
+            .interval = std::chrono::duration_cast<std::chrono::seconds>(cfg.billing_interval)}
+    );
+    if (!cfg.stripe_secret_key.empty()) {
+        a.payments = billing::MakeStripeProvider(billing::StripeOptions{
+            .api_base = cfg.stripe_api_url,
+            .secret_key = cfg.stripe_secret_key,
+            .webhook_secret = cfg.stripe_webhook_secret});
+        a.billing->SetPayments(a.payments.get());
+    }
+
     // The API.
     a.catalogue = std::make_unique<marketplace::Catalogue>(store, a.clock);
     store.OnCommitted([c = a.catalogue.get()] { c->Invalidate(); });
@@ -475,6 +550,7 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
             .workspaces = *a.workspaces,
             .collector = *a.collector,
             .catalogue = *a.catalogue,
+            .billing = *a.billing,
             .query_timeout = cfg.query_timeout},
         a.kinds,
         *a.hub,
@@ -499,6 +575,7 @@ core::Result<std::unique_ptr<Assembly>> Assembly::Build(const Config& cfg) {
     rt.Add("watch hub", *a.hub);
     rt.Add("metering", *a.metering);
     rt.Add("usage reporter", *a.usage_reporter);
+    rt.Add("billing", *a.billing);
     rt.Add("statistics sweep", *a.statistics_sweep);
     rt.Add("collector", *a.collector);
     rt.Add("push gateway", *a.push);

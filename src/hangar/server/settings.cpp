@@ -555,6 +555,51 @@ const std::vector<Setting>& Settings() {
             1e9,
             "Push notifications a second per workspace, bursts of twice that"
         ),
+        Choice(
+            "invoice_issue",
+            &C::invoice_issue,
+            "auto",
+            {"auto", "approval"},
+            "auto: an invoice is issued when its period closes; approval: it waits as a draft "
+            "for an operator's approval"
+        ),
+        Duration(
+            "billing_interval",
+            &C::billing_interval,
+            "60s",
+            kSecond,
+            kHour,
+            "1m",
+            "How often billing closes the periods that ended and suspends what is overdue"
+        ),
+        Duration(
+            "payment_grace",
+            &C::payment_grace,
+            "72h",
+            0,
+            kUnbounded,
+            "72h",
+            "How long a subscription may be past due before its tenant's instances are suspended"
+        ),
+        Text(
+            "stripe_api_url",
+            &C::stripe_api_url,
+            "https://api.stripe.com",
+            "Stripe's API base URL",
+            ProviderUrl
+        ),
+        Text(
+            "stripe_secret_key",
+            &C::stripe_secret_key,
+            "",
+            "Stripe secret key (sk_...); empty: invoices are not collected by Stripe"
+        ),
+        Text(
+            "stripe_webhook_secret",
+            &C::stripe_webhook_secret,
+            "",
+            "Stripe webhook endpoint secret (whsec_...) that signs POST /v1/billing/stripe/webhook"
+        ),
     };
     return kTable;
 }

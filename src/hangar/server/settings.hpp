@@ -45,6 +45,8 @@ struct Config {
     std::string apns_url, fcm_url, push_ca_file;
     Millis push_deadline{};
     double push_rate = 0;
+    std::string invoice_issue, stripe_api_url, stripe_secret_key, stripe_webhook_secret;
+    Millis payment_grace{}, billing_interval{};
 };
 
 struct Setting {
