@@ -204,7 +204,7 @@ Result<json::object> Billing::InvoiceFor(
     const ClosedPeriod& period,
     bool with_sla
 ) {
-    InvoiceInput in{sub.id, period, s.trial_end, std::nullopt, std::nullopt};
+    InvoiceInput in{sub.id, period, s.trial_end, std::nullopt, std::nullopt, s.plan};
     auto tenant = store_.Get(sub.tenant);
     if (tenant) {
         std::string country = core::StrAt(tenant->spec, "country");

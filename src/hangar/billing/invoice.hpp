@@ -51,6 +51,7 @@ struct InvoiceInput {
     int64_t trial_end = 0;
     std::optional<SlaCredit> sla;
     std::optional<TaxRate> tax;
+    std::string plan;  // the subscription's plan: the currency of a period with nothing to bill
 };
 
 using PriceOf = std::function<core::Result<PlanPrice>(const std::string& plan)>;

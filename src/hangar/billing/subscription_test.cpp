@@ -82,7 +82,7 @@ TEST(SubscriptionTest, AMidMonthPlanChangeProratesBothFlatFeesAndSplitsTheUsage)
     auto closed = CloseDue(s, T("2026-11-01T00:00:00Z"));
     ASSERT_TRUE(closed);
     ASSERT_EQ(closed->phases.size(), 2U);
-    InvoiceInput in{"sub_1", *closed, 0, std::nullopt, std::nullopt};
+    InvoiceInput in{"sub_1", *closed, 0, std::nullopt, std::nullopt, "basic"};
     in.sla = SlaCredit{*Decimal::Parse("10"), "2026-10", "/v1/tenants/t/sla?month=2026-10", {}, {}};
     in.tax = TaxRate{"DE", *Decimal::Parse("19"), "VAT"};
     auto inv = BuildInvoice(in, f.price_of, f.usage);
@@ -112,8 +112,9 @@ TEST(SubscriptionTest, ATrialMakesTheFlatFeeFreeButNotTheUsage) {
     auto closed = CloseDue(s, T("2026-11-01T00:00:00Z"));
     ASSERT_TRUE(closed);
     EXPECT_EQ(s.state, SubState::kActive);
-    auto inv =
-        BuildInvoice({"sub_1", *closed, T("2026-10-24T00:00:00Z"), {}, {}}, f.price_of, f.usage);
+    auto inv = BuildInvoice(
+        {"sub_1", *closed, T("2026-10-24T00:00:00Z"), {}, {}, "basic"}, f.price_of, f.usage
+    );
     ASSERT_TRUE(inv) << inv.error().message;
     // The trial ends on the 24th: 8 of 31 days pay, 30 × 8/31 = 7.741… ; usage 300 h × 0.02.
     EXPECT_EQ(core::StrAt(inv->at("lines").as_array()[0].as_object(), "amount"), "7.74");
@@ -130,7 +131,7 @@ TEST(SubscriptionTest, APauseChargesNothingForItsStretch) {
     auto closed = CloseDue(s, T("2026-11-01T00:00:00Z"));
     ASSERT_TRUE(closed);
     EXPECT_EQ(s.state, SubState::kPaused) << "the next period starts paused";
-    auto inv = BuildInvoice({"sub_1", *closed, 0, {}, {}}, f.price_of, f.usage);
+    auto inv = BuildInvoice({"sub_1", *closed, 0, {}, {}, "basic"}, f.price_of, f.usage);
     ASSERT_TRUE(inv);
     EXPECT_EQ(core::StrAt(*inv, "total"), "16.52");  // 14.52 + 2.00
     ASSERT_TRUE(Resume(s, T("2026-11-11T00:00:00Z")));

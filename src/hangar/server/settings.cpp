@@ -32,6 +32,19 @@ std::optional<std::string> ProviderUrl(std::string_view v) {
     return "providers speak HTTP/2 over TLS; use an https:// URL";
 }
 
+// Stripe over TLS; plain http only to this machine (a local fake in tests).
+std::optional<std::string> StripeUrl(std::string_view v) {
+    if (!core::HttpUrlProblem(v, /*https_only=*/true)) {
+        return std::nullopt;
+    }
+    for (std::string_view local : {"http://127.", "http://localhost:", "http://[::1]:"}) {
+        if (v.starts_with(local) && !core::HttpUrlProblem(v)) {
+            return std::nullopt;
+        }
+    }
+    return "use an https:// URL (plain http only to this machine)";
+}
+
 std::optional<std::string> SmtpUrlOrEmpty(std::string_view v) {
     if (v.empty() || v.starts_with("smtp://") || v.starts_with("smtps://")) {
         return std::nullopt;
@@ -586,7 +599,7 @@ const std::vector<Setting>& Settings() {
             &C::stripe_api_url,
             "https://api.stripe.com",
             "Stripe's API base URL",
-            ProviderUrl
+            StripeUrl
         ),
         Text(
             "stripe_secret_key",
