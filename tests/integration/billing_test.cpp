@@ -399,6 +399,46 @@ TEST_F(BillingTest, APastMonthIsInvoicedWithUsageSlaCreditAndTaxAndStripeCharges
     const auto& rows = margins.at("tenants").as_array();
     EXPECT_EQ(Str(rows.back(), {"tenant"}), t) << margin.body;
     EXPECT_EQ(s_->As(owner).Do("GET", "/v1/billing/margin?month=2026-10").status, 403);
+
+    // The same from the CLI: `hangar invoice list|show|pdf`, `hangar billing margin`.
+    auto cli = [&](std::vector<std::string> args, std::string& out) {
+        std::string err;
+        std::vector<std::string> full = {
+            "--server", s_->Url(), "--token", s_->process().AdminToken()};
+        full.insert(full.end(), args.begin(), args.end());
+        int rc = RunCli(full, out, err);
+        EXPECT_EQ(rc, 0) << err;
+        return rc;
+    };
+    std::string out;
+    cli({"invoice", "list", "--tenant", t}, out);
+    EXPECT_NE(out.find("NUMBER"), std::string::npos) << out;
+    EXPECT_NE(out.find("148.55"), std::string::npos) << out;
+    EXPECT_LT(out.find("2026-11-01"), out.find("2026-10-01")) << "newest first\n" << out;
+    cli({"invoice", "show", oct_id}, out);
+    EXPECT_NE(out.find("SLA credit for 2026-10"), std::string::npos) << out;
+    EXPECT_NE(out.find("Total 148.55 EUR"), std::string::npos) << out;
+    cli({"invoice", "pdf", oct_id, "--file", dir.path() + "/oct.pdf"}, out);
+    EXPECT_TRUE(ReadFile(dir.path() + "/oct.pdf").starts_with("%PDF-"));
+    cli({"billing", "margin", "--month", "2026-10"}, out);
+    EXPECT_NE(out.find("MARGIN %"), std::string::npos) << out;
+    EXPECT_NE(out.find("87.33"), std::string::npos) << out;
+    std::string err;
+    EXPECT_NE(
+        RunCli(
+            {"--server",
+             s_->Url(),
+             "--token",
+             s_->process().AdminToken(),
+             "invoice",
+             "void",
+             oct_id},
+            out,
+            err
+        ),
+        0
+    );
+    EXPECT_NE(err.find("only a draft or an issued one"), std::string::npos) << err;
 }
 
 TEST_F(BillingTest, ADeclinedCardMakesItPastDueSuspendsAfterTheGraceAndAPaymentResumes) {

@@ -1089,6 +1089,158 @@ void AddUsage(CLI::App& app, Globals& g) {
     });
 }
 
+void AddBilling(CLI::App& app, Globals& g) {
+    struct Opts {
+        std::string id, tenant, state, month, out;
+    };
+    auto o = std::make_shared<Opts>();
+    CLI::App* inv = app.add_subcommand("invoice", "Invoices: list, show, approve, void, pdf");
+    inv->require_subcommand(1);
+    CLI::App* list = inv->add_subcommand("list", "List invoices (newest period first)");
+    list->add_option("--tenant", o->tenant, "Only this tenant's (platform admins)");
+    list->add_option("--state", o->state, "Only in this state")
+        ->check(CLI::IsMember({"draft", "issued", "paid", "void"}));
+    list->callback([&g, o] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        json::value r = CallOrExit(
+            client, "GET", "/v1/invoices" + Query({{"tenant", o->tenant}, {"limit", "1000"}}), ""
+        );
+        json::array items;
+        for (const auto& i : r.at("items").as_array()) {
+            if (o->state.empty() || At(i, "status.state") == o->state) {
+                items.push_back(i);
+            }
+        }
+        std::stable_sort(
+            items.begin(),
+            items.end(),
+            [](const json::value& a, const json::value& b) {
+                return At(a, "spec.period_start") > At(b, "spec.period_start");
+            }
+        );
+        Print(
+            cfg,
+            json::object{{"items", items}},
+            {{"ID", "metadata.id"},
+             {"NUMBER", "spec.number"},
+             {"TENANT", "metadata.tenant"},
+             {"PERIOD START", "spec.period_start"},
+             {"PERIOD END", "spec.period_end"},
+             {"TOTAL", "spec.total"},
+             {"CURRENCY", "spec.currency"},
+             {"STATE", "status.state"}}
+        );
+    });
+    CLI::App* show = inv->add_subcommand("show", "An invoice's lines and totals");
+    show->add_option("id", o->id, "The invoice's id")->required();
+    show->callback([&g, o] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        json::value r = CallOrExit(client, "GET", "/v1/invoices/" + UrlEncode(o->id), "");
+        if (cfg.output != "table") {
+            Print(cfg, r, {});
+            return;
+        }
+        std::cout << fmt::format(
+            "Invoice {} ({})  {} to {}\n",
+            At(r, "spec.number"),
+            At(r, "status.state"),
+            At(r, "spec.period_start"),
+            At(r, "spec.period_end")
+        );
+        Print(
+            cfg,
+            json::object{{"items", r.at("spec").at("lines")}},
+            {{"DESCRIPTION", "description"},
+             {"FROM", "period_start"},
+             {"TO", "period_end"},
+             {"QUANTITY", "quantity"},
+             {"UNIT PRICE", "unit_price"},
+             {"AMOUNT", "amount"}}
+        );
+        std::cout << fmt::format(
+            "Subtotal {}  Credits {}  {} ({}%) {}  Total {} {}\n",
+            At(r, "spec.subtotal"),
+            At(r, "spec.credits"),
+            At(r, "spec.tax.name"),
+            At(r, "spec.tax.rate_percent"),
+            At(r, "spec.tax.amount"),
+            At(r, "spec.total"),
+            At(r, "spec.currency")
+        );
+    });
+    for (const char* action : {"approve", "void"}) {
+        CLI::App* c = inv->add_subcommand(
+            action,
+            std::string(action) == "approve" ? "Issue a draft invoice (and collect it)"
+                                             : "Void a draft or issued invoice"
+        );
+        c->add_option("id", o->id, "The invoice's id")->required();
+        c->callback([&g, o, action] {
+            ClientConfig cfg = Resolve(g);
+            Client client(cfg);
+            Print(
+                cfg,
+                CallOrExit(client, "POST", "/v1/invoices/" + UrlEncode(o->id) + ":" + action, ""),
+                {{"ID", "metadata.id"},
+                 {"NUMBER", "spec.number"},
+                 {"TOTAL", "spec.total"},
+                 {"STATE", "status.state"}}
+            );
+        });
+    }
+    CLI::App* pdf = inv->add_subcommand("pdf", "Download an invoice as a PDF");
+    pdf->add_option("id", o->id, "The invoice's id")->required();
+    pdf->add_option("-f,--file", o->out, "Where to write it (default <number>.pdf)");
+    pdf->callback([&g, o] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        json::value inv = CallOrExit(client, "GET", "/v1/invoices/" + UrlEncode(o->id), "");
+        auto r = client.Text("/v1/invoices/" + UrlEncode(o->id) + "/pdf");
+        if (!r) {
+            Exit(r.error());
+        }
+        std::string path = o->out.empty() ? At(inv, "spec.number") + ".pdf" : o->out;
+        std::ofstream f(path, std::ios::binary);
+        f << r->body;
+        if (!f) {
+            Exit(core::MakeError(core::ErrorCode::kInvalidArgument, "cannot write " + path));
+        }
+        std::cout << path << "\n";
+    });
+    CLI::App* billing = app.add_subcommand("billing", "Billing reports (platform admins)");
+    billing->require_subcommand(1);
+    CLI::App* margin = billing->add_subcommand(
+        "margin", "Cost, revenue and margin per tenant, least profitable first"
+    );
+    margin->add_option("--month", o->month, "YYYY-MM")->required();
+    margin->callback([&g, o] {
+        ClientConfig cfg = Resolve(g);
+        Client client(cfg);
+        json::value r =
+            CallOrExit(client, "GET", "/v1/billing/margin" + Query({{"month", o->month}}), "");
+        if (cfg.output != "table") {
+            Print(cfg, r, {});
+            return;
+        }
+        Print(
+            cfg,
+            json::object{{"items", r.at("tenants")}},
+            {{"TENANT", "tenant"},
+             {"NAME", "name"},
+             {"REVENUE", "revenue"},
+             {"COST", "cost"},
+             {"MARGIN", "margin"},
+             {"MARGIN %", "margin_percent"},
+             {"CURRENCY", "currency"}}
+        );
+        if (!r.at("unit_costs_missing").as_array().empty()) {
+            std::cerr << "note: no unit cost set for " << RenderJson(r.at("unit_costs_missing"));
+        }
+    });
+}
+
 void AddApp(CLI::App& app, Globals& g) {
     CLI::App* apps =
         app.add_subcommand("app", "Publish and manage marketplace apps (platform admins)");
@@ -1342,6 +1494,7 @@ void AddClientCommands(CLI::App& app) {
     AddWorkspace(app, g);
     AddApp(app, g);
     AddUsage(app, g);
+    AddBilling(app, g);
 }
 
 }  // namespace hangar::cli

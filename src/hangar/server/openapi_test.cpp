@@ -76,7 +76,8 @@ TEST(Kinds, EveryModuleRegistersItsOwn) {
             "incidents",
             "edge",
             "marketplace",
-            "metering"})
+            "metering",
+            "billing"})
     );
     EXPECT_EQ((*assembly)->kinds().ByPlural("instances")->module, "fleet");
 }
